@@ -1,0 +1,152 @@
+/**
+ * The error catalogue: every stable code cases-etl reports, what it means and how to fix it.
+ * `docs/errors.md` is kept in step with this table by a test (test/errors-doc.test.ts).
+ *
+ * Codes are grouped by stage: CONFIG (environment), LAYOUT (relationships.json and layouts),
+ * SOURCE (the export folder), PARSE (bytes and records), ROW (row rules), TYPE (conversions).
+ */
+export const ERROR_CATALOGUE = {
+  ETL_CONFIG_INVALID: {
+    title: 'The configuration is invalid',
+    fix: 'Correct each environment variable or option listed; every problem is reported at once.',
+  },
+  ETL_USAGE: {
+    title: 'A command was called the wrong way',
+    fix: 'Run the command with --help to see its arguments.',
+  },
+  ETL_LAYOUT_FILE_UNREADABLE: {
+    title: 'relationships.json could not be read or is not JSON',
+    fix: 'Check CASES_RELATIONSHIPS_JSON points at a readable JSON file; the message names the position of a syntax error.',
+  },
+  ETL_LAYOUT_INVALID: {
+    title: 'relationships.json does not match the expected shape',
+    fix: 'Each problem is listed with its JSON path (for example file_layouts["STUDENT.DAT"].columns[3].width); correct them and retry.',
+  },
+  ETL_LAYOUT_NO_KEY: {
+    title: 'No primary key could be found for a table',
+    fix: 'Add "primary_key": ["COLUMN"] to the table\'s file layout, or list its <TABLE>KEY or TID column in primary_keys.',
+  },
+  ETL_LAYOUT_UNKNOWN_TABLE: {
+    title: 'No layout is known for the table',
+    fix: 'Use a table from `cases-etl layouts list`, or add a file layout for it to relationships.json.',
+  },
+  ETL_SOURCE_NOT_FOUND: {
+    title: 'The source folder does not exist or cannot be listed',
+    fix: 'Check CASES_DIRECTORY (or --source) and that this process may read the folder.',
+  },
+  ETL_SOURCE_UNKNOWN_FILE: {
+    title: 'A file in the source folder matches no layout',
+    fix: 'Nothing to do if the file is not CASES data; otherwise add a file layout for it to relationships.json.',
+  },
+  ETL_SOURCE_UNSTABLE: {
+    title: 'A file was still being written',
+    fix: 'The file\'s size or modification time kept changing; it is read on the next run once the export has finished.',
+  },
+  ETL_SOURCE_STALE_DELTA: {
+    title: 'A delta file is older than its full extract and is ignored',
+    fix: 'Nothing to do: the full extract already contains the delta\'s changes.',
+  },
+  ETL_SOURCE_NO_SCHOOL: {
+    title: 'A fixed-width file has no school id',
+    fix: 'Set CASES_SCHOOL_ID (or pass --school) so fixed-width files can be attributed to a school.',
+  },
+  ETL_SOURCE_REQUIRED_MISSING: {
+    title: 'A required file is missing',
+    fix: 'Check the export finished; the required tables come from ETL_REQUIRED_TABLES and layouts marked "required": true.',
+  },
+  ETL_SOURCE_UNREADABLE: {
+    title: 'A file could not be read',
+    fix: 'Check the file\'s permissions and that the share is mounted; reads are retried before this is reported.',
+  },
+  ETL_PARSE_EMPTY_FILE: {
+    title: 'A CSV file has no header row',
+    fix: 'The export produced an empty file; re-run the export.',
+  },
+  ETL_PARSE_DUPLICATE_HEADER: {
+    title: 'A CSV header names the same column twice',
+    fix: 'The file is not a valid eduHub extract; re-run the export.',
+  },
+  ETL_PARSE_KEY_COLUMN_MISSING: {
+    title: 'A CSV header lacks a primary key column',
+    fix: 'The file cannot be loaded without its key; check the layout\'s primary_key or the export.',
+  },
+  ETL_PARSE_UNKNOWN_COLUMN: {
+    title: 'A CSV header has columns the layout does not know',
+    fix: 'Usually a new CASES21 release; the columns are kept as text. Add them to the layout to give them types.',
+  },
+  ETL_PARSE_MISSING_COLUMNS: {
+    title: 'A CSV header lacks columns the layout has',
+    fix: 'The missing columns read as null; nothing to do unless they matter to you.',
+  },
+  ETL_PARSE_BAD_QUOTE: {
+    title: 'A quoted field is malformed',
+    fix: 'A closing quote is followed by something other than a comma or line end; fix the value in CASES21.',
+  },
+  ETL_PARSE_UNTERMINATED_QUOTE: {
+    title: 'A quoted field never ends',
+    fix: 'An opening quote has no closing quote; the rest of that line is rejected and reading resumes on the next line.',
+  },
+  ETL_PARSE_FIELD_COUNT: {
+    title: 'A record has more fields than the header',
+    fix: 'Usually an unquoted comma inside a value; fix the value in CASES21.',
+  },
+  ETL_PARSE_SHORT_LINE: {
+    title: 'A fixed-width line is shorter than its layout',
+    fix: 'The line ends before the last column; check the layout\'s widths or the export.',
+  },
+  ETL_PARSE_LONG_LINE: {
+    title: 'A fixed-width line is longer than its layout',
+    fix: 'There are characters after the last column; check the layout\'s widths or the export.',
+  },
+  ETL_PARSE_TAB: {
+    title: 'A fixed-width line contains a tab',
+    fix: 'Tabs break character positions; the export must pad with spaces.',
+  },
+  ETL_PARSE_ENCODING_INVALID: {
+    title: 'Bytes are not valid in the file\'s encoding',
+    fix: 'Set "encoding" on the layout to the file\'s real encoding (windows-1252 or utf-8).',
+  },
+  ETL_PARSE_ENCODING_MISMATCH: {
+    title: 'Text looks UTF-8 encoded but is read as Windows-1252',
+    fix: 'Set "encoding": "utf-8" on the layout, or export the file as Windows-1252.',
+  },
+  ETL_ROW_KEY_MISSING: {
+    title: 'A row has no value in a primary key column',
+    fix: 'Every row needs its key; fix the record in CASES21.',
+  },
+  ETL_ROW_DUPLICATE_KEY: {
+    title: 'A key appears twice in one file',
+    fix: 'The first row with the key is kept and later ones are rejected; check the export.',
+  },
+  ETL_ROW_REQUIRED: {
+    title: 'A required field is empty',
+    fix: 'Fill the field in CASES21, or drop "required" from the layout if it may be empty.',
+  },
+  ETL_ROW_TOO_LONG: {
+    title: 'A text value is longer than its column allows',
+    fix: 'Shorten the value in CASES21, or raise the column\'s width in the layout.',
+  },
+  ETL_TYPE_INT: {
+    title: 'A value is not a whole number',
+    fix: 'The column holds integers; fix the value or the column\'s type in the layout.',
+  },
+  ETL_TYPE_INT_RANGE: {
+    title: 'A whole number is out of range for its column',
+    fix: 'The value does not fit the column\'s integer size; fix the value or the layout.',
+  },
+  ETL_TYPE_DECIMAL: {
+    title: 'A value is not a number',
+    fix: 'The column holds numbers written with a dot and no thousands separator.',
+  },
+  ETL_TYPE_DATE: {
+    title: 'A value is not a date in an accepted format',
+    fix: 'Dates are d/MM/yyyy h:mm:ss tt (eduHub), YYYYMMDD (fixed-width) or ISO 8601.',
+  },
+  ETL_TYPE_DATE_INVALID: {
+    title: 'A date does not exist in the calendar',
+    fix: 'The value has the right shape but is not a real date (for example 31/02/2019); fix it in CASES21.',
+  },
+} as const satisfies Record<string, { title: string; fix: string }>;
+
+/** Every stable error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
