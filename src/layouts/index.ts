@@ -1,0 +1,15 @@
+export type { ColumnLayout, ColumnType, DateFormat, FileFormat, LayoutOrigin, LoadMode, TableLayout } from './types.js';
+export { COLUMN_TYPES, DATE_FORMATS } from './types.js';
+export { loadBuiltinLayouts, BUILTIN_SCHEMAS_PATH } from './builtin.js';
+export {
+  baseTableOf,
+  checkRelationshipsJson,
+  formatJsonPath,
+  readRelationshipsJson,
+  siteOf,
+  type FileLayoutInput,
+  type RelationshipInput,
+  type RelationshipsFile,
+} from './relationships.js';
+export { createLayoutRegistry, loadLayouts, type LayoutRegistry } from './registry.js';
+export { eduhubFileName, fileNameForTable, parseEduhubFileName, tableForFile, tableId, type EduhubName, type FileTable } from './naming.js';

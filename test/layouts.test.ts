@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+
+import { isEtlError } from '../src/errors/index.js';
+import {
+  checkRelationshipsJson,
+  createLayoutRegistry,
+  fileNameForTable,
+  formatJsonPath,
+  loadBuiltinLayouts,
+  loadLayouts,
+  readRelationshipsJson,
+  tableForFile,
+} from '../src/layouts/index.js';
+import { fixture } from './helpers/fixtures.js';
+
+describe('built-in layouts', () => {
+  it('has the 22 tables of eduhub-schemas.json with their keys and typed columns', () => {
+    const builtins = loadBuiltinLayouts();
+    expect(builtins.size).toBe(22);
+    const st = builtins.get('ST');
+    expect(st?.primaryKey).toEqual(['STKEY']);
+    expect(st?.columns).toHaveLength(211);
+    expect(st?.columns.find((c) => c.name === 'BIRTHDATE')?.type).toBe('datetime');
+    expect(st?.columns.find((c) => c.name === 'SURNAME')).toMatchObject({ type: 'string', maxLength: 30, required: false });
+    expect(st?.columns.find((c) => c.name === 'REGISTRATION')).toMatchObject({ type: 'int', required: true });
+    expect(builtins.get('STMA')?.primaryKey).toEqual(['TID']);
+    expect(builtins.get('SM')?.primaryKey).toEqual(['ROOM']);
+    expect(builtins.get('SXAB')?.columns.find((c) => c.name === 'AM_EXP_TYPE')?.type).toBe('smallint');
+  });
+});
+
+describe('relationships.json', () => {
+  it("loads the school's real file unchanged: 66 profile tables, relationships, profile keys", async () => {
+    const registry = await loadLayouts(fixture('relationships.json'));
+    expect(registry.relationships).toHaveLength(1130);
+    // 66 profile tables, of which 21 have built-in layouts, plus TXHG which is built-in only.
+    expect(registry.tables.size).toBe(67);
+    expect(registry.layoutFor('ST')?.origin).toBe('builtin');
+    expect(registry.layoutFor('ST')?.candidateKeys).toContain('REGISTRATION');
+    expect(registry.layoutFor('KCC')).toMatchObject({ origin: 'profile', primaryKey: ['KCCKEY'], keyProblem: null, columns: [] });
+    expect(registry.layoutFor('STPS')?.primaryKey).toEqual(['TID']);
+    const stssb = registry.layoutFor('STSSB');
+    expect(stssb?.primaryKey).toBeNull();
+    expect(stssb?.keyProblem).toMatch(/table STSSB .* no primary key/);
+    expect(stssb?.keyProblem).toContain('SKEY');
+  });
+
+  it('without a file uses built-ins only; an explicit missing file is an error', async () => {
+    const registry = await loadLayouts('/nonexistent/relationships.json', { optional: true });
+    expect(registry.tables.size).toBe(22);
+    expect(registry.relationshipsPath).toBeNull();
+    await expect(loadLayouts('/nonexistent/relationships.json')).rejects.toMatchObject({ code: 'ETL_LAYOUT_FILE_UNREADABLE' });
+  });
+
+  it('names the line and column of a JSON syntax error', async () => {
+    const err = await readRelationshipsJson(fixture('relationships', 'malformed-syntax.json')).catch((e: unknown) => e);
+    expect(isEtlError(err, 'ETL_LAYOUT_FILE_UNREADABLE')).toBe(true);
+    expect((err as Error).message).toContain('malformed-syntax.json is not valid JSON (line 1, column 44)');
+  });
+
+  it('reports every shape problem at once, each with its JSON path', async () => {
+    const err = await readRelationshipsJson(fixture('relationships', 'malformed-shape.json')).catch((e: unknown) => e);
+    expect(isEtlError(err, 'ETL_LAYOUT_INVALID')).toBe(true);
+    const problems = isEtlError(err) ? err.problems : [];
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'primary_keys.ST_8865 must be a list of column names',
+        'relationships[0].to_table is required',
+        'file_layouts["STUDENT.DAT"].columns[3].width must be a positive integer',
+        'file_layouts["STUDENT.DAT"].columns[5] has unknown property "widht"',
+        'file_layouts["STUDENT.DAT"].columns[5].width is required for a fixed-width layout',
+        'file_layouts["STUDENT.DAT"].columns[4].name repeats column "SURNAME" (first at columns[1])',
+        'file_layouts["STUDENT.DAT"].columns[2] ("FIRST_NAME", characters 35-54) overlaps columns[1] ("SURNAME", characters 10-39)',
+        'file_layouts["STUDENT.DAT"].field_mapping.HOUSE names unknown column "HOUSE"',
+        'file_layouts["STAFF.DAT"].columns must list at least one column',
+      ]),
+    );
+    expect((err as Error).message).toContain(`has ${problems.length} problems`);
+  });
+
+  it('rejects a non-object, duplicate tables and a primary_key naming no column', () => {
+    expect(checkRelationshipsJson([], 'x').problems).toEqual(['(top level) must be a JSON object with primary_keys, relationships and optionally file_layouts']);
+    const cols = [{ name: 'A', start: 0, width: 2 }];
+    const result = checkRelationshipsJson(
+      {
+        file_layouts: {
+          'ONE.DAT': { table_name: 'DF_1', columns: cols, primary_key: 'B' },
+          'TWO.DAT': { table_name: 'DF_1', columns: cols, field_mapping: { A: 'x' } },
+          'THREE.csv': { table_name: 'ST', columns: [{ name: 'STKEY' }], encoding: 'klingon', mode: 'sometimes' },
+        },
+      },
+      'x',
+    );
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        'file_layouts["ONE.DAT"].primary_key names unknown column "B"',
+        'file_layouts["TWO.DAT"].table_name defines table DF again (already defined by file_layouts["ONE.DAT"])',
+        'file_layouts["THREE.csv"].encoding must be an encoding Node can decode (windows-1252, utf-8, …)',
+        'file_layouts["THREE.csv"].mode must be "full" or "delta"',
+      ]),
+    );
+  });
+
+  it('formats JSON paths the way people write them', () => {
+    expect(formatJsonPath(['file_layouts', 'STUDENT.DAT', 'columns', 3, 'width'])).toBe('file_layouts["STUDENT.DAT"].columns[3].width');
+    expect(formatJsonPath(['primary_keys', 'ST_8865'])).toBe('primary_keys.ST_8865');
+    expect(formatJsonPath([])).toBe('(top level)');
+  });
+});
+
+describe('file layouts and key resolution', () => {
+  it("takes the seed's fixed-width layout: file, table, types, mapping and key", async () => {
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    const df = registry.layoutForFileName('student.dat');
+    expect(df).toMatchObject({ table: 'DF', tableName: 'DF_8865', format: 'fixed', origin: 'relationships', primaryKey: ['CASES_KEY'] });
+    expect(df?.columns.map((c) => [c.name, c.type, c.start, c.width])).toEqual([
+      ['CASES_KEY', 'string', 0, 10],
+      ['SURNAME', 'string', 10, 20],
+      ['FIRST_NAME', 'string', 30, 15],
+      ['BIRTHDATE', 'date', 45, 8],
+      ['STATUS', 'string', 53, 4],
+    ]);
+    expect(df?.columns[0]?.required).toBe(true);
+    expect(df?.fieldMapping).toMatchObject({ CASES_KEY: 'studentId', FIRST_NAME: 'givenNames' });
+    // The user layout wins over the built-in DF (families) layout for table DF.
+    expect(registry.layoutFor('DF_8865')).toBe(df);
+  });
+
+  it('follows the key rule: own key, built-in key, <TABLE>KEY or TID from the profile, else a clear error', () => {
+    const layout = (table_name: string, columns: string[], extra: Record<string, unknown> = {}) => ({
+      table_name,
+      columns: columns.map((name, i) => ({ name, start: i * 10, width: 10 })),
+      ...extra,
+    });
+    const file = checkRelationshipsJson(
+      {
+        primary_keys: { DF_8865: ['CASES_KEY', 'DFKEY'], XX_8865: ['TID', 'CODE'], YY_8865: ['YYKEY', 'TID'], ZZ_8865: ['CODE'] },
+        file_layouts: {
+          'OWN.DAT': layout('SU_8865', ['CODE', 'NAME'], { primary_key: ['CODE'] }),
+          'BUILTIN.DAT': layout('SF_8865', ['SFKEY', 'SURNAME']),
+          'NOKEY.DAT': layout('DF_8865', ['CASES_KEY', 'SURNAME']),
+          'TID.DAT': layout('XX_8865', ['TID', 'CODE']),
+          'TABLEKEY.DAT': layout('YY_8865', ['TID', 'YYKEY']),
+          'NONE.DAT': layout('ZZ_8865', ['CODE']),
+        },
+      },
+      'test.json',
+    );
+    expect(file.problems).toEqual([]);
+    const registry = createLayoutRegistry(file.file);
+    expect(registry.layoutFor('SU')?.primaryKey).toEqual(['CODE']);
+    expect(registry.layoutFor('SF')?.primaryKey).toEqual(['SFKEY']);
+    expect(registry.layoutFor('XX')?.primaryKey).toEqual(['TID']);
+    expect(registry.layoutFor('YY')?.primaryKey).toEqual(['YYKEY']);
+    expect(registry.layoutFor('DF')?.primaryKey).toBeNull();
+    expect(registry.layoutFor('DF')?.keyProblem).toContain('table DF (relationships.json file_layouts["NOKEY.DAT"]) has no primary key');
+    expect(registry.layoutFor('DF')?.keyProblem).toContain('unique columns for DF are CASES_KEY');
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('Add "primary_key"');
+  });
+});
+
+describe('table names both ways', () => {
+  it('maps eduHub and fixed-width file names to table ids and back', async () => {
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    expect(tableForFile('ST_8865.csv', registry, null)).toMatchObject({ tableId: 'ST_8865', site: '8865', mode: 'full' });
+    expect(tableForFile('st_0123_d.CSV', registry, null)).toMatchObject({ tableId: 'ST_0123', site: '0123', mode: 'delta' });
+    expect(tableForFile('STUDENT.DAT', registry, null)).toMatchObject({ tableId: 'DF_8865', site: '8865' });
+    expect(tableForFile('Student.dat', registry, '1234')).toMatchObject({ tableId: 'DF_1234', site: '1234' });
+    expect(tableForFile('README.txt', registry, null)).toBeNull();
+    expect(tableForFile('NOPE_8865.csv', registry, null)).toBeNull();
+    expect(fileNameForTable('DF_8865', registry)).toBe('STUDENT.DAT');
+    expect(fileNameForTable('ST_8865', registry)).toBe('ST_8865.csv');
+    expect(fileNameForTable('ST_8865', registry, 'delta')).toBe('ST_8865_D.csv');
+    expect(fileNameForTable('NOPE_8865', registry)).toBeNull();
+  });
+});
