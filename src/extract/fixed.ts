@@ -1,0 +1,75 @@
+import type { TableLayout } from '../layouts/index.js';
+import { textNeedsEncodingCheck } from './decode.js';
+import { checkEncoding } from './encoding-check.js';
+import type { FileColumns, RawRecord, RecordBatch, RecordProblem } from './records.js';
+import { readTextChunks } from './text.js';
+
+/**
+ * Fixed-width records: one per line, each column a character range from the layout. Lines of the
+ * wrong length and lines with tabs (which break positions) are rejected one by one; values are
+ * trimmed of their padding.
+ */
+
+/** The columns of a fixed-width file are exactly its layout's; nothing is extra or missing. */
+export function fixedColumns(layout: TableLayout): FileColumns {
+  return { columns: layout.columns, present: layout.columns.length, extra: [], missing: [] };
+}
+
+/** Characters a full record needs: the end of the furthest column. */
+export function recordWidth(layout: TableLayout): number {
+  return layout.columns.reduce((w, c) => Math.max(w, (c.start ?? 0) + (c.width ?? 0)), 0);
+}
+
+function lineProblem(line: string, width: number, layout: TableLayout): RecordProblem | null {
+  const tab = line.indexOf('\t');
+  if (tab !== -1) {
+    const col = layout.columns.find((c) => c.start !== null && c.width !== null && tab >= c.start && tab < c.start + c.width);
+    return { code: 'ETL_PARSE_TAB', field: col?.name ?? null, message: `a tab at character ${tab + 1}; fixed-width lines must be padded with spaces` };
+  }
+  if (line.length < width) {
+    const cut = layout.columns.filter((c) => (c.start ?? 0) + (c.width ?? 0) > line.length).map((c) => c.name);
+    return {
+      code: 'ETL_PARSE_SHORT_LINE',
+      field: cut[0] ?? null,
+      message: `the line has ${line.length} characters, the layout needs ${width}; ${cut.length === 1 ? 'column' : 'columns'} ${cut.join(', ')} ${cut.length === 1 ? 'is' : 'are'} cut short`,
+    };
+  }
+  if (line.length > width && line.slice(width).trim() !== '') {
+    return { code: 'ETL_PARSE_LONG_LINE', field: null, message: `the line has ${line.length} characters, the layout ends at ${width}; check the layout's widths` };
+  }
+  return null;
+}
+
+/** Streams a fixed-width file as batches of raw records. Blank lines are skipped. */
+export async function* readFixedRecords(path: string, layout: TableLayout): AsyncGenerator<RecordBatch> {
+  const columns = fixedColumns(layout);
+  const width = recordWidth(layout);
+  const cols = layout.columns;
+  let pending = '';
+  let line = 1;
+  let encoding = layout.encoding;
+  for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
+    const text = pending + chunk.text;
+    const checkText = textNeedsEncodingCheck(text, encoding);
+    const records: RawRecord[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl === -1 && !chunk.final) break;
+      const end = nl === -1 ? text.length : nl;
+      const content = text.slice(start, end);
+      if (content.trim() !== '') {
+        let problem = lineProblem(content, width, layout);
+        // Fields are sliced even for a rejected line, so its reject can name the key.
+        const fields = cols.map((c) => content.slice(c.start ?? 0, (c.start ?? 0) + (c.width ?? 0)).trim());
+        if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
+        records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem });
+      }
+      line++;
+      if (nl === -1) break;
+      start = nl + 1;
+    }
+    pending = chunk.final ? '' : text.slice(start);
+    if (records.length > 0) yield { columns, records };
+  }
+}

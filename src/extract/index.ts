@@ -1,0 +1,6 @@
+export { readCsvRecords, mapHeader, MAX_RECORD_CHARS, type FileProblem } from './csv.js';
+export { readFixedRecords, fixedColumns, recordWidth } from './fixed.js';
+export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEncoding } from './decode.js';
+export { readTextChunks, READ_CHUNK_BYTES } from './text.js';
+export { countNewlines, detach, rawText, type FileColumns, type NoticeSink, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
+export { discoverSource, type Discovery, type FileSet, type SourceFile, type DiscoverOptions } from './discover.js';

@@ -1,0 +1,99 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { discoverSource, type DiscoverOptions } from '../src/extract/index.js';
+import { loadLayouts } from '../src/layouts/index.js';
+import { fixture, stage, tempDir } from './helpers/fixtures.js';
+
+const options: DiscoverOptions = { schoolId: null, requiredTables: ['ST', 'SF'], stableMs: 0, stableTimeoutMs: 0 };
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+describe('discovery', () => {
+  it("groups files by school, lists unknown files, and applies a delta only when it is newer than its base", async () => {
+    await stage(dir, [
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv', ageSeconds: 7200 },
+      { from: 'eduhub/good/ST_8865_D.csv', to: 'ST_8865_D.csv', ageSeconds: 3600 },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+      { from: 'eduhub/good/KGC_8865.csv', to: 'KGC_1234.csv' },
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_1234.csv', ageSeconds: 60 },
+      { from: 'eduhub/good/ST_8865_D.csv', to: 'ST_1234_D.csv', ageSeconds: 7200 },
+      { from: 'eduhub/good/README.txt', to: 'README.txt' },
+      { from: 'eduhub/good/README.txt', to: 'NOTATABLE_8865.csv' },
+    ]);
+    const registry = await loadLayouts(null);
+    const d = await discoverSource(dir, registry, options);
+    expect(d.fileSets.map((s) => [s.school, s.files.map((f) => `${f.name}:${f.tableId}:${f.mode}`), s.missingRequired])).toEqual([
+      ['1234', ['KGC_1234.csv:KGC_1234:full', 'ST_1234.csv:ST_1234:full'], ['SF']],
+      ['8865', ['SF_8865.csv:SF_8865:full', 'ST_8865.csv:ST_8865:full', 'ST_8865_D.csv:ST_8865:delta'], []],
+    ]);
+    expect(d.unknown).toEqual(['NOTATABLE_8865.csv', 'README.txt']);
+    expect(d.notices.map((n) => n.code).sort()).toEqual(['ETL_SOURCE_STALE_DELTA', 'ETL_SOURCE_UNKNOWN_FILE']);
+    expect(d.notices.find((n) => n.code === 'ETL_SOURCE_STALE_DELTA')?.file).toBe('ST_1234_D.csv');
+  });
+
+  it('keeps one school when asked, and says when it has no files', async () => {
+    await stage(dir, [{ from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' }, { from: 'eduhub/good/ST_8865.csv', to: 'ST_1234.csv' }]);
+    const registry = await loadLayouts(null);
+    expect((await discoverSource(dir, registry, { ...options, onlySchool: '1234' })).fileSets.map((s) => s.school)).toEqual(['1234']);
+    const none = await discoverSource(dir, registry, { ...options, onlySchool: '9999' });
+    expect(none.fileSets).toEqual([{ school: '9999', files: [], missingRequired: ['ST', 'SF'] }]);
+  });
+
+  it('gives fixed-width files CASES_SCHOOL_ID, else the site in table_name', async () => {
+    await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'student.dat' }]);
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    const withId = await discoverSource(dir, registry, { ...options, schoolId: '4321' });
+    expect(withId.fileSets.map((s) => [s.school, s.files.map((f) => f.tableId), s.missingRequired])).toEqual([['4321', ['DF_4321'], []]]);
+    const fromName = await discoverSource(dir, registry, options);
+    expect(fromName.fileSets[0]?.school).toBe('8865');
+  });
+
+  it('adds layouts marked required to the required tables', async () => {
+    const { checkRelationshipsJson, createLayoutRegistry } = await import('../src/layouts/index.js');
+    const file = checkRelationshipsJson(
+      { file_layouts: { 'STAFF.DAT': { table_name: 'SF_8865', required: true, columns: [{ name: 'SFKEY', start: 0, width: 4 }] } } },
+      'x.json',
+    ).file;
+    await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'OTHER.DAT' }, { from: 'eduhub/good/KCY_8865.csv', to: 'KCY_8865.csv' }]);
+    const d = await discoverSource(dir, createLayoutRegistry(file), options);
+    expect(d.fileSets[0]?.missingRequired).toEqual(['SF', 'ST']);
+  });
+
+  it('waits for a file that is still being written, and skips one that never settles', async () => {
+    const path = join(dir, 'ST_8865.csv');
+    await writeFile(path, 'STKEY,SURNAME\r\n');
+    const registry = await loadLayouts(null);
+    // Keep appending for ~400 ms, then stop: discovery must wait and then take the finished file.
+    let writes = 0;
+    const writer = setInterval(() => void appendFile(path, `K${writes++},X\r\n`), 20);
+    setTimeout(() => clearInterval(writer), 400);
+    const settled = await discoverSource(dir, registry, { ...options, stableMs: 150, stableTimeoutMs: 5000 });
+    expect(writes).toBeGreaterThan(5);
+    expect(settled.unstable).toEqual([]);
+    const file = settled.fileSets[0]?.files[0];
+    const { stat } = await import('node:fs/promises');
+    expect(file?.bytes).toBe((await stat(path)).size);
+
+    const busy = setInterval(() => void appendFile(path, 'K,X\r\n'), 20);
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 100, stableTimeoutMs: 400 });
+      expect(unsettled.unstable).toEqual(['ST_8865.csv']);
+      expect(unsettled.notices.map((n) => n.code)).toContain('ETL_SOURCE_UNSTABLE');
+      expect(unsettled.fileSets).toEqual([]);
+    } finally {
+      clearInterval(busy);
+    }
+  });
+
+  it('fails clearly when the folder does not exist', async () => {
+    const registry = await loadLayouts(null);
+    await expect(discoverSource(join(dir, 'missing'), registry, options)).rejects.toMatchObject({ code: 'ETL_SOURCE_NOT_FOUND' });
+  });
+});

@@ -1,0 +1,172 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createChunkDecoder, encodeWindows1252, rawText, READ_CHUNK_BYTES, readCsvRecords, readFixedRecords, type RawRecord } from '../src/extract/index.js';
+import { loadBuiltinLayouts, loadLayouts, type TableLayout } from '../src/layouts/index.js';
+import type { Notice } from '../src/errors/index.js';
+import { fixture, tempDir } from './helpers/fixtures.js';
+
+const ST = loadBuiltinLayouts().get('ST') as TableLayout;
+
+async function readCsv(path: string, layout: TableLayout = ST) {
+  const notices: Notice[] = [];
+  const problems: string[] = [];
+  const records: RawRecord[] = [];
+  let header: string[] = [];
+  for await (const batch of readCsvRecords(path, 'test.csv', layout, (n) => notices.push(n), (p) => problems.push(p.code))) {
+    header = batch.columns.columns.slice(0, batch.columns.present).map((c) => c.name);
+    records.push(...batch.records);
+  }
+  return { notices, problems, records, header };
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+describe('decoding', () => {
+  it('decodes Windows-1252 including the 0x80–0x9F block, and round-trips the encoder', () => {
+    const bytes = Buffer.from([0x5a, 0x6f, 0xeb, 0x20, 0x80, 0x93, 0x94, 0x96, 0x81]);
+    const dec = createChunkDecoder('windows-1252', bytes);
+    expect(dec.write(bytes)).toBe('Zoë €“”–\uFFFD');
+    expect(encodeWindows1252('Zoë Søren José €“”–')).toEqual(Buffer.from('5a6feb2053f872656e204a6f73e92080939496', 'hex'));
+    expect(encodeWindows1252('日本')).toEqual(Buffer.from('??'));
+  });
+
+  it('switches to UTF-8 on a byte-order mark, whatever the layout says', () => {
+    const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x5a, 0x6f, 0xc3, 0xab]);
+    const dec = createChunkDecoder('windows-1252', bytes);
+    expect(dec.encoding).toBe('utf-8');
+    expect(dec.bomLength).toBe(3);
+    expect(dec.write(bytes.subarray(3))).toBe('Zoë');
+  });
+});
+
+describe('CSV reading', () => {
+  it('reads quoted commas, doubled quotes and line breaks, with the line each record starts on', async () => {
+    const { records, notices, problems, header } = await readCsv(fixture('eduhub', 'good', 'ST_8865.csv'));
+    expect(problems).toEqual([]);
+    expect(header).toEqual(['STKEY', 'SURNAME', 'FIRST_NAME', 'PREF_NAME', 'BIRTHDATE', 'GENDER', 'STATUS', 'SCHOOL_YEAR', 'HOME_GROUP', 'REGISTRATION', 'NOTES']);
+    expect(records.map((r) => r.line)).toEqual([2, 3, 4, 6, 7]);
+    expect(records[0]?.fields[2]).toBe('Zoë');
+    expect(records[1]?.fields[10]).toBe('Allergic to nuts, carries EpiPen');
+    expect(records[2]?.fields[1]).toBe('SMITH, JR');
+    expect(records[2]?.fields[10]).toBe('Likes to be called "Sorry"\nSecond line of notes');
+    // The last record has no line break after it, and its last field is empty.
+    expect(records[4]?.fields).toHaveLength(11);
+    expect(records[4]?.fields[10]).toBe('');
+    expect(rawText(records[2] as RawRecord)).toBe('ABC0003,"SMITH, JR",Søren,,1/01/2010 12:00:00 AM,M,FUT,09,09C,1003,"Likes to be called ""Sorry""\nSecond line of notes"');
+    expect(notices.map((n) => n.code)).toEqual(['ETL_PARSE_MISSING_COLUMNS']);
+  });
+
+  it('accepts LF-only and CR-only line endings', async () => {
+    const kgc = await readCsv(fixture('eduhub', 'good', 'KGC_8865.csv'), loadBuiltinLayouts().get('KGC') as TableLayout);
+    expect(kgc.records.map((r) => [r.line, r.fields[0]])).toEqual([[2, '10A'], [3, '11B']]);
+    const kcy = await readCsv(fixture('eduhub', 'good', 'KCY_8865.csv'), loadBuiltinLayouts().get('KCY') as TableLayout);
+    expect(kcy.records.map((r) => [r.line, r.fields[0], r.fields[1]])).toEqual([[2, 'YR09', 'Year 9'], [3, 'YR10', 'Year 10']]);
+  });
+
+  it('maps columns by header name, not position, and reports unknown columns once', async () => {
+    const path = join(dir, 'reordered.csv');
+    await writeFile(path, encodeWindows1252('SURNAME,SHOE_SIZE,STKEY\r\nNGUYEN,7,ABC1\r\nLEE,8,ABC2\r\n'));
+    const { records, notices, header } = await readCsv(path);
+    expect(header).toEqual(['SURNAME', 'SHOE_SIZE', 'STKEY']);
+    expect(records.map((r) => r.fields)).toEqual([['NGUYEN', '7', 'ABC1'], ['LEE', '8', 'ABC2']]);
+    const unknown = notices.filter((n) => n.code === 'ETL_PARSE_UNKNOWN_COLUMN');
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0]?.message).toContain('SHOE_SIZE');
+  });
+
+  it('keeps line numbers right across chunk boundaries, CRLF split between chunks and quoted breaks', async () => {
+    const path = join(dir, 'big.csv');
+    const rows: string[] = ['STKEY,SURNAME,NOTES'];
+    let expectedLine = 2;
+    const expected: Array<[number, string]> = [];
+    for (let i = 0; i < 30_000; i++) {
+      const multi = i % 97 === 0;
+      rows.push(`K${i},NAME${'X'.repeat(i % 120)},${multi ? '"first, line\r\nsecond ""line"""' : 'plain'}`);
+      expected.push([expectedLine, `K${i}`]);
+      expectedLine += multi ? 2 : 1;
+    }
+    await writeFile(path, encodeWindows1252(rows.join('\r\n') + '\r\n'));
+    const { records, problems } = await readCsv(path);
+    expect(problems).toEqual([]);
+    expect(records.map((r) => [r.line, r.fields[0]])).toEqual(expected);
+    expect(records.filter((r) => r.problem)).toEqual([]);
+    expect(records[97]?.fields[2]).toBe('first, line\nsecond "line"');
+  });
+
+  it('joins a CRLF that the 1 MiB read boundary splits', async () => {
+    const path = join(dir, 'split-crlf.csv');
+    const head = 'STKEY,SURNAME,NOTES\r\n';
+    // The first row's CR is the last byte of the first read; its LF the first byte of the second.
+    const pad = READ_CHUNK_BYTES - head.length - 'K1,,x'.length - 1;
+    await writeFile(path, `${head}K1,${'A'.repeat(pad)},x\r\nK2,B,y\r\n`);
+    const { records } = await readCsv(path);
+    expect(records.map((r) => [r.line, r.fields[0], r.fields[2]])).toEqual([[2, 'K1', 'x'], [3, 'K2', 'y']]);
+  });
+
+  it('rejects only the line of a broken quote and reads on', async () => {
+    const bad = await readCsv(fixture('eduhub', 'broken', 'bad-quote.csv'));
+    expect(bad.records.map((r) => [r.line, r.problem?.code ?? null])).toEqual([[2, null], [3, 'ETL_PARSE_BAD_QUOTE'], [4, null]]);
+    const open = await readCsv(fixture('eduhub', 'broken', 'unterminated-quote.csv'));
+    expect(open.records.map((r) => [r.line, r.problem?.code ?? null, r.fields[0] ?? null])).toEqual([
+      [2, null, 'ABC0001'],
+      [3, 'ETL_PARSE_UNTERMINATED_QUOTE', null],
+      [4, null, 'ABC0003'],
+      [5, null, 'ABC0004'],
+    ]);
+    expect(open.records[3]?.fields[10]).toBe('Notes, fine');
+  });
+
+  it('gives up on a quote that swallows more than a megabyte and resumes on the next line', async () => {
+    const path = join(dir, 'runaway.csv');
+    const tail = Array.from({ length: 40_000 }, (_, i) => `K${i + 2},SURNAME${i},notes without any quote characters at all`).join('\r\n');
+    await writeFile(path, encodeWindows1252(`STKEY,SURNAME,NOTES\r\nK1,"RUNAWAY,x\r\n${tail}\r\n`));
+    const { records } = await readCsv(path);
+    expect(records[0]).toMatchObject({ line: 2, problem: { code: 'ETL_PARSE_UNTERMINATED_QUOTE' } });
+    expect(records).toHaveLength(40_001);
+    expect(records[40_000]).toMatchObject({ line: 40_002, problem: null });
+  });
+
+  it('flags UTF-8 text read as Windows-1252, and undecodable bytes', async () => {
+    const wrong = await readCsv(fixture('eduhub', 'broken', 'wrong-encoding.csv'));
+    expect(wrong.records[0]?.problem).toMatchObject({ code: 'ETL_PARSE_ENCODING_MISMATCH', field: 'FIRST_NAME' });
+    expect(wrong.records[1]?.problem).toBeNull();
+    const path = join(dir, 'latin-in-utf8.csv');
+    await writeFile(path, Buffer.concat([Buffer.from('STKEY,SURNAME\r\nK1,Zo'), Buffer.from([0xeb]), Buffer.from('\r\n')]));
+    const utf8 = await readCsv(path, { ...ST, encoding: 'utf-8' });
+    expect(utf8.records[0]?.problem).toMatchObject({ code: 'ETL_PARSE_ENCODING_INVALID', field: 'SURNAME' });
+  });
+
+  it('treats an empty file and a header without the key as unreadable', async () => {
+    expect((await readCsv(fixture('eduhub', 'broken', 'empty.csv'))).problems).toEqual(['ETL_PARSE_EMPTY_FILE']);
+    expect((await readCsv(fixture('eduhub', 'broken', 'no-key-column.csv'))).problems).toEqual(['ETL_PARSE_KEY_COLUMN_MISSING']);
+    const path = join(dir, 'dup-header.csv');
+    await writeFile(path, 'STKEY,SURNAME,SURNAME\r\nK1,A,B\r\n');
+    expect((await readCsv(path)).problems).toEqual(['ETL_PARSE_DUPLICATE_HEADER']);
+  });
+});
+
+describe('fixed-width reading', () => {
+  it('slices columns by position and reports short, long and tabbed lines one by one', async () => {
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    const layout = registry.layoutForFileName('STUDENT.DAT') as TableLayout;
+    const records: RawRecord[] = [];
+    for await (const batch of readFixedRecords(fixture('fixed', 'STUDENT.DAT'), layout)) records.push(...batch.records);
+    expect(records.map((r) => [r.line, r.fields[0], r.problem?.code ?? null])).toEqual([
+      [1, 'ABC0001', null],
+      [2, 'ABC0002', 'ETL_PARSE_SHORT_LINE'],
+      [3, 'ABC0003', 'ETL_PARSE_LONG_LINE'],
+      [4, 'ABC0004', 'ETL_PARSE_TAB'],
+      [5, 'ABC0005', null],
+      [6, 'ABC0006', null],
+    ]);
+    expect(records[0]?.fields).toEqual(['ABC0001', 'NGUYEN', 'Zoë', '20090205', 'ACTV']);
+    expect(records[1]?.problem?.message).toContain('columns FIRST_NAME, BIRTHDATE, STATUS are cut short');
+    expect(records[3]?.problem?.field).toBe('FIRST_NAME');
+  });
+});
