@@ -1,0 +1,107 @@
+import type { ErrorCode, Reject } from '../errors/index.js';
+import { detach, rawText, type FileColumns, type RawRecord } from '../extract/index.js';
+import type { TableLayout } from '../layouts/index.js';
+import { KeyLineIndex } from './key-index.js';
+import { converterFor, isFailure, type Converter, type Value } from './convert.js';
+
+/** A row that passed every rule: typed values aligned with the file's columns. */
+export interface TypedRow {
+  /** 1-based line where the record starts. */
+  readonly line: number;
+  /** The primary key as one string (columns joined by U+001F). */
+  readonly key: string;
+  readonly values: readonly Value[];
+}
+
+export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | { readonly row?: undefined; readonly rejects: readonly Reject[] };
+
+/** Separates the parts of a composite key; cannot occur in CASES text. */
+export const KEY_SEPARATOR = '\u001f';
+
+/** A key as people read it: composite parts joined with " | ". */
+export function displayKey(key: string): string {
+  return key.split(KEY_SEPARATOR).join(' | ');
+}
+
+export interface RowValidator {
+  validate(record: RawRecord): RowResult;
+}
+
+/**
+ * Builds the rules for one file: types and lengths per column, required fields, a present key,
+ * and no key twice in the file (the first row with a key wins; later ones are rejected and name
+ * the line of the first). Only columns present in the file are held to `required`: a missing
+ * column is reported once for the file, not once per row.
+ */
+export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout): RowValidator {
+  const cols = fileColumns.columns;
+  const n = cols.length;
+  const names = cols.map((c) => c.name);
+  const converters: Converter[] = cols.map(converterFor);
+  const required = cols.map((c, i) => i < fileColumns.present && c.required);
+  const keyIdx = (layout.primaryKey ?? []).map((k) => names.indexOf(k));
+  const keyNames = keyIdx.map((i) => names[i] ?? '?');
+  const isKey = cols.map((_, i) => keyIdx.includes(i));
+  const seen = new KeyLineIndex();
+
+  const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => ({
+    file,
+    line: record.line,
+    key: key === null ? null : detach(displayKey(key)),
+    field,
+    code,
+    message,
+    raw: rawText(record),
+  });
+
+  /** The key as written, for messages; null when a part is empty. */
+  const textKey = (fields: readonly string[]): string | null => {
+    let key = '';
+    for (let k = 0; k < keyIdx.length; k++) {
+      const v = fields[keyIdx[k] as number]?.trim();
+      if (!v) return null;
+      key = k === 0 ? v : key + KEY_SEPARATOR + v;
+    }
+    return key;
+  };
+
+  return {
+    validate(record) {
+      const fields = record.fields;
+      if (record.problem) {
+        // A record broken by a quote has no fields; its first line, split on commas, often still shows the key.
+        const shown = fields.length > 0 ? textKey(fields) : (textKey(rawText(record).split(','))?.replace(/"/g, '') ?? null);
+        return { rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)] };
+      }
+      const shownKey = textKey(fields);
+      const rejects: Reject[] = [];
+      if (shownKey === null) {
+        const empty = keyNames.filter((_, k) => !fields[keyIdx[k] as number]?.trim());
+        rejects.push(reject(record, null, empty[0] ?? null, 'ETL_ROW_KEY_MISSING', `the key ${empty.join(', ')} is empty`));
+      }
+      const values = new Array<Value>(n);
+      for (let i = 0; i < n; i++) {
+        const text = fields[i];
+        if (text === undefined || text === '') {
+          values[i] = null;
+          if (required[i] && !isKey[i]) rejects.push(reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`));
+          continue;
+        }
+        const v = (converters[i] as Converter)(text);
+        if (isFailure(v)) {
+          rejects.push(reject(record, shownKey, names[i] ?? null, v.code, v.message));
+          values[i] = null;
+        } else values[i] = v;
+      }
+      if (rejects.length > 0) return { rejects };
+      // The stored key is built from typed values, so "012" and "12" in an int key are one key, as in the database.
+      let key = '';
+      for (let k = 0; k < keyIdx.length; k++) key = k === 0 ? String(values[keyIdx[k] as number]) : key + KEY_SEPARATOR + String(values[keyIdx[k] as number]);
+      const first = seen.addOrGetLine(key, record.line);
+      if (first !== undefined) {
+        return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)] };
+      }
+      return { row: { line: record.line, key, values } };
+    },
+  };
+}
