@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+
+import { VARIABLES } from '../config/index.js';
+import { isEtlError } from '../errors/index.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerLayouts } from './commands/layouts.js';
+import { registerValidate } from './commands/validate.js';
+import type { CliIo } from './context.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Configuration and layout problems are the operator's to fix: exit 2, as for bad usage. */
+const USAGE_CODES = new Set(['ETL_CONFIG_INVALID', 'ETL_USAGE', 'ETL_LAYOUT_FILE_UNREADABLE', 'ETL_LAYOUT_INVALID', 'ETL_LAYOUT_UNKNOWN_TABLE']);
+
+/** Builds the `cases-etl` command tree writing to `io`. */
+export function createProgram(io: CliIo): Command {
+  const program = new Command('cases-etl')
+    .description('Load CASES21 nightly exports (eduHub CSV, fixed-width .DAT) into a trustworthy database')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText('after', `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`);
+  registerValidate(program, io);
+  registerLayouts(program, io);
+  registerGenerate(program, io);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script), mapping failures to exit codes:
+ * 0 ok, 1 run failed or a required file unreadable, 2 bad usage or configuration.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<void> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      io.setExitCode(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+      return;
+    }
+    if (isEtlError(err)) {
+      io.err(`error ${err.code}: ${err.message}`);
+      io.err(`  fix: ${err.fix}`);
+      io.setExitCode(USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed);
+      return;
+    }
+    io.err(`error: ${(err as Error).stack ?? String(err)}`);
+    io.setExitCode(EXIT.failed);
+  }
+}

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { runCli } from './helpers/cli.js';
+import { fixture, stage, tempDir } from './helpers/fixtures.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+describe('cases-etl validate', () => {
+  it('reports each file of a good export and exits 0', async () => {
+    await stage(dir, [
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+      { from: 'eduhub/good/KGC_8865.csv', to: 'KGC_8865.csv' },
+      { from: 'eduhub/good/README.txt', to: 'README.txt' },
+    ]);
+    const r = await runCli(['validate', '--source', dir], {}, dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ST_8865\.csv\s+ST_8865\s+full\s+csv\s+5\s+0\s+ok/);
+    expect(r.stdout).toContain('ETL_SOURCE_UNKNOWN_FILE: ignored 1 file that match no layout: README.txt');
+    expect(r.stdout).toContain('Totals: 3 files, 9 rows, 0 rejected (0%), 0 unreadable');
+  });
+
+  it('names the file, line, key and field of every problem, without printing the data', async () => {
+    await stage(dir, [
+      { from: 'eduhub/broken/bad-date.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+    ]);
+    const r = await runCli(['validate', '--source', dir], {}, dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ST_8865.csv: 3 rejected rows (ETL_TYPE_DATE_INVALID ×2, ETL_TYPE_DATE ×1)');
+    expect(r.stdout).toContain('line 2 key ABC0001 BIRTHDATE: ETL_TYPE_DATE_INVALID BIRTHDATE is not a real calendar date or time');
+    expect(r.stdout).not.toContain('NGUYEN');
+    expect(r.stdout).not.toContain('31/02/2019');
+
+    const json = await runCli(['validate', '--source', dir, '--json'], {}, dir);
+    const report = JSON.parse(json.stdout);
+    const st = report.schools[0].files.find((f: any) => f.file === 'ST_8865.csv');
+    expect(st.rejectedRows).toBe(3);
+    expect(st.examples[0]).toEqual({ file: 'ST_8865.csv', line: 2, key: 'ABC0001', field: 'BIRTHDATE', code: 'ETL_TYPE_DATE_INVALID', message: 'BIRTHDATE is not a real calendar date or time' });
+  });
+
+  it('exits 1 when a required file is missing or unreadable', async () => {
+    await stage(dir, [{ from: 'eduhub/good/KGC_8865.csv', to: 'KGC_8865.csv' }]);
+    const missing = await runCli(['validate', '--source', dir], {}, dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('missing required tables: SF, ST');
+
+    await stage(dir, [
+      { from: 'eduhub/broken/empty.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+    ]);
+    const empty = await runCli(['validate', '--source', dir], {}, dir);
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain('ST_8865.csv: not readable — ETL_PARSE_EMPTY_FILE: the file is empty: no header row');
+
+    const nothing = await runCli(['validate', '--source', join(dir, 'nope')], {}, dir);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('ETL_SOURCE_NOT_FOUND');
+  });
+
+  it('exits 2 for bad configuration and a malformed relationships.json, listing every problem', async () => {
+    const env = await runCli(['validate', '--source', dir], { ETL_MAX_ERROR_RATE: 'lots', ETL_REQUIRED_TABLES: 'S T' }, dir);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('ETL_CONFIG_INVALID');
+    expect(env.stderr).toContain('ETL_MAX_ERROR_RATE="lots" must be a number from 0 to 1');
+    expect(env.stderr).toContain('ETL_REQUIRED_TABLES has "S T"');
+
+    const rel = await runCli(['validate', '--source', dir], { CASES_RELATIONSHIPS_JSON: fixture('relationships', 'malformed-shape.json') }, dir);
+    expect(rel.code).toBe(2);
+    expect(rel.stderr).toContain('file_layouts["STUDENT.DAT"].columns[3].width must be a positive integer');
+    expect(rel.stderr).toContain('file_layouts["STAFF.DAT"].columns must list at least one column');
+
+    const usage = await runCli(['validate', '--bogus'], {}, dir);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("unknown option '--bogus'");
+
+    const none = await runCli(['validate'], {}, dir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('set CASES_DIRECTORY or pass --source DIR');
+  });
+
+  it('reads fixed-width files through relationships.json with the school from CASES_SCHOOL_ID', async () => {
+    await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'STUDENT.DAT' }]);
+    const r = await runCli(['validate', '--source', dir], { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json'), CASES_SCHOOL_ID: '4321' }, dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('School 4321');
+    expect(r.stdout).toMatch(/STUDENT\.DAT\s+DF_4321\s+full\s+fixed\s+2\s+4/);
+    expect(r.stdout).toContain('line 3 key ABC0003: ETL_PARSE_LONG_LINE');
+  });
+});
+
+describe('cases-etl layouts', () => {
+  it('lists every table with where its layout came from', async () => {
+    const r = await runCli(['layouts', 'list'], { CASES_RELATIONSHIPS_JSON: fixture('relationships.json') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`relationships.json: ${fixture('relationships.json')}`);
+    expect(r.stdout).toMatch(/ST\s+builtin\s+csv\s+ST_<SITE>\.csv\s+STKEY\s+211\s+Students/);
+    expect(r.stdout).toMatch(/KCC\s+profile\s+csv\s+KCC_<SITE>\.csv\s+KCCKEY\s+header/);
+    expect(r.stdout).toMatch(/no primary key and cannot be loaded until one is given: .*STSSB/);
+  });
+
+  it('shows one table, by table name or file name', async () => {
+    const st = await runCli(['layouts', 'show', 'ST_8865']);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toContain('ST — Students');
+    expect(st.stdout).toMatch(/1\s+STKEY\s+string\s+10\s+yes\s+Student ID/);
+    const dat = await runCli(['layouts', 'show', 'student.dat', '--json'], { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json') });
+    expect(JSON.parse(dat.stdout)).toMatchObject({ table: 'DF', origin: 'relationships', format: 'fixed', file: 'STUDENT.DAT', primaryKey: ['CASES_KEY'] });
+    const unknown = await runCli(['layouts', 'show', 'NOPE']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('ETL_LAYOUT_UNKNOWN_TABLE');
+  });
+});
