@@ -24,6 +24,33 @@ export interface Config {
   readonly fileStableTimeoutMs: number;
   /** Share of rejected rows above which a run fails (ETL_MAX_ERROR_RATE), 0–1, default 0.10. */
   readonly maxErrorRate: number;
+  /** Largest share a full file's row count may shrink by against the last published load (ETL_MAX_SHRINK), 0–1, default 0.5. */
+  readonly maxShrink: number;
+  /** Database: `sqlite:PATH` or `postgres://…` (DATABASE_URL); default SQLite at ./data/cases-etl.db. */
+  readonly database: DatabaseConfig;
+  /** Where published files are copied (CASES_ARCHIVE_DIRECTORY); null disables archiving. */
+  readonly archiveDirectory: string | null;
+  /** Archives older than this many days are pruned after a published run (ETL_ARCHIVE_DAYS), default 30. */
+  readonly archiveDays: number;
+  /** Retry policy for directory access and file reads (ETL_RETRY_ATTEMPTS, ETL_RETRY_DELAY_MS, ETL_RETRY_FACTOR). */
+  readonly retry: RetryConfig;
+  /** Longest wait, in ms, for another process's run of the same school to finish (ETL_LOCK_TIMEOUT_MS), default 600000. */
+  readonly lockTimeoutMs: number;
+  /** Rejects stored per file in etl_rejects; the rest are counted (ETL_MAX_STORED_REJECTS), default 10000. */
+  readonly maxStoredRejects: number;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
+export interface RetryConfig {
+  /** Attempts in all, including the first (default 3). */
+  readonly attempts: number;
+  /** Delay before the first retry in ms (default 1000); each later delay is `factor` times longer. */
+  readonly delayMs: number;
+  /** Growth of the delay between retries (default 2). */
+  readonly factor: number;
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -42,7 +69,17 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'ETL_REQUIRED_TABLES', default: 'ST,SF', description: 'Comma-separated tables an export must contain; layouts marked "required": true are added.' },
   { name: 'ETL_FILE_STABLE_MS', default: '2000', description: 'A file modified this recently is re-checked until its size and mtime stop changing.' },
   { name: 'ETL_FILE_STABLE_TIMEOUT_MS', default: '60000', description: 'How long to wait for a changing file before skipping it for this run.' },
-  { name: 'ETL_MAX_ERROR_RATE', default: '0.10', description: 'Share of rejected rows (0–1) above which a run is failed.' },
+  { name: 'ETL_MAX_ERROR_RATE', default: '0.10', description: 'Share of rejected rows (0–1) above which a run is failed, for the run and for each table.' },
+  { name: 'ETL_MAX_SHRINK', default: '0.5', description: 'Largest share (0–1) a full file\'s row count may shrink by against the same table\'s last published load.' },
+  { name: 'DATABASE_URL', default: '(SQLite at ./data/cases-etl.db)', description: 'sqlite:PATH for the embedded database, or postgres://user@host:5432/db for PostgreSQL.' },
+  { name: 'DATABASE_SCHEMA', default: 'public', description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).' },
+  { name: 'CASES_ARCHIVE_DIRECTORY', default: '(none: no archive)', description: 'Published files are copied to <dir>/<school>/<timestamp>/ with a manifest.json.' },
+  { name: 'ETL_ARCHIVE_DAYS', default: '30', description: 'Archives older than this many days are pruned after each published run.' },
+  { name: 'ETL_RETRY_ATTEMPTS', default: '3', description: 'Attempts for directory access and file reads (and, in jobs, infrastructure failures), including the first.' },
+  { name: 'ETL_RETRY_DELAY_MS', default: '1000', description: 'Delay before the first retry; each later one is ETL_RETRY_FACTOR times longer.' },
+  { name: 'ETL_RETRY_FACTOR', default: '2', description: 'Growth of the retry delay (exponential backoff).' },
+  { name: 'ETL_LOCK_TIMEOUT_MS', default: '600000', description: 'Longest wait for another run of the same school to finish before giving up.' },
+  { name: 'ETL_MAX_STORED_REJECTS', default: '10000', description: 'Rejects stored per file in etl_rejects; beyond this they are counted only.' },
 ];
 
 function text(v: string | undefined): string | null {
@@ -72,6 +109,41 @@ function tableList(name: string, raw: string | undefined, fallback: readonly str
   const bad = items.filter((s) => !/^[A-Z][A-Z0-9]*$/.test(s));
   if (bad.length > 0) return { ok: false, problem: `${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}, which ${bad.length === 1 ? 'is not a table name' : 'are not table names'} (e.g. ST,SF)` };
   return { ok: true, value: items };
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): Parsed<number> {
+  const p = nonNegativeInt(name, raw, fallback);
+  if (p.ok && p.value < 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a whole number of 1 or more` };
+  return p;
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): Parsed<number> {
+  const t = text(raw);
+  if (t === null) return { ok: true, value: fallback };
+  const n = Number(t);
+  if (!Number.isFinite(n) || n < 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number of 1 or more` };
+  return { ok: true, value: n };
+}
+
+function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): Parsed<DatabaseConfig> {
+  const url = text(rawUrl);
+  const schema = text(rawSchema) ?? 'public';
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) return { ok: false, problem: `DATABASE_SCHEMA=${JSON.stringify(rawSchema)} must be a lower-case SQL name (letters, digits, _)` };
+  if (url === null) return { ok: true, value: { kind: 'sqlite', path: resolve('./data/cases-etl.db') } };
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) return { ok: false, problem: 'DATABASE_URL=sqlite: needs a file path, e.g. sqlite:./data/cases-etl.db' };
+    return { ok: true, value: { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) } };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      return { ok: false, problem: 'DATABASE_URL is not a valid postgres:// URL' };
+    }
+    return { ok: true, value: { kind: 'postgres', url, schema } };
+  }
+  return { ok: false, problem: 'DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://postgres@127.0.0.1:5432/cases)' };
 }
 
 /** Values given on the command line, which win over the environment. */
@@ -108,10 +180,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     fileStableMs: take(nonNegativeInt('ETL_FILE_STABLE_MS', env.ETL_FILE_STABLE_MS, 2000), 0),
     fileStableTimeoutMs: take(nonNegativeInt('ETL_FILE_STABLE_TIMEOUT_MS', env.ETL_FILE_STABLE_TIMEOUT_MS, 60_000), 0),
     maxErrorRate: take(fraction('ETL_MAX_ERROR_RATE', env.ETL_MAX_ERROR_RATE, 0.1), 0.1),
+    maxShrink: take(fraction('ETL_MAX_SHRINK', env.ETL_MAX_SHRINK, 0.5), 0.5),
+    database: take(databaseOf(env.DATABASE_URL, env.DATABASE_SCHEMA), { kind: 'sqlite', path: ':memory:' }),
+    archiveDirectory: text(env.CASES_ARCHIVE_DIRECTORY) === null ? null : resolve(text(env.CASES_ARCHIVE_DIRECTORY) as string),
+    archiveDays: take(nonNegativeInt('ETL_ARCHIVE_DAYS', env.ETL_ARCHIVE_DAYS, 30), 30),
+    retry: {
+      attempts: take(positiveInt('ETL_RETRY_ATTEMPTS', env.ETL_RETRY_ATTEMPTS, 3), 3),
+      delayMs: take(nonNegativeInt('ETL_RETRY_DELAY_MS', env.ETL_RETRY_DELAY_MS, 1000), 1000),
+      factor: take(positiveNumber('ETL_RETRY_FACTOR', env.ETL_RETRY_FACTOR, 2), 2),
+    },
+    lockTimeoutMs: take(nonNegativeInt('ETL_LOCK_TIMEOUT_MS', env.ETL_LOCK_TIMEOUT_MS, 600_000), 0),
+    maxStoredRejects: take(nonNegativeInt('ETL_MAX_STORED_REJECTS', env.ETL_MAX_STORED_REJECTS, 10_000), 0),
   };
 
   if (problems.length > 0) {
     throw new EtlError('ETL_CONFIG_INVALID', `configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, { problems });
   }
   return Object.freeze(config);
+}
+
+/** The configuration from this process's environment: the library's zero-argument calls use it. */
+export function loadEnvironmentConfig(overrides: ConfigOverrides = {}): Config {
+  return loadConfig(process.env, overrides);
 }

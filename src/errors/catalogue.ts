@@ -146,6 +146,34 @@ export const ERROR_CATALOGUE = {
     title: 'A date does not exist in the calendar',
     fix: 'The value has the right shape but is not a real date (for example 31/02/2019); fix it in CASES21.',
   },
+  ETL_GUARD_ERROR_RATE: {
+    title: 'Too many rows were rejected, so nothing was published',
+    fix: 'Look at the rejects (`cases-etl runs`, etl_rejects) and fix the export; `--force` publishes anyway for one run.',
+  },
+  ETL_GUARD_SHRINK: {
+    title: 'A full file shrank too much against the last published load, so nothing was published',
+    fix: 'Check the export is complete; if the drop is real (say, a new year), rerun with `--allow-shrink`.',
+  },
+  ETL_GUARD_EMPTY: {
+    title: 'A full file had no rows, so nothing was published',
+    fix: 'An empty extract would mark every row inactive; check the export, or rerun with `--allow-shrink` if it is right.',
+  },
+  ETL_GUARD_REQUIRED: {
+    title: 'A required table was missing or unreadable, so nothing was published',
+    fix: 'Check the export finished; `--force` publishes without it for one run.',
+  },
+  ETL_RUN_LOCKED: {
+    title: 'Another run of the same school did not finish in time',
+    fix: 'Wait for the other run (see `cases-etl runs`), or raise ETL_LOCK_TIMEOUT_MS.',
+  },
+  ETL_RUN_INTERRUPTED: {
+    title: 'A run ended without finishing (the process was killed or the machine stopped)',
+    fix: 'Nothing it did was published; the next run loads the export again.',
+  },
+  ETL_DB_UNAVAILABLE: {
+    title: 'The database could not be reached or failed',
+    fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
+  },
 } as const satisfies Record<string, { title: string; fix: string }>;
 
 /** Every stable error code. */
