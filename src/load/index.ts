@@ -1,0 +1,6 @@
+export { archiveFiles, archiveStamp, pruneArchives, type ArchivedFile, type Manifest } from './archive.js';
+export { filesetChecksum, sha256File } from './checksum.js';
+export { evaluateGuards, type GuardFile, type GuardInput, type GuardTrip } from './guards.js';
+export { createRowHasher, type RowHasher } from './hash.js';
+export { BOOKKEEPING, mirrorFor, mirrorTableName, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from './mirror.js';
+export { BUILTIN_VIEW_NAMES, viewOver, viewsFor, type ViewDef, type ViewField } from './views.js';

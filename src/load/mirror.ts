@@ -1,0 +1,76 @@
+import type { ColumnLayout, ColumnType, TableLayout } from '../layouts/index.js';
+
+/**
+ * The mirror of one CASES table: `cases_<table>` with `school_id`, every CASES column in lower
+ * case, and bookkeeping. Described here as data; each store turns it into its own DDL.
+ */
+
+export interface MirrorColumn {
+  /** SQL column name: the CASES name in lower case. */
+  readonly name: string;
+  /** The CASES column name. */
+  readonly source: string;
+  readonly type: ColumnType;
+}
+
+export interface MirrorTable {
+  /** Base CASES table: `ST`. */
+  readonly table: string;
+  /** SQL table name: `cases_st`. */
+  readonly name: string;
+  /** Key columns (SQL names), after `school_id`. */
+  readonly key: readonly string[];
+  readonly columns: readonly MirrorColumn[];
+}
+
+/** Bookkeeping columns every mirror table has, after the CASES columns. */
+export const BOOKKEEPING = {
+  /** false once the row has gone from a full extract; true again when it returns. */
+  active: '_active',
+  /** Row hash over the CASES values (see load/hash.ts). */
+  hash: '_hash',
+  /** Run that first inserted the row. */
+  insertedRun: '_inserted_run',
+  /** Run that last inserted, changed, deactivated or reactivated the row. */
+  changedRun: '_changed_run',
+  /** Run that deactivated the row; null while active. */
+  deactivatedRun: '_deactivated_run',
+} as const;
+
+export const SCHOOL_COLUMN = 'school_id';
+
+/** `ST` → `cases_st`. */
+export function mirrorTableName(table: string): string {
+  return `cases_${table.toLowerCase()}`;
+}
+
+function mirrorColumn(c: ColumnLayout): MirrorColumn {
+  return { name: c.name.toLowerCase(), source: c.name, type: c.type };
+}
+
+/**
+ * The mirror for a layout plus the columns one file brought (a profile table's header, or
+ * columns a new CASES release added): layout columns first, then file-only columns as text.
+ */
+export function mirrorFor(layout: TableLayout, fileColumns: readonly ColumnLayout[]): MirrorTable {
+  const columns = layout.columns.map(mirrorColumn);
+  const known = new Set(columns.map((c) => c.name));
+  for (const c of fileColumns) {
+    const m = mirrorColumn(c);
+    if (!known.has(m.name)) {
+      columns.push(m);
+      known.add(m.name);
+    }
+  }
+  return {
+    table: layout.table,
+    name: mirrorTableName(layout.table),
+    key: (layout.primaryKey ?? []).map((k) => k.toLowerCase()),
+    columns,
+  };
+}
+
+/** Columns a table must gain: in `wanted` but not among `existing` (SQL names). */
+export function missingColumns(wanted: MirrorTable, existing: ReadonlySet<string>): MirrorColumn[] {
+  return wanted.columns.filter((c) => !existing.has(c.name));
+}
