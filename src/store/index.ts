@@ -1,0 +1,15 @@
+import type { DatabaseConfig } from '../config/index.js';
+import { createSqliteStore } from './sqlite/index.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+
+/**
+ * Opens the configured database: SQLite (the embedded default) or PostgreSQL. The PostgreSQL
+ * adapter is imported only when asked for, so the embedded path never loads the pg driver.
+ */
+export async function createStore(database: DatabaseConfig, options: { lockTimeoutMs: number }): Promise<Store> {
+  if (database.kind === 'sqlite') return createSqliteStore(database.path, { busyTimeoutMs: options.lockTimeoutMs });
+  const { createPostgresStore } = await import('./postgres/index.js');
+  return createPostgresStore(database.url, database.schema);
+}

@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+
+import { EtlError } from '../../errors/index.js';
+import { missingColumns, type MirrorTable } from '../../load/mirror.js';
+import { viewOver, type ViewDef } from '../../load/views.js';
+import { createMutex, isProcessAlive, toRunRecord } from '../common.js';
+import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
+import { mergeSqlite } from './merge.js';
+import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGRATIONS } from './sql.js';
+
+/**
+ * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
+ * at a time, which is the run lock across processes; inside this process a mutex keeps runs from
+ * sharing the connection's transaction.
+ */
+export function createSqliteStore(path: string, options: { busyTimeoutMs: number }): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db: Database = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+  db.pragma('foreign_keys = ON');
+  const mutex = createMutex();
+
+  // Statements are prepared on first use: the tables they name may not exist until migrate().
+  const prepared = new Map<string, Statement>();
+  const stmt = (sql: string): Statement => {
+    let s = prepared.get(sql);
+    if (!s) prepared.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+
+  function writeOutcome(runId: number, outcome: RunOutcome, files: Parameters<LoadTransaction['recordRun']>[2], rejects: Parameters<LoadTransaction['recordRun']>[3]): void {
+    stmt(LEDGER.finishRun).run({
+      id: runId,
+      status: outcome.status,
+      finishedAt: outcome.finishedAt.toISOString(),
+      files: outcome.files,
+      records: outcome.records,
+      rows: outcome.rows,
+      rejected: outcome.rejected,
+      errorRate: outcome.errorRate,
+      inserted: outcome.inserted,
+      updated: outcome.updated,
+      deactivated: outcome.deactivated,
+      reactivated: outcome.reactivated,
+      unchanged: outcome.unchanged,
+      filesetSha256: outcome.filesetSha256,
+      overrides: JSON.stringify(outcome.overrides),
+      reason: outcome.reason,
+      errorCode: outcome.errorCode,
+    });
+    for (const f of files) stmt(LEDGER.insertRunFile).run({ runId, ...f });
+    for (const r of rejects) stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw);
+  }
+
+  const tx: LoadTransaction = {
+    async ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]) {
+      db.exec(createMirrorSql(mirror));
+      const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map((r) => r.name));
+      for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
+      const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
+      for (const view of views.filter((v) => v.table === mirror.table)) {
+        db.exec(dropViewSql(view));
+        db.exec(createViewSql(viewOver(view, columns)));
+      }
+    },
+    mergeFile: (input, batches) => mergeSqlite(db, input, batches),
+    async savepoint() {
+      db.exec('SAVEPOINT cases_etl_publish');
+    },
+    async rollbackToSavepoint() {
+      db.exec('ROLLBACK TO cases_etl_publish');
+    },
+    async findPublishedFileset(school, sha) {
+      const row = stmt(LEDGER.publishedFileset).get(school, sha) as { id: number } | undefined;
+      return row?.id ?? null;
+    },
+    async lastPublishedRows(school) {
+      const rows = stmt(LEDGER.lastPublishedRows).all(school) as Array<{ table_name: string; rows_loaded: number }>;
+      // Ordered by run: later runs overwrite earlier ones, leaving each table's latest full load.
+      return new Map(rows.map((r) => [r.table_name, r.rows_loaded]));
+    },
+    async failInterruptedRuns(school, currentRunId) {
+      const here = hostname();
+      const stale = (stmt(LEDGER.runningRuns).all(school, currentRunId) as Array<{ id: number; host: string | null; pid: number | null }>).filter(
+        (r) => r.host === here && r.pid !== null && !isProcessAlive(r.pid),
+      );
+      const fail = stmt(LEDGER.failRun);
+      for (const r of stale) fail.run(new Date().toISOString(), 'interrupted: the process ended before the run finished; nothing it did was published', r.id);
+      return stale.length;
+    },
+    async recordRun(runId, outcome, files, rejects) {
+      writeOutcome(runId, outcome, files, rejects);
+    },
+  };
+
+  const session: RunSession = {
+    async startRun(run) {
+      const info = stmt(LEDGER.insertRun).run({
+        school: run.school,
+        trigger: run.trigger,
+        jobId: run.jobId,
+        dryRun: run.dryRun ? 1 : 0,
+        sourceDir: run.sourceDir,
+        host: run.host,
+        pid: run.pid,
+        startedAt: run.startedAt.toISOString(),
+      });
+      return Number(info.lastInsertRowid);
+    },
+    async transaction(fn) {
+      // IMMEDIATE takes the write lock now (waiting up to busy_timeout), not at the first write.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    async recordFailure(runId, outcome, files, rejects) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        writeOutcome(runId, outcome, files, rejects);
+        db.exec('COMMIT');
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    async setArchivePath(runId, archivePath) {
+      stmt(LEDGER.setArchivePath).run(archivePath, runId);
+    },
+  };
+
+  return {
+    dialect: 'sqlite',
+    location: `sqlite:${path}`,
+    async migrate() {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(LEDGER.createMigrations);
+        const applied = new Set((stmt(LEDGER.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version));
+        const names: string[] = [];
+        for (const m of MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          db.exec(m.sql);
+          stmt(LEDGER.recordMigration).run(m.version, m.name, new Date().toISOString());
+          names.push(m.name);
+        }
+        db.exec('COMMIT');
+        return names;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    async withRunSession(_school, timeoutMs, fn) {
+      const release = await mutex.acquire(timeoutMs);
+      if (!release) throw new EtlError('ETL_RUN_LOCKED', `another run is still using ${path} after ${timeoutMs} ms`);
+      try {
+        return await fn(session);
+      } finally {
+        release();
+      }
+    },
+    async listRuns(filter) {
+      return (stmt(LEDGER.listRuns).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRunRecord);
+    },
+    async getRun(id): Promise<RunRecord | null> {
+      const row = stmt(LEDGER.getRun).get(id) as Record<string, unknown> | undefined;
+      return row ? toRunRecord(row) : null;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

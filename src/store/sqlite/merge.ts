@@ -1,0 +1,132 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
+import type { Value } from '../../validate/index.js';
+import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
+import { LEDGER, q } from './sql.js';
+
+/**
+ * The SQLite merge: prepared statements inside the run's transaction. Each incoming row is looked
+ * up by key; a new key is inserted, a changed hash updated, an inactive row reactivated, and an
+ * unchanged row left alone (not written). For a full file, keys not seen are deactivated
+ * afterwards. Every change goes to etl_changes with its before and after images.
+ */
+
+type Row = Record<string, unknown>;
+
+const SEEN = 'temp.cases_etl_seen';
+
+/** The key as the validator builds it, in SQL: parts as text joined by U+001F. */
+function keySql(key: readonly string[], alias: string): string {
+  return key.map((k) => `CAST(${alias}.${q(k)} AS TEXT)`).join(` || char(31) || `);
+}
+
+interface Statements {
+  find: Statement;
+  fetch: Statement;
+  insert: Statement;
+  update: Statement;
+  log: Statement;
+  seen: Statement | null;
+}
+
+function prepare(db: Database, input: MergeInput): Statements {
+  const { mirror, columns, mode } = input;
+  const t = q(mirror.name);
+  const inFile = new Set(columns);
+  const absent = mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => c.name);
+  const keyWhere = [SCHOOL_COLUMN, ...mirror.key].map((c) => `${q(c)} = ?`).join(' AND ');
+  const B = BOOKKEEPING;
+  if (mode === 'full') {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS cases_etl_seen (k TEXT PRIMARY KEY) WITHOUT ROWID`);
+    db.exec(`DELETE FROM ${SEEN}`);
+  }
+  return {
+    find: db.prepare(`SELECT rowid AS rid, ${q(B.hash)} AS h, ${q(B.active)} AS a FROM ${t} WHERE ${keyWhere}`),
+    fetch: db.prepare(`SELECT * FROM ${t} WHERE rowid = ?`),
+    insert: db.prepare(
+      `INSERT INTO ${t} (${[SCHOOL_COLUMN, ...columns, B.active, B.hash, B.insertedRun, B.changedRun].map(q).join(', ')}) ` +
+        `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?'].join(', ')})`,
+    ),
+    update: db.prepare(
+      `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
+    ),
+    log: db.prepare(LEDGER.insertChange),
+    seen: mode === 'full' ? db.prepare(`INSERT OR IGNORE INTO ${SEEN} (k) VALUES (?)`) : null,
+  };
+}
+
+/** The row as it stands after an insert or update from the file: file values, absent columns null. */
+function afterImage(input: MergeInput, row: StagedRow, before: Row | null): Row {
+  const image: Row = { [SCHOOL_COLUMN]: input.school };
+  for (const c of input.mirror.columns) image[c.name] = null;
+  input.columns.forEach((c, i) => (image[c] = row.values[i] ?? null));
+  image[BOOKKEEPING.active] = 1;
+  image[BOOKKEEPING.hash] = row.hash;
+  image[BOOKKEEPING.insertedRun] = before ? before[BOOKKEEPING.insertedRun] : input.runId;
+  image[BOOKKEEPING.changedRun] = input.runId;
+  image[BOOKKEEPING.deactivatedRun] = null;
+  return image;
+}
+
+export async function mergeSqlite(db: Database, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts> {
+  const s = prepare(db, input);
+  const counts = zeroCounts();
+  const { runId, school, mirror } = input;
+  const keyIdx = mirror.key.map((k) => input.columns.indexOf(k));
+  const keyArgs = (values: readonly Value[]): Value[] => [school, ...keyIdx.map((i) => values[i] ?? null)];
+
+  for await (const batch of batches) {
+    for (const row of batch) {
+      s.seen?.run(row.key);
+      const found = s.find.get(...keyArgs(row.values)) as { rid: number; h: string; a: number } | undefined;
+      if (!found) {
+        s.insert.run(school, ...row.values, row.hash, runId, runId);
+        s.log.run(runId, school, mirror.table, row.key, 'insert', null, JSON.stringify(afterImage(input, row, null)));
+        counts.inserted++;
+        continue;
+      }
+      if (found.a === 1 && found.h === row.hash) {
+        counts.unchanged++;
+        continue;
+      }
+      const before = s.fetch.get(found.rid) as Row;
+      s.update.run(...row.values, row.hash, runId, found.rid);
+      const op = found.a === 1 ? 'update' : 'reactivate';
+      s.log.run(runId, school, mirror.table, row.key, op, JSON.stringify(before), JSON.stringify(afterImage(input, row, before)));
+      if (op === 'update') counts.updated++;
+      else counts.reactivated++;
+    }
+  }
+
+  if (input.mode === 'full') counts.deactivated = deactivateUnseen(db, input);
+  return counts;
+}
+
+/** Rows deactivated per statement: bounded, so a file that drops a whole table never loads it into memory. */
+const DEACTIVATE_PAGE = 1000;
+
+/** Deactivates the school's active rows whose key the full file did not contain. */
+function deactivateUnseen(db: Database, input: MergeInput): number {
+  const { mirror, school, runId } = input;
+  const t = q(mirror.name);
+  const B = BOOKKEEPING;
+  // Each page is deactivated before the next is read, so the same query walks the whole set.
+  const page = db.prepare(
+    `SELECT rowid AS rid, ${keySql(mirror.key, 'm')} AS k, m.* FROM ${t} m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(B.active)} = 1 ` +
+      `AND ${keySql(mirror.key, 'm')} NOT IN (SELECT k FROM ${SEEN}) LIMIT ${DEACTIVATE_PAGE}`,
+  );
+  const update = db.prepare(`UPDATE ${t} SET ${q(B.active)} = 0, ${q(B.changedRun)} = ?, ${q(B.deactivatedRun)} = ? WHERE rowid = ?`);
+  const log = db.prepare(LEDGER.insertChange);
+  let total = 0;
+  for (;;) {
+    const gone = page.all(school) as Array<Row & { rid: number; k: string }>;
+    for (const { rid, k, ...before } of gone) {
+      update.run(runId, runId, rid);
+      const after = { ...before, [B.active]: 0, [B.changedRun]: runId, [B.deactivatedRun]: runId };
+      log.run(runId, school, mirror.table, k, 'deactivate', JSON.stringify(before), JSON.stringify(after));
+    }
+    total += gone.length;
+    if (gone.length < DEACTIVATE_PAGE) return total;
+  }
+}

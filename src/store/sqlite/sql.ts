@@ -1,0 +1,168 @@
+import type { ColumnType } from '../../layouts/index.js';
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
+import type { ViewDef } from '../../load/views.js';
+
+/**
+ * Every SQL statement the SQLite adapter runs: the ledger's fixed statements as constants, the
+ * mirror tables' statements built from their description. Identifiers are always quoted: CASES
+ * column names include SQL words (CLASS, ORDER-like names) and views use mixed-case fields.
+ */
+
+export const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** SQLite has type affinities, not types; these keep values as the pipeline wrote them. */
+const TYPES: Record<ColumnType, string> = {
+  string: 'TEXT',
+  flag: 'TEXT',
+  smallint: 'INTEGER',
+  int: 'INTEGER',
+  decimal: 'NUMERIC',
+  float: 'REAL',
+  // ISO text sorts and compares correctly; a DATETIME declaration would give NUMERIC affinity.
+  date: 'TEXT',
+  datetime: 'TEXT',
+  bytes: 'BLOB',
+};
+
+export function columnDdl(c: MirrorColumn): string {
+  return `${q(c.name)} ${TYPES[c.type]}`;
+}
+
+export function createMirrorSql(m: MirrorTable): string {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(m.name)} (`,
+    `  ${q(SCHOOL_COLUMN)} TEXT NOT NULL,`,
+    ...m.columns.map((c) => `  ${columnDdl(c)},`),
+    `  ${q(BOOKKEEPING.active)} INTEGER NOT NULL DEFAULT 1,`,
+    `  ${q(BOOKKEEPING.hash)} TEXT NOT NULL,`,
+    `  ${q(BOOKKEEPING.insertedRun)} INTEGER NOT NULL,`,
+    `  ${q(BOOKKEEPING.changedRun)} INTEGER NOT NULL,`,
+    `  ${q(BOOKKEEPING.deactivatedRun)} INTEGER,`,
+    `  PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`,
+    ')',
+  ].join('\n');
+}
+
+export function addColumnSql(table: string, c: MirrorColumn): string {
+  return `ALTER TABLE ${q(table)} ADD COLUMN ${columnDdl(c)}`;
+}
+
+export function dropViewSql(view: ViewDef): string {
+  return `DROP VIEW IF EXISTS ${q(view.name)}`;
+}
+
+export function createViewSql(view: ViewDef): string {
+  return `CREATE VIEW ${q(view.name)} AS SELECT ${view.fields.map((f) => `${q(f.column)} AS ${q(f.field)}`).join(', ')} FROM ${q(view.mirror)}`;
+}
+
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: '001_ledger',
+    sql: `
+      CREATE TABLE etl_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        school_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        job_id TEXT,
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        source_dir TEXT,
+        host TEXT,
+        pid INTEGER,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        duration_ms INTEGER,
+        files INTEGER NOT NULL DEFAULT 0,
+        records INTEGER NOT NULL DEFAULT 0,
+        rows_loaded INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        error_rate REAL NOT NULL DEFAULT 0,
+        inserted INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        deactivated INTEGER NOT NULL DEFAULT 0,
+        reactivated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        fileset_sha256 TEXT,
+        overrides TEXT NOT NULL DEFAULT '[]',
+        reason TEXT,
+        error_code TEXT,
+        archive_path TEXT
+      );
+      CREATE INDEX etl_runs_school ON etl_runs (school_id, id);
+      CREATE INDEX etl_runs_fileset ON etl_runs (school_id, fileset_sha256);
+      CREATE TABLE etl_run_files (
+        run_id INTEGER NOT NULL REFERENCES etl_runs (id),
+        file_name TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        table_id TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        rows_loaded INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        inserted INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        deactivated INTEGER NOT NULL,
+        reactivated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        error TEXT,
+        PRIMARY KEY (run_id, file_name)
+      );
+      CREATE TABLE etl_rejects (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES etl_runs (id),
+        file_name TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        row_key TEXT,
+        field TEXT,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        raw TEXT
+      );
+      CREATE INDEX etl_rejects_run ON etl_rejects (run_id);
+      CREATE TABLE etl_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES etl_runs (id),
+        school_id TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        op TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+      );
+      CREATE INDEX etl_changes_run ON etl_changes (run_id, id);
+    `,
+  },
+];
+
+export const LEDGER = {
+  createMigrations: 'CREATE TABLE IF NOT EXISTS etl_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  appliedMigrations: 'SELECT version FROM etl_migrations',
+  recordMigration: 'INSERT INTO etl_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)
+              VALUES (@school, 'running', @trigger, @jobId, @dryRun, @sourceDir, @host, @pid, @startedAt)`,
+  finishRun: `UPDATE etl_runs SET status = @status, finished_at = @finishedAt,
+                duration_ms = CAST((julianday(@finishedAt) - julianday(started_at)) * 86400000 AS INTEGER),
+                files = @files, records = @records, rows_loaded = @rows, rejected = @rejected, error_rate = @errorRate,
+                inserted = @inserted, updated = @updated, deactivated = @deactivated, reactivated = @reactivated, unchanged = @unchanged,
+                fileset_sha256 = @filesetSha256, overrides = @overrides, reason = @reason, error_code = @errorCode
+              WHERE id = @id`,
+  insertRunFile: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
+                    inserted, updated, deactivated, reactivated, unchanged, error)
+                  VALUES (@runId, @fileName, @table, @tableId, @mode, @sha256, @bytes, @records, @rows, @rejected,
+                    @inserted, @updated, @deactivated, @reactivated, @unchanged, @error)`,
+  insertReject: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  setArchivePath: 'UPDATE etl_runs SET archive_path = ? WHERE id = ?',
+  runningRuns: `SELECT id, host, pid FROM etl_runs WHERE school_id = ? AND status = 'running' AND id <> ?`,
+  failRun: `UPDATE etl_runs SET status = 'failed', finished_at = ?, reason = ?, error_code = 'ETL_RUN_INTERRUPTED' WHERE id = ?`,
+  publishedFileset: `SELECT id FROM etl_runs WHERE school_id = ? AND fileset_sha256 = ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
+  lastPublishedRows: `SELECT f.table_name AS table_name, f.rows_loaded AS rows_loaded FROM etl_run_files f
+                        JOIN etl_runs r ON r.id = f.run_id
+                        WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL
+                        ORDER BY f.run_id ASC`,
+  listRuns: `SELECT * FROM etl_runs WHERE (@school IS NULL OR school_id = @school) ORDER BY id DESC LIMIT @limit`,
+  getRun: 'SELECT * FROM etl_runs WHERE id = ?',
+  insertChange: 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
+} as const;

@@ -1,0 +1,161 @@
+import type { Reject } from '../errors/index.js';
+import type { LoadMode } from '../layouts/index.js';
+import type { MirrorTable } from '../load/mirror.js';
+import type { ViewDef } from '../load/views.js';
+import type { Value } from '../validate/index.js';
+
+/**
+ * One storage interface, two adapters (store/sqlite, store/postgres). The pipeline talks only to
+ * this; each adapter chooses its own bulk path (prepared statements in one SQLite transaction;
+ * COPY into a staging table and set-based SQL on PostgreSQL).
+ */
+
+export type RunStatus = 'running' | 'succeeded' | 'warning' | 'failed' | 'skipped' | 'rolled_back';
+
+/** What started a run. */
+export type RunTrigger = 'cli' | 'library' | 'schedule' | 'manual' | 'api';
+
+export interface NewRun {
+  readonly school: string;
+  readonly trigger: RunTrigger;
+  readonly jobId: string | null;
+  readonly dryRun: boolean;
+  readonly sourceDir: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: Date;
+}
+
+/** Row counts of one merge, or the sum over a run. */
+export interface MergeCounts {
+  inserted: number;
+  updated: number;
+  deactivated: number;
+  reactivated: number;
+  unchanged: number;
+}
+
+export function zeroCounts(): MergeCounts {
+  return { inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0 };
+}
+
+export interface RunFileRecord extends MergeCounts {
+  readonly fileName: string;
+  readonly table: string;
+  readonly tableId: string;
+  readonly mode: LoadMode;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly records: number;
+  readonly rows: number;
+  readonly rejected: number;
+  /** Why the file could not be loaded, when it could not. */
+  readonly error: string | null;
+}
+
+export interface RunOutcome extends MergeCounts {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly finishedAt: Date;
+  readonly files: number;
+  readonly records: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly errorRate: number;
+  readonly filesetSha256: string | null;
+  /** Guard rails overridden for this run (`force`, `allow-shrink`). */
+  readonly overrides: readonly string[];
+  /** Why the run was skipped or failed, in a sentence. */
+  readonly reason: string | null;
+  readonly errorCode: string | null;
+}
+
+/** A run as the ledger holds it. */
+export interface RunRecord extends MergeCounts {
+  readonly id: number;
+  readonly school: string;
+  readonly status: RunStatus;
+  readonly trigger: RunTrigger;
+  readonly jobId: string | null;
+  readonly dryRun: boolean;
+  readonly sourceDir: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly files: number;
+  readonly records: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly errorRate: number;
+  readonly filesetSha256: string | null;
+  readonly overrides: readonly string[];
+  readonly reason: string | null;
+  readonly errorCode: string | null;
+  readonly archivePath: string | null;
+}
+
+/** One valid row ready to merge: values in `MergeInput.columns` order, its key and hash. */
+export interface StagedRow {
+  readonly key: string;
+  readonly values: readonly Value[];
+  readonly hash: string;
+}
+
+export interface MergeInput {
+  readonly runId: number;
+  readonly school: string;
+  readonly mirror: MirrorTable;
+  readonly mode: LoadMode;
+  /** Mirror column names of the values in each StagedRow, in order. */
+  readonly columns: readonly string[];
+}
+
+/** Work inside the run's one transaction. */
+export interface LoadTransaction {
+  /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
+  ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]): Promise<void>;
+  /** Merges one file's rows into its mirror table, logging every change in etl_changes. */
+  mergeFile(input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts>;
+  /** Marks the point a tripped guard rail or a dry run rolls back to: the data, not the ledger. */
+  savepoint(): Promise<void>;
+  rollbackToSavepoint(): Promise<void>;
+  /** The run id of the last published run of `school` whose file set had this checksum. */
+  findPublishedFileset(school: string, filesetSha256: string): Promise<number | null>;
+  /** Rows loaded per table by the last published full load of each of `school`'s tables. */
+  lastPublishedRows(school: string): Promise<Map<string, number>>;
+  /** Marks the school's runs left 'running' by processes that are gone as failed. */
+  failInterruptedRuns(school: string, currentRunId: number): Promise<number>;
+  /** Writes the run's outcome, its files and its rejects. */
+  recordRun(runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void>;
+}
+
+/** A dedicated connection that holds the school's run lock. */
+export interface RunSession {
+  /** Inserts the run with status 'running' and commits it at once, so it is visible while it runs. */
+  startRun(run: NewRun): Promise<number>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: LoadTransaction) => Promise<T>): Promise<T>;
+  /** Records a run that failed outside the transaction (it was rolled back). */
+  recordFailure(runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void>;
+  setArchivePath(runId: number, path: string): Promise<void>;
+}
+
+export interface RunFilter {
+  readonly school?: string | null;
+  readonly limit: number;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, without credentials. */
+  readonly location: string;
+  /** Applies pending ledger migrations; safe when several processes start at once. Returns their names. */
+  migrate(): Promise<string[]>;
+  /**
+   * Runs `fn` as the only run of `school` across every process: a PostgreSQL advisory lock on a
+   * dedicated connection, or SQLite's single writer. Waits up to `timeoutMs` for another run.
+   */
+  withRunSession<T>(school: string, timeoutMs: number, fn: (session: RunSession) => Promise<T>): Promise<T>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  getRun(id: number): Promise<RunRecord | null>;
+  close(): Promise<void>;
+}
