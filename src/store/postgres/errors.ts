@@ -1,0 +1,81 @@
+/**
+ * Which PostgreSQL failures are worth retrying. A job that fails with one of these is retried with
+ * backoff (the database restarted, the network blinked, a deadlock picked us as the victim); any
+ * other database error is a bug or bad data and retrying would only fail the same way again.
+ * Kept as small named tables, after graphile-worker, so the list is easy to review.
+ */
+
+/** SQLSTATE classes (first two characters) that are transient as a whole. */
+const TRANSIENT_SQLSTATE_CLASSES: Readonly<Record<string, string>> = {
+  '08': 'connection_exception',
+  '53': 'insufficient_resources',
+};
+
+/** Single SQLSTATE codes that are transient. */
+const TRANSIENT_SQLSTATES: Readonly<Record<string, string>> = {
+  '40001': 'serialization_failure',
+  '40P01': 'deadlock_detected',
+  '55P03': 'lock_not_available',
+  '57P01': 'admin_shutdown',
+  '57P02': 'crash_shutdown',
+  '57P03': 'cannot_connect_now',
+};
+
+/** Node socket and DNS errno codes: the server was unreachable, not wrong. */
+const TRANSIENT_ERRNOS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'broken pipe',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'temporary DNS failure',
+};
+
+/**
+ * node-postgres reports a connection lost under it with these messages and no code: mid-query,
+ * or at the next query when the connection died while idle. They are the commonest transient
+ * failure there is (a server restart, a failover, a proxy timing out a connection).
+ */
+const TRANSIENT_MESSAGES: readonly string[] = [
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'Client has encountered a connection error and is not queryable',
+];
+
+/** How deep to follow `cause` chains: an EtlError may wrap the driver's error. */
+const MAX_CAUSE_DEPTH = 5;
+
+function codeOf(err: object): string | null {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : null;
+}
+
+function isTransientOne(err: object): boolean {
+  const code = codeOf(err);
+  if (code !== null) {
+    // Errno first: EPIPE is five capitals too and would pass for a SQLSTATE.
+    if (code in TRANSIENT_ERRNOS) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return code in TRANSIENT_SQLSTATES || code.slice(0, 2) in TRANSIENT_SQLSTATE_CLASSES;
+  }
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && TRANSIENT_MESSAGES.some((m) => message.includes(m));
+}
+
+/**
+ * Whether `err` is a PostgreSQL or network failure that a later attempt may not meet: connection
+ * exceptions, lack of resources, deadlock and serialization victims, server shutdown and lock
+ * timeouts (by SQLSTATE), and unreachable hosts (by Node errno). Follows `cause` chains and the
+ * `errors` of an AggregateError (Node reports a refused IPv4 and IPv6 attempt that way).
+ */
+export function isTransientPostgresError(err: unknown): boolean {
+  const seen = new Set<object>();
+  const visit = (e: unknown, depth: number): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || depth > MAX_CAUSE_DEPTH) return false;
+    seen.add(e);
+    if (isTransientOne(e)) return true;
+    const nested = (e as { errors?: unknown }).errors;
+    if (Array.isArray(nested) && nested.some((n) => visit(n, depth + 1))) return true;
+    return visit((e as { cause?: unknown }).cause, depth + 1);
+  };
+  return visit(err, 0);
+}

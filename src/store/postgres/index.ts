@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+
+import { EtlError, type Reject } from '../../errors/index.js';
+import { toRunRecord } from '../common.js';
+import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
+import { mergePostgres } from './merge.js';
+import { ensurePostgresMirror } from './mirror.js';
+import { createSchemaSql, LEDGER, LOCKS, MIGRATIONS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+
+export { isTransientPostgresError } from './errors.js';
+
+/**
+ * The production store: PostgreSQL through a node-postgres pool, every table in one schema. A run
+ * holds a session-level advisory lock for its school on a dedicated connection, so one school's
+ * runs never overlap across processes and machines, while other schools load alongside it. If
+ * the process dies, its connection ends and PostgreSQL releases the lock by itself.
+ */
+
+/** How often a run waiting for its school's lock tries again, in ms. */
+const LOCK_POLL_MS = 200;
+
+/** Rejects per INSERT: bounds one statement's size when a file rejects many rows. */
+const REJECTS_PER_STATEMENT = 5000;
+
+const SAVEPOINT = 'cases_etl_publish';
+
+/** The URL without user, password or query (which may carry a password), for logs and `location`. */
+function describeUrl(url: string, schema: string): string {
+  try {
+    const u = new URL(url);
+    return `postgres://${u.host}${u.pathname} (schema ${schema})`;
+  } catch {
+    return `postgres (schema ${schema})`;
+  }
+}
+
+/** Writes a finished run's row, its files and its rejects: three statements whatever their number. */
+async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void> {
+  await client.query(LEDGER.finishRun, [
+    runId,
+    outcome.status,
+    outcome.finishedAt,
+    outcome.files,
+    outcome.records,
+    outcome.rows,
+    outcome.rejected,
+    outcome.errorRate,
+    outcome.inserted,
+    outcome.updated,
+    outcome.deactivated,
+    outcome.reactivated,
+    outcome.unchanged,
+    outcome.filesetSha256,
+    JSON.stringify(outcome.overrides),
+    outcome.reason,
+    outcome.errorCode,
+  ]);
+  if (files.length > 0) {
+    const col = <K extends keyof RunFileRecord>(k: K): Array<RunFileRecord[K]> => files.map((f) => f[k]);
+    await client.query(LEDGER.insertRunFiles, [
+      runId,
+      col('fileName'),
+      col('table'),
+      col('tableId'),
+      col('mode'),
+      col('sha256'),
+      col('bytes'),
+      col('records'),
+      col('rows'),
+      col('rejected'),
+      col('inserted'),
+      col('updated'),
+      col('deactivated'),
+      col('reactivated'),
+      col('unchanged'),
+      col('error'),
+    ]);
+  }
+  for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
+    const part = rejects.slice(i, i + REJECTS_PER_STATEMENT);
+    const col = <K extends keyof Reject>(k: K): Array<Reject[K]> => part.map((r) => r[k]);
+    await client.query(LEDGER.insertRejects, [runId, col('file'), col('line'), col('key'), col('field'), col('code'), col('message'), col('raw')]);
+  }
+}
+
+/** Runs `fn` between BEGIN and COMMIT on `client`, rolling back when it throws. */
+async function inTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    // A failed ROLLBACK means the connection is gone, which rolls back too; the first error is the story.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The work a run does on its dedicated connection: the RunSession and its LoadTransaction. */
+function createSession(client: PoolClient, schema: string): RunSession {
+  let stages = 0;
+
+  const tx: LoadTransaction = {
+    ensureMirror: (mirror, views) => ensurePostgresMirror(client, schema, mirror, views),
+    mergeFile: (input, batches) => mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches),
+    async savepoint() {
+      await client.query(`SAVEPOINT ${SAVEPOINT}`);
+    },
+    async rollbackToSavepoint() {
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    },
+    async findPublishedFileset(school, sha) {
+      const row = (await client.query<{ id: string }>(LEDGER.publishedFileset, [school, sha])).rows[0];
+      return row ? Number(row.id) : null;
+    },
+    async lastPublishedRows(school) {
+      const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school])).rows;
+      return new Map(rows.map((r) => [r.table_name, Number(r.rows_loaded)]));
+    },
+    async failInterruptedRuns(school, currentRunId) {
+      // Unlike SQLite, no pid check is needed: this session holds the school's lock, and a live
+      // run would hold it too, so every other 'running' row belongs to a run that died.
+      return (await client.query(LEDGER.failInterrupted, [school, currentRunId])).rowCount ?? 0;
+    },
+    recordRun: (runId, outcome, files, rejects) => writeOutcome(client, runId, outcome, files, rejects),
+  };
+
+  return {
+    async startRun(run) {
+      const { rows } = await client.query<{ id: string }>(LEDGER.insertRun, [
+        run.school,
+        run.trigger,
+        run.jobId,
+        run.dryRun,
+        run.sourceDir,
+        run.host,
+        run.pid,
+        run.startedAt,
+      ]);
+      const id = rows[0]?.id;
+      if (id === undefined) throw new Error('INSERT INTO etl_runs returned no id');
+      return Number(id);
+    },
+    transaction: (fn) => inTransaction(client, () => fn(tx)),
+    recordFailure: (runId, outcome, files, rejects) => inTransaction(client, () => writeOutcome(client, runId, outcome, files, rejects)),
+    async setArchivePath(runId, archivePath) {
+      await client.query(LEDGER.setArchivePath, [archivePath, runId]);
+    },
+  };
+}
+
+/**
+ * Opens a PostgreSQL store on `url` whose tables live in `schema` (created by `migrate()`).
+ * Connections are pooled (node-postgres defaults: up to 10); each sets its search_path and
+ * DateStyle before its first use.
+ */
+export function createPostgresStore(url: string, schema: string): Store {
+  const pool = new pg.Pool({ connectionString: url });
+  // An idle pooled connection that dies (server restart) emits 'error'; unhandled, that would end
+  // the process. The pool drops the connection and the next checkout opens a fresh one.
+  pool.on('error', () => undefined);
+  const prepared = new WeakSet<PoolClient>();
+  const setup = sessionSetupSql(schema);
+
+  /** A pooled connection with the session set up (once per connection, before any other query). */
+  async function checkout(): Promise<PoolClient> {
+    const client = await pool.connect();
+    if (prepared.has(client)) return client;
+    try {
+      await client.query(setup);
+    } catch (err) {
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+    // The pool listens for errors only while a connection is idle. A run holds its connection
+    // for minutes between queries; if the server ends it then, node-postgres emits 'error', which
+    // unheard would end the process. The run's next query fails instead, and the pool drops the
+    // connection when it comes back.
+    client.on('error', () => undefined);
+    prepared.add(client);
+    return client;
+  }
+
+  async function withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await checkout();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Polls for the school's run lock until `timeoutMs` has passed. */
+  async function lockSchool(client: PoolClient, school: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ locked: boolean }>(LOCKS.tryRun, [schema, school]);
+      if (rows[0]?.locked === true) return;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new EtlError('ETL_RUN_LOCKED', `another run of school ${school} still held its lock after ${timeoutMs} ms`);
+      await sleep(Math.min(LOCK_POLL_MS, left));
+    }
+  }
+
+  return {
+    dialect: 'postgres',
+    location: describeUrl(url, schema),
+    migrate: () =>
+      withClient((client) =>
+        inTransaction(client, async () => {
+          // Several processes may start at once: the first applies the migrations, the others
+          // wait here and then find them applied.
+          await client.query(LOCKS.migrate);
+          // A DBA may have made the schema for a role that may not create schemas: leave it be.
+          const exists = (await client.query<{ present: boolean }>(SCHEMA_EXISTS, [schema])).rows[0]?.present === true;
+          if (!exists) await client.query(createSchemaSql(schema));
+          await client.query(LEDGER.createMigrations);
+          const applied = new Set((await client.query<{ version: number }>(LEDGER.appliedMigrations)).rows.map((r) => r.version));
+          const names: string[] = [];
+          for (const m of MIGRATIONS) {
+            if (applied.has(m.version)) continue;
+            await client.query(m.sql);
+            await client.query(LEDGER.recordMigration, [m.version, m.name]);
+            names.push(m.name);
+          }
+          return names;
+        }),
+      ),
+    async withRunSession(school, timeoutMs, fn) {
+      const client = await checkout();
+      try {
+        await lockSchool(client, school, timeoutMs);
+      } catch (err) {
+        // Only a connection that merely found the lock taken is fit to go back to the pool.
+        client.release(err instanceof EtlError ? undefined : err instanceof Error ? err : true);
+        throw err;
+      }
+      try {
+        return await fn(createSession(client, schema));
+      } finally {
+        try {
+          await client.query(LOCKS.unlockRun, [schema, school]);
+          client.release();
+        } catch (err) {
+          // Ending the connection is what frees a lock we could not release by hand.
+          client.release(err instanceof Error ? err : true);
+        }
+      }
+    },
+    listRuns: (filter) =>
+      withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRuns, [filter.school ?? null, filter.limit])).rows.map(toRunRecord)),
+    getRun: (id): Promise<RunRecord | null> =>
+      withClient(async (client) => {
+        const row = (await client.query<Record<string, unknown>>(LEDGER.getRun, [id])).rows[0];
+        return row ? toRunRecord(row) : null;
+      }),
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+import type { Value } from '../../validate/index.js';
+import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
+import {
+  analyzeStageSql,
+  applyChangedSql,
+  applyDeactivationsSql,
+  applyInsertsSql,
+  copyStageSql,
+  createDiffSql,
+  createStageSql,
+  dropTempSql,
+  insertAllSql,
+  logAllInsertedSql,
+  planDiffSql,
+  RAISE_WORK_MEM,
+  schoolHasRowsSql,
+} from './sql.js';
+
+/**
+ * The PostgreSQL merge. The file's rows are streamed with COPY into a temporary staging table
+ * (typed like the mirror, no indexes). One join of the staging table against the school's mirror
+ * rows then writes the plan (which rows to insert, update, reactivate, deactivate) into a small
+ * diff table, and one statement per kind of change applies it, reaching rows by address. Unchanged
+ * rows are never written. Each statement logs its changes to etl_changes itself, so no row ever
+ * travels back to Node.
+ */
+
+/** COPY text format: these characters would end a field or a line, or are the escape itself. */
+const SPECIAL = /[\\\t\n\r\0]/;
+const SPECIAL_ALL = /[\\\t\n\r\0]/g;
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  // PostgreSQL text cannot hold U+0000 at all; failing the night over one stray byte helps no one.
+  '\0': '',
+};
+
+function copyField(v: Value | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
+}
+
+/** One staged row as a line of COPY text: its values in `columns` order, then its hash. */
+export function copyLine(row: StagedRow, width: number): string {
+  let line = '';
+  for (let i = 0; i < width; i++) line += copyField(row.values[i]) + '\t';
+  return line + copyField(row.hash) + '\n';
+}
+
+/** Each batch becomes one chunk of COPY text, made only when the socket can take more. */
+async function* copyChunks(batches: AsyncIterable<readonly StagedRow[]>, width: number, count: (rows: number) => void): AsyncGenerator<string> {
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    let chunk = '';
+    for (const row of batch) chunk += copyLine(row, width);
+    count(batch.length);
+    yield chunk;
+  }
+}
+
+function assertMergeable(input: MergeInput): void {
+  const { mirror, columns } = input;
+  if (mirror.key.length === 0) throw new Error(`cannot merge into ${mirror.name}: the table has no key`);
+  const known = new Set(mirror.columns.map((c) => c.name));
+  const stray = columns.filter((c) => !known.has(c));
+  if (stray.length > 0) throw new Error(`cannot merge into ${mirror.name}: ${stray.join(', ')} are not mirror columns`);
+  const missingKey = mirror.key.filter((k) => !columns.includes(k));
+  if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
+}
+
+/**
+ * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
+ * within the transaction), logging every change, and returns the counts. The mirror must exist
+ * with every column in `input.columns` (ensureMirror runs first).
+ */
+export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts> {
+  assertMergeable(input);
+  const { mirror, columns, school, runId, mode } = input;
+  await client.query(createStageSql(stage, mirror, columns));
+
+  let staged = 0;
+  // pipeline() carries backpressure from the socket back to the file reader, and on a failure
+  // destroys the COPY stream, which sends CopyFail so the server abandons the COPY cleanly.
+  await pipeline(
+    // One chunk read ahead at most (the default is 16), so memory holds a batch or two, not a file.
+    Readable.from(copyChunks(batches, columns.length, (n) => (staged += n)), { highWaterMark: 1 }),
+    client.query(copyFrom(copyStageSql(stage, columns))),
+  );
+  // Row count and key statistics let the planner size the diff join (and pick its hash side).
+  await client.query(analyzeStageSql(stage, mirror.key));
+
+  const params = [school, runId, mirror.table];
+  const counts = zeroCounts();
+  await client.query(RAISE_WORK_MEM);
+  const present = (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
+  if (!present) {
+    // The school's first night for this table: every staged row is new.
+    counts.inserted = (await client.query(insertAllSql(stage, mirror, columns), params.slice(0, 2))).rowCount ?? 0;
+    await client.query(logAllInsertedSql(mirror), params);
+  } else {
+    const diff = `${stage}_diff`;
+    await client.query(createDiffSql(diff));
+    await client.query(planDiffSql(diff, stage, mirror, mode), [school]);
+    const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
+    counts.updated = changed?.updated ?? 0;
+    counts.reactivated = changed?.reactivated ?? 0;
+    counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
+    if (mode === 'full') {
+      counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
+    }
+    await client.query(dropTempSql(diff));
+  }
+  counts.unchanged = staged - counts.inserted - counts.updated - counts.reactivated;
+
+  // Dropped now, not at commit, so a run of many files holds one staging table at a time.
+  await client.query(dropTempSql(stage));
+  return counts;
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+
+import type { PoolClient } from 'pg';
+
+import { BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
+import { viewOver, type ViewDef } from '../../load/views.js';
+import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_COLUMNS, VIEW_STAMPS } from './sql.js';
+
+/**
+ * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually
+ * missing or different: DROP VIEW and ALTER TABLE take ACCESS EXCLUSIVE locks held until the
+ * run commits, so doing them every night would make every other school's run wait for this one.
+ * Each view carries a stamp of its definition in its comment, which is how "different" is told.
+ */
+
+interface DdlPlan {
+  readonly create: boolean;
+  readonly add: readonly MirrorColumn[];
+  readonly views: ReadonlyArray<{ readonly view: ViewDef; readonly stamp: string }>;
+}
+
+function viewStamp(view: ViewDef): string {
+  const digest = createHash('sha256').update(createViewSql(view)).digest('hex').slice(0, 16);
+  return `cases-etl view over ${view.mirror} (definition ${digest})`;
+}
+
+async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<DdlPlan> {
+  const existing = new Set((await client.query<{ column_name: string }>(MIRROR_COLUMNS, [schema, mirror.name])).rows.map((r) => r.column_name));
+  const create = existing.size === 0;
+  // The columns the table will have once this plan is applied, which is what the views may show.
+  const columns = new Set([...existing, SCHOOL_COLUMN, ...Object.values(BOOKKEEPING), ...mirror.columns.map((c) => c.name)]);
+  const wanted = views.map((v) => {
+    const view = viewOver(v, columns);
+    return { view, stamp: viewStamp(view) };
+  });
+  const stamps = new Map(
+    (await client.query<{ name: string; stamp: string | null }>(VIEW_STAMPS, [schema, wanted.map((w) => w.view.name)])).rows.map((r) => [r.name, r.stamp]),
+  );
+  return { create, add: create ? [] : missingColumns(mirror, existing), views: wanted.filter((w) => stamps.get(w.view.name) !== w.stamp) };
+}
+
+const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 0 && plan.views.length === 0;
+
+/**
+ * Creates `mirror` in `schema` if missing, adds the columns it lacks, and (re)creates the views
+ * over it whose definition changed, restricted to columns the table has. Runs inside the run's
+ * transaction: the DDL is published with the data or not at all.
+ */
+export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<void> {
+  const own = views.filter((v) => v.table === mirror.table);
+  if (isEmpty(await planDdl(client, schema, mirror, own))) return;
+  // Two schools' first runs may both find the table missing: the second waits here until the
+  // first commits, then plans again and finds nothing left to do.
+  await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
+  const plan = await planDdl(client, schema, mirror, own);
+  if (plan.create) await client.query(createMirrorSql(mirror));
+  for (const c of plan.add) await client.query(addColumnSql(mirror.name, c));
+  for (const { view, stamp } of plan.views) {
+    await client.query(dropViewSql(view));
+    await client.query(createViewSql(view));
+    await client.query(commentViewSql(view, stamp));
+  }
+}

@@ -1,0 +1,388 @@
+import type { ColumnType, LoadMode } from '../../layouts/index.js';
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
+import type { ViewDef } from '../../load/views.js';
+
+/**
+ * Every SQL statement the PostgreSQL adapter runs: the ledger's fixed statements as constants, the
+ * mirror tables' and the merge's statements built from their description. Identifiers are always
+ * quoted: CASES column names include SQL words and views use mixed-case fields. Values always
+ * travel as parameters; only identifiers (quoted here) are spliced into the text.
+ */
+
+export const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Real types, so the intranet can sort dates and sum numbers without casts. */
+const TYPES: Record<ColumnType, string> = {
+  string: 'text',
+  flag: 'text',
+  smallint: 'smallint',
+  int: 'integer',
+  // Decimals arrive as their exact digits (money); numeric keeps them exact.
+  decimal: 'numeric',
+  float: 'double precision',
+  date: 'date',
+  // CASES times are school-local wall-clock times with no zone.
+  datetime: 'timestamp without time zone',
+  bytes: 'bytea',
+};
+
+export function columnDdl(c: MirrorColumn): string {
+  return `${q(c.name)} ${TYPES[c.type]}`;
+}
+
+/**
+ * Run once on every pooled connection, before its first query. ISO DateStyle makes `date::text` and
+ * `timestamp::text` print as the validator writes them (`2024-02-01`, `2024-02-01 08:30:00`),
+ * which the row key of a deactivated row depends on.
+ */
+export function sessionSetupSql(schema: string): string {
+  return `SET search_path TO ${q(schema)}; SET datestyle TO ISO, DMY`;
+}
+
+/**
+ * Advisory lock keys, all derived from 'cases-etl …' so they do not meet another application's.
+ * A hashtext collision between two schools only makes them take turns; it never lets one school
+ * run twice.
+ */
+export const LOCKS = {
+  /**
+   * Transaction lock that serialises migrations across every process on the database. Qualified
+   * and run first in its transaction: resolving an unqualified name would look the schema up (and
+   * cache its absence) before another process's CREATE SCHEMA commits.
+   */
+  migrate: 'SELECT pg_catalog.pg_advisory_xact_lock(7365033101)',
+  /** Session lock for one school's runs: (schema, school) so separate schemas do not wait on each other. */
+  tryRun: `SELECT pg_try_advisory_lock(hashtext('cases-etl run ' || $1::text), hashtext($2::text)) AS locked`,
+  unlockRun: `SELECT pg_advisory_unlock(hashtext('cases-etl run ' || $1::text), hashtext($2::text)) AS unlocked`,
+  /** Transaction lock around one mirror table's DDL, so two schools' first runs do not race to create it. */
+  mirrorDdl: `SELECT pg_advisory_xact_lock(hashtext('cases-etl ddl ' || $1::text), hashtext($2::text))`,
+} as const;
+
+/** $1 schema. Asked first because CREATE SCHEMA IF NOT EXISTS still demands CREATE on the database. */
+export const SCHEMA_EXISTS = 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS present';
+
+export function createSchemaSql(schema: string): string {
+  return `CREATE SCHEMA IF NOT EXISTS ${q(schema)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mirror tables and views
+
+export function createMirrorSql(m: MirrorTable): string {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(m.name)} (`,
+    `  ${q(SCHOOL_COLUMN)} text NOT NULL,`,
+    ...m.columns.map((c) => `  ${columnDdl(c)},`),
+    `  ${q(BOOKKEEPING.active)} boolean NOT NULL DEFAULT true,`,
+    `  ${q(BOOKKEEPING.hash)} text NOT NULL,`,
+    `  ${q(BOOKKEEPING.insertedRun)} bigint NOT NULL,`,
+    `  ${q(BOOKKEEPING.changedRun)} bigint NOT NULL,`,
+    `  ${q(BOOKKEEPING.deactivatedRun)} bigint,`,
+    `  PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`,
+    ')',
+  ].join('\n');
+}
+
+export function addColumnSql(table: string, c: MirrorColumn): string {
+  return `ALTER TABLE ${q(table)} ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`;
+}
+
+/** $1 schema, $2 table. */
+export const MIRROR_COLUMNS = 'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2';
+
+/** $1 schema, $2 view names: each existing view with the stamp cases-etl left in its comment. */
+export const VIEW_STAMPS = `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS stamp FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind = 'v'`;
+
+export function dropViewSql(view: ViewDef): string {
+  return `DROP VIEW IF EXISTS ${q(view.name)}`;
+}
+
+export function createViewSql(view: ViewDef): string {
+  return `CREATE VIEW ${q(view.name)} AS SELECT ${view.fields.map((f) => `${q(f.column)} AS ${q(f.field)}`).join(', ')} FROM ${q(view.mirror)}`;
+}
+
+export function commentViewSql(view: ViewDef, stamp: string): string {
+  return `COMMENT ON VIEW ${q(view.name)} IS '${stamp.replace(/'/g, "''")}'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge: COPY into a staging table, one pass that plans the changes into a diff table, then one
+// statement per kind of change. Parameters throughout: $1 school (text), $2 run id (bigint),
+// $3 base CASES table for etl_changes (text).
+
+/** The staging table's bookkeeping column: the row hash the pipeline computed. */
+export const STAGE_HASH = '_hash';
+
+const B = BOOKKEEPING;
+
+/** The key as the validator builds it (typed values as text, joined by U+001F), in SQL. */
+export function rowKeySql(key: readonly string[], alias: string): string {
+  return key.map((k) => `${alias}.${q(k)}::text`).join(' || chr(31) || ');
+}
+
+function keyJoin(key: readonly string[], left: string, right: string): string {
+  return key.map((k) => `${left}.${q(k)} = ${right}.${q(k)}`).join(' AND ');
+}
+
+const temp = (name: string): string => `pg_temp.${q(name)}`;
+
+/**
+ * The staging table: the file's columns with the mirror's own types (copied from the mirror, so a
+ * column created under an older layout still compares and assigns without casts), plus the hash.
+ * No keys or indexes: COPY writes it once and the diff reads it once.
+ */
+export function createStageSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)} ` +
+    `FROM ${q(mirror.name)} m WITH NO DATA`;
+}
+
+export function copyStageSql(stage: string, columns: readonly string[]): string {
+  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH].map(q).join(', ')}) FROM STDIN`;
+}
+
+/** Statistics on the join columns only: enough for the planner to size the join, at a fraction of a full ANALYZE. */
+export function analyzeStageSql(stage: string, key: readonly string[]): string {
+  return `ANALYZE ${temp(stage)} (${[...key, STAGE_HASH].map(q).join(', ')})`;
+}
+
+export function dropTempSql(name: string): string {
+  return `DROP TABLE IF EXISTS ${temp(name)}`;
+}
+
+/**
+ * Lets the diff's hash join of a large file stay in memory (the default 4MB spills a million rows
+ * to disk in batches), for this transaction only, and never lowers a larger setting.
+ */
+export const RAISE_WORK_MEM = `SELECT set_config('work_mem', '128MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('128MB')`;
+
+/** $1 school: whether the school has any row in the mirror yet (its first load needs no diff). */
+export function schoolHasRowsSql(mirror: MirrorTable): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = $1::text) AS present`;
+}
+
+const LOG_CHANGE = 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after)';
+
+function insertColumns(columns: readonly string[]): { target: string; source: string } {
+  return {
+    target: [SCHOOL_COLUMN, ...columns, B.active, B.hash, B.insertedRun, B.changedRun].map(q).join(', '),
+    source: ['$1::text', ...columns.map((c) => `s.${q(c)}`), 'true', `s.${q(STAGE_HASH)}`, '$2::bigint', '$2::bigint'].join(', '),
+  };
+}
+
+/** A school's first load of a table: every staged row is new, so no diff and no anti-join. */
+export function insertAllSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+  const { target, source } = insertColumns(columns);
+  return `INSERT INTO ${q(mirror.name)} (${target}) SELECT ${source} FROM ${temp(stage)} AS s`;
+}
+
+/**
+ * Logs the first load from the mirror itself: the school had no rows before this statement's
+ * insert (checked under its run lock), so its rows are exactly the inserted ones. Reading them
+ * back is cheaper than carrying a million after-images through a RETURNING CTE.
+ */
+export function logAllInsertedSql(mirror: MirrorTable): string {
+  return `${LOG_CHANGE}
+  SELECT $2::bigint, $1::text, $3::text, ${rowKeySql(mirror.key, 'm')}, 'insert', NULL, to_jsonb(m) FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = $1::text`;
+}
+
+export function createDiffSql(diff: string): string {
+  return `CREATE TEMP TABLE ${q(diff)} (sid tid, rid tid, op text NOT NULL) ON COMMIT DROP`;
+}
+
+/**
+ * The plan, in one pass: staged rows joined by key to the school's mirror rows (narrow: key,
+ * active, hash), keeping only the rows that need work, each with its staged and mirror row
+ * addresses and what to do. A full file joins FULL, so active mirror rows it lacks come out as
+ * deactivations; a delta joins LEFT and never deactivates. Unchanged rows are not kept.
+ */
+export function planDiffSql(diff: string, stage: string, mirror: MirrorTable, mode: LoadMode): string {
+  const cols = ['ctid', ...mirror.key, B.active, B.hash].map((c) => (c === 'ctid' ? c : q(c))).join(', ');
+  const gone = mode === 'full' ? `\n     OR (s.ctid IS NULL AND m.${q(B.active)})` : '';
+  return `INSERT INTO ${temp(diff)} (sid, rid, op)
+  SELECT s.ctid, m.ctid, CASE WHEN m.ctid IS NULL THEN 'insert' WHEN s.ctid IS NULL THEN 'deactivate' WHEN m.${q(B.active)} THEN 'update' ELSE 'reactivate' END
+  FROM ${temp(stage)} AS s
+  ${mode === 'full' ? 'FULL' : 'LEFT'} JOIN (SELECT ${cols} FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = $1::text) AS m ON ${keyJoin(mirror.key, 's', 'm')}
+  WHERE m.ctid IS NULL${gone}
+     OR (s.ctid IS NOT NULL AND m.ctid IS NOT NULL AND (NOT m.${q(B.active)} OR m.${q(B.hash)} <> s.${q(STAGE_HASH)}))`;
+}
+
+/**
+ * Updates and reactivations: the planned rows take the file's values (mirror columns the file
+ * lacks become NULL: a row's content is the file's row), keeping `_inserted_run`. `old` is the
+ * same row read through the statement's snapshot, which is how an UPDATE returns the image from
+ * before it. Rows are reached by address (TID scans), not by key.
+ */
+export function applyChangedSql(diff: string, stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+  const keys = new Set(mirror.key);
+  const inFile = new Set(columns);
+  const set = [
+    ...columns.filter((c) => !keys.has(c)).map((c) => `${q(c)} = s.${q(c)}`),
+    ...mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => `${q(c.name)} = NULL`),
+    `${q(B.active)} = true`,
+    `${q(B.hash)} = s.${q(STAGE_HASH)}`,
+    `${q(B.changedRun)} = $2::bigint`,
+    `${q(B.deactivatedRun)} = NULL`,
+  ];
+  return `WITH changed AS (
+  UPDATE ${q(mirror.name)} AS m SET ${set.join(', ')}
+  FROM ${temp(diff)} AS d, ${temp(stage)} AS s, ${q(mirror.name)} AS old
+  WHERE d.op IN ('update', 'reactivate') AND m.ctid = d.rid AND s.ctid = d.sid AND old.ctid = d.rid
+  RETURNING d.op, ${rowKeySql(mirror.key, 'm')} AS row_key, to_jsonb(old) AS before, to_jsonb(m) AS after
+), logged AS (
+  ${LOG_CHANGE}
+  SELECT $2::bigint, $1::text, $3::text, row_key, op, before, after FROM changed
+)
+SELECT count(*) FILTER (WHERE op = 'update')::integer AS updated, count(*) FILTER (WHERE op = 'reactivate')::integer AS reactivated FROM changed`;
+}
+
+/** Inserts the planned new rows and logs them. */
+export function applyInsertsSql(diff: string, stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+  const { target, source } = insertColumns(columns);
+  return `WITH added AS (
+  INSERT INTO ${q(mirror.name)} AS m (${target})
+  SELECT ${source} FROM ${temp(diff)} AS d JOIN ${temp(stage)} AS s ON s.ctid = d.sid WHERE d.op = 'insert'
+  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, to_jsonb(m) AS after
+), logged AS (
+  ${LOG_CHANGE}
+  SELECT $2::bigint, $1::text, $3::text, row_key, 'insert', NULL, after FROM added
+)
+SELECT count(*)::integer AS inserted FROM added`;
+}
+
+/** Marks the planned missing rows inactive (full files only) and logs them. */
+export function applyDeactivationsSql(diff: string, mirror: MirrorTable): string {
+  return `WITH gone AS (
+  UPDATE ${q(mirror.name)} AS m SET ${q(B.active)} = false, ${q(B.changedRun)} = $2::bigint, ${q(B.deactivatedRun)} = $2::bigint
+  FROM ${temp(diff)} AS d, ${q(mirror.name)} AS old
+  WHERE d.op = 'deactivate' AND m.ctid = d.rid AND old.ctid = d.rid
+  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, to_jsonb(old) AS before, to_jsonb(m) AS after
+), logged AS (
+  ${LOG_CHANGE}
+  SELECT $2::bigint, $1::text, $3::text, row_key, 'deactivate', before, after FROM gone
+)
+SELECT count(*)::integer AS deactivated FROM gone`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledger
+
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: '001_ledger',
+    sql: `
+      CREATE TABLE etl_runs (
+        id bigserial PRIMARY KEY,
+        school_id text NOT NULL,
+        status text NOT NULL,
+        trigger text NOT NULL,
+        job_id text,
+        dry_run boolean NOT NULL DEFAULT false,
+        source_dir text,
+        host text,
+        pid integer,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        duration_ms integer,
+        files integer NOT NULL DEFAULT 0,
+        records integer NOT NULL DEFAULT 0,
+        rows_loaded integer NOT NULL DEFAULT 0,
+        rejected integer NOT NULL DEFAULT 0,
+        error_rate double precision NOT NULL DEFAULT 0,
+        inserted integer NOT NULL DEFAULT 0,
+        updated integer NOT NULL DEFAULT 0,
+        deactivated integer NOT NULL DEFAULT 0,
+        reactivated integer NOT NULL DEFAULT 0,
+        unchanged integer NOT NULL DEFAULT 0,
+        fileset_sha256 text,
+        overrides jsonb NOT NULL DEFAULT '[]',
+        reason text,
+        error_code text,
+        archive_path text
+      );
+      CREATE INDEX etl_runs_school ON etl_runs (school_id, id);
+      CREATE INDEX etl_runs_fileset ON etl_runs (school_id, fileset_sha256);
+      CREATE TABLE etl_run_files (
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        file_name text NOT NULL,
+        table_name text NOT NULL,
+        table_id text NOT NULL,
+        mode text NOT NULL,
+        sha256 text NOT NULL,
+        bytes bigint NOT NULL,
+        records integer NOT NULL,
+        rows_loaded integer NOT NULL,
+        rejected integer NOT NULL,
+        inserted integer NOT NULL,
+        updated integer NOT NULL,
+        deactivated integer NOT NULL,
+        reactivated integer NOT NULL,
+        unchanged integer NOT NULL,
+        error text,
+        PRIMARY KEY (run_id, file_name)
+      );
+      CREATE TABLE etl_rejects (
+        id bigserial PRIMARY KEY,
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        file_name text NOT NULL,
+        line integer NOT NULL,
+        row_key text,
+        field text,
+        code text NOT NULL,
+        message text NOT NULL,
+        raw text
+      );
+      CREATE INDEX etl_rejects_run ON etl_rejects (run_id);
+      CREATE TABLE etl_changes (
+        id bigserial PRIMARY KEY,
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        school_id text NOT NULL,
+        table_name text NOT NULL,
+        row_key text NOT NULL,
+        op text NOT NULL,
+        before jsonb,
+        after jsonb
+      );
+      CREATE INDEX etl_changes_run ON etl_changes (run_id, id);
+    `,
+  },
+];
+
+const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
+
+export const LEDGER = {
+  createMigrations: 'CREATE TABLE IF NOT EXISTS etl_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)',
+  appliedMigrations: 'SELECT version FROM etl_migrations',
+  recordMigration: 'INSERT INTO etl_migrations (version, name, applied_at) VALUES ($1, $2, now())',
+  insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)
+              VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+  /** $1 id, $2 status, $3 finished_at, $4.. counts, then fileset, overrides (jsonb text), reason, error code. */
+  finishRun: `UPDATE etl_runs SET status = $2, finished_at = $3::timestamptz,
+                duration_ms = round(extract(epoch FROM ($3::timestamptz - started_at)) * 1000)::integer,
+                files = $4, records = $5, rows_loaded = $6, rejected = $7, error_rate = $8,
+                inserted = $9, updated = $10, deactivated = $11, reactivated = $12, unchanged = $13,
+                fileset_sha256 = $14, overrides = $15::jsonb, reason = $16, error_code = $17
+              WHERE id = $1`,
+  /** One statement for every file of the run: parallel arrays, unnested. */
+  insertRunFiles: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
+                     inserted, updated, deactivated, reactivated, unchanged, error)
+                   SELECT $1::bigint, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
+                     $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[])`,
+  /** One statement for every stored reject of the run: parallel arrays, unnested. */
+  insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw)
+                  SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+  setArchivePath: 'UPDATE etl_runs SET archive_path = $1 WHERE id = $2',
+  /** $1 school, $2 current run: the run lock is held, so every other running row is dead. */
+  failInterrupted: `UPDATE etl_runs SET status = 'failed', finished_at = now(), reason = '${INTERRUPTED}', error_code = 'ETL_RUN_INTERRUPTED'
+                    WHERE school_id = $1 AND status = 'running' AND id <> $2`,
+  publishedFileset: `SELECT id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning') AND NOT dry_run
+                       ORDER BY id DESC LIMIT 1`,
+  /** The latest published full load of each table, chosen in SQL rather than by overwriting in a Map. */
+  lastPublishedRows: `SELECT DISTINCT ON (f.table_name) f.table_name, f.rows_loaded FROM etl_run_files f
+                        JOIN etl_runs r ON r.id = f.run_id
+                        WHERE r.school_id = $1 AND r.status IN ('succeeded', 'warning') AND NOT r.dry_run AND f.mode = 'full' AND f.error IS NULL
+                        ORDER BY f.table_name, f.run_id DESC`,
+  listRuns: 'SELECT * FROM etl_runs WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
+  getRun: 'SELECT * FROM etl_runs WHERE id = $1',
+} as const;

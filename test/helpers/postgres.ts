@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
+
+/** The machine's PostgreSQL test database (trust auth), overridable for CI. */
+const BASE_URL = process.env.CASES_ETL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface PgSchema {
+  /** Connection URL of the test database. */
+  readonly url: string;
+  /** The fresh schema, unique to this call. */
+  readonly schema: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: BASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates a uniquely named schema in the test database, so each test file (or test) has its own
+ * tables and ledger while sharing one server; `drop()` removes it with CASCADE.
+ */
+export async function createPgSchema(): Promise<PgSchema> {
+  const schema = `cases_etl_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withClient((c) => c.query(`CREATE SCHEMA "${schema}"`));
+  return {
+    url: BASE_URL,
+    schema,
+    drop: () => withClient(async (c) => void (await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))),
+  };
+}
+
+/** A plain connection into `schema`, for reading what a store wrote independently of the store. */
+export async function connectProbe(target: { url: string; schema: string }): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  await client.query(`SET search_path TO "${target.schema}"`);
+  return client;
+}

@@ -1,0 +1,279 @@
+import { hostname } from 'node:os';
+
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
+import { createRowHasher, mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
+import { createPostgresStore } from '../src/store/postgres/index.js';
+import type { LoadTransaction, MergeCounts, MergeInput, StagedRow, Store } from '../src/store/types.js';
+import type { Value } from '../src/validate/index.js';
+import { connectProbe, createPgSchema, type PgSchema } from './helpers/postgres.js';
+
+/**
+ * The PostgreSQL adapter's mirror tables and merge, against the machine's PostgreSQL: one fresh
+ * schema for the file, a school id per test so tests share tables without sharing rows.
+ */
+
+const KEY_SEPARATOR = '\u001f';
+
+let target: PgSchema;
+let store: Store;
+let probe: pg.Client;
+
+beforeAll(async () => {
+  target = await createPgSchema();
+  store = createPostgresStore(target.url, target.schema);
+  await store.migrate();
+  probe = await connectProbe(target);
+});
+
+afterAll(async () => {
+  await probe?.end();
+  await store?.close();
+  await target?.drop();
+});
+
+const layouts = loadBuiltinLayouts();
+const views = viewsFor(createLayoutRegistry(null));
+const stMirror = mirrorFor(layouts.get('ST')!, []);
+
+/** Rows for `columns`, keyed and hashed the way the pipeline does it. */
+function stage(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
+  const hasher = createRowHasher(columns);
+  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
+  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values) }));
+}
+
+async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
+  for (let i = 0; i < rows.length; i += size) {
+    yield rows.slice(i, i + size);
+    // An empty batch (a chunk of rejects only) must be harmless.
+    yield [];
+  }
+}
+
+/** One run of `school`: a session, a ledger row, one transaction around `fn`. */
+async function run<T>(school: string, fn: (tx: LoadTransaction, runId: number) => Promise<T>): Promise<{ runId: number; result: T }> {
+  return store.withRunSession(school, 10_000, async (session) => {
+    const runId = await session.startRun({
+      school,
+      trigger: 'cli',
+      jobId: null,
+      dryRun: false,
+      sourceDir: '/srv/cases',
+      host: hostname(),
+      pid: process.pid,
+      startedAt: new Date(),
+    });
+    return { runId, result: await session.transaction((tx) => fn(tx, runId)) };
+  });
+}
+
+async function merge(school: string, mirror: MirrorTable, mode: MergeInput['mode'], columns: readonly string[], records: ReadonlyArray<readonly Value[]>) {
+  return run(school, async (tx, runId) => {
+    await tx.ensureMirror(mirror, views);
+    return tx.mergeFile({ runId, school, mirror, mode, columns }, batchesOf(stage(mirror, columns, records)));
+  });
+}
+
+const counts = (c: Partial<MergeCounts>): MergeCounts => ({ inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, ...c });
+
+async function rows(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  return (await probe.query(sql, params)).rows;
+}
+
+describe('mirror tables and views', () => {
+  it('creates the mirror with real types, bookkeeping and the primary key', async () => {
+    await run('1001', (tx) => tx.ensureMirror(stMirror, views));
+    const types = new Map(
+      (await rows(`SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_st'`, [target.schema])).map(
+        (r) => [r.column_name as string, r],
+      ),
+    );
+    const firstOf = (type: string): string => stMirror.columns.find((c) => c.type === type)!.name;
+    expect(types.get('school_id')).toMatchObject({ data_type: 'text', is_nullable: 'NO' });
+    expect(types.get(firstOf('string'))?.data_type).toBe('text');
+    expect(types.get(firstOf('flag'))?.data_type).toBe('text');
+    expect(types.get(firstOf('smallint'))?.data_type).toBe('smallint');
+    expect(types.get(firstOf('int'))?.data_type).toBe('integer');
+    expect(types.get(firstOf('decimal'))?.data_type).toBe('numeric');
+    expect(types.get(firstOf('float'))?.data_type).toBe('double precision');
+    expect(types.get(firstOf('datetime'))?.data_type).toBe('timestamp without time zone');
+    expect(types.get(firstOf('bytes'))?.data_type).toBe('bytea');
+    expect(types.get('_active')).toMatchObject({ data_type: 'boolean', is_nullable: 'NO' });
+    expect(types.get('_hash')).toMatchObject({ data_type: 'text', is_nullable: 'NO' });
+    expect(types.get('_inserted_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'NO' });
+    expect(types.get('_changed_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'NO' });
+    expect(types.get('_deactivated_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'YES' });
+    const pk = await rows(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'cases_st'::regclass AND contype = 'p'`);
+    expect(pk[0]?.def).toBe('PRIMARY KEY (school_id, stkey)');
+    const fields = (await probe.query('SELECT * FROM students LIMIT 0')).fields.map((f) => f.name);
+    expect(fields).toEqual(expect.arrayContaining(['schoolId', 'studentId', 'givenNames', 'homeGroup', 'active']));
+  });
+
+  it('adds the columns a table lacks and widens its views to them, and does no DDL when nothing changed', async () => {
+    const sf = mirrorFor(layouts.get('SF')!, []);
+    const narrow: MirrorTable = { ...sf, columns: sf.columns.filter((c) => c.name !== 'e_mail' && c.name !== 'mobile') };
+    await run('1002', (tx) => tx.ensureMirror(narrow, views));
+    const before = (await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name);
+    expect(before).toContain('staffId');
+    expect(before).not.toContain('email');
+
+    // A new CASES release brings a column no layout knows: it arrives as text.
+    const wider = mirrorFor(layouts.get('SF')!, [{ ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string' }]);
+    await run('1002', (tx) => tx.ensureMirror(wider, views));
+    const cols = (await rows(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_sf'`, [target.schema])).map(
+      (r) => `${r.column_name}:${r.data_type}`,
+    );
+    expect(cols).toEqual(expect.arrayContaining(['e_mail:text', 'mobile:text', 'new_field:text']));
+    expect((await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name)).toEqual(expect.arrayContaining(['email', 'phone']));
+
+    const viewOid = async (): Promise<unknown> => (await rows(`SELECT 'staff'::regclass::oid AS oid`))[0]?.oid;
+    const oid = await viewOid();
+    await run('1002', (tx) => tx.ensureMirror(wider, views));
+    expect(await viewOid()).toBe(oid);
+  });
+});
+
+describe('mergeFile', () => {
+  const columns = ['stkey', 'surname', 'first_name', 'home_group', 'birthdate', 'dist_schl', 'registration'];
+  const ann = ['ANN0001', 'Ng', 'Ann', '07A', '2011-03-04 00:00:00', 1.5, 12];
+  const bob = ['BOB0001', 'Bell', 'Bob', '07A', '2011-05-06 00:00:00', 2.25, 13];
+  const cat = ['CAT0001', 'Cole', 'Cat', '08B', '2010-07-08 00:00:00', null, 14];
+  const dan = ['DAN0001', 'Dow', 'Dan', '09C', '2009-09-10 00:00:00', 0.5, 15];
+
+  const changesOf = (runId: number) =>
+    rows(`SELECT school_id, table_name, row_key, op, before, after FROM etl_changes WHERE run_id = $1 ORDER BY id`, [runId]);
+
+  it('loads a full file, skips an unchanged re-run, then updates, deactivates and reactivates', async () => {
+    const school = '2001';
+    const night1 = await merge(school, stMirror, 'full', columns, [ann, bob, cat]);
+    expect(night1.result).toEqual(counts({ inserted: 3 }));
+    const inserted = await changesOf(night1.runId);
+    expect(inserted.map((c) => [c.op, c.row_key, c.table_name, c.school_id, c.before])).toEqual([
+      ['insert', 'ANN0001', 'ST', school, null],
+      ['insert', 'BOB0001', 'ST', school, null],
+      ['insert', 'CAT0001', 'ST', school, null],
+    ]);
+    expect(inserted[0]?.after).toMatchObject({ stkey: 'ANN0001', surname: 'Ng', birthdate: '2011-03-04T00:00:00', dist_schl: 1.5, _active: true, _inserted_run: night1.runId });
+
+    const rerun = await merge(school, stMirror, 'full', columns, [ann, bob, cat]);
+    expect(rerun.result).toEqual(counts({ unchanged: 3 }));
+    expect(await changesOf(rerun.runId)).toEqual([]);
+    expect((await rows(`SELECT DISTINCT _changed_run FROM cases_st WHERE school_id = $1`, [school])).map((r) => Number(r._changed_run))).toEqual([night1.runId]);
+
+    const annMarried = ['ANN0001', 'Ng-Park', 'Ann', '07A', '2011-03-04 00:00:00', 1.5, 12];
+    const night2 = await merge(school, stMirror, 'full', columns, [annMarried, cat, dan]);
+    expect(night2.result).toEqual(counts({ inserted: 1, updated: 1, deactivated: 1, unchanged: 1 }));
+    const changes2 = await changesOf(night2.runId);
+    expect(changes2.map((c) => [c.op, c.row_key]).sort()).toEqual([
+      ['deactivate', 'BOB0001'],
+      ['insert', 'DAN0001'],
+      ['update', 'ANN0001'],
+    ]);
+    const update = changes2.find((c) => c.op === 'update')!;
+    expect(update.before).toMatchObject({ surname: 'Ng', _changed_run: night1.runId });
+    expect(update.after).toMatchObject({ surname: 'Ng-Park', _changed_run: night2.runId, _inserted_run: night1.runId });
+    const gone = changes2.find((c) => c.op === 'deactivate')!;
+    expect(gone.before).toMatchObject({ surname: 'Bell', _active: true, _deactivated_run: null });
+    expect(gone.after).toMatchObject({ surname: 'Bell', _active: false, _deactivated_run: night2.runId, _changed_run: night2.runId });
+
+    const bobBack = ['BOB0001', 'Bell', 'Bob', '08A', '2011-05-06 00:00:00', 2.25, 13];
+    const night3 = await merge(school, stMirror, 'full', columns, [annMarried, bobBack, cat, dan]);
+    expect(night3.result).toEqual(counts({ reactivated: 1, unchanged: 3 }));
+    const [back] = await changesOf(night3.runId);
+    expect(back).toMatchObject({ op: 'reactivate', row_key: 'BOB0001', before: { _active: false, home_group: '07A' }, after: { _active: true, home_group: '08A' } });
+    const bobRow = (await rows(`SELECT _active, _inserted_run, _changed_run, _deactivated_run, home_group FROM cases_st WHERE school_id = $1 AND stkey = 'BOB0001'`, [school]))[0];
+    expect(bobRow).toEqual({ _active: true, _inserted_run: String(night1.runId), _changed_run: String(night3.runId), _deactivated_run: null, home_group: '08A' });
+
+    // A file without some columns: the row's content is the file's row, so those become NULL.
+    const night4 = await merge(school, stMirror, 'full', ['stkey', 'surname'], [['ANN0001', 'Ng-Park'], ['BOB0001', 'Bell'], ['CAT0001', 'Cole'], ['DAN0001', 'Dow']]);
+    expect(night4.result).toEqual(counts({ updated: 4 }));
+    const ann4 = (await rows(`SELECT surname, first_name, birthdate, registration FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`, [school]))[0];
+    expect(ann4).toEqual({ surname: 'Ng-Park', first_name: null, birthdate: null, registration: null });
+
+    // Another school's rows are its own: untouched by all of the above.
+    expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id <> $1 AND school_id LIKE '200%'`, [school])).toEqual([{ n: 0 }]);
+  });
+
+  it('upserts a delta and never deactivates', async () => {
+    const school = '2002';
+    await merge(school, stMirror, 'full', columns, [ann, bob]);
+    const annMoved = ['ANN0001', 'Ng', 'Ann', '08A', '2011-03-04 00:00:00', 1.5, 12];
+    const delta = await merge(school, stMirror, 'delta', columns, [annMoved, dan]);
+    expect(delta.result).toEqual(counts({ inserted: 1, updated: 1 }));
+    const active = await rows(`SELECT stkey, _active, home_group FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+    expect(active).toEqual([
+      { stkey: 'ANN0001', _active: true, home_group: '08A' },
+      { stkey: 'BOB0001', _active: true, home_group: '07A' },
+      { stkey: 'DAN0001', _active: true, home_group: '09C' },
+    ]);
+  });
+
+  it('merges a full file then a delta of the same table in one transaction', async () => {
+    const school = '2003';
+    const bobMoved = ['BOB0001', 'Bell', 'Bob', '09A', '2011-05-06 00:00:00', 2.25, 13];
+    const { result } = await run(school, async (tx, runId) => {
+      await tx.ensureMirror(stMirror, views);
+      const input = { runId, school, mirror: stMirror, columns };
+      const full = await tx.mergeFile({ ...input, mode: 'full' }, batchesOf(stage(stMirror, columns, [ann, bob])));
+      const delta = await tx.mergeFile({ ...input, mode: 'delta' }, batchesOf(stage(stMirror, columns, [bobMoved, cat])));
+      return { full, delta };
+    });
+    expect(result).toEqual({ full: counts({ inserted: 2 }), delta: counts({ inserted: 1, updated: 1 }) });
+    expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id = $1 AND _active`, [school])).toEqual([{ n: 3 }]);
+  });
+
+  it('builds row keys of composite int and date keys exactly as the validator does', async () => {
+    const school = '2004';
+    const mirror: MirrorTable = {
+      table: 'ZZK',
+      name: 'cases_zzk',
+      key: ['id', 'day'],
+      columns: [
+        { name: 'id', source: 'ID', type: 'int' },
+        { name: 'day', source: 'DAY', type: 'date' },
+        { name: 'note', source: 'NOTE', type: 'string' },
+      ],
+    };
+    const cols = ['id', 'day', 'note'];
+    await merge(school, mirror, 'full', cols, [[7, '2024-02-01', 'a'], [12, '2024-02-29', 'b']]);
+    const night2 = await merge(school, mirror, 'full', cols, [[7, '2024-02-01', 'a']]);
+    expect(night2.result).toEqual(counts({ deactivated: 1, unchanged: 1 }));
+    expect((await changesOf(night2.runId)).map((c) => c.row_key)).toEqual([`12${KEY_SEPARATOR}2024-02-29`]);
+    expect(stage(mirror, cols, [[12, '2024-02-29', 'b']])[0]?.key).toBe(`12${KEY_SEPARATOR}2024-02-29`);
+  });
+
+  it('round-trips tabs, newlines, backslashes, quotes and non-ASCII text exactly', async () => {
+    const school = '2005';
+    const tricky = [
+      'tab\there',
+      'line\nbreak\r\nwindows',
+      'back\\slash \\N \\t',
+      `quotes ' " and , commas`,
+      'Zoë Ó Súilleabháin – 日本語 😀',
+      '\\N',
+      '   padded   ',
+    ];
+    const records = tricky.map((s, i) => [`T${i}`, s, null, null, null, null, null]);
+    const loaded = await merge(school, stMirror, 'full', columns, records);
+    expect(loaded.result).toEqual(counts({ inserted: tricky.length }));
+    const back = await rows(`SELECT stkey, surname, first_name FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+    expect(back).toEqual(tricky.map((s, i) => ({ stkey: `T${i}`, surname: s, first_name: null })));
+    const logged = await rows(`SELECT after->>'surname' AS surname FROM etl_changes WHERE run_id = $1 ORDER BY row_key`, [loaded.runId]);
+    expect(logged.map((r) => r.surname)).toEqual(tricky);
+    // Loaded again, every row hashes the same and compares equal: nothing is rewritten.
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ unchanged: tricky.length }));
+  });
+
+  it('drops U+0000, which PostgreSQL text cannot hold, instead of failing the file', async () => {
+    const school = '2006';
+    await merge(school, stMirror, 'full', columns, [['NUL0001', 'A\u0000B', null, null, null, null, null]]);
+    expect(await rows(`SELECT surname FROM cases_st WHERE school_id = $1`, [school])).toEqual([{ surname: 'AB' }]);
+  });
+
+  it('refuses a file without the key column', async () => {
+    await expect(merge('2007', stMirror, 'full', ['surname'], [['Ng']])).rejects.toThrow(/lacks the key column stkey/);
+  });
+});
