@@ -1,7 +1,7 @@
 /**
  * cases-etl as a library. The CLI is a thin layer over these.
  */
-export { loadConfig, VARIABLES, type Config, type ConfigOverrides } from './config/index.js';
+export { loadConfig, loadEnvironmentConfig, VARIABLES, type Config, type ConfigOverrides } from './config/index.js';
 export { EtlError, ERROR_CATALOGUE, isEtlError, type ErrorCode, type Notice, type Reject } from './errors/index.js';
 export { discoverSource, type Discovery, type FileSet, type SourceFile } from './extract/index.js';
 export {
@@ -15,6 +15,18 @@ export {
   type LayoutRegistry,
   type TableLayout,
 } from './layouts/index.js';
-export { inspectFile, inspectSource, type FileReport, type SchoolReport, type SourceReport } from './pipeline/index.js';
+export {
+  inspectFile,
+  inspectSource,
+  runEtl,
+  type EtlResult,
+  type FileReport,
+  type RunEtlOptions,
+  type RunStats,
+  type SchoolReport,
+  type SchoolRunResult,
+  type SourceReport,
+} from './pipeline/index.js';
+export { createStore, type RunRecord, type RunStatus, type Store } from './store/index.js';
 export { createValidatedFileReader, type TypedRow, type ValidatedBatch } from './validate/index.js';
 export { generateSchool, writeStudentsFile, type GenerateOptions, type GeneratedFile } from './generate/index.js';

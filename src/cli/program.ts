@@ -4,6 +4,9 @@ import { VARIABLES } from '../config/index.js';
 import { isEtlError } from '../errors/index.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerLayouts } from './commands/layouts.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 import { registerValidate } from './commands/validate.js';
 import type { CliIo } from './context.js';
 
@@ -21,6 +24,9 @@ export function createProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .addHelpText('after', `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`);
+  registerRun(program, io);
+  registerRuns(program, io);
+  registerMigrate(program, io);
   registerValidate(program, io);
   registerLayouts(program, io);
   registerGenerate(program, io);

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+
+import { runEtl, type EtlResult, type SchoolRunResult } from '../../pipeline/index.js';
+import { createStore } from '../../store/index.js';
+import { loadCliContext, type CliIo } from '../context.js';
+import { formatCount, formatPercent, formatTable } from '../format.js';
+
+function renderSchool(r: SchoolRunResult): string {
+  const lines = [`School ${r.school}: run ${r.runId} ${r.status}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`];
+  if (r.tables.length > 0) {
+    lines.push(
+      formatTable(
+        ['FILE', 'TABLE', 'MODE', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>REACTIVATED', '>UNCHANGED', '>REJECTED'],
+        r.tables.map((t) => [t.file, t.table, t.mode, formatCount(t.inserted), formatCount(t.updated), formatCount(t.deactivated), formatCount(t.reactivated), formatCount(t.unchanged), t.error ? 'unreadable' : formatCount(t.rejected)]),
+      ),
+    );
+  }
+  for (const g of r.guards) lines.push(`  guard ${g.code}${g.overridden ? ' (overridden)' : ''}: ${g.message}`);
+  for (const t of r.tables.filter((t) => t.error)) lines.push(`  ${t.file}: ${t.error}`);
+  const s = r.stats;
+  if (r.status !== 'skipped') {
+    lines.push(`  ${formatCount(s.rows)} rows from ${s.files} files, ${formatCount(s.rejected)} rejected (${formatPercent(s.rejected, s.records)}), in ${(s.durationMs / 1000).toFixed(1)} s`);
+  }
+  if (r.archivePath) lines.push(`  archived to ${r.archivePath}`);
+  for (const e of r.errors.filter((e) => e.startsWith('archive failed'))) lines.push(`  ${e}`);
+  return lines.join('\n');
+}
+
+export function renderRun(result: EtlResult): string {
+  const out = result.runs.map(renderSchool);
+  for (const n of result.notices) out.push(`${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`);
+  if (result.runs.length === 0) out.push(...result.errors);
+  return out.join('\n\n');
+}
+
+export function registerRun(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description('load the export folder into the database now: all or nothing per school')
+    .option('--source <dir>', 'export folder (default: CASES_DIRECTORY)')
+    .option('--school <id>', 'only this school; also the school id of fixed-width files')
+    .option('--dry-run', 'do everything but publish: report what would change')
+    .option('--force', 'load even if this file set was already loaded, and override every guard rail (recorded)')
+    .option('--allow-shrink', 'override the shrink and empty-file guard rails for this run (recorded)')
+    .option('--json', 'print the result as JSON')
+    .option('--progress', 'print a progress line per file on stderr even when it is not a terminal')
+    .action(async (opts: { source?: string; school?: string; dryRun?: boolean; force?: boolean; allowShrink?: boolean; json?: boolean; progress?: boolean }) => {
+      const ctx = await loadCliContext(io, { sourceDirectory: opts.source, schoolId: opts.school });
+      const store = await createStore(ctx.config.database, { lockTimeoutMs: ctx.config.lockTimeoutMs });
+      try {
+        await store.migrate();
+        const progress = opts.progress === true || (io.isTTY && !opts.json);
+        const result = await runEtl({
+          config: ctx.config,
+          layouts: ctx.layouts,
+          store,
+          trigger: 'cli',
+          dryRun: opts.dryRun ?? false,
+          force: opts.force ?? false,
+          allowShrink: opts.allowShrink ?? false,
+          ...(ctx.config.sourceDirectory ? { source: ctx.config.sourceDirectory } : {}),
+          ...(opts.school ? { school: opts.school } : {}),
+          ...(progress ? { onProgress: (e) => e.kind === 'file-done' && io.err(`[${e.index + 1}/${e.total}] ${e.file}: ${formatCount(e.rows)} rows${e.rejected > 0 ? `, ${formatCount(e.rejected)} rejected` : ''}`) } : {}),
+        });
+        io.out(opts.json ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2) : renderRun(result));
+        io.setExitCode(result.status === 'failed' ? 1 : 0);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+import type { ErrorCode, Notice, Reject } from '../errors/index.js';
+import type { SourceFile } from '../extract/index.js';
+import { createRowHasher, mirrorFor, type ViewDef } from '../load/index.js';
+import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
+import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
+
+/** What loading one file did, for the ledger, the guard rails and the summary. */
+export interface FileLoadResult extends MergeCounts {
+  readonly file: SourceFile;
+  readonly sha256: string;
+  readonly records: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
+  /** Rejects kept for etl_rejects (at most ETL_MAX_STORED_REJECTS). */
+  readonly rejects: readonly Reject[];
+  readonly notices: readonly Notice[];
+  /** Why the file could not be read as a table; it then loaded nothing. */
+  readonly error: { readonly code: ErrorCode; readonly message: string } | null;
+}
+
+export interface LoadFileOptions {
+  readonly runId: number;
+  readonly school: string;
+  readonly sha256: string;
+  readonly views: readonly ViewDef[];
+  readonly maxStoredRejects: number;
+}
+
+/**
+ * Streams one file through read → validate → hash → merge inside the run's transaction. The
+ * mirror table is made ready from the first batch (which carries the file's columns) before any
+ * row is merged. Bad rows are collected as rejects; the file's rows are never held together.
+ */
+export async function loadFile(tx: LoadTransaction, file: SourceFile, options: LoadFileOptions): Promise<FileLoadResult> {
+  const reader = createValidatedFileReader(file);
+  const batches = reader.batches();
+  const rejects: Reject[] = [];
+  const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
+  let records = 0;
+  let rows = 0;
+
+  const take = (batch: ValidatedBatch): void => {
+    records += batch.records;
+    rows += batch.rows.length;
+    for (const r of batch.rejects) {
+      rejectsByCode[r.code] = (rejectsByCode[r.code] ?? 0) + 1;
+      if (rejects.length < options.maxStoredRejects) rejects.push(r);
+    }
+  };
+
+  const first = await batches.next();
+  const result = (counts: MergeCounts, error: FileLoadResult['error']): FileLoadResult => ({
+    file,
+    sha256: options.sha256,
+    records,
+    rows,
+    rejected: records - rows,
+    rejectsByCode,
+    rejects,
+    notices: reader.notices,
+    error,
+    ...counts,
+  });
+  if (first.done) return result(zeroCounts(), reader.failure);
+
+  const columns = first.value.columns;
+  const mirror = mirrorFor(file.layout, columns.columns);
+  await tx.ensureMirror(mirror, options.views);
+  const names = columns.columns.map((c) => c.name.toLowerCase());
+  const hasher = createRowHasher(names);
+
+  async function* staged(): AsyncGenerator<readonly StagedRow[]> {
+    let batch: ValidatedBatch | undefined = first.done ? undefined : first.value;
+    while (batch) {
+      take(batch);
+      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values) }));
+      const next = await batches.next();
+      batch = next.done ? undefined : next.value;
+    }
+  }
+
+  const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names }, staged());
+  return result(counts, reader.failure);
+}

@@ -1,0 +1,212 @@
+import { hostname } from 'node:os';
+
+import type { Config } from '../config/index.js';
+import type { ErrorCode, Reject } from '../errors/index.js';
+import type { FileSet } from '../extract/index.js';
+import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256File, type GuardTrip, type ViewDef } from '../load/index.js';
+import { zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
+import { withRetry } from '../util/retry.js';
+import { loadFile, type FileLoadResult } from './load-file.js';
+
+/** Options for one school's run. */
+export interface SchoolRunOptions {
+  readonly trigger: RunTrigger;
+  readonly jobId: string | null;
+  readonly dryRun: boolean;
+  /** Override every guard rail and the already-loaded check, for this run only. */
+  readonly force: boolean;
+  /** Override the shrink and empty-file guards, for this run only. */
+  readonly allowShrink: boolean;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { readonly kind: 'file-start'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number }
+  | { readonly kind: 'file-done'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number; readonly rows: number; readonly rejected: number };
+
+export interface TableSummary extends MergeCounts {
+  readonly file: string;
+  readonly table: string;
+  readonly mode: string;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly error: string | null;
+}
+
+export interface RunStats extends MergeCounts {
+  files: number;
+  records: number;
+  rows: number;
+  rejected: number;
+  errorRate: number;
+  durationMs: number;
+}
+
+/** The outcome of one school's run. */
+export interface SchoolRunResult {
+  readonly runId: number;
+  readonly school: string;
+  readonly status: Exclude<RunStatus, 'running' | 'rolled_back'>;
+  /** True when the run published (or would have, for a dry run) or was skipped. */
+  readonly success: boolean;
+  readonly dryRun: boolean;
+  readonly reason: string | null;
+  readonly stats: RunStats;
+  readonly tables: readonly TableSummary[];
+  /** Guard rails that tripped, overridden or not. */
+  readonly guards: readonly GuardTrip[];
+  readonly errors: readonly string[];
+  readonly archivePath: string | null;
+}
+
+function summarise(results: readonly FileLoadResult[]): RunStats {
+  const s: RunStats = { ...zeroCounts(), files: results.length, records: 0, rows: 0, rejected: 0, errorRate: 0, durationMs: 0 };
+  for (const r of results) {
+    s.records += r.records;
+    s.rows += r.rows;
+    s.rejected += r.rejected;
+    s.inserted += r.inserted;
+    s.updated += r.updated;
+    s.deactivated += r.deactivated;
+    s.reactivated += r.reactivated;
+    s.unchanged += r.unchanged;
+  }
+  s.errorRate = s.records === 0 ? 0 : s.rejected / s.records;
+  return s;
+}
+
+function fileRecord(r: FileLoadResult): RunFileRecord {
+  return {
+    fileName: r.file.name,
+    table: r.file.table,
+    tableId: r.file.tableId,
+    mode: r.file.mode,
+    sha256: r.sha256,
+    bytes: r.file.bytes,
+    records: r.records,
+    rows: r.rows,
+    rejected: r.rejected,
+    inserted: r.inserted,
+    updated: r.updated,
+    deactivated: r.deactivated,
+    reactivated: r.reactivated,
+    unchanged: r.unchanged,
+    error: r.error ? `${r.error.code}: ${r.error.message}` : null,
+  };
+}
+
+function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string | null, overrides: readonly string[], reason: string | null, errorCode: ErrorCode | null): RunOutcome {
+  return { status, finishedAt: new Date(), ...stats, filesetSha256: fileset, overrides, reason, errorCode };
+}
+
+/**
+ * One school's night, all or nothing: checksums, then under the school's run lock and in one
+ * transaction: skip if this file set was already published, load every file, check the guard
+ * rails, and either publish or roll the data back, recording the run either way. Archiving
+ * happens after the commit. Bad data and tripped guards come back as a failed result;
+ * infrastructure failures (database, I/O after retries) throw, after the run is recorded as failed.
+ */
+export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
+  const school = set.school;
+  const startedAt = new Date();
+  const overrides = [...(options.force ? ['force'] : []), ...(options.allowShrink ? ['allow-shrink'] : [])];
+  const checksums = new Map<string, string>();
+  for (const f of set.files) checksums.set(f.name, await withRetry(() => sha256File(f.path), config.retry));
+  const fileset = filesetChecksum(set.files.map((f) => ({ name: f.name, sha256: checksums.get(f.name) ?? '' })));
+
+  const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
+    const runId = await session.startRun({
+      school,
+      trigger: options.trigger,
+      jobId: options.jobId,
+      dryRun: options.dryRun,
+      sourceDir: set.files[0]?.path.replace(/[/\\][^/\\]*$/, '') ?? '',
+      host: hostname(),
+      pid: process.pid,
+      startedAt,
+    });
+    const loaded: FileLoadResult[] = [];
+    try {
+      return await session.transaction(async (tx): Promise<SchoolRunResult> => {
+        await tx.failInterruptedRuns(school, runId);
+        const finish = async (status: SchoolRunResult['status'], reason: string | null, errorCode: ErrorCode | null, guards: GuardTrip[]): Promise<SchoolRunResult> => {
+          const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
+          const rejects: Reject[] = loaded.flatMap((r) => r.rejects);
+          await tx.recordRun(runId, outcome(status, stats, fileset, overrides, reason, errorCode), loaded.map(fileRecord), rejects);
+          return {
+            runId,
+            school,
+            status,
+            success: status !== 'failed',
+            dryRun: options.dryRun,
+            reason,
+            stats,
+            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, rejected: r.rejected, error: r.error?.message ?? null, inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
+            guards,
+            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${r.error?.message}`)],
+            archivePath: null,
+          };
+        };
+
+        if (!options.force) {
+          const prior = await tx.findPublishedFileset(school, fileset);
+          if (prior !== null) return finish('skipped', `this file set was already published by run ${prior}`, null, []);
+        }
+        const lastRows = await tx.lastPublishedRows(school);
+        await tx.savepoint();
+        for (const [index, file] of set.files.entries()) {
+          options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
+          const r = await loadFile(tx, file, { runId, school, sha256: checksums.get(file.name) ?? '', views, maxStoredRejects: config.maxStoredRejects });
+          loaded.push(r);
+          options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
+        }
+
+        const required = new Set([...config.requiredTables, ...set.files.filter((f) => f.layout.required).map((f) => f.table)]);
+        const guards = evaluateGuards({
+          // An empty file has no header and so is "unreadable"; the empty-file guard speaks for it.
+          files: loaded.map((r) => ({ name: r.file.name, table: r.file.table, mode: r.file.mode, records: r.records, rows: r.rows, rejected: r.rejected, error: r.error?.code === 'ETL_PARSE_EMPTY_FILE' ? null : (r.error?.message ?? null) })),
+          missingRequired: set.missingRequired,
+          requiredTables: required,
+          lastPublishedRows: lastRows,
+          maxErrorRate: config.maxErrorRate,
+          maxShrink: config.maxShrink,
+          force: options.force,
+          allowShrink: options.allowShrink,
+        });
+        const blocking = guards.filter((g) => !g.overridden);
+        if (blocking.length > 0 || options.dryRun) await tx.rollbackToSavepoint();
+        if (blocking.length > 0) return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
+        const clean = loaded.every((r) => r.rejected === 0 && r.error === null);
+        const reason = options.dryRun ? 'dry run: nothing was published' : guards.length > 0 ? `published with overrides: ${guards.map((g) => g.message).join('; ')}` : null;
+        return finish(clean ? 'succeeded' : 'warning', reason, null, guards);
+      });
+    } catch (err) {
+      // The transaction rolled back; record the failure on its own, and let the caller decide on retries.
+      const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
+      const message = (err as Error).message;
+      await session
+        .recordFailure(runId, outcome('failed', stats, fileset, overrides, `infrastructure failure: ${message}`, 'ETL_DB_UNAVAILABLE'), loaded.map(fileRecord), [])
+        .catch(() => undefined);
+      throw err;
+    }
+  });
+
+  if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null) return result;
+  return archive(config, store, set, checksums, result);
+}
+
+async function archive(config: Config, store: Store, set: FileSet, checksums: Map<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {
+  const root = config.archiveDirectory as string;
+  try {
+    const path = await withRetry(
+      () => archiveFiles(root, set.school, result.runId, new Date(), set.files.map((f) => ({ name: f.name, path: f.path, bytes: f.bytes, sha256: checksums.get(f.name) ?? '' }))),
+      config.retry,
+    );
+    await store.withRunSession(set.school, config.lockTimeoutMs, (s) => s.setArchivePath(result.runId, path));
+    await pruneArchives(root, set.school, config.archiveDays, new Date());
+    return { ...result, archivePath: path };
+  } catch (err) {
+    // The data is published; a failed copy is worth a warning, not a failed night.
+    return { ...result, errors: [...result.errors, `archive failed: ${(err as Error).message}`] };
+  }
+}
