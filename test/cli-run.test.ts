@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/fixtures.js';
+import { copySample, editCsv } from './helpers/nights.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+describe('cases-etl run, runs and migrate', () => {
+  it("does what the README's first command promises: loads the sample into SQLite, then says it is already loaded", async () => {
+    const src = join(dir, 'export');
+    await copySample(src);
+    // The embedded default: no DATABASE_URL, so ./data/cases-etl.db under the working directory.
+    const first = await runCli(['run', '--source', src], {}, dir);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('School 8865: run 1 succeeded');
+    expect(first.stdout).toMatch(/ST_8865\.csv\s+ST\s+full\s+200\s+0\s+0\s+0\s+0\s+0/);
+    expect(first.stdout).toContain('2,658 rows from 16 files, 0 rejected (0%)');
+
+    const again = await runCli(['run', '--source', src], {}, dir);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('School 8865: run 2 skipped — this file set was already published by run 1');
+
+    const runs = await runCli(['runs', '--json'], {}, dir);
+    expect(JSON.parse(runs.stdout).map((r: { id: number; status: string }) => [r.id, r.status])).toEqual([
+      [2, 'skipped'],
+      [1, 'succeeded'],
+    ]);
+    const table = await runCli(['runs'], {}, dir);
+    expect(table.stdout).toMatch(/^\s+1\s+8865\s+succeeded\s+cli\s/m);
+
+    expect((await runCli(['migrate'], {}, dir)).stdout).toContain(`sqlite:${join(dir, 'data', 'cases-etl.db')}: up to date`);
+  });
+
+  it('exits 1 when a guard rail fails the run, naming the reason', async () => {
+    const src = join(dir, 'export');
+    await copySample(src);
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'soon' })));
+    const r = await runCli(['run', '--source', src, '--progress'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` }, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('School 8865: run 1 failed');
+    expect(r.stdout).toContain('guard ETL_GUARD_ERROR_RATE:');
+    expect(r.stderr).toMatch(/^\[12\/16\] ST_8865\.csv: 0 rows, 200 rejected$/m);
+  });
+
+  it('exits 2 for a bad DATABASE_URL and a bad --limit', async () => {
+    const bad = await runCli(['run', '--source', dir], { DATABASE_URL: 'mysql://x' }, dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('DATABASE_URL must start with sqlite: or postgres://');
+    const limit = await runCli(['runs', '--limit', 'lots'], {}, dir);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toContain('--limit must be a whole number');
+  });
+});
