@@ -224,6 +224,7 @@ export async function* readCsvRecords(
       }
       records.push(toRawRecord(p, columns, checkText, encoding));
     }
-    if (records.length > 0) yield { columns, records };
+    // The first batch goes out even when empty, so a header-only file still tells its columns.
+    if (records.length > 0 || from === 1) yield { columns, records };
   }
 }

@@ -48,6 +48,7 @@ export async function* readFixedRecords(path: string, layout: TableLayout): Asyn
   let pending = '';
   let line = 1;
   let encoding = layout.encoding;
+  let first = true;
   for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
     const text = pending + chunk.text;
     const checkText = textNeedsEncodingCheck(text, encoding);
@@ -70,6 +71,8 @@ export async function* readFixedRecords(path: string, layout: TableLayout): Asyn
       start = nl + 1;
     }
     pending = chunk.final ? '' : text.slice(start);
-    if (records.length > 0) yield { columns, records };
+    // The first batch goes out even when empty, so an empty file is still seen as a file of this layout.
+    if (records.length > 0 || first) yield { columns, records };
+    first = false;
   }
 }
