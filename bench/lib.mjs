@@ -54,3 +54,75 @@ export async function measure(label, script, args, runs, env) {
     runs: results,
   };
 }
+
+/** Hard-links `file` into its own folder as `name`, so a run sees exactly one file. */
+export async function folderWith(file, folder, name) {
+  const { link, mkdir: mk, rm } = await import('node:fs/promises');
+  const dir = join(DATA_DIR, folder);
+  await rm(dir, { recursive: true, force: true });
+  await mk(dir, { recursive: true });
+  await link(file, join(dir, name));
+  return dir;
+}
+
+/** Writes (once) a copy of an ST file with every `every`th student's surname changed. */
+export async function changedCopy(src, dest, every) {
+  const exists = await stat(dest).then((s) => s.size > 0, () => false);
+  if (exists) return dest;
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { default: Papa } = await import('papaparse');
+  const { encodeWindows1252 } = await import('../dist/extract/index.js');
+  process.stderr.write(`writing ${dest} with 1 in ${every} rows changed…\n`);
+  const out = createWriteStream(dest);
+  const cell = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  let header = null;
+  let surname = -1;
+  let n = 0;
+  let lines = '';
+  const parser = new Papa.Parser({
+    newline: '\n',
+    step: (res) => {
+      const row = res.data[0];
+      if (!header) {
+        header = row;
+        surname = row.indexOf('SURNAME');
+      } else if (n++ % every === 0) row[surname] = `${row[surname]}-CHANGED`.slice(0, 30);
+      lines += row.map(cell).join(',') + '\r\n';
+    },
+  });
+  let rest = '';
+  const drain = async () => {
+    if (!out.write(encodeWindows1252(lines))) await new Promise((r) => out.once('drain', r));
+    lines = '';
+  };
+  for await (const buf of createReadStream(src, { highWaterMark: 1 << 20 })) {
+    const text = rest + buf.toString('latin1').replace(/\r\n?/g, '\n');
+    rest = text.slice(parser.parse(text, 0, true).meta.cursor);
+    await drain();
+  }
+  if (rest) parser.parse(rest, 0, false);
+  await drain();
+  await new Promise((r) => out.end(r));
+  return dest;
+}
+
+/** Writes (once) a generated school. */
+export async function school(students, seed = 1) {
+  const dir = join(DATA_DIR, `school_${students}_seed${seed}`);
+  const exists = await stat(join(dir, 'UM_8865.csv')).then(() => true, () => false);
+  if (!exists) {
+    const { generateSchool } = await import('../dist/generate/index.js');
+    await generateSchool({ outDir: dir, students, seed });
+  }
+  return dir;
+}
+
+/** A fresh PostgreSQL schema for one measurement, dropped by the returned function. */
+export function pgSchema(url) {
+  const name = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    name,
+    env: { DATABASE_URL: url, DATABASE_SCHEMA: name },
+    drop: () => new Promise((resolve) => execFile('psql', [url, '-q', '-c', `DROP SCHEMA IF EXISTS ${name} CASCADE`], () => resolve())),
+  };
+}

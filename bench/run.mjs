@@ -1,55 +1,141 @@
 // `npm run bench`: measures cases-etl against baselines taken in the same run, prints a table
 // and writes bench/results/latest.json. Every target is a ratio, because these machines are noisy.
-//   BENCH_RUNS=3       runs per scenario (median is reported)
-//   BENCH_ROWS=1000000 rows in the large ST file
-import { mkdir, writeFile } from 'node:fs/promises';
+//   BENCH_RUNS=3        runs per scenario (the median is reported)
+//   BENCH_ROWS=1000000  rows in the large ST file
+//   BENCH_ONLY=parse,sqlite,postgres   sections to run (default all)
+//   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { BENCH_DIR, measure, studentsFile } from './lib.mjs';
+import { BENCH_DIR, changedCopy, DATA_DIR, folderWith, measure, median, pgSchema, runScenario, school, studentsFile } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SMALL = Math.max(1, Math.round(ROWS / 10));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,postgres').split(','));
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const fmtRows = ROWS.toLocaleString('en-AU');
 
-const big = await studentsFile(ROWS);
-const small = await studentsFile(SMALL);
-
-const rawParse = await measure(`papaparse raw parse, ${ROWS.toLocaleString('en-AU')} rows`, 'raw-parse.mjs', [big], RUNS);
-const parseBig = await measure(`cases-etl parse + validate, ${ROWS.toLocaleString('en-AU')} rows`, 'parse-validate.mjs', [big], RUNS);
-const parseSmall = await measure(`cases-etl parse + validate, ${SMALL.toLocaleString('en-AU')} rows`, 'parse-validate.mjs', [small], RUNS);
-
-const ratios = {
-  parse_validate_vs_raw_parse: parseBig.rowsPerSecond / rawParse.rowsPerSecond,
-  peak_rss_mb_1m: parseBig.peakRssMb,
-  rss_growth_mb_100k_to_1m: parseBig.peakRssMb - parseSmall.peakRssMb,
-};
+const scenarios = [];
+const ratios = {};
 const targets = {
   parse_validate_vs_raw_parse: { min: 0.8 },
   peak_rss_mb_1m: { max: 300 },
   rss_growth_mb_100k_to_1m: { max: 64 },
+  sqlite_first_load_vs_raw_insert: { min: 0.5 },
+  pg_first_load_vs_copy: { min: 0.5 },
+  pg_unchanged_rerun_vs_copy: { min: 1.0 },
+  pg_5pct_changed_vs_copy: { min: 0.8 },
 };
 
-const rows = [rawParse, parseBig, parseSmall];
-const fmt = (n) => Math.round(n).toLocaleString('en-AU');
-console.log('\nScenario                                              rows/s    seconds  peak RSS MB');
-for (const r of rows) console.log(`${r.label.padEnd(50)} ${fmt(r.rowsPerSecond).padStart(9)} ${r.seconds.toFixed(2).padStart(10)} ${r.peakRssMb.toFixed(0).padStart(12)}`);
-console.log('\nRatio                             value   target   met');
-for (const [key, value] of Object.entries(ratios)) {
-  const t = targets[key];
-  const met = t.min !== undefined ? value >= t.min : value <= t.max;
-  const target = t.min !== undefined ? `>= ${t.min}` : `<= ${t.max}`;
-  console.log(`${key.padEnd(32)} ${value.toFixed(2).padStart(7)}   ${target.padEnd(7)}  ${met ? 'yes' : 'NO'}`);
+const big = await studentsFile(ROWS);
+const small = await studentsFile(SMALL);
+const only = (env = {}) => ({ ETL_REQUIRED_TABLES: 'ST', ETL_MAX_SHRINK: '1', ...env });
+
+if (ONLY.has('parse')) {
+  const raw = await measure(`papaparse raw parse, ${fmtRows} rows`, 'raw-parse.mjs', [big], RUNS);
+  const parseBig = await measure(`cases-etl parse + validate, ${fmtRows} rows`, 'parse-validate.mjs', [big], RUNS);
+  const parseSmall = await measure(`cases-etl parse + validate, ${SMALL.toLocaleString('en-AU')} rows`, 'parse-validate.mjs', [small], RUNS);
+  scenarios.push(raw, parseBig, parseSmall);
+  ratios.parse_validate_vs_raw_parse = parseBig.rowsPerSecond / raw.rowsPerSecond;
 }
 
+const bigFolder = await folderWith(big, 'st-big', 'ST_8865.csv');
+const smallFolder = await folderWith(small, 'st-small', 'ST_8865.csv');
+const changedFolder = await folderWith(await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct.csv`), 20), 'st-big-changed', 'ST_8865.csv');
+const school1500 = await school(1500);
+
+/** A scenario that needs a fresh database: `prepare` loads it (not timed), then `script` is measured. */
+async function measureFresh(label, dialect, prepare, script, args, extraEnv = {}) {
+  const results = [];
+  for (let i = 0; i < RUNS; i++) {
+    const db = await freshDb(dialect);
+    try {
+      for (const p of prepare) await runScenario('load-run.mjs', p, { ...db.env, ...extraEnv });
+      const r = await runScenario(script, args, { ...db.env, ...extraEnv });
+      process.stderr.write(`  ${label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.seconds.toFixed(2)} s, ${r.maxRssMb.toFixed(0)} MB\n`);
+      results.push(r);
+    } finally {
+      await db.drop();
+    }
+  }
+  const s = {
+    label,
+    rows: results[0].rows,
+    seconds: median(results.map((r) => r.seconds)),
+    rowsPerSecond: median(results.map((r) => r.rows / r.seconds)),
+    peakRssMb: Math.max(...results.map((r) => r.maxRssMb)),
+  };
+  scenarios.push(s);
+  return s;
+}
+
+async function freshDb(dialect) {
+  if (dialect === 'postgres') return pgSchema(PG_URL);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-db-'));
+  return { env: { DATABASE_URL: `sqlite:${join(dir, 'cases-etl.db')}` }, drop: () => rm(dir, { recursive: true, force: true }) };
+}
+
+if (ONLY.has('sqlite')) {
+  const rawInsert = await measure(`better-sqlite3 raw insert loop, ${fmtRows} rows`, 'sqlite-raw-insert.mjs', [big, 'STKEY'], RUNS);
+  scenarios.push(rawInsert);
+  const first = await measureFresh(`SQLite first load, ${fmtRows}-row ST`, 'sqlite', [], 'load-run.mjs', [bigFolder], only());
+  const firstSmall = await measureFresh(`SQLite first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'sqlite', [], 'load-run.mjs', [smallFolder], only());
+  const night = await measureFresh('SQLite 1,500-student school, full night', 'sqlite', [], 'load-run.mjs', [school1500]);
+  const rerun = await measureFresh('SQLite 1,500-student school, unchanged re-run', 'sqlite', [[school1500]], 'load-run.mjs', [school1500, 'force']);
+  ratios.sqlite_first_load_vs_raw_insert = first.rowsPerSecond / rawInsert.rowsPerSecond;
+  ratios.sqlite_school_1500_seconds = night.seconds;
+  ratios.sqlite_school_1500_rerun_seconds = rerun.seconds;
+  ratios.sqlite_school_1500_rerun_vs_night = rerun.seconds / night.seconds;
+  ratios.sqlite_peak_rss_mb_1m = first.peakRssMb;
+  ratios.sqlite_rss_growth_mb = first.peakRssMb - firstSmall.peakRssMb;
+}
+
+if (ONLY.has('postgres')) {
+  const copy = await measure(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY'], RUNS);
+  scenarios.push(copy);
+  const first = await measureFresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only());
+  const firstSmall = await measureFresh(`PostgreSQL first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'postgres', [], 'load-run.mjs', [smallFolder], only());
+  const rerun = await measureFresh(`PostgreSQL unchanged re-run, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [bigFolder, 'force'], only());
+  const changed = await measureFresh(`PostgreSQL 5% changed, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [changedFolder], only());
+  const night = await measureFresh('PostgreSQL 1,500-student school, full night', 'postgres', [], 'load-run.mjs', [school1500]);
+  ratios.pg_first_load_vs_copy = first.rowsPerSecond / copy.rowsPerSecond;
+  ratios.pg_unchanged_rerun_vs_copy = rerun.rowsPerSecond / copy.rowsPerSecond;
+  ratios.pg_5pct_changed_vs_copy = changed.rowsPerSecond / copy.rowsPerSecond;
+  ratios.pg_school_1500_seconds = night.seconds;
+  ratios.peak_rss_mb_1m = Math.max(ratios.peak_rss_mb_1m ?? 0, first.peakRssMb);
+  ratios.rss_growth_mb_100k_to_1m = first.peakRssMb - firstSmall.peakRssMb;
+}
+if (ratios.peak_rss_mb_1m === undefined && scenarios.length > 1 && ONLY.has('parse')) {
+  ratios.peak_rss_mb_1m = scenarios[1].peakRssMb;
+  ratios.rss_growth_mb_100k_to_1m = scenarios[1].peakRssMb - scenarios[2].peakRssMb;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-AU');
+console.log('\nScenario                                                      rows/s    seconds  peak RSS MB');
+for (const r of scenarios) console.log(`${r.label.padEnd(58)} ${fmt(r.rowsPerSecond).padStart(9)} ${r.seconds.toFixed(2).padStart(10)} ${r.peakRssMb.toFixed(0).padStart(12)}`);
+console.log('\nRatio                                  value   target   met');
+for (const [key, value] of Object.entries(ratios)) {
+  const t = targets[key];
+  const met = !t ? '' : (t.min !== undefined ? value >= t.min : value <= t.max) ? 'yes' : 'NO';
+  const target = !t ? '' : t.min !== undefined ? `>= ${t.min}` : `<= ${t.max}`;
+  console.log(`${key.padEnd(36)} ${value.toFixed(2).padStart(8)}   ${target.padEnd(7)}  ${met}`);
+}
+
+// Sections not run this time keep their last figures.
+const resultsPath = join(BENCH_DIR, 'results', 'latest.json');
+const previous = JSON.parse(await readFile(resultsPath, 'utf8').catch(() => '{}'));
 await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
 const result = {
+  ...previous,
   date: new Date().toISOString(),
   node: process.version,
   runs: RUNS,
   rows: ROWS,
   ...ratios,
   targets,
-  scenarios: rows.map(({ runs: _runs, ...r }) => r),
+  scenarios: [...(previous.scenarios ?? []).filter((p) => !scenarios.some((s) => s.label === p.label)), ...scenarios.map(({ runs: _runs, ...r }) => r)],
 };
-await writeFile(join(BENCH_DIR, 'results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log(`\nwrote ${join(BENCH_DIR, 'results', 'latest.json')}`);
+await writeFile(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote ${resultsPath}`);
