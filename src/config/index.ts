@@ -38,6 +38,8 @@ export interface Config {
   readonly lockTimeoutMs: number;
   /** Rejects stored per file in etl_rejects; the rest are counted (ETL_MAX_STORED_REJECTS), default 10000. */
   readonly maxStoredRejects: number;
+  /** Published runs per school whose change history is kept for rollback (ETL_SNAPSHOT_RETENTION), default 30. */
+  readonly snapshotRetention: number;
 }
 
 export type DatabaseConfig =
@@ -80,6 +82,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'ETL_RETRY_FACTOR', default: '2', description: 'Growth of the retry delay (exponential backoff).' },
   { name: 'ETL_LOCK_TIMEOUT_MS', default: '600000', description: 'Longest wait for another run of the same school to finish before giving up.' },
   { name: 'ETL_MAX_STORED_REJECTS', default: '10000', description: 'Rejects stored per file in etl_rejects; beyond this they are counted only.' },
+  { name: 'ETL_SNAPSHOT_RETENTION', default: '30', description: 'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.' },
 ];
 
 function text(v: string | undefined): string | null {
@@ -191,6 +194,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     },
     lockTimeoutMs: take(nonNegativeInt('ETL_LOCK_TIMEOUT_MS', env.ETL_LOCK_TIMEOUT_MS, 600_000), 0),
     maxStoredRejects: take(nonNegativeInt('ETL_MAX_STORED_REJECTS', env.ETL_MAX_STORED_REJECTS, 10_000), 0),
+    snapshotRetention: take(positiveInt('ETL_SNAPSHOT_RETENTION', env.ETL_SNAPSHOT_RETENTION, 30), 30),
   };
 
   if (problems.length > 0) {

@@ -170,6 +170,26 @@ export const ERROR_CATALOGUE = {
     title: 'A run ended without finishing (the process was killed or the machine stopped)',
     fix: 'Nothing it did was published; the next run loads the export again.',
   },
+  ETL_ROLLBACK_UNKNOWN_RUN: {
+    title: 'No run has that id',
+    fix: 'See `cases-etl runs` for the run ids.',
+  },
+  ETL_ROLLBACK_NOT_PUBLISHED: {
+    title: 'The run published nothing, so there is nothing to roll back',
+    fix: 'Only succeeded and warning runs change data; failed, skipped and dry runs never did.',
+  },
+  ETL_ROLLBACK_ALREADY: {
+    title: 'The run was already rolled back',
+    fix: 'Nothing to do; `cases-etl runs` shows which rollback undid it.',
+  },
+  ETL_ROLLBACK_BLOCKED: {
+    title: 'Later runs of the same school stand in the way',
+    fix: 'Roll back the later runs first, or pass --cascade to undo them too, newest first.',
+  },
+  ETL_ROLLBACK_PRUNED: {
+    title: 'The run\'s change history was pruned',
+    fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history.',
+  },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',

@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus, RunTrigger } from './types.js';
+import type { RollbackRecord, RunRecord, RunStatus, RunTrigger } from './types.js';
 
 /** Pieces both adapters share: the in-process mutex, process liveness, ledger row mapping. */
 
@@ -79,5 +79,26 @@ export function toRunRecord(row: Record<string, unknown>): RunRecord {
     reason: (row.reason as string | null) ?? null,
     errorCode: (row.error_code as string | null) ?? null,
     archivePath: (row.archive_path as string | null) ?? null,
+    rollbackId: row.rollback_id === null || row.rollback_id === undefined ? null : Number(row.rollback_id),
+    changesPruned: row.changes_pruned === true || row.changes_pruned === 1,
+  };
+}
+
+const parsed = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v === null || v === undefined ? fallback : (v as T));
+
+/** A ledger row of etl_rollbacks (either dialect) as a RollbackRecord. */
+export function toRollbackRecord(row: Record<string, unknown>): RollbackRecord {
+  return {
+    id: num(row.id),
+    school: String(row.school_id),
+    targetRunId: num(row.target_run_id),
+    runIds: parsed<number[]>(row.run_ids, []).map(Number),
+    requestedBy: String(row.requested_by),
+    reason: (row.reason as string | null) ?? null,
+    startedAt: iso(row.started_at) ?? '',
+    finishedAt: iso(row.finished_at),
+    rowsDeleted: num(row.rows_deleted),
+    rowsRestored: num(row.rows_restored),
+    detail: parsed<RollbackRecord['detail']>(row.detail, []),
   };
 }

@@ -91,6 +91,52 @@ export interface RunRecord extends MergeCounts {
   readonly reason: string | null;
   readonly errorCode: string | null;
   readonly archivePath: string | null;
+  /** The rollback that undid this run, once it has been rolled back. */
+  readonly rollbackId: number | null;
+  /** Its etl_changes rows were pruned (ETL_SNAPSHOT_RETENTION): it can no longer be rolled back. */
+  readonly changesPruned: boolean;
+}
+
+/** What undoing one run does (or would do) to one table. */
+export interface UndoCounts {
+  /** Base CASES table, e.g. `ST`. */
+  readonly table: string;
+  /** Rows the run inserted, now deleted. */
+  readonly deleted: number;
+  /** Rows the run updated, deactivated or reactivated, now back to their state before the run. */
+  readonly restored: number;
+}
+
+export interface NewRollback {
+  readonly school: string;
+  /** The run asked for. */
+  readonly targetRunId: number;
+  /** Every run undone, newest first (the target last). */
+  readonly runIds: readonly number[];
+  /** Who asked: a user, a token name, `cli:<user>@<host>`. */
+  readonly requestedBy: string;
+  readonly reason: string | null;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly rowsDeleted: number;
+  readonly rowsRestored: number;
+  /** Per run, per table. */
+  readonly detail: ReadonlyArray<{ readonly runId: number; readonly tables: readonly UndoCounts[] }>;
+}
+
+/** A rollback as the ledger holds it. */
+export interface RollbackRecord {
+  readonly id: number;
+  readonly school: string;
+  readonly targetRunId: number;
+  readonly runIds: readonly number[];
+  readonly requestedBy: string;
+  readonly reason: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly rowsDeleted: number;
+  readonly rowsRestored: number;
+  readonly detail: ReadonlyArray<{ readonly runId: number; readonly tables: readonly UndoCounts[] }>;
 }
 
 /** One valid row ready to merge: values in `MergeInput.columns` order, its key and hash. */
@@ -126,6 +172,28 @@ export interface LoadTransaction {
   failInterruptedRuns(school: string, currentRunId: number): Promise<number>;
   /** Writes the run's outcome, its files and its rejects. */
   recordRun(runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void>;
+  /**
+   * Deletes the etl_changes rows of the school's runs older than its `keep` newest published
+   * runs, and marks those runs `changes_pruned`. Returns the run ids pruned.
+   */
+  pruneChanges(school: string, keep: number): Promise<number[]>;
+
+  // Rollback: everything below runs in the same one transaction as the undo itself.
+  /** The run, read inside the transaction. */
+  getRun(id: number): Promise<RunRecord | null>;
+  /** The school's published runs (succeeded or warning, not dry, not rolled back) after `runId`, newest first. */
+  publishedRunsAfter(school: string, runId: number): Promise<RunRecord[]>;
+  /** Per table, what undoing the run would do, changing nothing. */
+  planUndo(runId: number): Promise<UndoCounts[]>;
+  /**
+   * Puts every row the run changed back as it was before the run: rows it inserted are deleted,
+   * rows it updated, deactivated or reactivated get their before image back (values and
+   * bookkeeping). A row the run changed twice (a full file, then a delta) gets its first before
+   * image. Later runs must have been undone first.
+   */
+  undoRun(runId: number): Promise<UndoCounts[]>;
+  /** Records the rollback and marks each undone run `rolled_back`. Returns the rollback id. */
+  recordRollback(rollback: NewRollback): Promise<number>;
 }
 
 /** A dedicated connection that holds the school's run lock. */
@@ -157,5 +225,6 @@ export interface Store {
   withRunSession<T>(school: string, timeoutMs: number, fn: (session: RunSession) => Promise<T>): Promise<T>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   getRun(id: number): Promise<RunRecord | null>;
+  listRollbacks(filter: RunFilter): Promise<RollbackRecord[]>;
   close(): Promise<void>;
 }

@@ -7,9 +7,10 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { EtlError } from '../../errors/index.js';
 import { missingColumns, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { createMutex, isProcessAlive, toRunRecord } from '../common.js';
+import { createMutex, isProcessAlive, toRollbackRecord, toRunRecord } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergeSqlite } from './merge.js';
+import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGRATIONS } from './sql.js';
 
 /**
@@ -97,6 +98,46 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async recordRun(runId, outcome, files, rejects) {
       writeOutcome(runId, outcome, files, rejects);
     },
+    async pruneChanges(school, keep) {
+      const oldestKept = stmt(LEDGER.oldestKeptRun).get(school, Math.max(0, keep - 1)) as { id: number } | undefined;
+      if (!oldestKept) return [];
+      const runs = (stmt(LEDGER.prunableRuns).all(school, oldestKept.id) as Array<{ id: number }>).map((r) => r.id);
+      for (const id of runs) {
+        stmt(LEDGER.deleteChanges).run(id);
+        stmt(LEDGER.markPruned).run(id);
+      }
+      return runs;
+    },
+    async getRun(id) {
+      const row = stmt(LEDGER.getRun).get(id) as Record<string, unknown> | undefined;
+      return row ? toRunRecord(row) : null;
+    },
+    async publishedRunsAfter(school, runId) {
+      return (stmt(LEDGER.publishedRunsAfter).all(school, runId) as Array<Record<string, unknown>>).map(toRunRecord);
+    },
+    async planUndo(runId) {
+      return planUndoSqlite(db, runId);
+    },
+    async undoRun(runId) {
+      return undoRunSqlite(db, runId);
+    },
+    async recordRollback(r) {
+      const info = stmt(LEDGER.insertRollback).run({
+        school: r.school,
+        targetRunId: r.targetRunId,
+        runIds: JSON.stringify(r.runIds),
+        requestedBy: r.requestedBy,
+        reason: r.reason,
+        startedAt: r.startedAt.toISOString(),
+        finishedAt: r.finishedAt.toISOString(),
+        rowsDeleted: r.rowsDeleted,
+        rowsRestored: r.rowsRestored,
+        detail: JSON.stringify(r.detail),
+      });
+      const id = Number(info.lastInsertRowid);
+      for (const runId of r.runIds) stmt(LEDGER.markRolledBack).run(id, runId);
+      return id;
+    },
   };
 
   const session: RunSession = {
@@ -175,8 +216,10 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       return (stmt(LEDGER.listRuns).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRunRecord);
     },
     async getRun(id): Promise<RunRecord | null> {
-      const row = stmt(LEDGER.getRun).get(id) as Record<string, unknown> | undefined;
-      return row ? toRunRecord(row) : null;
+      return tx.getRun(id);
+    },
+    async listRollbacks(filter) {
+      return (stmt(LEDGER.listRollbacks).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRollbackRecord);
     },
     async close() {
       db.close();

@@ -135,6 +135,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX etl_changes_run ON etl_changes (run_id, id);
     `,
   },
+  {
+    version: 2,
+    name: '002_rollback',
+    sql: `
+      ALTER TABLE etl_runs ADD COLUMN rollback_id INTEGER;
+      ALTER TABLE etl_runs ADD COLUMN changes_pruned INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE etl_rollbacks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        school_id TEXT NOT NULL,
+        target_run_id INTEGER NOT NULL REFERENCES etl_runs (id),
+        run_ids TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        reason TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        rows_deleted INTEGER NOT NULL DEFAULT 0,
+        rows_restored INTEGER NOT NULL DEFAULT 0,
+        detail TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX etl_rollbacks_school ON etl_rollbacks (school_id, id);
+    `,
+  },
 ];
 
 export const LEDGER = {
@@ -165,4 +187,22 @@ export const LEDGER = {
   listRuns: `SELECT * FROM etl_runs WHERE (@school IS NULL OR school_id = @school) ORDER BY id DESC LIMIT @limit`,
   getRun: 'SELECT * FROM etl_runs WHERE id = ?',
   insertChange: 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  publishedRunsAfter: `SELECT * FROM etl_runs WHERE school_id = ? AND id > ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC`,
+  /** Per table: a key's first change in the run decides what undoing does to it. */
+  planUndo: `SELECT c.table_name AS table_name,
+                    sum(CASE WHEN c.op = 'insert' THEN 1 ELSE 0 END) AS deleted,
+                    sum(CASE WHEN c.op = 'insert' THEN 0 ELSE 1 END) AS restored
+               FROM etl_changes c
+               JOIN (SELECT min(id) AS id FROM etl_changes WHERE run_id = ? GROUP BY table_name, row_key) f ON f.id = c.id
+              GROUP BY c.table_name ORDER BY c.table_name`,
+  /** A page of the run's changes, newest first, below `id`. */
+  changesPage: `SELECT id, table_name, op, before, after FROM etl_changes WHERE run_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+  insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
+                   VALUES (@school, @targetRunId, @runIds, @requestedBy, @reason, @startedAt, @finishedAt, @rowsDeleted, @rowsRestored, @detail)`,
+  markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = ? WHERE id = ?`,
+  oldestKeptRun: `SELECT id FROM etl_runs WHERE school_id = ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC LIMIT 1 OFFSET ?`,
+  prunableRuns: `SELECT id FROM etl_runs WHERE school_id = ? AND id < ? AND changes_pruned = 0 AND status IN ('succeeded', 'warning', 'rolled_back') ORDER BY id`,
+  deleteChanges: 'DELETE FROM etl_changes WHERE run_id = ?',
+  markPruned: 'UPDATE etl_runs SET changes_pruned = 1 WHERE id = ?',
+  listRollbacks: `SELECT * FROM etl_rollbacks WHERE (@school IS NULL OR school_id = @school) ORDER BY id DESC LIMIT @limit`,
 } as const;

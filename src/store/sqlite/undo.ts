@@ -1,0 +1,76 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+import { mirrorTableName, SCHOOL_COLUMN } from '../../load/mirror.js';
+import type { UndoCounts } from '../types.js';
+import { LEDGER, q } from './sql.js';
+
+/**
+ * Undoing a run on SQLite: its changes are replayed backwards, newest first, a page at a time.
+ * An insert is undone by deleting the row; any other change by writing its before image back
+ * (every column, bookkeeping included; a column missing from the image was null). Going
+ * backwards means a row the run changed twice ends with its first before image.
+ */
+
+type Image = Record<string, unknown>;
+
+const PAGE = 2000;
+
+interface TableStatements {
+  remove: Statement;
+  restore: Statement;
+  columns: readonly string[];
+  key: readonly string[];
+}
+
+/** Key columns of a mirror table, from its primary key (after school_id). */
+function keyColumns(db: Database, table: string): string[] {
+  const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{ name: string; pk: number }>;
+  return info.map((c) => c.name).filter((c) => c !== SCHOOL_COLUMN);
+}
+
+function statementsFor(db: Database, cache: Map<string, TableStatements>, table: string): TableStatements {
+  const hit = cache.get(table);
+  if (hit) return hit;
+  const name = mirrorTableName(table);
+  const key = keyColumns(db, name);
+  const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== SCHOOL_COLUMN && !key.includes(c));
+  const where = [SCHOOL_COLUMN, ...key].map((c) => `${q(c)} = ?`).join(' AND ');
+  const made: TableStatements = {
+    remove: db.prepare(`DELETE FROM ${q(name)} WHERE ${where}`),
+    restore: db.prepare(`UPDATE ${q(name)} SET ${columns.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${where}`),
+    columns,
+    key,
+  };
+  cache.set(table, made);
+  return made;
+}
+
+export function planUndoSqlite(db: Database, runId: number): UndoCounts[] {
+  return (db.prepare(LEDGER.planUndo).all(runId) as Array<{ table_name: string; deleted: number; restored: number }>).map((r) => ({
+    table: r.table_name,
+    deleted: Number(r.deleted),
+    restored: Number(r.restored),
+  }));
+}
+
+export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
+  const counts = planUndoSqlite(db, runId);
+  const cache = new Map<string, TableStatements>();
+  const page = db.prepare(LEDGER.changesPage);
+  let below = Number.MAX_SAFE_INTEGER;
+  for (;;) {
+    const changes = page.all(runId, below, PAGE) as Array<{ id: number; table_name: string; op: string; before: string | null; after: string | null }>;
+    for (const c of changes) {
+      const s = statementsFor(db, cache, c.table_name);
+      if (c.op === 'insert') {
+        const after = JSON.parse(c.after ?? '{}') as Image;
+        s.remove.run(after[SCHOOL_COLUMN], ...s.key.map((k) => after[k] ?? null));
+      } else {
+        const before = JSON.parse(c.before ?? '{}') as Image;
+        s.restore.run(...s.columns.map((col) => before[col] ?? null), before[SCHOOL_COLUMN], ...s.key.map((k) => before[k] ?? null));
+      }
+    }
+    if (changes.length < PAGE) return counts;
+    below = (changes[changes.length - 1] as { id: number }).id;
+  }
+}
