@@ -4,11 +4,12 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 
 import { EtlError, type Reject } from '../../errors/index.js';
-import { toRunRecord } from '../common.js';
+import { toRollbackRecord, toRunRecord } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
 import { createSchemaSql, LEDGER, LOCKS, MIGRATIONS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+import { planUndoPostgres, undoRunPostgres } from './undo.js';
 
 export { isTransientPostgresError } from './errors.js';
 
@@ -102,7 +103,9 @@ async function inTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promi
 
 /** The work a run does on its dedicated connection: the RunSession and its LoadTransaction. */
 function createSession(client: PoolClient, schema: string): RunSession {
+  // Temporary tables are named by a counter: a transaction may merge many files and undo many runs.
   let stages = 0;
+  let undos = 0;
 
   const tx: LoadTransaction = {
     ensureMirror: (mirror, views) => ensurePostgresMirror(client, schema, mirror, views),
@@ -127,6 +130,36 @@ function createSession(client: PoolClient, schema: string): RunSession {
       return (await client.query(LEDGER.failInterrupted, [school, currentRunId])).rowCount ?? 0;
     },
     recordRun: (runId, outcome, files, rejects) => writeOutcome(client, runId, outcome, files, rejects),
+    async pruneChanges(school, keep) {
+      return (await client.query<{ id: string }>(LEDGER.pruneChanges, [school, keep])).rows.map((r) => Number(r.id));
+    },
+    async getRun(id) {
+      const row = (await client.query<Record<string, unknown>>(LEDGER.getRun, [id])).rows[0];
+      return row ? toRunRecord(row) : null;
+    },
+    async publishedRunsAfter(school, runId) {
+      return (await client.query<Record<string, unknown>>(LEDGER.publishedRunsAfter, [school, runId])).rows.map(toRunRecord);
+    },
+    planUndo: (runId) => planUndoPostgres(client, runId),
+    undoRun: (runId) => undoRunPostgres(client, schema, `cases_etl_undo_${++undos}`, runId),
+    async recordRollback(r) {
+      const { rows } = await client.query<{ id: string }>(LEDGER.insertRollback, [
+        r.school,
+        r.targetRunId,
+        JSON.stringify(r.runIds),
+        r.requestedBy,
+        r.reason,
+        r.startedAt,
+        r.finishedAt,
+        r.rowsDeleted,
+        r.rowsRestored,
+        JSON.stringify(r.detail),
+      ]);
+      const id = rows[0]?.id;
+      if (id === undefined) throw new Error('INSERT INTO etl_rollbacks returned no id');
+      await client.query(LEDGER.markRolledBack, [id, r.runIds]);
+      return Number(id);
+    },
   };
 
   return {
@@ -258,6 +291,8 @@ export function createPostgresStore(url: string, schema: string): Store {
         const row = (await client.query<Record<string, unknown>>(LEDGER.getRun, [id])).rows[0];
         return row ? toRunRecord(row) : null;
       }),
+    listRollbacks: (filter) =>
+      withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRollbacks, [filter.school ?? null, filter.limit])).rows.map(toRollbackRecord)),
     async close() {
       await pool.end();
     },

@@ -347,6 +347,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX etl_changes_run ON etl_changes (run_id, id);
     `,
   },
+  {
+    version: 2,
+    name: '002_rollback',
+    sql: `
+      ALTER TABLE etl_runs ADD COLUMN rollback_id bigint;
+      ALTER TABLE etl_runs ADD COLUMN changes_pruned boolean NOT NULL DEFAULT false;
+      CREATE TABLE etl_rollbacks (
+        id bigserial PRIMARY KEY,
+        school_id text NOT NULL,
+        target_run_id bigint NOT NULL REFERENCES etl_runs (id),
+        run_ids jsonb NOT NULL,
+        requested_by text NOT NULL,
+        reason text,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        rows_deleted integer NOT NULL DEFAULT 0,
+        rows_restored integer NOT NULL DEFAULT 0,
+        detail jsonb NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX etl_rollbacks_school ON etl_rollbacks (school_id, id);
+    `,
+  },
 ];
 
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
@@ -385,4 +407,27 @@ export const LEDGER = {
                         ORDER BY f.table_name, f.run_id DESC`,
   listRuns: 'SELECT * FROM etl_runs WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
   getRun: 'SELECT * FROM etl_runs WHERE id = $1',
+  /** $1 school, $2 run id. */
+  publishedRunsAfter: `SELECT * FROM etl_runs WHERE school_id = $1 AND id > $2 AND status IN ('succeeded', 'warning') AND NOT dry_run ORDER BY id DESC`,
+  /**
+   * $1 school, $2 how many published runs keep their history. In one statement: the oldest kept
+   * run is the `keep`-th newest published one; every earlier run not yet pruned that may hold
+   * changes (published, or rolled back) is marked, and its changes go.
+   */
+  pruneChanges: `WITH oldest_kept AS (
+    SELECT id FROM etl_runs WHERE school_id = $1 AND status IN ('succeeded', 'warning') AND NOT dry_run
+     ORDER BY id DESC LIMIT 1 OFFSET greatest($2::integer - 1, 0)
+  ), pruned AS (
+    UPDATE etl_runs AS r SET changes_pruned = true FROM oldest_kept AS k
+     WHERE r.school_id = $1 AND r.id < k.id AND NOT r.changes_pruned AND r.status IN ('succeeded', 'warning', 'rolled_back')
+    RETURNING r.id
+  ), deleted AS (
+    DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
+  )
+  SELECT id FROM pruned ORDER BY id`,
+  insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
+                   VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
+  /** $1 rollback id, $2 the runs it undid. */
+  markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = $1 WHERE id = ANY($2::bigint[])`,
+  listRollbacks: 'SELECT * FROM etl_rollbacks WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
 } as const;
