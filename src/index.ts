@@ -18,9 +18,12 @@ export {
 export {
   inspectFile,
   inspectSource,
+  rollbackRun,
   runEtl,
   type EtlResult,
   type FileReport,
+  type RollbackOptions,
+  type RollbackResult,
   type RunEtlOptions,
   type RunStats,
   type SchoolReport,

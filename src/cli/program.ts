@@ -5,6 +5,7 @@ import { isEtlError } from '../errors/index.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerLayouts } from './commands/layouts.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerValidate } from './commands/validate.js';
@@ -13,7 +14,7 @@ import type { CliIo } from './context.js';
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Configuration and layout problems are the operator's to fix: exit 2, as for bad usage. */
-const USAGE_CODES = new Set(['ETL_CONFIG_INVALID', 'ETL_USAGE', 'ETL_LAYOUT_FILE_UNREADABLE', 'ETL_LAYOUT_INVALID', 'ETL_LAYOUT_UNKNOWN_TABLE']);
+const USAGE_CODES = new Set(['ETL_ROLLBACK_UNKNOWN_RUN', 'ETL_CONFIG_INVALID', 'ETL_USAGE', 'ETL_LAYOUT_FILE_UNREADABLE', 'ETL_LAYOUT_INVALID', 'ETL_LAYOUT_UNKNOWN_TABLE']);
 
 /** Builds the `cases-etl` command tree writing to `io`. */
 export function createProgram(io: CliIo): Command {
@@ -26,6 +27,7 @@ export function createProgram(io: CliIo): Command {
     .addHelpText('after', `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`);
   registerRun(program, io);
   registerRuns(program, io);
+  registerRollback(program, io);
   registerMigrate(program, io);
   registerValidate(program, io);
   registerLayouts(program, io);

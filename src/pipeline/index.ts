@@ -2,3 +2,4 @@ export { inspectFile, inspectSource, DEFAULT_EXAMPLES, type FileReport, type Ins
 export { runEtl, type EtlResult, type RunEtlOptions } from './run.js';
 export { runSchool, type ProgressEvent, type RunStats, type SchoolRunOptions, type SchoolRunResult, type TableSummary } from './run-school.js';
 export { loadFile, type FileLoadResult } from './load-file.js';
+export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';

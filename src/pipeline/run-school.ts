@@ -178,7 +178,10 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         if (blocking.length > 0) return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
         const clean = loaded.every((r) => r.rejected === 0 && r.error === null);
         const reason = options.dryRun ? 'dry run: nothing was published' : guards.length > 0 ? `published with overrides: ${guards.map((g) => g.message).join('; ')}` : null;
-        return finish(clean ? 'succeeded' : 'warning', reason, null, guards);
+        const published = await finish(clean ? 'succeeded' : 'warning', reason, null, guards);
+        // Change history beyond the retention window goes in the same transaction as the run that pushed it out.
+        if (!options.dryRun) await tx.pruneChanges(school, config.snapshotRetention);
+        return published;
       });
     } catch (err) {
       // The transaction rolled back; record the failure on its own, and let the caller decide on retries.
