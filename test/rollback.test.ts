@@ -54,7 +54,7 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
       return [...changed, added];
     });
 
-  it('undoes the latest run exactly, records who, why and how many, and lets the files load again', async () => {
+  it('undoes the latest run exactly, records who, why and how many, and does not reload the undone files unless forced', async () => {
     const night1 = await run();
     const afterNight1 = await state();
     await nextNight('A');
@@ -78,10 +78,13 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     const ledger = (await p.all(`SELECT target_run_id, requested_by, reason, rows_deleted, rows_restored FROM etl_rollbacks`))[0];
     expect(ledger).toEqual({ target_run_id: night2.runId, requested_by: 'test:alice', reason: 'the export was half written', rows_deleted: 1, rows_restored: result.rowsRestored });
 
-    // The rolled-back night's files are no longer "already loaded".
+    // The undone files are still in the folder: the next run must not quietly publish them again.
     const again = await run();
-    expect(again.status).toBe('succeeded');
-    expect(again.stats).toMatchObject({ inserted: 1, deactivated: 3, updated: night2.stats.updated });
+    expect(again.status).toBe('skipped');
+    expect(again.runs[0]?.reason).toBe(`this file set was published by run ${night2.runId} and rolled back (rollback ${result.rollbackId}); --force loads it again`);
+    const forced = await runEtl({ config: config(), force: true });
+    expect(forced.status).toBe('succeeded');
+    expect(forced.stats).toMatchObject({ inserted: 1, deactivated: 3, updated: night2.stats.updated });
   });
 
   it('refuses an older run without --cascade, naming the runs in the way, and undoes them newest first with it', async () => {

@@ -233,9 +233,9 @@ describe('ledger', () => {
       await session.recordFailure(await session.startRun(newRun(school)), outcome({ status: 'failed', filesetSha256: 'set-4', reason: 'guard' }), [fileRecord({ rows: 1 })], [reject(2)]);
 
       await session.transaction(async (tx) => {
-        expect(await tx.findPublishedFileset(school, 'set-1')).toBe(first);
+        expect(await tx.findPublishedFileset(school, 'set-1')).toEqual({ runId: first, rollbackId: null });
         expect(await tx.findPublishedFileset(school, 'set-2')).toBeNull();
-        expect(await tx.findPublishedFileset(school, 'set-3')).toBe(second);
+        expect(await tx.findPublishedFileset(school, 'set-3')).toEqual({ runId: second, rollbackId: null });
         expect(await tx.findPublishedFileset(school, 'set-4')).toBeNull();
         expect(await tx.findPublishedFileset('other', 'set-1')).toBeNull();
         expect(await tx.lastPublishedRows(school)).toEqual(new Map([['ST', 90]]));

@@ -150,7 +150,10 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
 
         if (!options.force) {
           const prior = await tx.findPublishedFileset(school, fileset);
-          if (prior !== null) return finish('skipped', `this file set was already published by run ${prior}`, null, []);
+          if (prior?.rollbackId !== null && prior?.rollbackId !== undefined) {
+            return finish('skipped', `this file set was published by run ${prior.runId} and rolled back (rollback ${prior.rollbackId}); --force loads it again`, null, []);
+          }
+          if (prior) return finish('skipped', `this file set was already published by run ${prior.runId}`, null, []);
         }
         const lastRows = await tx.lastPublishedRows(school);
         await tx.savepoint();

@@ -164,8 +164,12 @@ export interface LoadTransaction {
   /** Marks the point a tripped guard rail or a dry run rolls back to: the data, not the ledger. */
   savepoint(): Promise<void>;
   rollbackToSavepoint(): Promise<void>;
-  /** The run id of the last published run of `school` whose file set had this checksum. */
-  findPublishedFileset(school: string, filesetSha256: string): Promise<number | null>;
+  /**
+   * The last run of `school` that published this file set, whether it still stands or was rolled
+   * back since (a rolled-back night is not reloaded by itself: the files that were undone are
+   * usually still in the folder).
+   */
+  findPublishedFileset(school: string, filesetSha256: string): Promise<{ runId: number; rollbackId: number | null } | null>;
   /** Rows loaded per table by the last published full load of each of `school`'s tables. */
   lastPublishedRows(school: string): Promise<Map<string, number>>;
   /** Marks the school's runs left 'running' by processes that are gone as failed. */

@@ -117,8 +117,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
     },
     async findPublishedFileset(school, sha) {
-      const row = (await client.query<{ id: string }>(LEDGER.publishedFileset, [school, sha])).rows[0];
-      return row ? Number(row.id) : null;
+      const row = (await client.query<{ id: string; rollback_id: string | null }>(LEDGER.publishedFileset, [school, sha])).rows[0];
+      return row ? { runId: Number(row.id), rollbackId: row.rollback_id === null ? null : Number(row.rollback_id) } : null;
     },
     async lastPublishedRows(school) {
       const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school])).rows;

@@ -398,7 +398,7 @@ export const LEDGER = {
   /** $1 school, $2 current run: the run lock is held, so every other running row is dead. */
   failInterrupted: `UPDATE etl_runs SET status = 'failed', finished_at = now(), reason = '${INTERRUPTED}', error_code = 'ETL_RUN_INTERRUPTED'
                     WHERE school_id = $1 AND status = 'running' AND id <> $2`,
-  publishedFileset: `SELECT id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning') AND NOT dry_run
+  publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run
                        ORDER BY id DESC LIMIT 1`,
   /** The latest published full load of each table, chosen in SQL rather than by overwriting in a Map. */
   lastPublishedRows: `SELECT DISTINCT ON (f.table_name) f.table_name, f.rows_loaded FROM etl_run_files f

@@ -78,8 +78,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       db.exec('ROLLBACK TO cases_etl_publish');
     },
     async findPublishedFileset(school, sha) {
-      const row = stmt(LEDGER.publishedFileset).get(school, sha) as { id: number } | undefined;
-      return row?.id ?? null;
+      const row = stmt(LEDGER.publishedFileset).get(school, sha) as { id: number; rollback_id: number | null } | undefined;
+      return row ? { runId: row.id, rollbackId: row.rollback_id } : null;
     },
     async lastPublishedRows(school) {
       const rows = stmt(LEDGER.lastPublishedRows).all(school) as Array<{ table_name: string; rows_loaded: number }>;
