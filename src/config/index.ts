@@ -40,6 +40,42 @@ export interface Config {
   readonly maxStoredRejects: number;
   /** Published runs per school whose change history is kept for rollback (ETL_SNAPSHOT_RETENTION), default 30. */
   readonly snapshotRetention: number;
+  /** The job queue and its schedule. */
+  readonly jobs: JobsConfig;
+  /** The HTTP server of `serve`. */
+  readonly http: HttpConfig;
+}
+
+export interface JobsConfig {
+  /** Redis connection URL (REDIS_URL, or REDIS_HOST and REDIS_PORT); null runs without Redis. */
+  readonly redisUrl: string | null;
+  /** BullMQ key prefix (ETL_QUEUE_PREFIX), default `bull`. */
+  readonly prefix: string;
+  /** Cron pattern of the nightly run (ETL_SCHEDULE), default `0 2 * * *`. */
+  readonly schedule: string;
+  /** IANA time zone the pattern is read in (ETL_TIMEZONE), default Australia/Melbourne. */
+  readonly timezone: string;
+  /** Schools a scheduled run covers (ETL_SCHOOLS); null means every school in the export folder. */
+  readonly schools: readonly string[] | null;
+  /** Schools one worker runs at once (ETL_WORKER_CONCURRENCY), default 1. */
+  readonly concurrency: number;
+  /** Attempts per job, the first included (ETL_JOB_ATTEMPTS), default 3. */
+  readonly attempts: number;
+  /** First retry delay of a job in ms, doubling each time (ETL_JOB_BACKOFF_MS), default 30000. */
+  readonly backoffMs: number;
+  /** How long a worker's job lock lasts unrenewed, in ms (ETL_JOB_LOCK_MS), default 30000; a dead worker's job is retried after it. */
+  readonly lockMs: number;
+  /** How long SIGTERM waits for the current run before exiting, in ms (ETL_SHUTDOWN_TIMEOUT_MS), default 60000. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface HttpConfig {
+  /** TCP port (PORT), default 3000. */
+  readonly port: number;
+  /** Listen address (HOST), default 127.0.0.1. */
+  readonly host: string;
+  /** Bearer tokens allowed to trigger and roll back (ETL_ADMIN_TOKENS, comma-separated `name:token` or `token`). */
+  readonly adminTokens: ReadonlyArray<{ readonly name: string; readonly token: string }>;
 }
 
 export type DatabaseConfig =
@@ -82,6 +118,21 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'ETL_RETRY_FACTOR', default: '2', description: 'Growth of the retry delay (exponential backoff).' },
   { name: 'ETL_LOCK_TIMEOUT_MS', default: '600000', description: 'Longest wait for another run of the same school to finish before giving up.' },
   { name: 'ETL_MAX_STORED_REJECTS', default: '10000', description: 'Rejects stored per file in etl_rejects; beyond this they are counted only.' },
+  { name: 'REDIS_URL', default: '(none)', description: 'Redis for the job queue, e.g. redis://127.0.0.1:6379. Without Redis (and without REDIS_HOST), serve schedules in-process and trigger runs the ETL directly.' },
+  { name: 'REDIS_HOST', default: '(none)', description: 'The seed\'s alternative to REDIS_URL, with REDIS_PORT.' },
+  { name: 'REDIS_PORT', default: '6379', description: 'Port for REDIS_HOST.' },
+  { name: 'ETL_QUEUE_PREFIX', default: 'bull', description: 'BullMQ key prefix, to share one Redis between deployments.' },
+  { name: 'ETL_SCHEDULE', default: '0 2 * * *', description: 'Cron pattern of the nightly run.' },
+  { name: 'ETL_TIMEZONE', default: 'Australia/Melbourne', description: 'Time zone the schedule is read in (IANA name).' },
+  { name: 'ETL_SCHOOLS', default: '(every school in the folder)', description: 'Comma-separated school numbers a scheduled run covers.' },
+  { name: 'ETL_WORKER_CONCURRENCY', default: '1', description: 'Schools one worker process runs at once.' },
+  { name: 'ETL_JOB_ATTEMPTS', default: '3', description: 'Attempts per job for infrastructure failures; bad data and tripped guard rails fail once.' },
+  { name: 'ETL_JOB_BACKOFF_MS', default: '30000', description: 'Delay before a job\'s first retry; it doubles each time.' },
+  { name: 'ETL_JOB_LOCK_MS', default: '30000', description: 'Job lock lifetime; a job whose worker died is retried after it.' },
+  { name: 'ETL_SHUTDOWN_TIMEOUT_MS', default: '60000', description: 'On SIGTERM, how long to wait for the current run before exiting (an unfinished run publishes nothing).' },
+  { name: 'PORT', default: '3000', description: 'HTTP port of serve.' },
+  { name: 'HOST', default: '127.0.0.1', description: 'HTTP listen address of serve.' },
+  { name: 'ETL_ADMIN_TOKENS', default: '(none)', description: 'Comma-separated bearer tokens (name:token or token) allowed to trigger runs over HTTP.' },
   { name: 'ETL_SNAPSHOT_RETENTION', default: '30', description: 'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.' },
 ];
 
@@ -128,6 +179,50 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   return { ok: true, value: n };
 }
 
+function redisOf(url: string | undefined, host: string | undefined, port: string | undefined): Parsed<string | null> {
+  const u = text(url);
+  if (u !== null) {
+    if (!/^rediss?:\/\//.test(u)) return { ok: false, problem: 'REDIS_URL must start with redis:// or rediss://' };
+    return { ok: true, value: u };
+  }
+  const h = text(host);
+  if (h === null) return { ok: true, value: null };
+  const p = text(port) ?? '6379';
+  if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) return { ok: false, problem: `REDIS_PORT=${JSON.stringify(port)} must be a port number` };
+  return { ok: true, value: `redis://${h.includes(':') ? `[${h}]` : h}:${p}` };
+}
+
+function cronOf(raw: string | undefined): Parsed<string> {
+  const t = text(raw) ?? '0 2 * * *';
+  const fields = t.split(/\s+/);
+  if (fields.length < 5 || fields.length > 6 || !fields.every((f) => /^[\d*,/\-A-Za-z?LW#]+$/.test(f))) {
+    return { ok: false, problem: `ETL_SCHEDULE=${JSON.stringify(raw)} must be a cron pattern such as "0 2 * * *"` };
+  }
+  return { ok: true, value: t };
+}
+
+function timezoneOf(raw: string | undefined): Parsed<string> {
+  const t = text(raw) ?? 'Australia/Melbourne';
+  try {
+    new Intl.DateTimeFormat('en-AU', { timeZone: t });
+    return { ok: true, value: t };
+  } catch {
+    return { ok: false, problem: `ETL_TIMEZONE=${JSON.stringify(raw)} is not a time zone (e.g. Australia/Melbourne)` };
+  }
+}
+
+function tokensOf(raw: string | undefined): Parsed<HttpConfig['adminTokens']> {
+  const t = text(raw);
+  if (t === null) return { ok: true, value: [] };
+  const tokens = t.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
+    const at = entry.indexOf(':');
+    return at > 0 ? { name: entry.slice(0, at), token: entry.slice(at + 1) } : { name: `token${i + 1}`, token: entry };
+  });
+  const short = tokens.filter((x) => x.token.length < 16);
+  if (short.length > 0) return { ok: false, problem: `ETL_ADMIN_TOKENS has ${short.length} token${short.length > 1 ? 's' : ''} shorter than 16 characters (${short.map((x) => x.name).join(', ')})` };
+  return { ok: true, value: tokens };
+}
+
 function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): Parsed<DatabaseConfig> {
   const url = text(rawUrl);
   const schema = text(rawSchema) ?? 'public';
@@ -147,6 +242,13 @@ function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): 
     return { ok: true, value: { kind: 'postgres', url, schema } };
   }
   return { ok: false, problem: 'DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://postgres@127.0.0.1:5432/cases)' };
+}
+
+function schoolList(raw: string | undefined): Parsed<readonly string[]> {
+  const items = (text(raw) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = items.filter((x) => !/^[A-Za-z0-9]+$/.test(x));
+  if (bad.length > 0 || items.length === 0) return { ok: false, problem: `ETL_SCHOOLS=${JSON.stringify(raw)} must be school numbers separated by commas (e.g. 8865,8866)` };
+  return { ok: true, value: items };
 }
 
 /** Values given on the command line, which win over the environment. */
@@ -195,6 +297,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     lockTimeoutMs: take(nonNegativeInt('ETL_LOCK_TIMEOUT_MS', env.ETL_LOCK_TIMEOUT_MS, 600_000), 0),
     maxStoredRejects: take(nonNegativeInt('ETL_MAX_STORED_REJECTS', env.ETL_MAX_STORED_REJECTS, 10_000), 0),
     snapshotRetention: take(positiveInt('ETL_SNAPSHOT_RETENTION', env.ETL_SNAPSHOT_RETENTION, 30), 30),
+    jobs: {
+      redisUrl: take(redisOf(env.REDIS_URL, env.REDIS_HOST, env.REDIS_PORT), null),
+      prefix: text(env.ETL_QUEUE_PREFIX) ?? 'bull',
+      schedule: take(cronOf(env.ETL_SCHEDULE), '0 2 * * *'),
+      timezone: take(timezoneOf(env.ETL_TIMEZONE), 'Australia/Melbourne'),
+      schools: text(env.ETL_SCHOOLS) === null ? null : take(schoolList(env.ETL_SCHOOLS), []),
+      concurrency: take(positiveInt('ETL_WORKER_CONCURRENCY', env.ETL_WORKER_CONCURRENCY, 1), 1),
+      attempts: take(positiveInt('ETL_JOB_ATTEMPTS', env.ETL_JOB_ATTEMPTS, 3), 3),
+      backoffMs: take(nonNegativeInt('ETL_JOB_BACKOFF_MS', env.ETL_JOB_BACKOFF_MS, 30_000), 30_000),
+      lockMs: take(positiveInt('ETL_JOB_LOCK_MS', env.ETL_JOB_LOCK_MS, 30_000), 30_000),
+      shutdownTimeoutMs: take(nonNegativeInt('ETL_SHUTDOWN_TIMEOUT_MS', env.ETL_SHUTDOWN_TIMEOUT_MS, 60_000), 60_000),
+    },
+    http: {
+      port: take(nonNegativeInt('PORT', env.PORT, 3000), 3000),
+      host: text(env.HOST) ?? '127.0.0.1',
+      adminTokens: take(tokensOf(env.ETL_ADMIN_TOKENS), []),
+    },
   };
 
   if (problems.length > 0) {

@@ -1,0 +1,71 @@
+import type { App } from '../app.js';
+import { runEtl, type EtlResult } from '../pipeline/index.js';
+import { registerSchedule } from './schedule.js';
+import { enqueueRun, waitForJob, type TriggerResult } from './trigger.js';
+import { scheduledSchools, type RunJobResult } from './worker.js';
+
+/**
+ * The seed's job API over an App: `triggerEtl` queues a run (or, without Redis, runs it now) and
+ * `scheduleNightlyEtl` registers the nightly schedule.
+ */
+
+export interface TriggerOptions {
+  /** A running app to use; default one built from the environment for this call. */
+  readonly app?: App;
+  /** One school; default every school the schedule covers. */
+  readonly school?: string | null;
+  readonly force?: boolean;
+  /** Wait for the job(s) to finish and return their results. */
+  readonly wait?: boolean;
+  readonly trigger?: 'manual' | 'api';
+}
+
+export interface TriggerOutcome {
+  readonly mode: 'queue' | 'direct';
+  readonly jobs: ReadonlyArray<TriggerResult & { readonly school: string }>;
+  /** With `wait` (always, without Redis): each run's result. */
+  readonly results: ReadonlyArray<RunJobResult | EtlResult>;
+}
+
+/** Queues a run of one school (or of every school the schedule covers) and returns the job ids. */
+export async function triggerEtl(options: TriggerOptions = {}): Promise<TriggerOutcome> {
+  return withApp(options.app, (app) => trigger(app, options));
+}
+
+/** Runs `fn` with the given app, or with one made from the environment and stopped afterwards. */
+async function withApp<T>(given: App | undefined, fn: (app: App) => Promise<T>): Promise<T> {
+  if (given) return fn(given);
+  const { createApp } = await import('../app.js');
+  const { loadEnvironmentConfig } = await import('../config/index.js');
+  const { createLogger } = await import('../observability/logger.js');
+  const app = await createApp(loadEnvironmentConfig(), { logger: createLogger({ level: 'warn' }) });
+  try {
+    return await fn(app);
+  } finally {
+    await app.stop();
+  }
+}
+
+async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcome> {
+  const schools = options.school ? [options.school] : await scheduledSchools(app);
+  if (!app.queue) {
+    const results: EtlResult[] = [];
+    for (const school of schools) results.push(await runEtl({ config: app.config, store: app.store, layouts: app.layouts, school, force: options.force ?? false, trigger: options.trigger ?? 'manual' }));
+    return { mode: 'direct', jobs: [], results };
+  }
+  const queue = app.queue;
+  const jobs: Array<TriggerResult & { school: string }> = [];
+  for (const school of schools) {
+    jobs.push({ school, ...(await enqueueRun(queue, app.config.jobs, { school, force: options.force ?? false, trigger: options.trigger ?? 'manual' })) });
+  }
+  const results = options.wait ? await Promise.all(jobs.map((j) => waitForJob<RunJobResult>(queue, j.jobId))) : [];
+  return { mode: 'queue', jobs, results };
+}
+
+/** Registers (or replaces) the nightly schedule on Redis (ETL_SCHEDULE in ETL_TIMEZONE). */
+export async function scheduleNightlyEtl(options: { app?: App } = {}): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
+  return withApp(options.app, async (app) => {
+    if (!app.queue) throw new Error('scheduleNightlyEtl needs Redis (REDIS_URL or REDIS_HOST); without it, `cases-etl serve` schedules in-process');
+    return registerSchedule(app.queue, app.config.jobs);
+  });
+}

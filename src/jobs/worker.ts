@@ -1,0 +1,132 @@
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { Config } from '../config/index.js';
+import { discoverSource } from '../extract/index.js';
+import type { LayoutRegistry } from '../layouts/index.js';
+import type { Logger } from '../observability/logger.js';
+import { runEtl, type EtlResult } from '../pipeline/index.js';
+import type { Store } from '../store/index.js';
+import { isRetryableError } from './errors.js';
+import { NIGHTLY_JOB, QUEUE_NAME, RUN_JOB, runDedupId, type NightlyJobData, type RunJobData } from './names.js';
+import { jobOptions, localDate } from './schedule.js';
+
+/** What a job handler gets: the pieces the composition root built, never globals. */
+export interface JobContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly layouts: LayoutRegistry;
+  readonly logger: Logger;
+  readonly queue: Queue;
+}
+
+/** The value a `run` job returns: the run's summary, without personal data. */
+export interface RunJobResult {
+  readonly runId: number | null;
+  readonly school: string;
+  readonly status: EtlResult['status'];
+  readonly stats: EtlResult['stats'];
+  readonly reason: string | null;
+}
+
+/** Schools a scheduled night covers: ETL_SCHOOLS, else every school with files in the export folder. */
+export async function scheduledSchools(ctx: Pick<JobContext, 'config' | 'layouts'>): Promise<string[]> {
+  if (ctx.config.jobs.schools) return [...ctx.config.jobs.schools];
+  const source = ctx.config.sourceDirectory;
+  if (!source) return ctx.config.schoolId ? [ctx.config.schoolId] : [];
+  const discovery = await discoverSource(source, ctx.layouts, {
+    schoolId: ctx.config.schoolId,
+    requiredTables: ctx.config.requiredTables,
+    stableMs: 0,
+    stableTimeoutMs: 0,
+    ignorePaths: [ctx.config.relationshipsPath],
+  });
+  return discovery.fileSets.map((s) => s.school);
+}
+
+/**
+ * The nightly job fans out into one run job per school. The job id names the school and the
+ * local night, so if the schedule ever fires twice in one night (a daylight-saving change, a
+ * duplicate scheduler) the second fire adds nothing.
+ */
+async function fanOut(ctx: JobContext, job: Job<NightlyJobData>): Promise<{ night: string; schools: string[] }> {
+  const firedAt = new Date(job.timestamp);
+  const night = localDate(firedAt, ctx.config.jobs.timezone);
+  const schools = await scheduledSchools(ctx);
+  for (const school of schools) {
+    const data: RunJobData = { school, force: false, trigger: 'schedule', night };
+    await ctx.queue.add(RUN_JOB, data, { ...jobOptions(ctx.config.jobs), jobId: `nightly-${school}-${night}`, deduplication: { id: runDedupId(school) } });
+  }
+  ctx.logger.info({ night, schools: schools.length }, 'nightly run fanned out');
+  return { night, schools };
+}
+
+/**
+ * One school's run. A failed run (bad data, a tripped guard rail) is recorded in the ledger and
+ * fails the job once with UnrecoverableError: a bad file will not get better by retrying.
+ * Infrastructure failures are thrown as they are, and BullMQ retries them with backoff.
+ */
+async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJobResult> {
+  const { school, force } = job.data;
+  // From now on a new trigger for this school queues a fresh run rather than joining this one.
+  await ctx.queue.removeDeduplicationKey(runDedupId(school));
+  const log = ctx.logger.child({ jobId: job.id, school, attempt: job.attemptsMade + 1 });
+  log.info('run started');
+  let result: EtlResult;
+  try {
+    result = await runEtl({
+      config: ctx.config,
+      store: ctx.store,
+      layouts: ctx.layouts,
+      school,
+      force,
+      trigger: job.data.trigger,
+      jobId: job.id ?? null,
+      onProgress: (e) => {
+        if (e.kind === 'file-done') void job.updateProgress({ school, file: e.file, table: e.table, done: e.index + 1, total: e.total, rows: e.rows, rejected: e.rejected });
+      },
+    });
+  } catch (err) {
+    if (!isRetryableError(err)) throw new UnrecoverableError(`${(err as Error).message}`);
+    log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'run failed on infrastructure; it will be retried');
+    throw err;
+  }
+  const run = result.runs[0];
+  const summary: RunJobResult = { runId: result.runId, school, status: result.status, stats: result.stats, reason: run?.reason ?? result.errors[0] ?? null };
+  log.info({ runId: result.runId, status: result.status }, 'run finished');
+  if (result.status === 'failed') throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);
+  return summary;
+}
+
+export interface WorkerOptions {
+  /** Start taking jobs at once (default true). */
+  readonly autorun?: boolean;
+}
+
+/** A BullMQ worker for the `cases-etl` queue. */
+export function createEtlWorker(ctx: JobContext, connection: Redis, options: WorkerOptions = {}): Worker {
+  const jobs = ctx.config.jobs;
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job: Job) => {
+      if (job.name === NIGHTLY_JOB) return fanOut(ctx, job as Job<NightlyJobData>);
+      if (job.name === RUN_JOB) return runSchoolJob(ctx, job as Job<RunJobData>);
+      throw new UnrecoverableError(`unknown job ${job.name}`);
+    },
+    {
+      connection,
+      prefix: jobs.prefix,
+      concurrency: jobs.concurrency,
+      autorun: options.autorun ?? true,
+      // The lock is renewed every lockDuration/2 while the event loop turns; parsing yields every
+      // 64 KiB, so a long file never makes a live job look stalled. A dead worker's job is taken
+      // back after lockMs and retried by another worker.
+      lockDuration: jobs.lockMs,
+      stalledInterval: jobs.lockMs,
+      maxStalledCount: 1,
+    },
+  );
+  worker.on('failed', (job, err) => ctx.logger.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, error: err.message }, 'job failed'));
+  worker.on('error', (err) => ctx.logger.error({ error: err.message }, 'worker error'));
+  return worker;
+}
