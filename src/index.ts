@@ -33,3 +33,6 @@ export {
 export { createStore, type RunRecord, type RunStatus, type Store } from './store/index.js';
 export { createValidatedFileReader, type TypedRow, type ValidatedBatch } from './validate/index.js';
 export { generateSchool, writeStudentsFile, type GenerateOptions, type GeneratedFile } from './generate/index.js';
+export { createApp, type App } from './app.js';
+export { scheduleNightlyEtl, triggerEtl, nextRunTimes, type TriggerOptions, type TriggerOutcome } from './jobs/index.js';
+export { buildServer } from './http/server.js';

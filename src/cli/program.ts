@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { VARIABLES } from '../config/index.js';
 import { isEtlError } from '../errors/index.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerLayouts } from './commands/layouts.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRollback } from './commands/rollback.js';
@@ -28,6 +29,7 @@ export function createProgram(io: CliIo): Command {
   registerRun(program, io);
   registerRuns(program, io);
   registerRollback(program, io);
+  registerJobs(program, io);
   registerMigrate(program, io);
   registerValidate(program, io);
   registerLayouts(program, io);
