@@ -108,13 +108,14 @@ function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string 
  */
 export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
   const school = set.school;
-  const startedAt = new Date();
   const overrides = [...(options.force ? ['force'] : []), ...(options.allowShrink ? ['allow-shrink'] : [])];
   const checksums = new Map<string, string>();
   for (const f of set.files) checksums.set(f.name, await withRetry(() => sha256File(f.path), config.retry));
   const fileset = filesetChecksum(set.files.map((f) => ({ name: f.name, sha256: checksums.get(f.name) ?? '' })));
 
   const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
+    // The run starts when it holds the school's lock, not while it waits for another run.
+    const startedAt = new Date();
     const runId = await session.startRun({
       school,
       trigger: options.trigger,

@@ -18,12 +18,37 @@ import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGR
  * at a time, which is the run lock across processes; inside this process a mutex keeps runs from
  * sharing the connection's transaction.
  */
+/** How long one SQLite call may block waiting for a lock, in ms. */
+const SHORT_BUSY_MS = 50;
+
+const isBusy = (err: unknown): boolean => {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+};
+
+/** Calls `fn` until it stops failing with SQLITE_BUSY, sleeping between tries, for at most `timeoutMs`. */
+async function whenWritable<T>(fn: () => T, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      if (Date.now() >= deadline) throw new EtlError('ETL_RUN_LOCKED', `the database stayed locked by another process for ${timeoutMs} ms (${what})`, { cause: err });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 export function createSqliteStore(path: string, options: { busyTimeoutMs: number }): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db: Database = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+  // better-sqlite3 is synchronous: a long busy_timeout would freeze this process's event loop
+  // (and a worker's job-lock renewals) while another process holds the write lock. So SQLite waits
+  // only briefly, and the waiting for the write lock happens in `whenWritable`, asynchronously.
+  db.pragma(`busy_timeout = ${SHORT_BUSY_MS}`);
   db.pragma('foreign_keys = ON');
   const mutex = createMutex();
 
@@ -142,7 +167,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
 
   const session: RunSession = {
     async startRun(run) {
-      const info = stmt(LEDGER.insertRun).run({
+      const info = await whenWritable(() => stmt(LEDGER.insertRun).run({
         school: run.school,
         trigger: run.trigger,
         jobId: run.jobId,
@@ -151,12 +176,12 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         host: run.host,
         pid: run.pid,
         startedAt: run.startedAt.toISOString(),
-      });
+      }), options.busyTimeoutMs, 'starting a run');
       return Number(info.lastInsertRowid);
     },
     async transaction(fn) {
-      // IMMEDIATE takes the write lock now (waiting up to busy_timeout), not at the first write.
-      db.exec('BEGIN IMMEDIATE');
+      // IMMEDIATE takes the write lock now, not at the first write.
+      await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'starting a transaction');
       try {
         const result = await fn(tx);
         db.exec('COMMIT');
@@ -167,7 +192,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       }
     },
     async recordFailure(runId, outcome, files, rejects) {
-      db.exec('BEGIN IMMEDIATE');
+      await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'recording a failed run');
       try {
         writeOutcome(runId, outcome, files, rejects);
         db.exec('COMMIT');
@@ -177,7 +202,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       }
     },
     async setArchivePath(runId, archivePath) {
-      stmt(LEDGER.setArchivePath).run(archivePath, runId);
+      await whenWritable(() => stmt(LEDGER.setArchivePath).run(archivePath, runId), options.busyTimeoutMs, 'recording the archive');
     },
   };
 
@@ -185,7 +210,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     dialect: 'sqlite',
     location: `sqlite:${path}`,
     async migrate() {
-      db.exec('BEGIN IMMEDIATE');
+      await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'migrating');
       try {
         db.exec(LEDGER.createMigrations);
         const applied = new Set((stmt(LEDGER.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version));
