@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+
+import type { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { App } from '../src/app.js';
+import { createApp } from '../src/app.js';
+import { buildServer } from '../src/http/server.js';
+import { triggerEtl } from '../src/jobs/index.js';
+import { createLogger } from '../src/observability/logger.js';
+import { runEtl } from '../src/pipeline/index.js';
+import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';
+import { copySample, editCsv } from './helpers/nights.js';
+import { createTarget, type Target } from './helpers/targets.js';
+
+const TOKEN = 'a-long-admin-token-for-tests';
+
+describe('HTTP API', () => {
+  let target: Target;
+  let app: App;
+  let prefix: string;
+  let src: string;
+
+  beforeEach(async () => {
+    target = await createTarget('sqlite');
+    prefix = uniquePrefix();
+    src = join(target.dir, 'export');
+    await copySample(src);
+    app = await jobApp(target, { CASES_DIRECTORY: src, ETL_QUEUE_PREFIX: prefix, ETL_ADMIN_TOKENS: `ops:${TOKEN}` });
+  });
+  afterEach(async () => {
+    await app.stop();
+    await obliterate(prefix);
+    await target.cleanup();
+  });
+
+  const server = () =>
+    buildServer(app, {
+      trigger: async ({ school, force }) => {
+        const t = await triggerEtl({ app, school, force, trigger: 'api' });
+        return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
+      },
+    });
+
+  it('answers liveness and readiness, checking the database and Redis', async () => {
+    const s = server();
+    expect((await s.inject({ method: 'GET', url: '/livez' })).json()).toEqual({ status: 'ok' });
+    const ready = await s.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+    app.redis?.disconnect();
+    const down = await s.inject({ method: 'GET', url: '/readyz' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json().checks.redis).not.toBe('ok');
+  });
+
+  it('reports health and metrics from recent runs, in the seed\'s shape', async () => {
+    const s = server();
+    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json()).toMatchObject({ status: 'healthy', message: 'no runs yet' });
+    await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    const healthy = (await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json();
+    expect(healthy).toMatchObject({ status: 'healthy', message: 'ETL running normally', metrics: { runs: 1, failureRate: 0, errorRate: 0 } });
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'x' })));
+    await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    await runEtl({ config: app.config, store: app.store, layouts: app.layouts, force: false });
+    const health = (await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json();
+    expect(health.status).toBe('unhealthy');
+    const metrics = (await s.inject({ method: 'GET', url: '/api/cases-etl/metrics' })).json();
+    expect(metrics.recent).toHaveLength(3);
+    expect(metrics.average).toMatchObject({ runs: 3 });
+    expect(JSON.stringify(metrics)).not.toMatch(/NGUYEN|WALKER|BIRTHDATE/);
+    const runs = await s.inject({ method: 'GET', url: '/api/cases-etl/runs?limit=2' });
+    expect(runs.json()).toHaveLength(2);
+    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs?limit=0' })).statusCode).toBe(400);
+  });
+
+  it('triggers a run only with an admin token', async () => {
+    const s = server();
+    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', payload: { school: '8865' } })).statusCode).toBe(401);
+    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: 'Bearer wrong-token-wrong-token' }, payload: { school: '8865' } })).statusCode).toBe(401);
+    const ok = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: { school: '8865' } });
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json()).toMatchObject({ created: true, mode: 'queue' });
+    expect(await (app.queue as Queue).getWaitingCount()).toBe(1);
+    const bad = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: { school: '88/65' } });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('refuses triggers when no admin token is configured', async () => {
+    const bare = await createApp(target.config({ CASES_DIRECTORY: src }), { logger: createLogger({ level: 'silent' }) });
+    try {
+      const s = buildServer(bare, { trigger: async () => ({ jobId: null, created: true, mode: 'direct' }) });
+      const r = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: {} });
+      expect(r.statusCode).toBe(403);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
