@@ -156,7 +156,11 @@ describe('mergeFile', () => {
       ['insert', 'BOB0001', 'ST', school, null],
       ['insert', 'CAT0001', 'ST', school, null],
     ]);
-    expect(inserted[0]?.after).toMatchObject({ stkey: 'ANN0001', surname: 'Ng', birthdate: '2011-03-04T00:00:00', dist_schl: 1.5, _active: true, _inserted_run: night1.runId });
+    // An insert's after image is the row's address; the row itself is in the mirror.
+    expect(inserted[0]?.after).toEqual({ school_id: school, stkey: 'ANN0001' });
+    expect(await rows(`SELECT surname, birthdate::text, dist_schl, _active, _inserted_run::int FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`, [school])).toEqual([
+      { surname: 'Ng', birthdate: '2011-03-04 00:00:00', dist_schl: 1.5, _active: true, _inserted_run: night1.runId },
+    ]);
 
     const rerun = await merge(school, stMirror, 'full', columns, [ann, bob, cat]);
     expect(rerun.result).toEqual(counts({ unchanged: 3 }));
@@ -261,10 +265,14 @@ describe('mergeFile', () => {
     expect(loaded.result).toEqual(counts({ inserted: tricky.length }));
     const back = await rows(`SELECT stkey, surname, first_name FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
     expect(back).toEqual(tricky.map((s, i) => ({ stkey: `T${i}`, surname: s, first_name: null })));
-    const logged = await rows(`SELECT after->>'surname' AS surname FROM etl_changes WHERE run_id = $1 ORDER BY row_key`, [loaded.runId]);
-    expect(logged.map((r) => r.surname)).toEqual(tricky);
     // Loaded again, every row hashes the same and compares equal: nothing is rewritten.
     expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ unchanged: tricky.length }));
+    // Changed, the before and after images carry the text exactly.
+    const changed = tricky.map((s, i) => [`T${i}`, `${s}!`, null, null, null, null, null]);
+    const update = await merge(school, stMirror, 'full', columns, changed);
+    expect(update.result).toEqual(counts({ updated: tricky.length }));
+    const logged = await rows(`SELECT before->>'surname' AS before, after->>'surname' AS after FROM etl_changes WHERE run_id = $1 ORDER BY row_key`, [update.runId]);
+    expect(logged).toEqual(tricky.map((s) => ({ before: s, after: `${s}!` })));
   });
 
   it('drops U+0000, which PostgreSQL text cannot hold, instead of failing the file', async () => {

@@ -15,7 +15,7 @@ import {
   createDiffSql,
   createStageSql,
   dropTempSql,
-  insertAllSql,
+  copyMirrorSql,
   logAllInsertedSql,
   planDiffSql,
   RAISE_WORK_MEM,
@@ -49,19 +49,19 @@ function copyField(v: Value | undefined): string {
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
 }
 
-/** One staged row as a line of COPY text: its values in `columns` order, then its hash. */
-export function copyLine(row: StagedRow, width: number): string {
+/** One staged row as a line of COPY text: its values in `columns` order, then its hash (and `suffix`). */
+export function copyLine(row: StagedRow, width: number, suffix = ''): string {
   let line = '';
   for (let i = 0; i < width; i++) line += copyField(row.values[i]) + '\t';
-  return line + copyField(row.hash) + '\n';
+  return line + copyField(row.hash) + suffix + '\n';
 }
 
 /** Each batch becomes one chunk of COPY text, made only when the socket can take more. */
-async function* copyChunks(batches: AsyncIterable<readonly StagedRow[]>, width: number, count: (rows: number) => void): AsyncGenerator<string> {
+async function* copyChunks(batches: AsyncIterable<readonly StagedRow[]>, width: number, count: (rows: number) => void, prefix = '', suffix = ''): AsyncGenerator<string> {
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     let chunk = '';
-    for (const row of batch) chunk += copyLine(row, width);
+    for (const row of batch) chunk += prefix + copyLine(row, width, suffix);
     count(batch.length);
     yield chunk;
   }
@@ -85,6 +85,22 @@ function assertMergeable(input: MergeInput): void {
 export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts> {
   assertMergeable(input);
   const { mirror, columns, school, runId, mode } = input;
+  const params = [school, runId, mirror.table];
+  await client.query(RAISE_WORK_MEM);
+  const present = (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
+  if (!present) {
+    // The school's first night for this table (checked under its run lock): every row is new, so
+    // the rows go straight into the mirror with one COPY, as fast as \copy, and are logged after.
+    let copied = 0;
+    const schoolField = `${copyField(school)}\t`;
+    const bookkeeping = `\tt\t${runId}\t${runId}`;
+    await pipeline(
+      Readable.from(copyChunks(batches, columns.length, (n) => (copied += n), schoolField, bookkeeping), { highWaterMark: 1 }),
+      client.query(copyFrom(copyMirrorSql(mirror, columns))),
+    );
+    await client.query(logAllInsertedSql(mirror), params);
+    return { ...zeroCounts(), inserted: copied };
+  }
   await client.query(createStageSql(stage, mirror, columns));
 
   let staged = 0;
@@ -98,27 +114,18 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   // Row count and key statistics let the planner size the diff join (and pick its hash side).
   await client.query(analyzeStageSql(stage, mirror.key));
 
-  const params = [school, runId, mirror.table];
   const counts = zeroCounts();
-  await client.query(RAISE_WORK_MEM);
-  const present = (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
-  if (!present) {
-    // The school's first night for this table: every staged row is new.
-    counts.inserted = (await client.query(insertAllSql(stage, mirror, columns), params.slice(0, 2))).rowCount ?? 0;
-    await client.query(logAllInsertedSql(mirror), params);
-  } else {
-    const diff = `${stage}_diff`;
-    await client.query(createDiffSql(diff));
-    await client.query(planDiffSql(diff, stage, mirror, mode), [school]);
-    const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
-    counts.updated = changed?.updated ?? 0;
-    counts.reactivated = changed?.reactivated ?? 0;
-    counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
-    if (mode === 'full') {
-      counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
-    }
-    await client.query(dropTempSql(diff));
+  const diff = `${stage}_diff`;
+  await client.query(createDiffSql(diff));
+  await client.query(planDiffSql(diff, stage, mirror, mode), [school]);
+  const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
+  counts.updated = changed?.updated ?? 0;
+  counts.reactivated = changed?.reactivated ?? 0;
+  counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
+  if (mode === 'full') {
+    counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
   }
+  await client.query(dropTempSql(diff));
   counts.unchanged = staged - counts.inserted - counts.updated - counts.reactivated;
 
   // Dropped now, not at commit, so a run of many files holds one staging table at a time.

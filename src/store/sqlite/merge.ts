@@ -67,8 +67,18 @@ export function imageJson(row: Row): string {
   return JSON.stringify(compact);
 }
 
-/** The row as it stands after an insert or update from the file (absent columns are null, so left out). */
-function afterImage(input: MergeInput, row: StagedRow, before: Row | null): string {
+/**
+ * An insert's after image: the row's address (school and key). The inserted row is the mirror
+ * row itself, and the next change to it records it in full as that change's before image.
+ */
+function insertImage(input: MergeInput, row: StagedRow, keyIdx: readonly number[]): string {
+  const image: Row = { [SCHOOL_COLUMN]: input.school };
+  input.mirror.key.forEach((k, i) => (image[k] = row.values[keyIdx[i] as number] ?? null));
+  return JSON.stringify(image);
+}
+
+/** The row as it stands after an update from the file (absent columns are null, so left out). */
+function afterImage(input: MergeInput, row: StagedRow, before: Row): string {
   const image: Row = { [SCHOOL_COLUMN]: input.school };
   const { columns, values } = { columns: input.columns, values: row.values };
   for (let i = 0; i < columns.length; i++) {
@@ -77,7 +87,7 @@ function afterImage(input: MergeInput, row: StagedRow, before: Row | null): stri
   }
   image[BOOKKEEPING.active] = 1;
   image[BOOKKEEPING.hash] = row.hash;
-  image[BOOKKEEPING.insertedRun] = before ? before[BOOKKEEPING.insertedRun] : input.runId;
+  image[BOOKKEEPING.insertedRun] = before[BOOKKEEPING.insertedRun];
   image[BOOKKEEPING.changedRun] = input.runId;
   return JSON.stringify(image);
 }
@@ -89,13 +99,27 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
   const keyIdx = mirror.key.map((k) => input.columns.indexOf(k));
   const keyArgs = (values: readonly Value[]): Value[] => [school, ...keyIdx.map((i) => values[i] ?? null)];
 
+  // The school's first night for this table: every row is new, nothing can be deactivated, so
+  // there is nothing to look up and no seen-set to keep.
+  const present = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = ?) AS present`).get(school) as { present: number };
+  if (present.present === 0) {
+    for await (const batch of batches) {
+      for (const row of batch) {
+        s.insert.run(school, ...row.values, row.hash, runId, runId);
+        s.log.run(runId, school, mirror.table, row.key, 'insert', null, insertImage(input, row, keyIdx));
+      }
+      counts.inserted += batch.length;
+    }
+    return counts;
+  }
+
   for await (const batch of batches) {
     for (const row of batch) {
       s.seen?.run(row.key);
       const found = s.find.get(...keyArgs(row.values)) as { rid: number; h: string; a: number } | undefined;
       if (!found) {
         s.insert.run(school, ...row.values, row.hash, runId, runId);
-        s.log.run(runId, school, mirror.table, row.key, 'insert', null, afterImage(input, row, null));
+        s.log.run(runId, school, mirror.table, row.key, 'insert', null, insertImage(input, row, keyIdx));
         counts.inserted++;
         continue;
       }
