@@ -126,3 +126,29 @@ export function pgSchema(url) {
     drop: () => new Promise((resolve) => execFile('psql', [url, '-q', '-c', `DROP SCHEMA IF EXISTS ${name} CASCADE`], () => resolve())),
   };
 }
+
+/** Writes (once) a fixed-width school of `students` and returns STUDENT.DAT alone in a folder, with its relationships.json. */
+export async function fixedStudents(students, seed = 1) {
+  const dir = join(DATA_DIR, `fixed_${students}_seed${seed}`);
+  const exists = await stat(join(dir, 'relationships.json')).then(() => true, () => false);
+  if (!exists) {
+    const { generateSchool } = await import('../dist/generate/index.js');
+    process.stderr.write(`generating a fixed-width school of ${students.toLocaleString('en-AU')} students…\n`);
+    await generateSchool({ outDir: dir, students, seed, format: 'fixed' });
+  }
+  return { folder: await folderWith(join(dir, 'STUDENT.DAT'), `fixed-${students}`, 'STUDENT.DAT'), file: join(dir, 'STUDENT.DAT'), relationships: join(dir, 'relationships.json') };
+}
+
+/** A folder holding `count` schools, each a hard-linked copy of one generated school under its own number. */
+export async function manySchools(count, students = 1500) {
+  const { link, mkdir: mk, readdir, rm } = await import('node:fs/promises');
+  const source = await school(students);
+  const dir = join(DATA_DIR, `schools_${count}x${students}`);
+  await rm(dir, { recursive: true, force: true });
+  await mk(dir, { recursive: true });
+  const ids = Array.from({ length: count }, (_, i) => String(1001 + i));
+  for (const name of await readdir(source)) {
+    for (const id of ids) await link(join(source, name), join(dir, name.replace('_8865', `_${id}`)));
+  }
+  return { folder: dir, schools: ids };
+}

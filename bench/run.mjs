@@ -2,18 +2,20 @@
 // and writes bench/results/latest.json. Every target is a ratio, because these machines are noisy.
 //   BENCH_RUNS=3        runs per scenario (the median is reported)
 //   BENCH_ROWS=1000000  rows in the large ST file
-//   BENCH_ONLY=parse,sqlite,postgres   sections to run (default all)
+//   BENCH_ONLY=parse,sqlite,postgres,fixed,scaleout   sections to run (default all)
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { BENCH_DIR, changedCopy, DATA_DIR, folderWith, measure, median, pgSchema, runScenario, school, studentsFile } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+
+import { BENCH_DIR, changedCopy, DATA_DIR, fixedStudents, folderWith, manySchools, measure, median, pgSchema, runScenario, school, studentsFile } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SMALL = Math.max(1, Math.round(ROWS / 10));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,postgres').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,postgres,fixed,scaleout').split(','));
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const fmtRows = ROWS.toLocaleString('en-AU');
 
@@ -27,6 +29,8 @@ const targets = {
   pg_first_load_vs_copy: { min: 0.5 },
   pg_unchanged_rerun_vs_copy: { min: 1.0 },
   pg_5pct_changed_vs_copy: { min: 0.8 },
+  fixed_width_pg_vs_pgloader: { min: 3 },
+  two_workers_vs_one: { min: 1.4 },
 };
 
 const big = await studentsFile(ROWS);
@@ -107,6 +111,32 @@ if (ONLY.has('postgres')) {
   ratios.peak_rss_mb_1m = Math.max(ratios.peak_rss_mb_1m ?? 0, first.peakRssMb);
   ratios.rss_growth_mb_100k_to_1m = first.peakRssMb - firstSmall.peakRssMb;
 }
+if (ONLY.has('fixed')) {
+  let pgloader = true;
+  try {
+    execFileSync('pgloader', ['--version'], { stdio: 'ignore' });
+  } catch {
+    pgloader = false;
+  }
+  if (!pgloader) {
+    console.error('pgloader is not installed (apt-get install -y pgloader): fixed_width_pg_vs_pgloader is skipped');
+    ratios.fixed_width_pg_vs_pgloader_skipped = 'pgloader missing';
+  } else {
+    const fixed = await fixedStudents(ROWS);
+    const loader = await measure(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [fixed.file, fixed.relationships, PG_URL], RUNS);
+    scenarios.push(loader);
+    const ours = await measureFresh(`PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'postgres', [], 'load-run.mjs', [fixed.folder], { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' });
+    ratios.fixed_width_pg_vs_pgloader = ours.rowsPerSecond / loader.rowsPerSecond;
+  }
+}
+
+if (ONLY.has('scaleout')) {
+  const { folder, schools } = await manySchools(20);
+  const one = await measureFresh('20 schools of 1,500 students, one worker', 'postgres', [], 'scale-out.mjs', ['1', folder, schools.join(',')]);
+  const two = await measureFresh('20 schools of 1,500 students, two workers', 'postgres', [], 'scale-out.mjs', ['2', folder, schools.join(',')]);
+  ratios.two_workers_vs_one = one.seconds / two.seconds;
+}
+
 if (ratios.peak_rss_mb_1m === undefined && scenarios.length > 1 && ONLY.has('parse')) {
   ratios.peak_rss_mb_1m = scenarios[1].peakRssMb;
   ratios.rss_growth_mb_100k_to_1m = scenarios[1].peakRssMb - scenarios[2].peakRssMb;
@@ -117,6 +147,10 @@ console.log('\nScenario                                                      row
 for (const r of scenarios) console.log(`${r.label.padEnd(58)} ${fmt(r.rowsPerSecond).padStart(9)} ${r.seconds.toFixed(2).padStart(10)} ${r.peakRssMb.toFixed(0).padStart(12)}`);
 console.log('\nRatio                                  value   target   met');
 for (const [key, value] of Object.entries(ratios)) {
+  if (typeof value !== 'number') {
+    console.log(`${key.padEnd(36)} ${value}`);
+    continue;
+  }
   const t = targets[key];
   const met = !t ? '' : (t.min !== undefined ? value >= t.min : value <= t.max) ? 'yes' : 'NO';
   const target = !t ? '' : t.min !== undefined ? `>= ${t.min}` : `<= ${t.max}`;

@@ -17,18 +17,22 @@ import {
   dropTempSql,
   copyMirrorSql,
   logAllInsertedSql,
-  planDiffSql,
+  analyzeSql,
+  createSeenSql,
+  planStagedSql,
+  planUnseenSql,
+  probeSql,
   RAISE_WORK_MEM,
   schoolHasRowsSql,
 } from './sql.js';
 
 /**
- * The PostgreSQL merge. The file's rows are streamed with COPY into a temporary staging table
- * (typed like the mirror, no indexes). One join of the staging table against the school's mirror
- * rows then writes the plan (which rows to insert, update, reactivate, deactivate) into a small
- * diff table, and one statement per kind of change applies it, reaching rows by address. Unchanged
- * rows are never written. Each statement logs its changes to etl_changes itself, so no row ever
- * travels back to Node.
+ * The PostgreSQL merge. A school's first load of a table is one COPY straight into the mirror.
+ * Later loads probe the file's keys and hashes against the mirror a block at a time and stage
+ * (COPY into a temporary table) only the rows that are new, changed or inactive; a full file also
+ * remembers the keys it showed, and active rows it never showed are deactivated. One statement
+ * per kind of change then applies the plan, reaching rows by address, and logs each change to
+ * etl_changes itself, so no row travels back to Node. Unchanged rows are never written.
  */
 
 /** COPY text format: these characters would end a field or a line, or are the escape itself. */
@@ -77,6 +81,9 @@ function assertMergeable(input: MergeInput): void {
   if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
 }
 
+/** Rows probed per round trip: large enough to amortise it, small enough to hold a block in memory. */
+const PROBE_BLOCK = 4000;
+
 /**
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
  * within the transaction), logging every change, and returns the counts. The mirror must exist
@@ -102,31 +109,52 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     return { ...zeroCounts(), inserted: copied };
   }
   await client.query(createStageSql(stage, mirror, columns));
+  const seen = mode === 'full' ? `${stage}_seen` : null;
+  if (seen) await client.query(createSeenSql(seen, mirror));
 
-  let staged = 0;
-  // pipeline() carries backpressure from the socket back to the file reader, and on a failure
-  // destroys the COPY stream, which sends CopyFail so the server abandons the COPY cleanly.
-  await pipeline(
-    // One chunk read ahead at most (the default is 16), so memory holds a batch or two, not a file.
-    Readable.from(copyChunks(batches, columns.length, (n) => (staged += n)), { highWaterMark: 1 }),
-    client.query(copyFrom(copyStageSql(stage, columns))),
-  );
-  // Row count and key statistics let the planner size the diff join (and pick its hash side).
+  // Rows are probed a block at a time: PostgreSQL answers which are new, changed or inactive, and
+  // only those are staged. Keys and hashes go over the wire for every row; whole rows only for
+  // the few that need them.
+  const probe = probeSql(mirror, seen);
+  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
+  let received = 0;
+  let block: StagedRow[] = [];
+  const flush = async (): Promise<void> => {
+    if (block.length === 0) return;
+    const rows = block;
+    block = [];
+    const args: unknown[] = [school, ...keyIdx.map((i) => rows.map((r) => r.values[i] ?? null)), rows.map((r) => r.hash)];
+    const wanted = (await client.query<{ i: number }>(probe, args)).rows;
+    if (wanted.length === 0) return;
+    let text = '';
+    for (const { i } of wanted) text += copyLine(rows[i - 1] as StagedRow, columns.length);
+    await pipeline(Readable.from([text]), client.query(copyFrom(copyStageSql(stage, columns))));
+  };
+  for await (const batch of batches) {
+    for (const row of batch) block.push(row);
+    received += batch.length;
+    if (block.length >= PROBE_BLOCK) await flush();
+  }
+  await flush();
+  // Statistics let the planner size the joins (and pick their hash sides).
   await client.query(analyzeStageSql(stage, mirror.key));
+  if (seen) await client.query(analyzeSql(seen));
 
   const counts = zeroCounts();
   const diff = `${stage}_diff`;
   await client.query(createDiffSql(diff));
-  await client.query(planDiffSql(diff, stage, mirror, mode), [school]);
+  await client.query(planStagedSql(diff, stage, mirror), [school]);
+  if (seen) await client.query(planUnseenSql(diff, seen, mirror), [school]);
   const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
   counts.updated = changed?.updated ?? 0;
   counts.reactivated = changed?.reactivated ?? 0;
   counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
-  if (mode === 'full') {
+  if (seen) {
     counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
+    await client.query(dropTempSql(seen));
   }
   await client.query(dropTempSql(diff));
-  counts.unchanged = staged - counts.inserted - counts.updated - counts.reactivated;
+  counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;
 
   // Dropped now, not at commit, so a run of many files holds one staging table at a time.
   await client.query(dropTempSql(stage));

@@ -1,0 +1,47 @@
+// Scale-out: every school in a folder through the job queue with N worker processes.
+//   node scale-out.mjs <workers> <folder> <schools,comma,separated>   (database from DATABASE_URL/SCHEMA)
+// Prints one JSON line: { rows, seconds, maxRssMb, workers }.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+import { Queue } from 'bullmq';
+
+import { loadConfig } from '../../dist/config/index.js';
+import { createApp } from '../../dist/app.js';
+import { triggerEtl } from '../../dist/jobs/index.js';
+import { createLogger } from '../../dist/observability/logger.js';
+
+const [workersText, folder, schoolsText] = process.argv.slice(2);
+const workers = Number(workersText);
+const schools = schoolsText.split(',');
+const prefix = `bench-${randomUUID().slice(0, 8)}`;
+const env = { ...process.env, CASES_DIRECTORY: folder, ETL_SCHOOLS: schoolsText, ETL_QUEUE_PREFIX: prefix, ETL_FILE_STABLE_MS: '0', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const app = await createApp(loadConfig(env), { logger: createLogger({ level: 'silent' }) });
+const children = Array.from({ length: workers }, () => spawn(process.execPath, [cli, 'worker'], { env, stdio: 'ignore' }));
+try {
+  // Let the workers connect before the clock starts.
+  await new Promise((r) => setTimeout(r, 1500));
+  const started = performance.now();
+  const { jobs } = await triggerEtl({ app, trigger: 'manual' });
+  if (jobs.length !== schools.length) throw new Error(`queued ${jobs.length} jobs for ${schools.length} schools`);
+  const queue = app.queue;
+  for (;;) {
+    const c = await queue.getJobCounts('completed', 'failed');
+    if (c.failed > 0) throw new Error(`${c.failed} jobs failed`);
+    if (c.completed >= schools.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const runs = await app.store.listRuns({ limit: 1000 });
+  const rows = runs.reduce((n, r) => n + r.rows, 0);
+  console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, workers }));
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  const q = new Queue('cases-etl', { connection: { url: env.REDIS_URL }, prefix });
+  await q.obliterate({ force: true }).catch(() => undefined);
+  await q.close();
+  await app.stop();
+}
