@@ -4,20 +4,18 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
-import { createRowHasher, mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
+import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import { LEDGER, MIGRATIONS } from '../src/store/postgres/sql.js';
-import type { LoadTransaction, MergeCounts, MergeInput, RunOutcome, RunStatus, StagedRow, Store, UndoCounts } from '../src/store/types.js';
+import type { LoadTransaction, MergeCounts, MergeInput, RunOutcome, RunStatus, Store, UndoCounts } from '../src/store/types.js';
 import type { Value } from '../src/validate/index.js';
-import { connectProbe, createPgSchema, type PgSchema } from './helpers/postgres.js';
+import { batchesOf, connectProbe, createPgSchema, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's rollback: the second migration, pruning the change history, and
  * undoing runs exactly (every column, bookkeeping included), against the machine's PostgreSQL.
  * One fresh schema for the file, a school id per test.
  */
-
-const KEY_SEPARATOR = '\u001f';
 
 let target: PgSchema;
 let store: Store;
@@ -40,16 +38,6 @@ const layouts = loadBuiltinLayouts();
 const views = viewsFor(createLayoutRegistry(null));
 const stMirror = mirrorFor(layouts.get('ST')!, []);
 const sfMirror = mirrorFor(layouts.get('SF')!, []);
-
-function stage(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
-  const hasher = createRowHasher(columns);
-  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
-  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values) }));
-}
-
-async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
-}
 
 interface FileLoad {
   readonly mirror: MirrorTable;

@@ -4,11 +4,11 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
-import { createRowHasher, mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
+import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
-import type { LoadTransaction, MergeCounts, MergeInput, StagedRow, Store } from '../src/store/types.js';
+import type { LoadTransaction, MergeCounts, MergeInput, Store } from '../src/store/types.js';
 import type { Value } from '../src/validate/index.js';
-import { connectProbe, createPgSchema, type PgSchema } from './helpers/postgres.js';
+import { batchesOf, connectProbe, createPgSchema, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's mirror tables and merge, against the machine's PostgreSQL: one fresh
@@ -37,21 +37,6 @@ afterAll(async () => {
 const layouts = loadBuiltinLayouts();
 const views = viewsFor(createLayoutRegistry(null));
 const stMirror = mirrorFor(layouts.get('ST')!, []);
-
-/** Rows for `columns`, keyed and hashed the way the pipeline does it. */
-function stage(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
-  const hasher = createRowHasher(columns);
-  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
-  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values) }));
-}
-
-async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
-  for (let i = 0; i < rows.length; i += size) {
-    yield rows.slice(i, i + size);
-    // An empty batch (a chunk of rejects only) must be harmless.
-    yield [];
-  }
-}
 
 /** One run of `school`: a session, a ledger row, one transaction around `fn`. */
 async function run<T>(school: string, fn: (tx: LoadTransaction, runId: number) => Promise<T>): Promise<{ runId: number; result: T }> {

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
 
+import { createRowHasher, type MirrorTable } from '../../src/load/index.js';
+import type { StagedRow } from '../../src/store/types.js';
+import { KEY_SEPARATOR, type Value } from '../../src/validate/index.js';
+
 /** The machine's PostgreSQL test database (trust auth), overridable for CI. */
 const BASE_URL = process.env.CASES_ETL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -44,4 +48,16 @@ export async function connectProbe(target: { url: string; schema: string }): Pro
   await client.connect();
   await client.query(`SET search_path TO "${target.schema}"`);
   return client;
+}
+
+/** Rows for `columns`, keyed and hashed the way the pipeline does it. */
+export function stagedRows(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
+  const hasher = createRowHasher(columns);
+  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
+  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values) }));
+}
+
+/** The rows as an async stream of small batches, as a file arrives. */
+export async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
