@@ -3,7 +3,7 @@ import Papa from 'papaparse';
 import type { ColumnLayout, TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
-import { countNewlines, type FileColumns, type NoticeSink, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
+import { countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
 /**
@@ -19,7 +19,7 @@ export const MAX_RECORD_CHARS = 1 << 20;
 
 interface ParsedRecord {
   line: number;
-  row: string[];
+  fields: string[];
   text: string;
   start: number;
   end: number;
@@ -37,17 +37,32 @@ const UNTERMINATED_QUOTE: RecordProblem = {
   field: null,
 };
 
+const PARSER_OPTIONS = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
+
+interface StepResult {
+  data: string[][];
+  errors: ReadonlyArray<{ code: string }>;
+  meta: { cursor: number };
+}
+
 /**
  * Splits normalised text into records, carrying an incomplete last record to the next chunk.
  * A record that is malformed (bad quote, or the wrong number of fields) and spans several lines
  * is most likely an unbalanced quote that swallowed its neighbours: only its first line is
  * rejected, and parsing restarts on the line after it.
+ *
+ * Most lines hold no quote at all, and for those papaparse's fast mode (a split on line feeds,
+ * then on commas) gives exactly what its quote-aware loop gives, at about 2.5× the speed. So each
+ * chunk is cut into runs of whole quote-free lines, parsed in fast mode, and the stretches from a
+ * line with a quote to the end of its quoted record, parsed record by record in the normal mode.
  */
 class CsvRecordSplitter {
   private pending = '';
   private line = 1;
   /** Fields a record should have, once the header is known; 0 before. */
   expectedFields = 0;
+  /** Parses quote-free runs; never aborted, so one serves the whole file. */
+  private readonly fast = new Papa.Parser({ ...PARSER_OPTIONS, fastMode: true });
 
   push(chunk: string, final: boolean, out: ParsedRecord[]): void {
     let input = this.pending + chunk;
@@ -61,19 +76,68 @@ class CsvRecordSplitter {
 
   /** Parses `input`; returns where to restart after rejecting a first line, or null when done. */
   private parseOnce(input: string, final: boolean, out: ParsedRecord[]): number | null {
-    let prevEnd = 0;
+    // Records end (and the next starts) at `done`; `broken` is where a rejected first line starts.
+    let done = 0;
     let broken = -1;
+    for (;;) {
+      const quote = input.indexOf('"', done);
+      // Whole lines before the first quote (on the last chunk: everything, when no quote is left).
+      const fastEnd = quote === -1 ? (final ? input.length : input.lastIndexOf('\n') + 1) : input.lastIndexOf('\n', quote) + 1;
+      if (fastEnd > done) done = this.parseFast(input, done, fastEnd, final && fastEnd === input.length, out);
+      if (quote === -1) break;
+      const slow = this.parseQuoted(input, done, final, out);
+      done = slow.done;
+      broken = slow.broken;
+      if (slow.finished) break;
+    }
+    if (broken === -1 && !final && input.length - done > MAX_RECORD_CHARS) broken = done;
+    if (broken === -1) {
+      this.pending = input.slice(done);
+      return null;
+    }
+    const nl = input.indexOf('\n', broken);
+    const lineEnd = nl === -1 ? input.length : nl + 1;
+    // An odd number of quotes on the line means one was opened and never closed on it.
+    const quotes = input.slice(broken, lineEnd).split('"').length - 1;
+    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE });
+    if (nl !== -1) this.line += 1;
+    return lineEnd;
+  }
 
+  /**
+   * Parses the quote-free lines input[from, to) in papaparse's fast mode: one record a line.
+   * `last` includes a final line without a line feed. Returns where the next record starts.
+   */
+  private parseFast(input: string, from: number, to: number, last: boolean, out: ParsedRecord[]): number {
+    const rows = (this.fast.parse(input.slice(from, to), 0, !last) as { data: string[][] }).data;
+    let start = from;
+    for (let i = 0; i < rows.length; i++) {
+      const nl = input.indexOf('\n', start);
+      const end = nl === -1 || nl >= to ? to : nl + 1;
+      out.push({ line: this.line, fields: rows[i] as string[], text: input, start, end, problem: null });
+      if (end > start && input.charCodeAt(end - 1) === 10) this.line++;
+      start = end;
+    }
+    return start;
+  }
+
+  /**
+   * Parses records from `from` (a record start at a line with a quote) in papaparse's normal
+   * mode, until one ends where the next line holds no quote (then `finished` is false and fast
+   * mode resumes at `done`), the input ends, or a broken record is found.
+   */
+  private parseQuoted(input: string, from: number, final: boolean, out: ParsedRecord[]): { done: number; broken: number; finished: boolean } {
+    let done = from;
+    let broken = -1;
+    let resume = false;
+    let nextQuote = from;
     const parser = new Papa.Parser({
-      delimiter: ',',
-      newline: '\n',
-      quoteChar: '"',
+      ...PARSER_OPTIONS,
       // The bare Parser hands step the rows parsed since the last call: always exactly one.
-      step: (result: { data: string[][]; errors: Array<{ code: string }>; meta: { cursor: number } }) => {
+      step: (result: StepResult) => {
         const row = result.data[0] ?? [];
-        const start = prevEnd;
+        const start = done;
         const end = result.meta.cursor;
-        prevEnd = end;
         const lines = countNewlines(input, start, end);
         const spansLines = lines > 1 || (lines === 1 && input.charCodeAt(end - 1) !== 10);
         const quoteError = result.errors.length > 0;
@@ -83,23 +147,20 @@ class CsvRecordSplitter {
           parser.abort();
           return;
         }
-        out.push({ line: this.line, row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null });
+        done = end;
+        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null });
         this.line += lines;
+        // Back to fast mode when the next line is whole and holds no quote.
+        if (nextQuote !== -1 && nextQuote < end) nextQuote = input.indexOf('"', end);
+        const nl = input.indexOf('\n', end);
+        if (nl !== -1 && (nextQuote === -1 || nl < nextQuote)) {
+          resume = true;
+          parser.abort();
+        }
       },
     });
-    parser.parse(input, 0, !final);
-    if (broken === -1 && !final && input.length - prevEnd > MAX_RECORD_CHARS) broken = prevEnd;
-    if (broken === -1) {
-      this.pending = input.slice(prevEnd);
-      return null;
-    }
-    const nl = input.indexOf('\n', broken);
-    const lineEnd = nl === -1 ? input.length : nl + 1;
-    // An odd number of quotes on the line means one was opened and never closed on it.
-    const quotes = input.slice(broken, lineEnd).split('"').length - 1;
-    out.push({ line: this.line, row: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE });
-    if (nl !== -1) this.line += 1;
-    return lineEnd;
+    parser.parse(input.slice(from), from, !final);
+    return { done, broken, finished: !resume };
   }
 }
 
@@ -157,15 +218,6 @@ export function mapHeader(header: readonly string[], layout: TableLayout, file: 
   return { columns: { columns: [...columns, ...missing], present: names.length, extra, missing: missing.map((c) => c.name) } };
 }
 
-function toRawRecord(p: ParsedRecord, columns: FileColumns, checkText: boolean, encoding: string): RawRecord {
-  let problem = p.problem;
-  if (!problem && p.row.length !== columns.present) {
-    problem = { code: 'ETL_PARSE_FIELD_COUNT', message: `the record has ${p.row.length} fields, the header has ${columns.present}`, field: null };
-  }
-  if (!problem && checkText) problem = checkEncoding(p.row, columns.columns, encoding);
-  return { line: p.line, fields: p.row, text: p.text, start: p.start, end: p.end, problem };
-}
-
 /** Thrown (as a value, through `onFileProblem`) when the file as a whole cannot be read. */
 export interface FileProblem {
   readonly code: 'ETL_PARSE_EMPTY_FILE' | 'ETL_PARSE_DUPLICATE_HEADER' | 'ETL_PARSE_KEY_COLUMN_MISSING';
@@ -187,22 +239,22 @@ export async function* readCsvRecords(
   const splitter = new CsvRecordSplitter();
   let columns: FileColumns | null = null;
   let encoding = layout.encoding;
-  const parsed: ParsedRecord[] = [];
   const onEncoding = (used: string, bom: boolean): void => {
     encoding = used;
     if (bom && used !== layout.encoding) notice({ severity: 'info', code: 'ETL_PARSE_ENCODING_MISMATCH', file, message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}` });
   };
   for await (const { text, final } of readTextChunks(path, layout.encoding, onEncoding)) {
-    parsed.length = 0;
-    splitter.push(text, final, parsed);
+    // Each chunk's records are parsed into a fresh array, which is then compacted in place and yielded.
+    const records: ParsedRecord[] = [];
+    splitter.push(text, final, records);
     let from = 0;
     if (!columns) {
-      const header = parsed[0];
+      const header = records[0];
       if (!header) {
         if (final) onFileProblem({ code: 'ETL_PARSE_EMPTY_FILE', message: 'the file is empty: no header row' });
         continue;
       }
-      const mapped = mapHeader(header.row, layout, file, notice);
+      const mapped = mapHeader(header.fields, layout, file, notice);
       if ('problem' in mapped) {
         onFileProblem({ code: mapped.code, message: mapped.problem });
         return;
@@ -211,20 +263,30 @@ export async function* readCsvRecords(
       splitter.expectedFields = columns.present;
       from = 1;
     }
+    const present = columns.present;
     // Encoding checks cost a scan per field, so only text that shows a problem gets them.
     let checkedText = '';
     let checkText = false;
-    const records: RawRecord[] = [];
-    for (let i = from; i < parsed.length; i++) {
-      const p = parsed[i] as ParsedRecord;
-      if (p.row.length === 1 && p.row[0] === '' && !p.problem) continue;
-      if (p.text !== checkedText) {
-        checkedText = p.text;
-        checkText = textNeedsEncodingCheck(p.text, encoding);
+    let kept = 0;
+    for (let i = from; i < records.length; i++) {
+      const r = records[i] as ParsedRecord;
+      const fields = r.fields;
+      if (fields.length === 1 && fields[0] === '' && !r.problem) continue;
+      if (!r.problem) {
+        if (fields.length !== present) {
+          r.problem = { code: 'ETL_PARSE_FIELD_COUNT', message: `the record has ${fields.length} fields, the header has ${present}`, field: null };
+        } else {
+          if (r.text !== checkedText) {
+            checkedText = r.text;
+            checkText = textNeedsEncodingCheck(r.text, encoding);
+          }
+          if (checkText) r.problem = checkEncoding(fields, columns.columns, encoding);
+        }
       }
-      records.push(toRawRecord(p, columns, checkText, encoding));
+      records[kept++] = r;
     }
+    records.length = kept;
     // The first batch goes out even when empty, so a header-only file still tells its columns.
-    if (records.length > 0 || from === 1) yield { columns, records };
+    if (kept > 0 || from === 1) yield { columns, records };
   }
 }

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors/index.js';
 import { detach } from '../extract/index.js';
 import type { ColumnLayout } from '../layouts/index.js';
-import { describeDateFormat, parseDate } from './dates.js';
+import { describeDateFormat, NOT_A_CALENDAR_DATE, parseDate, readEduhubDate } from './dates.js';
 
 /** A typed value: text, a number, or null. Decimals stay text so money keeps its exact digits. */
 export type Value = string | number | null;
@@ -50,7 +50,12 @@ function dateConverter(col: ColumnLayout, withTime: boolean): Converter {
   const shape: ConversionFailure = { code: 'ETL_TYPE_DATE', message: `${col.name} is not a date in the form ${describeDateFormat(col.format)}` };
   const calendar: ConversionFailure = { code: 'ETL_TYPE_DATE_INVALID', message: `${col.name} is not a real calendar date or time` };
   const cache = new Map<string, Value | ConversionFailure>();
+  const eduhub = col.format === 'auto' || col.format === 'eduhub';
   return (text) => {
+    if (eduhub) {
+      const fast = readEduhubDate(text, withTime);
+      if (fast !== undefined) return fast === NOT_A_CALENDAR_DATE ? calendar : fast;
+    }
     const hit = cache.get(text);
     if (hit !== undefined) return hit;
     const r = parseDate(text, col.format, withTime);

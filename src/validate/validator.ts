@@ -15,6 +15,10 @@ export interface TypedRow {
 
 export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | { readonly row?: undefined; readonly rejects: readonly Reject[] };
 
+/** Column limits for `createRowValidator`'s shortcut: text of any length, or not text at all. */
+const NO_LIMIT = -1;
+const CONVERT = -2;
+
 /** Separates the parts of a composite key; cannot occur in CASES text. */
 export const KEY_SEPARATOR = '\u001f';
 
@@ -38,10 +42,12 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
   const n = cols.length;
   const names = cols.map((c) => c.name);
   const converters: Converter[] = cols.map(converterFor);
-  const required = cols.map((c, i) => i < fileColumns.present && c.required);
   const keyIdx = (layout.primaryKey ?? []).map((k) => names.indexOf(k));
   const keyNames = keyIdx.map((i) => names[i] ?? '?');
-  const isKey = cols.map((_, i) => keyIdx.includes(i));
+  /** 1 where an empty field is a reject: required, present in the file, and not a key part (reported as a missing key). */
+  const mustHave = Uint8Array.from(cols, (c, i) => (i < fileColumns.present && c.required && !keyIdx.includes(i) ? 1 : 0));
+  /** Per column: the longest text kept as is, NO_LIMIT for any text, CONVERT for a converter call. */
+  const textLimit = Int32Array.from(cols, (c) => (c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT));
   const seen = new KeyLineIndex();
 
   const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => ({
@@ -82,9 +88,16 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
       const values = new Array<Value>(n);
       for (let i = 0; i < n; i++) {
         const text = fields[i];
-        if (text === undefined || text === '') {
+        // Most eduHub columns are empty in most rows, so the empty case comes first and does least.
+        if (text === undefined || text.length === 0) {
           values[i] = null;
-          if (required[i] && !isKey[i]) rejects.push(reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`));
+          if (mustHave[i] === 1) rejects.push(reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`));
+          continue;
+        }
+        // Text within its length is kept as it is without a call; anything else goes to the column's converter.
+        const limit = textLimit[i] as number;
+        if (limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit)) {
+          values[i] = text;
           continue;
         }
         const v = (converters[i] as Converter)(text);
