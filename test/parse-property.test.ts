@@ -89,6 +89,48 @@ describe('CSV reading matches a quote-aware parse of the whole file', () => {
   }, 120_000);
 });
 
+describe('CSV reading of records that are not plain RFC 4180', () => {
+  /** Fields papaparse reads without complaint though they bend the rules, and fields it rejects. */
+  const oddArb = fc.constantFrom(
+    { raw: 'ab"c', text: 'ab"c', bad: false },
+    { raw: '"ab"  ', text: 'ab', bad: false },
+    { raw: '"ab"c', text: '', bad: true },
+    { raw: '"a""b"x', text: '', bad: true },
+  );
+  const plainArb = fc.stringMatching(/^[A-Za-z0-9 ]{0,6}$/).map((text) => ({ raw: text, text, bad: false }));
+  const recordArb = fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(fieldArb.map((f) => ({ ...f, bad: false })), fieldArb.map((f) => ({ ...f, bad: false }))) },
+    { weight: 1, arbitrary: fc.tuple(oddArb, plainArb) },
+    { weight: 1, arbitrary: fc.tuple(plainArb, oddArb) },
+  );
+
+  it('rejects only the line of a broken quote, reads what papaparse tolerates, and loses nothing else', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 4000 }), fc.array(recordArb, { minLength: 1, maxLength: 40 }), async (padding, records) => {
+        const lines = ['STKEY,SURNAME,NOTES'];
+        for (let i = 0; i < padding; i++) lines.push(`P${i},PADDING${'X'.repeat(i % 11)},`);
+        records.forEach(([a, b], i) => lines.push(`K${i},${a.raw},${b.raw}`));
+        const path = join(dir, `odd-${n++}.csv`);
+        await writeFile(path, encodeWindows1252(`${lines.join('\n').replaceAll('é', 'e')}\n`));
+
+        const { records: got, problems } = await readAll(path);
+        expect(problems).toEqual([]);
+        const tail = got.slice(padding);
+        let line = padding + 2;
+        const want = records.map(([a, b], i) => {
+          const at = line;
+          line += 1 + (`${a.raw},${b.raw}`.replace(/\r\n?/g, '\n').split('\n').length - 1);
+          const bad = a.bad || b.bad;
+          return { line: at, fields: bad ? [] : [`K${i}`, a.text.replaceAll('é', 'e'), b.text.replaceAll('é', 'e')], broken: bad };
+        });
+        expect(tail.map((r) => ({ line: r.line, fields: r.problem ? [] : r.fields, broken: r.problem !== null }))).toEqual(want);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 120_000);
+});
+
 describe('the eduHub date reader agrees with the general date parser', () => {
   /** A number written with one or two digits (as eduHub writes days, months and hours), now and then with a digit too many or none. */
   const num = (max: number, width: 1 | 2) =>

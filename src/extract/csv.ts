@@ -46,23 +46,94 @@ interface StepResult {
 }
 
 /**
+ * The fields of the quote-free text s[start, end), split on commas. Empty fields are the empty
+ * string; longer ones are substrings of `s` (V8 keeps those as views, so nothing is copied).
+ */
+function splitFields(s: string, start: number, end: number, expected: number): string[] {
+  const fields: string[] = expected > 0 ? new Array<string>(expected) : [];
+  let n = 0;
+  let f = start;
+  for (let p = start; p < end; p++) {
+    if (s.charCodeAt(p) === 44) {
+      fields[n++] = p === f ? '' : s.slice(f, p);
+      f = p + 1;
+    }
+  }
+  fields[n++] = f === end ? '' : s.slice(f, end);
+  if (n !== fields.length) fields.length = n;
+  return fields;
+}
+
+/** `readQuotedRecord` results: the record may go on past the input; the record is not plain RFC 4180. */
+const INCOMPLETE = -1;
+const MALFORMED = -2;
+
+/**
+ * Reads the record at s[pos] when it is strictly well-formed (RFC 4180): each field bare and
+ * quote-free, or wholly quoted with inner quotes doubled, and a comma, line feed or the end of
+ * the last chunk right after every closing quote. Pushes its fields and returns where the next
+ * record starts; INCOMPLETE when the record may continue in the next chunk; MALFORMED for
+ * anything else, which papaparse then reads with its own recovery. Papaparse gives exactly these
+ * fields for a well-formed record, but costs about ten times as much per record.
+ */
+function readQuotedRecord(s: string, pos: number, final: boolean, fields: string[]): number {
+  const len = s.length;
+  let p = pos;
+  for (;;) {
+    if (p < len && s.charCodeAt(p) === 34) {
+      let value = '';
+      let from = p + 1;
+      for (;;) {
+        const close = s.indexOf('"', from);
+        if (close === -1) return final ? MALFORMED : INCOMPLETE;
+        if (close + 1 === len && !final) return INCOMPLETE;
+        if (s.charCodeAt(close + 1) === 34) {
+          value += s.slice(from, close + 1);
+          from = close + 2;
+          continue;
+        }
+        value += s.slice(from, close);
+        p = close + 1;
+        break;
+      }
+      fields.push(value);
+      if (p === len) return p;
+      const c = s.charCodeAt(p);
+      if (c === 44) p++;
+      else if (c === 10) return p + 1;
+      else return MALFORMED;
+    } else {
+      let q = p;
+      let c = 0;
+      while (q < len && (c = s.charCodeAt(q)) !== 44 && c !== 10) {
+        if (c === 34) return MALFORMED;
+        q++;
+      }
+      if (q === len && !final) return INCOMPLETE;
+      fields.push(q === p ? '' : s.slice(p, q));
+      if (q === len) return q;
+      p = q + 1;
+      if (c === 10) return p;
+    }
+  }
+}
+
+/**
  * Splits normalised text into records, carrying an incomplete last record to the next chunk.
  * A record that is malformed (bad quote, or the wrong number of fields) and spans several lines
  * is most likely an unbalanced quote that swallowed its neighbours: only its first line is
  * rejected, and parsing restarts on the line after it.
  *
- * Most lines hold no quote at all, and for those papaparse's fast mode (a split on line feeds,
- * then on commas) gives exactly what its quote-aware loop gives, at about 2.5× the speed. So each
- * chunk is cut into runs of whole quote-free lines, parsed in fast mode, and the stretches from a
- * line with a quote to the end of its quoted record, parsed record by record in the normal mode.
+ * Most lines hold no quote at all, and for those a split on commas gives exactly what a
+ * quote-aware parse gives, several times faster. So each chunk is cut into runs of whole
+ * quote-free lines, split directly, and the stretches from a line with a quote to the end of its
+ * quoted record, which papaparse parses record by record.
  */
 class CsvRecordSplitter {
   private pending = '';
   private line = 1;
   /** Fields a record should have, once the header is known; 0 before. */
   expectedFields = 0;
-  /** Parses quote-free runs; never aborted, so one serves the whole file. */
-  private readonly fast = new Papa.Parser({ ...PARSER_OPTIONS, fastMode: true });
 
   push(chunk: string, final: boolean, out: ParsedRecord[]): void {
     let input = this.pending + chunk;
@@ -83,8 +154,18 @@ class CsvRecordSplitter {
       const quote = input.indexOf('"', done);
       // Whole lines before the first quote (on the last chunk: everything, when no quote is left).
       const fastEnd = quote === -1 ? (final ? input.length : input.lastIndexOf('\n') + 1) : input.lastIndexOf('\n', quote) + 1;
-      if (fastEnd > done) done = this.parseFast(input, done, fastEnd, final && fastEnd === input.length, out);
+      if (fastEnd > done) done = this.parseFast(input, done, fastEnd, out);
       if (quote === -1) break;
+      // The line with the quote: read its record directly when it is well-formed, else through papaparse.
+      const fields: string[] = [];
+      const end = readQuotedRecord(input, done, final, fields);
+      if (end === INCOMPLETE) break;
+      if (end !== MALFORMED && (this.expectedFields === 0 || fields.length === this.expectedFields)) {
+        out.push({ line: this.line, fields, text: input, start: done, end, problem: null });
+        this.line += countNewlines(input, done, end);
+        done = end;
+        continue;
+      }
       const slow = this.parseQuoted(input, done, final, out);
       done = slow.done;
       broken = slow.broken;
@@ -105,20 +186,22 @@ class CsvRecordSplitter {
   }
 
   /**
-   * Parses the quote-free lines input[from, to) in papaparse's fast mode: one record a line.
-   * `last` includes a final line without a line feed. Returns where the next record starts.
+   * Splits the quote-free lines input[from, to) on commas: one record a line. Without quotes a
+   * comma always ends a field, so this is exactly what a quote-aware parse gives, in one pass over
+   * the characters and without papaparse's per-row bookkeeping (about 2.5× faster than its fast
+   * mode, which is a split on line feeds and then on commas). `to` is a line start, or the end of
+   * the last chunk. Returns where the next record starts.
    */
-  private parseFast(input: string, from: number, to: number, last: boolean, out: ParsedRecord[]): number {
-    const rows = (this.fast.parse(input.slice(from, to), 0, !last) as { data: string[][] }).data;
+  private parseFast(input: string, from: number, to: number, out: ParsedRecord[]): number {
     let start = from;
-    for (let i = 0; i < rows.length; i++) {
+    while (start < to) {
       const nl = input.indexOf('\n', start);
-      const end = nl === -1 || nl >= to ? to : nl + 1;
-      out.push({ line: this.line, fields: rows[i] as string[], text: input, start, end, problem: null });
-      if (end > start && input.charCodeAt(end - 1) === 10) this.line++;
-      start = end;
+      const lineEnd = nl === -1 || nl >= to ? to : nl;
+      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null });
+      if (lineEnd < to) this.line++;
+      start = lineEnd + 1;
     }
-    return start;
+    return to;
   }
 
   /**

@@ -65,7 +65,7 @@ export function countNewlines(s: string, from: number, to: number): number {
 /**
  * A copy of `s` that does not keep its source alive. V8 represents a substring of 13 or more
  * characters as a view into the parent string, so one date or key kept in a long-lived map would
- * pin a whole 64 KiB chunk of the file. Concatenating and slicing forces a fresh flat string.
+ * pin a whole 32 KiB chunk of the file. Concatenating and slicing forces a fresh flat string.
  */
 export function detach(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);

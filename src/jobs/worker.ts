@@ -119,7 +119,7 @@ export function createEtlWorker(ctx: JobContext, connection: Redis, options: Wor
       concurrency: jobs.concurrency,
       autorun: options.autorun ?? true,
       // The lock is renewed every lockDuration/2 while the event loop turns; parsing yields every
-      // 64 KiB, so a long file never makes a live job look stalled. A dead worker's job is taken
+      // 32 KiB read, so a long file never makes a live job look stalled. A dead worker's job is taken
       // back after lockMs and retried by another worker.
       lockDuration: jobs.lockMs,
       stalledInterval: jobs.lockMs,
