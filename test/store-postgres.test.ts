@@ -165,7 +165,9 @@ describe('mergeFile', () => {
     expect(update.before).toMatchObject({ surname: 'Ng', _changed_run: night1.runId });
     expect(update.after).toMatchObject({ surname: 'Ng-Park', _changed_run: night2.runId, _inserted_run: night1.runId });
     const gone = changes2.find((c) => c.op === 'deactivate')!;
-    expect(gone.before).toMatchObject({ surname: 'Bell', _active: true, _deactivated_run: null });
+    expect(gone.before).toMatchObject({ surname: 'Bell', _active: true });
+    // Null columns are left out of an image, as on SQLite: restoring reads a missing column as null.
+    expect(gone.before).not.toHaveProperty('_deactivated_run');
     expect(gone.after).toMatchObject({ surname: 'Bell', _active: false, _deactivated_run: night2.runId, _changed_run: night2.runId });
 
     const bobBack = ['BOB0001', 'Bell', 'Bob', '08A', '2011-05-06 00:00:00', 2.25, 13];

@@ -279,7 +279,7 @@ export function applyChangedSql(diff: string, stage: string, mirror: MirrorTable
   UPDATE ${q(mirror.name)} AS m SET ${set.join(', ')}
   FROM ${temp(diff)} AS d, ${temp(stage)} AS s, ${q(mirror.name)} AS old
   WHERE d.op IN ('update', 'reactivate') AND m.ctid = d.rid AND s.ctid = d.sid AND old.ctid = d.rid
-  RETURNING d.op, ${rowKeySql(mirror.key, 'm')} AS row_key, to_jsonb(old) AS before, to_jsonb(m) AS after
+  RETURNING d.op, ${rowKeySql(mirror.key, 'm')} AS row_key, jsonb_strip_nulls(to_jsonb(old)) AS before, jsonb_strip_nulls(to_jsonb(m)) AS after
 ), logged AS (
   ${LOG_CHANGE}
   SELECT $2::bigint, $1::text, $3::text, row_key, op, before, after FROM changed
@@ -307,7 +307,7 @@ export function applyDeactivationsSql(diff: string, mirror: MirrorTable): string
   UPDATE ${q(mirror.name)} AS m SET ${q(B.active)} = false, ${q(B.changedRun)} = $2::bigint, ${q(B.deactivatedRun)} = $2::bigint
   FROM ${temp(diff)} AS d, ${q(mirror.name)} AS old
   WHERE d.op = 'deactivate' AND m.ctid = d.rid AND old.ctid = d.rid
-  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, to_jsonb(old) AS before, to_jsonb(m) AS after
+  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, jsonb_strip_nulls(to_jsonb(old)) AS before, jsonb_strip_nulls(to_jsonb(m)) AS after
 ), logged AS (
   ${LOG_CHANGE}
   SELECT $2::bigint, $1::text, $3::text, row_key, 'deactivate', before, after FROM gone

@@ -77,6 +77,15 @@ function insertImage(input: MergeInput, row: StagedRow, keyIdx: readonly number[
   return JSON.stringify(image);
 }
 
+/** Logs every row of the school's mirror table as inserted by the run: the first load's change log. */
+function logAllInsertedSql(input: MergeInput): string {
+  const { mirror } = input;
+  const image = [SCHOOL_COLUMN, ...mirror.key].map((k) => `'${k.replace(/'/g, "''")}', m.${q(k)}`).join(', ');
+  return `INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after)
+    SELECT ?, m.${q(SCHOOL_COLUMN)}, ?, ${keySql(mirror.key, 'm')}, 'insert', NULL, json_object(${image})
+    FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? ORDER BY m.rowid`;
+}
+
 /** The row as it stands after an update from the file (absent columns are null, so left out). */
 function afterImage(input: MergeInput, row: StagedRow, before: Row): string {
   const image: Row = { [SCHOOL_COLUMN]: input.school };
@@ -104,12 +113,12 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
   const present = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = ?) AS present`).get(school) as { present: number };
   if (present.present === 0) {
     for await (const batch of batches) {
-      for (const row of batch) {
-        s.insert.run(school, ...row.values, row.hash, runId, runId);
-        s.log.run(runId, school, mirror.table, row.key, 'insert', null, insertImage(input, row, keyIdx));
-      }
+      for (const row of batch) s.insert.run(school, ...row.values, row.hash, runId, runId);
       counts.inserted += batch.length;
     }
+    // Logged from the mirror in one statement: the school had no rows before, so its rows are
+    // exactly the inserted ones, and SQLite builds the key images faster than a call per row.
+    db.prepare(logAllInsertedSql(input)).run(runId, mirror.table, school);
     return counts;
   }
 
