@@ -37,14 +37,8 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Runs a scenario `runs` times and returns the median rows/s, the median seconds and the largest peak RSS. */
-export async function measure(label, script, args, runs, env) {
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    const r = await runScenario(script, args, env);
-    process.stderr.write(`  ${label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.maxRssMb.toFixed(0)} MB\n`);
-    results.push(r);
-  }
+/** A scenario's runs summarised: median rows/s and seconds, the largest peak RSS, and every run. */
+export function summarise(label, results) {
   return {
     label,
     rows: results[0].rows,
@@ -53,6 +47,33 @@ export async function measure(label, script, args, runs, env) {
     peakRssMb: Math.max(...results.map((r) => r.maxRssMb)),
     runs: results,
   };
+}
+
+/** A scenario script run in its own process, as a spec for `rounds`. */
+export function scenario(label, script, args, env) {
+  return { label, once: () => runScenario(script, args, env) };
+}
+
+/**
+ * Runs every spec once per round, in order, for `count` rounds, so a baseline and the scenarios
+ * measured against it take turns: when the machine slows down for a while (these machines are
+ * shared), both sides of a ratio feel it. Returns one summary per spec, in spec order.
+ */
+export async function rounds(specs, count) {
+  const results = specs.map(() => []);
+  for (let i = 0; i < count; i++) {
+    for (const [k, spec] of specs.entries()) {
+      const r = await spec.once();
+      process.stderr.write(`  ${spec.label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.seconds.toFixed(2)} s, ${r.maxRssMb.toFixed(0)} MB\n`);
+      results[k].push(r);
+    }
+  }
+  return specs.map((spec, k) => summarise(spec.label, results[k]));
+}
+
+/** The median over rounds of the candidate's rows/s divided by the baseline's in the same round. */
+export function pairedRatio(baseline, candidate) {
+  return median(candidate.runs.map((r, i) => r.rows / r.seconds / (baseline.runs[i].rows / baseline.runs[i].seconds)));
 }
 
 /** Hard-links `file` into its own folder as `name`, so a run sees exactly one file. */

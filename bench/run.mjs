@@ -1,5 +1,7 @@
 // `npm run bench`: measures cases-etl against baselines taken in the same run, prints a table
-// and writes bench/results/latest.json. Every target is a ratio, because these machines are noisy.
+// and writes bench/results/latest.json. Every target is a ratio, because these machines are noisy:
+// each section runs its baseline and its scenarios in turn, round after round, and a ratio is the
+// median over rounds of the two rates measured side by side.
 //   BENCH_RUNS=3        runs per scenario (the median is reported)
 //   BENCH_ROWS=1000000  rows in the large ST file
 //   BENCH_ONLY=parse,sqlite,postgres,fixed,scaleout   sections to run (default all)
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { BENCH_DIR, changedCopy, DATA_DIR, fixedStudents, folderWith, manySchools, measure, median, pgSchema, runScenario, school, studentsFile } from './lib.mjs';
+import { BENCH_DIR, changedCopy, DATA_DIR, fixedStudents, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -38,11 +40,16 @@ const small = await studentsFile(SMALL);
 const only = (env = {}) => ({ ETL_REQUIRED_TABLES: 'ST', ETL_MAX_SHRINK: '1', ...env });
 
 if (ONLY.has('parse')) {
-  const raw = await measure(`papaparse raw parse, ${fmtRows} rows`, 'raw-parse.mjs', [big], RUNS);
-  const parseBig = await measure(`cases-etl parse + validate, ${fmtRows} rows`, 'parse-validate.mjs', [big], RUNS);
-  const parseSmall = await measure(`cases-etl parse + validate, ${SMALL.toLocaleString('en-AU')} rows`, 'parse-validate.mjs', [small], RUNS);
+  const [raw, parseBig, parseSmall] = await rounds(
+    [
+      scenario(`papaparse raw parse, ${fmtRows} rows`, 'raw-parse.mjs', [big]),
+      scenario(`cases-etl parse + validate, ${fmtRows} rows`, 'parse-validate.mjs', [big]),
+      scenario(`cases-etl parse + validate, ${SMALL.toLocaleString('en-AU')} rows`, 'parse-validate.mjs', [small]),
+    ],
+    RUNS,
+  );
   scenarios.push(raw, parseBig, parseSmall);
-  ratios.parse_validate_vs_raw_parse = parseBig.rowsPerSecond / raw.rowsPerSecond;
+  ratios.parse_validate_vs_raw_parse = pairedRatio(raw, parseBig);
 }
 
 const bigFolder = await folderWith(big, 'st-big', 'ST_8865.csv');
@@ -50,29 +57,23 @@ const smallFolder = await folderWith(small, 'st-small', 'ST_8865.csv');
 const changedFolder = await folderWith(await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct.csv`), 20), 'st-big-changed', 'ST_8865.csv');
 const school1500 = await school(1500);
 
-/** A scenario that needs a fresh database: `prepare` loads it (not timed), then `script` is measured. */
-async function measureFresh(label, dialect, prepare, script, args, extraEnv = {}) {
-  const results = [];
-  for (let i = 0; i < RUNS; i++) {
-    const db = await freshDb(dialect);
-    try {
-      for (const p of prepare) await runScenario('load-run.mjs', p, { ...db.env, ...extraEnv });
-      const r = await runScenario(script, args, { ...db.env, ...extraEnv });
-      process.stderr.write(`  ${label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.seconds.toFixed(2)} s, ${r.maxRssMb.toFixed(0)} MB\n`);
-      results.push(r);
-    } finally {
-      await db.drop();
-    }
-  }
-  const s = {
+/**
+ * A scenario that needs a fresh database, as a spec for `rounds`: each run gets its own, which
+ * `prepare` loads (not timed) before `script` is measured.
+ */
+function fresh(label, dialect, prepare, script, args, extraEnv = {}) {
+  return {
     label,
-    rows: results[0].rows,
-    seconds: median(results.map((r) => r.seconds)),
-    rowsPerSecond: median(results.map((r) => r.rows / r.seconds)),
-    peakRssMb: Math.max(...results.map((r) => r.maxRssMb)),
+    once: async () => {
+      const db = await freshDb(dialect);
+      try {
+        for (const p of prepare) await runScenario('load-run.mjs', p, { ...db.env, ...extraEnv });
+        return await runScenario(script, args, { ...db.env, ...extraEnv });
+      } finally {
+        await db.drop();
+      }
+    },
   };
-  scenarios.push(s);
-  return s;
 }
 
 async function freshDb(dialect) {
@@ -82,13 +83,18 @@ async function freshDb(dialect) {
 }
 
 if (ONLY.has('sqlite')) {
-  const rawInsert = await measure(`better-sqlite3 raw insert loop, ${fmtRows} rows`, 'sqlite-raw-insert.mjs', [big, 'STKEY'], RUNS);
-  scenarios.push(rawInsert);
-  const first = await measureFresh(`SQLite first load, ${fmtRows}-row ST`, 'sqlite', [], 'load-run.mjs', [bigFolder], only());
-  const firstSmall = await measureFresh(`SQLite first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'sqlite', [], 'load-run.mjs', [smallFolder], only());
-  const night = await measureFresh('SQLite 1,500-student school, full night', 'sqlite', [], 'load-run.mjs', [school1500]);
-  const rerun = await measureFresh('SQLite 1,500-student school, unchanged re-run', 'sqlite', [[school1500]], 'load-run.mjs', [school1500, 'force']);
-  ratios.sqlite_first_load_vs_raw_insert = first.rowsPerSecond / rawInsert.rowsPerSecond;
+  const [rawInsert, first, firstSmall, night, rerun] = await rounds(
+    [
+      scenario(`better-sqlite3 raw insert loop, ${fmtRows} rows`, 'sqlite-raw-insert.mjs', [big, 'STKEY']),
+      fresh(`SQLite first load, ${fmtRows}-row ST`, 'sqlite', [], 'load-run.mjs', [bigFolder], only()),
+      fresh(`SQLite first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'sqlite', [], 'load-run.mjs', [smallFolder], only()),
+      fresh('SQLite 1,500-student school, full night', 'sqlite', [], 'load-run.mjs', [school1500]),
+      fresh('SQLite 1,500-student school, unchanged re-run', 'sqlite', [[school1500]], 'load-run.mjs', [school1500, 'force']),
+    ],
+    RUNS,
+  );
+  scenarios.push(rawInsert, first, firstSmall, night, rerun);
+  ratios.sqlite_first_load_vs_raw_insert = pairedRatio(rawInsert, first);
   ratios.sqlite_school_1500_seconds = night.seconds;
   ratios.sqlite_school_1500_rerun_seconds = rerun.seconds;
   ratios.sqlite_school_1500_rerun_vs_night = rerun.seconds / night.seconds;
@@ -97,16 +103,21 @@ if (ONLY.has('sqlite')) {
 }
 
 if (ONLY.has('postgres')) {
-  const copy = await measure(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY'], RUNS);
-  scenarios.push(copy);
-  const first = await measureFresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only());
-  const firstSmall = await measureFresh(`PostgreSQL first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'postgres', [], 'load-run.mjs', [smallFolder], only());
-  const rerun = await measureFresh(`PostgreSQL unchanged re-run, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [bigFolder, 'force'], only());
-  const changed = await measureFresh(`PostgreSQL 5% changed, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [changedFolder], only());
-  const night = await measureFresh('PostgreSQL 1,500-student school, full night', 'postgres', [], 'load-run.mjs', [school1500]);
-  ratios.pg_first_load_vs_copy = first.rowsPerSecond / copy.rowsPerSecond;
-  ratios.pg_unchanged_rerun_vs_copy = rerun.rowsPerSecond / copy.rowsPerSecond;
-  ratios.pg_5pct_changed_vs_copy = changed.rowsPerSecond / copy.rowsPerSecond;
+  const [copy, first, firstSmall, rerun, changed, night] = await rounds(
+    [
+      scenario(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY']),
+      fresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only()),
+      fresh(`PostgreSQL first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'postgres', [], 'load-run.mjs', [smallFolder], only()),
+      fresh(`PostgreSQL unchanged re-run, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [bigFolder, 'force'], only()),
+      fresh(`PostgreSQL 5% changed, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [changedFolder], only()),
+      fresh('PostgreSQL 1,500-student school, full night', 'postgres', [], 'load-run.mjs', [school1500]),
+    ],
+    RUNS,
+  );
+  scenarios.push(copy, first, firstSmall, rerun, changed, night);
+  ratios.pg_first_load_vs_copy = pairedRatio(copy, first);
+  ratios.pg_unchanged_rerun_vs_copy = pairedRatio(copy, rerun);
+  ratios.pg_5pct_changed_vs_copy = pairedRatio(copy, changed);
   ratios.pg_school_1500_seconds = night.seconds;
   ratios.peak_rss_mb_1m = Math.max(ratios.peak_rss_mb_1m ?? 0, first.peakRssMb);
   ratios.rss_growth_mb_100k_to_1m = first.peakRssMb - firstSmall.peakRssMb;
@@ -123,18 +134,29 @@ if (ONLY.has('fixed')) {
     ratios.fixed_width_pg_vs_pgloader_skipped = 'pgloader missing';
   } else {
     const fixed = await fixedStudents(ROWS);
-    const loader = await measure(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [fixed.file, fixed.relationships, PG_URL], RUNS);
-    scenarios.push(loader);
-    const ours = await measureFresh(`PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'postgres', [], 'load-run.mjs', [fixed.folder], { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' });
-    ratios.fixed_width_pg_vs_pgloader = ours.rowsPerSecond / loader.rowsPerSecond;
+    const [loader, ours] = await rounds(
+      [
+        scenario(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [fixed.file, fixed.relationships, PG_URL]),
+        fresh(`PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'postgres', [], 'load-run.mjs', [fixed.folder], { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' }),
+      ],
+      RUNS,
+    );
+    scenarios.push(loader, ours);
+    ratios.fixed_width_pg_vs_pgloader = pairedRatio(loader, ours);
   }
 }
 
 if (ONLY.has('scaleout')) {
   const { folder, schools } = await manySchools(20);
-  const one = await measureFresh('20 schools of 1,500 students, one worker', 'postgres', [], 'scale-out.mjs', ['1', folder, schools.join(',')]);
-  const two = await measureFresh('20 schools of 1,500 students, two workers', 'postgres', [], 'scale-out.mjs', ['2', folder, schools.join(',')]);
-  ratios.two_workers_vs_one = one.seconds / two.seconds;
+  const [one, two] = await rounds(
+    [
+      fresh('20 schools of 1,500 students, one worker', 'postgres', [], 'scale-out.mjs', ['1', folder, schools.join(',')]),
+      fresh('20 schools of 1,500 students, two workers', 'postgres', [], 'scale-out.mjs', ['2', folder, schools.join(',')]),
+    ],
+    RUNS,
+  );
+  scenarios.push(one, two);
+  ratios.two_workers_vs_one = pairedRatio(one, two);
 }
 
 if (ratios.peak_rss_mb_1m === undefined && scenarios.length > 1 && ONLY.has('parse')) {
