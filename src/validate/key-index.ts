@@ -1,17 +1,16 @@
 /**
- * The set of keys seen in one file, with the line each was first seen on, in about 24 bytes a key.
- * A Map<string, number> costs ~60 bytes a key, which for a 1,000,000-row file is most of the
- * memory a streaming load should need. Keys are stored as UTF-8 bytes in one growing arena and
- * found through an open-addressing table of entry numbers; comparisons are exact, so a hash
- * collision can never make two different keys look like a duplicate.
+ * A set of string keys, each given an entry number (0, 1, 2… in the order added), in about 16
+ * bytes a key plus its UTF-8 bytes. A Map<string, number> costs ~60 bytes a key, which for a
+ * 1,000,000-row file is most of the memory a streaming load should need. Keys are stored as UTF-8
+ * in one growing arena and found through an open-addressing table of entry numbers; comparisons
+ * are exact, so a hash collision can never make two different keys one. Callers keep what they
+ * know about each key in their own typed arrays, indexed by entry.
  */
-export class KeyLineIndex {
+export class KeyTable {
   /** Slot → entry number + 1 (0 is empty). Length is a power of two, at most half full. */
   private slots = new Int32Array(1024);
   /** Entry → end offset of its bytes in the arena (the start is the previous entry's end). */
   private ends = new Int32Array(512);
-  /** Entry → the line the key was first seen on. */
-  private lines = new Int32Array(512);
   private arena = new Uint8Array(4096);
   private used = 0;
   private count = 0;
@@ -22,25 +21,34 @@ export class KeyLineIndex {
     return this.count;
   }
 
-  /**
-   * Records `key` as first seen on `line`, or, if it was seen before, returns that earlier line
-   * and records nothing.
-   */
-  addOrGetLine(key: string, line: number): number | undefined {
+  /** The entry of `key`, or -1. */
+  find(key: string): number {
+    return this.locate(key, false);
+  }
+
+  /** The entry of `key`, added if new; `size` grows when it was. */
+  add(key: string): number {
+    return this.locate(key, true);
+  }
+
+  /** The key of an entry. */
+  keyAt(entry: number): string {
+    const start = entry === 0 ? 0 : (this.ends[entry - 1] as number);
+    return Buffer.from(this.arena.buffer, this.arena.byteOffset + start, (this.ends[entry] as number) - start).toString('utf8');
+  }
+
+  private locate(key: string, add: boolean): number {
     const bytes = this.encode(key);
     const len = bytes.length;
     const hash = fnv1a(bytes, 0, len);
     const mask = this.slots.length - 1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const slot = this.slots[i] as number;
-      if (slot === 0) {
-        this.insert(i, bytes, line);
-        return undefined;
-      }
+      if (slot === 0) return add ? this.insert(i, bytes) : -1;
       const entry = slot - 1;
       const start = entry === 0 ? 0 : (this.ends[entry - 1] as number);
       const end = this.ends[entry] as number;
-      if (end - start === len && equalBytes(this.arena, start, bytes, len)) return this.lines[entry];
+      if (end - start === len && equalBytes(this.arena, start, bytes, len)) return entry;
     }
   }
 
@@ -61,12 +69,9 @@ export class KeyLineIndex {
     return Buffer.from(key, 'utf8');
   }
 
-  private insert(slot: number, bytes: Uint8Array, line: number): void {
+  private insert(slot: number, bytes: Uint8Array): number {
     const entry = this.count;
-    if (entry === this.ends.length) {
-      this.ends = grow(this.ends, this.ends.length * 2);
-      this.lines = grow(this.lines, this.lines.length * 2);
-    }
+    if (entry === this.ends.length) this.ends = growInt32(this.ends, this.ends.length * 2);
     if (this.used + bytes.length > this.arena.length) {
       const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + bytes.length));
       bigger.set(this.arena.subarray(0, this.used));
@@ -75,10 +80,10 @@ export class KeyLineIndex {
     this.arena.set(bytes, this.used);
     this.used += bytes.length;
     this.ends[entry] = this.used;
-    this.lines[entry] = line;
     this.slots[slot] = entry + 1;
     this.count++;
     if (this.count * 2 > this.slots.length) this.rehash();
+    return entry;
   }
 
   private rehash(): void {
@@ -96,7 +101,32 @@ export class KeyLineIndex {
   }
 }
 
-function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+/** The keys seen in one file, with the line each was first seen on. */
+export class KeyLineIndex {
+  private readonly keys = new KeyTable();
+  private lines = new Int32Array(512);
+
+  /** Keys held. */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /**
+   * Records `key` as first seen on `line`, or, if it was seen before, returns that earlier line
+   * and records nothing.
+   */
+  addOrGetLine(key: string, line: number): number | undefined {
+    const before = this.keys.size;
+    const entry = this.keys.add(key);
+    if (this.keys.size === before) return this.lines[entry];
+    if (entry >= this.lines.length) this.lines = growInt32(this.lines, this.lines.length * 2);
+    this.lines[entry] = line;
+    return undefined;
+  }
+}
+
+/** A copy of `a` with room for `size` entries. */
+export function growInt32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;

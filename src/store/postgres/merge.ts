@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-import type { Value } from '../../validate/index.js';
+import { KEY_SEPARATOR, type Value } from '../../validate/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
   analyzeStageSql,
@@ -18,21 +18,22 @@ import {
   copyMirrorSql,
   logAllInsertedSql,
   analyzeSql,
-  createSeenSql,
+  copyKeysSql,
+  createKeysSql,
   planStagedSql,
-  planUnseenSql,
-  probeSql,
+  planGoneSql,
   RAISE_WORK_MEM,
   schoolHasRowsSql,
 } from './sql.js';
+import { readDigest } from './digest.js';
 
 /**
  * The PostgreSQL merge. A school's first load of a table is one COPY straight into the mirror.
- * Later loads probe the file's keys and hashes against the mirror a block at a time and stage
- * (COPY into a temporary table) only the rows that are new, changed or inactive; a full file also
- * remembers the keys it showed, and active rows it never showed are deactivated. One statement
- * per kind of change then applies the plan, reaching rows by address, and logs each change to
- * etl_changes itself, so no row travels back to Node. Unchanged rows are never written.
+ * Later loads read a digest of the school's rows (key, hash, active) and stage (COPY into a
+ * temporary table) only the file's rows that are new, changed or inactive; for a full file, the
+ * keys of active rows it never showed go to a second temporary table, to be deactivated. One
+ * statement per kind of change then applies the plan, reaching rows by address, and logs each
+ * change to etl_changes itself, so no row travels back to Node. Unchanged rows are never written.
  */
 
 /** COPY text format: these characters would end a field or a line, or are the escape itself. */
@@ -81,8 +82,19 @@ function assertMergeable(input: MergeInput): void {
   if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
 }
 
-/** Rows probed per round trip: large enough to amortise it, small enough to hold a block in memory. */
-const PROBE_BLOCK = 4000;
+/** Keys (parts joined by U+001F) as COPY lines of their parts, a few thousand to a chunk. */
+async function* keyLines(keys: Iterable<string>): AsyncGenerator<string> {
+  let text = '';
+  let n = 0;
+  for (const key of keys) {
+    text += `${key.split(KEY_SEPARATOR).map(copyField).join('\t')}\n`;
+    if (++n % 4000 === 0) {
+      yield text;
+      text = '';
+    }
+  }
+  if (text.length > 0) yield text;
+}
 
 /**
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
@@ -108,50 +120,43 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     await client.query(logAllInsertedSql(mirror), params);
     return { ...zeroCounts(), inserted: copied };
   }
+  // Which rows need work is decided here, against a digest of the school's rows (key, hash,
+  // active): only new, changed and inactive rows are staged, in one COPY, and unchanged rows
+  // never leave Node.
+  const digest = await readDigest(client, mirror, school);
   await client.query(createStageSql(stage, mirror, columns));
-  const seen = mode === 'full' ? `${stage}_seen` : null;
-  if (seen) await client.query(createSeenSql(seen, mirror));
-
-  // Rows are probed a block at a time: PostgreSQL answers which are new, changed or inactive, and
-  // only those are staged. Keys and hashes go over the wire for every row; whole rows only for
-  // the few that need them.
-  const probe = probeSql(mirror, seen);
-  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
   let received = 0;
-  let block: StagedRow[] = [];
-  const flush = async (): Promise<void> => {
-    if (block.length === 0) return;
-    const rows = block;
-    block = [];
-    const args: unknown[] = [school, ...keyIdx.map((i) => rows.map((r) => r.values[i] ?? null)), rows.map((r) => r.hash)];
-    const wanted = (await client.query<{ i: number }>(probe, args)).rows;
-    if (wanted.length === 0) return;
-    let text = '';
-    for (const { i } of wanted) text += copyLine(rows[i - 1] as StagedRow, columns.length);
-    await pipeline(Readable.from([text]), client.query(copyFrom(copyStageSql(stage, columns))));
-  };
-  for await (const batch of batches) {
-    for (const row of batch) block.push(row);
-    received += batch.length;
-    if (block.length >= PROBE_BLOCK) await flush();
+  async function* wanted(): AsyncGenerator<string> {
+    for await (const batch of batches) {
+      received += batch.length;
+      let text = '';
+      for (const row of batch) if (digest.needsWork(row.key, row.hash)) text += copyLine(row, columns.length);
+      if (text.length > 0) yield text;
+    }
   }
-  await flush();
+  await pipeline(Readable.from(wanted(), { highWaterMark: 1 }), client.query(copyFrom(copyStageSql(stage, columns))));
+  // A full file deactivates the active rows it never showed: their keys, typed like the mirror's.
+  const gone = mode === 'full' ? `${stage}_gone` : null;
+  if (gone) {
+    await client.query(createKeysSql(gone, mirror));
+    await pipeline(Readable.from(keyLines(digest.unseenActive()), { highWaterMark: 1 }), client.query(copyFrom(copyKeysSql(gone, mirror))));
+    await client.query(analyzeSql(gone));
+  }
   // Statistics let the planner size the joins (and pick their hash sides).
   await client.query(analyzeStageSql(stage, mirror.key));
-  if (seen) await client.query(analyzeSql(seen));
 
   const counts = zeroCounts();
   const diff = `${stage}_diff`;
   await client.query(createDiffSql(diff));
   await client.query(planStagedSql(diff, stage, mirror), [school]);
-  if (seen) await client.query(planUnseenSql(diff, seen, mirror), [school]);
+  if (gone) await client.query(planGoneSql(diff, gone, mirror), [school]);
   const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
   counts.updated = changed?.updated ?? 0;
   counts.reactivated = changed?.reactivated ?? 0;
   counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
-  if (seen) {
+  if (gone) {
     counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
-    await client.query(dropTempSql(seen));
+    await client.query(dropTempSql(gone));
   }
   await client.query(dropTempSql(diff));
   counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;

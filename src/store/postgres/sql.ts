@@ -195,41 +195,16 @@ export function logAllInsertedSql(mirror: MirrorTable): string {
   SELECT $2::bigint, $1::text, $3::text, ${rowKeySql(mirror.key, 'm')}, 'insert', NULL, ${insertImageSql(mirror.key, 'm')} FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = $1::text`;
 }
 
-/** The SQL type of a mirror column, for typed key arrays. */
-function columnType(mirror: MirrorTable, name: string): string {
-  const c = mirror.columns.find((x) => x.name === name);
-  return c ? TYPES[c.type] : 'text';
+/** A temporary table of keys, typed like the mirror's: the active rows a full file never showed. */
+export function createKeysSql(keys: string, mirror: MirrorTable): string {
+  return `CREATE TEMP TABLE ${q(keys)} ON COMMIT DROP AS SELECT ${mirror.key.map((k) => `m.${q(k)}`).join(', ')} FROM ${q(mirror.name)} m WITH NO DATA`;
 }
 
-/** The keys a full file has shown so far (typed like the mirror's), for deactivation. */
-export function createSeenSql(seen: string, mirror: MirrorTable): string {
-  return `CREATE TEMP TABLE ${q(seen)} ON COMMIT DROP AS SELECT ${mirror.key.map((k) => `m.${q(k)}`).join(', ')} FROM ${q(mirror.name)} m WITH NO DATA`;
+export function copyKeysSql(keys: string, mirror: MirrorTable): string {
+  return `COPY ${temp(keys)} (${mirror.key.map(q).join(', ')}) FROM STDIN`;
 }
 
-/**
- * The probe of a re-run: a block of the file's keys and hashes ($2… as typed arrays, the hashes
- * last) against the school's mirror rows, returning the 1-based positions of the rows that need
- * work (new, changed or inactive). Unchanged rows are never staged at all, so an unchanged night
- * sends PostgreSQL keys and hashes only. For a full file the keys are also remembered in `seen`.
- */
-export function probeSql(mirror: MirrorTable, seen: string | null): string {
-  const n = mirror.key.length;
-  const arrays = [...mirror.key.map((k, i) => `$${i + 2}::${columnType(mirror, k)}[]`), `$${n + 2}::text[]`].join(', ');
-  const names = [...mirror.key.map((_, i) => `k${i}`), 'h', 'i'].join(', ');
-  const remember = seen ? `, remembered AS (INSERT INTO ${temp(seen)} (${mirror.key.map(q).join(', ')}) SELECT ${mirror.key.map((_, i) => `b.k${i}`).join(', ')} FROM b)` : '';
-  // LATERAL with LIMIT 1 (which keeps the planner from flattening it into a join) makes each key
-  // one primary-key lookup: a hash join scans all the school's rows for every block, quadratic on
-  // a million-row table, and the statistics after a first load invite exactly that plan.
-  return `WITH b AS (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS b(${names}))${remember}
-  SELECT b.i::integer AS i FROM b LEFT JOIN LATERAL (
-    SELECT m.${q(B.active)} AS active, m.${q(B.hash)} AS hash FROM ${q(mirror.name)} AS m
-    WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND ${mirror.key.map((k, i) => `m.${q(k)} = b.k${i}`).join(' AND ')}
-    LIMIT 1
-  ) AS m ON true
-  WHERE m.hash IS NULL OR NOT m.active OR m.hash <> b.h`;
-}
-
-/** Statistics for the seen keys, before they are anti-joined against the mirror. */
+/** Statistics for a temporary table, before it is joined to the mirror. */
 export function analyzeSql(table: string): string {
   return `ANALYZE ${temp(table)}`;
 }
@@ -246,12 +221,11 @@ export function planStagedSql(diff: string, stage: string, mirror: MirrorTable):
   LEFT JOIN (SELECT ${cols} FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = $1::text) AS m ON ${keyJoin(mirror.key, 's', 'm')}`;
 }
 
-/** A full file's deactivations: the school's active rows whose key it never showed. */
-export function planUnseenSql(diff: string, seen: string, mirror: MirrorTable): string {
+/** A full file's deactivations: the school's active rows whose key it never showed (in `gone`). */
+export function planGoneSql(diff: string, gone: string, mirror: MirrorTable): string {
   return `INSERT INTO ${temp(diff)} (sid, rid, op)
-  SELECT NULL, m.ctid, 'deactivate' FROM ${q(mirror.name)} AS m
-  WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}
-    AND NOT EXISTS (SELECT 1 FROM ${temp(seen)} AS s WHERE ${keyJoin(mirror.key, 's', 'm')})`;
+  SELECT NULL, m.ctid, 'deactivate' FROM ${temp(gone)} AS g JOIN ${q(mirror.name)} AS m ON ${keyJoin(mirror.key, 'g', 'm')}
+  WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}`;
 }
 
 export function createDiffSql(diff: string): string {
