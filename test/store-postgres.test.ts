@@ -236,6 +236,20 @@ describe('mergeFile', () => {
     expect(stage(mirror, cols, [[12, '2024-02-29', 'b']])[0]?.key).toBe(`12${KEY_SEPARATOR}2024-02-29`);
   });
 
+  it('finds unchanged and missing rows by keys holding tabs, backslashes, line breaks and non-ASCII text', async () => {
+    const school = '2008';
+    const keys = ['tab\tkey', 'back\\slash\\N', 'line\nbreak', 'Zoë–日本', "o'quote", 'plain'];
+    const records = keys.map((k, i) => [k, `S${i}`, null, null, null, null, null]);
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ inserted: keys.length }));
+    // The re-run reads these keys back out of PostgreSQL and must match every one of them.
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ unchanged: keys.length }));
+    // Without the first three, exactly those three are deactivated: their keys went back in typed.
+    const night3 = await merge(school, stMirror, 'full', columns, records.slice(3));
+    expect(night3.result).toEqual(counts({ deactivated: 3, unchanged: keys.length - 3 }));
+    const inactive = await rows(`SELECT stkey FROM cases_st WHERE school_id = $1 AND NOT _active ORDER BY stkey`, [school]);
+    expect(inactive.map((r) => r.stkey).sort()).toEqual(keys.slice(0, 3).sort());
+  });
+
   it('round-trips tabs, newlines, backslashes, quotes and non-ASCII text exactly', async () => {
     const school = '2005';
     const tricky = [
