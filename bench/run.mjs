@@ -35,6 +35,28 @@ const targets = {
   two_workers_vs_one: { min: 1.4 },
 };
 
+/**
+ * Writes bench/results/latest.json: called after every section, so a section that fails later
+ * does not lose the figures before it. Sections not run this time keep their last figures.
+ */
+async function save() {
+  const resultsPath = join(BENCH_DIR, 'results', 'latest.json');
+  const previous = JSON.parse(await readFile(resultsPath, 'utf8').catch(() => '{}'));
+  await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
+  const result = {
+    ...previous,
+    date: new Date().toISOString(),
+    node: process.version,
+    runs: RUNS,
+    rows: ROWS,
+    ...ratios,
+    targets,
+    scenarios: [...(previous.scenarios ?? []).filter((p) => !scenarios.some((s) => s.label === p.label)), ...scenarios.map(({ runs: _runs, ...r }) => r)],
+  };
+  await writeFile(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
+  return resultsPath;
+}
+
 const big = await studentsFile(ROWS);
 const small = await studentsFile(SMALL);
 const only = (env = {}) => ({ ETL_REQUIRED_TABLES: 'ST', ETL_MAX_SHRINK: '1', ...env });
@@ -50,6 +72,7 @@ if (ONLY.has('parse')) {
   );
   scenarios.push(raw, parseBig, parseSmall);
   ratios.parse_validate_vs_raw_parse = pairedRatio(raw, parseBig);
+  await save();
 }
 
 const bigFolder = await folderWith(big, 'st-big', 'ST_8865.csv');
@@ -100,6 +123,7 @@ if (ONLY.has('sqlite')) {
   ratios.sqlite_school_1500_rerun_vs_night = rerun.seconds / night.seconds;
   ratios.sqlite_peak_rss_mb_1m = first.peakRssMb;
   ratios.sqlite_rss_growth_mb = first.peakRssMb - firstSmall.peakRssMb;
+  await save();
 }
 
 if (ONLY.has('postgres')) {
@@ -121,6 +145,7 @@ if (ONLY.has('postgres')) {
   ratios.pg_school_1500_seconds = night.seconds;
   ratios.peak_rss_mb_1m = Math.max(ratios.peak_rss_mb_1m ?? 0, first.peakRssMb);
   ratios.rss_growth_mb_100k_to_1m = first.peakRssMb - firstSmall.peakRssMb;
+  await save();
 }
 if (ONLY.has('fixed')) {
   let pgloader = true;
@@ -143,6 +168,7 @@ if (ONLY.has('fixed')) {
     );
     scenarios.push(loader, ours);
     ratios.fixed_width_pg_vs_pgloader = pairedRatio(loader, ours);
+    await save();
   }
 }
 
@@ -157,6 +183,7 @@ if (ONLY.has('scaleout')) {
   );
   scenarios.push(one, two);
   ratios.two_workers_vs_one = pairedRatio(one, two);
+  await save();
 }
 
 if (ratios.peak_rss_mb_1m === undefined && scenarios.length > 1 && ONLY.has('parse')) {
@@ -179,19 +206,4 @@ for (const [key, value] of Object.entries(ratios)) {
   console.log(`${key.padEnd(36)} ${value.toFixed(2).padStart(8)}   ${target.padEnd(7)}  ${met}`);
 }
 
-// Sections not run this time keep their last figures.
-const resultsPath = join(BENCH_DIR, 'results', 'latest.json');
-const previous = JSON.parse(await readFile(resultsPath, 'utf8').catch(() => '{}'));
-await mkdir(join(BENCH_DIR, 'results'), { recursive: true });
-const result = {
-  ...previous,
-  date: new Date().toISOString(),
-  node: process.version,
-  runs: RUNS,
-  rows: ROWS,
-  ...ratios,
-  targets,
-  scenarios: [...(previous.scenarios ?? []).filter((p) => !scenarios.some((s) => s.label === p.label)), ...scenarios.map(({ runs: _runs, ...r }) => r)],
-};
-await writeFile(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`\nwrote ${resultsPath}`);
+console.log(`\nwrote ${await save()}`);

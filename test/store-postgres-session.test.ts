@@ -101,7 +101,7 @@ describe('migrate', () => {
     const fresh = await createPgSchema();
     const s = createPostgresStore(fresh.url, fresh.schema);
     try {
-      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run']);
+      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images']);
       expect(await s.migrate()).toEqual([]);
     } finally {
       await s.close();
@@ -115,7 +115,7 @@ describe('migrate', () => {
       const stores = [0, 1, 2].map(() => createPostgresStore(target.url, schema));
       try {
         const applied = await Promise.all(stores.map((s) => s.migrate()));
-        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run']);
+        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images']);
         const tables = await probe.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
         expect(tables.rows.map((r) => r.table_name)).toEqual(['etl_changes', 'etl_migrations', 'etl_rejects', 'etl_rollbacks', 'etl_run_files', 'etl_runs']);
       } finally {
@@ -135,7 +135,7 @@ describe('migrate', () => {
       url.username = role;
       const limited = createPostgresStore(url.toString(), fresh.schema);
       try {
-        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run']);
+        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images']);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);
         const counts = await limited.withRunSession('7001', 5000, async (session) => {
@@ -173,8 +173,8 @@ describe('migrate', () => {
       'etl_runs.error_rate': 'double precision',
       'etl_runs.overrides': 'jsonb',
       'etl_runs.school_id': 'text',
-      'etl_changes.before': 'jsonb',
-      'etl_changes.after': 'jsonb',
+      'etl_changes.before': 'json',
+      'etl_changes.after': 'json',
       'etl_changes.run_id': 'bigint',
       'etl_rejects.id': 'bigint',
     });

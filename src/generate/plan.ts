@@ -4,6 +4,9 @@
  * count, so the tables that refer to it (ST → KGC, SU → KSF, SM → SCI…) agree without lookups.
  */
 
+/** Staff a generated school has at most: far more than any school, far fewer than 4-character keys. */
+const MAX_STAFF = 5000;
+
 export interface Campus {
   /** SCI.SCIKEY. */
   readonly key: number;
@@ -245,6 +248,8 @@ export function planSchool(school: string, seed: number, students: number): Scho
     subjects,
     subjectsByYear,
     rooms,
-    staffCount: Math.max(20, Math.ceil(students / 12)),
+    // One teacher per twelve students, up to what SFKEY's four characters can name (the benchmark's
+    // million-student school would otherwise run out of keys).
+    staffCount: Math.min(MAX_STAFF, Math.max(20, Math.ceil(students / 12))),
   };
 }

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
+import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
 import { KEY_SEPARATOR, type Value } from '../../validate/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
@@ -126,11 +127,23 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   const digest = await readDigest(client, mirror, school);
   await client.query(createStageSql(stage, mirror, columns));
   let received = 0;
+  // The JSON names of the columns, and the image's fixed part, made once.
+  const names = columns.map((c) => `${JSON.stringify(c)}:`);
+  const fixed = `${JSON.stringify(SCHOOL_COLUMN)}:${JSON.stringify(school)},"${BOOKKEEPING.active}":true,"${BOOKKEEPING.changedRun}":${runId},"${BOOKKEEPING.hash}":`;
+  /** A staged row's after image (see STAGE_AFTER): its non-null values and bookkeeping, open at the end. */
+  const afterImagePrefix = (row: StagedRow): string => {
+    let json = '{';
+    for (let i = 0; i < names.length; i++) {
+      const v = row.values[i];
+      if (v !== null && v !== undefined) json += (names[i] as string) + JSON.stringify(v) + ',';
+    }
+    return `${json}${fixed}"${row.hash}","${BOOKKEEPING.insertedRun}":`;
+  };
   async function* wanted(): AsyncGenerator<string> {
     for await (const batch of batches) {
       received += batch.length;
       let text = '';
-      for (const row of batch) if (digest.needsWork(row.key, row.hash)) text += copyLine(row, columns.length);
+      for (const row of batch) if (digest.needsWork(row.key, row.hash)) text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}`);
       if (text.length > 0) yield text;
     }
   }

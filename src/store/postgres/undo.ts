@@ -10,7 +10,7 @@ import { dropTempSql, q, RAISE_WORK_MEM } from './sql.js';
  * image; for any other, its before image (a row changed twice, a full file then a delta, gets the
  * image from before the first). Each table then takes one DELETE (the rows the run inserted) and
  * one UPDATE (every other row gets its image back: every column, bookkeeping included). Images
- * are read through jsonb_populate_record on the mirror's own row type, so values come back with
+ * are read through json_populate_record on the mirror's own row type, so values come back with
  * their real types (int and date keys compare as such), and a column the table gained after the
  * image was taken comes back null, as it was. No row travels to Node.
  */
@@ -24,7 +24,7 @@ export const PLAN_UNDO = `SELECT f.table_name, count(*) FILTER (WHERE f.op = 'in
   GROUP BY f.table_name ORDER BY f.table_name COLLATE "C"`;
 
 export function createFirstsSql(firsts: string): string {
-  return `CREATE TEMP TABLE ${q(firsts)} (table_name text NOT NULL, op text NOT NULL, image jsonb NOT NULL) ON COMMIT DROP`;
+  return `CREATE TEMP TABLE ${q(firsts)} (table_name text NOT NULL, op text NOT NULL, image json NOT NULL) ON COMMIT DROP`;
 }
 
 /**
@@ -64,7 +64,7 @@ export const MIRROR_SHAPE = `SELECT a.attname AS name, array_position(i.indkey::
 
 /** The image as a row of the mirror, typed; keys the image lacks are null. */
 function imageRow(firsts: string, table: string): string {
-  return `${temp(firsts)} AS f, LATERAL jsonb_populate_record(NULL::${q(table)}, f.image) AS r`;
+  return `${temp(firsts)} AS f, LATERAL json_populate_record(NULL::${q(table)}, f.image) AS r`;
 }
 
 /** The mirror row is the image's: every primary key column (school_id first) equal, typed. */
