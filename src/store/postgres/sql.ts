@@ -87,8 +87,13 @@ export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`;
 }
 
-/** $1 schema, $2 table. */
-export const MIRROR_COLUMNS = 'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2';
+/**
+ * $1 schema, $2 table: its columns, none if it does not exist. From the catalog: the
+ * information_schema view took some 5 ms a table, a tenth of a small school's whole night.
+ */
+export const MIRROR_COLUMNS = `SELECT a.attname AS column_name FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped`;
 
 /** $1 schema, $2 view names: each existing view with the stamp cases-etl left in its comment. */
 export const VIEW_STAMPS = `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS stamp FROM pg_class c
