@@ -60,19 +60,18 @@ export class MirrorDigest {
 
   private grow(): void {
     const size = this.hi.length * 2;
-    const hi = new Int32Array(size);
-    hi.set(this.hi);
-    this.hi = hi;
-    const lo = new Int32Array(size);
-    lo.set(this.lo);
-    this.lo = lo;
-    const state = new Uint8Array(size);
-    state.set(this.state);
-    this.state = state;
-    const seen = new Uint8Array(size);
-    seen.set(this.seen);
-    this.seen = seen;
+    this.hi = grown(this.hi, size);
+    this.lo = grown(this.lo, size);
+    this.state = grown(this.state, size);
+    this.seen = grown(this.seen, size);
   }
+}
+
+/** A copy of a typed array with room for `size` entries. */
+function grown<T extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, size: number): T {
+  const b = new (a.constructor as new (length: number) => T)(size);
+  b.set(a);
+  return b;
 }
 
 const HEX16 = /^[0-9a-f]{16}$/;
