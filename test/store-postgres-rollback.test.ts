@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
 import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
-import { LEDGER, MIGRATIONS } from '../src/store/postgres/sql.js';
+import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger-sql.js';
 import type { LoadTransaction, MergeCounts, MergeInput, RunOutcome, RunStatus, Store, UndoCounts } from '../src/store/types.js';
 import type { Value } from '../src/validate/index.js';
-import { batchesOf, connectProbe, createPgSchema, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
+import { batchesOf, closePgStore, connectProbe, createPgSchema, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's rollback: the second migration, pruning the change history, and
@@ -21,18 +21,8 @@ let target: PgSchema;
 let store: Store;
 let probe: pg.Client;
 
-beforeAll(async () => {
-  target = await createPgSchema();
-  store = createPostgresStore(target.url, target.schema);
-  await store.migrate();
-  probe = await connectProbe(target);
-});
-
-afterAll(async () => {
-  await probe?.end();
-  await store?.close();
-  await target?.drop();
-});
+beforeAll(async () => ({ target, store, probe } = await openPgStore()));
+afterAll(() => closePgStore({ target, store, probe }));
 
 const layouts = loadBuiltinLayouts();
 const views = viewsFor(createLayoutRegistry(null));

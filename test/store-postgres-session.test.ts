@@ -8,7 +8,7 @@ import { loadBuiltinLayouts } from '../src/layouts/index.js';
 import { createRowHasher, mirrorFor } from '../src/load/index.js';
 import { createPostgresStore, isTransientPostgresError } from '../src/store/postgres/index.js';
 import type { NewRun, RunFileRecord, RunOutcome, RunSession, Store } from '../src/store/types.js';
-import { connectProbe, createPgSchema, type PgSchema } from './helpers/postgres.js';
+import { closePgStore, createPgSchema, openPgStore, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's migrations, run lock, transactions and ledger, against the machine's
@@ -19,18 +19,8 @@ let target: PgSchema;
 let store: Store;
 let probe: pg.Client;
 
-beforeAll(async () => {
-  target = await createPgSchema();
-  store = createPostgresStore(target.url, target.schema);
-  await store.migrate();
-  probe = await connectProbe(target);
-});
-
-afterAll(async () => {
-  await probe?.end();
-  await store?.close();
-  await target?.drop();
-});
+beforeAll(async () => ({ target, store, probe } = await openPgStore()));
+afterAll(() => closePgStore({ target, store, probe }));
 
 const newRun = (school: string, extra: Partial<NewRun> = {}): NewRun => ({
   school,

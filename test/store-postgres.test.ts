@@ -5,34 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
 import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
-import { createPostgresStore } from '../src/store/postgres/index.js';
 import type { LoadTransaction, MergeCounts, MergeInput, Store } from '../src/store/types.js';
-import type { Value } from '../src/validate/index.js';
-import { batchesOf, connectProbe, createPgSchema, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
+import { KEY_SEPARATOR, type Value } from '../src/validate/index.js';
+import { batchesOf, closePgStore, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's mirror tables and merge, against the machine's PostgreSQL: one fresh
  * schema for the file, a school id per test so tests share tables without sharing rows.
  */
 
-const KEY_SEPARATOR = '\u001f';
-
 let target: PgSchema;
 let store: Store;
 let probe: pg.Client;
 
-beforeAll(async () => {
-  target = await createPgSchema();
-  store = createPostgresStore(target.url, target.schema);
-  await store.migrate();
-  probe = await connectProbe(target);
-});
-
-afterAll(async () => {
-  await probe?.end();
-  await store?.close();
-  await target?.drop();
-});
+beforeAll(async () => ({ target, store, probe } = await openPgStore()));
+afterAll(() => closePgStore({ target, store, probe }));
 
 const layouts = loadBuiltinLayouts();
 const views = viewsFor(createLayoutRegistry(null));

@@ -53,9 +53,8 @@ export interface RunFileRecord extends MergeCounts {
   readonly error: string | null;
 }
 
-export interface RunOutcome extends MergeCounts {
-  readonly status: Exclude<RunStatus, 'running'>;
-  readonly finishedAt: Date;
+/** What a finished run loaded and decided: recorded by the run, and read back from the ledger. */
+export interface RunSummary extends MergeCounts {
   readonly files: number;
   readonly records: number;
   readonly rows: number;
@@ -69,8 +68,13 @@ export interface RunOutcome extends MergeCounts {
   readonly errorCode: string | null;
 }
 
+export interface RunOutcome extends RunSummary {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly finishedAt: Date;
+}
+
 /** A run as the ledger holds it. */
-export interface RunRecord extends MergeCounts {
+export interface RunRecord extends RunSummary {
   readonly id: number;
   readonly school: string;
   readonly status: RunStatus;
@@ -81,15 +85,6 @@ export interface RunRecord extends MergeCounts {
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly durationMs: number | null;
-  readonly files: number;
-  readonly records: number;
-  readonly rows: number;
-  readonly rejected: number;
-  readonly errorRate: number;
-  readonly filesetSha256: string | null;
-  readonly overrides: readonly string[];
-  readonly reason: string | null;
-  readonly errorCode: string | null;
   readonly archivePath: string | null;
   /** The rollback that undid this run, once it has been rolled back. */
   readonly rollbackId: number | null;

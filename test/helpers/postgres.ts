@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 import { createRowHasher, type MirrorTable } from '../../src/load/index.js';
+import { createPostgresStore } from '../../src/store/postgres/index.js';
+import type { Store } from '../../src/store/index.js';
 import type { StagedRow } from '../../src/store/types.js';
 import { KEY_SEPARATOR, type Value } from '../../src/validate/index.js';
 
@@ -48,6 +50,28 @@ export async function connectProbe(target: { url: string; schema: string }): Pro
   await client.connect();
   await client.query(`SET search_path TO "${target.schema}"`);
   return client;
+}
+
+/** A test file's PostgreSQL: a fresh schema, a migrated store on it, and a probe connection into it. */
+export interface PgStoreFile {
+  readonly target: PgSchema;
+  readonly store: Store;
+  readonly probe: pg.Client;
+}
+
+/** Opens a PgStoreFile, for a test file's beforeAll. */
+export async function openPgStore(): Promise<PgStoreFile> {
+  const target = await createPgSchema();
+  const store = createPostgresStore(target.url, target.schema);
+  await store.migrate();
+  return { target, store, probe: await connectProbe(target) };
+}
+
+/** Closes what openPgStore opened (whatever of it was opened), for a test file's afterAll. */
+export async function closePgStore(file: Partial<PgStoreFile>): Promise<void> {
+  await file.probe?.end();
+  await file.store?.close();
+  await file.target?.drop();
 }
 
 /** Rows for `columns`, keyed and hashed the way the pipeline does it. */

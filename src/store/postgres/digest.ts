@@ -3,9 +3,9 @@ import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
-import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorTable } from '../../load/mirror.js';
+import type { MirrorTable } from '../../load/mirror.js';
 import { KeyTable } from '../../validate/key-index.js';
-import { q, rowKeySql } from './sql.js';
+import { digestSql } from './sql.js';
 
 /**
  * What a re-run needs to know of a school's mirror rows: each row's key, hash and whether it is
@@ -84,15 +84,9 @@ function unescapeCopy(field: string): string {
 
 const COPY_ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' };
 
-/** A text literal for a statement that cannot take parameters (COPY). */
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
 /** Reads the digest of `school`'s rows in `mirror`: key (as the validator builds it), hash, active. */
 export async function readDigest(client: PoolClient, mirror: MirrorTable, school: string): Promise<MirrorDigest> {
   const digest = new MirrorDigest();
-  const sql = `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(BOOKKEEPING.hash)}, m.${q(BOOKKEEPING.active)} FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = ${literal(school)}) TO STDOUT`;
   const decoder = new StringDecoder('utf8');
   let rest = '';
   const take = (text: string): void => {
@@ -107,7 +101,7 @@ export async function readDigest(client: PoolClient, mirror: MirrorTable, school
     }
     rest = text.slice(start);
   };
-  for await (const chunk of client.query(copyTo(sql)) as AsyncIterable<Buffer>) take(rest + decoder.write(chunk));
+  for await (const chunk of client.query(copyTo(digestSql(mirror, school))) as AsyncIterable<Buffer>) take(rest + decoder.write(chunk));
   take(rest + decoder.end());
   if (rest.length > 0) throw new Error(`reading ${mirror.name}: the digest ended inside a row`);
   return digest;

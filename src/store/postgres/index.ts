@@ -8,7 +8,8 @@ import { toRollbackRecord, toRunRecord } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
-import { createSchemaSql, LEDGER, LOCKS, MIGRATIONS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+import { LEDGER, MIGRATIONS } from './ledger-sql.js';
+import { createSchemaSql, LOCKS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
 
 export { isTransientPostgresError } from './errors.js';

@@ -1,0 +1,185 @@
+/**
+ * The PostgreSQL ledger's fixed statements: the schema migrations, in order, and every statement
+ * on etl_runs, etl_run_files, etl_rejects, etl_changes and etl_rollbacks. The mirror tables' and
+ * the merge's statements, built from their description, are in sql.ts.
+ */
+
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: '001_ledger',
+    sql: `
+      CREATE TABLE etl_runs (
+        id bigserial PRIMARY KEY,
+        school_id text NOT NULL,
+        status text NOT NULL,
+        trigger text NOT NULL,
+        job_id text,
+        dry_run boolean NOT NULL DEFAULT false,
+        source_dir text,
+        host text,
+        pid integer,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        duration_ms integer,
+        files integer NOT NULL DEFAULT 0,
+        records integer NOT NULL DEFAULT 0,
+        rows_loaded integer NOT NULL DEFAULT 0,
+        rejected integer NOT NULL DEFAULT 0,
+        error_rate double precision NOT NULL DEFAULT 0,
+        inserted integer NOT NULL DEFAULT 0,
+        updated integer NOT NULL DEFAULT 0,
+        deactivated integer NOT NULL DEFAULT 0,
+        reactivated integer NOT NULL DEFAULT 0,
+        unchanged integer NOT NULL DEFAULT 0,
+        fileset_sha256 text,
+        overrides jsonb NOT NULL DEFAULT '[]',
+        reason text,
+        error_code text,
+        archive_path text
+      );
+      CREATE INDEX etl_runs_school ON etl_runs (school_id, id);
+      CREATE INDEX etl_runs_fileset ON etl_runs (school_id, fileset_sha256);
+      CREATE TABLE etl_run_files (
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        file_name text NOT NULL,
+        table_name text NOT NULL,
+        table_id text NOT NULL,
+        mode text NOT NULL,
+        sha256 text NOT NULL,
+        bytes bigint NOT NULL,
+        records integer NOT NULL,
+        rows_loaded integer NOT NULL,
+        rejected integer NOT NULL,
+        inserted integer NOT NULL,
+        updated integer NOT NULL,
+        deactivated integer NOT NULL,
+        reactivated integer NOT NULL,
+        unchanged integer NOT NULL,
+        error text,
+        PRIMARY KEY (run_id, file_name)
+      );
+      CREATE TABLE etl_rejects (
+        id bigserial PRIMARY KEY,
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        file_name text NOT NULL,
+        line integer NOT NULL,
+        row_key text,
+        field text,
+        code text NOT NULL,
+        message text NOT NULL,
+        raw text
+      );
+      CREATE INDEX etl_rejects_run ON etl_rejects (run_id);
+      CREATE TABLE etl_changes (
+        id bigserial PRIMARY KEY,
+        run_id bigint NOT NULL REFERENCES etl_runs (id),
+        school_id text NOT NULL,
+        table_name text NOT NULL,
+        row_key text NOT NULL,
+        op text NOT NULL,
+        before jsonb,
+        after jsonb
+      );
+      CREATE INDEX etl_changes_run ON etl_changes (run_id, id);
+    `,
+  },
+  {
+    version: 2,
+    name: '002_rollback',
+    sql: `
+      ALTER TABLE etl_runs ADD COLUMN rollback_id bigint;
+      ALTER TABLE etl_runs ADD COLUMN changes_pruned boolean NOT NULL DEFAULT false;
+      CREATE TABLE etl_rollbacks (
+        id bigserial PRIMARY KEY,
+        school_id text NOT NULL,
+        target_run_id bigint NOT NULL REFERENCES etl_runs (id),
+        run_ids jsonb NOT NULL,
+        requested_by text NOT NULL,
+        reason text,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        rows_deleted integer NOT NULL DEFAULT 0,
+        rows_restored integer NOT NULL DEFAULT 0,
+        detail jsonb NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX etl_rollbacks_school ON etl_rollbacks (school_id, id);
+    `,
+  },
+  {
+    version: 3,
+    name: '003_changes_unchecked_run',
+    // etl_changes is written only by the run it names, after that run's etl_runs row, in the same
+    // transaction, and runs are never deleted. The foreign key checked that again for every
+    // changed row, in a trigger call each: half the cost of logging a first load.
+    sql: `ALTER TABLE etl_changes DROP CONSTRAINT IF EXISTS etl_changes_run_id_fkey;`,
+  },
+  {
+    version: 4,
+    name: '004_json_images',
+    // Images are written as json (see IMAGE) and read whole; jsonb's parsing and key sorting
+    // bought nothing and cost most of logging an update.
+    sql: `ALTER TABLE etl_changes ALTER COLUMN before TYPE json USING before::json, ALTER COLUMN after TYPE json USING after::json;`,
+  },
+];
+
+const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
+
+export const LEDGER = {
+  createMigrations: 'CREATE TABLE IF NOT EXISTS etl_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)',
+  appliedMigrations: 'SELECT version FROM etl_migrations',
+  recordMigration: 'INSERT INTO etl_migrations (version, name, applied_at) VALUES ($1, $2, now())',
+  insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)
+              VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+  /** $1 id, $2 status, $3 finished_at, $4.. counts, then fileset, overrides (jsonb text), reason, error code. */
+  finishRun: `UPDATE etl_runs SET status = $2, finished_at = $3::timestamptz,
+                duration_ms = round(extract(epoch FROM ($3::timestamptz - started_at)) * 1000)::integer,
+                files = $4, records = $5, rows_loaded = $6, rejected = $7, error_rate = $8,
+                inserted = $9, updated = $10, deactivated = $11, reactivated = $12, unchanged = $13,
+                fileset_sha256 = $14, overrides = $15::jsonb, reason = $16, error_code = $17
+              WHERE id = $1`,
+  /** One statement for every file of the run: parallel arrays, unnested. */
+  insertRunFiles: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
+                     inserted, updated, deactivated, reactivated, unchanged, error)
+                   SELECT $1::bigint, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
+                     $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[])`,
+  /** One statement for every stored reject of the run: parallel arrays, unnested. */
+  insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw)
+                  SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+  setArchivePath: 'UPDATE etl_runs SET archive_path = $1 WHERE id = $2',
+  /** $1 school, $2 current run: the run lock is held, so every other running row is dead. */
+  failInterrupted: `UPDATE etl_runs SET status = 'failed', finished_at = now(), reason = '${INTERRUPTED}', error_code = 'ETL_RUN_INTERRUPTED'
+                    WHERE school_id = $1 AND status = 'running' AND id <> $2`,
+  publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run
+                       ORDER BY id DESC LIMIT 1`,
+  /** The latest published full load of each table, chosen in SQL rather than by overwriting in a Map. */
+  lastPublishedRows: `SELECT DISTINCT ON (f.table_name) f.table_name, f.rows_loaded FROM etl_run_files f
+                        JOIN etl_runs r ON r.id = f.run_id
+                        WHERE r.school_id = $1 AND r.status IN ('succeeded', 'warning') AND NOT r.dry_run AND f.mode = 'full' AND f.error IS NULL
+                        ORDER BY f.table_name, f.run_id DESC`,
+  listRuns: 'SELECT * FROM etl_runs WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
+  getRun: 'SELECT * FROM etl_runs WHERE id = $1',
+  /** $1 school, $2 run id. */
+  publishedRunsAfter: `SELECT * FROM etl_runs WHERE school_id = $1 AND id > $2 AND status IN ('succeeded', 'warning') AND NOT dry_run ORDER BY id DESC`,
+  /**
+   * $1 school, $2 how many published runs keep their history. In one statement: the oldest kept
+   * run is the `keep`-th newest published one; every earlier run not yet pruned that may hold
+   * changes (published, or rolled back) is marked, and its changes go.
+   */
+  pruneChanges: `WITH oldest_kept AS (
+    SELECT id FROM etl_runs WHERE school_id = $1 AND status IN ('succeeded', 'warning') AND NOT dry_run
+     ORDER BY id DESC LIMIT 1 OFFSET greatest($2::integer - 1, 0)
+  ), pruned AS (
+    UPDATE etl_runs AS r SET changes_pruned = true FROM oldest_kept AS k
+     WHERE r.school_id = $1 AND r.id < k.id AND NOT r.changes_pruned AND r.status IN ('succeeded', 'warning', 'rolled_back')
+    RETURNING r.id
+  ), deleted AS (
+    DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
+  )
+  SELECT id FROM pruned ORDER BY id`,
+  insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
+                   VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
+  /** $1 rollback id, $2 the runs it undid. */
+  markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = $1 WHERE id = ANY($2::bigint[])`,
+  listRollbacks: 'SELECT * FROM etl_rollbacks WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
+} as const;
