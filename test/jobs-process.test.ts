@@ -10,7 +10,7 @@ import { createRedis, evictionWarning, startInProcessScheduler, triggerEtl } fro
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/observability/logger.js';
 import { CLI } from './helpers/cli.js';
-import { eventually, jobApp, obliterate, REDIS_URL, uniquePrefix } from './helpers/jobs.js';
+import { eventually, jobApp, obliterate, REDIS_URL, settledJob, uniquePrefix } from './helpers/jobs.js';
 import { copySample } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
 
@@ -64,10 +64,7 @@ describe.each(DIALECTS)('worker processes on %s', (dialect) => {
 
       const second = startCliWorker(env);
       try {
-        const done = await eventually(async () => {
-          const job = await Job.fromId(app.queue as Queue, jobId);
-          return (await job?.getState()) === 'completed' ? job : undefined;
-        }, 90_000, 'the job to be retried and completed');
+        const done = await settledJob(app.queue as Queue, jobId, 'completed', 90_000);
         expect(done?.returnvalue).toMatchObject({ status: 'succeeded' });
       } finally {
         second.child.kill('SIGTERM');

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../src/config/index.js';
 import { localDate, nextRunTimes, QUEUE_NAME, registeredSchedule, registerSchedule, SCHEDULER_ID, triggerEtl } from '../src/jobs/index.js';
 import type { App } from '../src/app.js';
-import { eventually, jobApp, obliterate, REDIS_URL, startFlakyProxy, startWorker, uniquePrefix } from './helpers/jobs.js';
+import { eventually, jobApp, obliterate, REDIS_URL, settledJob, startFlakyProxy, startWorker, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, type Dialect, type Target } from './helpers/targets.js';
 
@@ -114,10 +114,7 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
     expect(await (a.queue as Queue).getWaitingCount()).toBe(1);
     worker(a);
     const jobId = first.jobs[0]?.jobId as string;
-    const done = await eventually(async () => {
-      const job = await Job.fromId(a.queue as Queue, jobId);
-      return (await job?.getState()) === 'completed' ? job : undefined;
-    });
+    const done = await settledJob(a.queue as Queue, jobId, 'completed');
     expect(done?.returnvalue).toMatchObject({ school: '8865', status: 'succeeded', stats: { rows: 2658 } });
     expect(done?.progress).toMatchObject({ school: '8865', done: 16, total: 16 });
     const [run] = await a.store.listRuns({ limit: 5 });
@@ -130,10 +127,7 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
     worker(a);
     const { jobs } = await triggerEtl({ app: a, school: '8865' });
     const jobId = jobs[0]?.jobId as string;
-    const failed = await eventually(async () => {
-      const job = await Job.fromId(a.queue as Queue, jobId);
-      return (await job?.getState()) === 'failed' ? job : undefined;
-    });
+    const failed = await settledJob(a.queue as Queue, jobId, 'failed');
     expect(failed?.attemptsMade).toBe(1);
     expect(failed?.failedReason).toMatch(/^run \d+ failed: .*of table ST's rows were rejected/);
     const runs = await a.store.listRuns({ limit: 5 });
@@ -195,10 +189,7 @@ describe('retries of infrastructure failures', () => {
       // As if the database restarted: open connections drop and the next one is refused.
       proxy.fail(1);
       const { jobs } = await triggerEtl({ app: a, school: '8865' });
-      const done = await eventually(async () => {
-        const job = await Job.fromId(a.queue as Queue, jobs[0]?.jobId as string);
-        return (await job?.getState()) === 'completed' ? job : undefined;
-      });
+      const done = await settledJob(a.queue as Queue, jobs[0]?.jobId as string, 'completed');
       expect(proxy.refused()).toBeGreaterThanOrEqual(1);
       expect(done?.attemptsMade).toBeGreaterThanOrEqual(2);
       expect(done?.returnvalue).toMatchObject({ status: 'succeeded' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Socket, type Server } from 'node:net';
 
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 
 import { createApp, type App } from '../../src/app.js';
 import { createEtlWorker, createRedis, QUEUE_NAME, type JobContext } from '../../src/jobs/index.js';
@@ -51,6 +51,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Waits for a job to reach `state` and returns it as stored then. The state is read first and
+ * the job fetched after: a job fetched while active and found completed a moment later would
+ * carry no return value.
+ */
+export function settledJob(queue: Queue, jobId: string, state: 'completed' | 'failed', timeoutMs = 30_000): Promise<Job> {
+  return eventually(async () => {
+    if ((await queue.getJobState(jobId)) !== state) return undefined;
+    return (await Job.fromId(queue, jobId)) ?? undefined;
+  }, timeoutMs, `job ${jobId} to be ${state}`);
 }
 
 /**
