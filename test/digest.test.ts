@@ -1,24 +1,63 @@
 import { describe, expect, it } from 'vitest';
 
-import { MirrorDigest } from '../src/store/postgres/digest.js';
+import { parseLineHash } from '../src/extract/index.js';
+import { MirrorDigest, Verdict } from '../src/load/index.js';
+
+const hash = (i: number): string => i.toString(16).padStart(16, '0');
+/** A line hash unlike any row hash above, with both halves in use (signed halves included). */
+const lineOf = (i: number): string => (0x80000000 + i).toString(16) + (0x7fff0000 - i).toString(16).padStart(8, '0');
 
 describe('MirrorDigest', () => {
   it('tells new, changed, inactive and unchanged rows apart, and lists the active rows not shown, through growth', () => {
     const digest = new MirrorDigest();
     const n = 5000;
-    const hash = (i: number): string => i.toString(16).padStart(16, '0');
     for (let i = 0; i < n; i++) digest.add(`K${i}`, hash(i), i % 10 !== 5);
     digest.add('OLD', 'an older hash form', true);
     expect(digest.size).toBe(n + 1);
     // Shown: the even keys, active with the same hash (no work), and K5, K15, … inactive (work, though the hash is the same).
-    for (let i = 0; i < n; i += 2) expect(digest.needsWork(`K${i}`, hash(i)), `K${i}`).toBe(false);
-    for (let i = 5; i < 100; i += 10) expect(digest.needsWork(`K${i}`, hash(i)), `K${i}`).toBe(true);
-    expect(digest.needsWork('K1', hash(2))).toBe(true);
-    expect(digest.needsWork('NEW', hash(1))).toBe(true);
-    expect(digest.needsWork('OLD', hash(1))).toBe(true);
+    for (let i = 0; i < n; i += 2) expect(digest.classify(`K${i}`, hash(i), null), `K${i}`).toBe(Verdict.unchanged);
+    for (let i = 5; i < 100; i += 10) expect(digest.classify(`K${i}`, hash(i), null), `K${i}`).toBe(Verdict.work);
+    expect(digest.classify('K1', hash(2), null)).toBe(Verdict.work);
+    expect(digest.classify('NEW', hash(1), null)).toBe(Verdict.work);
+    expect(digest.classify('OLD', hash(1), null)).toBe(Verdict.work);
     // Not shown: the odd keys other than K1; of those, the inactive ones (K5, K15, …) are not listed.
     const unseen = [...digest.unseenActive()];
     const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1 && i !== 1 && i % 10 !== 5).map((i) => `K${i}`);
     expect(unseen).toEqual(expected);
+  });
+
+  it('finds active rows by the line hash they were read from, and says when a stored line hash is out of date', () => {
+    const digest = new MirrorDigest();
+    const n = 3000;
+    // Every third row has no line hash (loaded before line hashes), K7 is inactive, K8 has an older row hash form.
+    for (let i = 0; i < n; i++) digest.add(`K${i}`, i === 8 ? 'older' : hash(i), i !== 7, i % 3 === 0 ? null : lineOf(i));
+    const find = (line: string): number => {
+      const h = parseLineHash(line) as { hi: number; lo: number };
+      return digest.findLine(h.hi, h.lo);
+    };
+    for (let i = 1; i < n; i++) {
+      const entry = find(lineOf(i));
+      if (i % 3 === 0 || i === 7 || i === 8) expect(entry, `K${i}`).toBe(-1);
+      else expect(digest.keyAt(entry), `K${i}`).toBe(`K${i}`);
+    }
+    expect(find(lineOf(n + 5))).toBe(-1);
+    // Shown by the reader: not listed as unseen, though never classified, and its line is kept.
+    const k1 = find(lineOf(1));
+    expect(digest.firstLine(k1)).toBe(0);
+    digest.showKey(k1, 42);
+    expect(digest.firstLine(k1)).toBe(42);
+    expect(digest.findKey('K1')).toBe(k1);
+    expect(digest.findKey('K-none')).toBe(-1);
+    expect([...digest.unseenActive()]).not.toContain('K1');
+    expect([...digest.unseenActive()]).toContain('K2');
+    // Same values: unchanged when read from the stored line, a stale line otherwise (or when none is stored).
+    expect(digest.classify('K2', hash(2), lineOf(2))).toBe(Verdict.unchanged);
+    expect(digest.classify('K4', hash(4), lineOf(5))).toBe(Verdict.staleLine);
+    expect(digest.classify('K3', hash(3), lineOf(3))).toBe(Verdict.staleLine);
+    expect(digest.classify('K6', hash(6), null)).toBe(Verdict.unchanged);
+    expect(digest.classify('K10', hash(11), lineOf(10))).toBe(Verdict.work);
+    // Entries added after a lookup are found too.
+    digest.add('LATE', hash(1), true, lineOf(n + 9));
+    expect(digest.keyAt(find(lineOf(n + 9)))).toBe('LATE');
   });
 });

@@ -133,7 +133,7 @@ describe('migrate', () => {
           return session.transaction(async (tx) => {
             await tx.ensureMirror(mirror, []);
             async function* batches() {
-              yield [{ key: 'ENG', values: ['ENG'], hash: hasher.hash(['ENG']) }];
+              yield [{ key: 'ENG', values: ['ENG'], hash: hasher.hash(['ENG']), line: null }];
             }
             return tx.mergeFile({ runId, school: '7001', mirror, mode: 'full', columns: ['ksfkey'] }, batches());
           });
@@ -312,7 +312,7 @@ describe('two schools at once', () => {
             await tx.ensureMirror(mirror, []);
             await pause(holdMs);
             async function* batches() {
-              yield [{ key: 'RED', values: ['RED', `Red ${school}`], hash: hasher.hash(['RED', `Red ${school}`]) }];
+              yield [{ key: 'RED', values: ['RED', `Red ${school}`], hash: hasher.hash(['RED', `Red ${school}`]), line: null }];
             }
             return tx.mergeFile({ runId, school, mirror, mode: 'full', columns }, batches());
           });
@@ -334,7 +334,7 @@ describe('transactions', () => {
   const mirror = mirrorFor(loadBuiltinLayouts().get('KGC')!, []);
   const columns = ['kgckey', 'description'];
   const hasher = createRowHasher(columns);
-  const rows = [{ key: '7A', values: ['7A', 'Seven A'], hash: hasher.hash(['7A', 'Seven A']) }];
+  const rows = [{ key: '7A', values: ['7A', 'Seven A'], hash: hasher.hash(['7A', 'Seven A']), line: null }];
   async function* batches() {
     yield rows;
   }

@@ -3,6 +3,7 @@ import Papa from 'papaparse';
 import type { ColumnLayout, TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
+import { LineHasher, lineFingerprint, type KnownLineTest } from './line-hash.js';
 import { countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
@@ -24,6 +25,7 @@ interface ParsedRecord {
   start: number;
   end: number;
   problem: RecordProblem | null;
+  lineHash: string | null;
 }
 
 const BAD_QUOTE: RecordProblem = {
@@ -134,6 +136,11 @@ class CsvRecordSplitter {
   private line = 1;
   /** Fields a record should have, once the header is known; 0 before. */
   expectedFields = 0;
+  /** Hashes each quote-free line, once the header is known. */
+  hasher: LineHasher | null = null;
+  /** Recognises lines that need not be read; they are only counted, in `knownLines`. */
+  known: KnownLineTest | null = null;
+  knownLines = 0;
 
   push(chunk: string, final: boolean, out: ParsedRecord[]): void {
     let input = this.pending + chunk;
@@ -161,7 +168,7 @@ class CsvRecordSplitter {
       const end = readQuotedRecord(input, done, final, fields);
       if (end === INCOMPLETE) break;
       if (end !== MALFORMED && (this.expectedFields === 0 || fields.length === this.expectedFields)) {
-        out.push({ line: this.line, fields, text: input, start: done, end, problem: null });
+        out.push({ line: this.line, fields, text: input, start: done, end, problem: null, lineHash: null });
         this.line += countNewlines(input, done, end);
         done = end;
         continue;
@@ -180,7 +187,7 @@ class CsvRecordSplitter {
     const lineEnd = nl === -1 ? input.length : nl + 1;
     // An odd number of quotes on the line means one was opened and never closed on it.
     const quotes = input.slice(broken, lineEnd).split('"').length - 1;
-    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE });
+    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE, lineHash: null });
     if (nl !== -1) this.line += 1;
     return lineEnd;
   }
@@ -193,11 +200,23 @@ class CsvRecordSplitter {
    * the last chunk. Returns where the next record starts.
    */
   private parseFast(input: string, from: number, to: number, out: ParsedRecord[]): number {
+    const { hasher, known } = this;
     let start = from;
     while (start < to) {
       const nl = input.indexOf('\n', start);
       const lineEnd = nl === -1 || nl >= to ? to : nl;
-      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null });
+      let lineHash: string | null = null;
+      if (hasher !== null && lineEnd > start) {
+        hasher.hash(input, start, lineEnd);
+        if (known !== null && known(hasher.hi, hasher.lo, this.line)) {
+          this.knownLines++;
+          if (lineEnd < to) this.line++;
+          start = lineEnd + 1;
+          continue;
+        }
+        lineHash = hasher.lastHex();
+      }
+      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash });
       if (lineEnd < to) this.line++;
       start = lineEnd + 1;
     }
@@ -231,7 +250,7 @@ class CsvRecordSplitter {
           return;
         }
         done = end;
-        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null });
+        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null, lineHash: null });
         this.line += lines;
         // Back to fast mode when the next line is whole and holds no quote.
         if (nextQuote !== -1 && nextQuote < end) nextQuote = input.indexOf('"', end);
@@ -310,7 +329,8 @@ export interface FileProblem {
 /**
  * Streams a CSV file as batches of raw records. Blank lines are skipped. If the file cannot be
  * read as a table at all (no header, a duplicate or missing key column) `onFileProblem` is told
- * and nothing is yielded; I/O errors throw.
+ * and nothing is yielded; I/O errors throw. `known`, asked before each chunk, may recognise
+ * quote-free lines by their line hash; those are counted in the batch's `known`, not read.
  */
 export async function* readCsvRecords(
   path: string,
@@ -318,6 +338,7 @@ export async function* readCsvRecords(
   layout: TableLayout,
   notice: NoticeSink,
   onFileProblem: (problem: FileProblem) => void,
+  known: () => KnownLineTest | null = () => null,
 ): AsyncGenerator<RecordBatch> {
   const splitter = new CsvRecordSplitter();
   let columns: FileColumns | null = null;
@@ -329,6 +350,8 @@ export async function* readCsvRecords(
   for await (const { text, final } of readTextChunks(path, layout.encoding, onEncoding)) {
     // Each chunk's records are parsed into a fresh array, which is then compacted in place and yielded.
     const records: ParsedRecord[] = [];
+    splitter.known = known();
+    splitter.knownLines = 0;
     splitter.push(text, final, records);
     let from = 0;
     if (!columns) {
@@ -344,8 +367,10 @@ export async function* readCsvRecords(
       }
       columns = mapped.columns;
       splitter.expectedFields = columns.present;
+      splitter.hasher = new LineHasher(lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []));
       from = 1;
     }
+    const hasher = splitter.hasher as LineHasher;
     const present = columns.present;
     // Encoding checks cost a scan per field, so only text that shows a problem gets them.
     let checkedText = '';
@@ -366,10 +391,13 @@ export async function* readCsvRecords(
           if (checkText) r.problem = checkEncoding(fields, columns.columns, encoding);
         }
       }
+      // Quoted records, and the first chunk's (read before the header was), are hashed here.
+      if (r.problem) r.lineHash = null;
+      else if (r.lineHash === null) r.lineHash = hasher.hex(r.text, r.start, r.text.charCodeAt(r.end - 1) === 10 ? r.end - 1 : r.end);
       records[kept++] = r;
     }
     records.length = kept;
     // The first batch goes out even when empty, so a header-only file still tells its columns.
-    if (kept > 0 || from === 1) yield { columns, records };
+    if (kept > 0 || from === 1 || splitter.knownLines > 0) yield { columns, records, known: splitter.knownLines };
   }
 }

@@ -1,6 +1,7 @@
 import type { TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
+import { LineHasher, lineFingerprint, type KnownLineTest } from './line-hash.js';
 import type { FileColumns, RawRecord, RecordBatch, RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
@@ -40,8 +41,11 @@ function lineProblem(line: string, width: number, layout: TableLayout): RecordPr
   return null;
 }
 
-/** Streams a fixed-width file as batches of raw records. Blank lines are skipped. */
-export async function* readFixedRecords(path: string, layout: TableLayout): AsyncGenerator<RecordBatch> {
+/**
+ * Streams a fixed-width file as batches of raw records. Blank lines are skipped. `known`, asked
+ * before each chunk, may recognise lines by their line hash; those are counted, not read.
+ */
+export async function* readFixedRecords(path: string, layout: TableLayout, known: () => KnownLineTest | null = () => null): AsyncGenerator<RecordBatch> {
   const columns = fixedColumns(layout);
   const width = recordWidth(layout);
   const cols = layout.columns;
@@ -49,22 +53,31 @@ export async function* readFixedRecords(path: string, layout: TableLayout): Asyn
   let line = 1;
   let encoding = layout.encoding;
   let first = true;
+  let hasher: LineHasher | null = null;
   for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
+    // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
+    hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []));
+    const test = known();
     const text = pending + chunk.text;
     const checkText = textNeedsEncodingCheck(text, encoding);
     const records: RawRecord[] = [];
+    let knownLines = 0;
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1 && !chunk.final) break;
       const end = nl === -1 ? text.length : nl;
-      const content = text.slice(start, end);
-      if (content.trim() !== '') {
-        let problem = lineProblem(content, width, layout);
-        // Fields are sliced even for a rejected line, so its reject can name the key.
-        const fields = cols.map((c) => content.slice(c.start ?? 0, (c.start ?? 0) + (c.width ?? 0)).trim());
-        if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
-        records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem });
+      if (end > start) hasher.hash(text, start, end);
+      if (end > start && test !== null && test(hasher.hi, hasher.lo, line)) knownLines++;
+      else {
+        const content = text.slice(start, end);
+        if (content.trim() !== '') {
+          let problem = lineProblem(content, width, layout);
+          // Fields are sliced even for a rejected line, so its reject can name the key.
+          const fields = cols.map((c) => content.slice(c.start ?? 0, (c.start ?? 0) + (c.width ?? 0)).trim());
+          if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
+          records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem, lineHash: problem ? null : hasher.lastHex() });
+        }
       }
       line++;
       if (nl === -1) break;
@@ -72,7 +85,7 @@ export async function* readFixedRecords(path: string, layout: TableLayout): Asyn
     }
     pending = chunk.final ? '' : text.slice(start);
     // The first batch goes out even when empty, so an empty file is still seen as a file of this layout.
-    if (records.length > 0 || first) yield { columns, records };
+    if (records.length > 0 || knownLines > 0 || first) yield { columns, records, known: knownLines };
     first = false;
   }
 }

@@ -21,6 +21,8 @@ export interface RawRecord {
   readonly start: number;
   readonly end: number;
   readonly problem: RecordProblem | null;
+  /** The line hash of the record's text (see line-hash.ts); null for a record with a problem. */
+  readonly lineHash: string | null;
 }
 
 /** The columns of one file: those present in the file in file order, then layout columns it lacks. */
@@ -37,6 +39,8 @@ export interface FileColumns {
 export interface RecordBatch {
   readonly columns: FileColumns;
   readonly records: readonly RawRecord[];
+  /** Lines in this stretch of the file that the known-line test recognised: counted, not read. */
+  readonly known: number;
 }
 
 /** Receives findings about the whole file while it is read. */

@@ -4,3 +4,4 @@ export { evaluateGuards, type GuardFile, type GuardInput, type GuardTrip } from 
 export { createRowHasher, type RowHasher } from './hash.js';
 export { BOOKKEEPING, mirrorFor, mirrorTableName, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from './mirror.js';
 export { BUILTIN_VIEW_NAMES, viewOver, viewsFor, type ViewDef, type ViewField } from './views.js';
+export { MirrorDigest, Verdict } from './digest.js';

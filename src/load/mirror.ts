@@ -35,7 +35,16 @@ export const BOOKKEEPING = {
   changedRun: '_changed_run',
   /** Run that deactivated the row; null while active. */
   deactivatedRun: '_deactivated_run',
+  /**
+   * Hash of the line the row's values were read from (see extract/line-hash.ts), so a re-run can
+   * count an unchanged line without reading it; null when not known. Tables made before it
+   * existed gain it (null) and fill it as their rows are read again.
+   */
+  lineHash: '_line_hash',
 } as const;
+
+/** Bookkeeping columns added after a mirror table may have been created: ensureMirror adds them. */
+export const LATER_BOOKKEEPING: readonly MirrorColumn[] = [{ name: BOOKKEEPING.lineHash, source: BOOKKEEPING.lineHash, type: 'string' }];
 
 export const SCHOOL_COLUMN = 'school_id';
 
@@ -70,7 +79,7 @@ export function mirrorFor(layout: TableLayout, fileColumns: readonly ColumnLayou
   };
 }
 
-/** Columns a table must gain: in `wanted` but not among `existing` (SQL names). */
+/** Columns a table must gain: in `wanted` or later bookkeeping, but not among `existing` (SQL names). */
 export function missingColumns(wanted: MirrorTable, existing: ReadonlySet<string>): MirrorColumn[] {
-  return wanted.columns.filter((c) => !existing.has(c.name));
+  return [...wanted.columns, ...LATER_BOOKKEEPING].filter((c) => !existing.has(c.name));
 }

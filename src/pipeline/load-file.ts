@@ -10,6 +10,8 @@ export interface FileLoadResult extends MergeCounts {
   readonly sha256: string;
   readonly records: number;
   readonly rows: number;
+  /** Rows counted as unchanged from their line hash alone, without reading them (see validate/read.ts). */
+  readonly known: number;
   readonly rejected: number;
   readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
   /** Rejects kept for etl_rejects (at most ETL_MAX_STORED_REJECTS). */
@@ -30,7 +32,9 @@ export interface LoadFileOptions {
 /**
  * Streams one file through read → validate → hash → merge inside the run's transaction. The
  * mirror table is made ready from the first batch (which carries the file's columns) before any
- * row is merged. Bad rows are collected as rejects; the file's rows are never held together.
+ * row is merged; on a re-run the store's digest of the school's rows then lets the reader skip
+ * the lines those rows were read from. Bad rows are collected as rejects; the file's rows are
+ * never held together.
  */
 export async function loadFile(tx: LoadTransaction, file: SourceFile, options: LoadFileOptions): Promise<FileLoadResult> {
   const reader = createValidatedFileReader(file);
@@ -39,10 +43,12 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
   let records = 0;
   let rows = 0;
+  let known = 0;
 
   const take = (batch: ValidatedBatch): void => {
     records += batch.records;
-    rows += batch.rows.length;
+    rows += batch.rows.length + batch.known;
+    known += batch.known;
     for (const r of batch.rejects) {
       rejectsByCode[r.code] = (rejectsByCode[r.code] ?? 0) + 1;
       if (rejects.length < options.maxStoredRejects) rejects.push(r);
@@ -55,12 +61,14 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
     sha256: options.sha256,
     records,
     rows,
+    known,
     rejected: records - rows,
     rejectsByCode,
     rejects,
     notices: reader.notices,
     error,
     ...counts,
+    unchanged: counts.unchanged + known,
   });
   if (first.done) return result(zeroCounts(), reader.failure);
 
@@ -69,17 +77,20 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   await tx.ensureMirror(mirror, options.views);
   const names = columns.columns.map((c) => c.name.toLowerCase());
   const hasher = createRowHasher(names);
+  // On a re-run, lines the school's rows were read from are known from here on, and skipped.
+  const digest = await tx.readDigest(mirror, options.school);
+  if (digest) reader.skipKnownLines(digest);
 
   async function* staged(): AsyncGenerator<readonly StagedRow[]> {
     let batch: ValidatedBatch | undefined = first.done ? undefined : first.value;
     while (batch) {
       take(batch);
-      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values) }));
+      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values), line: r.lineHash }));
       const next = await batches.next();
       batch = next.done ? undefined : next.value;
     }
   }
 
-  const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names }, staged());
+  const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest }, staged());
   return result(counts, reader.failure);
 }

@@ -1,5 +1,6 @@
 import type { Reject } from '../errors/index.js';
 import type { LoadMode } from '../layouts/index.js';
+import type { MirrorDigest } from '../load/digest.js';
 import type { MirrorTable } from '../load/mirror.js';
 import type { ViewDef } from '../load/views.js';
 import type { Value } from '../validate/index.js';
@@ -134,11 +135,13 @@ export interface RollbackRecord {
   readonly detail: ReadonlyArray<{ readonly runId: number; readonly tables: readonly UndoCounts[] }>;
 }
 
-/** One valid row ready to merge: values in `MergeInput.columns` order, its key and hash. */
+/** One valid row ready to merge: values in `MergeInput.columns` order, its key, row hash and line hash. */
 export interface StagedRow {
   readonly key: string;
   readonly values: readonly Value[];
   readonly hash: string;
+  /** The hash of the line the row was read from (see extract/line-hash.ts). */
+  readonly line: string | null;
 }
 
 export interface MergeInput {
@@ -148,12 +151,23 @@ export interface MergeInput {
   readonly mode: LoadMode;
   /** Mirror column names of the values in each StagedRow, in order. */
   readonly columns: readonly string[];
+  /**
+   * The digest `readDigest` gave, if any: the merge classifies rows with it, and the rows the
+   * reader skipped as known are already marked seen in it.
+   */
+  readonly digest?: MirrorDigest | null;
 }
 
 /** Work inside the run's one transaction. */
 export interface LoadTransaction {
   /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
   ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]): Promise<void>;
+  /**
+   * A digest of the school's rows in the mirror (key, row hash, line hash, active), for a re-run
+   * to skip lines it already holds; null when the school has no rows there yet, or the store
+   * does not skip lines. The mirror must exist (ensureMirror runs first).
+   */
+  readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest | null>;
   /** Merges one file's rows into its mirror table, logging every change in etl_changes. */
   mergeFile(input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts>;
   /** Marks the point a tripped guard rail or a dry run rolls back to: the data, not the ledger. */

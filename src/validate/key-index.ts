@@ -101,8 +101,17 @@ export class KeyTable {
   }
 }
 
+/** Where each key of a file was first seen. */
+export interface KeyLines {
+  /**
+   * Records `key` as first seen on `line`, or, if it was seen before, returns that earlier line
+   * and records nothing.
+   */
+  addOrGetLine(key: string, line: number): number | undefined;
+}
+
 /** The keys seen in one file, with the line each was first seen on. */
-export class KeyLineIndex {
+export class KeyLineIndex implements KeyLines {
   private readonly keys = new KeyTable();
   private lines = new Int32Array(512);
 
@@ -122,6 +131,11 @@ export class KeyLineIndex {
     if (entry >= this.lines.length) this.lines = growInt32(this.lines, this.lines.length * 2);
     this.lines[entry] = line;
     return undefined;
+  }
+
+  /** Each key with the line it was first seen on, in the order they were met. */
+  *entries(): Generator<[string, number]> {
+    for (let entry = 0; entry < this.keys.size; entry++) yield [this.keys.keyAt(entry), this.lines[entry] as number];
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
-import { readCsvRecords, readFixedRecords, type FileColumns, type RecordBatch, type SourceFile } from '../extract/index.js';
+import { readCsvRecords, readFixedRecords, type FileColumns, type KnownLineTest, type RecordBatch, type SourceFile } from '../extract/index.js';
+import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { createRowValidator, type RowValidator, type TypedRow } from './validator.js';
 
 /** Typed rows and rejects from one stretch of a file. */
@@ -7,8 +8,27 @@ export interface ValidatedBatch {
   readonly columns: FileColumns;
   readonly rows: readonly TypedRow[];
   readonly rejects: readonly Reject[];
-  /** Records read in this batch (rows plus rejected records). */
+  /** Records in this batch: rows, rejected records and known lines. */
   readonly records: number;
+  /** Known lines (see `skipKnownLines`): valid rows, unchanged since they were stored, not read. */
+  readonly known: number;
+}
+
+/**
+ * A table's stored rows (a mirror digest): the lines they were read from, by line hash, and
+ * their keys. An entry is one stored row. Once lines are skipped, the line of the file that
+ * first showed each stored key is kept here rather than in the validator's own index, so a
+ * skipped line needs no key at all.
+ */
+export interface KnownLines {
+  /** The entry whose line hash this is, among active rows; -1 if none. */
+  findLine(hi: number, lo: number): number;
+  /** The entry with this key (as the validator builds keys); -1 if none. */
+  findKey(key: string): number;
+  /** The line of the file that first showed the entry's key; 0 while none has. */
+  firstLine(entry: number): number;
+  /** Records that the file first showed the entry's key on `line`. */
+  showKey(entry: number, line: number): void;
 }
 
 /** Why a whole file could not be read as a table. */
@@ -26,12 +46,33 @@ export interface ValidatedFileReader {
   readonly notices: readonly Notice[];
   readonly failure: FileFailure | null;
   batches(): AsyncGenerator<ValidatedBatch>;
+  /**
+   * From the next stretch of the file on, a line that `lines` knows is counted as a valid,
+   * unchanged row and not read further, unless its key was already met in the file (it is then
+   * read, and rejected as a duplicate as it would have been). Rows read are as they would be.
+   */
+  skipKnownLines(lines: KnownLines): void;
 }
 
 export function createValidatedFileReader(file: SourceFile): ValidatedFileReader {
   const notices: Notice[] = [];
   let failure: FileFailure | null = null;
   const layout = file.layout;
+  /** Keys met so far: in `stored` when it knows them (once lines are skipped), else in `others`. */
+  const others = new KeyLineIndex();
+  let stored: KnownLines | null = null;
+  const seen: KeyLines = {
+    addOrGetLine(key, line) {
+      const entry = stored === null ? -1 : stored.findKey(key);
+      if (entry === -1) return others.addOrGetLine(key, line);
+      const first = (stored as KnownLines).firstLine(entry);
+      if (first !== 0) return first;
+      (stored as KnownLines).showKey(entry, line);
+      return undefined;
+    },
+  };
+  let test: KnownLineTest | null = null;
+  const known = (): KnownLineTest | null => test;
 
   async function* batches(): AsyncGenerator<ValidatedBatch> {
     if (layout.keyProblem !== null) {
@@ -40,14 +81,14 @@ export function createValidatedFileReader(file: SourceFile): ValidatedFileReader
     }
     const source: AsyncGenerator<RecordBatch> =
       layout.format === 'fixed'
-        ? readFixedRecords(file.path, layout)
-        : readCsvRecords(file.path, file.name, layout, (n) => notices.push(n), (p) => (failure = p));
+        ? readFixedRecords(file.path, layout, known)
+        : readCsvRecords(file.path, file.name, layout, (n) => notices.push(n), (p) => (failure = p), known);
     let validator: RowValidator | null = null;
     let columns: FileColumns | null = null;
     for await (const batch of source) {
       if (batch.columns !== columns) {
         columns = batch.columns;
-        validator = createRowValidator(file.name, columns, layout);
+        validator = createRowValidator(file.name, columns, layout, seen);
         const absentRequired = columns.columns.slice(columns.present).filter((c) => c.required);
         if (absentRequired.length > 0) {
           notices.push({ severity: 'warning', code: 'ETL_PARSE_MISSING_COLUMNS', file: file.name, message: `required column${absentRequired.length > 1 ? 's' : ''} ${absentRequired.map((c) => c.name).join(', ')} not in the file; read as null` });
@@ -60,7 +101,7 @@ export function createValidatedFileReader(file: SourceFile): ValidatedFileReader
         if (result.row) rows.push(result.row);
         else rejects.push(...result.rejects);
       }
-      yield { columns, rows, rejects, records: batch.records.length };
+      yield { columns, rows, rejects, records: batch.records.length + batch.known, known: batch.known };
     }
   }
 
@@ -70,5 +111,19 @@ export function createValidatedFileReader(file: SourceFile): ValidatedFileReader
       return failure;
     },
     batches,
+    skipKnownLines(lines) {
+      // The keys met before now that the digest knows move to it; the rest stay where they are.
+      for (const [key, line] of others.entries()) {
+        const entry = lines.findKey(key);
+        if (entry !== -1) lines.showKey(entry, line);
+      }
+      stored = lines;
+      test = (hi, lo, line) => {
+        const entry = lines.findLine(hi, lo);
+        if (entry === -1 || lines.firstLine(entry) !== 0) return false;
+        lines.showKey(entry, line);
+        return true;
+      };
+    },
   };
 }

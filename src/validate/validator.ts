@@ -1,7 +1,7 @@
 import type { ErrorCode, Reject } from '../errors/index.js';
 import { detach, rawText, type FileColumns, type RawRecord } from '../extract/index.js';
 import type { TableLayout } from '../layouts/index.js';
-import { KeyLineIndex } from './key-index.js';
+import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { converterFor, isFailure, type Converter, type Value } from './convert.js';
 
 /** A row that passed every rule: typed values aligned with the file's columns. */
@@ -11,6 +11,8 @@ export interface TypedRow {
   /** The primary key as one string (columns joined by U+001F). */
   readonly key: string;
   readonly values: readonly Value[];
+  /** The line hash of the record's text (see extract/line-hash.ts). */
+  readonly lineHash: string | null;
 }
 
 export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | { readonly row?: undefined; readonly rejects: readonly Reject[] };
@@ -34,10 +36,10 @@ export interface RowValidator {
 /**
  * Builds the rules for one file: types and lengths per column, required fields, a present key,
  * and no key twice in the file (the first row with a key wins; later ones are rejected and name
- * the line of the first). Only columns present in the file are held to `required`: a missing
- * column is reported once for the file, not once per row.
+ * the line of the first; `seen` holds the keys met so far). Only columns present in the file are
+ * held to `required`: a missing column is reported once for the file, not once per row.
  */
-export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout): RowValidator {
+export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout, seen: KeyLines = new KeyLineIndex()): RowValidator {
   const cols = fileColumns.columns;
   const n = cols.length;
   const names = cols.map((c) => c.name);
@@ -48,7 +50,6 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
   const mustHave = Uint8Array.from(cols, (c, i) => (i < fileColumns.present && c.required && !keyIdx.includes(i) ? 1 : 0));
   /** Per column: the longest text kept as is, NO_LIMIT for any text, CONVERT for a converter call. */
   const textLimit = Int32Array.from(cols, (c) => (c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT));
-  const seen = new KeyLineIndex();
 
   const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => ({
     file,
@@ -114,7 +115,7 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
       if (first !== undefined) {
         return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)] };
       }
-      return { row: { line: record.line, key, values } };
+      return { row: { line: record.line, key, values, lineHash: record.lineHash } };
     },
   };
 }

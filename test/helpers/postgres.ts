@@ -78,7 +78,7 @@ export async function closePgStore(file: Partial<PgStoreFile>): Promise<void> {
 export function stagedRows(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
   const hasher = createRowHasher(columns);
   const keyIdx = mirror.key.map((k) => columns.indexOf(k));
-  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values) }));
+  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values), line: null }));
 }
 
 /** The rows as an async stream of small batches, as a file arrives. */

@@ -6,6 +6,7 @@ import type { PoolClient } from 'pg';
 import { EtlError, type Reject } from '../../errors/index.js';
 import { toRollbackRecord, toRunRecord } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
+import { readDigest } from './digest.js';
 import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
 import { LEDGER, MIGRATIONS } from './ledger-sql.js';
@@ -110,6 +111,10 @@ function createSession(client: PoolClient, schema: string): RunSession {
 
   const tx: LoadTransaction = {
     ensureMirror: (mirror, views) => ensurePostgresMirror(client, schema, mirror, views),
+    async readDigest(mirror, school) {
+      const digest = await readDigest(client, mirror, school);
+      return digest.size > 0 ? digest : null;
+    },
     mergeFile: (input, batches) => mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches),
     async savepoint() {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);

@@ -5,6 +5,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
+import { Verdict } from '../../load/digest.js';
 import { KEY_SEPARATOR, type Value } from '../../validate/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
@@ -15,6 +16,9 @@ import {
   copyStageSql,
   createDiffSql,
   createStageSql,
+  copyLinesSql,
+  createLinesSql,
+  refreshLinesSql,
   dropTempSql,
   copyMirrorSql,
   logAllInsertedSql,
@@ -55,11 +59,11 @@ function copyField(v: Value | undefined): string {
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
 }
 
-/** One staged row as a line of COPY text: its values in `columns` order, then its hash (and `suffix`). */
+/** One staged row as a line of COPY text: its values in `columns` order, then its row and line hashes (and `suffix`). */
 export function copyLine(row: StagedRow, width: number, suffix = ''): string {
   let line = '';
   for (let i = 0; i < width; i++) line += copyField(row.values[i]) + '\t';
-  return line + copyField(row.hash) + suffix + '\n';
+  return line + copyField(row.hash) + '\t' + copyField(row.line) + suffix + '\n';
 }
 
 /** Each batch becomes one chunk of COPY text, made only when the socket can take more. */
@@ -97,6 +101,15 @@ async function* keyLines(keys: Iterable<string>): AsyncGenerator<string> {
   if (text.length > 0) yield text;
 }
 
+/** Brings the line hashes of unchanged rows up to date: `text` is chunks of COPY lines of key parts and line hash. */
+async function refreshLines(client: PoolClient, lines: string, mirror: MergeInput['mirror'], school: string, text: readonly string[]): Promise<void> {
+  await client.query(createLinesSql(lines, mirror));
+  await pipeline(Readable.from(text, { highWaterMark: 1 }), client.query(copyFrom(copyLinesSql(lines, mirror))));
+  await client.query(analyzeSql(lines));
+  await client.query(refreshLinesSql(lines, mirror), [school]);
+  await client.query(dropTempSql(lines));
+}
+
 /**
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
  * within the transaction), logging every change, and returns the counts. The mirror must exist
@@ -107,7 +120,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
   await client.query(RAISE_WORK_MEM);
-  const present = (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
+  const present = input.digest ? input.digest.size > 0 : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
   if (!present) {
     // The school's first night for this table (checked under its run lock): every row is new, so
     // the rows go straight into the mirror with one COPY, as fast as \copy, and are logged after.
@@ -121,10 +134,10 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     await client.query(logAllInsertedSql(mirror), params);
     return { ...zeroCounts(), inserted: copied };
   }
-  // Which rows need work is decided here, against a digest of the school's rows (key, hash,
+  // Which rows need work is decided here, against a digest of the school's rows (key, hashes,
   // active): only new, changed and inactive rows are staged, in one COPY, and unchanged rows
-  // never leave Node.
-  const digest = await readDigest(client, mirror, school);
+  // never leave Node but for their key and line hash when that is out of date.
+  const digest = input.digest ?? (await readDigest(client, mirror, school));
   await client.query(createStageSql(stage, mirror, columns));
   let received = 0;
   // The JSON names of the columns, and the image's fixed part, made once.
@@ -137,17 +150,29 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
       const v = row.values[i];
       if (v !== null && v !== undefined) json += (names[i] as string) + JSON.stringify(v) + ',';
     }
-    return `${json}${fixed}"${row.hash}","${BOOKKEEPING.insertedRun}":`;
+    const line = row.line === null ? '' : `"${BOOKKEEPING.lineHash}":"${row.line}",`;
+    return `${json}${fixed}"${row.hash}",${line}"${BOOKKEEPING.insertedRun}":`;
   };
+  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
+  /** COPY text of the keys and line hashes of unchanged rows whose stored line hash is out of date, a batch a chunk. */
+  const stale: string[] = [];
   async function* wanted(): AsyncGenerator<string> {
     for await (const batch of batches) {
       received += batch.length;
       let text = '';
-      for (const row of batch) if (digest.needsWork(row.key, row.hash)) text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}`);
+      let lines = '';
+      for (const row of batch) {
+        const verdict = digest.classify(row.key, row.hash, row.line);
+        if (verdict === Verdict.work) text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}`);
+        else if (verdict === Verdict.staleLine) lines += `${keyIdx.map((i) => copyField(row.values[i])).join('\t')}\t${row.line}\n`;
+      }
+      if (lines.length > 0) stale.push(lines);
       if (text.length > 0) yield text;
     }
   }
   await pipeline(Readable.from(wanted(), { highWaterMark: 1 }), client.query(copyFrom(copyStageSql(stage, columns))));
+  if (stale.length > 0) await refreshLines(client, `${stage}_lines`, mirror, school, stale);
+  stale.length = 0;
   // A full file deactivates the active rows it never showed: their keys, typed like the mirror's.
   const gone = mode === 'full' ? `${stage}_gone` : null;
   if (gone) {

@@ -78,6 +78,7 @@ export function createMirrorSql(m: MirrorTable): string {
     `  ${q(BOOKKEEPING.insertedRun)} bigint NOT NULL,`,
     `  ${q(BOOKKEEPING.changedRun)} bigint NOT NULL,`,
     `  ${q(BOOKKEEPING.deactivatedRun)} bigint,`,
+    `  ${q(BOOKKEEPING.lineHash)} text,`,
     `  PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`,
     ')',
   ].join('\n');
@@ -116,8 +117,9 @@ export function commentViewSql(view: ViewDef, stamp: string): string {
 // statement per kind of change. Parameters throughout: $1 school (text), $2 run id (bigint),
 // $3 base CASES table for etl_changes (text).
 
-/** The staging table's bookkeeping columns: the row hash the pipeline computed, and its after image. */
+/** The staging table's bookkeeping columns: the row and line hashes the pipeline computed, and its after image. */
 export const STAGE_HASH = '_hash';
+export const STAGE_LINE = '_line_hash';
 /**
  * A staged row's after image as JSON text, built in Node from the file's values, missing only
  * `_inserted_run` and the closing brace: the update appends the mirror row's own. Asking
@@ -138,8 +140,8 @@ export function insertImageSql(key: readonly string[], alias: string): string {
 
 /** COPY straight into the mirror for a school's first load: the school's bookkeeping comes from Node. */
 export function copyMirrorSql(mirror: MirrorTable, columns: readonly string[]): string {
-  // The order copyLine writes: school, the file's values, the hash, then the rest of the bookkeeping.
-  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN`;
+  // The order copyLine writes: school, the file's values, the hashes, then the rest of the bookkeeping.
+  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.lineHash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN`;
 }
 
 /** The key as the validator builds it (typed values as text, joined by U+001F), in SQL. */
@@ -159,12 +161,12 @@ const temp = (name: string): string => `pg_temp.${q(name)}`;
  * No keys or indexes: COPY writes it once and the diff reads it once.
  */
 export function createStageSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
-  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_AFTER)} ` +
+  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_LINE)}, NULL::text AS ${q(STAGE_AFTER)} ` +
     `FROM ${q(mirror.name)} m WITH NO DATA`;
 }
 
 export function copyStageSql(stage: string, columns: readonly string[]): string {
-  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_AFTER].map(q).join(', ')}) FROM STDIN`;
+  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_LINE, STAGE_AFTER].map(q).join(', ')}) FROM STDIN`;
 }
 
 /** Statistics on the join columns only: enough for the planner to size the join, at a fraction of a full ANALYZE. */
@@ -198,8 +200,8 @@ const IMAGE = (alias: string): string => `json_strip_nulls(row_to_json(${alias})
 
 function insertColumns(columns: readonly string[]): { target: string; source: string } {
   return {
-    target: [SCHOOL_COLUMN, ...columns, B.active, B.hash, B.insertedRun, B.changedRun].map(q).join(', '),
-    source: ['$1::text', ...columns.map((c) => `s.${q(c)}`), 'true', `s.${q(STAGE_HASH)}`, '$2::bigint', '$2::bigint'].join(', '),
+    target: [SCHOOL_COLUMN, ...columns, B.active, B.hash, B.lineHash, B.insertedRun, B.changedRun].map(q).join(', '),
+    source: ['$1::text', ...columns.map((c) => `s.${q(c)}`), 'true', `s.${q(STAGE_HASH)}`, `s.${q(STAGE_LINE)}`, '$2::bigint', '$2::bigint'].join(', '),
   };
 }
 
@@ -214,12 +216,12 @@ export function logAllInsertedSql(mirror: MirrorTable): string {
 }
 
 /**
- * The digest of a re-run (see digest.ts): each of the school's rows as its key (built as the
- * validator builds it), hash and active flag. COPY takes no parameters, so the school is the one
- * value spliced in, as a quoted literal.
+ * The digest of a re-run (see load/digest.ts): each of the school's rows as its key (built as the
+ * validator builds it), row hash, active flag and line hash. COPY takes no parameters, so the
+ * school is the one value spliced in, as a quoted literal.
  */
 export function digestSql(mirror: MirrorTable, school: string): string {
-  return `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(B.hash)}, m.${q(B.active)} FROM ${q(mirror.name)} AS m
+  return `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(B.hash)}, m.${q(B.active)}, m.${q(B.lineHash)} FROM ${q(mirror.name)} AS m
     WHERE m.${q(SCHOOL_COLUMN)} = '${school.replace(/'/g, "''")}') TO STDOUT`;
 }
 
@@ -230,6 +232,28 @@ export function createKeysSql(keys: string, mirror: MirrorTable): string {
 
 export function copyKeysSql(keys: string, mirror: MirrorTable): string {
   return `COPY ${temp(keys)} (${mirror.key.map(q).join(', ')}) FROM STDIN`;
+}
+
+/**
+ * A temporary table of keys and line hashes, typed like the mirror's: unchanged rows read from
+ * other text than their stored line hash says, whose line hash is brought up to date.
+ */
+export function createLinesSql(lines: string, mirror: MirrorTable): string {
+  return `CREATE TEMP TABLE ${q(lines)} ON COMMIT DROP AS SELECT ${[...mirror.key, B.lineHash].map((k) => `m.${q(k)}`).join(', ')} FROM ${q(mirror.name)} m WITH NO DATA`;
+}
+
+export function copyLinesSql(lines: string, mirror: MirrorTable): string {
+  return `COPY ${temp(lines)} (${[...mirror.key, B.lineHash].map(q).join(', ')}) FROM STDIN`;
+}
+
+/**
+ * $1 school. Sets the line hashes in `lines` on their rows. Not a change of the row (its values
+ * are as they were), so neither logged nor counted: a line hash only lets a later run skip
+ * reading the line, and any line hash a row holds reads as its values.
+ */
+export function refreshLinesSql(lines: string, mirror: MirrorTable): string {
+  return `UPDATE ${q(mirror.name)} AS m SET ${q(B.lineHash)} = l.${q(B.lineHash)} FROM ${temp(lines)} AS l
+  WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND ${keyJoin(mirror.key, 'm', 'l')}`;
 }
 
 /** Statistics for a temporary table, before it is joined to the mirror. */
@@ -274,6 +298,7 @@ export function applyChangedSql(diff: string, stage: string, mirror: MirrorTable
     ...mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => `${q(c.name)} = NULL`),
     `${q(B.active)} = true`,
     `${q(B.hash)} = s.${q(STAGE_HASH)}`,
+    `${q(B.lineHash)} = s.${q(STAGE_LINE)}`,
     `${q(B.changedRun)} = $2::bigint`,
     `${q(B.deactivatedRun)} = NULL`,
   ];

@@ -95,6 +95,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         db.exec(createViewSql(viewOver(view, columns)));
       }
     },
+    // Each row is looked up by key as it comes (see merge.ts); lines are not skipped on SQLite.
+    readDigest: async () => null,
     mergeFile: (input, batches) => mergeSqlite(db, input, batches),
     async savepoint() {
       db.exec('SAVEPOINT cases_etl_publish');

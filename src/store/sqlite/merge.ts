@@ -45,11 +45,11 @@ function prepare(db: Database, input: MergeInput): Statements {
     find: db.prepare(`SELECT rowid AS rid, ${q(B.hash)} AS h, ${q(B.active)} AS a FROM ${t} WHERE ${keyWhere}`),
     fetch: db.prepare(`SELECT * FROM ${t} WHERE rowid = ?`),
     insert: db.prepare(
-      `INSERT INTO ${t} (${[SCHOOL_COLUMN, ...columns, B.active, B.hash, B.insertedRun, B.changedRun].map(q).join(', ')}) ` +
-        `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?'].join(', ')})`,
+      `INSERT INTO ${t} (${[SCHOOL_COLUMN, ...columns, B.active, B.hash, B.lineHash, B.insertedRun, B.changedRun].map(q).join(', ')}) ` +
+        `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?', '?'].join(', ')})`,
     ),
     update: db.prepare(
-      `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
+      `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
     ),
     log: db.prepare(LEDGER.insertChange),
     seen: mode === 'full' ? db.prepare(`INSERT OR IGNORE INTO ${SEEN} (k) VALUES (?)`) : null,
@@ -96,6 +96,7 @@ function afterImage(input: MergeInput, row: StagedRow, before: Row): string {
   }
   image[BOOKKEEPING.active] = 1;
   image[BOOKKEEPING.hash] = row.hash;
+  if (row.line !== null) image[BOOKKEEPING.lineHash] = row.line;
   image[BOOKKEEPING.insertedRun] = before[BOOKKEEPING.insertedRun];
   image[BOOKKEEPING.changedRun] = input.runId;
   return JSON.stringify(image);
@@ -113,7 +114,7 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
   const present = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = ?) AS present`).get(school) as { present: number };
   if (present.present === 0) {
     for await (const batch of batches) {
-      for (const row of batch) s.insert.run(school, ...row.values, row.hash, runId, runId);
+      for (const row of batch) s.insert.run(school, ...row.values, row.hash, row.line, runId, runId);
       counts.inserted += batch.length;
     }
     // Logged from the mirror in one statement: the school had no rows before, so its rows are
@@ -127,7 +128,7 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
       s.seen?.run(row.key);
       const found = s.find.get(...keyArgs(row.values)) as { rid: number; h: string; a: number } | undefined;
       if (!found) {
-        s.insert.run(school, ...row.values, row.hash, runId, runId);
+        s.insert.run(school, ...row.values, row.hash, row.line, runId, runId);
         s.log.run(runId, school, mirror.table, row.key, 'insert', null, insertImage(input, row, keyIdx));
         counts.inserted++;
         continue;
@@ -137,7 +138,7 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
         continue;
       }
       const before = s.fetch.get(found.rid) as Row;
-      s.update.run(...row.values, row.hash, runId, found.rid);
+      s.update.run(...row.values, row.hash, row.line, runId, found.rid);
       const op = found.a === 1 ? 'update' : 'reactivate';
       s.log.run(runId, school, mirror.table, row.key, op, imageJson(before), afterImage(input, row, before));
       if (op === 'update') counts.updated++;

@@ -38,6 +38,7 @@ export function createMirrorSql(m: MirrorTable): string {
     `  ${q(BOOKKEEPING.insertedRun)} INTEGER NOT NULL,`,
     `  ${q(BOOKKEEPING.changedRun)} INTEGER NOT NULL,`,
     `  ${q(BOOKKEEPING.deactivatedRun)} INTEGER,`,
+    `  ${q(BOOKKEEPING.lineHash)} TEXT,`,
     `  PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`,
     ')',
   ].join('\n');
