@@ -108,19 +108,25 @@ function createSession(client: PoolClient, schema: string): RunSession {
   // Temporary tables are named by a counter: a transaction may merge many files and undo many runs.
   let stages = 0;
   let undos = 0;
+  /** Mirror tables created in the current subtransaction, which a first load may COPY FREEZE. */
+  const createdHere = new Set<string>();
 
   const tx: LoadTransaction = {
-    ensureMirror: (mirror, views) => ensurePostgresMirror(client, schema, mirror, views),
+    async ensureMirror(mirror, views) {
+      if (await ensurePostgresMirror(client, schema, mirror, views)) createdHere.add(mirror.name);
+    },
     async readDigest(mirror, school) {
       const digest = await readDigest(client, mirror, school);
       return digest.size > 0 ? digest : null;
     },
-    mergeFile: (input, batches) => mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches),
+    mergeFile: (input, batches) => mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere.has(input.mirror.name)),
     async savepoint() {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
+      createdHere.clear();
     },
     async rollbackToSavepoint() {
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+      createdHere.clear();
     },
     async findPublishedFileset(school, sha) {
       const row = (await client.query<{ id: string; rollback_id: string | null }>(LEDGER.publishedFileset, [school, sha])).rows[0];
@@ -184,7 +190,10 @@ function createSession(client: PoolClient, schema: string): RunSession {
       if (id === undefined) throw new Error('INSERT INTO etl_runs returned no id');
       return Number(id);
     },
-    transaction: (fn) => inTransaction(client, () => fn(tx)),
+    transaction: (fn) => {
+      createdHere.clear();
+      return inTransaction(client, () => fn(tx));
+    },
     recordFailure: (runId, outcome, files, rejects) => inTransaction(client, () => writeOutcome(client, runId, outcome, files, rejects)),
     async setArchivePath(runId, archivePath) {
       await client.query(LEDGER.setArchivePath, [archivePath, runId]);

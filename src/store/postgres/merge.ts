@@ -127,9 +127,10 @@ async function refreshLines(client: PoolClient, lines: string, mirror: MergeInpu
 /**
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
  * within the transaction), logging every change, and returns the counts. The mirror must exist
- * with every column in `input.columns` (ensureMirror runs first).
+ * with every column in `input.columns` (ensureMirror runs first); `createdHere` when it was
+ * created in the current subtransaction.
  */
-export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts> {
+export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere = false): Promise<MergeCounts> {
   assertMergeable(input);
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
@@ -143,7 +144,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     const bookkeeping = `\tt\t${runId}\t${runId}`;
     await pipeline(
       Readable.from(copyChunks(batches, columns.length, (n) => (copied += n), schoolField, bookkeeping), { highWaterMark: 1 }),
-      client.query(copyFrom(copyMirrorSql(mirror, columns))),
+      client.query(copyFrom(copyMirrorSql(mirror, columns, createdHere))),
     );
     await client.query(logAllInsertedSql(mirror), params);
     return { ...zeroCounts(), inserted: copied };

@@ -44,11 +44,12 @@ const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 
 /**
  * Creates `mirror` in `schema` if missing, adds the columns it lacks, and (re)creates the views
  * over it whose definition changed, restricted to columns the table has. Runs inside the run's
- * transaction: the DDL is published with the data or not at all.
+ * transaction: the DDL is published with the data or not at all. Returns whether it created
+ * the table.
  */
-export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<void> {
+export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<boolean> {
   const own = views.filter((v) => v.table === mirror.table);
-  if (isEmpty(await planDdl(client, schema, mirror, own))) return;
+  if (isEmpty(await planDdl(client, schema, mirror, own))) return false;
   // Two schools' first runs may both find the table missing: the second waits here until the
   // first commits, then plans again and finds nothing left to do.
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
@@ -60,4 +61,5 @@ export async function ensurePostgresMirror(client: PoolClient, schema: string, m
     await client.query(createViewSql(view));
     await client.query(commentViewSql(view, stamp));
   }
+  return plan.create;
 }

@@ -138,10 +138,15 @@ export function insertImageSql(key: readonly string[], alias: string): string {
   return `json_build_object(${[SCHOOL_COLUMN, ...key].map((k) => `'${k.replace(/'/g, "''")}', ${alias}.${q(k)}`).join(', ')})`;
 }
 
-/** COPY straight into the mirror for a school's first load: the school's bookkeeping comes from Node. */
-export function copyMirrorSql(mirror: MirrorTable, columns: readonly string[]): string {
+/**
+ * COPY straight into the mirror for a school's first load: the school's bookkeeping comes from
+ * Node. `freeze` when the table was created in the current subtransaction (nobody else can see
+ * it before the commit): the rows are written frozen and their pages all-visible, so the next
+ * night's reads do not first rewrite every page to set hint bits.
+ */
+export function copyMirrorSql(mirror: MirrorTable, columns: readonly string[], freeze = false): string {
   // The order copyLine writes: school, the file's values, the hashes, then the rest of the bookkeeping.
-  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.lineHash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN`;
+  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.lineHash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`;
 }
 
 /** The key as the validator builds it (typed values as text, joined by U+001F), in SQL. */
