@@ -132,7 +132,7 @@ describe('known lines', () => {
     }
   }, 120_000);
 
-  it('bring line hashes up to date without logging a change, and read every line again when the columns move', async () => {
+  it('bring line hashes up to date without logging a change, read every line again when the columns move, and add the column to older tables', async () => {
     const w = worlds.get('postgres') as World;
     const st = join(w.src, 'ST_8865.csv');
     const probe = await w.probe();
@@ -152,6 +152,11 @@ describe('known lines', () => {
     const [a, b] = [csv.header.indexOf('SURNAME'), csv.header.indexOf('FIRST_NAME')];
     const swap = (r: string[]): string[] => r.map((v, i) => (i === a ? (r[b] as string) : i === b ? (r[a] as string) : v));
     await writeCsv(st, { header: swap(csv.header), rows: csv.rows.map(swap) });
+    expect((await w.run(true)).st).toEqual({ ...full, known: 0 });
+    expect((await w.run(true)).st).toEqual(full);
+
+    // A table made before line hashes: the column is added, filled, and used from the night after.
+    await probe.all(`ALTER TABLE cases_st DROP COLUMN _line_hash`);
     expect((await w.run(true)).st).toEqual({ ...full, known: 0 });
     expect((await w.run(true)).st).toEqual(full);
     expect(await changes()).toBe(before);
