@@ -1,4 +1,5 @@
-export { readCsvRecords, mapHeader, MAX_RECORD_CHARS, type FileProblem } from './csv.js';
+export { readCsvRecords, MAX_RECORD_CHARS, type FileProblem } from './csv.js';
+export { mapHeader } from './header.js';
 export { readFixedRecords, fixedColumns, recordWidth } from './fixed.js';
 export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEncoding } from './decode.js';
 export { readTextChunks, READ_CHUNK_BYTES } from './text.js';
