@@ -146,7 +146,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
       Readable.from(copyChunks(batches, columns.length, (n) => (copied += n), schoolField, bookkeeping), { highWaterMark: 1 }),
       client.query(copyFrom(copyMirrorSql(mirror, columns, createdHere))),
     );
-    await client.query(logAllInsertedSql(mirror), params);
+    await client.query(logAllInsertedSql(mirror, createdHere), params);
     return { ...zeroCounts(), inserted: copied };
   }
   // Which rows need work is decided here, against a digest of the school's rows (key, hashes,

@@ -215,9 +215,12 @@ function insertColumns(columns: readonly string[]): { target: string; source: st
  * insert (checked under its run lock), so its rows are exactly the inserted ones. Reading them
  * back is cheaper than carrying a million after-images through a RETURNING CTE.
  */
-export function logAllInsertedSql(mirror: MirrorTable): string {
+export function logAllInsertedSql(mirror: MirrorTable, wholeTable = false): string {
+  // A table this run created holds only this school's rows: read whole, it is one sequential scan
+  // (with no statistics yet, the planner would go through the primary key for the school's rows).
+  const where = wholeTable ? '' : ` WHERE m.${q(SCHOOL_COLUMN)} = $1::text`;
   return `${LOG_CHANGE}
-  SELECT $2::bigint, $1::text, $3::text, ${rowKeySql(mirror.key, 'm')}, 'insert', NULL, ${insertImageSql(mirror.key, 'm')} FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = $1::text`;
+  SELECT $2::bigint, $1::text, $3::text, ${rowKeySql(mirror.key, 'm')}, 'insert', NULL, ${insertImageSql(mirror.key, 'm')} FROM ${q(mirror.name)} AS m${where}`;
 }
 
 /**
