@@ -5,7 +5,7 @@ import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, type KnownLineTest } from './line-hash.js';
 import { mapHeader } from './header.js';
-import { countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
+import { contentEnd, countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
 /**
@@ -340,7 +340,7 @@ export async function* readCsvRecords(
       }
       // Quoted records, and the first chunk's (read before the header was), are hashed here.
       if (r.problem) r.lineHash = null;
-      else if (r.lineHash === null) r.lineHash = hasher.hex(r.text, r.start, r.text.charCodeAt(r.end - 1) === 10 ? r.end - 1 : r.end);
+      else if (r.lineHash === null) r.lineHash = hasher.hex(r.text, r.start, contentEnd(r));
       records[kept++] = r;
     }
     records.length = kept;

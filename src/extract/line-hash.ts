@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 
+import { fmix32, hex32 } from '../util/hash-mix.js';
 import type { FileColumns } from './records.js';
 
 /**
@@ -29,21 +30,6 @@ export function lineFingerprint(columns: FileColumns, format: string, encoding: 
   return JSON.stringify({ scheme: SCHEME, version: PACKAGE_VERSION, format, encoding, key, present: columns.present, columns: columns.columns });
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function hex32(n: number): string {
-  return (HEX[(n >>> 24) & 255] as string) + (HEX[(n >>> 16) & 255] as string) + (HEX[(n >>> 8) & 255] as string) + (HEX[n & 255] as string);
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
-
 /**
  * Hashes stretches of one text after another. The text is written out as UTF-16 code units once
  * (per chunk of the file) and every line of it is hashed from that typed array, which costs a
@@ -67,8 +53,8 @@ export class LineHasher {
       a = Math.imul(a ^ ch, 0x01000193);
       b = Math.imul(b ^ ch, 0x5bd1e995);
     }
-    this.seedA = fmix(a);
-    this.seedB = fmix(b ^ 0x27d4eb2d);
+    this.seedA = fmix32(a) | 0;
+    this.seedB = fmix32(b ^ 0x27d4eb2d) | 0;
   }
 
   /** Hashes s[start, end) into `hi` and `lo`. */
@@ -83,8 +69,8 @@ export class LineHasher {
       b = Math.imul(b ^ ch, 0x5bd1e995);
     }
     const len = end - start;
-    this.hi = fmix(Math.imul(a ^ len, 0x5bd1e995));
-    this.lo = fmix(Math.imul(b ^ len, 0x01000193) ^ this.hi);
+    this.hi = fmix32(Math.imul(a ^ len, 0x5bd1e995)) | 0;
+    this.lo = fmix32(Math.imul(b ^ len, 0x01000193) ^ this.hi) | 0;
   }
 
   /** The hash of s[start, end) as 16 hex digits, the form stored on mirror rows. */
@@ -95,7 +81,7 @@ export class LineHasher {
 
   /** The last hash as 16 hex digits. */
   lastHex(): string {
-    return hex32(this.hi >>> 0) + hex32(this.lo >>> 0);
+    return hex32(this.hi) + hex32(this.lo);
   }
 
   private load(s: string): void {

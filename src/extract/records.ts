@@ -46,11 +46,15 @@ export interface RecordBatch {
 /** Receives findings about the whole file while it is read. */
 export type NoticeSink = (notice: Notice) => void;
 
+/** Where the record's text ends without its line terminator. */
+export function contentEnd(record: Pick<RawRecord, 'text' | 'start' | 'end'>): number {
+  const end = record.end;
+  return end > record.start && record.text.charCodeAt(end - 1) === 10 ? end - 1 : end;
+}
+
 /** The record's original text without its line terminator, detached from the chunk it came from. */
 export function rawText(record: Pick<RawRecord, 'text' | 'start' | 'end'>): string {
-  let end = record.end;
-  if (end > record.start && record.text.charCodeAt(end - 1) === 10) end--;
-  return detach(record.text.slice(record.start, end));
+  return detach(record.text.slice(record.start, contentEnd(record)));
 }
 
 /** Counts line feeds in s[from, to), stopping early at the usual case of one at to-1. */

@@ -1,3 +1,4 @@
+import { fmix32, hex32 } from '../util/hash-mix.js';
 import type { Value } from '../validate/index.js';
 
 /**
@@ -15,24 +16,9 @@ function mixString(h: number, s: string, seed: number): number {
   return Math.imul(x ^ s.length, 0x5bd1e995);
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Per-file hasher: `names[i]` is the mirror column name of the value at index i. */
 export interface RowHasher {
   hash(values: readonly Value[]): string;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function hex32(n: number): string {
-  return (HEX[(n >>> 24) & 255] as string) + (HEX[(n >>> 16) & 255] as string) + (HEX[(n >>> 8) & 255] as string) + (HEX[n & 255] as string);
 }
 
 export function createRowHasher(names: readonly string[]): RowHasher {
@@ -83,7 +69,7 @@ export function createRowHasher(names: readonly string[]): RowHasher {
         a = Math.imul(a ^ len, 0x5bd1e995);
         b = Math.imul(b ^ len, 0x01000193);
       }
-      return hex32(fmix(a)) + hex32(fmix(b ^ a));
+      return hex32(fmix32(a)) + hex32(fmix32(b ^ a));
     },
   };
 }

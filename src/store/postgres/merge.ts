@@ -135,7 +135,8 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
   await client.query(RAISE_WORK_MEM);
-  const present = input.digest ? input.digest.size > 0 : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
+  // The store's digest (readDigest) is null exactly when the school has no rows here yet.
+  const present = input.digest !== undefined ? input.digest !== null : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
   if (!present) {
     // The school's first night for this table (checked under its run lock): every row is new, so
     // the rows go straight into the mirror with one COPY, as fast as \copy, and are logged after.
