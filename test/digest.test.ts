@@ -60,4 +60,29 @@ describe('MirrorDigest', () => {
     digest.add('LATE', hash(1), true, lineOf(n + 9));
     expect(digest.keyAt(find(lineOf(n + 9)))).toBe('LATE');
   });
+
+  it("keeps each row's address and tells it, and whether the row is active, for the row last classified", () => {
+    const digest = new MirrorDigest();
+    // Pages past 2^31 and the largest slot survive.
+    digest.add('A', hash(1), true, null, 0, 1);
+    digest.add('B', hash(2), false, null, 3_000_000_000, 65535);
+    digest.add('C', hash(3), true, null, 7, 2);
+    digest.add('D', hash(4), true, null, 8, 3);
+    expect(digest.classify('A', hash(9), null)).toBe(Verdict.work);
+    expect([digest.lastAddress(), digest.lastActive()]).toEqual(['(0,1)', true]);
+    expect(digest.classify('B', hash(2), null)).toBe(Verdict.work);
+    expect([digest.lastAddress(), digest.lastActive()]).toEqual(['(3000000000,65535)', false]);
+    expect(digest.classify('NEW', hash(2), null)).toBe(Verdict.work);
+    expect([digest.lastAddress(), digest.lastActive()]).toEqual([null, false]);
+    expect(digest.classify('C', hash(3), null)).toBe(Verdict.unchanged);
+    expect([...digest.unseenActiveAddresses()]).toEqual(['(8,3)']);
+    // A digest read without addresses says so instead of inventing one.
+    const bare = new MirrorDigest();
+    bare.add('X', hash(1), true);
+    expect(bare.classify('X', hash(2), null)).toBe(Verdict.work);
+    expect(bare.lastAddress()).toBeNull();
+    expect(() => [...bare.unseenActiveAddresses()]).not.toThrow();
+    bare.add('Y', hash(1), true);
+    expect(() => [...bare.unseenActiveAddresses()]).toThrow(/no address for Y/);
+  });
 });

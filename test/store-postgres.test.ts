@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
 import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
 import type { LoadTransaction, MergeCounts, MergeInput, Store } from '../src/store/types.js';
+import { imageSql, q } from '../src/store/postgres/sql.js';
 import { KEY_SEPARATOR, type Value } from '../src/validate/index.js';
 import { batchesOf, closePgStore, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
@@ -42,10 +43,10 @@ async function run<T>(school: string, fn: (tx: LoadTransaction, runId: number) =
   });
 }
 
-async function merge(school: string, mirror: MirrorTable, mode: MergeInput['mode'], columns: readonly string[], records: ReadonlyArray<readonly Value[]>) {
+async function merge(school: string, mirror: MirrorTable, mode: MergeInput['mode'], columns: readonly string[], records: ReadonlyArray<readonly Value[]>, segmentRows?: number) {
   return run(school, async (tx, runId) => {
     await tx.ensureMirror(mirror, views);
-    return tx.mergeFile({ runId, school, mirror, mode, columns }, batchesOf(stage(mirror, columns, records)));
+    return tx.mergeFile({ runId, school, mirror, mode, columns, ...(segmentRows ? { segmentRows } : {}) }, batchesOf(stage(mirror, columns, records)));
   });
 }
 
@@ -203,6 +204,37 @@ describe('mergeFile', () => {
     expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id = $1 AND _active`, [school])).toEqual([{ n: 3 }]);
   });
 
+  it('applies a re-run a few rows at a time exactly as it applies it at once', async () => {
+    const student = (i: number, group = '07A', surname = `S${i}`): Value[] => [`K${String(i).padStart(4, '0')}`, surname, 'F', group, null, i / 4, i];
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
+    // Night 2 of each school: 0–9 unchanged, 10–19 and 30–39 changed, 20–24 gone, 25–29 unchanged, 40–49 new, in mixed order.
+    const night2 = [...range(40, 50), ...range(0, 20), ...range(25, 40)].map((i) => (i >= 10 && i < 20) || (i >= 30 && i < 40) ? student(i, '08B') : student(i));
+    // Night 3: 20–22 back (reactivated), 0–4 changed, the rest as night 2.
+    const night3 = [...night2.filter((r) => !['K0000', 'K0001', 'K0002', 'K0003', 'K0004'].includes(r[0] as string)), ...range(0, 5).map((i) => student(i, '07A', `T${i}`)), ...range(20, 23).map((i) => student(i))];
+    const outcome = async (school: string, segmentRows?: number) => {
+      const nights = [];
+      for (const night of [range(0, 40).map((i) => student(i)), night2, night3]) {
+        const { runId, result } = await merge(school, stMirror, 'full', columns, night, segmentRows);
+        const changes = await changesOf(runId);
+        nights.push({ result, changes: changes.map((c) => [c.op, c.row_key, (c.before as Record<string, unknown> | null)?.surname ?? null, (c.after as Record<string, unknown> | null)?.home_group ?? null]).sort() });
+      }
+      const table = await rows(`SELECT stkey, surname, home_group, dist_schl, _active, _deactivated_run IS NULL AS live FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+      return { nights, table };
+    };
+    const inSegments = await outcome('2010', 3);
+    const atOnce = await outcome('2011');
+    expect(inSegments).toEqual(atOnce);
+    expect(inSegments.nights.map((n) => n.result)).toEqual([
+      counts({ inserted: 40 }),
+      counts({ inserted: 10, updated: 20, deactivated: 5, unchanged: 15 }),
+      counts({ updated: 5, reactivated: 3, unchanged: 40 }),
+    ]);
+    expect(inSegments.table).toHaveLength(50);
+    expect(inSegments.table.filter((r) => !r._active).map((r) => r.stkey)).toEqual(['K0023', 'K0024']);
+    expect(inSegments.table.find((r) => r.stkey === 'K0003')).toMatchObject({ surname: 'T3', home_group: '07A' });
+    expect(inSegments.table.find((r) => r.stkey === 'K0033')).toMatchObject({ surname: 'S33', home_group: '08B', _active: true });
+  });
+
   it('builds row keys of composite int and date keys exactly as the validator does', async () => {
     const school = '2004';
     const mirror: MirrorTable = {
@@ -271,5 +303,36 @@ describe('mergeFile', () => {
 
   it('refuses a file without the key column', async () => {
     await expect(merge('2007', stMirror, 'full', ['surname'], [['Ng']])).rejects.toThrow(/lacks the key column stkey/);
+  });
+
+  it('writes change images exactly as json_strip_nulls(row_to_json(row)) would, for every type and more columns than a call takes', async () => {
+    // 30 columns of each of seven types, several groups of concat_ws, and rows with whole groups null.
+    const types = ['text', 'integer', 'double precision', 'numeric', 'timestamp', 'boolean', 'bytea'];
+    const cols = Array.from({ length: 210 }, (_, i) => ({ name: i === 3 ? 'Odd "name"' : `c${i}`, type: types[i % types.length] as string }));
+    await probe.query(`CREATE TEMP TABLE images (${cols.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
+    const value = (type: string, seed: number): string | null => {
+      if (seed % 3 === 0) return null;
+      switch (type) {
+        case 'text': return ['plain', 'quote " back \\ slash', 'tab\tline\nbreak', 'Zoë 日本 😀', '\u0001ctl', ''][seed % 6] as string;
+        case 'integer': return String(seed * 7919 - 50000);
+        case 'double precision': return ['1.5', 'NaN', 'Infinity', '-Infinity', '1e-300', '0.1'][seed % 6] as string;
+        case 'numeric': return ['12.50', '-0.001', '1e20', 'NaN'][seed % 4] as string;
+        case 'timestamp': return ['2011-03-04 00:00:00', '1999-12-31 23:59:59.5', 'infinity'][seed % 3] as string;
+        case 'boolean': return seed % 2 ? 'true' : 'false';
+        default: return '\\x00ff10';
+      }
+    };
+    for (let r = 0; r < 40; r++) {
+      // Row 0 is all null; rows 1–3 null all but one group.
+      const values = cols.map((c, i) => (r === 0 || (r <= 3 && Math.floor(i / 90) !== r - 1) ? null : value(c.type, r * 31 + i)));
+      await probe.query(`INSERT INTO images VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    }
+    const mismatches = await rows(
+      `SELECT ${imageSql('m', cols.map((c) => c.name))}::text AS ours, json_strip_nulls(row_to_json(m))::text AS theirs FROM images m
+       WHERE ${imageSql('m', cols.map((c) => c.name))}::text IS DISTINCT FROM json_strip_nulls(row_to_json(m))::text`,
+    );
+    expect(mismatches).toEqual([]);
+    expect(await rows(`SELECT ${imageSql('m', cols.map((c) => c.name))}::text AS image FROM images m LIMIT 1`)).toEqual([{ image: '{}' }]);
+    expect((await rows(`SELECT count(*)::int AS n FROM images`))[0]?.n).toBe(40);
   });
 });

@@ -14,14 +14,19 @@ export const Verdict = {
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 /**
- * What a re-run needs to know of a school's mirror rows: each row's key, row hash, line hash and
- * whether it is active, read once at the start of a file's merge (under the school's run lock,
+ * What a re-run needs to know of a school's mirror rows: each row's key, row hash, line hash,
+ * whether it is active and, where the store has one, its address (PostgreSQL's ctid), read once at the start of a file's merge (under the school's run lock,
  * inside the run's transaction). The reader asks it which lines it already holds, by line hash,
  * and skips them, and keeps here the line that first showed each of these keys, for duplicates
  * (see validate/read.ts); the merge asks it, per row read, whether the row is new, changed or
  * inactive, instead of one primary-key lookup per row in the database; and the active rows a
- * full file never showed are found here too. About 55 bytes a row: a million-row table costs
- * some 55 MB for the length of its merge.
+ * full file never showed are found here too. About 60 bytes a row: a million-row table costs
+ * some 60 MB for the length of its merge.
+ *
+ * An address lets the store reach a row it must change without looking its key up again. It is
+ * good for the transaction that read the digest: the rows are the school's, written only by its
+ * run (under the run lock), and the table cannot be rewritten while the transaction holds its
+ * read lock.
  */
 export class MirrorDigest implements KnownLines {
   private readonly keys = new KeyTable();
@@ -33,6 +38,11 @@ export class MirrorDigest implements KnownLines {
   private lineLo = new Int32Array(1024);
   /** Entry → the line of the file that first showed the key; 0 while none has. */
   private firstLines = new Int32Array(1024);
+  /** Entry → the row's address as page and slot; slot 0 when the store gave none. */
+  private pages = new Uint32Array(1024);
+  private slots = new Uint16Array(1024);
+  /** The entry `classify` last found, or -1 when its key was new. */
+  private found = -1;
   /**
    * Entry → bits: ACTIVE; VALID_HASH (the row hash is 16 hex digits: an older form never
    * matches); LINE (a line hash is stored); SEEN (the file showed the key).
@@ -46,9 +56,12 @@ export class MirrorDigest implements KnownLines {
     return this.keys.size;
   }
 
-  add(key: string, hash: string, active: boolean, lineHash: string | null = null): void {
+  /** `page` and `slot` are the row's address (slots count from 1), when the store has one. */
+  add(key: string, hash: string, active: boolean, lineHash: string | null = null, page = 0, slot = 0): void {
     const entry = this.keys.add(key);
     if (entry >= this.hi.length) this.grow();
+    this.pages[entry] = page;
+    this.slots[entry] = slot;
     let flags = active ? ACTIVE : 0;
     if (readHalves(hash)) {
       this.hi[entry] = halves[0] as number;
@@ -67,10 +80,11 @@ export class MirrorDigest implements KnownLines {
   /**
    * What a file row needs: work when its key is new, or its row is inactive or has another row
    * hash; otherwise unchanged, or staleLine when the stored line hash is not `lineHash`.
-   * Remembers that the file showed the key.
+   * Remembers that the file showed the key, and which row it is (see `lastAddress`, `lastActive`).
    */
   classify(key: string, hash: string, lineHash: string | null): Verdict {
     const entry = this.keys.find(key);
+    this.found = entry;
     if (entry === -1) return Verdict.work;
     const flags = (this.flags[entry] as number) | SEEN;
     this.flags[entry] = flags;
@@ -78,6 +92,17 @@ export class MirrorDigest implements KnownLines {
     if (!readHalves(hash) || halves[0] !== this.hi[entry] || halves[1] !== this.lo[entry]) return Verdict.work;
     if (lineHash === null || !readHalves(lineHash)) return Verdict.unchanged;
     return (flags & LINE) !== 0 && halves[0] === this.lineHi[entry] && halves[1] === this.lineLo[entry] ? Verdict.unchanged : Verdict.staleLine;
+  }
+
+  /** The address (`(page,slot)`) of the row `classify` last found; null for a new key or a row without one. */
+  lastAddress(): string | null {
+    const entry = this.found;
+    return entry === -1 || this.slots[entry] === 0 ? null : `(${this.pages[entry] as number},${this.slots[entry] as number})`;
+  }
+
+  /** Whether the row `classify` last found is active (false for a new key). */
+  lastActive(): boolean {
+    return this.found !== -1 && ((this.flags[this.found] as number) & ACTIVE) !== 0;
   }
 
   findLine(hi: number, lo: number): number {
@@ -114,6 +139,15 @@ export class MirrorDigest implements KnownLines {
     }
   }
 
+  /** Addresses (`(page,slot)`) of the active rows the file never showed; only for a digest whose rows all have one. */
+  *unseenActiveAddresses(): Generator<string> {
+    for (let entry = 0; entry < this.keys.size; entry++) {
+      if (((this.flags[entry] as number) & (SEEN | ACTIVE)) !== ACTIVE) continue;
+      if (this.slots[entry] === 0) throw new Error(`the digest holds no address for ${this.keys.keyAt(entry)}`);
+      yield `(${this.pages[entry] as number},${this.slots[entry] as number})`;
+    }
+  }
+
   /** Indexes the line hashes of active rows whose row hash can match. */
   private indexLines(): Int32Array {
     let n = 0;
@@ -146,6 +180,8 @@ export class MirrorDigest implements KnownLines {
     this.lineHi = grown(this.lineHi, size);
     this.lineLo = grown(this.lineLo, size);
     this.firstLines = grown(this.firstLines, size);
+    this.pages = grown(this.pages, size);
+    this.slots = grown(this.slots, size);
     this.flags = grown(this.flags, size);
   }
 }
@@ -175,7 +211,7 @@ function spread(hi: number, lo: number): number {
 }
 
 /** A copy of a typed array with room for `size` entries. */
-function grown<T extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, size: number): T {
+function grown<T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, size: number): T {
   const b = new (a.constructor as new (length: number) => T)(size);
   b.set(a);
   return b;

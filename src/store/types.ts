@@ -156,6 +156,11 @@ export interface MergeInput {
    * reader skipped as known are already marked seen in it.
    */
   readonly digest?: MirrorDigest | null;
+  /**
+   * Rows of work a store that applies a file in segments, while reading the rest (PostgreSQL),
+   * stages at a time; its own default when absent. Tests set it small to cross many segments.
+   */
+  readonly segmentRows?: number;
 }
 
 /** Work inside the run's one transaction. */

@@ -15,9 +15,21 @@ function unescapeCopy(field: string): string {
 
 const COPY_ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' };
 
+/** The decimal number in text[from, to); NaN when there is none. */
+function readNumber(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 10) return NaN;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /**
  * Reads the digest of `school`'s rows in `mirror` (see load/digest.ts) in one COPY: key (as the
- * validator builds it), row hash, active and line hash.
+ * validator builds it), row hash, active, line hash and address (ctid).
  */
 export async function readDigest(client: PoolClient, mirror: MirrorTable, school: string): Promise<MirrorDigest> {
   const digest = new MirrorDigest();
@@ -31,8 +43,14 @@ export async function readDigest(client: PoolClient, mirror: MirrorTable, school
       const t1 = text.indexOf('\t', start);
       const t2 = text.indexOf('\t', t1 + 1);
       const t3 = text.indexOf('\t', t2 + 1);
-      const line = text.slice(t3 + 1, nl);
-      digest.add(unescapeCopy(text.slice(start, t1)), text.slice(t1 + 1, t2), text.charCodeAt(t2 + 1) === 116, line === '\\N' ? null : line);
+      const t4 = text.indexOf('\t', t3 + 1);
+      const line = text.slice(t3 + 1, t4);
+      // The address is (page,slot).
+      const comma = text.indexOf(',', t4);
+      const page = readNumber(text, t4 + 2, comma);
+      const slot = readNumber(text, comma + 1, nl - 1);
+      if (Number.isNaN(page) || Number.isNaN(slot) || slot === 0) throw new Error(`reading ${mirror.name}: a digest row has no address`);
+      digest.add(unescapeCopy(text.slice(start, t1)), text.slice(t1 + 1, t2), text.charCodeAt(t2 + 1) === 116, line === '\\N' ? null : line, page, slot);
       start = nl + 1;
     }
     rest = text.slice(start);

@@ -6,39 +6,42 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
 import { Verdict } from '../../load/digest.js';
-import { KEY_SEPARATOR, type Value } from '../../validate/index.js';
+import type { Value } from '../../validate/index.js';
+import { ReadAhead } from '../../util/read-ahead.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
-  analyzeStageSql,
   applyChangedSql,
   applyDeactivationsSql,
   applyInsertsSql,
-  copyStageSql,
-  createDiffSql,
-  createStageSql,
+  copyAddressesSql,
   copyLinesSql,
-  createLinesSql,
-  refreshLinesSql,
-  dropTempSql,
   copyMirrorSql,
+  copyStageSql,
+  createAddressesSql,
+  createLinesSql,
+  createStageSql,
+  dropTempSql,
+  IMAGE_COLUMNS,
   logAllInsertedSql,
-  analyzeSql,
-  copyKeysSql,
-  createKeysSql,
-  planStagedSql,
-  planGoneSql,
+  q,
   RAISE_WORK_MEM,
+  refreshLinesSql,
   schoolHasRowsSql,
+  truncateSql,
 } from './sql.js';
 import { readDigest } from './digest.js';
 
 /**
  * The PostgreSQL merge. A school's first load of a table is one COPY straight into the mirror.
- * Later loads read a digest of the school's rows (key, hash, active) and stage (COPY into a
- * temporary table) only the file's rows that are new, changed or inactive; for a full file, the
- * keys of active rows it never showed go to a second temporary table, to be deactivated. One
- * statement per kind of change then applies the plan, reaching rows by address, and logs each
- * change to etl_changes itself, so no row travels back to Node. Unchanged rows are never written.
+ * Later loads read a digest of the school's rows (key, hashes, active, address) and stage (COPY
+ * into a temporary table) only the file's rows that are new, changed or inactive, each with what
+ * it needs and its mirror row's address; one statement per kind of change then applies them,
+ * reaching rows by address, and logs each change to etl_changes itself, so no row travels back to
+ * Node. Unchanged rows are never written. For a full file, the addresses of the active rows it
+ * never showed go to a second temporary table, to be deactivated.
+ *
+ * The staged rows are applied a segment at a time, while the file is read ahead: Node parses the
+ * next stretch of the file while PostgreSQL writes the last one's changes.
  */
 
 /** COPY text format: these characters would end a field or a line, or are the escape itself. */
@@ -101,12 +104,12 @@ function assertMergeable(input: MergeInput): void {
   if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
 }
 
-/** Keys (parts joined by U+001F) as COPY lines of their parts, a few thousand to a chunk. */
-async function* keyLines(keys: Iterable<string>): AsyncGenerator<string> {
+/** Lines of text (each ending in a line break), a few thousand to a chunk. */
+async function* chunked(lines: Iterable<string>): AsyncGenerator<string> {
   let text = '';
   let n = 0;
-  for (const key of keys) {
-    text += `${key.split(KEY_SEPARATOR).map(copyField).join('\t')}\n`;
+  for (const line of lines) {
+    text += `${line}\n`;
     if (++n % 4000 === 0) {
       yield text;
       text = '';
@@ -115,13 +118,68 @@ async function* keyLines(keys: Iterable<string>): AsyncGenerator<string> {
   if (text.length > 0) yield text;
 }
 
-/** Brings the line hashes of unchanged rows up to date: `text` is chunks of COPY lines of key parts and line hash. */
+/** Brings the line hashes of unchanged rows up to date: `text` is chunks of COPY lines of address and line hash. */
 async function refreshLines(client: PoolClient, lines: string, mirror: MergeInput['mirror'], school: string, text: readonly string[]): Promise<void> {
-  await client.query(createLinesSql(lines, mirror));
-  await pipeline(Readable.from(text, { highWaterMark: 1 }), client.query(copyFrom(copyLinesSql(lines, mirror))));
-  await client.query(analyzeSql(lines));
+  await client.query(createLinesSql(lines));
+  await pipeline(Readable.from(text, { highWaterMark: 1 }), client.query(copyFrom(copyLinesSql(lines))));
   await client.query(refreshLinesSql(lines, mirror), [school]);
   await client.query(dropTempSql(lines));
+}
+
+/**
+ * Rows of work staged per segment at most: each segment is applied while the next is read. Small
+ * enough that the last segment, applied after the file is read, is a short wait; large enough
+ * that the statements' fixed costs do not count.
+ */
+const SEGMENT_ROWS = 16_384;
+/** COPY data held ahead of the database at most, in bytes: a few segments of rows of ordinary width. */
+const READ_AHEAD_BYTES = 32 << 20;
+
+/**
+ * A chunk of COPY data for the staging table and the rows in it. Held as bytes, not text: a
+ * string built from a file's fields is a tree of slices that keeps each whole decoded stretch of
+ * the file alive, and read ahead that was most of the file.
+ */
+interface StagedChunk {
+  readonly data: Buffer;
+  readonly rows: number;
+  /** Of `rows`, the new ones (the rest are updates and reactivations). */
+  readonly inserts: number;
+}
+
+/**
+ * Stages and applies the chunks `ahead` reads, a segment at a time: a segment's COPY ends at
+ * `segmentRows` rows, or sooner, once it holds an eighth of that and nothing more is read yet, so
+ * that PostgreSQL starts on the first rows early and then takes what piled up while it worked.
+ */
+async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead<StagedChunk>, segmentRows: number, apply: { copy: string; changed: string; inserts: string }, params: unknown[]): Promise<MergeCounts> {
+  const counts = zeroCounts();
+  const early = Math.max(1, segmentRows >> 3);
+  for (let last = false; !last; ) {
+    let staged = 0;
+    let inserts = 0;
+    async function* segment(): AsyncGenerator<Buffer> {
+      while (staged < segmentRows && !(staged >= early && ahead.waiting === 0)) {
+        const next = await ahead.next();
+        if (next.done) {
+          last = true;
+          return;
+        }
+        staged += next.value.rows;
+        inserts += next.value.inserts;
+        yield next.value.data;
+      }
+    }
+    await pipeline(Readable.from(segment(), { highWaterMark: 1 }), client.query(copyFrom(apply.copy)));
+    if (staged > inserts) {
+      const changed = (await client.query<{ updated: number; reactivated: number }>(apply.changed, params)).rows[0];
+      counts.updated += changed?.updated ?? 0;
+      counts.reactivated += changed?.reactivated ?? 0;
+    }
+    if (inserts > 0) counts.inserted += (await client.query<{ inserted: number }>(apply.inserts, params)).rows[0]?.inserted ?? 0;
+    if (!last && staged > 0) await client.query(truncateSql(stage));
+  }
+  return counts;
 }
 
 /**
@@ -151,8 +209,8 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     return { ...zeroCounts(), inserted: copied };
   }
   // Which rows need work is decided here, against a digest of the school's rows (key, hashes,
-  // active): only new, changed and inactive rows are staged, in one COPY, and unchanged rows
-  // never leave Node but for their key and line hash when that is out of date.
+  // active, address): only new, changed and inactive rows are staged, and unchanged rows never
+  // leave Node but for their address and line hash when that is out of date.
   const digest = input.digest ?? (await readDigest(client, mirror, school));
   await client.query(createStageSql(stage, mirror, columns));
   let received = 0;
@@ -169,55 +227,56 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     const line = row.line === null ? '' : `"${BOOKKEEPING.lineHash}":"${row.line}",`;
     return `${json}${fixed}"${row.hash}",${line}"${BOOKKEEPING.insertedRun}":`;
   };
-  const keyIdx = mirror.key.map((k) => columns.indexOf(k));
-  /** COPY text of the keys and line hashes of unchanged rows whose stored line hash is out of date, a batch a chunk. */
+  /** COPY text of the addresses and line hashes of unchanged rows whose stored line hash is out of date, a batch a chunk. */
   const stale: string[] = [];
-  async function* wanted(): AsyncGenerator<string> {
+  async function* wanted(): AsyncGenerator<StagedChunk> {
     for await (const batch of batches) {
       received += batch.length;
       let text = '';
+      let rows = 0;
+      let inserts = 0;
       let lines = '';
       for (const row of batch) {
         const verdict = digest.classify(row.key, row.hash, row.line);
         if (verdict === Verdict.work) {
-          text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}`);
+          const rid = digest.lastAddress();
+          const op = rid === null ? 'insert' : digest.lastActive() ? 'update' : 'reactivate';
+          text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}\t${op}\t${rid ?? '\\N'}`);
+          rows++;
+          if (rid === null) inserts++;
           if (text.length >= COPY_CHUNK_CHARS) {
-            yield text;
+            yield { data: Buffer.from(text), rows, inserts };
             text = '';
+            rows = 0;
+            inserts = 0;
           }
-        } else if (verdict === Verdict.staleLine) lines += `${keyIdx.map((i) => copyField(row.values[i])).join('\t')}\t${row.line}\n`;
+        } else if (verdict === Verdict.staleLine) lines += `${digest.lastAddress() ?? ''}\t${row.line}\n`;
       }
       if (lines.length > 0) stale.push(lines);
-      if (text.length > 0) yield text;
+      if (text.length > 0) yield { data: Buffer.from(text), rows, inserts };
     }
   }
-  await pipeline(Readable.from(wanted(), { highWaterMark: 1 }), client.query(copyFrom(copyStageSql(stage, columns))));
+
+  const tableColumns = (await client.query<{ attname: string }>(IMAGE_COLUMNS, [q(mirror.name)])).rows.map((r) => r.attname);
+  const ahead = new ReadAhead(wanted(), (chunk) => chunk.data.length, READ_AHEAD_BYTES);
+  let counts: MergeCounts;
+  try {
+    const apply = { copy: copyStageSql(stage, columns), changed: applyChangedSql(stage, mirror, columns, tableColumns), inserts: applyInsertsSql(stage, mirror, columns) };
+    counts = await applySegments(client, stage, ahead, input.segmentRows ?? SEGMENT_ROWS, apply, params);
+  } finally {
+    await ahead.close();
+  }
+  // Every row is read: the digest now knows which rows the file showed.
   if (stale.length > 0) await refreshLines(client, `${stage}_lines`, mirror, school, stale);
   stale.length = 0;
-  // A full file deactivates the active rows it never showed: their keys, typed like the mirror's.
-  const gone = mode === 'full' ? `${stage}_gone` : null;
-  if (gone) {
-    await client.query(createKeysSql(gone, mirror));
-    await pipeline(Readable.from(keyLines(digest.unseenActive()), { highWaterMark: 1 }), client.query(copyFrom(copyKeysSql(gone, mirror))));
-    await client.query(analyzeSql(gone));
-  }
-  // Statistics let the planner size the joins (and pick their hash sides).
-  await client.query(analyzeStageSql(stage, mirror.key));
-
-  const counts = zeroCounts();
-  const diff = `${stage}_diff`;
-  await client.query(createDiffSql(diff));
-  await client.query(planStagedSql(diff, stage, mirror), [school]);
-  if (gone) await client.query(planGoneSql(diff, gone, mirror), [school]);
-  const changed = (await client.query<{ updated: number; reactivated: number }>(applyChangedSql(diff, stage, mirror, columns), params)).rows[0];
-  counts.updated = changed?.updated ?? 0;
-  counts.reactivated = changed?.reactivated ?? 0;
-  counts.inserted = (await client.query<{ inserted: number }>(applyInsertsSql(diff, stage, mirror, columns), params)).rows[0]?.inserted ?? 0;
-  if (gone) {
-    counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(diff, mirror), params)).rows[0]?.deactivated ?? 0;
+  if (mode === 'full') {
+    // A full file deactivates the active rows it never showed.
+    const gone = `${stage}_gone`;
+    await client.query(createAddressesSql(gone));
+    await pipeline(Readable.from(chunked(digest.unseenActiveAddresses()), { highWaterMark: 1 }), client.query(copyFrom(copyAddressesSql(gone))));
+    counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]?.deactivated ?? 0;
     await client.query(dropTempSql(gone));
   }
-  await client.query(dropTempSql(diff));
   counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;
 
   // Dropped now, not at commit, so a run of many files holds one staging table at a time.

@@ -11,6 +11,9 @@ import type { ViewDef } from '../../load/views.js';
 
 export const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** A quoted string literal. */
+export const lit = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
 /** Real types, so the intranet can sort dates and sum numbers without casts. */
 const TYPES: Record<ColumnType, string> = {
   string: 'text',
@@ -109,17 +112,20 @@ export function createViewSql(view: ViewDef): string {
 }
 
 export function commentViewSql(view: ViewDef, stamp: string): string {
-  return `COMMENT ON VIEW ${q(view.name)} IS '${stamp.replace(/'/g, "''")}'`;
+  return `COMMENT ON VIEW ${q(view.name)} IS ${lit(stamp)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Merge: COPY into a staging table, one pass that plans the changes into a diff table, then one
-// statement per kind of change. Parameters throughout: $1 school (text), $2 run id (bigint),
-// $3 base CASES table for etl_changes (text).
+// Merge: COPY into a staging table the rows that need work, each with what to do and the address
+// of its mirror row (from the digest), then one statement per kind of change. Parameters
+// throughout: $1 school (text), $2 run id (bigint), $3 base CASES table for etl_changes (text).
 
 /** The staging table's bookkeeping columns: the row and line hashes the pipeline computed, and its after image. */
 export const STAGE_HASH = '_hash';
 export const STAGE_LINE = '_line_hash';
+/** What a staged row needs ('insert', 'update', 'reactivate') and its mirror row's address (ctid; null for an insert). */
+export const STAGE_OP = '_op';
+export const STAGE_RID = '_rid';
 /**
  * A staged row's after image as JSON text, built in Node from the file's values, missing only
  * `_inserted_run` and the closing brace: the update appends the mirror row's own. Asking
@@ -135,7 +141,7 @@ const B = BOOKKEEPING;
  * image; writing 211 columns of JSON per new row made a first load ten times slower than COPY.
  */
 export function insertImageSql(key: readonly string[], alias: string): string {
-  return `json_build_object(${[SCHOOL_COLUMN, ...key].map((k) => `'${k.replace(/'/g, "''")}', ${alias}.${q(k)}`).join(', ')})`;
+  return `json_build_object(${[SCHOOL_COLUMN, ...key].map((k) => `${lit(k)}, ${alias}.${q(k)}`).join(', ')})`;
 }
 
 /**
@@ -154,29 +160,26 @@ export function rowKeySql(key: readonly string[], alias: string): string {
   return key.map((k) => `${alias}.${q(k)}::text`).join(' || chr(31) || ');
 }
 
-function keyJoin(key: readonly string[], left: string, right: string): string {
-  return key.map((k) => `${left}.${q(k)} = ${right}.${q(k)}`).join(' AND ');
-}
-
 const temp = (name: string): string => `pg_temp.${q(name)}`;
 
 /**
  * The staging table: the file's columns with the mirror's own types (copied from the mirror, so a
- * column created under an older layout still compares and assigns without casts), plus the hash.
- * No keys or indexes: COPY writes it once and the diff reads it once.
+ * column created under an older layout still compares and assigns without casts), plus the
+ * hashes, after image, what to do and where. No keys or indexes: COPY writes it once and each
+ * statement that applies it reads it once.
  */
 export function createStageSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
-  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_LINE)}, NULL::text AS ${q(STAGE_AFTER)} ` +
-    `FROM ${q(mirror.name)} m WITH NO DATA`;
+  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_LINE)}, ` +
+    `NULL::text AS ${q(STAGE_AFTER)}, NULL::text AS ${q(STAGE_OP)}, NULL::tid AS ${q(STAGE_RID)} FROM ${q(mirror.name)} m WITH NO DATA`;
 }
 
 export function copyStageSql(stage: string, columns: readonly string[]): string {
-  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_LINE, STAGE_AFTER].map(q).join(', ')}) FROM STDIN`;
+  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_LINE, STAGE_AFTER, STAGE_OP, STAGE_RID].map(q).join(', ')}) FROM STDIN`;
 }
 
-/** Statistics on the join columns only: enough for the planner to size the join, at a fraction of a full ANALYZE. */
-export function analyzeStageSql(stage: string, key: readonly string[]): string {
-  return `ANALYZE ${temp(stage)} (${[...key, STAGE_HASH].map(q).join(', ')})`;
+/** Empties a staging table for the next segment of a file (cheaper than a new table). */
+export function truncateSql(table: string): string {
+  return `TRUNCATE ${temp(table)}`;
 }
 
 export function dropTempSql(name: string): string {
@@ -184,8 +187,8 @@ export function dropTempSql(name: string): string {
 }
 
 /**
- * Lets the diff's hash join of a large file stay in memory (the default 4MB spills a million rows
- * to disk in batches), for this transaction only, and never lowers a larger setting.
+ * Lets a large join or the before images an update returns stay in memory (the default 4MB
+ * spills to disk), for this transaction only, and never lowers a larger setting.
  */
 export const RAISE_WORK_MEM = `SELECT set_config('work_mem', '128MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('128MB')`;
 
@@ -196,12 +199,29 @@ export function schoolHasRowsSql(mirror: MirrorTable): string {
 
 const LOG_CHANGE = 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after)';
 
+/** Arguments per concat_ws call: a function takes at most 100. */
+const CONCAT_ARGS = 90;
+
 /**
- * A whole mirror row as a change image, null columns left out. json, not jsonb: row_to_json is
- * three times as fast as to_jsonb on a wide row (no key sorting), and images are only ever read
- * whole, by rollback.
+ * A whole mirror row as a change image: a JSON object of its non-null columns, in table order,
+ * the same text json_strip_nulls(row_to_json(row)) gives (a test holds them equal). `columns` are
+ * the table's columns in order (imageColumnsSql). Built from the non-null values alone, it costs
+ * less than half of that: row_to_json looks up how to write each of a 211-column row's columns,
+ * nulls too, and json_strip_nulls reads the result through again. json, not jsonb: images are
+ * only ever read whole, by rollback.
  */
-const IMAGE = (alias: string): string => `json_strip_nulls(row_to_json(${alias}))`;
+export function imageSql(alias: string, columns: readonly string[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < columns.length; i += CONCAT_ARGS) {
+    const pairs = columns.slice(i, i + CONCAT_ARGS).map((c) => `CASE WHEN ${alias}.${q(c)} IS NOT NULL THEN ${lit(`${JSON.stringify(c)}:`)} || to_json(${alias}.${q(c)})::text END`);
+    // concat_ws skips nulls; a group whose columns are all null gives '' and is skipped too.
+    parts.push(`NULLIF(concat_ws(',', ${pairs.join(', ')}), '')`);
+  }
+  return `('{' || concat_ws(',', ${parts.join(', ')}) || '}')::json`;
+}
+
+/** $1 the mirror table (as a name to cast to regclass): its columns, in table order, for imageSql. */
+export const IMAGE_COLUMNS = `SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`;
 
 function insertColumns(columns: readonly string[]): { target: string; source: string } {
   return {
@@ -225,33 +245,30 @@ export function logAllInsertedSql(mirror: MirrorTable, wholeTable = false): stri
 
 /**
  * The digest of a re-run (see load/digest.ts): each of the school's rows as its key (built as the
- * validator builds it), row hash, active flag and line hash. COPY takes no parameters, so the
+ * validator builds it), row hash, active flag, line hash and address. COPY takes no parameters, so the
  * school is the one value spliced in, as a quoted literal.
  */
 export function digestSql(mirror: MirrorTable, school: string): string {
-  return `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(B.hash)}, m.${q(B.active)}, m.${q(B.lineHash)} FROM ${q(mirror.name)} AS m
-    WHERE m.${q(SCHOOL_COLUMN)} = '${school.replace(/'/g, "''")}') TO STDOUT`;
+  return `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(B.hash)}, m.${q(B.active)}, m.${q(B.lineHash)}, m.ctid FROM ${q(mirror.name)} AS m
+    WHERE m.${q(SCHOOL_COLUMN)} = ${lit(school)}) TO STDOUT`;
 }
 
-/** A temporary table of keys, typed like the mirror's: the active rows a full file never showed. */
-export function createKeysSql(keys: string, mirror: MirrorTable): string {
-  return `CREATE TEMP TABLE ${q(keys)} ON COMMIT DROP AS SELECT ${mirror.key.map((k) => `m.${q(k)}`).join(', ')} FROM ${q(mirror.name)} m WITH NO DATA`;
+/** A temporary table of mirror row addresses: the active rows a full file never showed. */
+export function createAddressesSql(name: string): string {
+  return `CREATE TEMP TABLE ${q(name)} (rid tid) ON COMMIT DROP`;
 }
 
-export function copyKeysSql(keys: string, mirror: MirrorTable): string {
-  return `COPY ${temp(keys)} (${mirror.key.map(q).join(', ')}) FROM STDIN`;
+export function copyAddressesSql(name: string): string {
+  return `COPY ${temp(name)} (rid) FROM STDIN`;
 }
 
-/**
- * A temporary table of keys and line hashes, typed like the mirror's: unchanged rows read from
- * other text than their stored line hash says, whose line hash is brought up to date.
- */
-export function createLinesSql(lines: string, mirror: MirrorTable): string {
-  return `CREATE TEMP TABLE ${q(lines)} ON COMMIT DROP AS SELECT ${[...mirror.key, B.lineHash].map((k) => `m.${q(k)}`).join(', ')} FROM ${q(mirror.name)} m WITH NO DATA`;
+/** A temporary table of addresses and line hashes: unchanged rows read from other text than their stored line hash says. */
+export function createLinesSql(lines: string): string {
+  return `CREATE TEMP TABLE ${q(lines)} (rid tid, line text) ON COMMIT DROP`;
 }
 
-export function copyLinesSql(lines: string, mirror: MirrorTable): string {
-  return `COPY ${temp(lines)} (${[...mirror.key, B.lineHash].map(q).join(', ')}) FROM STDIN`;
+export function copyLinesSql(lines: string): string {
+  return `COPY ${temp(lines)} (rid, line) FROM STDIN`;
 }
 
 /**
@@ -260,8 +277,8 @@ export function copyLinesSql(lines: string, mirror: MirrorTable): string {
  * reading the line, and any line hash a row holds reads as its values.
  */
 export function refreshLinesSql(lines: string, mirror: MirrorTable): string {
-  return `UPDATE ${q(mirror.name)} AS m SET ${q(B.lineHash)} = l.${q(B.lineHash)} FROM ${temp(lines)} AS l
-  WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND ${keyJoin(mirror.key, 'm', 'l')}`;
+  return `UPDATE ${q(mirror.name)} AS m SET ${q(B.lineHash)} = l.line FROM ${temp(lines)} AS l
+  WHERE m.ctid = l.rid AND m.${q(SCHOOL_COLUMN)} = $1::text`;
 }
 
 /** Statistics for a temporary table, before it is joined to the mirror. */
@@ -270,35 +287,12 @@ export function analyzeSql(table: string): string {
 }
 
 /**
- * Planned changes of a re-run: the staged rows (only those the probe found new, changed or
- * inactive) joined to their mirror rows. Deactivations come from the seen keys instead.
- */
-export function planStagedSql(diff: string, stage: string, mirror: MirrorTable): string {
-  const cols = ['ctid', ...mirror.key, B.active].map((c) => (c === 'ctid' ? c : q(c))).join(', ');
-  return `INSERT INTO ${temp(diff)} (sid, rid, op)
-  SELECT s.ctid, m.ctid, CASE WHEN m.ctid IS NULL THEN 'insert' WHEN m.${q(B.active)} THEN 'update' ELSE 'reactivate' END
-  FROM ${temp(stage)} AS s
-  LEFT JOIN (SELECT ${cols} FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = $1::text) AS m ON ${keyJoin(mirror.key, 's', 'm')}`;
-}
-
-/** A full file's deactivations: the school's active rows whose key it never showed (in `gone`). */
-export function planGoneSql(diff: string, gone: string, mirror: MirrorTable): string {
-  return `INSERT INTO ${temp(diff)} (sid, rid, op)
-  SELECT NULL, m.ctid, 'deactivate' FROM ${temp(gone)} AS g JOIN ${q(mirror.name)} AS m ON ${keyJoin(mirror.key, 'g', 'm')}
-  WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}`;
-}
-
-export function createDiffSql(diff: string): string {
-  return `CREATE TEMP TABLE ${q(diff)} (sid tid, rid tid, op text NOT NULL) ON COMMIT DROP`;
-}
-
-/**
  * Updates and reactivations: the planned rows take the file's values (mirror columns the file
  * lacks become NULL: a row's content is the file's row), keeping `_inserted_run`. `old` is the
  * same row read through the statement's snapshot, which is how an UPDATE returns the image from
  * before it. Rows are reached by address (TID scans), not by key.
  */
-export function applyChangedSql(diff: string, stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+export function applyChangedSql(stage: string, mirror: MirrorTable, columns: readonly string[], tableColumns: readonly string[]): string {
   const keys = new Set(mirror.key);
   const inFile = new Set(columns);
   const set = [
@@ -312,9 +306,9 @@ export function applyChangedSql(diff: string, stage: string, mirror: MirrorTable
   ];
   return `WITH changed AS (
   UPDATE ${q(mirror.name)} AS m SET ${set.join(', ')}
-  FROM ${temp(diff)} AS d, ${temp(stage)} AS s, ${q(mirror.name)} AS old
-  WHERE d.op IN ('update', 'reactivate') AND m.ctid = d.rid AND s.ctid = d.sid AND old.ctid = d.rid
-  RETURNING d.op, ${rowKeySql(mirror.key, 'm')} AS row_key, ${IMAGE('old')} AS before, (s.${q(STAGE_AFTER)} || old.${q(B.insertedRun)}::text || '}')::json AS after
+  FROM ${temp(stage)} AS s, ${q(mirror.name)} AS old
+  WHERE s.${q(STAGE_OP)} IN ('update', 'reactivate') AND m.ctid = s.${q(STAGE_RID)} AND old.ctid = s.${q(STAGE_RID)} AND m.${q(SCHOOL_COLUMN)} = $1::text
+  RETURNING s.${q(STAGE_OP)} AS op, ${rowKeySql(mirror.key, 'm')} AS row_key, ${imageSql('old', tableColumns)} AS before, (s.${q(STAGE_AFTER)} || old.${q(B.insertedRun)}::text || '}')::json AS after
 ), logged AS (
   ${LOG_CHANGE}
   SELECT $2::bigint, $1::text, $3::text, row_key, op, before, after FROM changed
@@ -323,11 +317,11 @@ SELECT count(*) FILTER (WHERE op = 'update')::integer AS updated, count(*) FILTE
 }
 
 /** Inserts the planned new rows and logs them. */
-export function applyInsertsSql(diff: string, stage: string, mirror: MirrorTable, columns: readonly string[]): string {
+export function applyInsertsSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
   const { target, source } = insertColumns(columns);
   return `WITH added AS (
   INSERT INTO ${q(mirror.name)} AS m (${target})
-  SELECT ${source} FROM ${temp(diff)} AS d JOIN ${temp(stage)} AS s ON s.ctid = d.sid WHERE d.op = 'insert'
+  SELECT ${source} FROM ${temp(stage)} AS s WHERE s.${q(STAGE_OP)} = 'insert'
   RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, ${insertImageSql(mirror.key, 'm')} AS after
 ), logged AS (
   ${LOG_CHANGE}
@@ -336,13 +330,13 @@ export function applyInsertsSql(diff: string, stage: string, mirror: MirrorTable
 SELECT count(*)::integer AS inserted FROM added`;
 }
 
-/** Marks the planned missing rows inactive (full files only) and logs them. */
-export function applyDeactivationsSql(diff: string, mirror: MirrorTable): string {
+/** Marks the active rows a full file never showed (their addresses in `gone`) inactive, and logs them. */
+export function applyDeactivationsSql(gone: string, mirror: MirrorTable, tableColumns: readonly string[]): string {
   return `WITH gone AS (
   UPDATE ${q(mirror.name)} AS m SET ${q(B.active)} = false, ${q(B.changedRun)} = $2::bigint, ${q(B.deactivatedRun)} = $2::bigint
-  FROM ${temp(diff)} AS d, ${q(mirror.name)} AS old
-  WHERE d.op = 'deactivate' AND m.ctid = d.rid AND old.ctid = d.rid
-  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, ${IMAGE('old')} AS before, ${IMAGE('m')} AS after
+  FROM ${temp(gone)} AS g, ${q(mirror.name)} AS old
+  WHERE m.ctid = g.rid AND old.ctid = g.rid AND m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}
+  RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, ${imageSql('old', tableColumns)} AS before, ${imageSql('m', tableColumns)} AS after
 ), logged AS (
   ${LOG_CHANGE}
   SELECT $2::bigint, $1::text, $3::text, row_key, 'deactivate', before, after FROM gone
