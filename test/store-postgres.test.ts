@@ -279,6 +279,10 @@ describe('mergeFile', () => {
       'Zoë Ó Súilleabháin – 日本語 😀',
       '\\N',
       '   padded   ',
+      // Empty is not null; a lone quote, and a field that reads as COPY's end of data.
+      '',
+      '"',
+      '\\.',
     ];
     const records = tricky.map((s, i) => [`T${i}`, s, null, null, null, null, null]);
     const loaded = await merge(school, stMirror, 'full', columns, records);

@@ -6,7 +6,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
 import { Verdict } from '../../load/digest.js';
-import type { Value } from '../../validate/index.js';
 import { ReadAhead } from '../../util/read-ahead.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
@@ -15,21 +14,21 @@ import {
   applyInsertsSql,
   copyAddressesSql,
   copyLinesSql,
-  copyMirrorSql,
   copyStageSql,
   createAddressesSql,
   createLinesSql,
   createStageSql,
   dropTempSql,
   IMAGE_COLUMNS,
-  logAllInsertedSql,
   q,
   RAISE_WORK_MEM,
   refreshLinesSql,
   schoolHasRowsSql,
   truncateSql,
 } from './sql.js';
+import { chunked, COPY_CHUNK_CHARS, rowField, rowLine } from './copy-text.js';
 import { readDigest } from './digest.js';
+import { firstLoad } from './first-load.js';
 
 /**
  * The PostgreSQL merge. A school's first load of a table is one COPY straight into the mirror.
@@ -44,56 +43,6 @@ import { readDigest } from './digest.js';
  * next stretch of the file while PostgreSQL writes the last one's changes.
  */
 
-/** COPY text format: these characters would end a field or a line, or are the escape itself. */
-const SPECIAL = /[\\\t\n\r\0]/;
-const SPECIAL_ALL = /[\\\t\n\r\0]/g;
-const ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  // PostgreSQL text cannot hold U+0000 at all; failing the night over one stray byte helps no one.
-  '\0': '',
-};
-
-function copyField(v: Value | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'number') return String(v);
-  return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
-}
-
-/** One staged row as a line of COPY text: its values in `columns` order, then its row and line hashes (and `suffix`). */
-export function copyLine(row: StagedRow, width: number, suffix = ''): string {
-  let line = '';
-  for (let i = 0; i < width; i++) line += copyField(row.values[i]) + '\t';
-  return line + copyField(row.hash) + '\t' + copyField(row.line) + suffix + '\n';
-}
-
-/**
- * Characters of COPY text per chunk at most (plus one row). Rows read from a stretch of the file
- * with one character beyond Latin-1 are two-byte strings, and a two-byte string over 128 KB is
- * allocated in V8's large-object space, page by page: encoding a 70,000-character chunk for the
- * socket cost three times what two 35,000-character ones did.
- */
-const COPY_CHUNK_CHARS = 48_000;
-
-/** Each batch becomes chunks of COPY text, made only when the socket can take more. */
-async function* copyChunks(batches: AsyncIterable<readonly StagedRow[]>, width: number, count: (rows: number) => void, prefix = '', suffix = ''): AsyncGenerator<string> {
-  for await (const batch of batches) {
-    if (batch.length === 0) continue;
-    count(batch.length);
-    let chunk = '';
-    for (const row of batch) {
-      chunk += prefix + copyLine(row, width, suffix);
-      if (chunk.length >= COPY_CHUNK_CHARS) {
-        yield chunk;
-        chunk = '';
-      }
-    }
-    if (chunk.length > 0) yield chunk;
-  }
-}
-
 function assertMergeable(input: MergeInput): void {
   const { mirror, columns } = input;
   if (mirror.key.length === 0) throw new Error(`cannot merge into ${mirror.name}: the table has no key`);
@@ -102,20 +51,6 @@ function assertMergeable(input: MergeInput): void {
   if (stray.length > 0) throw new Error(`cannot merge into ${mirror.name}: ${stray.join(', ')} are not mirror columns`);
   const missingKey = mirror.key.filter((k) => !columns.includes(k));
   if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
-}
-
-/** Lines of text (each ending in a line break), a few thousand to a chunk. */
-async function* chunked(lines: Iterable<string>): AsyncGenerator<string> {
-  let text = '';
-  let n = 0;
-  for (const line of lines) {
-    text += `${line}\n`;
-    if (++n % 4000 === 0) {
-      yield text;
-      text = '';
-    }
-  }
-  if (text.length > 0) yield text;
 }
 
 /** Brings the line hashes of unchanged rows up to date: `text` is chunks of COPY lines of address and line hash. */
@@ -195,19 +130,8 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   await client.query(RAISE_WORK_MEM);
   // The store's digest (readDigest) is null exactly when the school has no rows here yet.
   const present = input.digest !== undefined ? input.digest !== null : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
-  if (!present) {
-    // The school's first night for this table (checked under its run lock): every row is new, so
-    // the rows go straight into the mirror with one COPY, as fast as \copy, and are logged after.
-    let copied = 0;
-    const schoolField = `${copyField(school)}\t`;
-    const bookkeeping = `\tt\t${runId}\t${runId}`;
-    await pipeline(
-      Readable.from(copyChunks(batches, columns.length, (n) => (copied += n), schoolField, bookkeeping), { highWaterMark: 1 }),
-      client.query(copyFrom(copyMirrorSql(mirror, columns, createdHere))),
-    );
-    await client.query(logAllInsertedSql(mirror, createdHere), params);
-    return { ...zeroCounts(), inserted: copied };
-  }
+  // The school's first night for this table (checked under its run lock): every row is new.
+  if (!present) return firstLoad(client, input, batches, createdHere);
   // Which rows need work is decided here, against a digest of the school's rows (key, hashes,
   // active, address): only new, changed and inactive rows are staged, and unchanged rows never
   // leave Node but for their address and line hash when that is out of date.
@@ -241,7 +165,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
         if (verdict === Verdict.work) {
           const rid = digest.lastAddress();
           const op = rid === null ? 'insert' : digest.lastActive() ? 'update' : 'reactivate';
-          text += copyLine(row, columns.length, `\t${copyField(afterImagePrefix(row))}\t${op}\t${rid ?? '\\N'}`);
+          text += rowLine(row, columns.length, `\t${rowField(afterImagePrefix(row))}\t${op}\t${rid ?? ''}`);
           rows++;
           if (rid === null) inserts++;
           if (text.length >= COPY_CHUNK_CHARS) {

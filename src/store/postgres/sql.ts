@@ -1,6 +1,7 @@
 import type { ColumnType } from '../../layouts/index.js';
 import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
 import type { ViewDef } from '../../load/views.js';
+import { ROW_COPY_OPTIONS } from './copy-text.js';
 
 /**
  * The PostgreSQL adapter's statements on the schema, the mirror tables and their views, and the
@@ -151,8 +152,8 @@ export function insertImageSql(key: readonly string[], alias: string): string {
  * night's reads do not first rewrite every page to set hint bits.
  */
 export function copyMirrorSql(mirror: MirrorTable, columns: readonly string[], freeze = false): string {
-  // The order copyLine writes: school, the file's values, the hashes, then the rest of the bookkeeping.
-  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.lineHash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`;
+  // The order rowLine writes: school, the file's values, the hashes, then the rest of the bookkeeping.
+  return `COPY ${q(mirror.name)} (${[SCHOOL_COLUMN, ...columns, B.hash, B.lineHash, B.active, B.insertedRun, B.changedRun].map(q).join(', ')}) FROM STDIN WITH (${ROW_COPY_OPTIONS}${freeze ? ', FREEZE' : ''})`;
 }
 
 /** The key as the validator builds it (typed values as text, joined by U+001F), in SQL. */
@@ -174,7 +175,7 @@ export function createStageSql(stage: string, mirror: MirrorTable, columns: read
 }
 
 export function copyStageSql(stage: string, columns: readonly string[]): string {
-  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_LINE, STAGE_AFTER, STAGE_OP, STAGE_RID].map(q).join(', ')}) FROM STDIN`;
+  return `COPY ${temp(stage)} (${[...columns, STAGE_HASH, STAGE_LINE, STAGE_AFTER, STAGE_OP, STAGE_RID].map(q).join(', ')}) FROM STDIN WITH (${ROW_COPY_OPTIONS})`;
 }
 
 /** Empties a staging table for the next segment of a file (cheaper than a new table). */
@@ -230,17 +231,9 @@ function insertColumns(columns: readonly string[]): { target: string; source: st
   };
 }
 
-/**
- * Logs the first load from the mirror itself: the school had no rows before this statement's
- * insert (checked under its run lock), so its rows are exactly the inserted ones. Reading them
- * back is cheaper than carrying a million after-images through a RETURNING CTE.
- */
-export function logAllInsertedSql(mirror: MirrorTable, wholeTable = false): string {
-  // A table this run created holds only this school's rows: read whole, it is one sequential scan
-  // (with no statistics yet, the planner would go through the primary key for the school's rows).
-  const where = wholeTable ? '' : ` WHERE m.${q(SCHOOL_COLUMN)} = $1::text`;
-  return `${LOG_CHANGE}
-  SELECT $2::bigint, $1::text, $3::text, ${rowKeySql(mirror.key, 'm')}, 'insert', NULL, ${insertImageSql(mirror.key, 'm')} FROM ${q(mirror.name)} AS m${where}`;
+/** The first load's insert changes, written by Node (see first-load.ts). */
+export function copyChangesSql(): string {
+  return 'COPY etl_changes (run_id, school_id, table_name, row_key, op, before, after) FROM STDIN';
 }
 
 /**
