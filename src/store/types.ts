@@ -168,9 +168,10 @@ export interface LoadTransaction {
   /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
   ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]): Promise<void>;
   /**
-   * A digest of the school's rows in the mirror (key, row hash, line hash, active), for a re-run
-   * to skip lines it already holds; null when the school has no rows there yet, or the store
-   * does not skip lines. The mirror must exist (ensureMirror runs first).
+   * A digest of the school's rows in the mirror (key, row hash, line hash, active, and on
+   * PostgreSQL the row's address), for a re-run to skip lines it already holds; null when the
+   * school has no rows there yet, or the store does not skip lines. The mirror must exist
+   * (ensureMirror runs first).
    */
   readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest | null>;
   /** Merges one file's rows into its mirror table, logging every change in etl_changes. */

@@ -31,8 +31,8 @@ import { readDigest } from './digest.js';
 import { firstLoad } from './first-load.js';
 
 /**
- * The PostgreSQL merge. A school's first load of a table is one COPY straight into the mirror.
- * Later loads read a digest of the school's rows (key, hashes, active, address) and stage (COPY
+ * The PostgreSQL merge. A school's first load of a table goes straight into the mirror by COPY
+ * (first-load.ts). Later loads read a digest of the school's rows (key, hashes, active, address) and stage (COPY
  * into a temporary table) only the file's rows that are new, changed or inactive, each with what
  * it needs and its mirror row's address; one statement per kind of change then applies them,
  * reaching rows by address, and logs each change to etl_changes itself, so no row travels back to
@@ -174,7 +174,10 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
             rows = 0;
             inserts = 0;
           }
-        } else if (verdict === Verdict.staleLine) lines += `${digest.lastAddress() ?? ''}\t${row.line}\n`;
+        } else if (verdict === Verdict.staleLine) {
+          const rid = digest.lastAddress();
+          if (rid !== null) lines += `${rid}\t${row.line}\n`;
+        }
       }
       if (lines.length > 0) stale.push(lines);
       if (text.length > 0) yield { data: Buffer.from(text), rows, inserts };
