@@ -20,10 +20,14 @@ import { copyChangesSql, copyMirrorSql } from './sql.js';
  * load.
  */
 
-/** Rows per segment: the mirror's COPY, then the segment's changes. */
-const SEGMENT_ROWS = 65_536;
-/** COPY data held ahead of the database at most, in bytes. */
-const READ_AHEAD_BYTES = 32 << 20;
+/** Rows per segment: the mirror's COPY, then the segment's changes (held until then: some 1.5 MB). */
+const SEGMENT_ROWS = 16_384;
+/**
+ * COPY data held ahead of the database at most, in bytes. Node is the slower side of a first
+ * load: this only has to cover a segment's changes going in, and it counts against the flat
+ * memory a million rows must keep.
+ */
+const READ_AHEAD_BYTES = 4 << 20;
 
 /** A chunk of COPY data for the mirror, the same rows' lines for etl_changes, and how many. */
 interface LoadChunk {

@@ -67,8 +67,8 @@ async function refreshLines(client: PoolClient, lines: string, mirror: MergeInpu
  * that the statements' fixed costs do not count.
  */
 const SEGMENT_ROWS = 16_384;
-/** COPY data held ahead of the database at most, in bytes: a few segments of rows of ordinary width. */
-const READ_AHEAD_BYTES = 32 << 20;
+/** COPY data held ahead of the database at most, in bytes: a segment or two of rows of ordinary width. */
+const READ_AHEAD_BYTES = 16 << 20;
 
 /**
  * A chunk of COPY data for the staging table and the rows in it. Held as bytes, not text: a
