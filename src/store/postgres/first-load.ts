@@ -9,6 +9,7 @@ import { ReadAhead } from '../../util/read-ahead.js';
 import type { Value } from '../../validate/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import { COPY_CHUNK_CHARS, copyField, rowField, rowLine } from './copy-text.js';
+import { copySegment, type SegmentChunk } from './segments.js';
 import { copyChangesSql, copyMirrorSql } from './sql.js';
 
 /**
@@ -29,11 +30,9 @@ const SEGMENT_ROWS = 16_384;
  */
 const READ_AHEAD_BYTES = 4 << 20;
 
-/** A chunk of COPY data for the mirror, the same rows' lines for etl_changes, and how many. */
-interface LoadChunk {
-  readonly mirror: Buffer;
+/** A chunk of COPY data for the mirror (`data`), and the same rows' lines for etl_changes. */
+interface LoadChunk extends SegmentChunk {
   readonly changes: Buffer;
-  readonly rows: number;
 }
 
 /** A key's value as JSON, as the mirror keeps it (U+0000 dropped, as COPY writes it). */
@@ -70,39 +69,27 @@ export async function firstLoad(client: PoolClient, input: MergeInput, batches: 
         changes += changeLine(row);
         rows++;
         if (text.length >= COPY_CHUNK_CHARS) {
-          yield { mirror: Buffer.from(text), changes: Buffer.from(changes), rows };
+          yield { data: Buffer.from(text), changes: Buffer.from(changes), rows };
           text = '';
           changes = '';
           rows = 0;
         }
       }
-      if (rows > 0) yield { mirror: Buffer.from(text), changes: Buffer.from(changes), rows };
+      if (rows > 0) yield { data: Buffer.from(text), changes: Buffer.from(changes), rows };
     }
   }
 
   const copyMirror = copyMirrorSql(mirror, columns, createdHere);
-  const ahead = new ReadAhead(chunks(), (c) => c.mirror.length + c.changes.length, READ_AHEAD_BYTES);
+  const ahead = new ReadAhead(chunks(), (c) => c.data.length + c.changes.length, READ_AHEAD_BYTES);
   let inserted = 0;
   try {
     for (let last = false; !last; ) {
       const changes: Buffer[] = [];
-      let rows = 0;
-      async function* segment(): AsyncGenerator<Buffer> {
-        while (rows < (input.segmentRows ?? SEGMENT_ROWS)) {
-          const next = await ahead.next();
-          if (next.done) {
-            last = true;
-            return;
-          }
-          rows += next.value.rows;
-          changes.push(next.value.changes);
-          yield next.value.mirror;
-        }
-      }
-      await pipeline(Readable.from(segment(), { highWaterMark: 1 }), client.query(copyFrom(copyMirror)));
-      if (rows === 0) break;
+      const segment = await copySegment(client, copyMirror, ahead, input.segmentRows ?? SEGMENT_ROWS, undefined, (chunk) => changes.push(chunk.changes));
+      last = segment.last;
+      if (segment.rows === 0) break;
       await pipeline(Readable.from(changes, { highWaterMark: 1 }), client.query(copyFrom(copyChangesSql())));
-      inserted += rows;
+      inserted += segment.rows;
     }
   } finally {
     await ahead.close();

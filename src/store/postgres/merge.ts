@@ -29,6 +29,7 @@ import {
 import { chunked, COPY_CHUNK_CHARS, rowField, rowLine } from './copy-text.js';
 import { readDigest } from './digest.js';
 import { firstLoad } from './first-load.js';
+import { copySegment, type SegmentChunk } from './segments.js';
 
 /**
  * The PostgreSQL merge. A school's first load of a table goes straight into the mirror by COPY
@@ -75,9 +76,7 @@ const READ_AHEAD_BYTES = 16 << 20;
  * string built from a file's fields is a tree of slices that keeps each whole decoded stretch of
  * the file alive, and read ahead that was most of the file.
  */
-interface StagedChunk {
-  readonly data: Buffer;
-  readonly rows: number;
+interface StagedChunk extends SegmentChunk {
   /** Of `rows`, the new ones (the rest are updates and reactivations). */
   readonly inserts: number;
 }
@@ -91,21 +90,10 @@ async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead
   const counts = zeroCounts();
   const early = Math.max(1, segmentRows >> 3);
   for (let last = false; !last; ) {
-    let staged = 0;
     let inserts = 0;
-    async function* segment(): AsyncGenerator<Buffer> {
-      while (staged < segmentRows && !(staged >= early && ahead.waiting === 0)) {
-        const next = await ahead.next();
-        if (next.done) {
-          last = true;
-          return;
-        }
-        staged += next.value.rows;
-        inserts += next.value.inserts;
-        yield next.value.data;
-      }
-    }
-    await pipeline(Readable.from(segment(), { highWaterMark: 1 }), client.query(copyFrom(apply.copy)));
+    const segment = await copySegment(client, apply.copy, ahead, segmentRows, early, (chunk) => (inserts += chunk.inserts));
+    const staged = segment.rows;
+    last = segment.last;
     if (staged > inserts) {
       const changed = (await client.query<{ updated: number; reactivated: number }>(apply.changed, params)).rows[0];
       counts.updated += changed?.updated ?? 0;
