@@ -33,12 +33,12 @@ import { copySegment, type SegmentChunk } from './segments.js';
 
 /**
  * The PostgreSQL merge. A school's first load of a table goes straight into the mirror by COPY
- * (first-load.ts). Later loads read a digest of the school's rows (key, hashes, active, address) and stage (COPY
- * into a temporary table) only the file's rows that are new, changed or inactive, each with what
- * it needs and its mirror row's address; one statement per kind of change then applies them,
- * reaching rows by address, and logs each change to etl_changes itself, so no row travels back to
- * Node. Unchanged rows are never written. For a full file, the addresses of the active rows it
- * never showed go to a second temporary table, to be deactivated.
+ * (first-load.ts). Later loads read a digest of the school's rows (key, hashes, active, address)
+ * and stage (COPY into a temporary table) only the file's rows that are new, changed or inactive,
+ * each with what it needs and its mirror row's address; one statement per kind of change then
+ * applies them, reaching rows by address, and logs each change to etl_changes itself, so no row
+ * travels back to Node. Unchanged rows are never written. For a full file, the addresses of the
+ * active rows it never showed go to a second temporary table, to be deactivated.
  *
  * The staged rows are applied a segment at a time, while the file is read ahead: Node parses the
  * next stretch of the file while PostgreSQL writes the last one's changes.

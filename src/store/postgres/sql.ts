@@ -274,11 +274,6 @@ export function refreshLinesSql(lines: string, mirror: MirrorTable): string {
   WHERE m.ctid = l.rid AND m.${q(SCHOOL_COLUMN)} = $1::text`;
 }
 
-/** Statistics for a temporary table, before it is joined to the mirror. */
-export function analyzeSql(table: string): string {
-  return `ANALYZE ${temp(table)}`;
-}
-
 /**
  * Updates and reactivations: the planned rows take the file's values (mirror columns the file
  * lacks become NULL: a row's content is the file's row), keeping `_inserted_run`. `old` is the
