@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { sha256File } from '../src/load/index.js';
+import { filesetChecksum, sha256File } from '../src/load/index.js';
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
@@ -53,6 +53,13 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const ledger = await probe.all(`SELECT id, status, overrides FROM etl_runs ORDER BY id`);
     expect(ledger.map((r) => r.status)).toEqual(['succeeded', 'skipped', 'succeeded']);
     expect(String(ledger[2]?.overrides)).toContain('force');
+    // A forced run works its checksums out while it loads; it records the same ones.
+    const sets = await probe.all(`SELECT fileset_sha256 FROM etl_runs ORDER BY id`);
+    const names = (await readdir(src)).sort();
+    const sums = await Promise.all(names.map(async (name) => ({ name, sha256: await sha256File(join(src, name)) })));
+    expect(sets.map((r) => r.fileset_sha256)).toEqual(Array(3).fill(filesetChecksum(sums)));
+    const files = await probe.all(`SELECT file_name, sha256 FROM etl_run_files WHERE run_id = ? ORDER BY file_name`, [forced.runId]);
+    expect(files.map((f) => ({ name: f.file_name, sha256: f.sha256 }))).toEqual(sums);
   });
 
   it('applies a second night: new students, changed names, leavers deactivated, and one returning reactivated', async () => {

@@ -1,5 +1,5 @@
 export { archiveFiles, archiveStamp, pruneArchives, type ArchivedFile, type Manifest } from './archive.js';
-export { filesetChecksum, sha256File } from './checksum.js';
+export { filesetChecksum, OFF_THREAD_BYTES, sha256File, sha256FileAside } from './checksum.js';
 export { evaluateGuards, type GuardFile, type GuardInput, type GuardTrip } from './guards.js';
 export { createRowHasher, type RowHasher } from './hash.js';
 export { BOOKKEEPING, mirrorFor, mirrorTableName, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from './mirror.js';

@@ -7,7 +7,6 @@ import { createValidatedFileReader, type ValidatedBatch } from '../validate/inde
 /** What loading one file did, for the ledger, the guard rails and the summary. */
 export interface FileLoadResult extends MergeCounts {
   readonly file: SourceFile;
-  readonly sha256: string;
   readonly records: number;
   readonly rows: number;
   /** Rows counted as unchanged from their line hash alone, without reading them (see validate/read.ts). */
@@ -24,7 +23,6 @@ export interface FileLoadResult extends MergeCounts {
 export interface LoadFileOptions {
   readonly runId: number;
   readonly school: string;
-  readonly sha256: string;
   readonly views: readonly ViewDef[];
   readonly maxStoredRejects: number;
 }
@@ -58,7 +56,6 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   const first = await batches.next();
   const result = (counts: MergeCounts, error: FileLoadResult['error']): FileLoadResult => ({
     file,
-    sha256: options.sha256,
     records,
     rows,
     known,

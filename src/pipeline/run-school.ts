@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import type { ErrorCode, Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
-import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256File, type GuardTrip, type ViewDef } from '../load/index.js';
+import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256FileAside, type GuardTrip, type ViewDef } from '../load/index.js';
 import { zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { loadFile, type FileLoadResult } from './load-file.js';
@@ -77,13 +77,13 @@ function summarise(results: readonly FileLoadResult[]): RunStats {
   return s;
 }
 
-function fileRecord(r: FileLoadResult): RunFileRecord {
+function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): RunFileRecord {
   return {
     fileName: r.file.name,
     table: r.file.table,
     tableId: r.file.tableId,
     mode: r.file.mode,
-    sha256: r.sha256,
+    sha256: checksums.get(r.file.name) ?? '',
     bytes: r.file.bytes,
     records: r.records,
     rows: r.rows,
@@ -111,9 +111,15 @@ function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string 
 export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
   const school = set.school;
   const overrides = [...(options.force ? ['force'] : []), ...(options.allowShrink ? ['allow-shrink'] : [])];
-  const checksums = new Map<string, string>();
-  for (const f of set.files) checksums.set(f.name, await withRetry(() => sha256File(f.path), config.retry));
-  const fileset = filesetChecksum(set.files.map((f) => ({ name: f.name, sha256: checksums.get(f.name) ?? '' })));
+  // Checksums, the big files' each on a thread of its own. A forced run needs them only when it
+  // records itself, so it loads while they are worked out; any other run needs them first, to
+  // skip a file set that is already published, and a file it cannot read fails it before it starts.
+  const sums = Promise.all(set.files.map(async (f) => [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)] as const)).then((pairs) => {
+    const checksums = new Map(pairs);
+    return { checksums, fileset: filesetChecksum(pairs.map(([name, sha256]) => ({ name, sha256 }))) };
+  });
+  sums.catch(() => undefined);
+  if (!options.force) await sums;
 
   const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
     // The run starts when it holds the school's lock, not while it waits for another run.
@@ -133,9 +139,10 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
       return await session.transaction(async (tx): Promise<SchoolRunResult> => {
         await tx.failInterruptedRuns(school, runId);
         const finish = async (status: SchoolRunResult['status'], reason: string | null, errorCode: ErrorCode | null, guards: GuardTrip[]): Promise<SchoolRunResult> => {
+          const { checksums, fileset } = await sums;
           const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
           const rejects: Reject[] = loaded.flatMap((r) => r.rejects);
-          await tx.recordRun(runId, outcome(status, stats, fileset, overrides, reason, errorCode), loaded.map(fileRecord), rejects);
+          await tx.recordRun(runId, outcome(status, stats, fileset, overrides, reason, errorCode), loaded.map((r) => fileRecord(r, checksums)), rejects);
           return {
             runId,
             school,
@@ -152,7 +159,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         };
 
         if (!options.force) {
-          const prior = await tx.findPublishedFileset(school, fileset);
+          const prior = await tx.findPublishedFileset(school, (await sums).fileset);
           if (prior?.rollbackId !== null && prior?.rollbackId !== undefined) {
             return finish('skipped', `this file set was published by run ${prior.runId} and rolled back (rollback ${prior.rollbackId}); --force loads it again`, null, []);
           }
@@ -162,7 +169,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         await tx.savepoint();
         for (const [index, file] of set.files.entries()) {
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
-          const r = await loadFile(tx, file, { runId, school, sha256: checksums.get(file.name) ?? '', views, maxStoredRejects: config.maxStoredRejects });
+          const r = await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects });
           loaded.push(r);
           options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
         }
@@ -193,18 +200,19 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
       // The transaction rolled back; record the failure on its own, and let the caller decide on retries.
       const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
       const message = (err as Error).message;
+      const known = await sums.catch(() => ({ checksums: new Map<string, string>(), fileset: null }));
       await session
-        .recordFailure(runId, outcome('failed', stats, fileset, overrides, `infrastructure failure: ${message}`, 'ETL_DB_UNAVAILABLE'), loaded.map(fileRecord), [])
+        .recordFailure(runId, outcome('failed', stats, known.fileset, overrides, `infrastructure failure: ${message}`, 'ETL_DB_UNAVAILABLE'), loaded.map((r) => fileRecord(r, known.checksums)), [])
         .catch(() => undefined);
       throw err;
     }
   });
 
   if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null) return result;
-  return archive(config, store, set, checksums, result);
+  return archive(config, store, set, (await sums).checksums, result);
 }
 
-async function archive(config: Config, store: Store, set: FileSet, checksums: Map<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {
+async function archive(config: Config, store: Store, set: FileSet, checksums: ReadonlyMap<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {
   const root = config.archiveDirectory as string;
   try {
     const path = await withRetry(
