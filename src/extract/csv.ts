@@ -27,6 +27,7 @@ interface ParsedRecord {
   end: number;
   problem: RecordProblem | null;
   lineHash: string | null;
+  plain: boolean;
 }
 
 const BAD_QUOTE: RecordProblem = {
@@ -169,7 +170,7 @@ class CsvRecordSplitter {
       const end = readQuotedRecord(input, done, final, fields);
       if (end === INCOMPLETE) break;
       if (end !== MALFORMED && (this.expectedFields === 0 || fields.length === this.expectedFields)) {
-        out.push({ line: this.line, fields, text: input, start: done, end, problem: null, lineHash: null });
+        out.push({ line: this.line, fields, text: input, start: done, end, problem: null, lineHash: null, plain: false });
         this.line += countNewlines(input, done, end);
         done = end;
         continue;
@@ -188,7 +189,7 @@ class CsvRecordSplitter {
     const lineEnd = nl === -1 ? input.length : nl + 1;
     // An odd number of quotes on the line means one was opened and never closed on it.
     const quotes = input.slice(broken, lineEnd).split('"').length - 1;
-    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE, lineHash: null });
+    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE, lineHash: null, plain: false });
     if (nl !== -1) this.line += 1;
     return lineEnd;
   }
@@ -202,6 +203,9 @@ class CsvRecordSplitter {
    */
   private parseFast(input: string, from: number, to: number, out: ParsedRecord[]): number {
     const { hasher, known } = this;
+    // Lines without a quote are plain CSV unless U+0000 is among them (rare enough to check by chunk).
+    const nul = input.indexOf('\0', from);
+    const plain = nul === -1 || nul >= to;
     let start = from;
     while (start < to) {
       const nl = input.indexOf('\n', start);
@@ -217,7 +221,7 @@ class CsvRecordSplitter {
         }
         lineHash = hasher.lastHex();
       }
-      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash });
+      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash, plain });
       if (lineEnd < to) this.line++;
       start = lineEnd + 1;
     }
@@ -251,7 +255,7 @@ class CsvRecordSplitter {
           return;
         }
         done = end;
-        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null, lineHash: null });
+        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null, lineHash: null, plain: false });
         this.line += lines;
         // Back to fast mode when the next line is whole and holds no quote.
         if (nextQuote !== -1 && nextQuote < end) nextQuote = input.indexOf('"', end);

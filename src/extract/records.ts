@@ -23,6 +23,11 @@ export interface RawRecord {
   readonly problem: RecordProblem | null;
   /** The line hash of the record's text (see line-hash.ts); null for a record with a problem. */
   readonly lineHash: string | null;
+  /**
+   * True for a CSV line with no quote and no U+0000: its fields are exactly the stretches of its
+   * text between commas, and it is valid CSV as it stands.
+   */
+  readonly plain?: boolean;
 }
 
 /** The columns of one file: those present in the file in file order, then layout columns it lacks. */

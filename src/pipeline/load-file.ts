@@ -35,7 +35,7 @@ export interface LoadFileOptions {
  * never held together.
  */
 export async function loadFile(tx: LoadTransaction, file: SourceFile, options: LoadFileOptions): Promise<FileLoadResult> {
-  const reader = createValidatedFileReader(file);
+  const reader = createValidatedFileReader(file, { csv: tx.writesCsv });
   const batches = reader.batches();
   const rejects: Reject[] = [];
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
@@ -82,7 +82,7 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
     let batch: ValidatedBatch | undefined = first.done ? undefined : first.value;
     while (batch) {
       take(batch);
-      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values), line: r.lineHash }));
+      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values), line: r.lineHash, csv: r.csv }));
       const next = await batches.next();
       batch = next.done ? undefined : next.value;
     }

@@ -142,6 +142,8 @@ export interface StagedRow {
   readonly hash: string;
   /** The hash of the line the row was read from (see extract/line-hash.ts). */
   readonly line: string | null;
+  /** The values as CSV, each followed by a comma, when the reader wrote them (TypedRow.csv). */
+  readonly csv?: string | null;
 }
 
 export interface MergeInput {
@@ -174,6 +176,8 @@ export interface LoadTransaction {
    * (ensureMirror runs first).
    */
   readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest | null>;
+  /** Whether mergeFile writes rows as CSV, and so wants StagedRow.csv when the reader can make it. */
+  readonly writesCsv: boolean;
   /** Merges one file's rows into its mirror table, logging every change in etl_changes. */
   mergeFile(input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts>;
   /** Marks the point a tripped guard rail or a dry run rolls back to: the data, not the ledger. */

@@ -1,7 +1,7 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
 import { readCsvRecords, readFixedRecords, type FileColumns, type KnownLineTest, type RecordBatch, type SourceFile } from '../extract/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
-import { createRowValidator, type RowValidator, type TypedRow } from './validator.js';
+import { createRowValidator, type RowValidator, type RowValidatorOptions, type TypedRow } from './validator.js';
 
 /** Typed rows and rejects from one stretch of a file. */
 export interface ValidatedBatch {
@@ -54,7 +54,7 @@ export interface ValidatedFileReader {
   skipKnownLines(lines: KnownLines): void;
 }
 
-export function createValidatedFileReader(file: SourceFile): ValidatedFileReader {
+export function createValidatedFileReader(file: SourceFile, options: RowValidatorOptions = {}): ValidatedFileReader {
   const notices: Notice[] = [];
   let failure: FileFailure | null = null;
   const layout = file.layout;
@@ -88,7 +88,7 @@ export function createValidatedFileReader(file: SourceFile): ValidatedFileReader
     for await (const batch of source) {
       if (batch.columns !== columns) {
         columns = batch.columns;
-        validator = createRowValidator(file.name, columns, layout, seen);
+        validator = createRowValidator(file.name, columns, layout, seen, options);
         const absentRequired = columns.columns.slice(columns.present).filter((c) => c.required);
         if (absentRequired.length > 0) {
           notices.push({ severity: 'warning', code: 'ETL_PARSE_MISSING_COLUMNS', file: file.name, message: `required column${absentRequired.length > 1 ? 's' : ''} ${absentRequired.map((c) => c.name).join(', ')} not in the file; read as null` });

@@ -1,5 +1,6 @@
 import type { ErrorCode, Reject } from '../errors/index.js';
-import { detach, rawText, type FileColumns, type RawRecord } from '../extract/index.js';
+import { contentEnd, detach, rawText, type FileColumns, type RawRecord } from '../extract/index.js';
+import { commas } from '../util/csv-field.js';
 import type { TableLayout } from '../layouts/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { converterFor, isFailure, type Converter, type Value } from './convert.js';
@@ -13,9 +14,24 @@ export interface TypedRow {
   readonly values: readonly Value[];
   /** The line hash of the record's text (see extract/line-hash.ts). */
   readonly lineHash: string | null;
+  /**
+   * The values as CSV (util/csv-field.ts), each followed by a comma, when the validator was asked
+   * for it and the record was a plain CSV line: that line, but for the converted fields (numbers,
+   * dates), whose values are written in their place. Null otherwise.
+   */
+  readonly csv: string | null;
 }
 
 export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | { readonly row?: undefined; readonly rejects: readonly Reject[] };
+
+/**
+ * A converted value as a CSV field. Converters give numbers, decimals as digits, ISO dates and
+ * nulls, none of which needs quotes, so none is looked at for them (csvField costs a regular
+ * expression a value).
+ */
+function convertedField(v: Value): string {
+  return v === null ? '' : typeof v === 'number' ? String(v) : v;
+}
 
 /** Column limits for `createRowValidator`'s shortcut: text of any length, or not text at all. */
 const NO_LIMIT = -1;
@@ -33,13 +49,18 @@ export interface RowValidator {
   validate(record: RawRecord): RowResult;
 }
 
+export interface RowValidatorOptions {
+  /** Write TypedRow.csv for rows read from plain CSV lines. */
+  readonly csv?: boolean;
+}
+
 /**
  * Builds the rules for one file: types and lengths per column, required fields, a present key,
  * and no key twice in the file (the first row with a key wins; later ones are rejected and name
  * the line of the first; `seen` holds the keys met so far). Only columns present in the file are
  * held to `required`: a missing column is reported once for the file, not once per row.
  */
-export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout, seen: KeyLines = new KeyLineIndex()): RowValidator {
+export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout, seen: KeyLines = new KeyLineIndex(), options: RowValidatorOptions = {}): RowValidator {
   const cols = fileColumns.columns;
   const n = cols.length;
   const names = cols.map((c) => c.name);
@@ -50,6 +71,7 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
   const mustHave = Uint8Array.from(cols, (c, i) => (i < fileColumns.present && c.required && !keyIdx.includes(i) ? 1 : 0));
   /** Per column: the longest text kept as is, NO_LIMIT for any text, CONVERT for a converter call. */
   const textLimit = Int32Array.from(cols, (c) => (c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT));
+  const wantCsv = options.csv === true;
 
   const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => ({
     file,
@@ -87,11 +109,18 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         rejects.push(reject(record, null, empty[0] ?? null, 'ETL_ROW_KEY_MISSING', `the key ${empty.join(', ')} is empty`));
       }
       const values = new Array<Value>(n);
+      // The CSV of the values is the line itself up to `copied`, then converted values in place.
+      const line = record.text;
+      const csv = wantCsv && record.plain === true;
+      let written = '';
+      let copied = record.start;
+      let at = record.start;
       for (let i = 0; i < n; i++) {
         const text = fields[i];
         // Most eduHub columns are empty in most rows, so the empty case comes first and does least.
         if (text === undefined || text.length === 0) {
           values[i] = null;
+          at++;
           if (mustHave[i] === 1) rejects.push(reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`));
           continue;
         }
@@ -99,13 +128,21 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         const limit = textLimit[i] as number;
         if (limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit)) {
           values[i] = text;
+          at += text.length + 1;
           continue;
         }
         const v = (converters[i] as Converter)(text);
         if (isFailure(v)) {
           rejects.push(reject(record, shownKey, names[i] ?? null, v.code, v.message));
           values[i] = null;
-        } else values[i] = v;
+        } else {
+          values[i] = v;
+          if (csv) {
+            written += line.slice(copied, at) + convertedField(v);
+            copied = at + text.length;
+          }
+        }
+        at += text.length + 1;
       }
       if (rejects.length > 0) return { rejects };
       // The stored key is built from typed values, so "012" and "12" in an int key are one key, as in the database.
@@ -115,7 +152,9 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
       if (first !== undefined) {
         return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)] };
       }
-      return { row: { line: record.line, key, values, lineHash: record.lineHash } };
+      // After the line's last field, a comma for it and one for each column the file lacks.
+      const csvText = csv ? written + line.slice(copied, contentEnd(record)) + commas(n - fields.length + 1) : null;
+      return { row: { line: record.line, key, values, lineHash: record.lineHash, csv: csvText } };
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Value } from '../../validate/index.js';
+import { commas, csvField } from '../../util/csv-field.js';
 import type { StagedRow } from '../types.js';
 
 /**
- * COPY data as the merge writes it: mirror and staged rows in csv format with tabs (rowLine),
+ * COPY data as the merge writes it: mirror and staged rows in csv format (rowLine),
  * everything else (keys, addresses, changes) in the text format (copyField), and chunks of lines
  * small enough to encode cheaply.
  */
@@ -25,31 +26,19 @@ export function copyField(v: Value | undefined): string {
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
 }
 
-/** Tab-separated CSV (COPY's csv format with a tab delimiter): these make a field need quotes. */
-const CSV_SPECIAL = /[\t"\n\r\0]/;
+/** A field of the rows' COPY data, which is csv (see util/csv-field.ts). */
+export const rowField = csvField;
 
 /**
- * A field of the rows' COPY data, in COPY's csv format with tabs between fields: null is an empty
- * field, so the empty columns that make up most of a wide CASES21 row cost one tab each, not
- * three characters; an empty string is quoted. U+0000 is dropped, as in copyField.
- */
-export function rowField(v: Value | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return String(v);
-  if (v === '') return '""';
-  if (!CSV_SPECIAL.test(v)) return v;
-  return `"${(v.includes('\0') ? v.replaceAll('\0', '') : v).replaceAll('"', '""')}"`;
-}
-
-/** Tabs: a run of null fields, appended in one piece. */
-const TABS = Array.from({ length: 256 }, (_, n) => '\t'.repeat(n));
-
-/**
- * One staged row as a line of rows' COPY data (see rowField): its values in `columns` order, then
- * its row and line hashes (and `suffix`, fields already written the same way). Each run of nulls
- * is appended as one string, not a piece per column.
+ * One staged row as a line of rows' COPY data: its values in `columns` order, then its row and
+ * line hashes (and `suffix`, fields already written the same way). A row read from a plain CSV
+ * line comes with its values written already (StagedRow.csv); otherwise each run of nulls is
+ * appended as one string, not a piece per column.
  */
 export function rowLine(row: StagedRow, width: number, suffix = ''): string {
+  // Both hashes are hex digits (see load/hash.ts, extract/line-hash.ts): no field syntax needed.
+  const tail = row.hash + ',' + (row.line ?? '') + suffix + '\n';
+  if (row.csv !== undefined && row.csv !== null) return row.csv + tail;
   const values = row.values;
   let line = '';
   let nulls = 0;
@@ -60,17 +49,17 @@ export function rowLine(row: StagedRow, width: number, suffix = ''): string {
       continue;
     }
     if (nulls > 0) {
-      line += nulls < TABS.length ? TABS[nulls] : '\t'.repeat(nulls);
+      line += commas(nulls);
       nulls = 0;
     }
-    line += rowField(v) + '\t';
+    line += rowField(v) + ',';
   }
-  if (nulls > 0) line += nulls < TABS.length ? TABS[nulls] : '\t'.repeat(nulls);
-  return line + rowField(row.hash) + '\t' + rowField(row.line) + suffix + '\n';
+  if (nulls > 0) line += commas(nulls);
+  return line + tail;
 }
 
 /** The options of a COPY of rows' data written by rowLine. */
-export const ROW_COPY_OPTIONS = `FORMAT csv, DELIMITER E'\\t'`;
+export const ROW_COPY_OPTIONS = 'FORMAT csv';
 
 /**
  * Characters of COPY text per chunk at most (plus one row). Rows read from a stretch of the file

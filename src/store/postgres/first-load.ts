@@ -46,8 +46,8 @@ function jsonValue(v: Value): string {
  */
 export async function firstLoad(client: PoolClient, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere: boolean): Promise<MergeCounts> {
   const { mirror, columns, school, runId } = input;
-  const schoolField = `${rowField(school)}\t`;
-  const bookkeeping = `\tt\t${runId}\t${runId}`;
+  const schoolField = `${rowField(school)},`;
+  const bookkeeping = `,t,${runId},${runId}`;
   // An insert's after image is the row's address: school and key (see insertImageSql).
   const keyIdx = mirror.key.map((k) => columns.indexOf(k));
   const imageStart = `{${JSON.stringify(SCHOOL_COLUMN)}:${jsonValue(school)}`;

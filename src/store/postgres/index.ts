@@ -112,6 +112,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
   const createdHere = new Set<string>();
 
   const tx: LoadTransaction = {
+    // Rows go in by COPY in csv format.
+    writesCsv: true,
     async ensureMirror(mirror, views) {
       if (await ensurePostgresMirror(client, schema, mirror, views)) createdHere.add(mirror.name);
     },

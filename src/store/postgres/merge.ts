@@ -153,7 +153,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
         if (verdict === Verdict.work) {
           const rid = digest.lastAddress();
           const op = rid === null ? 'insert' : digest.lastActive() ? 'update' : 'reactivate';
-          text += rowLine(row, columns.length, `\t${rowField(afterImagePrefix(row))}\t${op}\t${rid ?? ''}`);
+          text += rowLine(row, columns.length, `,${rowField(afterImagePrefix(row))},${op},${rowField(rid)}`);
           rows++;
           if (rid === null) inserts++;
           if (text.length >= COPY_CHUNK_CHARS) {

@@ -85,6 +85,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   }
 
   const tx: LoadTransaction = {
+    writesCsv: false,
     async ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]) {
       db.exec(createMirrorSql(mirror));
       const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map((r) => r.name));
