@@ -218,6 +218,7 @@ describe('ledger', () => {
   it('finds published file sets and the last full load of each table', async () => {
     const school = '3002';
     await store.withRunSession(school, 5000, async (session) => {
+      await session.transaction(async (tx) => expect(await tx.anyPublishedFileset(school)).toBe(false));
       const first = await session.startRun(newRun(school));
       await session.transaction((tx) => tx.recordRun(first, outcome({ filesetSha256: 'set-1' }), [fileRecord({ rows: 100 })], []));
       const dry = await session.startRun(newRun(school, { dryRun: true }));
@@ -232,6 +233,8 @@ describe('ledger', () => {
         expect(await tx.findPublishedFileset(school, 'set-3')).toEqual({ runId: second, rollbackId: null });
         expect(await tx.findPublishedFileset(school, 'set-4')).toBeNull();
         expect(await tx.findPublishedFileset('other', 'set-1')).toBeNull();
+        expect(await tx.anyPublishedFileset(school)).toBe(true);
+        expect(await tx.anyPublishedFileset('other')).toBe(false);
         expect(await tx.lastPublishedRows(school)).toEqual(new Map([['ST', 90]]));
       });
     });

@@ -111,15 +111,14 @@ function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string 
 export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
   const school = set.school;
   const overrides = [...(options.force ? ['force'] : []), ...(options.allowShrink ? ['allow-shrink'] : [])];
-  // Checksums, the big files' each on a thread of its own. A forced run needs them only when it
-  // records itself, so it loads while they are worked out; any other run needs them first, to
-  // skip a file set that is already published, and a file it cannot read fails it before it starts.
+  // Checksums, the big files' each on a thread of its own. A run needs them before it loads only
+  // to skip a file set already published: a forced run, or one of a school that has never
+  // published, loads while they are worked out, and needs them when it records itself.
   const sums = Promise.all(set.files.map(async (f) => [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)] as const)).then((pairs) => {
     const checksums = new Map(pairs);
     return { checksums, fileset: filesetChecksum(pairs.map(([name, sha256]) => ({ name, sha256 }))) };
   });
   sums.catch(() => undefined);
-  if (!options.force) await sums;
 
   const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
     // The run starts when it holds the school's lock, not while it waits for another run.
@@ -158,7 +157,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           };
         };
 
-        if (!options.force) {
+        if (!options.force && (await tx.anyPublishedFileset(school))) {
           const prior = await tx.findPublishedFileset(school, (await sums).fileset);
           if (prior?.rollbackId !== null && prior?.rollbackId !== undefined) {
             return finish('skipped', `this file set was published by run ${prior.runId} and rolled back (rollback ${prior.rollbackId}); --force loads it again`, null, []);

@@ -134,6 +134,9 @@ function createSession(client: PoolClient, schema: string): RunSession {
       const row = (await client.query<{ id: string; rollback_id: string | null }>(LEDGER.publishedFileset, [school, sha])).rows[0];
       return row ? { runId: Number(row.id), rollbackId: row.rollback_id === null ? null : Number(row.rollback_id) } : null;
     },
+    async anyPublishedFileset(school) {
+      return (await client.query<{ present: boolean }>(LEDGER.anyPublishedFileset, [school])).rows[0]?.present === true;
+    },
     async lastPublishedRows(school) {
       const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school])).rows;
       return new Map(rows.map((r) => [r.table_name, Number(r.rows_loaded)]));

@@ -163,6 +163,7 @@ export const LEDGER = {
                     WHERE school_id = $1 AND status = 'running' AND id <> $2`,
   publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run
                        ORDER BY id DESC LIMIT 1`,
+  anyPublishedFileset: `SELECT EXISTS (SELECT 1 FROM etl_runs WHERE school_id = $1 AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run) AS present`,
   /** The latest published full load of each table, chosen in SQL rather than by overwriting in a Map. */
   lastPublishedRows: `SELECT DISTINCT ON (f.table_name) f.table_name, f.rows_loaded FROM etl_run_files f
                         JOIN etl_runs r ON r.id = f.run_id

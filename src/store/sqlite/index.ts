@@ -109,6 +109,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       const row = stmt(LEDGER.publishedFileset).get(school, sha) as { id: number; rollback_id: number | null } | undefined;
       return row ? { runId: row.id, rollbackId: row.rollback_id } : null;
     },
+    async anyPublishedFileset(school) {
+      return (stmt(LEDGER.anyPublishedFileset).get(school) as { present: number }).present === 1;
+    },
     async lastPublishedRows(school) {
       const rows = stmt(LEDGER.lastPublishedRows).all(school) as Array<{ table_name: string; rows_loaded: number }>;
       // Ordered by run: later runs overwrite earlier ones, leaving each table's latest full load.

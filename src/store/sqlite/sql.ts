@@ -181,6 +181,7 @@ export const LEDGER = {
   runningRuns: `SELECT id, host, pid FROM etl_runs WHERE school_id = ? AND status = 'running' AND id <> ?`,
   failRun: `UPDATE etl_runs SET status = 'failed', finished_at = ?, reason = ?, error_code = 'ETL_RUN_INTERRUPTED' WHERE id = ?`,
   publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = ? AND fileset_sha256 = ? AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
+  anyPublishedFileset: `SELECT EXISTS (SELECT 1 FROM etl_runs WHERE school_id = ? AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0) AS present`,
   lastPublishedRows: `SELECT f.table_name AS table_name, f.rows_loaded AS rows_loaded FROM etl_run_files f
                         JOIN etl_runs r ON r.id = f.run_id
                         WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL
