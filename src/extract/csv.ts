@@ -3,7 +3,7 @@ import Papa from 'papaparse';
 import type { TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
-import { LineHasher, lineFingerprint, type KnownLineTest } from './line-hash.js';
+import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
 import { mapHeader } from './header.js';
 import { contentEnd, countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
@@ -50,15 +50,16 @@ interface StepResult {
 }
 
 /**
- * The fields of the quote-free text s[start, end), split on commas. Empty fields are the empty
- * string; longer ones are substrings of `s` (V8 keeps those as views, so nothing is copied).
+ * The fields of the quote-free text s[start, end), split on commas, reading the characters from
+ * `units` (s as code units, see TextUnits). Empty fields are the empty string; longer ones are
+ * substrings of `s` (V8 keeps those as views, so nothing is copied).
  */
-function splitFields(s: string, start: number, end: number, expected: number): string[] {
+function splitFields(s: string, units: Uint16Array, start: number, end: number, expected: number): string[] {
   const fields: string[] = expected > 0 ? new Array<string>(expected) : [];
   let n = 0;
   let f = start;
   for (let p = start; p < end; p++) {
-    if (s.charCodeAt(p) === 44) {
+    if (units[p] === 44) {
       fields[n++] = p === f ? '' : s.slice(f, p);
       f = p + 1;
     }
@@ -138,6 +139,8 @@ class CsvRecordSplitter {
   private line = 1;
   /** Fields a record should have, once the header is known; 0 before. */
   expectedFields = 0;
+  /** The chunk being split, as code units; shared with `hasher`. */
+  readonly units = new TextUnits();
   /** Hashes each quote-free line, once the header is known. */
   hasher: LineHasher | null = null;
   /** Recognises lines that need not be read; they are only counted, in `knownLines`. */
@@ -206,6 +209,7 @@ class CsvRecordSplitter {
     // Lines without a quote are plain CSV unless U+0000 is among them (rare enough to check by chunk).
     const nul = input.indexOf('\0', from);
     const plain = nul === -1 || nul >= to;
+    const units = this.units.of(input);
     let start = from;
     while (start < to) {
       const nl = input.indexOf('\n', start);
@@ -221,7 +225,7 @@ class CsvRecordSplitter {
         }
         lineHash = hasher.lastHex();
       }
-      out.push({ line: this.line, fields: splitFields(input, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash, plain });
+      out.push({ line: this.line, fields: splitFields(input, units, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash, plain });
       if (lineEnd < to) this.line++;
       start = lineEnd + 1;
     }
@@ -318,7 +322,7 @@ export async function* readCsvRecords(
       }
       columns = mapped.columns;
       splitter.expectedFields = columns.present;
-      splitter.hasher = new LineHasher(lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []));
+      splitter.hasher = new LineHasher(lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []), splitter.units);
       from = 1;
     }
     const hasher = splitter.hasher as LineHasher;

@@ -31,9 +31,32 @@ export function lineFingerprint(columns: FileColumns, format: string, encoding: 
 }
 
 /**
- * Hashes stretches of one text after another. The text is written out as UTF-16 code units once
- * (per chunk of the file) and every line of it is hashed from that typed array, which costs a
- * fraction of a charCodeAt per character.
+ * A text written out as UTF-16 code units, once, for loops that read every character: reading a
+ * typed array costs a fraction of a charCodeAt, because texts come in every representation V8
+ * has (slices of one- and two-byte chunks, concatenations, flat strings). Holds one text at a
+ * time; `of` gives the units of a text, writing it out only if it is not the one held.
+ */
+export class TextUnits {
+  private text: string | null = null;
+  private scratch = Buffer.alloc(1 << 17);
+  private units = new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length >> 1);
+
+  /** `s` as code units: a view that stays valid until another text is asked for. */
+  of(s: string): Uint16Array {
+    if (s === this.text) return this.units;
+    if (s.length * 2 > this.scratch.length) {
+      this.scratch = Buffer.alloc(s.length * 4);
+      this.units = new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length >> 1);
+    }
+    this.scratch.write(s, 0, 'utf16le');
+    this.text = s;
+    return this.units;
+  }
+}
+
+/**
+ * Hashes stretches of one text after another, reading them from the text's code units (written
+ * out once per chunk of the file; `units` may be shared with a reader of the same text).
  */
 export class LineHasher {
   /** The last hash, as two signed 32-bit halves. */
@@ -41,11 +64,11 @@ export class LineHasher {
   lo = 0;
   private readonly seedA: number;
   private readonly seedB: number;
-  private text: string | null = null;
-  private scratch = Buffer.alloc(1 << 17);
-  private units = new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length >> 1);
 
-  constructor(fingerprint: string) {
+  constructor(
+    fingerprint: string,
+    private readonly units = new TextUnits(),
+  ) {
     let a = 0x811c9dc5 | 0;
     let b = 0x2b992ddf | 0;
     for (let i = 0; i < fingerprint.length; i++) {
@@ -59,8 +82,7 @@ export class LineHasher {
 
   /** Hashes s[start, end) into `hi` and `lo`. */
   hash(s: string, start: number, end: number): void {
-    if (s !== this.text) this.load(s);
-    const units = this.units;
+    const units = this.units.of(s);
     let a = this.seedA;
     let b = this.seedB;
     for (let p = start; p < end; p++) {
@@ -82,15 +104,6 @@ export class LineHasher {
   /** The last hash as 16 hex digits. */
   lastHex(): string {
     return hex32(this.hi) + hex32(this.lo);
-  }
-
-  private load(s: string): void {
-    if (s.length * 2 > this.scratch.length) {
-      this.scratch = Buffer.alloc(s.length * 4);
-      this.units = new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length >> 1);
-    }
-    this.scratch.write(s, 0, 'utf16le');
-    this.text = s;
   }
 }
 
