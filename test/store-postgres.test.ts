@@ -299,6 +299,15 @@ describe('mergeFile', () => {
     expect(logged).toEqual(tricky.map((s) => ({ before: s, after: `${s}!` })));
   });
 
+  it("logs a first load's inserts under their keys exactly, whatever the keys hold", async () => {
+    const school = '2012';
+    const keys = ['PLAIN01', 'quo"te', 'back\\slash', 'tab\there', 'new\nline', 'Zoë’s', 'emoji😀', 'ctl\u0001x'];
+    const loaded = await merge(school, stMirror, 'full', columns, keys.map((k) => [k, 'S', null, null, null, null, null]));
+    expect(loaded.result).toEqual(counts({ inserted: keys.length }));
+    const logged = await rows(`SELECT row_key, after FROM etl_changes WHERE run_id = $1 ORDER BY id`, [loaded.runId]);
+    expect(logged).toEqual(keys.map((k) => ({ row_key: k, after: { school_id: school, stkey: k } })));
+  });
+
   it('drops U+0000, which PostgreSQL text cannot hold, instead of failing the file', async () => {
     const school = '2006';
     await merge(school, stMirror, 'full', columns, [['NUL0001', 'A\u0000B', null, null, null, null, null]]);

@@ -40,6 +40,10 @@ function jsonValue(v: Value): string {
   return JSON.stringify(typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '') : v);
 }
 
+/** Text that JSON and COPY's text format would both write as it is: no control character, quote, backslash or surrogate. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
 /**
  * Loads `batches` into a mirror the school has no rows in yet; `createdHere` when the table was
  * created in the current subtransaction (its rows are then written frozen).
@@ -53,9 +57,20 @@ export async function firstLoad(client: PoolClient, input: MergeInput, batches: 
   const imageStart = `{${JSON.stringify(SCHOOL_COLUMN)}:${jsonValue(school)}`;
   const keyNames = mirror.key.map((k) => `,${JSON.stringify(k)}:`);
   const changeStart = `${runId}\t${copyField(school)}\t${copyField(mirror.table)}\t`;
+  // Keys are nearly always plain text, which needs no escaping as JSON or as COPY text.
+  const plainStart = copyField(imageStart) === imageStart;
   const changeLine = (row: StagedRow): string => {
     let image = imageStart;
-    for (let k = 0; k < keyIdx.length; k++) image += (keyNames[k] as string) + jsonValue(row.values[keyIdx[k] as number] as Value);
+    let plain = plainStart;
+    for (let k = 0; k < keyIdx.length; k++) {
+      const v = row.values[keyIdx[k] as number] as Value;
+      if (typeof v === 'string' && !NEEDS_ESCAPE.test(v)) image += `${keyNames[k] as string}"${v}"`;
+      else {
+        image += (keyNames[k] as string) + jsonValue(v);
+        plain = false;
+      }
+    }
+    if (plain) return `${changeStart}${row.key}\tinsert\t\\N\t${image}}\n`;
     return `${changeStart}${copyField(row.key)}\tinsert\t\\N\t${copyField(`${image}}`)}\n`;
   };
 
