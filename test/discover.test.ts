@@ -83,7 +83,9 @@ describe('discovery', () => {
     const busy = setInterval(() => void appendFile(path, 'K,X\r\n'), 20);
     try {
       await new Promise((r) => setTimeout(r, 60));
-      const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 100, stableTimeoutMs: 400 });
+      // A file written every 20 ms must not look settled even when a busy machine delays a write
+      // or two: settled means unchanged for 250 ms.
+      const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 250, stableTimeoutMs: 1000 });
       expect(unsettled.unstable).toEqual(['ST_8865.csv']);
       expect(unsettled.notices.map((n) => n.code)).toContain('ETL_SOURCE_UNSTABLE');
       expect(unsettled.fileSets).toEqual([]);
