@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createChunkDecoder, encodeWindows1252, rawText, READ_CHUNK_BYTES, readCsvRecords, readFixedRecords, type RawRecord } from '../src/extract/index.js';
+import { createChunkDecoder, DECODE_CHUNK_BYTES, encodeWindows1252, rawText, READ_CHUNK_BYTES, readCsvRecords, readFixedRecords, type RawRecord } from '../src/extract/index.js';
 import { loadBuiltinLayouts, loadLayouts, type TableLayout } from '../src/layouts/index.js';
 import type { Notice } from '../src/errors/index.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
@@ -99,11 +99,14 @@ describe('CSV reading', () => {
     expect(records[97]?.fields[2]).toBe('first, line\nsecond "line"');
   });
 
-  it('joins a CRLF that the read boundary splits', async () => {
-    const path = join(dir, 'split-crlf.csv');
+  it.each([
+    ['read', READ_CHUNK_BYTES],
+    ['decoded stretch', DECODE_CHUNK_BYTES],
+  ])('joins a CRLF that the boundary of a %s splits', async (_, boundary) => {
+    const path = join(dir, `split-crlf-${boundary}.csv`);
     const head = 'STKEY,SURNAME,NOTES\r\n';
-    // The first row's CR is the last byte of the first read; its LF the first byte of the second.
-    const pad = READ_CHUNK_BYTES - head.length - 'K1,,x'.length - 1;
+    // The first row's CR is the last byte before the boundary; its LF the first byte after it.
+    const pad = boundary - head.length - 'K1,,x'.length - 1;
     await writeFile(path, `${head}K1,${'A'.repeat(pad)},x\r\nK2,B,y\r\n`);
     const { records } = await readCsv(path);
     expect(records.map((r) => [r.line, r.fields[0], r.fields[2]])).toEqual([[2, 'K1', 'x'], [3, 'K2', 'y']]);

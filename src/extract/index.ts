@@ -2,7 +2,7 @@ export { readCsvRecords, MAX_RECORD_CHARS, type FileProblem } from './csv.js';
 export { mapHeader } from './header.js';
 export { readFixedRecords, fixedColumns, recordWidth } from './fixed.js';
 export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEncoding } from './decode.js';
-export { readTextChunks, READ_CHUNK_BYTES } from './text.js';
+export { DECODE_CHUNK_BYTES, readTextChunks, READ_CHUNK_BYTES } from './text.js';
 export { contentEnd, countNewlines, detach, rawText, type FileColumns, type NoticeSink, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
 export { discoverSource, type Discovery, type FileSet, type SourceFile, type DiscoverOptions } from './discover.js';
 export { LineHasher, lineFingerprint, parseLineHash, readHex32, TextUnits, type KnownLineTest } from './line-hash.js';
