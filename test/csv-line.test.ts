@@ -10,7 +10,7 @@ import { createRowHasher } from '../src/load/index.js';
 import { rowLine } from '../src/store/postgres/copy-text.js';
 import type { StagedRow } from '../src/store/index.js';
 import { createValidatedFileReader, type TypedRow } from '../src/validate/index.js';
-import { sourceFile, tempDir } from './helpers/fixtures.js';
+import { columnLayout, sourceFile, tempDir } from './helpers/fixtures.js';
 
 /**
  * A row read from a plain CSV line carries its values already written as CSV (TypedRow.csv): the
@@ -28,17 +28,7 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
 
-const column = (name: string, type: ColumnType, maxLength: number | null = null): ColumnLayout => ({
-  name,
-  type,
-  maxLength,
-  format: 'auto',
-  required: false,
-  start: null,
-  width: null,
-  references: null,
-  description: null,
-});
+const column = (name: string, type: ColumnType, maxLength: number | null = null): ColumnLayout => columnLayout({ name, type, maxLength });
 
 /** The key, then one column of every type (two of text: one with a length limit). */
 const COLUMNS: readonly ColumnLayout[] = [

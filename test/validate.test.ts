@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ColumnLayout, TableLayout } from '../src/layouts/index.js';
+import type { TableLayout } from '../src/layouts/index.js';
 import { loadBuiltinLayouts, loadLayouts } from '../src/layouts/index.js';
 import { inspectFile } from '../src/pipeline/index.js';
 import { converterFor, isFailure, parseDate } from '../src/validate/index.js';
-import { fixture, sourceFile } from './helpers/fixtures.js';
+import { columnLayout, fixture, sourceFile } from './helpers/fixtures.js';
 
 const ST = loadBuiltinLayouts().get('ST') as TableLayout;
 
-const col = (over: Partial<ColumnLayout>): ColumnLayout => ({
-  name: 'C',
-  type: 'string',
-  maxLength: null,
-  format: 'auto',
-  required: false,
-  start: null,
-  width: null,
-  references: null,
-  description: null,
-  ...over,
-});
+const col = columnLayout;
 
 describe('dates', () => {
   it('parses eduHub, YYYYMMDD and ISO forms into one canonical form', () => {

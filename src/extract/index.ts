@@ -5,4 +5,4 @@ export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEn
 export { DECODE_CHUNK_BYTES, readTextChunks, READ_CHUNK_BYTES } from './text.js';
 export { contentEnd, countNewlines, detach, rawText, type FileColumns, type NoticeSink, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
 export { discoverSource, type Discovery, type FileSet, type SourceFile, type DiscoverOptions } from './discover.js';
-export { LineHasher, lineFingerprint, parseLineHash, readHex32, TextUnits, type KnownLineTest } from './line-hash.js';
+export { LineHasher, lineFingerprint, parseLineHash, readHex32, type KnownLineTest } from './line-hash.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { SourceFile } from '../../src/extract/index.js';
-import type { LoadMode, TableLayout } from '../../src/layouts/index.js';
+import type { ColumnLayout, LoadMode, TableLayout } from '../../src/layouts/index.js';
 
 /** Absolute path of a file under test/fixtures. */
 export function fixture(...parts: string[]): string {
@@ -31,4 +31,9 @@ export async function stage(dir: string, files: Array<{ from: string; to: string
 export function sourceFile(path: string, layout: TableLayout, mode: LoadMode = 'full'): SourceFile {
   const name = path.split('/').pop() ?? path;
   return { name, path, bytes: 0, mtimeMs: 0, layout, table: layout.table, tableId: `${layout.table}_8865`, mode };
+}
+
+/** A column layout: text of any length, optional, unless `over` says otherwise. */
+export function columnLayout(over: Partial<ColumnLayout>): ColumnLayout {
+  return { name: 'C', type: 'string', maxLength: null, format: 'auto', required: false, start: null, width: null, references: null, description: null, ...over };
 }

@@ -26,11 +26,8 @@ export function copyField(v: Value | undefined): string {
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? c) : v;
 }
 
-/** A field of the rows' COPY data, which is csv (see util/csv-field.ts). */
-export const rowField = csvField;
-
 /**
- * One staged row as a line of rows' COPY data: its values in `columns` order, then its row and
+ * One staged row as a line of rows' COPY data (csv, see util/csv-field.ts): its values in `columns` order, then its row and
  * line hashes (and `suffix`, fields already written the same way). A row read from a plain CSV
  * line comes with its values written already (StagedRow.csv); otherwise each run of nulls is
  * appended as one string, not a piece per column.
@@ -52,7 +49,7 @@ export function rowLine(row: StagedRow, width: number, suffix = ''): string {
       line += commas(nulls);
       nulls = 0;
     }
-    line += rowField(v) + ',';
+    line += csvField(v) + ',';
   }
   if (nulls > 0) line += commas(nulls);
   return line + tail;

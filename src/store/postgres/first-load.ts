@@ -8,7 +8,8 @@ import { SCHOOL_COLUMN } from '../../load/mirror.js';
 import { ReadAhead } from '../../util/read-ahead.js';
 import type { Value } from '../../validate/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
-import { COPY_CHUNK_CHARS, copyField, rowField, rowLine } from './copy-text.js';
+import { csvField } from '../../util/csv-field.js';
+import { COPY_CHUNK_CHARS, copyField, rowLine } from './copy-text.js';
 import { copySegment, type SegmentChunk } from './segments.js';
 import { copyChangesSql, copyMirrorSql } from './sql.js';
 
@@ -50,7 +51,7 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
  */
 export async function firstLoad(client: PoolClient, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere: boolean): Promise<MergeCounts> {
   const { mirror, columns, school, runId } = input;
-  const schoolField = `${rowField(school)},`;
+  const schoolField = `${csvField(school)},`;
   const bookkeeping = `,t,${runId},${runId}`;
   // An insert's after image is the row's address: school and key (see insertImageSql).
   const keyIdx = mirror.key.map((k) => columns.indexOf(k));

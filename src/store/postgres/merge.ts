@@ -26,7 +26,8 @@ import {
   schoolHasRowsSql,
   truncateSql,
 } from './sql.js';
-import { chunked, COPY_CHUNK_CHARS, rowField, rowLine } from './copy-text.js';
+import { csvField } from '../../util/csv-field.js';
+import { chunked, COPY_CHUNK_CHARS, rowLine } from './copy-text.js';
 import { readDigest } from './digest.js';
 import { firstLoad } from './first-load.js';
 import { copySegment, type SegmentChunk } from './segments.js';
@@ -153,7 +154,7 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
         if (verdict === Verdict.work) {
           const rid = digest.lastAddress();
           const op = rid === null ? 'insert' : digest.lastActive() ? 'update' : 'reactivate';
-          text += rowLine(row, columns.length, `,${rowField(afterImagePrefix(row))},${op},${rowField(rid)}`);
+          text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},${op},${csvField(rid)}`);
           rows++;
           if (rid === null) inserts++;
           if (text.length >= COPY_CHUNK_CHARS) {
