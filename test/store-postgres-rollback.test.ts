@@ -214,9 +214,11 @@ describe('undoRun', () => {
     await inTx(school, (tx) => tx.undoRun(third.runId));
     const again = await night(school, nights[2]);
     expect(again.counts).toEqual(third.counts);
-    expect((await rows(`SELECT op, row_key FROM etl_changes WHERE run_id = $1 ORDER BY id`, [again.runId])).map((r) => `${r.op} ${r.row_key}`)).toEqual(
-      (await rows(`SELECT op, row_key FROM etl_changes WHERE run_id = $1 ORDER BY id`, [third.runId])).map((r) => `${r.op} ${r.row_key}`),
-    );
+    // The same changes; in which order one statement logs a file's rows is the planner's affair.
+    const changes = async (runId: number): Promise<string[]> =>
+      (await rows(`SELECT table_name, op, row_key FROM etl_changes WHERE run_id = $1 ORDER BY table_name, row_key, op`, [runId])).map((r) => `${r.table_name} ${r.op} ${r.row_key}`);
+    expect(await changes(again.runId)).toEqual(await changes(third.runId));
+    expect(await changes(third.runId)).not.toEqual([]);
   });
 
   it('leaves every other school alone', async () => {

@@ -109,6 +109,45 @@ describe('mirror tables and views', () => {
   });
 });
 
+describe("a new mirror's primary key", () => {
+  const primaryKey = async (table: string): Promise<unknown[]> =>
+    (await rows(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'`, [table])).map((r) => `${r.conname}: ${r.def}`);
+
+  it('is added once the first load is in, under the name an inline key gets, and holds from then on', async () => {
+    const su = mirrorFor(layouts.get('SU')!, []);
+    const columns = ['sukey', 'fullname'];
+    const first = await run('3001', async (tx, runId) => {
+      await tx.ensureMirror(su, views);
+      // Created in this transaction: no key while its rows go in…
+      expect(await primaryKey('cases_su')).toEqual([]);
+      const counts = await tx.mergeFile({ runId, school: '3001', mirror: su, mode: 'full', columns }, batchesOf(stage(su, columns, [['ENG7', 'English'], ['MAT7', 'Maths']])));
+      return counts;
+    });
+    expect(first.result).toEqual(counts({ inserted: 2 }));
+    // …and the key a CREATE TABLE would have declared once they are.
+    expect(await primaryKey('cases_su')).toEqual(['cases_su_pkey: PRIMARY KEY (school_id, sukey)']);
+    await expect(probe.query(`INSERT INTO cases_su (school_id, sukey, _hash, _inserted_run, _changed_run) VALUES ('3001', 'ENG7', 'x', 1, 1)`)).rejects.toThrow(/duplicate key/);
+    // A second school's first load goes into the keyed table.
+    const second = await merge('3002', su, 'full', columns, [['ENG7', 'English']]);
+    expect(second.result).toEqual(counts({ inserted: 1 }));
+  });
+
+  it('is forgotten with a table a rollback to the savepoint removes, and added at commit to one never loaded', async () => {
+    const kcy = mirrorFor(layouts.get('KCY')!, []);
+    await run('3003', async (tx) => {
+      await tx.savepoint();
+      await tx.ensureMirror(kcy, views);
+      await tx.rollbackToSavepoint();
+    });
+    expect((await rows(`SELECT to_regclass('cases_kcy') AS t`))[0]?.t).toBeNull();
+    await run('3003', async (tx) => {
+      await tx.savepoint();
+      await tx.ensureMirror(kcy, views);
+    });
+    expect(await primaryKey('cases_kcy')).toEqual(['cases_kcy_pkey: PRIMARY KEY (school_id, kcykey)']);
+  });
+});
+
 describe('mergeFile', () => {
   const columns = ['stkey', 'surname', 'first_name', 'home_group', 'birthdate', 'dist_schl', 'registration'];
   const ann = ['ANN0001', 'Ng', 'Ann', '07A', '2011-03-04 00:00:00', 1.5, 12];

@@ -4,13 +4,14 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 
 import { EtlError, type Reject } from '../../errors/index.js';
+import type { MirrorTable } from '../../load/mirror.js';
 import { toRollbackRecord, toRunRecord } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
 import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
 import { LEDGER, MIGRATIONS } from './ledger-sql.js';
-import { createSchemaSql, LOCKS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+import { addPrimaryKeySql, createSchemaSql, LOCKS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
 
 export { isTransientPostgresError } from './errors.js';
@@ -110,25 +111,47 @@ function createSession(client: PoolClient, schema: string): RunSession {
   let undos = 0;
   /** Mirror tables created in the current subtransaction, which a first load may COPY FREEZE. */
   const createdHere = new Set<string>();
+  /**
+   * Mirror tables created in this transaction without their primary key, which is added once
+   * their first load is in (see addPrimaryKeySql), or at the latest before COMMIT; and whether
+   * each was created after the savepoint, so that rolling back to it forgets them.
+   */
+  const keyless = new Map<string, { readonly mirror: MirrorTable; readonly afterSavepoint: boolean }>();
+  let savepointTaken = false;
+  const addKey = async (name: string): Promise<void> => {
+    const entry = keyless.get(name);
+    if (!entry) return;
+    await client.query(addPrimaryKeySql(entry.mirror));
+    keyless.delete(name);
+  };
 
   const tx: LoadTransaction = {
     // Rows go in by COPY in csv format.
     writesCsv: true,
     async ensureMirror(mirror, views) {
-      if (await ensurePostgresMirror(client, schema, mirror, views)) createdHere.add(mirror.name);
+      if (!(await ensurePostgresMirror(client, schema, mirror, views, true))) return;
+      createdHere.add(mirror.name);
+      keyless.set(mirror.name, { mirror, afterSavepoint: savepointTaken });
     },
     async readDigest(mirror, school) {
       const digest = await readDigest(client, mirror, school);
       return digest.size > 0 ? digest : null;
     },
-    mergeFile: (input, batches) => mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere.has(input.mirror.name)),
+    async mergeFile(input, batches) {
+      const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere.has(input.mirror.name));
+      await addKey(input.mirror.name);
+      return counts;
+    },
     async savepoint() {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       createdHere.clear();
+      savepointTaken = true;
     },
     async rollbackToSavepoint() {
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
       createdHere.clear();
+      // Tables created since the savepoint are gone again; older ones still want their key.
+      for (const [name, entry] of keyless) if (entry.afterSavepoint) keyless.delete(name);
     },
     async findPublishedFileset(school, sha) {
       const row = (await client.query<{ id: string; rollback_id: string | null }>(LEDGER.publishedFileset, [school, sha])).rows[0];
@@ -197,7 +220,13 @@ function createSession(client: PoolClient, schema: string): RunSession {
     },
     transaction: (fn) => {
       createdHere.clear();
-      return inTransaction(client, () => fn(tx));
+      keyless.clear();
+      savepointTaken = false;
+      return inTransaction(client, async () => {
+        const result = await fn(tx);
+        for (const name of [...keyless.keys()]) await addKey(name);
+        return result;
+      });
     },
     recordFailure: (runId, outcome, files, rejects) => inTransaction(client, () => writeOutcome(client, runId, outcome, files, rejects)),
     async setArchivePath(runId, archivePath) {

@@ -45,16 +45,17 @@ const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 
  * Creates `mirror` in `schema` if missing, adds the columns it lacks, and (re)creates the views
  * over it whose definition changed, restricted to columns the table has. Runs inside the run's
  * transaction: the DDL is published with the data or not at all. Returns whether it created
- * the table.
+ * the table; with `deferKey`, a table it creates has no primary key yet, and the caller must add
+ * it (addPrimaryKeySql) before the transaction commits.
  */
-export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<boolean> {
+export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], deferKey = false): Promise<boolean> {
   const own = views.filter((v) => v.table === mirror.table);
   if (isEmpty(await planDdl(client, schema, mirror, own))) return false;
   // Two schools' first runs may both find the table missing: the second waits here until the
   // first commits, then plans again and finds nothing left to do.
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
   const plan = await planDdl(client, schema, mirror, own);
-  if (plan.create) await client.query(createMirrorSql(mirror));
+  if (plan.create) await client.query(createMirrorSql(mirror, !deferKey));
   for (const c of plan.add) await client.query(addColumnSql(mirror.name, c));
   for (const { view, stamp } of plan.views) {
     await client.query(dropViewSql(view));
