@@ -162,11 +162,18 @@ class CsvRecordSplitter {
     // Records end (and the next starts) at `done`; `broken` is where a rejected first line starts.
     let done = 0;
     let broken = -1;
+    // The next U+0000 at or after `done`, or -1: found once and moved forward, because a search
+    // from each stretch would read the rest of the chunk again for every line with a quote.
+    let nul = input.indexOf('\0');
     for (;;) {
       const quote = input.indexOf('"', done);
       // Whole lines before the first quote (on the last chunk: everything, when no quote is left).
       const fastEnd = quote === -1 ? (final ? input.length : input.lastIndexOf('\n') + 1) : input.lastIndexOf('\n', quote) + 1;
-      if (fastEnd > done) done = this.parseFast(input, done, fastEnd, out);
+      if (fastEnd > done) {
+        if (nul !== -1 && nul < done) nul = input.indexOf('\0', done);
+        // Lines without a quote are plain CSV unless U+0000 is among them.
+        done = this.parseFast(input, done, fastEnd, nul === -1 || nul >= fastEnd, out);
+      }
       if (quote === -1) break;
       // The line with the quote: read its record directly when it is well-formed, else through papaparse.
       const fields: string[] = [];
@@ -202,13 +209,11 @@ class CsvRecordSplitter {
    * comma always ends a field, so this is exactly what a quote-aware parse gives, in one pass over
    * the characters and without papaparse's per-row bookkeeping (about 2.5× faster than its fast
    * mode, which is a split on line feeds and then on commas). `to` is a line start, or the end of
-   * the last chunk. Returns where the next record starts.
+   * the last chunk; `plain` when no U+0000 is among the lines (each then becomes a plain record).
+   * Returns where the next record starts.
    */
-  private parseFast(input: string, from: number, to: number, out: ParsedRecord[]): number {
+  private parseFast(input: string, from: number, to: number, plain: boolean, out: ParsedRecord[]): number {
     const { hasher, known } = this;
-    // Lines without a quote are plain CSV unless U+0000 is among them (rare enough to check by chunk).
-    const nul = input.indexOf('\0', from);
-    const plain = nul === -1 || nul >= to;
     const units = this.units.of(input);
     let start = from;
     while (start < to) {
