@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { encodeWindows1252 } from '../src/extract/index.js';
+import { DECODE_CHUNK_BYTES, encodeWindows1252 } from '../src/extract/index.js';
 import { loadBuiltinLayouts, type ColumnLayout, type ColumnType, type TableLayout } from '../src/layouts/index.js';
 import { createRowHasher } from '../src/load/index.js';
 import { rowLine } from '../src/store/postgres/copy-text.js';
@@ -136,6 +136,49 @@ describe('rows written as CSV from their lines', () => {
     expect(fromLines).toBeGreaterThan(200);
     expect(fromValues).toBeGreaterThan(200);
   }, 120_000);
+
+  it('are never written for a line holding U+0000, on either side of a chunk boundary', async () => {
+    // Rows of 100 bytes; U+0000 is spotted from the bytes of each 32 KiB chunk, and a row cut by
+    // a chunk boundary is carried into the next chunk with whatever it holds.
+    const boundary = DECODE_CHUNK_BYTES;
+    const lines = ['K,X'];
+    let offset = 4;
+    const nulAt = new Set<number>();
+    for (let i = 0; offset < boundary * 5; i++) {
+      const key = `K${String(i).padStart(6, '0')}`;
+      let x = 'a'.repeat(100 - key.length - 2);
+      const end = offset + 100;
+      const cut = [1, 2].map((k) => k * boundary).find((b) => b > offset && b < end);
+      // Across the first boundary the NUL comes before the cut, across the second after it; in
+      // the middle of the third chunk a line with a quote comes just before a NUL line.
+      if (cut === boundary) x = `${x.slice(0, cut - offset - key.length - 3)}\0${x.slice(cut - offset - key.length - 2)}`;
+      if (cut === boundary * 2) x = `${x.slice(0, cut - offset - key.length + 2)}\0${x.slice(cut - offset - key.length + 3)}`;
+      const middle = Math.floor(boundary * 2.5);
+      if (offset <= middle && middle < end) x = `"${x.slice(2)}"`;
+      if (offset > middle && offset - 100 <= middle) x = `\0${x.slice(1)}`;
+      if (x.includes('\0')) nulAt.add(i);
+      lines.push(`${key},${x}`);
+      offset = end;
+    }
+    const path = join(dir, 'nul-boundaries.csv');
+    await writeFile(path, lines.join('\n') + '\n');
+    const { rows } = await readRows(path);
+    expect(rows).toHaveLength(lines.length - 1);
+    expect(nulAt.size).toBe(3);
+    for (const r of rows) {
+      const i = Number(r.key.slice(1));
+      if (nulAt.has(i)) expect(r.csv, `row ${i}`).toBeNull();
+      expect(r.values[1]).toBe((lines[i + 1] as string).slice(8).replace(/^"|"$/g, ''));
+    }
+    // Lines before the first U+0000, and in the chunks after the last, still go as they are.
+    const first = Math.min(...nulAt);
+    const clear = rows.filter((r) => {
+      const i = Number(r.key.slice(1));
+      return i < first || 4 + 100 * i >= boundary * 3;
+    });
+    expect(clear.length).toBeGreaterThan(rows.length / 2);
+    for (const r of clear) expect(r.csv, `row ${r.key}`).not.toBeNull();
+  });
 
   it('are not written unless asked for', async () => {
     const path = join(dir, 'plain.csv');

@@ -147,24 +147,30 @@ class CsvRecordSplitter {
   known: KnownLineTest | null = null;
   knownLines = 0;
 
-  push(chunk: string, final: boolean, out: ParsedRecord[]): void {
+  /** Whether `pending` may hold U+0000. */
+  private pendingNul = false;
+
+  /** Splits `chunk` (after what is pending); `mayHoldNul` false when it certainly holds no U+0000. */
+  push(chunk: string, final: boolean, out: ParsedRecord[], mayHoldNul = true): void {
     let input = this.pending + chunk;
+    const nul = this.pendingNul || mayHoldNul;
     this.pending = '';
+    this.pendingNul = false;
     for (;;) {
-      const restartAt = this.parseOnce(input, final, out);
+      const restartAt = this.parseOnce(input, final, out, nul);
       if (restartAt === null) return;
       input = input.slice(restartAt);
     }
   }
 
   /** Parses `input`; returns where to restart after rejecting a first line, or null when done. */
-  private parseOnce(input: string, final: boolean, out: ParsedRecord[]): number | null {
+  private parseOnce(input: string, final: boolean, out: ParsedRecord[], mayHoldNul: boolean): number | null {
     // Records end (and the next starts) at `done`; `broken` is where a rejected first line starts.
     let done = 0;
     let broken = -1;
     // The next U+0000 at or after `done`, or -1: found once and moved forward, because a search
     // from each stretch would read the rest of the chunk again for every line with a quote.
-    let nul = input.indexOf('\0');
+    let nul = mayHoldNul ? input.indexOf('\0') : -1;
     for (;;) {
       const quote = input.indexOf('"', done);
       // Whole lines before the first quote (on the last chunk: everything, when no quote is left).
@@ -193,6 +199,7 @@ class CsvRecordSplitter {
     if (broken === -1 && !final && input.length - done > MAX_RECORD_CHARS) broken = done;
     if (broken === -1) {
       this.pending = input.slice(done);
+      this.pendingNul = nul !== -1 && (nul >= done || input.indexOf('\0', done) !== -1);
       return null;
     }
     const nl = input.indexOf('\n', broken);
@@ -307,12 +314,12 @@ export async function* readCsvRecords(
     encoding = used;
     if (bom && used !== layout.encoding) notice({ severity: 'info', code: 'ETL_PARSE_ENCODING_MISMATCH', file, message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}` });
   };
-  for await (const { text, final } of readTextChunks(path, layout.encoding, onEncoding)) {
+  for await (const { text, final, mayHoldNul } of readTextChunks(path, layout.encoding, onEncoding)) {
     // Each chunk's records are parsed into a fresh array, which is then compacted in place and yielded.
     const records: ParsedRecord[] = [];
     splitter.known = known();
     splitter.knownLines = 0;
-    splitter.push(text, final, records);
+    splitter.push(text, final, records, mayHoldNul);
     let from = 0;
     if (!columns) {
       const header = records[0];

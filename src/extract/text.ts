@@ -23,7 +23,16 @@ export interface TextChunk {
   readonly text: string;
   /** True on the last chunk, after which nothing follows. */
   readonly final: boolean;
+  /**
+   * False when the text certainly holds no U+0000: found from the bytes (a memchr, where a
+   * search of the text costs a pass over every character), for encodings in which U+0000 is
+   * the zero byte and no other character has one. True otherwise.
+   */
+  readonly mayHoldNul: boolean;
 }
+
+/** Encodings in which U+0000 is the byte 0x00 and no other character holds a zero byte. */
+const NUL_IS_ZERO_BYTE = new Set(['windows-1252', 'latin1', 'utf-8']);
 
 const CR_LINE_ENDINGS = /\r\n?/g;
 
@@ -34,6 +43,7 @@ const CR_LINE_ENDINGS = /\r\n?/g;
  */
 export async function* readTextChunks(path: string, encoding: string, onEncoding?: (encoding: string, bom: boolean) => void): AsyncGenerator<TextChunk> {
   let decoder: ChunkDecoder | undefined;
+  let zeroByteNul = false;
   let carry = '';
   const normalise = (raw: string, final: boolean): string => {
     let text = carry + raw;
@@ -50,12 +60,15 @@ export async function* readTextChunks(path: string, encoding: string, onEncoding
     if (!decoder) {
       const created = createChunkDecoder(encoding, buf);
       decoder = created;
+      zeroByteNul = NUL_IS_ZERO_BYTE.has(created.encoding);
       onEncoding?.(created.encoding, created.bomLength > 0);
       if (created.bomLength > 0) buf = buf.subarray(created.bomLength);
     }
     for (let at = 0; at < buf.length; at += DECODE_CHUNK_BYTES) {
-      yield { text: normalise(decoder.write(buf.subarray(at, at + DECODE_CHUNK_BYTES)), false), final: false };
+      const bytes = buf.subarray(at, at + DECODE_CHUNK_BYTES);
+      yield { text: normalise(decoder.write(bytes), false), final: false, mayHoldNul: !zeroByteNul || bytes.indexOf(0) !== -1 };
     }
   }
-  yield { text: normalise(decoder ? decoder.end() : '', true), final: true };
+  // What a decoder still holds at the end is the replacement for an unfinished sequence.
+  yield { text: normalise(decoder ? decoder.end() : '', true), final: true, mayHoldNul: !zeroByteNul };
 }
