@@ -11,7 +11,7 @@ import { readDigest } from './digest.js';
 import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
 import { LEDGER, MIGRATIONS } from './ledger-sql.js';
-import { addPrimaryKeySql, createSchemaSql, LOCKS, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
 
 export { isTransientPostgresError } from './errors.js';
@@ -118,6 +118,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
    */
   const keyless = new Map<string, { readonly mirror: MirrorTable; readonly afterSavepoint: boolean }>();
   let savepointTaken = false;
+  /** Whether RAISE_WORK_MEM is in force: it lasts the transaction, or until a rollback to the savepoint. */
+  let workMemRaised = false;
   const addKey = async (name: string): Promise<void> => {
     const entry = keyless.get(name);
     if (!entry) return;
@@ -138,6 +140,10 @@ function createSession(client: PoolClient, schema: string): RunSession {
       return digest.size > 0 ? digest : null;
     },
     async mergeFile(input, batches) {
+      if (!workMemRaised) {
+        await client.query(RAISE_WORK_MEM);
+        workMemRaised = true;
+      }
       const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere.has(input.mirror.name));
       await addKey(input.mirror.name);
       return counts;
@@ -150,6 +156,7 @@ function createSession(client: PoolClient, schema: string): RunSession {
     async rollbackToSavepoint() {
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
       createdHere.clear();
+      workMemRaised = false;
       // Tables created since the savepoint are gone again; older ones still want their key.
       for (const [name, entry] of keyless) if (entry.afterSavepoint) keyless.delete(name);
     },
@@ -222,6 +229,7 @@ function createSession(client: PoolClient, schema: string): RunSession {
       createdHere.clear();
       keyless.clear();
       savepointTaken = false;
+      workMemRaised = false;
       return inTransaction(client, async () => {
         const result = await fn(tx);
         for (const name of [...keyless.keys()]) await addKey(name);

@@ -21,7 +21,6 @@ import {
   dropTempSql,
   IMAGE_COLUMNS,
   q,
-  RAISE_WORK_MEM,
   refreshLinesSql,
   schoolHasRowsSql,
   truncateSql,
@@ -110,13 +109,12 @@ async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
  * within the transaction), logging every change, and returns the counts. The mirror must exist
  * with every column in `input.columns` (ensureMirror runs first); `createdHere` when it was
- * created in the current subtransaction.
+ * created in the current subtransaction. The caller raises work_mem (RAISE_WORK_MEM) first.
  */
 export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere = false): Promise<MergeCounts> {
   assertMergeable(input);
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
-  await client.query(RAISE_WORK_MEM);
   // The store's digest (readDigest) is null exactly when the school has no rows here yet.
   const present = input.digest !== undefined ? input.digest !== null : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
   // The school's first night for this table (checked under its run lock): every row is new.

@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 
 import { BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_COLUMNS, VIEW_STAMPS } from './sql.js';
+import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG } from './sql.js';
 
 /**
  * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually
@@ -25,7 +25,9 @@ function viewStamp(view: ViewDef): string {
 }
 
 async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<DdlPlan> {
-  const existing = new Set((await client.query<{ column_name: string }>(MIRROR_COLUMNS, [schema, mirror.name])).rows.map((r) => r.column_name));
+  const catalog = (await client.query<{ kind: 'column' | 'view'; name: string; stamp: string | null }>(MIRROR_CATALOG, [schema, mirror.name, views.map((v) => v.name)])).rows;
+  const existing = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
+  const stamps = new Map(catalog.filter((r) => r.kind === 'view').map((r) => [r.name, r.stamp]));
   const create = existing.size === 0;
   // The columns the table will have once this plan is applied, which is what the views may show.
   const columns = new Set([...existing, SCHOOL_COLUMN, ...Object.values(BOOKKEEPING), ...mirror.columns.map((c) => c.name)]);
@@ -33,9 +35,6 @@ async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, 
     const view = viewOver(v, columns);
     return { view, stamp: viewStamp(view) };
   });
-  const stamps = new Map(
-    (await client.query<{ name: string; stamp: string | null }>(VIEW_STAMPS, [schema, wanted.map((w) => w.view.name)])).rows.map((r) => [r.name, r.stamp]),
-  );
   return { create, add: create ? [] : missingColumns(mirror, existing), views: wanted.filter((w) => stamps.get(w.view.name) !== w.stamp) };
 }
 
