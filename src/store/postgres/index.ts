@@ -109,8 +109,6 @@ function createSession(client: PoolClient, schema: string): RunSession {
   // Temporary tables are named by a counter: a transaction may merge many files and undo many runs.
   let stages = 0;
   let undos = 0;
-  /** Mirror tables created in the current subtransaction, which a first load may COPY FREEZE. */
-  const createdHere = new Set<string>();
   /**
    * Mirror tables created in this transaction without their primary key, which is added once
    * their first load is in (see addPrimaryKeySql), or at the latest before COMMIT; and whether
@@ -118,6 +116,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
    */
   const keyless = new Map<string, { readonly mirror: MirrorTable; readonly afterSavepoint: boolean }>();
   let savepointTaken = false;
+  /** Whether `name` was created in the current subtransaction, so that a first load may COPY FREEZE it. */
+  const createdHere = (name: string): boolean => keyless.get(name)?.afterSavepoint === savepointTaken;
   /** Whether RAISE_WORK_MEM is in force: it lasts the transaction, or until a rollback to the savepoint. */
   let workMemRaised = false;
   const addKey = async (name: string): Promise<void> => {
@@ -132,7 +132,6 @@ function createSession(client: PoolClient, schema: string): RunSession {
     writesCsv: true,
     async ensureMirror(mirror, views) {
       if (!(await ensurePostgresMirror(client, schema, mirror, views, true))) return;
-      createdHere.add(mirror.name);
       keyless.set(mirror.name, { mirror, afterSavepoint: savepointTaken });
     },
     async readDigest(mirror, school) {
@@ -144,18 +143,16 @@ function createSession(client: PoolClient, schema: string): RunSession {
         await client.query(RAISE_WORK_MEM);
         workMemRaised = true;
       }
-      const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere.has(input.mirror.name));
+      const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere(input.mirror.name));
       await addKey(input.mirror.name);
       return counts;
     },
     async savepoint() {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
-      createdHere.clear();
       savepointTaken = true;
     },
     async rollbackToSavepoint() {
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-      createdHere.clear();
       workMemRaised = false;
       // Tables created since the savepoint are gone again; older ones still want their key.
       for (const [name, entry] of keyless) if (entry.afterSavepoint) keyless.delete(name);
@@ -226,7 +223,6 @@ function createSession(client: PoolClient, schema: string): RunSession {
       return Number(id);
     },
     transaction: (fn) => {
-      createdHere.clear();
       keyless.clear();
       savepointTaken = false;
       workMemRaised = false;
