@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 
 import { BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG } from './sql.js';
+import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG, MIRROR_CATALOG_CACHED } from './sql.js';
 
 /**
  * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually
@@ -24,8 +24,9 @@ function viewStamp(view: ViewDef): string {
   return `cases-etl view over ${view.mirror} (definition ${digest})`;
 }
 
-async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[]): Promise<DdlPlan> {
-  const catalog = (await client.query<{ kind: 'column' | 'view'; name: string; stamp: string | null }>(MIRROR_CATALOG, [schema, mirror.name, views.map((v) => v.name)])).rows;
+async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], cached: boolean): Promise<DdlPlan> {
+  const text = cached ? MIRROR_CATALOG_CACHED : MIRROR_CATALOG;
+  const catalog = (await client.query<{ kind: 'column' | 'view'; name: string; stamp: string | null }>(text, [schema, mirror.name, views.map((v) => v.name)])).rows;
   const existing = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
   const stamps = new Map(catalog.filter((r) => r.kind === 'view').map((r) => [r.name, r.stamp]));
   const create = existing.size === 0;
@@ -49,11 +50,11 @@ const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 
  */
 export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], deferKey = false): Promise<boolean> {
   const own = views.filter((v) => v.table === mirror.table);
-  if (isEmpty(await planDdl(client, schema, mirror, own))) return false;
+  if (isEmpty(await planDdl(client, schema, mirror, own, true))) return false;
   // Two schools' first runs may both find the table missing: the second waits here until the
   // first commits, then plans again and finds nothing left to do.
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
-  const plan = await planDdl(client, schema, mirror, own);
+  const plan = await planDdl(client, schema, mirror, own, false);
   if (plan.create) await client.query(createMirrorSql(mirror, !deferKey));
   for (const c of plan.add) await client.query(addColumnSql(mirror.name, c));
   for (const { view, stamp } of plan.views) {
