@@ -91,9 +91,39 @@ describe('migrate', () => {
     const fresh = await createPgSchema();
     const s = createPostgresStore(fresh.url, fresh.schema);
     try {
-      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run']);
+      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache']);
       expect(await s.migrate()).toEqual([]);
     } finally {
+      await s.close();
+      await fresh.drop();
+    }
+  });
+
+  it('gives each session its own block of change ids, in order within it', async () => {
+    const fresh = await createPgSchema();
+    const s = createPostgresStore(fresh.url, fresh.schema);
+    const sessions = [new pg.Client({ connectionString: fresh.url }), new pg.Client({ connectionString: fresh.url })];
+    try {
+      await s.migrate();
+      const ids: bigint[][] = [[], []];
+      for (const c of sessions) {
+        await c.connect();
+        await c.query(`SET search_path TO "${fresh.schema}"`);
+      }
+      // Two runs logging changes turn about, as two schools' runs do side by side.
+      for (let i = 0; i < 3; i++) {
+        for (const [n, c] of sessions.entries()) {
+          const r = await c.query<{ id: string }>(`INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op) VALUES ($1, '8865', 'ST', $2, 'insert') RETURNING id`, [n + 1, `K${i}`]);
+          ids[n]?.push(BigInt(r.rows[0]?.id ?? '0'));
+        }
+      }
+      for (const run of ids) expect([...run].sort((a, b) => (a < b ? -1 : 1))).toEqual(run);
+      // Uncached, the two would take ids alternately; cached, each run's lie in its own block.
+      const [first, second] = ids as [bigint[], bigint[]];
+      expect(second[0]! - first[0]!).toBeGreaterThanOrEqual(1024n);
+      expect(first.at(-1)! - first[0]!).toBe(2n);
+    } finally {
+      for (const c of sessions) await c.end().catch(() => undefined);
       await s.close();
       await fresh.drop();
     }
@@ -105,7 +135,7 @@ describe('migrate', () => {
       const stores = [0, 1, 2].map(() => createPostgresStore(target.url, schema));
       try {
         const applied = await Promise.all(stores.map((s) => s.migrate()));
-        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run']);
+        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache']);
         const tables = await probe.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
         expect(tables.rows.map((r) => r.table_name)).toEqual(['etl_changes', 'etl_migrations', 'etl_rejects', 'etl_rollbacks', 'etl_run_files', 'etl_runs']);
       } finally {
@@ -125,7 +155,7 @@ describe('migrate', () => {
       url.username = role;
       const limited = createPostgresStore(url.toString(), fresh.schema);
       try {
-        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run']);
+        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache']);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);
         const counts = await limited.withRunSession('7001', 5000, async (session) => {

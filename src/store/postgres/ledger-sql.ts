@@ -132,6 +132,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE etl_changes ADD CONSTRAINT etl_changes_pkey PRIMARY KEY (run_id, id);
     `,
   },
+  {
+    version: 6,
+    name: '006_changes_id_cache',
+    // Every logged change takes an id. Uncached, each nextval locks the sequence's page and every
+    // 32nd writes WAL: a fifth of logging a first load. A run writes its changes from one session,
+    // which hands out its cached ids in order, so within a run (all the key orders by) ids still
+    // follow the changes; across concurrent runs they interleave, which nothing reads.
+    sql: `ALTER SEQUENCE etl_changes_id_seq CACHE 1024;`,
+  },
 ];
 
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
