@@ -1,12 +1,15 @@
 // Baseline: Debian's pgloader loading the same fixed-width file into a table with the same key.
 //   node pgloader-fixed.mjs <STUDENT.DAT> <relationships.json> <postgres-url>
+//   PGLOADER_VERBOSE=1 shows pgloader's own output (its errors included).
 // Prints one JSON line: { rows, seconds, maxRssMb } (maxRssMb is this wrapper's).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-const [file, relationships, url] = process.argv.slice(2);
+const [given, relationships, url] = process.argv.slice(2);
+// pgloader reads a relative path from its --root-dir, not from here.
+const file = resolve(given);
 const layout = JSON.parse(readFileSync(relationships, 'utf8')).file_layouts['STUDENT.DAT'];
 const cols = layout.columns.map((c) => ({ name: c.name.toLowerCase(), start: c.start, width: c.width }));
 const key = (Array.isArray(layout.primary_key) ? layout.primary_key : [layout.primary_key])[0].toLowerCase();
@@ -26,7 +29,7 @@ try {
 `,
   );
   const started = performance.now();
-  execFileSync('pgloader', ['--quiet', '--root-dir', dir, join(dir, 'load.load')], { stdio: 'ignore' });
+  execFileSync('pgloader', ['--quiet', '--root-dir', dir, join(dir, 'load.load')], { stdio: process.env.PGLOADER_VERBOSE ? 'inherit' : 'ignore' });
   const seconds = (performance.now() - started) / 1000;
   const rows = Number(psql(`SELECT count(*) FROM ${table}`).trim());
   console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

@@ -21,17 +21,21 @@ const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const app = await createApp(loadConfig(env), { logger: createLogger({ level: 'silent' }) });
 const children = Array.from({ length: workers }, () => spawn(process.execPath, [cli, 'worker'], { env, stdio: 'ignore' }));
 try {
-  // Let the workers connect before the clock starts.
-  await new Promise((r) => setTimeout(r, 1500));
+  // The clock starts once every worker is connected and waiting for jobs (startup, migrations and
+  // Redis connections are not what this measures), or fails if they never all are.
+  const queue = app.queue;
+  for (const deadline = Date.now() + 60_000; (await queue.getWorkers()).length < workers; ) {
+    if (Date.now() > deadline) throw new Error(`only ${(await queue.getWorkers()).length} of ${workers} workers connected within 60 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const started = performance.now();
   const { jobs } = await triggerEtl({ app, trigger: 'manual' });
   if (jobs.length !== schools.length) throw new Error(`queued ${jobs.length} jobs for ${schools.length} schools`);
-  const queue = app.queue;
   for (;;) {
     const c = await queue.getJobCounts('completed', 'failed');
     if (c.failed > 0) throw new Error(`${c.failed} jobs failed`);
     if (c.completed >= schools.length) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
   const seconds = (performance.now() - started) / 1000;
   const runs = await app.store.listRuns({ limit: 1000 });
