@@ -69,6 +69,20 @@ describe('CSV reading', () => {
     expect(kcy.records.map((r) => [r.line, r.fields[0], r.fields[1]])).toEqual([[2, 'YR09', 'Year 9'], [3, 'YR10', 'Year 10']]);
   });
 
+  it('counts every line ending in a file that mixes CRLF, CR and LF', async () => {
+    const path = join(dir, 'mixed-endings.csv');
+    // After K3, a CR on its own then a CRLF: two line endings, so K4 is on line 6.
+    await writeFile(path, 'STKEY,SURNAME\r\nK1,A\rK2,B\nK3,C\r\r\nK4,D\r\n\nK5,E');
+    const { records } = await readCsv(path);
+    expect(records.map((r) => [r.line, r.fields[0], r.fields[1]])).toEqual([
+      [2, 'K1', 'A'],
+      [3, 'K2', 'B'],
+      [4, 'K3', 'C'],
+      [6, 'K4', 'D'],
+      [8, 'K5', 'E'],
+    ]);
+  });
+
   it('maps columns by header name, not position, and reports unknown columns once', async () => {
     const path = join(dir, 'reordered.csv');
     await writeFile(path, encodeWindows1252('SURNAME,SHOE_SIZE,STKEY\r\nNGUYEN,7,ABC1\r\nLEE,8,ABC2\r\n'));
@@ -171,5 +185,31 @@ describe('fixed-width reading', () => {
     expect(records[0]?.fields).toEqual(['ABC0001', 'NGUYEN', 'Zoë', '20090205', 'ACTV']);
     expect(records[1]?.problem?.message).toContain('columns FIRST_NAME, BIRTHDATE, STATUS are cut short');
     expect(records[3]?.problem?.field).toBe('FIRST_NAME');
+  });
+
+  it('trims each field as String.prototype.trim does, and skips lines of white space only', async () => {
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    const layout = registry.layoutForFileName('STUDENT.DAT') as TableLayout;
+    // Every character trim() removes, some it keeps (U+180E, U+200B, U+0085, U+001F), and text.
+    const pool = [' ', '\t', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u180e', '\u200b', '\u0085', '\u001f', 'a', 'Z', 'ë'];
+    const widths = layout.columns.map((c) => c.width ?? 0);
+    let seed = 7;
+    const pick = (): string => pool[(seed = (seed * 1103515245 + 12345) % 2147483648) % pool.length] as string;
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) lines.push(widths.map((w, c) => (c === 0 ? `K${i}`.padEnd(w, ' ') : Array.from({ length: w }, pick).join(''))).join(''));
+    // No tab may sit inside a record (it is rejected); ones in the pool land in rejected lines only.
+    const blankLine = ' \u00a0\u3000\ufeff ';
+    const path = join(dir, 'trim.dat');
+    await writeFile(path, `\ufeff${[lines[0], blankLine, ...lines.slice(1)].join('\r\n')}\r\n`);
+    const records: RawRecord[] = [];
+    for await (const batch of readFixedRecords(path, layout)) records.push(...batch.records);
+    expect(records).toHaveLength(lines.length);
+    expect(records[1]?.line).toBe(3);
+    for (const [i, r] of records.entries()) {
+      const text = lines[i] as string;
+      const expected = layout.columns.map((c) => text.slice(c.start ?? 0, (c.start ?? 0) + (c.width ?? 0)).trim());
+      expect(r.fields).toEqual(expected);
+      expect(r.problem?.code ?? null).toBe(text.includes('\t') ? 'ETL_PARSE_TAB' : null);
+    }
   });
 });

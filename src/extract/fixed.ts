@@ -1,7 +1,7 @@
 import type { TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
-import { LineHasher, lineFingerprint, type KnownLineTest } from './line-hash.js';
+import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
 import type { FileColumns, RawRecord, RecordBatch, RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
@@ -42,6 +42,23 @@ function lineProblem(line: string, width: number, layout: TableLayout): RecordPr
 }
 
 /**
+ * Whether String.prototype.trim would remove the code unit: white space and line terminators as
+ * ECMAScript counts them. Values are trimmed as trim() does, but by position, without a string
+ * for the line and another for each padded field.
+ */
+function trimmable(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** Whether units[from, to) is all trimmable (or empty). */
+function blank(units: Uint16Array, from: number, to: number): boolean {
+  for (let p = from; p < to; p++) if (!trimmable(units[p] as number)) return false;
+  return true;
+}
+
+/**
  * Streams a fixed-width file as batches of raw records. Blank lines are skipped. `known`, asked
  * before each chunk, may recognise lines by their line hash; those are counted, not read.
  */
@@ -49,35 +66,51 @@ export async function* readFixedRecords(path: string, layout: TableLayout, known
   const columns = fixedColumns(layout);
   const width = recordWidth(layout);
   const cols = layout.columns;
+  const starts = Int32Array.from(cols, (c) => c.start ?? 0);
+  const ends = Int32Array.from(cols, (c) => (c.start ?? 0) + (c.width ?? 0));
   let pending = '';
   let line = 1;
   let encoding = layout.encoding;
   let first = true;
+  // The chunk's code units, written out once and read by both the hasher and the trimming.
+  const textUnits = new TextUnits();
   let hasher: LineHasher | null = null;
   for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
     // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
-    hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []));
+    hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []), textUnits);
     const test = known();
     const text = pending + chunk.text;
+    const units = textUnits.of(text);
     const checkText = textNeedsEncodingCheck(text, encoding);
     const records: RawRecord[] = [];
     let knownLines = 0;
     let start = 0;
+    // The next tab at or after `start` (text.length when none): one search per tab, not per line.
+    let tab = -1;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1 && !chunk.final) break;
       const end = nl === -1 ? text.length : nl;
       if (end > start) hasher.hash(text, start, end);
       if (end > start && test !== null && test(hasher.hi, hasher.lo, line)) knownLines++;
-      else {
-        const content = text.slice(start, end);
-        if (content.trim() !== '') {
-          let problem = lineProblem(content, width, layout);
-          // Fields are sliced even for a rejected line, so its reject can name the key.
-          const fields = cols.map((c) => content.slice(c.start ?? 0, (c.start ?? 0) + (c.width ?? 0)).trim());
-          if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
-          records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem, lineHash: problem ? null : hasher.lastHex() });
+      else if (!blank(units, start, end)) {
+        if (tab < start) {
+          tab = text.indexOf('\t', start);
+          if (tab === -1) tab = text.length;
         }
+        const length = end - start;
+        let problem = tab < end || length < width || (length > width && !blank(units, start + width, end)) ? lineProblem(text.slice(start, end), width, layout) : null;
+        // Fields are read even for a rejected line, so its reject can name the key.
+        const fields: string[] = [];
+        for (let i = 0; i < cols.length; i++) {
+          let from = start + (starts[i] as number);
+          let to = Math.min(start + (ends[i] as number), end);
+          while (from < to && trimmable(units[from] as number)) from++;
+          while (to > from && trimmable(units[to - 1] as number)) to--;
+          fields.push(from < to ? text.slice(from, to) : '');
+        }
+        if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
+        records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem, lineHash: problem ? null : hasher.lastHex() });
       }
       line++;
       if (nl === -1) break;
