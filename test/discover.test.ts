@@ -94,6 +94,26 @@ describe('discovery', () => {
     }
   });
 
+  it("leaves other schools' files alone in a run for one school, even ones still being written", async () => {
+    await stage(dir, [{ from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv', ageSeconds: 7200 }]);
+    const other = join(dir, 'ST_1234.csv');
+    await writeFile(other, 'STKEY,SURNAME\r\n');
+    const registry = await loadLayouts(null);
+    const busy = setInterval(() => void appendFile(other, 'K,X\r\n'), 20);
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      const mine = await discoverSource(dir, registry, { ...options, onlySchool: '8865', stableMs: 250, stableTimeoutMs: 1000 });
+      expect(mine.fileSets.map((s) => [s.school, s.files.map((f) => f.name)])).toEqual([['8865', ['ST_8865.csv']]]);
+      expect(mine.unstable).toEqual([]);
+      expect(mine.notices.map((n) => n.code)).not.toContain('ETL_SOURCE_UNSTABLE');
+      // The whole folder's discovery still sees, and waits for, the file being written.
+      const all = await discoverSource(dir, registry, { ...options, stableMs: 250, stableTimeoutMs: 1000 });
+      expect(all.unstable).toEqual(['ST_1234.csv']);
+    } finally {
+      clearInterval(busy);
+    }
+  });
+
   it('fails clearly when the folder does not exist', async () => {
     const registry = await loadLayouts(null);
     await expect(discoverSource(join(dir, 'missing'), registry, options)).rejects.toMatchObject({ code: 'ETL_SOURCE_NOT_FOUND' });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EtlError, type Notice } from '../errors/index.js';
-import { tableForFile, type LayoutRegistry, type LoadMode, type TableLayout } from '../layouts/index.js';
+import { tableForFile, type FileTable, type LayoutRegistry, type LoadMode, type TableLayout } from '../layouts/index.js';
 
 /**
  * Discovery: which files in the export folder are which tables of which school. eduHub names
@@ -66,19 +66,30 @@ interface Listed {
   mtimeMs: number;
 }
 
-async function listFiles(directory: string): Promise<Listed[]> {
+/** The names of the plain files in `directory`, hidden ones left out. */
+async function listNames(directory: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (cause) {
     throw new EtlError('ETL_SOURCE_NOT_FOUND', `cannot list the source folder ${directory}: ${(cause as Error).message}`, { cause });
   }
+  return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+}
+
+/** Files looked at together: a folder of hundreds of schools is not stat'ed one file at a time. */
+const STAT_BATCH = 64;
+
+/** Size and mtime of each file; one removed since the folder was listed is left out. */
+async function statFiles(directory: string, names: readonly string[]): Promise<Listed[]> {
   const files: Listed[] = [];
-  for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith('.')) continue;
-    const path = join(directory, e.name);
-    const s = await stat(path);
-    files.push({ name: e.name, path, size: s.size, mtimeMs: s.mtimeMs });
+  for (let i = 0; i < names.length; i += STAT_BATCH) {
+    const batch = names.slice(i, i + STAT_BATCH);
+    const stats = await Promise.all(batch.map((name) => stat(join(directory, name)).catch(() => null)));
+    for (const [k, s] of stats.entries()) {
+      const name = batch[k] as string;
+      if (s) files.push({ name, path: join(directory, name), size: s.size, mtimeMs: s.mtimeMs });
+    }
   }
   return files;
 }
@@ -112,30 +123,39 @@ async function settle(files: Listed[], options: DiscoverOptions): Promise<{ stab
   return { stable, unstable: watching.map((f) => f.name) };
 }
 
-/** Lists, settles and classifies the export folder. Throws ETL_SOURCE_NOT_FOUND if it cannot be listed. */
+/**
+ * Lists, classifies and settles the export folder. Files are told apart by name first, so a run
+ * for one school (`onlySchool`) looks at, and waits for, that school's files only: in a
+ * network's folder the others' are hundreds of files, some still being written. Throws
+ * ETL_SOURCE_NOT_FOUND if the folder cannot be listed.
+ */
 export async function discoverSource(directory: string, registry: LayoutRegistry, options: DiscoverOptions): Promise<Discovery> {
   const ignored = new Set(options.ignorePaths ?? []);
-  const listed = (await listFiles(directory)).filter((f) => !ignored.has(f.path));
-  const { stable, unstable } = await settle(listed, options);
-  const notices: Notice[] = unstable.map((name) => ({
-    severity: 'warning',
-    code: 'ETL_SOURCE_UNSTABLE',
-    file: name,
-    message: `still being written after ${options.stableTimeoutMs} ms; it will be read on a later run`,
-  }));
+  const notices: Notice[] = [];
   const unknown: string[] = [];
-  const bySchool = new Map<string, SourceFile[]>();
-
-  for (const f of stable.sort((a, b) => a.name.localeCompare(b.name))) {
-    const match = tableForFile(f.name, registry, options.schoolId);
+  const matches = new Map<string, FileTable & { readonly site: string }>();
+  for (const name of (await listNames(directory)).sort((a, b) => a.localeCompare(b))) {
+    if (ignored.has(join(directory, name))) continue;
+    const match = tableForFile(name, registry, options.schoolId);
     if (!match) {
-      unknown.push(f.name);
+      unknown.push(name);
       continue;
     }
     if (match.site === null) {
-      notices.push({ severity: 'error', code: 'ETL_SOURCE_NO_SCHOOL', file: f.name, message: 'a fixed-width file with no school id: set CASES_SCHOOL_ID' });
+      notices.push({ severity: 'error', code: 'ETL_SOURCE_NO_SCHOOL', file: name, message: 'a fixed-width file with no school id: set CASES_SCHOOL_ID' });
       continue;
     }
+    if (options.onlySchool && match.site !== options.onlySchool) continue;
+    matches.set(name, { ...match, site: match.site });
+  }
+  const { stable, unstable } = await settle(await statFiles(directory, [...matches.keys()]), options);
+  for (const name of unstable) {
+    notices.push({ severity: 'warning', code: 'ETL_SOURCE_UNSTABLE', file: name, message: `still being written after ${options.stableTimeoutMs} ms; it will be read on a later run` });
+  }
+  const bySchool = new Map<string, SourceFile[]>();
+  for (const f of stable.sort((a, b) => a.name.localeCompare(b.name))) {
+    const match = matches.get(f.name);
+    if (!match) continue;
     const list = bySchool.get(match.site) ?? [];
     list.push({ name: f.name, path: f.path, bytes: f.size, mtimeMs: f.mtimeMs, layout: match.layout, table: match.layout.table, tableId: match.tableId, mode: match.mode });
     bySchool.set(match.site, list);
@@ -146,7 +166,6 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
 
   const fileSets: FileSet[] = [];
   for (const [school, files] of [...bySchool.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    if (options.onlySchool && school !== options.onlySchool) continue;
     const kept = files.filter((f) => {
       if (f.mode !== 'delta') return true;
       const base = files.find((b) => b.table === f.table && b.mode === 'full');
