@@ -106,34 +106,36 @@ export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`;
 }
 
+/** $3 view names: each that exists in schema $1, with the stamp cases-etl left in its comment. */
+const VIEW_STAMPS = `SELECT 'view', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
+  WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) AND c.relname = ANY($3::text[]) AND c.relkind = 'v'`;
+
 /**
  * $1 schema, $2 table, $3 view names: in one round trip, the table's columns (kind 'column';
- * none if it does not exist) and each of the views that exists, with the stamp cases-etl left in
- * its comment (kind 'view'). From the catalog: the information_schema view took some 5 ms a
- * table, a tenth of a small school's whole night. This one reads the catalog as of the
- * statement, so it sees DDL another session committed while this one waited for it.
+ * none if it does not exist) and each of the views that exists, with its stamp (kind 'view').
+ * From the catalog: the information_schema view took some 5 ms a table, a tenth of a small
+ * school's whole night. This one finds the table by a join read as of the statement, so it sees
+ * DDL another session committed while this one waited for it.
  */
 export const MIRROR_CATALOG = `SELECT 'column' AS kind, a.attname AS name, NULL AS stamp FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  SELECT 'view', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($3::text[]) AND c.relkind = 'v'`;
+  ${VIEW_STAMPS}`;
 
 /**
- * The same answer for the check every table of every run makes first, with names resolved by
- * to_regclass and to_regnamespace instead of joins: planning the joins cost more than running
- * them, about 1 ms a table. Those lookups go through the backend's catalog cache, which need not
- * yet show DDL committed while this session waited on an advisory lock; so when this finds
- * something to do, the plan is made again with MIRROR_CATALOG under the DDL lock.
+ * The same answer for the check every table of every run makes first, with the table found by
+ * to_regclass instead of the join: planning the join cost more than running it, about 1 ms a
+ * table. to_regclass goes through the backend's catalog cache, which need not yet show DDL
+ * committed while this session waited on an advisory lock; so when this finds something to do,
+ * the plan is made again with MIRROR_CATALOG under the DDL lock.
  */
 export const MIRROR_CATALOG_CACHED = `SELECT 'column' AS kind, a.attname AS name, NULL AS stamp FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))
     AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  SELECT 'view', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
-  WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) AND c.relname = ANY($3::text[]) AND c.relkind = 'v'`;
+  ${VIEW_STAMPS}`;
 
 export function dropViewSql(view: ViewDef): string {
   return `DROP VIEW IF EXISTS ${q(view.name)}`;
