@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { filesetChecksum, sha256File } from '../src/load/index.js';
-import { runEtl, type EtlResult } from '../src/pipeline/index.js';
+import { rollbackRun, runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
 
@@ -186,6 +186,25 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(empty.status).toBe('failed');
     expect(empty.runs[0]?.guards.map((g) => g.code)).toEqual(['ETL_GUARD_EMPTY']);
     expect(await count(`SELECT count(*) AS n FROM cases_su WHERE _active`)).toBe(82);
+  });
+
+  it('measures shrinkage against the last full load still published, not a refused or rolled-back one', async () => {
+    await run();
+    const full = await readCsv(st());
+    const night = (rows: number): Promise<EtlResult> => writeCsv(st(), { header: full.header, rows: full.rows.slice(0, rows) }).then(() => run());
+    expect((await night(60)).status).toBe('failed');
+    await editCsv(st(), (rows) => rows.slice(0, 80));
+    const allowed = await run({}, { allowShrink: true });
+    expect(allowed.status).toBe('succeeded');
+    // 45 is within the limit of the 80 now published, though far below the refused 60's 200.
+    const smaller = await night(45);
+    expect(smaller.status).toBe('succeeded');
+
+    // Undo back to the first night: its 200 is again the last published full load of ST.
+    await rollbackRun(allowed.runId as number, { config: target.config({ CASES_DIRECTORY: src }), cascade: true });
+    const again = await night(80);
+    expect(again.status).toBe('failed');
+    expect(again.errors[0]).toContain('ST_8865.csv has 80 rows, down 60.0% from 200 in the last published load');
   });
 
   it('refuses to publish without a required table unless forced', async () => {

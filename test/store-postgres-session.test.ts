@@ -265,7 +265,10 @@ describe('ledger', () => {
         expect(await tx.findPublishedFileset('other', 'set-1')).toBeNull();
         expect(await tx.anyPublishedFileset(school)).toBe(true);
         expect(await tx.anyPublishedFileset('other')).toBe(false);
-        expect(await tx.lastPublishedRows(school)).toEqual(new Map([['ST', 90]]));
+        // A table never loaded in full (SF), asked for twice, or of another school has no entry.
+        expect(await tx.lastPublishedRows(school, ['ST', 'SF', 'ST'])).toEqual(new Map([['ST', 90]]));
+        expect(await tx.lastPublishedRows('other', ['ST'])).toEqual(new Map());
+        expect(await tx.lastPublishedRows(school, [])).toEqual(new Map());
       });
     });
   });

@@ -164,7 +164,8 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           }
           if (prior) return finish('skipped', `this file set was already published by run ${prior.runId}`, null, []);
         }
-        const lastRows = await tx.lastPublishedRows(school);
+        // Only a full file can trip the shrink guard, so only full files' tables are looked up.
+        const lastRows = await tx.lastPublishedRows(school, set.files.filter((f) => f.mode === 'full').map((f) => f.table));
         await tx.savepoint();
         for (const [index, file] of set.files.entries()) {
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });

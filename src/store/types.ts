@@ -191,8 +191,8 @@ export interface LoadTransaction {
   findPublishedFileset(school: string, filesetSha256: string): Promise<{ runId: number; rollbackId: number | null } | null>;
   /** Whether any file set of `school` was published (rolled back since or not): only then can a run be skipped. */
   anyPublishedFileset(school: string): Promise<boolean>;
-  /** Rows loaded per table by the last published full load of each of `school`'s tables. */
-  lastPublishedRows(school: string): Promise<Map<string, number>>;
+  /** Rows loaded by the last published full load of each of `tables` that `school` ever had one of. */
+  lastPublishedRows(school: string, tables: readonly string[]): Promise<Map<string, number>>;
   /** Marks the school's runs left 'running' by processes that are gone as failed. */
   failInterruptedRuns(school: string, currentRunId: number): Promise<number>;
   /** Writes the run's outcome, its files and its rejects. */

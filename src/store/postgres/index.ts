@@ -164,8 +164,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
     async anyPublishedFileset(school) {
       return (await client.query<{ present: boolean }>(LEDGER.anyPublishedFileset, [school])).rows[0]?.present === true;
     },
-    async lastPublishedRows(school) {
-      const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school])).rows;
+    async lastPublishedRows(school, tables) {
+      const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school, [...new Set(tables)]])).rows;
       return new Map(rows.map((r) => [r.table_name, Number(r.rows_loaded)]));
     },
     async failInterruptedRuns(school, currentRunId) {

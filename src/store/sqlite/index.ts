@@ -112,10 +112,13 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async anyPublishedFileset(school) {
       return (stmt(LEDGER.anyPublishedFileset).get(school) as { present: number }).present === 1;
     },
-    async lastPublishedRows(school) {
-      const rows = stmt(LEDGER.lastPublishedRows).all(school) as Array<{ table_name: string; rows_loaded: number }>;
-      // Ordered by run: later runs overwrite earlier ones, leaving each table's latest full load.
-      return new Map(rows.map((r) => [r.table_name, r.rows_loaded]));
+    async lastPublishedRows(school, tables) {
+      const last = new Map<string, number>();
+      for (const table of new Set(tables)) {
+        const row = stmt(LEDGER.lastPublishedRows).get(table, school) as { rows_loaded: number } | undefined;
+        if (row) last.set(table, row.rows_loaded);
+      }
+      return last;
     },
     async failInterruptedRuns(school, currentRunId) {
       const here = hostname();

@@ -182,10 +182,10 @@ export const LEDGER = {
   failRun: `UPDATE etl_runs SET status = 'failed', finished_at = ?, reason = ?, error_code = 'ETL_RUN_INTERRUPTED' WHERE id = ?`,
   publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = ? AND fileset_sha256 = ? AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
   anyPublishedFileset: `SELECT EXISTS (SELECT 1 FROM etl_runs WHERE school_id = ? AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0) AS present`,
-  lastPublishedRows: `SELECT f.table_name AS table_name, f.rows_loaded AS rows_loaded FROM etl_run_files f
-                        JOIN etl_runs r ON r.id = f.run_id
+  /** One table's latest published full load: the school's runs newest first, up to the first hit. */
+  lastPublishedRows: `SELECT f.rows_loaded AS rows_loaded FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id AND f.table_name = ?
                         WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL
-                        ORDER BY f.run_id ASC`,
+                        ORDER BY r.id DESC LIMIT 1`,
   listRuns: `SELECT * FROM etl_runs WHERE (@school IS NULL OR school_id = @school) ORDER BY id DESC LIMIT @limit`,
   getRun: 'SELECT * FROM etl_runs WHERE id = ?',
   insertChange: 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
