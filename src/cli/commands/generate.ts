@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { generateSchool } from '../../generate/index.js';
 import type { CliIo } from '../context.js';
 import { formatCount, formatTable } from '../format.js';
 
@@ -27,6 +26,7 @@ export function registerGenerate(program: Command, io: CliIo): void {
     .action(async (opts: { out: string; school: string; students: string; seed: string; format: string }) => {
       if (opts.format !== 'eduhub' && opts.format !== 'fixed') throw new EtlError('ETL_USAGE', `--format must be eduhub or fixed, not ${JSON.stringify(opts.format)}`);
       if (!/^[A-Za-z0-9]+$/.test(opts.school)) throw new EtlError('ETL_USAGE', `--school must be letters and digits (e.g. 8865), not ${JSON.stringify(opts.school)}`);
+      const { generateSchool } = await import('../../generate/index.js');
       const result = await generateSchool({
         outDir: opts.out,
         school: opts.school,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { rollbackRun, type RollbackResult } from '../../pipeline/index.js';
+import type { RollbackResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount, formatTable } from '../format.js';
@@ -33,6 +33,7 @@ export function registerRollback(program: Command, io: CliIo): void {
     .action(async (runIdText: string, opts: { cascade?: boolean; dryRun?: boolean; reason?: string; json?: boolean; progress?: boolean }) => {
       if (!/^\d+$/.test(runIdText)) throw new EtlError('ETL_USAGE', `the run id must be a whole number, not ${JSON.stringify(runIdText)}`);
       const { config } = await loadCliContext(io);
+      const { rollbackRun } = await import('../../pipeline/index.js');
       const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
       try {
         await store.migrate();

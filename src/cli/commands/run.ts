@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { runEtl, type EtlResult, type SchoolRunResult } from '../../pipeline/index.js';
+import type { EtlResult, SchoolRunResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount, formatPercent, formatTable } from '../format.js';
@@ -46,6 +46,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--progress', 'print a progress line per file on stderr even when it is not a terminal')
     .action(async (opts: { source?: string; school?: string; dryRun?: boolean; force?: boolean; allowShrink?: boolean; json?: boolean; progress?: boolean }) => {
       const ctx = await loadCliContext(io, { sourceDirectory: opts.source, schoolId: opts.school });
+      const { runEtl } = await import('../../pipeline/index.js');
       const store = await createStore(ctx.config.database, { lockTimeoutMs: ctx.config.lockTimeoutMs });
       try {
         await store.migrate();

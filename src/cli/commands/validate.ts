@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { inspectSource, type FileReport, type SourceReport } from '../../pipeline/index.js';
+import type { FileReport, SourceReport } from '../../pipeline/index.js';
 import { formatCount, formatPercent, formatTable } from '../format.js';
 import { loadCliContext, type CliIo } from '../context.js';
 
@@ -59,6 +59,7 @@ export function registerValidate(program: Command, io: CliIo): void {
     .action(async (opts: { source?: string; school?: string; json?: boolean; examples: string }) => {
       const ctx = await loadCliContext(io, { sourceDirectory: opts.source, schoolId: opts.school });
       const progress = io.isTTY && !opts.json ? (f: { name: string }) => io.err(`reading ${f.name}…`) : undefined;
+      const { inspectSource } = await import('../../pipeline/index.js');
       const report = await inspectSource(ctx.config, ctx.layouts, { school: opts.school ?? null, examples: Number(opts.examples) || 5, ...(progress ? { onFile: progress } : {}) });
       io.out(opts.json ? JSON.stringify(publicReport(report), null, 2) : renderReport(report));
       io.setExitCode(report.exitCode);
