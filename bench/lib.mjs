@@ -92,7 +92,7 @@ export async function changedCopy(src, dest, every) {
   if (exists) return dest;
   const { createReadStream, createWriteStream } = await import('node:fs');
   const { default: Papa } = await import('papaparse');
-  const { encodeWindows1252 } = await import('../dist/extract/index.js');
+  const { createChunkDecoder, encodeWindows1252 } = await import('../dist/extract/index.js');
   process.stderr.write(`writing ${dest} with 1 in ${every} rows changed…\n`);
   const out = createWriteStream(dest);
   const cell = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
@@ -116,8 +116,12 @@ export async function changedCopy(src, dest, every) {
     if (!out.write(encodeWindows1252(lines))) await new Promise((r) => out.once('drain', r));
     lines = '';
   };
+  let decoder = null;
   for await (const buf of createReadStream(src, { highWaterMark: 1 << 20 })) {
-    const text = rest + buf.toString('latin1').replace(/\r\n?/g, '\n');
+    // Read as Windows-1252, as it was written: read as Latin-1, ’ and Ž came back as C1 controls
+    // and were written out as '?', changing some 21,000 more rows than the one in `every`.
+    decoder ??= createChunkDecoder('windows-1252', buf);
+    const text = rest + decoder.write(buf).replace(/\r\n?/g, '\n');
     rest = text.slice(parser.parse(text, 0, true).meta.cursor);
     await drain();
   }

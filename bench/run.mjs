@@ -77,7 +77,7 @@ if (ONLY.has('parse')) {
 
 const bigFolder = await folderWith(big, 'st-big', 'ST_8865.csv');
 const smallFolder = await folderWith(small, 'st-small', 'ST_8865.csv');
-const changedFolder = await folderWith(await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct.csv`), 20), 'st-big-changed', 'ST_8865.csv');
+const changedFolder = await folderWith(await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct_v2.csv`), 20), 'st-big-changed', 'ST_8865.csv');
 const school1500 = await school(1500);
 
 /**
@@ -127,7 +127,7 @@ if (ONLY.has('sqlite')) {
 }
 
 if (ONLY.has('postgres')) {
-  const [copy, first, firstSmall, rerun, changed, night] = await rounds(
+  const [copy, first, firstSmall, rerun, changed, night, undoFirst, undoChanged] = await rounds(
     [
       scenario(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY']),
       fresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only()),
@@ -135,14 +135,20 @@ if (ONLY.has('postgres')) {
       fresh(`PostgreSQL unchanged re-run, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [bigFolder, 'force'], only()),
       fresh(`PostgreSQL 5% changed, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [changedFolder], only()),
       fresh('PostgreSQL 1,500-student school, full night', 'postgres', [], 'load-run.mjs', [school1500]),
+      // A slow load is also a slow way back: undoing the first load deletes every row it inserted,
+      // undoing the changed night writes every changed row's old values back.
+      fresh(`PostgreSQL rollback of the first load, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'rollback-run.mjs', [], only()),
+      fresh(`PostgreSQL rollback of the 5% changed night, ${fmtRows}-row ST`, 'postgres', [[bigFolder], [changedFolder]], 'rollback-run.mjs', [], only()),
     ],
     RUNS,
   );
-  scenarios.push(copy, first, firstSmall, rerun, changed, night);
+  scenarios.push(copy, first, firstSmall, rerun, changed, night, undoFirst, undoChanged);
   ratios.pg_first_load_vs_copy = pairedRatio(copy, first);
   ratios.pg_unchanged_rerun_vs_copy = pairedRatio(copy, rerun);
   ratios.pg_5pct_changed_vs_copy = pairedRatio(copy, changed);
   ratios.pg_school_1500_seconds = night.seconds;
+  ratios.pg_rollback_first_load_seconds = undoFirst.seconds;
+  ratios.pg_rollback_5pct_changed_seconds = undoChanged.seconds;
   ratios.peak_rss_mb_1m = Math.max(ratios.peak_rss_mb_1m ?? 0, first.peakRssMb);
   ratios.rss_growth_mb_100k_to_1m = first.peakRssMb - firstSmall.peakRssMb;
   await save();
