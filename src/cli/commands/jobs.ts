@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 
 import type * as AppModule from '../../app.js';
-import type { App } from '../../app.js';
 import { EtlError } from '../../errors/index.js';
 import type * as HttpModule from '../../http/server.js';
 import type * as JobsModule from '../../jobs/index.js';
-import type { JobContext } from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/logger.js';
 import { loadCliContext, type CliIo } from '../context.js';
 
@@ -24,9 +22,9 @@ async function runtime(): Promise<{ app: typeof AppModule; http: typeof HttpModu
  * ETL_SHUTDOWN_TIMEOUT_MS, then exits; a run cut short publishes nothing.
  */
 
-function startWorker(app: App, { createEtlWorker, createRedis }: typeof JobsModule): void {
+function startWorker(app: AppModule.App, { createEtlWorker, createRedis }: typeof JobsModule): void {
   if (!app.queue || !app.config.jobs.redisUrl) return;
-  const ctx: JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, queue: app.queue };
+  const ctx: JobsModule.JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, queue: app.queue };
   // A worker blocks on its own connection; it must not share the queue's.
   const connection = createRedis(app.config.jobs.redisUrl);
   const worker = createEtlWorker(ctx, connection);
@@ -44,7 +42,7 @@ function startWorker(app: App, { createEtlWorker, createRedis }: typeof JobsModu
 }
 
 /** Resolves when SIGTERM or SIGINT arrives, then stops the app. */
-async function runUntilSignal(app: App): Promise<void> {
+async function runUntilSignal(app: AppModule.App): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string): void => {
       app.logger.info({ signal }, 'shutting down: no new jobs, waiting for the current run');
