@@ -1,6 +1,8 @@
 // Shared pieces of the benchmark: data generation (cached), child-process scenarios, medians.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +20,25 @@ export async function studentsFile(rows, seed = 1) {
     await writeStudentsFile(path, { rows, seed });
   }
   return path;
+}
+
+export const CORES = availableParallelism();
+
+/**
+ * The whole machine's CPU counters (Linux /proc/stat, every core): busy and total clock ticks.
+ * Two samples around a measurement give how many cores were busy on average during it, whoever
+ * was busy: our process and its helper threads, PostgreSQL's backends, Redis, anything else.
+ */
+export function cpuSample() {
+  const ticks = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3] - ticks[4], total };
+}
+
+/** Cores busy on average between two `cpuSample`s (0 … CORES). */
+export function busyCores(from, to) {
+  return ((to.busy - from.busy) / Math.max(1, to.total - from.total)) * CORES;
 }
 
 /** Runs a scenario script in a fresh Node process (so peak RSS is its own) and parses its JSON line. */
@@ -45,6 +66,7 @@ export function summarise(label, results) {
     seconds: median(results.map((r) => r.seconds)),
     rowsPerSecond: median(results.map((r) => r.rows / r.seconds)),
     peakRssMb: Math.max(...results.map((r) => r.maxRssMb)),
+    ...(results.every((r) => r.busyCores !== undefined) ? { busyCores: median(results.map((r) => r.busyCores)) } : {}),
     runs: results,
   };
 }
@@ -74,6 +96,15 @@ export async function rounds(specs, count) {
 /** The median over rounds of the candidate's rows/s divided by the baseline's in the same round. */
 export function pairedRatio(baseline, candidate) {
   return median(candidate.runs.map((r, i) => r.rows / r.seconds / (baseline.runs[i].rows / baseline.runs[i].seconds)));
+}
+
+/**
+ * The most `pairedRatio(baseline, …)` could be, round by round, if `work`'s CPU time (the whole
+ * machine's while it ran, so PostgreSQL's too) were spread over every core with none idle: a
+ * bound set by the machine, not by how the work is scheduled. The median over rounds.
+ */
+export function cpuCeiling(baseline, work) {
+  return median(work.runs.map((r, i) => baseline.runs[i].seconds / baseline.runs[i].rows / ((r.seconds * r.busyCores) / CORES / r.rows)));
 }
 
 /** Hard-links `file` into its own folder as `name`, so a run sees exactly one file. */
@@ -127,6 +158,32 @@ export async function changedCopy(src, dest, every) {
   }
   if (rest) parser.parse(rest, 0, false);
   await drain();
+  await new Promise((r) => out.end(r));
+  return dest;
+}
+
+/**
+ * Writes (once) STUDENT.DAT's records as a CSV file with a header, cut by its layout and trimmed
+ * as pgloader trims them, so `psql \\copy` can load the same rows: PostgreSQL's own ingest rate
+ * for them, the ceiling under any loader.
+ */
+export async function fixedAsCsv(fixed) {
+  const dest = fixed.file.replace(/\.DAT$/, '.csv');
+  const exists = await stat(dest).then((s) => s.size > 0, () => false);
+  if (exists) return dest;
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { readFile } = await import('node:fs/promises');
+  const { createInterface } = await import('node:readline');
+  const layout = JSON.parse(await readFile(fixed.relationships, 'utf8')).file_layouts['STUDENT.DAT'];
+  const cell = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const out = createWriteStream(dest, { encoding: 'latin1' });
+  out.write(`${layout.columns.map((c) => c.name).join(',')}\r\n`);
+  // Latin-1 in and out keeps every byte as it was (Windows-1252 included), one char per byte.
+  for await (const line of createInterface({ input: createReadStream(fixed.file, { encoding: 'latin1' }), crlfDelay: Infinity })) {
+    if (!line) continue;
+    const row = layout.columns.map((c) => cell(line.slice(c.start, c.start + c.width).trimEnd()));
+    if (!out.write(`${row.join(',')}\r\n`)) await new Promise((r) => out.once('drain', r));
+  }
   await new Promise((r) => out.end(r));
   return dest;
 }

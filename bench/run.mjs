@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { BENCH_DIR, changedCopy, DATA_DIR, fixedStudents, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
+import { BENCH_DIR, changedCopy, cpuCeiling, DATA_DIR, fixedAsCsv, fixedStudents, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -168,15 +168,21 @@ if (ONLY.has('fixed')) {
     await save();
   } else {
     const fixed = await fixedStudents(ROWS);
-    const [loader, ours] = await rounds(
+    const fixedCsv = await fixedAsCsv(fixed);
+    const [loader, copy, ours] = await rounds(
       [
         scenario(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [fixed.file, fixed.relationships, PG_URL]),
+        scenario(`psql \\copy of STUDENT.DAT's rows as CSV, ${fmtRows} rows`, 'psql-copy.mjs', [fixedCsv, PG_URL, 'CASES_KEY']),
         fresh(`PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'postgres', [], 'load-run.mjs', [fixed.folder], { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' }),
       ],
       RUNS,
     );
-    scenarios.push(loader, ours);
+    scenarios.push(loader, copy, ours);
     ratios.fixed_width_pg_vs_pgloader = pairedRatio(loader, ours);
+    // What bounds it: PostgreSQL's own COPY of the same rows, and our load's CPU on every core.
+    ratios.fixed_width_copy_vs_pgloader = pairedRatio(loader, copy);
+    ratios.fixed_width_cpu_ceiling_vs_pgloader = cpuCeiling(loader, ours);
+    ratios.fixed_width_busy_cores = ours.busyCores;
     ratios.fixed_width_pg_vs_pgloader_skipped = undefined;
     await save();
   }
@@ -194,6 +200,10 @@ if (ONLY.has('scaleout')) {
   );
   scenarios.push(one, two);
   ratios.two_workers_vs_one = pairedRatio(one, two);
+  // What bounds it: the cores one worker already keeps busy (its PostgreSQL backend included).
+  ratios.two_workers_cpu_ceiling_vs_one = cpuCeiling(one, one);
+  ratios.scaleout_one_worker_busy_cores = one.busyCores;
+  ratios.scaleout_two_workers_busy_cores = two.busyCores;
   await save();
 }
 

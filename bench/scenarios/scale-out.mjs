@@ -1,6 +1,7 @@
 // Scale-out: every school in a folder through the job queue with N worker processes.
 //   node scale-out.mjs <workers> <folder> <schools,comma,separated>   (database from DATABASE_URL/SCHEMA)
-// Prints one JSON line: { rows, seconds, maxRssMb, workers }.
+// Prints one JSON line: { rows, seconds, maxRssMb, busyCores, workers } (busyCores: the machine's
+// cores busy on average while the schools ran: workers, PostgreSQL, Redis and this process).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { loadConfig } from '../../dist/config/index.js';
 import { createApp } from '../../dist/app.js';
 import { triggerEtl } from '../../dist/jobs/index.js';
 import { createLogger } from '../../dist/observability/logger.js';
+import { busyCores, cpuSample } from '../lib.mjs';
 
 const [workersText, folder, schoolsText] = process.argv.slice(2);
 const workers = Number(workersText);
@@ -28,6 +30,7 @@ try {
     if (Date.now() > deadline) throw new Error(`only ${(await queue.getWorkers()).length} of ${workers} workers connected within 60 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const cpu = cpuSample();
   const started = performance.now();
   const { jobs } = await triggerEtl({ app, trigger: 'manual' });
   if (jobs.length !== schools.length) throw new Error(`queued ${jobs.length} jobs for ${schools.length} schools`);
@@ -38,9 +41,10 @@ try {
     await new Promise((r) => setTimeout(r, 20));
   }
   const seconds = (performance.now() - started) / 1000;
+  const busy = busyCores(cpu, cpuSample());
   const runs = await app.store.listRuns({ limit: 1000 });
   const rows = runs.reduce((n, r) => n + r.rows, 0);
-  console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, workers }));
+  console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, busyCores: busy, workers }));
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
