@@ -6,6 +6,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLayouts } from './commands/layouts.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerNotify } from './commands/notify.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
@@ -34,6 +35,7 @@ export function createProgram(io: CliIo): Command {
   registerValidate(program, io);
   registerLayouts(program, io);
   registerGenerate(program, io);
+  registerNotify(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   return program;
 }

@@ -1,6 +1,10 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import { EtlError } from '../errors/index.js';
+import { notificationConfig, type NotificationConfig } from './notifications.js';
+
+export { NOTIFY_ON, type NotificationConfig, type NotifyOn } from './notifications.js';
 
 /**
  * The one typed configuration, built from the environment once at start-up. Every variable is
@@ -44,6 +48,8 @@ export interface Config {
   readonly jobs: JobsConfig;
   /** The HTTP server of `serve`. */
   readonly http: HttpConfig;
+  /** Slack, Teams and email notifications of run outcomes. */
+  readonly notifications: NotificationConfig;
 }
 
 export interface JobsConfig {
@@ -133,6 +139,13 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'PORT', default: '3000', description: 'HTTP port of serve.' },
   { name: 'HOST', default: '127.0.0.1', description: 'HTTP listen address of serve.' },
   { name: 'ETL_ADMIN_TOKENS', default: '(none)', description: 'Comma-separated bearer tokens (name:token or token) allowed to trigger runs over HTTP.' },
+  { name: 'SLACK_WEBHOOK_URL', default: '(none: no Slack)', description: 'Slack incoming webhook URL; run outcomes are posted as Block Kit messages.' },
+  { name: 'TEAMS_WEBHOOK_URL', default: '(none: no Teams)', description: 'Microsoft Teams Workflows webhook URL; run outcomes are posted as Adaptive Cards.' },
+  { name: 'ETL_NOTIFICATION_EMAIL', default: '(none: no email)', description: 'Comma-separated email addresses told of run outcomes; needs SMTP_URL.' },
+  { name: 'SMTP_URL', default: '(none)', description: 'Mail server for notification email: smtp://host:25, or smtps://user:password@host:465.' },
+  { name: 'ETL_NOTIFICATION_FROM', default: 'cases-etl@<host name>', description: 'From address of notification email.' },
+  { name: 'ETL_NOTIFY_ON', default: 'succeeded,warning,failed,rolled_back', description: 'Outcomes that are notified (comma-separated), or none. A run that could not run at all counts as failed.' },
+  { name: 'ETL_NOTIFY_TIMEOUT_MS', default: '10000', description: 'Longest wait for one delivery attempt; failed deliveries are retried as ETL_RETRY_* says, and never fail a run.' },
   { name: 'ETL_SNAPSHOT_RETENTION', default: '30', description: 'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.' },
 ];
 
@@ -314,6 +327,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
       host: text(env.HOST) ?? '127.0.0.1',
       adminTokens: take(tokensOf(env.ETL_ADMIN_TOKENS), []),
     },
+    notifications: notificationConfig(env, hostname(), problems),
   };
 
   if (problems.length > 0) {

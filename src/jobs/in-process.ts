@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { runEtl } from '../pipeline/index.js';
 import { isRetryableError } from './errors.js';
 import { localDate, nextRunTimes } from './schedule.js';
-import { scheduledSchools, type JobContext } from './worker.js';
+import { scheduledSchools, tellRunCouldNotRun, type JobContext } from './worker.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -37,11 +37,15 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
       try {
         const result = await runEtl({ config: ctx.config, store: ctx.store, layouts: ctx.layouts, school, trigger: 'schedule' });
         logger.info({ school, night, runId: result.runId, status: result.status }, 'scheduled run finished');
+        for (const d of result.notifications.filter((x) => !x.ok)) logger.warn({ school, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
         return;
       } catch (err) {
         const retry = attempt < attempts && isRetryableError(err);
         logger.warn({ school, night, attempt, error: (err as Error).message, retry }, 'scheduled run failed');
-        if (!retry) return;
+        if (!retry) {
+          await tellRunCouldNotRun({ config: ctx.config, logger }, { school, attempts: attempt, error: (err as Error).message, jobId: null });
+          return;
+        }
         await sleep(delay);
         delay *= 2;
       }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { discoverSource } from '../extract/index.js';
 import type { LayoutRegistry } from '../layouts/index.js';
+import { jobFailureNotification, notifierFor } from '../notify/index.js';
 import type { Logger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -87,6 +88,8 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       },
     });
   } catch (err) {
+    const attempts = job.attemptsMade + 1;
+    if (!isRetryableError(err) || attempts >= (job.opts.attempts ?? 1)) await tellRunCouldNotRun(ctx, { school, attempts, error: (err as Error).message, jobId: job.id ?? null });
     if (!isRetryableError(err)) throw new UnrecoverableError(`${(err as Error).message}`);
     log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'run failed on infrastructure; it will be retried');
     throw err;
@@ -94,8 +97,22 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
   const run = result.runs[0];
   const summary: RunJobResult = { runId: result.runId, school, status: result.status, stats: result.stats, reason: run?.reason ?? result.errors[0] ?? null };
   log.info({ runId: result.runId, status: result.status }, 'run finished');
+  for (const d of result.notifications.filter((x) => !x.ok)) log.warn({ channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
   if (result.status === 'failed') throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);
   return summary;
+}
+
+/**
+ * A run that could not run at all (the database or the share down through every attempt, a broken
+ * relationships.json) recorded nothing a person will see: the channels hear of it.
+ */
+export async function tellRunCouldNotRun(ctx: Pick<JobContext, 'config' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
+  const notifier = notifierFor(ctx.config);
+  const n = jobFailureNotification(input);
+  if (notifier.channels.length === 0 || !notifier.wants(n)) return;
+  for (const d of await notifier.send(n)) {
+    if (!d.ok) ctx.logger.warn({ school: input.school, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+  }
 }
 
 export interface WorkerOptions {

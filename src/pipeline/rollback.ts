@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 
 import { loadEnvironmentConfig, type Config } from '../config/index.js';
 import { EtlError } from '../errors/index.js';
+import { notifierFor, rollbackNotification, type Delivery, type Notifier } from '../notify/index.js';
 import { createStore, type RunRecord, type Store, type UndoCounts } from '../store/index.js';
 
 /**
@@ -21,6 +22,8 @@ export interface RollbackOptions {
   readonly reason?: string;
   readonly config?: Config;
   readonly store?: Store;
+  /** Who to tell once it is done; default the channels the configuration names, null for nobody. */
+  readonly notifier?: Notifier | null;
   /** Told before each run is undone (or planned). */
   readonly onProgress?: (runId: number, index: number, total: number) => void;
 }
@@ -35,6 +38,8 @@ export interface RollbackResult {
   readonly runs: ReadonlyArray<{ readonly runId: number; readonly tables: readonly UndoCounts[] }>;
   readonly rowsDeleted: number;
   readonly rowsRestored: number;
+  /** Each notification sent, per channel (none for a dry run). */
+  readonly notifications: readonly Delivery[];
 }
 
 function defaultRequester(): string {
@@ -66,7 +71,8 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
     const first = await store.getRun(runId);
     if (!first) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${runId}`);
     const startedAt = new Date();
-    return await store.withRunSession(first.school, config.lockTimeoutMs, (session) =>
+    const requestedBy = options.requestedBy ?? defaultRequester();
+    const done = await store.withRunSession(first.school, config.lockTimeoutMs, (session) =>
       session.transaction(async (tx) => {
         // Read again under the school's lock: a run may have finished or been undone meanwhile.
         const run = (await tx.getRun(runId)) as RunRecord;
@@ -99,7 +105,7 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
               school: run.school,
               targetRunId: run.id,
               runIds: targets.map((t) => t.id),
-              requestedBy: options.requestedBy ?? defaultRequester(),
+              requestedBy,
               reason: options.reason ?? null,
               startedAt,
               finishedAt: new Date(),
@@ -110,6 +116,11 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
         return { rollbackId, runId: run.id, school: run.school, dryRun: options.dryRun ?? false, runs, rowsDeleted, rowsRestored };
       }),
     );
+    // Told after the commit: a rollback that did not happen is reported to whoever asked, not announced.
+    const notifier = options.notifier === undefined ? notifierFor(config) : options.notifier;
+    const n = rollbackNotification(done, requestedBy);
+    const notifications = done.dryRun || !notifier || !notifier.wants(n) ? [] : await notifier.send(n);
+    return { ...done, notifications };
   } finally {
     if (ownStore) await store.close();
   }

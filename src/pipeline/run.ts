@@ -3,6 +3,7 @@ import { EtlError, type Notice } from '../errors/index.js';
 import { discoverSource } from '../extract/index.js';
 import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { viewsFor } from '../load/index.js';
+import { notifierFor, notifyRuns, type Notifier, type SchoolDelivery } from '../notify/index.js';
 import { createStore, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { runSchool, type ProgressEvent, type RunStats, type SchoolRunResult } from './run-school.js';
@@ -22,6 +23,8 @@ export interface RunEtlOptions {
   readonly config?: Config;
   readonly store?: Store;
   readonly layouts?: LayoutRegistry;
+  /** Who to tell about each school's outcome; default the channels the configuration names, null for nobody. */
+  readonly notifier?: Notifier | null;
 }
 
 /** The seed's result shape, for one or several schools. */
@@ -36,6 +39,8 @@ export interface EtlResult {
   readonly runs: readonly SchoolRunResult[];
   /** Findings about the folder: unknown files, stale deltas, files still being written. */
   readonly notices: readonly Notice[];
+  /** Each notification sent, per school and channel; a failed one did not change the outcome. */
+  readonly notifications: readonly SchoolDelivery[];
 }
 
 const SEVERITY: Record<SchoolRunResult['status'], number> = { skipped: 0, succeeded: 1, warning: 2, failed: 3 };
@@ -95,7 +100,9 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
     }
     const status = runs.reduce<SchoolRunResult['status']>((worst, r) => (SEVERITY[r.status] > SEVERITY[worst] ? r.status : worst), runs.length === 0 ? 'failed' : 'skipped');
     const errors = runs.length === 0 ? [`no CASES21 files found in ${source}`] : runs.flatMap((r) => r.errors.map((e) => (runs.length > 1 ? `school ${r.school}: ${e}` : e)));
-    return { runId: runs[0]?.runId ?? null, status, success: runs.length > 0 && runs.every((r) => r.success), stats: total(runs), errors, runs, notices: discovery.notices };
+    const notifier = options.notifier === undefined ? notifierFor(config) : options.notifier;
+    const notifications = notifier ? await notifyRuns(notifier, runs, options.trigger ?? 'library') : [];
+    return { runId: runs[0]?.runId ?? null, status, success: runs.length > 0 && runs.every((r) => r.success), stats: total(runs), errors, runs, notices: discovery.notices, notifications };
   } finally {
     if (ownStore) await store.close();
   }

@@ -19,6 +19,8 @@ export function isTransientIoError(err: unknown): boolean {
 export interface RetryOptions extends RetryConfig {
   /** Whether this error may go away; default: transient I/O errors. */
   readonly isRetryable?: (err: unknown) => boolean;
+  /** The wait before the next try, given the error and the backoff's own delay (e.g. to honour a server's Retry-After). */
+  readonly delayFor?: (err: unknown, delayMs: number) => number;
   /** Told before each wait, e.g. to log it. */
   readonly onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
@@ -32,8 +34,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       return await fn(attempt);
     } catch (err) {
       if (attempt >= options.attempts || !retryable(err)) throw err;
-      options.onRetry?.(err, attempt, delay);
-      await sleep(delay);
+      const wait = options.delayFor?.(err, delay) ?? delay;
+      options.onRetry?.(err, attempt, wait);
+      await sleep(wait);
       delay = Math.round(delay * options.factor);
     }
   }

@@ -5,6 +5,7 @@ import type { RollbackResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount, formatTable } from '../format.js';
+import { reportFailedDeliveries } from './notify.js';
 
 export function renderRollback(r: RollbackResult): string {
   const lines = [
@@ -47,6 +48,7 @@ export function registerRollback(program: Command, io: CliIo): void {
           ...(progress ? { onProgress: (id: number, i: number, n: number) => io.err(`[${i + 1}/${n}] ${opts.dryRun ? 'planning' : 'undoing'} run ${id}`) } : {}),
         });
         io.out(opts.json ? JSON.stringify(result, null, 2) : renderRollback(result));
+        reportFailedDeliveries(io, result.notifications);
       } finally {
         await store.close();
       }

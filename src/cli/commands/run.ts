@@ -4,6 +4,7 @@ import type { EtlResult, SchoolRunResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount, formatPercent, formatTable } from '../format.js';
+import { reportFailedDeliveries } from './notify.js';
 
 function renderSchool(r: SchoolRunResult): string {
   const lines = [`School ${r.school}: run ${r.runId} ${r.status}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`];
@@ -64,6 +65,7 @@ export function registerRun(program: Command, io: CliIo): void {
           ...(progress ? { onProgress: (e) => e.kind === 'file-done' && io.err(`[${e.index + 1}/${e.total}] ${e.file}: ${formatCount(e.rows)} rows${e.rejected > 0 ? `, ${formatCount(e.rejected)} rejected` : ''}`) } : {}),
         });
         io.out(opts.json ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2) : renderRun(result));
+        reportFailedDeliveries(io, result.notifications);
         io.setExitCode(result.status === 'failed' ? 1 : 0);
       } finally {
         await store.close();

@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+
+import type { NotifyOn } from '../config/notifications.js';
+import type { RollbackResult } from '../pipeline/rollback.js';
+import type { SchoolRunResult } from '../pipeline/run-school.js';
+
+/**
+ * One notification, whatever the channel: a title, a one-line summary, facts and detail lines.
+ * Built only from ids, counts, codes, file and table names and the run's own messages (guard
+ * rails and file errors, which name files, lines and fields, never values): no personal data.
+ */
+export interface Notification {
+  readonly event: NotifyEvent;
+  readonly level: NotificationLevel;
+  readonly title: string;
+  readonly summary: string;
+  readonly facts: ReadonlyArray<readonly [string, string]>;
+  readonly details: readonly string[];
+}
+
+export type NotificationLevel = 'success' | 'warning' | 'error' | 'info';
+
+/** What a notification is about: ETL_NOTIFY_ON picks the outcomes sent; a test is always sent. */
+export type NotifyEvent = NotifyOn | 'test';
+
+/** Detail lines kept in one message; the ledger has the rest. */
+const MAX_DETAILS = 8;
+
+const count = (n: number): string => n.toLocaleString('en-AU');
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function capped(lines: readonly string[]): string[] {
+  if (lines.length <= MAX_DETAILS) return [...lines];
+  return [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more (cases-etl runs --id <run>)`];
+}
+
+const TITLES: Record<Exclude<SchoolRunResult['status'], 'skipped'>, { level: NotificationLevel; verb: string }> = {
+  succeeded: { level: 'success', verb: 'loaded' },
+  warning: { level: 'warning', verb: 'loaded with rejected rows' },
+  failed: { level: 'error', verb: 'failed: nothing was published' },
+};
+
+/** The message for one school's finished run (not a skipped or dry run). */
+export function runNotification(run: SchoolRunResult, trigger: string): Notification {
+  const { level, verb } = TITLES[run.status === 'skipped' ? 'succeeded' : run.status];
+  const s = run.stats;
+  const rate = s.records === 0 ? '0%' : `${((s.rejected / s.records) * 100).toFixed(s.rejected === 0 ? 0 : 2)}%`;
+  const details = [
+    ...(run.reason ? [run.reason] : []),
+    ...run.errors.filter((e) => e !== run.reason),
+    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${t.file} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected`),
+  ];
+  return {
+    event: run.status === 'skipped' ? 'succeeded' : run.status,
+    level,
+    title: `CASES21 load of school ${run.school} ${verb}`,
+    summary: `Run ${run.runId} (${trigger}): ${count(s.rows)} rows from ${s.files} file${s.files === 1 ? '' : 's'} in ${seconds(s.durationMs)}, ${count(s.rejected)} rejected (${rate}).`,
+    facts: [
+      ['School', run.school],
+      ['Run', String(run.runId)],
+      ['Status', run.status],
+      ['Inserted', count(s.inserted)],
+      ['Updated', count(s.updated)],
+      ['Marked inactive', count(s.deactivated)],
+      ['Reactivated', count(s.reactivated)],
+      ['Rejected', `${count(s.rejected)} (${rate})`],
+      ['Host', hostname()],
+    ],
+    details: capped(details),
+  };
+}
+
+/** The message for a rollback that was carried out. */
+export function rollbackNotification(result: Omit<RollbackResult, 'notifications'>, requestedBy: string): Notification {
+  const ids = result.runs.map((r) => r.runId);
+  return {
+    event: 'rolled_back',
+    level: 'warning',
+    title: `CASES21 load of school ${result.school} rolled back`,
+    summary: `Run${ids.length > 1 ? 's' : ''} ${ids.join(', ')} undone (rollback ${result.rollbackId}): ${count(result.rowsDeleted)} rows removed, ${count(result.rowsRestored)} restored.`,
+    facts: [
+      ['School', result.school],
+      ['Runs undone', ids.join(', ')],
+      ['Rows removed', count(result.rowsDeleted)],
+      ['Rows restored', count(result.rowsRestored)],
+      ['Requested by', requestedBy],
+      ['Host', hostname()],
+    ],
+    details: [],
+  };
+}
+
+/** The message for a school's run that could not finish at all (the database or the share was down through every attempt). */
+export function jobFailureNotification(input: { school: string; attempts: number; error: string; jobId: string | null }): Notification {
+  return {
+    event: 'failed',
+    level: 'error',
+    title: `CASES21 load of school ${input.school} could not run`,
+    summary: `The run gave up after ${input.attempts} attempt${input.attempts === 1 ? '' : 's'}; nothing was published and the previous data is intact.`,
+    facts: [
+      ['School', input.school],
+      ['Attempts', String(input.attempts)],
+      ...(input.jobId ? ([['Job', input.jobId]] as const) : []),
+      ['Host', hostname()],
+    ],
+    details: [input.error.length > 300 ? `${input.error.slice(0, 299)}…` : input.error],
+  };
+}
+
+/** `cases-etl notify test`: proves a channel is wired up. */
+export function testNotification(): Notification {
+  return {
+    event: 'test',
+    level: 'info',
+    title: 'cases-etl test notification',
+    summary: 'If you can read this, cases-etl can reach this channel. Nothing was loaded.',
+    facts: [['Host', hostname()], ['Sent', new Date().toISOString()]],
+    details: [],
+  };
+}
