@@ -47,7 +47,7 @@ describe('CLI start-up', () => {
   });
 
   it('loads no job runtime, HTTP server or pipeline before a command runs', () => {
-    for (const pkg of ['bullmq', 'ioredis', 'fastify', 'pg', 'nodemailer', 'pino']) expect(graph.packages, pkg).not.toContain(pkg);
+    for (const pkg of ['bullmq', 'ioredis', 'fastify', 'pg', 'nodemailer', 'pino', 'prom-client']) expect(graph.packages, pkg).not.toContain(pkg);
     for (const file of ['app.ts', join('http', 'server.ts'), join('jobs', 'index.ts'), join('pipeline', 'index.ts'), join('generate', 'index.ts')]) {
       expect(graph.files, file).not.toContain(file);
     }

@@ -86,6 +86,46 @@ describe('HTTP API', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('shows a run with its files and rejects, never their original lines', async () => {
+    const s = server();
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i === 4 ? Object.assign([...r], { [col('BIRTHDATE')]: 'someday' }) : r)));
+    const run = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    const res = await s.inject({ method: 'GET', url: `/api/cases-etl/runs/${run.runId}` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.run).toMatchObject({ id: run.runId, status: 'warning', rejected: 1 });
+    expect(body.files).toHaveLength(16);
+    expect(body.files.find((f: { fileName: string }) => f.fileName === 'ST_8865.csv')).toMatchObject({ table: 'ST', mode: 'full', rejected: 1, rows: 199 });
+    expect(body.rejects).toEqual([{ file: 'ST_8865.csv', line: 6, key: expect.any(String), field: 'BIRTHDATE', code: expect.stringMatching(/^ETL_/), message: expect.any(String) }]);
+    expect(res.body).not.toContain('someday');
+    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs/999999' })).statusCode).toBe(404);
+    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs/abc' })).statusCode).toBe(400);
+  });
+
+  it('rolls a run back with an admin token, a dry run first, and refuses to do it twice', async () => {
+    const s = server();
+    const run = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    const url = `/api/cases-etl/runs/${run.runId}/rollback`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await s.inject({ method: 'POST', url, payload: {} })).statusCode).toBe(401);
+    const dry = await s.inject({ method: 'POST', url, headers: auth, payload: { dryRun: true } });
+    expect(dry.statusCode).toBe(200);
+    expect(dry.json()).toMatchObject({ dryRun: true, rollbackId: null, rowsDeleted: 2658, rowsRestored: 0 });
+    expect((await app.store.getRun(run.runId as number))?.status).toBe('succeeded');
+    const done = await s.inject({ method: 'POST', url, headers: auth, payload: { reason: 'wrong export folder' } });
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toMatchObject({ dryRun: false, runId: run.runId, school: '8865', rowsDeleted: 2658 });
+    expect((await app.store.getRun(run.runId as number))?.status).toBe('rolled_back');
+    const [rollback] = (await s.inject({ method: 'GET', url: '/api/cases-etl/rollbacks?school=8865' })).json();
+    expect(rollback).toMatchObject({ targetRunId: run.runId, requestedBy: 'api:ops', reason: 'wrong export folder' });
+    const again = await s.inject({ method: 'POST', url, headers: auth, payload: {} });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'ETL_ROLLBACK_ALREADY' });
+    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/runs/999999/rollback', headers: auth, payload: {} })).statusCode).toBe(404);
+    const [school] = (await s.inject({ method: 'GET', url: '/api/cases-etl/schools' })).json();
+    expect(school).toMatchObject({ school: '8865', runs: { rolled_back: 1 }, rollbacks: 1, lastPublishedAt: null });
+  });
+
   it('refuses triggers when no admin token is configured', async () => {
     const bare = await createApp(target.config({ CASES_DIRECTORY: src }), { logger: createLogger({ level: 'silent' }) });
     try {

@@ -11,6 +11,7 @@ import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerValidate } from './commands/validate.js';
+import { VERSION } from '../version.js';
 import type { CliIo } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -22,7 +23,7 @@ const USAGE_CODES = new Set(['ETL_ROLLBACK_UNKNOWN_RUN', 'ETL_CONFIG_INVALID', '
 export function createProgram(io: CliIo): Command {
   const program = new Command('cases-etl')
     .description('Load CASES21 nightly exports (eduHub CSV, fixed-width .DAT) into a trustworthy database')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })

@@ -4,6 +4,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 
 import type { App } from '../app.js';
 import { EtlError, isEtlError } from '../errors/index.js';
+import { createMetrics } from '../observability/metrics.js';
+import { rollbackRun } from '../pipeline/index.js';
+import { VERSION } from '../version.js';
 import { assessHealth, summariseRuns } from './health.js';
 
 /** What the HTTP layer can ask of the rest: queue a run (or run it, without Redis). */
@@ -54,7 +57,13 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message });
   });
 
+  const runId = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
+  const schoolQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, school: { type: 'string', pattern: '^[A-Za-z0-9]+$' } }, additionalProperties: false } as const;
+
   server.get('/livez', async () => ({ status: 'ok' }));
+
+  const metrics = createMetrics(app, VERSION);
+  server.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
 
   server.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
@@ -85,8 +94,47 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
 
   server.get<{ Querystring: { limit?: number; school?: string } }>(
     '/api/cases-etl/runs',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, school: { type: 'string', pattern: '^[A-Za-z0-9]+$' } }, additionalProperties: false } } },
+    { schema: { querystring: schoolQuery } },
     async (req) => app.store.listRuns({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
+  );
+
+
+  server.get<{ Params: { id: number } }>('/api/cases-etl/runs/:id', { schema: { params: runId } }, async (req, reply) => {
+    const run = await app.store.getRun(req.params.id);
+    if (!run) return reply.code(404).send({ error: `there is no run ${req.params.id}`, code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
+    // Rejects say where and why; their original lines are personal data and stay in the database.
+    const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100)]);
+    return { run, files, rejects };
+  });
+
+  server.get<{ Querystring: { limit?: number; school?: string } }>('/api/cases-etl/rollbacks', { schema: { querystring: schoolQuery } }, async (req) =>
+    app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
+  );
+
+  server.get('/api/cases-etl/schools', async () => app.store.schoolSummaries());
+
+  server.post<{ Params: { id: number }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
+    '/api/cases-etl/runs/:id/rollback',
+    {
+      schema: {
+        params: runId,
+        body: { type: ['object', 'null'], properties: { cascade: { type: 'boolean' }, dryRun: { type: 'boolean' }, reason: { type: 'string', maxLength: 500 } }, additionalProperties: false },
+      },
+    },
+    async (req, reply) => {
+      const who = await admin(req, reply);
+      if (who === null) return reply;
+      const result = await rollbackRun(req.params.id, {
+        config: app.config,
+        store: app.store,
+        cascade: req.body?.cascade ?? false,
+        dryRun: req.body?.dryRun ?? false,
+        requestedBy: `api:${who}`,
+        ...(req.body?.reason ? { reason: req.body.reason } : {}),
+      });
+      app.logger.info({ runId: result.runId, school: result.school, rollbackId: result.rollbackId, dryRun: result.dryRun, by: `api:${who}` }, 'rollback over HTTP');
+      return result;
+    },
   );
 
   server.post<{ Body: { school?: string; force?: boolean } | undefined }>(

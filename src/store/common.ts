@@ -1,4 +1,5 @@
-import type { RollbackRecord, RunRecord, RunStatus, RunTrigger } from './types.js';
+import type { LoadMode } from '../layouts/index.js';
+import type { RejectRecord, RollbackRecord, RunFileRecord, RunRecord, RunStatus, RunTrigger, SchoolSummary } from './types.js';
 
 /** Pieces both adapters share: the in-process mutex, process liveness, ledger row mapping. */
 
@@ -101,4 +102,78 @@ export function toRollbackRecord(row: Record<string, unknown>): RollbackRecord {
     rowsRestored: num(row.rows_restored),
     detail: parsed<RollbackRecord['detail']>(row.detail, []),
   };
+}
+
+/**
+ * The three ledger reads behind `schoolSummaries`, the same text in both dialects: runs by school
+ * and status, each school's newest finished run, rollbacks by school. Each is one pass over an
+ * index or a grouped scan of etl_runs, so a scrape stays cheap with years of nights.
+ */
+export const SUMMARY_SQL = {
+  byStatus: `SELECT school_id, status, count(*) AS runs, sum(inserted) AS inserted, sum(updated) AS updated, sum(deactivated) AS deactivated,
+                    sum(reactivated) AS reactivated, sum(rejected) AS rejected, max(finished_at) AS last_finished
+               FROM etl_runs WHERE NOT dry_run GROUP BY school_id, status`,
+  lastRuns: `SELECT r.* FROM etl_runs r
+               JOIN (SELECT school_id, max(id) AS id FROM etl_runs WHERE NOT dry_run AND status <> 'running' GROUP BY school_id) m ON m.id = r.id`,
+  rollbacks: 'SELECT school_id, count(*) AS rollbacks FROM etl_rollbacks GROUP BY school_id',
+} as const;
+
+/** Puts the three reads together, one summary per school, in school order. */
+export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown>>, lastRuns: ReadonlyArray<Record<string, unknown>>, rollbacks: ReadonlyArray<Record<string, unknown>>): SchoolSummary[] {
+  type Mutable = { -readonly [K in keyof SchoolSummary]: SchoolSummary[K] } & { runs: Partial<Record<RunStatus, number>>; rows: { inserted: number; updated: number; deactivated: number; reactivated: number } };
+  const bySchool = new Map<string, Mutable>();
+  const of = (school: string): Mutable => {
+    let s = bySchool.get(school);
+    if (!s) bySchool.set(school, (s = { school, runs: {}, running: 0, rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, rejected: 0, rollbacks: 0, lastRun: null, lastPublishedAt: null }));
+    return s;
+  };
+  for (const row of byStatus) {
+    const s = of(String(row.school_id));
+    const status = row.status as RunStatus;
+    if (status === 'running') {
+      s.running = num(row.runs);
+      continue;
+    }
+    s.runs[status] = num(row.runs);
+    s.rejected += num(row.rejected);
+    if (status === 'succeeded' || status === 'warning' || status === 'rolled_back') {
+      for (const k of ['inserted', 'updated', 'deactivated', 'reactivated'] as const) s.rows[k] += num(row[k]);
+    }
+    const finished = iso(row.last_finished);
+    if ((status === 'succeeded' || status === 'warning') && finished && (!s.lastPublishedAt || Date.parse(finished) > Date.parse(s.lastPublishedAt))) s.lastPublishedAt = new Date(finished).toISOString();
+  }
+  for (const row of lastRuns) of(String(row.school_id)).lastRun = toRunRecord(row);
+  for (const row of rollbacks) of(String(row.school_id)).rollbacks = num(row.rollbacks);
+  return [...bySchool.values()].sort((a, b) => a.school.localeCompare(b.school));
+}
+
+/** A run's files and rejects, PostgreSQL placeholders (SQLite's adapter makes them `?`, in order). */
+export const RUN_DETAIL_SQL = {
+  files: 'SELECT * FROM etl_run_files WHERE run_id = $1 ORDER BY file_name',
+  // `raw`, the original line, is personal data: it stays in the database.
+  rejects: 'SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2',
+} as const;
+
+export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
+  return {
+    fileName: String(row.file_name),
+    table: String(row.table_name),
+    tableId: String(row.table_id),
+    mode: row.mode as LoadMode,
+    sha256: String(row.sha256),
+    bytes: num(row.bytes),
+    records: num(row.records),
+    rows: num(row.rows_loaded),
+    rejected: num(row.rejected),
+    inserted: num(row.inserted),
+    updated: num(row.updated),
+    deactivated: num(row.deactivated),
+    reactivated: num(row.reactivated),
+    unchanged: num(row.unchanged),
+    error: (row.error as string | null) ?? null,
+  };
+}
+
+export function toRejectRecord(row: Record<string, unknown>): RejectRecord {
+  return { file: String(row.file_name), line: num(row.line), key: (row.row_key as string | null) ?? null, field: (row.field as string | null) ?? null, code: String(row.code), message: String(row.message) };
 }

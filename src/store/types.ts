@@ -237,6 +237,34 @@ export interface RunFilter {
   readonly limit: number;
 }
 
+/** A stored reject as the API shows it: where and why, never the original line (personal data). */
+export interface RejectRecord {
+  readonly file: string;
+  readonly line: number;
+  readonly key: string | null;
+  readonly field: string | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One school's ledger in figures, for metrics: what every worker's runs add up to. */
+export interface SchoolSummary {
+  readonly school: string;
+  /** Finished runs (not dry runs) by status; a rolled-back run counts as rolled_back. */
+  readonly runs: Readonly<Partial<Record<RunStatus, number>>>;
+  /** Runs in progress now. */
+  readonly running: number;
+  /** Rows written by runs that published, rolled back since or not: only ever grows. */
+  readonly rows: { readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
+  /** Rows rejected by finished runs. */
+  readonly rejected: number;
+  readonly rollbacks: number;
+  /** The newest finished run (not a dry run). */
+  readonly lastRun: RunRecord | null;
+  /** When the newest run that still stands published (ISO), or null. */
+  readonly lastPublishedAt: string | null;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, without credentials. */
@@ -251,5 +279,11 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   getRun(id: number): Promise<RunRecord | null>;
   listRollbacks(filter: RunFilter): Promise<RollbackRecord[]>;
+  /** A run's files as recorded, in file name order. */
+  listRunFiles(runId: number): Promise<RunFileRecord[]>;
+  /** A run's stored rejects in file and line order, at most `limit`, without their original lines. */
+  listRejects(runId: number, limit: number): Promise<RejectRecord[]>;
+  /** Every school's ledger in figures, in school order. */
+  schoolSummaries(): Promise<SchoolSummary[]>;
   close(): Promise<void>;
 }

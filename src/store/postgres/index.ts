@@ -5,7 +5,7 @@ import type { PoolClient } from 'pg';
 
 import { EtlError, type Reject } from '../../errors/index.js';
 import type { MirrorTable } from '../../load/mirror.js';
-import { toRollbackRecord, toRunRecord } from '../common.js';
+import { RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
 import { mergePostgres } from './merge.js';
@@ -346,6 +346,13 @@ export function createPostgresStore(url: string, schema: string): Store {
       }),
     listRollbacks: (filter) =>
       withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRollbacks, [filter.school ?? null, filter.limit])).rows.map(toRollbackRecord)),
+    listRunFiles: (runId) => withClient(async (client) => (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.files, [runId])).rows.map(toRunFileRecord)),
+    listRejects: (runId, limit) => withClient(async (client) => (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.rejects, [runId, limit])).rows.map(toRejectRecord)),
+    schoolSummaries: () =>
+      withClient(async (client) => {
+        const all = async (sql: string): Promise<Array<Record<string, unknown>>> => (await client.query<Record<string, unknown>>(sql)).rows;
+        return toSchoolSummaries(await all(SUMMARY_SQL.byStatus), await all(SUMMARY_SQL.lastRuns), await all(SUMMARY_SQL.rollbacks));
+      }),
     async close() {
       await pool.end();
     },

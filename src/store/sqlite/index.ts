@@ -7,7 +7,7 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { EtlError } from '../../errors/index.js';
 import { missingColumns, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { createMutex, isProcessAlive, toRollbackRecord, toRunRecord } from '../common.js';
+import { createMutex, isProcessAlive, RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergeSqlite } from './merge.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
@@ -254,6 +254,16 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     },
     async listRollbacks(filter) {
       return (stmt(LEDGER.listRollbacks).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRollbackRecord);
+    },
+    async listRunFiles(runId) {
+      return (stmt(RUN_DETAIL_SQL.files.replace(/\$\d/g, '?')).all(runId) as Array<Record<string, unknown>>).map(toRunFileRecord);
+    },
+    async listRejects(runId, limit) {
+      return (stmt(RUN_DETAIL_SQL.rejects.replace(/\$\d/g, '?')).all(runId, limit) as Array<Record<string, unknown>>).map(toRejectRecord);
+    },
+    async schoolSummaries() {
+      const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;
+      return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
     },
     async close() {
       db.close();
