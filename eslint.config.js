@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's script runs in the browser.
+    files: ['web/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -7,6 +7,7 @@ import { EtlError, isEtlError } from '../errors/index.js';
 import { createMetrics } from '../observability/metrics.js';
 import { rollbackRun } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
+import { registerDashboard } from './dashboard.js';
 import { assessHealth, summariseRuns } from './health.js';
 
 /** What the HTTP layer can ask of the rest: queue a run (or run it, without Redis). */
@@ -61,6 +62,7 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   const schoolQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, school: { type: 'string', pattern: '^[A-Za-z0-9]+$' } }, additionalProperties: false } as const;
 
   server.get('/livez', async () => ({ status: 'ok' }));
+  registerDashboard(server);
 
   const metrics = createMetrics(app, VERSION);
   server.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));

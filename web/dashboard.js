@@ -1,0 +1,140 @@
+// The dashboard: reads the JSON API and draws it. Every value goes in as text (textContent),
+// never as HTML. It shows ids, counts, codes and file names: the API holds no personal data.
+const $ = (id) => document.getElementById(id);
+const int = (n) => Number(n).toLocaleString('en-AU');
+const when = (iso) => (iso ? new Date(iso).toLocaleString('en-AU', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+let selected = null;
+
+function cell(text, className) {
+  const td = document.createElement('td');
+  td.textContent = text ?? '';
+  if (className) td.className = className;
+  return td;
+}
+
+function fill(tableId, rows, build) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren(...rows.map(build));
+  if (rows.length === 0) {
+    const tr = document.createElement('tr');
+    const td = cell('None yet.');
+    td.colSpan = $(tableId).tHead.rows[0].cells.length;
+    tr.append(td);
+    body.append(tr);
+  }
+}
+
+async function getJson(url, init) {
+  const res = await fetch(url, init);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body;
+}
+
+function row(...cells) {
+  const tr = document.createElement('tr');
+  tr.append(...cells);
+  return tr;
+}
+
+async function refresh() {
+  try {
+    const [health, schools, runs] = await Promise.all([getJson('/api/cases-etl/health'), getJson('/api/cases-etl/schools'), getJson('/api/cases-etl/runs?limit=50')]);
+    $('health').textContent = `${health.status}: ${health.message}`;
+    $('health').className = `health ${health.status}`;
+    fill('schools', schools, (s) =>
+      row(
+        cell(s.school),
+        cell(s.lastRun ? String(s.lastRun.id) : '—'),
+        cell(s.lastRun?.status ?? '—', `status ${s.lastRun?.status ?? ''}`),
+        cell(when(s.lastRun?.finishedAt)),
+        cell(s.lastRun ? int(s.lastRun.rows) : '', 'n'),
+        cell(s.lastRun ? int(s.lastRun.rejected) : '', 'n'),
+        cell(when(s.lastPublishedAt)),
+        cell(int(Object.values(s.runs).reduce((a, b) => a + b, 0)), 'n'),
+        cell(int(s.rollbacks), 'n'),
+      ),
+    );
+    fill('runs', runs, (r) => {
+      const tr = row(
+        cell(String(r.id)),
+        cell(r.school),
+        cell(r.status + (r.dryRun ? ' (dry)' : ''), `status ${r.status}`),
+        cell(r.trigger),
+        cell(when(r.startedAt)),
+        cell(r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1), 'n'),
+        cell(int(r.rows), 'n'),
+        cell(int(r.inserted), 'n'),
+        cell(int(r.updated), 'n'),
+        cell(int(r.deactivated), 'n'),
+        cell(int(r.rejected), 'n'),
+        cell(r.reason ?? ''),
+      );
+      tr.className = `run${r.id === selected ? ' selected' : ''}`;
+      tr.dataset.run = String(r.id);
+      tr.tabIndex = 0;
+      tr.addEventListener('click', () => void show(r.id));
+      tr.addEventListener('keydown', (e) => e.key === 'Enter' && void show(r.id));
+      return tr;
+    });
+    $('updated').textContent = new Date().toLocaleTimeString('en-AU');
+    if (selected !== null) await show(selected, false);
+  } catch (err) {
+    $('health').textContent = `The API did not answer: ${err.message}`;
+    $('health').className = 'health unhealthy';
+  }
+}
+
+async function show(id, scroll = true) {
+  if (id !== selected) $('rollback-result').textContent = '';
+  selected = id;
+  for (const tr of document.querySelectorAll('tr.run')) tr.classList.toggle('selected', tr.dataset.run === String(id));
+  const { run, files, rejects } = await getJson(`/api/cases-etl/runs/${id}`);
+  $('detail').hidden = false;
+  $('detail-title').textContent = `Run ${run.id} of school ${run.school}`;
+  $('detail-summary').textContent = `${run.status}${run.dryRun ? ' (dry run)' : ''} · ${run.trigger} · started ${when(run.startedAt)} · ${int(run.rows)} rows, ${int(run.rejected)} rejected (${(run.errorRate * 100).toFixed(2)}%)${run.reason ? ` · ${run.reason}` : ''}`;
+  fill('files', files, (f) => row(cell(f.fileName), cell(f.table), cell(f.mode), cell(int(f.rows), 'n'), cell(int(f.inserted), 'n'), cell(int(f.updated), 'n'), cell(int(f.deactivated), 'n'), cell(int(f.unchanged), 'n'), cell(int(f.rejected), 'n'), cell(f.error ?? '')));
+  fill('rejects', rejects, (r) => row(cell(r.file), cell(String(r.line), 'n'), cell(r.key ?? ''), cell(r.field ?? ''), cell(r.code), cell(r.message)));
+  const undoable = (run.status === 'succeeded' || run.status === 'warning') && !run.dryRun;
+  $('rollback').hidden = !undoable;
+  if (!undoable) {
+    $('rollback-plan').textContent = '';
+    $('confirm').hidden = true;
+  }
+  if (scroll) $('detail').scrollIntoView({ block: 'start' });
+}
+
+async function rollback(dryRun) {
+  const token = $('token').value;
+  sessionStorage.setItem('cases-etl-token', token);
+  const body = { dryRun, cascade: $('cascade').checked, ...($('reason').value ? { reason: $('reason').value } : {}) };
+  const plan = $('rollback-plan');
+  plan.className = '';
+  try {
+    const r = await getJson(`/api/cases-etl/runs/${selected}/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const runs = r.runs.map((x) => x.runId).join(', ');
+    if (dryRun) {
+      plan.textContent = `Would undo run${r.runs.length > 1 ? 's' : ''} ${runs}: ${int(r.rowsDeleted)} rows removed, ${int(r.rowsRestored)} restored.`;
+      $('confirm').hidden = false;
+      return;
+    }
+    plan.textContent = '';
+    $('confirm').hidden = true;
+    $('rollback-result').textContent = `Rolled back (rollback ${r.rollbackId}): run${r.runs.length > 1 ? 's' : ''} ${runs} undone, ${int(r.rowsDeleted)} rows removed, ${int(r.rowsRestored)} restored.`;
+    await refresh();
+  } catch (err) {
+    plan.textContent = err.message;
+    plan.className = 'error';
+    $('confirm').hidden = true;
+  }
+}
+
+$('token').value = sessionStorage.getItem('cases-etl-token') ?? '';
+$('rollback').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void rollback(true);
+});
+$('confirm').addEventListener('click', () => void rollback(false));
+$('refresh').addEventListener('click', () => void refresh());
+setInterval(() => void refresh(), 30_000);
+void refresh();
