@@ -36,3 +36,6 @@ export { generateSchool, writeStudentsFile, type GenerateOptions, type Generated
 export { createApp, type App } from './app.js';
 export { scheduleNightlyEtl, triggerEtl, nextRunTimes, type TriggerOptions, type TriggerOutcome } from './jobs/index.js';
 export { buildServer } from './http/server.js';
+export { createNotifier, notifierFor, runNotification, testNotification, type Delivery, type Notification, type Notifier } from './notify/index.js';
+export { createMetrics, type Metrics } from './observability/metrics.js';
+export { VERSION } from './version.js';
