@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { BENCH_DIR, changedCopy, cpuCeiling, DATA_DIR, fixedAsCsv, fixedStudents, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
+import { BENCH_DIR, changedCopy, cpuCeiling, DATA_DIR, fixedAsCsv, fixedStudents, median, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -204,6 +204,8 @@ if (ONLY.has('scaleout')) {
   ratios.two_workers_cpu_ceiling_vs_one = cpuCeiling(one, one);
   ratios.scaleout_one_worker_busy_cores = one.busyCores;
   ratios.scaleout_two_workers_busy_cores = two.busyCores;
+  // And what two workers cost: the machine's CPU time for the same schools, against one worker's.
+  ratios.two_workers_cpu_time_vs_one = median(two.runs.map((r, i) => (r.seconds * r.busyCores) / (one.runs[i].seconds * one.runs[i].busyCores)));
   await save();
 }
 
