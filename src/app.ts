@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/index.js';
 import { createRedis, evictionWarning, QUEUE_NAME } from './jobs/index.js';
 import { loadLayouts, type LayoutRegistry } from './layouts/index.js';
+import { notifierFor, type Notifier } from './notify/index.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createStore, type Store } from './store/index.js';
 
@@ -16,6 +17,8 @@ export interface App {
   readonly logger: Logger;
   readonly store: Store;
   readonly layouts: LayoutRegistry;
+  /** Slack, Teams and email, as configured (no channels when none is set). */
+  readonly notifier: Notifier;
   /** The queue and its connection, when Redis is configured. */
   readonly queue: Queue | null;
   readonly redis: Redis | null;
@@ -57,7 +60,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       const q = queue;
       onStop(() => q.close());
     }
-    return { config, logger, store, layouts, queue, redis, onStop, stop };
+    return { config, logger, store, layouts, notifier: notifierFor(config), queue, redis, onStop, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -183,7 +183,7 @@ describe('delivery', () => {
 
   it('sends only the outcomes ETL_NOTIFY_ON names; a test is always sent', () => {
     const n = notifier({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', ETL_NOTIFY_ON: 'failed, rolled_back' });
-    const run = (status: 'succeeded' | 'warning' | 'failed') => runNotification({ runId: 1, school: '8865', status, success: status !== 'failed', dryRun: false, reason: null, stats: { files: 1, records: 1, rows: 1, rejected: 0, errorRate: 0, durationMs: 1, inserted: 1, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0 }, tables: [], guards: [], errors: [], archivePath: null }, 'cli');
+    const run = (status: 'succeeded' | 'warning' | 'failed') => runNotification({ runId: 1, school: '8865', status, dryRun: false, reason: null, stats: { files: 1, records: 1, rows: 1, rejected: 0, durationMs: 1, inserted: 1, updated: 0, deactivated: 0, reactivated: 0 }, tables: [], errors: [] }, 'cli');
     expect([n.wants(run('succeeded')), n.wants(run('warning')), n.wants(run('failed')), n.wants(testNotification())]).toEqual([false, false, true, true]);
     expect(n.channels).toEqual(['slack']);
   });

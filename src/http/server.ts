@@ -129,6 +129,7 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
       const result = await rollbackRun(req.params.id, {
         config: app.config,
         store: app.store,
+        notifier: app.notifier,
         cascade: req.body?.cascade ?? false,
         dryRun: req.body?.dryRun ?? false,
         requestedBy: `api:${who}`,

@@ -50,7 +50,7 @@ async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcom
   const schools = options.school ? [options.school] : await scheduledSchools(app);
   if (!app.queue) {
     const results: EtlResult[] = [];
-    for (const school of schools) results.push(await runEtl({ config: app.config, store: app.store, layouts: app.layouts, school, force: options.force ?? false, trigger: options.trigger ?? 'manual' }));
+    for (const school of schools) results.push(await runEtl({ config: app.config, store: app.store, layouts: app.layouts, notifier: app.notifier, school, force: options.force ?? false, trigger: options.trigger ?? 'manual' }));
     return { mode: 'direct', jobs: [], results };
   }
   const queue = app.queue;

@@ -35,7 +35,7 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
     let delay = backoffMs;
     for (let attempt = 1; attempt <= attempts && !stopped; attempt++) {
       try {
-        const result = await runEtl({ config: ctx.config, store: ctx.store, layouts: ctx.layouts, school, trigger: 'schedule' });
+        const result = await runEtl({ config: ctx.config, store: ctx.store, layouts: ctx.layouts, notifier: ctx.notifier, school, trigger: 'schedule' });
         logger.info({ school, night, runId: result.runId, status: result.status }, 'scheduled run finished');
         for (const d of result.notifications.filter((x) => !x.ok)) logger.warn({ school, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
         return;
@@ -43,7 +43,7 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
         const retry = attempt < attempts && isRetryableError(err);
         logger.warn({ school, night, attempt, error: (err as Error).message, retry }, 'scheduled run failed');
         if (!retry) {
-          await tellRunCouldNotRun({ config: ctx.config, logger }, { school, attempts: attempt, error: (err as Error).message, jobId: null });
+          await tellRunCouldNotRun({ notifier: ctx.notifier, logger }, { school, attempts: attempt, error: (err as Error).message, jobId: null });
           return;
         }
         await sleep(delay);

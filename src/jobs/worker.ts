@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { discoverSource } from '../extract/index.js';
 import type { LayoutRegistry } from '../layouts/index.js';
-import { jobFailureNotification, notifierFor } from '../notify/index.js';
+import { jobFailureNotification, type Notifier } from '../notify/index.js';
 import type { Logger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -18,6 +18,7 @@ export interface JobContext {
   readonly store: Store;
   readonly layouts: LayoutRegistry;
   readonly logger: Logger;
+  readonly notifier: Notifier;
   readonly queue: Queue;
 }
 
@@ -81,6 +82,7 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       layouts: ctx.layouts,
       school,
       force,
+      notifier: ctx.notifier,
       trigger: job.data.trigger,
       jobId: job.id ?? null,
       onProgress: (e) => {
@@ -106,8 +108,8 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
  * A run that could not run at all (the database or the share down through every attempt, a broken
  * relationships.json) recorded nothing a person will see: the channels hear of it.
  */
-export async function tellRunCouldNotRun(ctx: Pick<JobContext, 'config' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
-  const notifier = notifierFor(ctx.config);
+export async function tellRunCouldNotRun(ctx: Pick<JobContext, 'notifier' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
+  const { notifier } = ctx;
   const n = jobFailureNotification(input);
   if (notifier.channels.length === 0 || !notifier.wants(n)) return;
   for (const d of await notifier.send(n)) {

@@ -3,12 +3,11 @@
  * Messages carry ids, counts, codes and file names, never personal data.
  */
 import type { Config } from '../config/index.js';
-import type { SchoolRunResult } from '../pipeline/run-school.js';
-import { runNotification } from './message.js';
+import { runNotification, type RunForNotice } from './message.js';
 import { createNotifier, type Delivery, type Notifier } from './notifier.js';
 
 export { emailMessage, slackPayload, teamsPayload } from './channels.js';
-export { jobFailureNotification, rollbackNotification, runNotification, testNotification, type Notification, type NotificationLevel, type NotifyEvent } from './message.js';
+export { jobFailureNotification, rollbackNotification, runNotification, testNotification, type Notification, type NotificationLevel, type NotifyEvent, type RollbackForNotice, type RunForNotice } from './message.js';
 export { createNotifier, type ChannelName, type Delivery, type Notifier } from './notifier.js';
 
 /** A delivery, with the school it was about. */
@@ -22,7 +21,7 @@ export function notifierFor(config: Config): Notifier {
 }
 
 /** Tells every channel about each finished run (not skipped runs or dry runs), as ETL_NOTIFY_ON says. */
-export async function notifyRuns(notifier: Notifier, runs: readonly SchoolRunResult[], trigger: string): Promise<SchoolDelivery[]> {
+export async function notifyRuns(notifier: Notifier, runs: readonly RunForNotice[], trigger: string): Promise<SchoolDelivery[]> {
   if (notifier.channels.length === 0) return [];
   const out: SchoolDelivery[] = [];
   for (const run of runs) {

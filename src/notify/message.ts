@@ -1,8 +1,6 @@
 import { hostname } from 'node:os';
 
-import type { NotifyOn } from '../config/notifications.js';
-import type { RollbackResult } from '../pipeline/rollback.js';
-import type { SchoolRunResult } from '../pipeline/run-school.js';
+import type { NotifyOn } from '../config/index.js';
 
 /**
  * One notification, whatever the channel: a title, a one-line summary, facts and detail lines.
@@ -34,14 +32,35 @@ function capped(lines: readonly string[]): string[] {
   return [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more (cases-etl runs --id <run>)`];
 }
 
-const TITLES: Record<Exclude<SchoolRunResult['status'], 'skipped'>, { level: NotificationLevel; verb: string }> = {
+/** What a message needs of a school's run (the pipeline's SchoolRunResult has it all). */
+export interface RunForNotice {
+  readonly runId: number;
+  readonly school: string;
+  readonly status: 'succeeded' | 'warning' | 'failed' | 'skipped';
+  readonly dryRun: boolean;
+  readonly reason: string | null;
+  readonly errors: readonly string[];
+  readonly stats: { readonly files: number; readonly records: number; readonly rows: number; readonly rejected: number; readonly durationMs: number; readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
+  readonly tables: ReadonlyArray<{ readonly file: string; readonly table: string; readonly rejected: number; readonly error: string | null }>;
+}
+
+/** What a message needs of a rollback (the pipeline's RollbackResult has it all). */
+export interface RollbackForNotice {
+  readonly rollbackId: number | null;
+  readonly school: string;
+  readonly runs: ReadonlyArray<{ readonly runId: number }>;
+  readonly rowsDeleted: number;
+  readonly rowsRestored: number;
+}
+
+const TITLES: Record<Exclude<RunForNotice['status'], 'skipped'>, { level: NotificationLevel; verb: string }> = {
   succeeded: { level: 'success', verb: 'loaded' },
   warning: { level: 'warning', verb: 'loaded with rejected rows' },
   failed: { level: 'error', verb: 'failed: nothing was published' },
 };
 
 /** The message for one school's finished run (not a skipped or dry run). */
-export function runNotification(run: SchoolRunResult, trigger: string): Notification {
+export function runNotification(run: RunForNotice, trigger: string): Notification {
   const { level, verb } = TITLES[run.status === 'skipped' ? 'succeeded' : run.status];
   const s = run.stats;
   const rate = s.records === 0 ? '0%' : `${((s.rejected / s.records) * 100).toFixed(s.rejected === 0 ? 0 : 2)}%`;
@@ -71,7 +90,7 @@ export function runNotification(run: SchoolRunResult, trigger: string): Notifica
 }
 
 /** The message for a rollback that was carried out. */
-export function rollbackNotification(result: Omit<RollbackResult, 'notifications'>, requestedBy: string): Notification {
+export function rollbackNotification(result: RollbackForNotice, requestedBy: string): Notification {
   const ids = result.runs.map((r) => r.runId);
   return {
     event: 'rolled_back',

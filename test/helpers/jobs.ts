@@ -23,7 +23,7 @@ export async function jobApp(target: Target, env: Record<string, string>): Promi
 
 /** A worker for the app on its own connection; close it with the returned function. */
 export function startWorker(app: App): { worker: Worker; close: () => Promise<void> } {
-  const ctx: JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, queue: app.queue as Queue };
+  const ctx: JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, notifier: app.notifier, queue: app.queue as Queue };
   const connection = createRedis(app.config.jobs.redisUrl as string);
   const worker = createEtlWorker(ctx, connection);
   return {

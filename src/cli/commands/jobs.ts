@@ -24,7 +24,7 @@ async function runtime(): Promise<{ app: typeof AppModule; http: typeof HttpModu
 
 function startWorker(app: AppModule.App, { createEtlWorker, createRedis }: typeof JobsModule): void {
   if (!app.queue || !app.config.jobs.redisUrl) return;
-  const ctx: JobsModule.JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, queue: app.queue };
+  const ctx: JobsModule.JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, notifier: app.notifier, queue: app.queue };
   // A worker blocks on its own connection; it must not share the queue's.
   const connection = createRedis(app.config.jobs.redisUrl);
   const worker = createEtlWorker(ctx, connection);
