@@ -12,12 +12,12 @@ function cell(text, className) {
   return td;
 }
 
-function fill(tableId, rows, build) {
+function fill(tableId, rows, build, empty = 'None.') {
   const body = $(tableId).tBodies[0];
   body.replaceChildren(...rows.map(build));
   if (rows.length === 0) {
     const tr = document.createElement('tr');
-    const td = cell('None yet.');
+    const td = cell(empty);
     td.colSpan = $(tableId).tHead.rows[0].cells.length;
     tr.append(td);
     body.append(tr);
@@ -54,6 +54,7 @@ async function refresh() {
         cell(int(Object.values(s.runs).reduce((a, b) => a + b, 0)), 'n'),
         cell(int(s.rollbacks), 'n'),
       ),
+      'No runs yet.',
     );
     fill('runs', runs, (r) => {
       const tr = row(
@@ -76,7 +77,7 @@ async function refresh() {
       tr.addEventListener('click', () => void show(r.id));
       tr.addEventListener('keydown', (e) => e.key === 'Enter' && void show(r.id));
       return tr;
-    });
+    }, 'No runs yet.');
     $('updated').textContent = new Date().toLocaleTimeString('en-AU');
     if (selected !== null) await show(selected, false);
   } catch (err) {
