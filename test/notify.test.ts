@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Queue } from 'bullmq';
 
 import { loadConfig } from '../src/config/index.js';
-import { triggerEtl } from '../src/jobs/index.js';
+import { registerSchedule, SCHEDULER_ID, triggerEtl } from '../src/jobs/index.js';
 import { createNotifier, runNotification, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
@@ -259,6 +259,27 @@ describe('a job that could not run at all', () => {
     await obliterate(prefix);
     await target.cleanup();
     await slack.close();
+  });
+
+  it('tells of a scheduled night that found no export to load', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const empty = join(target.dir, 'empty-export');
+    await mkdir(empty);
+    const a = await jobApp(target, { CASES_DIRECTORY: empty, ETL_QUEUE_PREFIX: prefix, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url });
+    const w = startWorker(a);
+    try {
+      await registerSchedule(a.queue as Queue, a.config.jobs);
+      await eventually(async () => (slack.requests.length > 0 ? true : undefined), 15_000, 'the Slack message');
+      await (a.queue as Queue).removeJobScheduler(SCHEDULER_ID);
+      const text = slackText(slack.requests[0]?.body as Record<string, unknown>);
+      expect(text).toContain('❌ CASES21 nightly run loaded nothing');
+      expect(text).toContain(`*Export folder*\n${empty}`);
+      expect(text).toContain('no CASES21 files were found in the export folder');
+      expect(await a.store.listRuns({ limit: 5 })).toEqual([]);
+    } finally {
+      await w.close();
+      await a.stop();
+    }
   });
 
   it('is told once, after its last attempt, when the database stays down', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { runEtl } from '../pipeline/index.js';
 import { isRetryableError } from './errors.js';
 import { localDate, nextRunTimes } from './schedule.js';
-import { scheduledSchools, tellRunCouldNotRun, type JobContext } from './worker.js';
+import { scheduledSchools, tellNightStartedNothing, tellRunCouldNotRun, type JobContext } from './worker.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -54,7 +54,14 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
 
   async function fire(at: Date): Promise<void> {
     const night = localDate(at, timezone);
-    const schools = await scheduledSchools(ctx);
+    let schools: string[];
+    try {
+      schools = await scheduledSchools(ctx);
+    } catch (err) {
+      await tellNightStartedNothing({ ...ctx, logger }, night, (err as Error).message);
+      throw err;
+    }
+    if (schools.length === 0) await tellNightStartedNothing({ ...ctx, logger }, night, 'no CASES21 files were found in the export folder');
     // Schools run one after another here; the queue is what spreads them over workers.
     for (const school of schools) if (!stopped) await runSchool(school, night);
   }

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { discoverSource } from '../extract/index.js';
 import type { LayoutRegistry } from '../layouts/index.js';
-import { jobFailureNotification, type Notifier } from '../notify/index.js';
+import { jobFailureNotification, nightNotification, type Notification, type Notifier } from '../notify/index.js';
 import type { Logger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -54,7 +54,15 @@ export async function scheduledSchools(ctx: Pick<JobContext, 'config' | 'layouts
 async function fanOut(ctx: JobContext, job: Job<NightlyJobData>): Promise<{ night: string; schools: string[] }> {
   const firedAt = new Date(job.timestamp);
   const night = localDate(firedAt, ctx.config.jobs.timezone);
-  const schools = await scheduledSchools(ctx);
+  let schools: string[];
+  try {
+    schools = await scheduledSchools(ctx);
+  } catch (err) {
+    // Retried like any infrastructure failure; told once, when the last attempt fails too.
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await tellNightStartedNothing(ctx, night, (err as Error).message);
+    throw err;
+  }
+  if (schools.length === 0) await tellNightStartedNothing(ctx, night, `no CASES21 files were found in the export folder${ctx.config.sourceDirectory ? '' : ' (CASES_DIRECTORY is not set and neither is ETL_SCHOOLS)'}`);
   for (const school of schools) {
     const data: RunJobData = { school, force: false, trigger: 'schedule', night };
     await ctx.queue.add(RUN_JOB, data, { ...jobOptions(ctx.config.jobs), jobId: `nightly-${school}-${night}`, deduplication: { id: runDedupId(school) } });
@@ -108,12 +116,23 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
  * A run that could not run at all (the database or the share down through every attempt, a broken
  * relationships.json) recorded nothing a person will see: the channels hear of it.
  */
-export async function tellRunCouldNotRun(ctx: Pick<JobContext, 'notifier' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
-  const { notifier } = ctx;
-  const n = jobFailureNotification(input);
-  if (notifier.channels.length === 0 || !notifier.wants(n)) return;
-  for (const d of await notifier.send(n)) {
-    if (!d.ok) ctx.logger.warn({ school: input.school, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+export function tellRunCouldNotRun(ctx: Pick<JobContext, 'notifier' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
+  return tell(ctx, jobFailureNotification(input), { school: input.school });
+}
+
+/**
+ * A scheduled night that starts no run at all would otherwise be silent: no run, no ledger row,
+ * nothing for a person to notice until the intranet is a day stale.
+ */
+export function tellNightStartedNothing(ctx: Pick<JobContext, 'notifier' | 'logger' | 'config'>, night: string, problem: string): Promise<void> {
+  ctx.logger.warn({ night, problem }, 'the scheduled night started no run');
+  return tell(ctx, nightNotification({ night, folder: ctx.config.sourceDirectory, problem }), { night });
+}
+
+async function tell(ctx: Pick<JobContext, 'notifier' | 'logger'>, n: Notification, context: Record<string, string>): Promise<void> {
+  if (ctx.notifier.channels.length === 0 || !ctx.notifier.wants(n)) return;
+  for (const d of await ctx.notifier.send(n)) {
+    if (!d.ok) ctx.logger.warn({ ...context, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
   }
 }
 

@@ -7,7 +7,7 @@ import { runNotification, type RunForNotice } from './message.js';
 import { createNotifier, type Delivery, type Notifier } from './notifier.js';
 
 export { emailMessage, slackPayload, teamsPayload } from './channels.js';
-export { jobFailureNotification, rollbackNotification, runNotification, testNotification, type Notification, type NotificationLevel, type NotifyEvent, type RollbackForNotice, type RunForNotice } from './message.js';
+export { jobFailureNotification, nightNotification, rollbackNotification, runNotification, testNotification, type Notification, type NotificationLevel, type NotifyEvent, type RollbackForNotice, type RunForNotice } from './message.js';
 export { createNotifier, type ChannelName, type Delivery, type Notifier } from './notifier.js';
 
 /** A delivery, with the school it was about. */

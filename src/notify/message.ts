@@ -126,6 +126,25 @@ export function jobFailureNotification(input: { school: string; attempts: number
   };
 }
 
+/**
+ * The message for a scheduled night that started no run at all: the export folder could not be
+ * read, or held no CASES21 files (CASES21 did not export, or exported somewhere else).
+ */
+export function nightNotification(input: { night: string; folder: string | null; problem: string }): Notification {
+  return {
+    event: 'failed',
+    level: 'error',
+    title: 'CASES21 nightly run loaded nothing',
+    summary: `The scheduled run for the night of ${input.night} started no school's run; the previous data is unchanged.`,
+    facts: [
+      ['Night', input.night],
+      ['Export folder', input.folder ?? '(not set: CASES_DIRECTORY)'],
+      ['Host', hostname()],
+    ],
+    details: [input.problem],
+  };
+}
+
 /** `cases-etl notify test`: proves a channel is wired up. */
 export function testNotification(): Notification {
   return {
