@@ -4,8 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Queue } from 'bullmq';
 
+import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
-import { registerSchedule, SCHEDULER_ID, triggerEtl } from '../src/jobs/index.js';
+import { registerSchedule, SCHEDULER_ID, startInProcessScheduler, triggerEtl } from '../src/jobs/index.js';
+import { createLogger } from '../src/observability/logger.js';
 import { createNotifier, runNotification, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
@@ -306,5 +308,33 @@ describe('a job that could not run at all', () => {
       await a.stop();
       await proxy.close();
     }
+  });
+});
+
+describe('the in-process schedule (no Redis)', () => {
+  let target: Target;
+  let slack: Webhook;
+  beforeEach(async () => {
+    target = await createTarget('sqlite');
+    slack = await startWebhook();
+  });
+  afterEach(() => Promise.all([target.cleanup(), slack.close()]));
+
+  it('tells of a night whose export folder is empty, as the queue does', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const empty = join(target.dir, 'empty-export');
+    await mkdir(empty);
+    const app = await createApp(target.config({ CASES_DIRECTORY: empty, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url }), { logger: createLogger({ level: 'silent' }) });
+    expect(app.queue).toBeNull();
+    const scheduler = startInProcessScheduler(app, app.logger);
+    try {
+      await eventually(async () => (slack.requests.length > 0 ? true : undefined), 15_000, 'the Slack message');
+    } finally {
+      await scheduler.stop();
+      await app.stop();
+    }
+    const text = slackText(slack.requests[0]?.body as Record<string, unknown>);
+    expect(text).toContain('❌ CASES21 nightly run loaded nothing');
+    expect(text).toContain('no CASES21 files were found in the export folder');
   });
 });
