@@ -173,6 +173,10 @@ describe('cases-etl serve', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'healthy' });
       expect(log).toContain('nightly schedule registered');
+      expect(log).toContain('no notification channel is configured');
+      const dashboard = await eventually(async () => /"dashboard":"([^"]+)"/.exec(log)?.[1], 5_000, 'the dashboard address');
+      expect(dashboard).toBe(`http://${address}/dashboard`);
+      expect((await fetch(dashboard)).headers.get('content-type')).toBe('text/html; charset=utf-8');
       const app = await jobApp(target, { ETL_QUEUE_PREFIX: prefix });
       try {
         expect(await (app.queue as Queue).getJobSchedulersCount()).toBe(1);

@@ -39,6 +39,13 @@ function startWorker(app: AppModule.App, { createEtlWorker, createRedis }: typeo
     }
   });
   app.logger.info({ concurrency: app.config.jobs.concurrency, prefix: app.config.jobs.prefix }, 'worker started');
+  logChannels(app);
+}
+
+/** Says at start who will be told of failures, or that nobody will: a silent failure is the one to fear. */
+function logChannels(app: AppModule.App): void {
+  if (app.notifier.channels.length === 0) app.logger.warn('no notification channel is configured (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, ETL_NOTIFICATION_EMAIL): failed runs are only in the ledger, the logs and /metrics');
+  else app.logger.info({ channels: app.notifier.channels, on: app.config.notifications.on }, 'notifications on');
 }
 
 /** Resolves when SIGTERM or SIGINT arrives, then stops the app. */
@@ -70,6 +77,7 @@ export function registerJobs(program: Command, io: CliIo): void {
         startWorker(app, jobs);
       } else {
         inProcess = startInProcessScheduler(app, app.logger);
+        logChannels(app);
         const scheduler = inProcess;
         app.onStop(() => scheduler.stop());
         app.logger.warn({ pattern: config.jobs.schedule, timezone: config.jobs.timezone, next: inProcess.next().toISOString() }, 'no Redis configured: scheduling in this process (one process only; set REDIS_URL to use the queue)');
@@ -88,7 +96,8 @@ export function registerJobs(program: Command, io: CliIo): void {
       await server.listen({ port: config.http.port, host: config.http.host });
       app.onStop(() => server.close());
       const address = server.server.address();
-      app.logger.info({ address: typeof address === 'string' ? address : `${address?.address}:${address?.port}` }, 'HTTP listening');
+      const where = typeof address === 'string' ? address : `${address?.family === 'IPv6' ? `[${address.address}]` : address?.address}:${address?.port}`;
+      app.logger.info({ address: where, dashboard: `http://${where}/dashboard` }, 'HTTP listening');
       await runUntilSignal(app);
     });
 
