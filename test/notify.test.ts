@@ -77,7 +77,7 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     expect(s.text).toEqual(expect.stringContaining(`Run ${runId} (cli)`));
     const st8865 = slackText(s);
     expect(st8865).toContain('*Rejected*\n3 (');
-    expect(st8865).toContain('ST_8865.csv (ST): 3 rows rejected');
+    expect(st8865).toContain('ST_8865.csv (ST): 3 rows rejected: 3 × ETL_TYPE_DATE_INVALID (A date does not exist in the calendar)');
     expect(st8865).toContain(`*Run*\n${runId}`);
 
     const card = cardOf(teams.requests[0]?.body as Record<string, unknown>);

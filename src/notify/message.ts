@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 
 import type { NotifyOn } from '../config/index.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors/index.js';
 
 /**
  * One notification, whatever the channel: a title, a one-line summary, facts and detail lines.
@@ -41,7 +42,7 @@ export interface RunForNotice {
   readonly reason: string | null;
   readonly errors: readonly string[];
   readonly stats: { readonly files: number; readonly records: number; readonly rows: number; readonly rejected: number; readonly durationMs: number; readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
-  readonly tables: ReadonlyArray<{ readonly file: string; readonly table: string; readonly rejected: number; readonly error: string | null }>;
+  readonly tables: ReadonlyArray<{ readonly file: string; readonly table: string; readonly rejected: number; readonly rejectsByCode?: Partial<Record<ErrorCode, number>>; readonly error: string | null }>;
 }
 
 /** What a message needs of a rollback (the pipeline's RollbackResult has it all). */
@@ -51,6 +52,14 @@ export interface RollbackForNotice {
   readonly runs: ReadonlyArray<{ readonly runId: number }>;
   readonly rowsDeleted: number;
   readonly rowsRestored: number;
+}
+
+/** `: 3 × ETL_TYPE_DATE (A date could not be read), …`, most frequent first: what to look for, no values. */
+function byCode(codes: Partial<Record<ErrorCode, number>> | undefined): string {
+  const entries = Object.entries(codes ?? {}).filter(([, n]) => (n ?? 0) > 0) as Array<[ErrorCode, number]>;
+  if (entries.length === 0) return '';
+  entries.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return `: ${entries.map(([code, n]) => `${count(n)} × ${code} (${ERROR_CATALOGUE[code]?.title ?? 'see docs/errors.md'})`).join(', ')}`;
 }
 
 const TITLES: Record<Exclude<RunForNotice['status'], 'skipped'>, { level: NotificationLevel; verb: string }> = {
@@ -67,7 +76,7 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
   const details = [
     ...(run.reason ? [run.reason] : []),
     ...run.errors.filter((e) => e !== run.reason),
-    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${t.file} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected`),
+    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${t.file} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected${byCode(t.rejectsByCode)}`),
   ];
   return {
     event: run.status === 'skipped' ? 'succeeded' : run.status,

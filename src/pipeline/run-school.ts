@@ -32,6 +32,8 @@ export interface TableSummary extends MergeCounts {
   /** Of `rows`, those counted unchanged from their line hash alone, without being read. */
   readonly known: number;
   readonly rejected: number;
+  /** Of `rejected`, how many by error code. */
+  readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
   readonly error: string | null;
 }
 
@@ -150,7 +152,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
             dryRun: options.dryRun,
             reason,
             stats,
-            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, known: r.known, rejected: r.rejected, error: r.error?.message ?? null, inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
+            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, known: r.known, rejected: r.rejected, rejectsByCode: r.rejectsByCode, error: r.error?.message ?? null, inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
             guards,
             errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${r.error?.message}`)],
             archivePath: null,
