@@ -73,7 +73,7 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     expect(slack.requests).toHaveLength(1);
     const s = slack.requests[0]?.body as Record<string, unknown>;
     expect(slack.requests[0]?.headers['content-type']).toBe('application/json');
-    expect((s.blocks as SlackBlock[])[0]).toMatchObject({ type: 'header', text: { text: expect.stringContaining('school 8865 loaded with rejected rows') } });
+    expect((s.blocks as SlackBlock[])[0]).toMatchObject({ type: 'header', text: { text: expect.stringContaining('CASES21 data for school 8865 loaded, with rejected rows') } });
     expect(s.text).toEqual(expect.stringContaining(`Run ${runId} (cli)`));
     const st8865 = slackText(s);
     expect(st8865).toContain('*Rejected*\n3 (');
@@ -90,7 +90,7 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     expect(mailbox.messages).toHaveLength(1);
     const mail = mailbox.messages[0] as Mailbox['messages'][number];
     expect(mail.envelope).toEqual({ from: 'etl@school.example.edu.au', to: [TO] });
-    expect(mail.mail.subject).toBe('[cases-etl] ⚠️ CASES21 load of school 8865 loaded with rejected rows');
+    expect(mail.mail.subject).toBe('[cases-etl] ⚠️ CASES21 data for school 8865 loaded, with rejected rows');
     expect(mail.mail.text).toContain('ST_8865.csv (ST): 3 rows rejected');
     expect(mail.mail.html).toContain('<th align="left">Inserted</th>');
 

@@ -62,15 +62,15 @@ function byCode(codes: Partial<Record<ErrorCode, number>> | undefined): string {
   return `: ${entries.map(([code, n]) => `${count(n)} × ${code} (${ERROR_CATALOGUE[code]?.title ?? 'see docs/errors.md'})`).join(', ')}`;
 }
 
-const TITLES: Record<Exclude<RunForNotice['status'], 'skipped'>, { level: NotificationLevel; verb: string }> = {
-  succeeded: { level: 'success', verb: 'loaded' },
-  warning: { level: 'warning', verb: 'loaded with rejected rows' },
-  failed: { level: 'error', verb: 'failed: nothing was published' },
+const TITLES: Record<Exclude<RunForNotice['status'], 'skipped'>, { level: NotificationLevel; title: (school: string) => string }> = {
+  succeeded: { level: 'success', title: (school) => `CASES21 data for school ${school} loaded` },
+  warning: { level: 'warning', title: (school) => `CASES21 data for school ${school} loaded, with rejected rows` },
+  failed: { level: 'error', title: (school) => `CASES21 load of school ${school} failed: nothing was published` },
 };
 
 /** The message for one school's finished run (not a skipped or dry run). */
 export function runNotification(run: RunForNotice, trigger: string): Notification {
-  const { level, verb } = TITLES[run.status === 'skipped' ? 'succeeded' : run.status];
+  const { level, title } = TITLES[run.status === 'skipped' ? 'succeeded' : run.status];
   const s = run.stats;
   const rate = s.records === 0 ? '0%' : `${((s.rejected / s.records) * 100).toFixed(s.rejected === 0 ? 0 : 2)}%`;
   const details = [
@@ -81,7 +81,7 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
   return {
     event: run.status === 'skipped' ? 'succeeded' : run.status,
     level,
-    title: `CASES21 load of school ${run.school} ${verb}`,
+    title: title(run.school),
     summary: `Run ${run.runId} (${trigger}): ${count(s.rows)} rows from ${s.files} file${s.files === 1 ? '' : 's'} in ${seconds(s.durationMs)}, ${count(s.rejected)} rejected (${rate}).`,
     facts: [
       ['School', run.school],
