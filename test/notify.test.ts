@@ -8,7 +8,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { registerSchedule, SCHEDULER_ID, startInProcessScheduler, triggerEtl } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
-import { createNotifier, runNotification, testNotification } from '../src/notify/index.js';
+import { createNotifier, runNotification, slackPayload, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
 import { eventually, jobApp, obliterate, settledJob, startFlakyProxy, startWorker, uniquePrefix } from './helpers/jobs.js';
@@ -181,6 +181,24 @@ describe('delivery', () => {
     expect(deliveries[0]?.error).toBe('ECONNREFUSED');
     expect(deliveries[1]?.error).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
     for (const d of deliveries) expect(`${d.error}`).not.toMatch(/secret|hunter2/);
+  });
+
+  it('keeps Slack messages within Block Kit limits and escapes its control characters; lists at most eight details', () => {
+    const errors = Array.from({ length: 20 }, (_, i) => `file_${i}.csv: <header> & ${'x'.repeat(400)}`);
+    const n = runNotification({ runId: 7, school: 'A'.repeat(200), status: 'failed', dryRun: false, reason: 'r'.repeat(4000), stats: { files: 20, records: 0, rows: 0, rejected: 0, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, tables: [], errors }, 'cli');
+    expect(n.details).toHaveLength(8);
+    expect(n.details[7]).toBe('… and 14 more (cases-etl runs --id <run>)');
+    expect(Math.max(...n.details.map((d) => d.length))).toBe(300);
+    const blocks = slackPayload({ ...n, facts: [...n.facts, ...n.facts] }).blocks as SlackBlock[];
+    expect((blocks[0]?.text?.text ?? '').length).toBeLessThanOrEqual(150);
+    for (const b of blocks) {
+      expect((b.fields ?? []).length).toBeLessThanOrEqual(10);
+      expect((b.text?.text ?? '').length).toBeLessThanOrEqual(3000);
+    }
+    expect(blocks.filter((b) => b.fields)).toHaveLength(2);
+    const details = blocks.find((b) => b.text?.text.startsWith('• '))?.text?.text ?? '';
+    expect(details).toContain('&lt;header&gt; &amp; x');
+    expect(details).not.toContain('<header>');
   });
 
   it('sends only the outcomes ETL_NOTIFY_ON names; a test is always sent', () => {

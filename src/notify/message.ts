@@ -28,9 +28,12 @@ const MAX_DETAILS = 8;
 const count = (n: number): string => n.toLocaleString('en-AU');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
+/** Characters kept of one detail line: eight of them fit in one Slack section (3,000). */
+const MAX_DETAIL_CHARS = 300;
+
 function capped(lines: readonly string[]): string[] {
-  if (lines.length <= MAX_DETAILS) return [...lines];
-  return [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more (cases-etl runs --id <run>)`];
+  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more (cases-etl runs --id <run>)`];
+  return kept.map((l) => (l.length <= MAX_DETAIL_CHARS ? l : `${l.slice(0, MAX_DETAIL_CHARS - 1)}…`));
 }
 
 /** What a message needs of a school's run (the pipeline's SchoolRunResult has it all). */
@@ -131,7 +134,7 @@ export function jobFailureNotification(input: { school: string; attempts: number
       ...(input.jobId ? ([['Job', input.jobId]] as const) : []),
       ['Host', hostname()],
     ],
-    details: [input.error.length > 300 ? `${input.error.slice(0, 299)}…` : input.error],
+    details: capped([input.error]),
   };
 }
 
@@ -150,7 +153,7 @@ export function nightNotification(input: { night: string; folder: string | null;
       ['Export folder', input.folder ?? '(not set: CASES_DIRECTORY)'],
       ['Host', hostname()],
     ],
-    details: [input.problem],
+    details: capped([input.problem]),
   };
 }
 
