@@ -32,7 +32,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const MAX_DETAIL_CHARS = 300;
 
 function capped(lines: readonly string[]): string[] {
-  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more (cases-etl runs --id <run>)`];
+  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more in the run ledger (the dashboard's run page)`];
   return kept.map((l) => (l.length <= MAX_DETAIL_CHARS ? l : `${l.slice(0, MAX_DETAIL_CHARS - 1)}…`));
 }
 
