@@ -49,6 +49,29 @@ describe('cases-etl run, runs and migrate', () => {
     expect(r.stderr).toMatch(/^\[12\/16\] ST_8865\.csv: 0 rows, 200 rejected$/m);
   });
 
+  it('shows one run in full with runs --id: its files and first rejects, never their values', async () => {
+    const src = join(dir, 'export');
+    await copySample(src);
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i < 3 ? Object.assign([...r], { [col('BIRTHDATE')]: 'teatime' }) : r)));
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'show.db')}` };
+    expect((await runCli(['run', '--source', src], env, dir)).code).toBe(0);
+    const shown = await runCli(['runs', '--id', '1', '--limit', '2'], env, dir);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^Run 1 of school 8865: warning, cli, started /);
+    expect(shown.stdout).toContain('2,655 rows, 3 rejected; 2,655 inserted');
+    expect(shown.stdout).toMatch(/ST_8865\.csv\s+ST\s+full\s+197\s+197\s+0\s+0\s+0\s+3/);
+    expect(shown.stdout).toContain('First 2 of 3 rejected rows (values are not shown):');
+    expect(shown.stdout).toMatch(/ST_8865\.csv\s+2\s+\S+\s+BIRTHDATE\s+ETL_TYPE_DATE\s/);
+    expect(shown.stdout).not.toContain('teatime');
+    const json = JSON.parse((await runCli(['runs', '--id', '1', '--json'], env, dir)).stdout);
+    expect(json.files).toHaveLength(16);
+    expect(json.rejects).toHaveLength(3);
+    expect(JSON.stringify(json)).not.toContain('teatime');
+    const missing = await runCli(['runs', '--id', '99'], env, dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('there is no run 99');
+  });
+
   it('exits 2 for a bad DATABASE_URL and a bad --limit', async () => {
     const bad = await runCli(['run', '--source', dir], { DATABASE_URL: 'mysql://x' }, dir);
     expect(bad.code).toBe(2);

@@ -187,7 +187,7 @@ describe('delivery', () => {
     const errors = Array.from({ length: 20 }, (_, i) => `file_${i}.csv: <header> & ${'x'.repeat(400)}`);
     const n = runNotification({ runId: 7, school: 'A'.repeat(200), status: 'failed', dryRun: false, reason: 'r'.repeat(4000), stats: { files: 20, records: 0, rows: 0, rejected: 0, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, tables: [], errors }, 'cli');
     expect(n.details).toHaveLength(8);
-    expect(n.details[7]).toBe("… and 14 more in the run ledger (the dashboard's run page)");
+    expect(n.details[7]).toBe('… and 14 more (cases-etl runs --id 7, or the run on the dashboard)');
     expect(Math.max(...n.details.map((d) => d.length))).toBe(300);
     const blocks = slackPayload({ ...n, facts: [...n.facts, ...n.facts] }).blocks as SlackBlock[];
     expect((blocks[0]?.text?.text ?? '').length).toBeLessThanOrEqual(150);

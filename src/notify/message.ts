@@ -31,8 +31,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 /** Characters kept of one detail line: eight of them fit in one Slack section (3,000). */
 const MAX_DETAIL_CHARS = 300;
 
-function capped(lines: readonly string[]): string[] {
-  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more in the run ledger (the dashboard's run page)`];
+/** At most MAX_DETAILS lines, the last saying where the rest are. */
+function capped(lines: readonly string[], rest = 'in the run ledger'): string[] {
+  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more ${rest}`];
   return kept.map((l) => (l.length <= MAX_DETAIL_CHARS ? l : `${l.slice(0, MAX_DETAIL_CHARS - 1)}…`));
 }
 
@@ -97,7 +98,7 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
       ['Rejected', `${count(s.rejected)} (${rate})`],
       ['Host', hostname()],
     ],
-    details: capped(details),
+    details: capped(details, `(cases-etl runs --id ${run.runId}, or the run on the dashboard)`),
   };
 }
 

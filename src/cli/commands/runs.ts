@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { createStore } from '../../store/index.js';
+import { createStore, type Store } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount, formatTable } from '../format.js';
 
@@ -11,13 +11,19 @@ export function registerRuns(program: Command, io: CliIo): void {
     .description('list the run ledger, newest first')
     .option('--limit <n>', 'how many runs', '20')
     .option('--school <id>', 'only this school')
+    .option('--id <run>', 'one run in full: its files and its first rejects (--limit of them, default 20)')
     .option('--json', 'print as JSON')
-    .action(async (opts: { limit: string; school?: string; json?: boolean }) => {
+    .action(async (opts: { limit: string; school?: string; id?: string; json?: boolean }) => {
       if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new EtlError('ETL_USAGE', `--limit must be a whole number of 1 or more, not ${JSON.stringify(opts.limit)}`);
+      if (opts.id !== undefined && !/^\d+$/.test(opts.id)) throw new EtlError('ETL_USAGE', `--id must be a run id (a whole number), not ${JSON.stringify(opts.id)}`);
       const { config } = await loadCliContext(io);
       const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
       try {
         await store.migrate();
+        if (opts.id !== undefined) {
+          await showRun(io, store, Number(opts.id), Number(opts.limit), opts.json ?? false);
+          return;
+        }
         const runs = await store.listRuns({ school: opts.school ?? null, limit: Number(opts.limit) });
         if (opts.json) {
           io.out(JSON.stringify(runs, null, 2));
@@ -50,4 +56,33 @@ export function registerRuns(program: Command, io: CliIo): void {
         await store.close();
       }
     });
+}
+
+/** `runs --id N`: one run with its files and first rejects: where and why, never the values. */
+async function showRun(io: CliIo, store: Store, id: number, limit: number, json: boolean): Promise<void> {
+  const run = await store.getRun(id);
+  if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
+  const [files, rejects] = await Promise.all([store.listRunFiles(id), store.listRejects(id, limit)]);
+  if (json) {
+    io.out(JSON.stringify({ run, files, rejects }, null, 2));
+    return;
+  }
+  const lines = [
+    `Run ${run.id} of school ${run.school}: ${run.status}${run.dryRun ? ' (dry run)' : ''}, ${run.trigger}, started ${run.startedAt}${run.durationMs === null ? '' : `, ${(run.durationMs / 1000).toFixed(1)} s`}`,
+    `  ${formatCount(run.rows)} rows, ${formatCount(run.rejected)} rejected; ${formatCount(run.inserted)} inserted, ${formatCount(run.updated)} updated, ${formatCount(run.deactivated)} deactivated, ${formatCount(run.reactivated)} reactivated`,
+    ...(run.reason ? [`  ${run.reason}`] : []),
+  ];
+  if (files.length > 0) {
+    lines.push(
+      formatTable(
+        ['FILE', 'TABLE', 'MODE', '>ROWS', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>UNCHANGED', '>REJECTED', 'ERROR'],
+        files.map((f) => [f.fileName, f.table, f.mode, formatCount(f.rows), formatCount(f.inserted), formatCount(f.updated), formatCount(f.deactivated), formatCount(f.unchanged), formatCount(f.rejected), f.error ?? '']),
+      ),
+    );
+  }
+  if (rejects.length > 0) {
+    lines.push(`First ${rejects.length} of ${formatCount(run.rejected)} rejected rows (values are not shown):`);
+    lines.push(formatTable(['FILE', '>LINE', 'KEY', 'FIELD', 'CODE', 'MESSAGE'], rejects.map((r) => [r.file, String(r.line), r.key ?? '', r.field ?? '', r.code, r.message])));
+  }
+  io.out(lines.join('\n'));
 }
