@@ -1,13 +1,11 @@
-import { hostname } from 'node:os';
-
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadBuiltinLayouts } from '../src/layouts/index.js';
 import { createRowHasher, mirrorFor } from '../src/load/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
-import type { NewRun, Store } from '../src/store/types.js';
-import { closePgStore, createPgSchema, openPgStore, type PgSchema } from './helpers/postgres.js';
+import type { Store } from '../src/store/types.js';
+import { closePgStore, createPgSchema, newRun, openPgStore, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's migrations, against the machine's PostgreSQL: applied once, safe when
@@ -22,16 +20,6 @@ let probe: pg.Client;
 beforeAll(async () => ({ target, store, probe } = await openPgStore()));
 afterAll(() => closePgStore({ target, store, probe }));
 
-const newRun = (school: string): NewRun => ({
-  school,
-  trigger: 'schedule',
-  jobId: 'job-1',
-  dryRun: false,
-  sourceDir: '/srv/cases',
-  host: hostname(),
-  pid: process.pid,
-  startedAt: new Date('2025-03-01T02:00:00Z'),
-});
 
 describe('migrate', () => {
   it('applies the ledger once and then nothing', async () => {

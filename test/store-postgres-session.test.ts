@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -7,8 +5,8 @@ import { isEtlError, type Reject } from '../src/errors/index.js';
 import { loadBuiltinLayouts } from '../src/layouts/index.js';
 import { createRowHasher, mirrorFor } from '../src/load/index.js';
 import { createPostgresStore, isTransientPostgresError } from '../src/store/postgres/index.js';
-import type { NewRun, RunFileRecord, RunOutcome, RunSession, Store } from '../src/store/types.js';
-import { closePgStore, openPgStore, type PgSchema } from './helpers/postgres.js';
+import type { RunFileRecord, RunOutcome, RunSession, Store } from '../src/store/types.js';
+import { closePgStore, newRun, openPgStore, type PgSchema } from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's ledger, run lock and transactions, against the machine's PostgreSQL
@@ -23,17 +21,6 @@ let probe: pg.Client;
 beforeAll(async () => ({ target, store, probe } = await openPgStore()));
 afterAll(() => closePgStore({ target, store, probe }));
 
-const newRun = (school: string, extra: Partial<NewRun> = {}): NewRun => ({
-  school,
-  trigger: 'schedule',
-  jobId: 'job-1',
-  dryRun: false,
-  sourceDir: '/srv/cases',
-  host: hostname(),
-  pid: process.pid,
-  startedAt: new Date('2025-03-01T02:00:00Z'),
-  ...extra,
-});
 
 const outcome = (extra: Partial<RunOutcome> = {}): RunOutcome => ({
   status: 'succeeded',

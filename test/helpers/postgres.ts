@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 import pg from 'pg';
 
 import { createRowHasher, type MirrorTable } from '../../src/load/index.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/index.js';
-import type { StagedRow } from '../../src/store/types.js';
+import type { NewRun, StagedRow } from '../../src/store/types.js';
 import { KEY_SEPARATOR, type Value } from '../../src/validate/index.js';
 
 /** The machine's PostgreSQL test database (trust auth), overridable for CI. */
@@ -85,3 +86,16 @@ export function stagedRows(mirror: MirrorTable, columns: readonly string[], reco
 export async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
+
+/** A run as a scheduled job on this host would start it, for the ledger tests. */
+export const newRun = (school: string, extra: Partial<NewRun> = {}): NewRun => ({
+  school,
+  trigger: 'schedule',
+  jobId: 'job-1',
+  dryRun: false,
+  sourceDir: '/srv/cases',
+  host: hostname(),
+  pid: process.pid,
+  startedAt: new Date('2025-03-01T02:00:00Z'),
+  ...extra,
+});
