@@ -101,9 +101,9 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   );
 
 
-  server.get<{ Params: { id: number } }>('/api/cases-etl/runs/:id', { schema: { params: runId } }, async (req, reply) => {
+  server.get<{ Params: { id: number } }>('/api/cases-etl/runs/:id', { schema: { params: runId } }, async (req) => {
     const run = await app.store.getRun(req.params.id);
-    if (!run) return reply.code(404).send({ error: `there is no run ${req.params.id}`, code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
+    if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${req.params.id}`);
     // Rejects say where and why; their original lines are personal data and stay in the database.
     const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100)]);
     return { run, files, rejects };

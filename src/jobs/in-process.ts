@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { runEtl } from '../pipeline/index.js';
 import { isRetryableError } from './errors.js';
 import { localDate, nextRunTimes } from './schedule.js';
-import { scheduledSchools, tellNightStartedNothing, tellRunCouldNotRun, type JobContext } from './worker.js';
+import { logFailedDeliveries, scheduledSchools, tellNightStartedNothing, tellRunCouldNotRun, type JobContext } from './worker.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -37,7 +37,7 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
       try {
         const result = await runEtl({ config: ctx.config, store: ctx.store, layouts: ctx.layouts, notifier: ctx.notifier, school, trigger: 'schedule' });
         logger.info({ school, night, runId: result.runId, status: result.status }, 'scheduled run finished');
-        for (const d of result.notifications.filter((x) => !x.ok)) logger.warn({ school, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+        logFailedDeliveries(logger, result.notifications);
         return;
       } catch (err) {
         const retry = attempt < attempts && isRetryableError(err);

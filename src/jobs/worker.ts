@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { discoverSource } from '../extract/index.js';
 import type { LayoutRegistry } from '../layouts/index.js';
-import { jobFailureNotification, nightNotification, type Notification, type Notifier } from '../notify/index.js';
+import { jobFailureNotification, nightNotification, type Delivery, type Notification, type Notifier } from '../notify/index.js';
 import type { Logger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -59,7 +59,7 @@ async function fanOut(ctx: JobContext, job: Job<NightlyJobData>): Promise<{ nigh
     schools = await scheduledSchools(ctx);
   } catch (err) {
     // Retried like any infrastructure failure; told once, when the last attempt fails too.
-    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await tellNightStartedNothing(ctx, night, (err as Error).message);
+    if (isLastAttempt(job)) await tellNightStartedNothing(ctx, night, (err as Error).message);
     throw err;
   }
   if (schools.length === 0) await tellNightStartedNothing(ctx, night, `no CASES21 files were found in the export folder${ctx.config.sourceDirectory ? '' : ' (CASES_DIRECTORY is not set and neither is ETL_SCHOOLS)'}`);
@@ -98,8 +98,7 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       },
     });
   } catch (err) {
-    const attempts = job.attemptsMade + 1;
-    if (!isRetryableError(err) || attempts >= (job.opts.attempts ?? 1)) await tellRunCouldNotRun(ctx, { school, attempts, error: (err as Error).message, jobId: job.id ?? null });
+    if (!isRetryableError(err) || isLastAttempt(job)) await tellRunCouldNotRun(ctx, { school, attempts: job.attemptsMade + 1, error: (err as Error).message, jobId: job.id ?? null });
     if (!isRetryableError(err)) throw new UnrecoverableError(`${(err as Error).message}`);
     log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'run failed on infrastructure; it will be retried');
     throw err;
@@ -107,7 +106,7 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
   const run = result.runs[0];
   const summary: RunJobResult = { runId: result.runId, school, status: result.status, stats: result.stats, reason: run?.reason ?? result.errors[0] ?? null };
   log.info({ runId: result.runId, status: result.status }, 'run finished');
-  for (const d of result.notifications.filter((x) => !x.ok)) log.warn({ channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+  logFailedDeliveries(log, result.notifications);
   if (result.status === 'failed') throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);
   return summary;
 }
@@ -131,9 +130,17 @@ export function tellNightStartedNothing(ctx: Pick<JobContext, 'notifier' | 'logg
 
 async function tell(ctx: Pick<JobContext, 'notifier' | 'logger'>, n: Notification, context: Record<string, string>): Promise<void> {
   if (ctx.notifier.channels.length === 0 || !ctx.notifier.wants(n)) return;
-  for (const d of await ctx.notifier.send(n)) {
-    if (!d.ok) ctx.logger.warn({ ...context, channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
-  }
+  logFailedDeliveries(ctx.logger.child(context), await ctx.notifier.send(n));
+}
+
+/** A warning per delivery that failed (channel and why, never the webhook URL): the run's outcome stands. */
+export function logFailedDeliveries(logger: Logger, deliveries: ReadonlyArray<Delivery & { school?: string }>): void {
+  for (const d of deliveries.filter((x) => !x.ok)) logger.warn({ ...(d.school ? { school: d.school } : {}), channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+}
+
+/** Whether this attempt is the job's last: BullMQ will not retry it if it fails. */
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 export interface WorkerOptions {
