@@ -46,6 +46,11 @@ describe('cases-etl run, runs and migrate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('School 8865: run 1 failed');
     expect(r.stdout).toContain('guard ETL_GUARD_ERROR_RATE:');
+    // Nothing was published, and the table says so rather than showing counts as if applied.
+    expect(r.stdout).toContain('Nothing was published: the counts say what the run would have done.');
+    expect(r.stdout).toMatch(/WOULD INSERT\s+WOULD UPDATE\s+WOULD DEACTIVATE/);
+    const listed = await runCli(['runs'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` }, dir);
+    expect(listed.stdout).toMatch(/^1\s+8865\s+failed\s+cli\s+\S+ \S+\s+[\d.]+\s+[\d,]+\s+-\s+-\s+-\s+0\s+0\s+200\s/m);
     expect(r.stderr).toMatch(/^\[12\/16\] ST_8865\.csv: 0 rows, 200 rejected$/m);
   });
 
@@ -58,8 +63,8 @@ describe('cases-etl run, runs and migrate', () => {
     const shown = await runCli(['runs', '--id', '1', '--limit', '2'], env, dir);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^Run 1 of school 8865: warning, cli, started /);
-    expect(shown.stdout).toContain('2,655 rows, 3 rejected; 2,655 inserted');
-    expect(shown.stdout).toMatch(/ST_8865\.csv\s+ST\s+full\s+197\s+197\s+0\s+0\s+0\s+3/);
+    expect(shown.stdout).toContain('2,655 rows, 3 rejected, 3 held; 2,655 inserted');
+    expect(shown.stdout).toMatch(/ST_8865\.csv\s+ST\s+full\s+197\s+197\s+0\s+0\s+0\s+3\s+0\s+3/);
     expect(shown.stdout).toContain('First 2 of 3 rejected rows (values are not shown):');
     expect(shown.stdout).toMatch(/ST_8865\.csv\s+2\s+\S+\s+BIRTHDATE\s+ETL_TYPE_DATE\s/);
     expect(shown.stdout).not.toContain('teatime');

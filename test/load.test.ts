@@ -152,11 +152,17 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(reject).toMatchObject({ file_name: 'ST_8865.csv', line: 2, field: 'BIRTHDATE', code: 'ETL_TYPE_DATE_INVALID' });
     expect(String(reject.raw)).toContain('31/02/2019');
 
-    const forced = await run({}, { force: true });
+    // Re-running the same night does not override the guard rails: that is its own, recorded flag.
+    expect((await run({}, { force: true })).status).toBe('failed');
+    const forced = await run({}, { overrideGuards: true });
     expect(forced).toMatchObject({ status: 'warning', success: true });
     expect(forced.runs[0]?.guards.every((g) => g.overridden)).toBe(true);
     expect(await count(`SELECT count(*) AS n FROM cases_st`)).toBe(150);
-    expect(String((await one(`SELECT overrides, reason FROM etl_runs WHERE id = ?`, [forced.runId])).reason)).toContain('published with overrides');
+    const recorded = await one(`SELECT overrides, reason, held FROM etl_runs WHERE id = ?`, [forced.runId]);
+    expect(String(recorded.reason)).toContain('published with overrides');
+    expect(String(recorded.overrides)).toContain('override-guards');
+    // The 50 rejected students were never published: held, so not inserted.
+    expect(recorded.held).toBe(50);
   });
 
   it('trips the per-table error rate even when the run as a whole is under it', async () => {
@@ -207,14 +213,15 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(again.errors[0]).toContain('ST_8865.csv has 80 rows, down 60.0% from 200 in the last published load');
   });
 
-  it('refuses to publish without a required table unless forced', async () => {
+  it('refuses to publish without a required table unless the guard rails are overridden', async () => {
     await unlink(st('SF_8865.csv'));
     const result = await run();
     expect(result.status).toBe('failed');
     expect(result.errors).toEqual(['required table SF has no file']);
     probe = await target.probe();
     expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(0);
-    const forced = await run({}, { force: true });
+    expect((await run({}, { force: true })).status).toBe('failed');
+    const forced = await run({}, { overrideGuards: true });
     expect(forced.status).toBe('succeeded');
     expect(await count(`SELECT count(*) AS n FROM cases_st`)).toBe(200);
   });

@@ -185,7 +185,7 @@ describe('delivery', () => {
 
   it('keeps Slack messages within Block Kit limits and escapes its control characters; lists at most eight details', () => {
     const errors = Array.from({ length: 20 }, (_, i) => `file_${i}.csv: <header> & ${'x'.repeat(400)}`);
-    const n = runNotification({ runId: 7, school: 'A'.repeat(200), status: 'failed', dryRun: false, reason: 'r'.repeat(4000), stats: { files: 20, records: 0, rows: 0, rejected: 0, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, tables: [], errors }, 'cli');
+    const n = runNotification({ runId: 7, school: 'A'.repeat(200), status: 'failed', dryRun: false, reason: 'r'.repeat(4000), stats: { files: 20, records: 0, rows: 0, rejected: 0, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0, held: 0, deferred: 0 }, tables: [], errors }, 'cli');
     expect(n.details).toHaveLength(8);
     expect(n.details[7]).toBe('… and 14 more (cases-etl runs --id 7, or the run on the dashboard)');
     expect(Math.max(...n.details.map((d) => d.length))).toBe(300);
@@ -201,9 +201,22 @@ describe('delivery', () => {
     expect(details).not.toContain('<header>');
   });
 
+  it('says a failed run would have changed rows, never that it did; held and deferred rows are counted', () => {
+    const stats = { files: 2, records: 10, rows: 9, rejected: 1, durationMs: 5, inserted: 3, updated: 2, deactivated: 280, reactivated: 0, held: 1, deferred: 4 };
+    const failed = runNotification({ runId: 3, school: '8865', status: 'failed', dryRun: false, reason: 'guard', stats, tables: [], errors: [] }, 'cli');
+    const titles = failed.facts.map(([t]) => t);
+    expect(titles).toContain('Would have marked inactive');
+    expect(titles).not.toContain('Marked inactive');
+    expect(failed.facts).toContainEqual(['Would have marked inactive', '280']);
+    const warned = runNotification({ runId: 4, school: '8865', status: 'warning', dryRun: false, reason: null, stats, tables: [], errors: [] }, 'cli');
+    expect(warned.facts).toContainEqual(['Marked inactive', '280']);
+    expect(warned.facts).toContainEqual(['Held (rejected, kept as they were)', '1']);
+    expect(warned.facts).toContainEqual(['Deactivations deferred', '4']);
+  });
+
   it('sends only the outcomes ETL_NOTIFY_ON names; a test is always sent', () => {
     const n = notifier({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', ETL_NOTIFY_ON: 'failed, rolled_back' });
-    const run = (status: 'succeeded' | 'warning' | 'failed') => runNotification({ runId: 1, school: '8865', status, dryRun: false, reason: null, stats: { files: 1, records: 1, rows: 1, rejected: 0, durationMs: 1, inserted: 1, updated: 0, deactivated: 0, reactivated: 0 }, tables: [], errors: [] }, 'cli');
+    const run = (status: 'succeeded' | 'warning' | 'failed') => runNotification({ runId: 1, school: '8865', status, dryRun: false, reason: null, stats: { files: 1, records: 1, rows: 1, rejected: 0, durationMs: 1, inserted: 1, updated: 0, deactivated: 0, reactivated: 0, held: 0, deferred: 0 }, tables: [], errors: [] }, 'cli');
     expect([n.wants(run('succeeded')), n.wants(run('warning')), n.wants(run('failed')), n.wants(testNotification())]).toEqual([false, false, true, true]);
     expect(n.channels).toEqual(['slack']);
   });

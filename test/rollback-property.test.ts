@@ -64,7 +64,7 @@ describe.each(DIALECTS)('full rollback on %s (property)', (dialect) => {
 
   beforeAll(async () => {
     target = await createTarget(dialect);
-    // Guards stay out of the way: every generated row is valid, and whole classes may leave.
+    // Guards stay out of the way: whole classes may leave, and any share of rows may be rejected.
     config = target.config({ ETL_REQUIRED_TABLES: 'ST', ETL_MAX_SHRINK: '1', ETL_MAX_ERROR_RATE: '1' });
     store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
     await store.migrate();
@@ -89,7 +89,7 @@ describe.each(DIALECTS)('full rollback on %s (property)', (dialect) => {
       if (!hasFiles) continue;
       const result = await runEtl({ config, store, layouts, source: dir, allowShrink: true });
       const run = result.runs[0];
-      // Every generated night is valid: a failed one is a bug in the model or the load.
+      // No guard can trip: a failed night is a bug in the model or the load.
       if (!run || run.runId === null || !(PUBLISHED.has(run.status) || run.status === 'skipped')) {
         throw new Error(`night ${index} of school ${school} did not load: ${run?.status ?? 'no run'} ${result.errors.join('; ')}`);
       }

@@ -49,6 +49,8 @@ const outcome = (status: RunOutcome['status']): RunOutcome => ({
   deactivated: 0,
   reactivated: 0,
   unchanged: 0,
+  held: 0,
+  deferred: 0,
   filesetSha256: null,
   overrides: [],
   reason: null,

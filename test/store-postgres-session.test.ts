@@ -35,6 +35,8 @@ const outcome = (extra: Partial<RunOutcome> = {}): RunOutcome => ({
   deactivated: 0,
   reactivated: 0,
   unchanged: 0,
+  held: 0,
+  deferred: 0,
   filesetSha256: 'f'.repeat(64),
   overrides: ['force'],
   reason: null,
@@ -57,6 +59,8 @@ const fileRecord = (extra: Partial<RunFileRecord> = {}): RunFileRecord => ({
   deactivated: 0,
   reactivated: 0,
   unchanged: 0,
+  held: 1,
+  deferred: 0,
   error: null,
   ...extra,
 });
@@ -115,7 +119,7 @@ describe('ledger', () => {
   it('finds published file sets and the last full load of each table', async () => {
     const school = '3002';
     await store.withRunSession(school, 5000, async (session) => {
-      await session.transaction(async (tx) => expect(await tx.anyPublishedFileset(school)).toBe(false));
+      await session.transaction(async (tx) => expect(await tx.latestPublishedFileset(school)).toBeNull());
       const first = await session.startRun(newRun(school));
       await session.transaction((tx) => tx.recordRun(first, outcome({ filesetSha256: 'set-1' }), [fileRecord({ rows: 100 })], []));
       const dry = await session.startRun(newRun(school, { dryRun: true }));
@@ -125,13 +129,9 @@ describe('ledger', () => {
       await session.recordFailure(await session.startRun(newRun(school)), outcome({ status: 'failed', filesetSha256: 'set-4', reason: 'guard' }), [fileRecord({ rows: 1 })], [reject(2)]);
 
       await session.transaction(async (tx) => {
-        expect(await tx.findPublishedFileset(school, 'set-1')).toEqual({ runId: first, rollbackId: null });
-        expect(await tx.findPublishedFileset(school, 'set-2')).toBeNull();
-        expect(await tx.findPublishedFileset(school, 'set-3')).toEqual({ runId: second, rollbackId: null });
-        expect(await tx.findPublishedFileset(school, 'set-4')).toBeNull();
-        expect(await tx.findPublishedFileset('other', 'set-1')).toBeNull();
-        expect(await tx.anyPublishedFileset(school)).toBe(true);
-        expect(await tx.anyPublishedFileset('other')).toBe(false);
+        // The latest set that published: not the dry run's, not the failed run's, not set-1 any more.
+        expect(await tx.latestPublishedFileset(school)).toEqual({ runId: second, filesetSha256: 'set-3', rollbackId: null });
+        expect(await tx.latestPublishedFileset('other')).toBeNull();
         // A table never loaded in full (SF), asked for twice, or of another school has no entry.
         expect(await tx.lastPublishedRows(school, ['ST', 'SF', 'ST'])).toEqual(new Map([['ST', 90]]));
         expect(await tx.lastPublishedRows('other', ['ST'])).toEqual(new Map());

@@ -50,7 +50,7 @@ async function merge(school: string, mirror: MirrorTable, mode: MergeInput['mode
   });
 }
 
-const counts = (c: Partial<MergeCounts>): MergeCounts => ({ inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, ...c });
+const counts = (c: Partial<MergeCounts>): MergeCounts => ({ inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, held: 0, deferred: 0, ...c });
 
 async function rows(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   return (await probe.query(sql, params)).rows;

@@ -65,9 +65,10 @@ async function refresh() {
         cell(when(r.startedAt)),
         cell(r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1), 'n'),
         cell(int(r.rows), 'n'),
-        cell(int(r.inserted), 'n'),
-        cell(int(r.updated), 'n'),
-        cell(int(r.deactivated), 'n'),
+        // A failed or dry run changed nothing: its would-be counts are in the run's detail.
+        ...[r.inserted, r.updated, r.deactivated].map((n) => cell(applied(r) ? int(n) : '-', 'n')),
+        cell(int(r.held), 'n'),
+        cell(int(r.deferred), 'n'),
         cell(int(r.rejected), 'n'),
         cell(r.reason ?? ''),
       );
@@ -86,6 +87,11 @@ async function refresh() {
   }
 }
 
+/** Whether a run's counts were applied: a failed or dry run only says what it would have done. */
+function applied(run) {
+  return run.status !== 'failed' && !run.dryRun;
+}
+
 async function show(id, scroll = true) {
   if (id !== selected) $('rollback-result').textContent = '';
   selected = id;
@@ -93,8 +99,24 @@ async function show(id, scroll = true) {
   const { run, files, rejects } = await getJson(`/api/cases-etl/runs/${id}`);
   $('detail').hidden = false;
   $('detail-title').textContent = `Run ${run.id} of school ${run.school}`;
-  $('detail-summary').textContent = `${run.status}${run.dryRun ? ' (dry run)' : ''} · ${run.trigger} · started ${when(run.startedAt)} · ${int(run.rows)} rows, ${int(run.rejected)} rejected (${(run.errorRate * 100).toFixed(2)}%)${run.reason ? ` · ${run.reason}` : ''}`;
-  fill('files', files, (f) => row(cell(f.fileName), cell(f.table), cell(f.mode), cell(int(f.rows), 'n'), cell(int(f.inserted), 'n'), cell(int(f.updated), 'n'), cell(int(f.deactivated), 'n'), cell(int(f.unchanged), 'n'), cell(int(f.rejected), 'n'), cell(f.error ?? '')));
+  const published = applied(run);
+  $('detail-summary').textContent =
+    `${run.status}${run.dryRun ? ' (dry run)' : ''} · ${run.trigger} · started ${when(run.startedAt)} · ` +
+    `${int(run.rows)} rows, ${int(run.rejected)} rejected (${(run.errorRate * 100).toFixed(2)}%), ${int(run.held)} held` +
+    `${run.deferred > 0 ? `, ${int(run.deferred)} deactivations deferred` : ''}` +
+    `${published ? '' : ' · nothing was published: the file counts are what the run would have done'}${run.reason ? ` · ${run.reason}` : ''}`;
+  for (const [id, text] of [['files-inserted', 'Inserted'], ['files-updated', 'Updated'], ['files-inactive', 'Inactive']]) {
+    $(id).textContent = published ? text : `Would be ${text.toLowerCase()}`;
+  }
+  fill('files', files, (f) =>
+    row(
+      cell(f.fileName),
+      cell(f.table),
+      cell(f.mode),
+      ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map((n) => cell(int(n), 'n')),
+      cell(f.error ?? ''),
+    ),
+  );
   fill('rejects', rejects, (r) => row(cell(r.file), cell(String(r.line), 'n'), cell(r.key ?? ''), cell(r.field ?? ''), cell(r.code), cell(r.message)));
   const undoable = (run.status === 'succeeded' || run.status === 'warning') && !run.dryRun;
   $('rollback').hidden = !undoable;

@@ -23,3 +23,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
       .trimEnd();
   return [line(heads), ...rows.map(line)].join('\n');
 }
+
+/** Whether a run's counts were applied: a failed or dry run only says what it would have done. */
+export function countsApplied(r: { readonly status: string; readonly dryRun: boolean }): boolean {
+  return r.status !== 'failed' && !r.dryRun;
+}

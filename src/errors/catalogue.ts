@@ -148,7 +148,7 @@ export const ERROR_CATALOGUE = {
   },
   ETL_GUARD_ERROR_RATE: {
     title: 'Too many rows were rejected, so nothing was published',
-    fix: 'Look at the rejects (`cases-etl runs`, etl_rejects) and fix the export; `--force` publishes anyway for one run.',
+    fix: 'Look at the rejects (`cases-etl runs --id N`, etl_rejects) and fix the export; `--override-guards` publishes anyway for one run.',
   },
   ETL_GUARD_SHRINK: {
     title: 'A full file shrank too much against the last published load, so nothing was published',
@@ -160,7 +160,15 @@ export const ERROR_CATALOGUE = {
   },
   ETL_GUARD_REQUIRED: {
     title: 'A required table was missing or unreadable, so nothing was published',
-    fix: 'Check the export finished; `--force` publishes without it for one run.',
+    fix: 'Check the export finished; `--override-guards` publishes without it for one run.',
+  },
+  ETL_GUARD_UNREADABLE: {
+    title: 'A file of a known table could not be read, so nothing was published',
+    fix: 'The file\'s own error says why (its layout, encoding, header or permissions); fix it and run again, or `--override-guards` publishes the other tables for one run.',
+  },
+  ETL_LOAD_DEFERRED: {
+    title: 'Deactivations were put off: rejected rows had no readable key',
+    fix: 'Rows missing from the full file stay active tonight, since a rejected row without a key could be any of them; fix the rejects and the next clean night applies them.',
   },
   ETL_RUN_LOCKED: {
     title: 'Another run of the same school did not finish in time',
@@ -193,6 +201,10 @@ export const ERROR_CATALOGUE = {
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
+  },
+  ETL_INTERNAL: {
+    title: 'cases-etl failed in a way it did not foresee',
+    fix: 'Nothing was published and the run is not retried; report the message (it carries no personal data) so it can be fixed.',
   },
 } as const satisfies Record<string, { title: string; fix: string }>;
 

@@ -132,6 +132,22 @@ export class MirrorDigest implements KnownLines {
     this.flags[entry] = (this.flags[entry] as number) | SEEN;
   }
 
+  /**
+   * Counts a rejected row's key as shown, so a full file does not deactivate the row it held;
+   * unlike `showKey` it records no line (the row was not read, and no duplicate can point at it).
+   */
+  hold(key: string): void {
+    const entry = this.keys.find(key);
+    if (entry !== -1) this.flags[entry] = (this.flags[entry] as number) | SEEN;
+  }
+
+  /** How many active rows the file never showed. */
+  countUnseenActive(): number {
+    let n = 0;
+    for (let entry = 0; entry < this.keys.size; entry++) if (((this.flags[entry] as number) & (SEEN | ACTIVE)) === ACTIVE) n++;
+    return n;
+  }
+
   /** Keys of the active rows the file never showed: what a full file deactivates. */
   *unseenActive(): Generator<string> {
     for (let entry = 0; entry < this.keys.size; entry++) {

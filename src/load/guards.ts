@@ -27,14 +27,16 @@ export interface GuardInput {
   readonly lastPublishedRows: ReadonlyMap<string, number>;
   readonly maxErrorRate: number;
   readonly maxShrink: number;
-  readonly force: boolean;
+  /** Override every guard rail for this run (`--override-guards`), recorded. */
+  readonly overrideGuards: boolean;
+  /** Override the shrink and empty-file guards only (`--allow-shrink`), recorded. */
   readonly allowShrink: boolean;
 }
 
 export interface GuardTrip {
   readonly code: Extract<ErrorCode, `ETL_GUARD_${string}`>;
   readonly message: string;
-  /** The run was told to go ahead anyway (--force, --allow-shrink). */
+  /** The run was told to go ahead anyway (--override-guards, --allow-shrink). */
   readonly overridden: boolean;
 }
 
@@ -44,15 +46,19 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   const trips: GuardTrip[] = [];
   const trip = (code: GuardTrip['code'], message: string, overridden: boolean): void => void trips.push({ code, message, overridden });
 
-  for (const table of input.missingRequired) trip('ETL_GUARD_REQUIRED', `required table ${table} has no file`, input.force);
+  const all = input.overrideGuards;
+  for (const table of input.missingRequired) trip('ETL_GUARD_REQUIRED', `required table ${table} has no file`, all);
+  // A night is one unit: publishing staff without students would hide that the students are stale.
   for (const f of input.files) {
-    if (f.error && input.requiredTables.has(f.table)) trip('ETL_GUARD_REQUIRED', `required table ${f.table} could not be read from ${f.name}: ${f.error}`, input.force);
+    if (!f.error) continue;
+    if (input.requiredTables.has(f.table)) trip('ETL_GUARD_REQUIRED', `required table ${f.table} could not be read from ${f.name}: ${f.error}`, all);
+    else trip('ETL_GUARD_UNREADABLE', `table ${f.table} could not be read from ${f.name}: ${f.error}`, all);
   }
 
   const records = input.files.reduce((n, f) => n + f.records, 0);
   const rejected = input.files.reduce((n, f) => n + f.rejected, 0);
   if (records > 0 && rejected / records > input.maxErrorRate) {
-    trip('ETL_GUARD_ERROR_RATE', `${pct(rejected / records)} of the run's rows were rejected (${rejected} of ${records}); the limit is ${pct(input.maxErrorRate)}`, input.force);
+    trip('ETL_GUARD_ERROR_RATE', `${pct(rejected / records)} of the run's rows were rejected (${rejected} of ${records}); the limit is ${pct(input.maxErrorRate)}`, all);
   }
   const byTable = new Map<string, { records: number; rejected: number }>();
   for (const f of input.files) {
@@ -63,11 +69,11 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   }
   for (const [table, t] of byTable) {
     if (t.records > 0 && t.rejected / t.records > input.maxErrorRate) {
-      trip('ETL_GUARD_ERROR_RATE', `${pct(t.rejected / t.records)} of table ${table}'s rows were rejected (${t.rejected} of ${t.records}); the limit is ${pct(input.maxErrorRate)}`, input.force);
+      trip('ETL_GUARD_ERROR_RATE', `${pct(t.rejected / t.records)} of table ${table}'s rows were rejected (${t.rejected} of ${t.records}); the limit is ${pct(input.maxErrorRate)}`, all);
     }
   }
 
-  const shrinkOk = input.allowShrink || input.force;
+  const shrinkOk = input.allowShrink || all;
   for (const f of input.files) {
     if (f.mode !== 'full' || f.error) continue;
     if (f.records === 0) {

@@ -45,7 +45,7 @@ export interface RunForNotice {
   readonly dryRun: boolean;
   readonly reason: string | null;
   readonly errors: readonly string[];
-  readonly stats: { readonly files: number; readonly records: number; readonly rows: number; readonly rejected: number; readonly durationMs: number; readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
+  readonly stats: { readonly files: number; readonly records: number; readonly rows: number; readonly rejected: number; readonly durationMs: number; readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number; readonly held: number; readonly deferred: number };
   readonly tables: ReadonlyArray<{ readonly file: string; readonly table: string; readonly rejected: number; readonly rejectsByCode?: Partial<Record<ErrorCode, number>>; readonly error: string | null }>;
 }
 
@@ -91,11 +91,22 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
       ['School', run.school],
       ['Run', String(run.runId)],
       ['Status', run.status],
-      ['Inserted', count(s.inserted)],
-      ['Updated', count(s.updated)],
-      ['Marked inactive', count(s.deactivated)],
-      ['Reactivated', count(s.reactivated)],
+      // A failed run published nothing: its counts are what it would have done, and say so.
+      ...(run.status === 'failed'
+        ? ([
+            ['Would have inserted', count(s.inserted)],
+            ['Would have updated', count(s.updated)],
+            ['Would have marked inactive', count(s.deactivated)],
+          ] as const)
+        : ([
+            ['Inserted', count(s.inserted)],
+            ['Updated', count(s.updated)],
+            ['Marked inactive', count(s.deactivated)],
+            ['Reactivated', count(s.reactivated)],
+          ] as const)),
       ['Rejected', `${count(s.rejected)} (${rate})`],
+      ['Held (rejected, kept as they were)', count(s.held)],
+      ...(s.deferred > 0 ? ([['Deactivations deferred', count(s.deferred)]] as const) : []),
       ['Host', hostname()],
     ],
     details: capped(details, `(cases-etl runs --id ${run.runId}, or the run on the dashboard)`),

@@ -31,6 +31,11 @@ export function createMetrics(source: { readonly store: Store; readonly queue: Q
   const queueUp = gauge('cases_etl_queue_up', 'Whether the job queue on Redis could be read for this scrape (1) or not (0); absent without Redis.', []);
   const runs = counter('cases_etl_runs_total', 'Finished runs (not dry runs) by school and status; a run rolled back later counts as rolled_back.', ['school', 'status']);
   const rows = counter('cases_etl_rows_written_total', 'Mirror rows written by runs that published, by school and kind of change.', ['school', 'change']);
+  const kept = counter(
+    'cases_etl_rows_total',
+    'Rows runs that published left as they were on purpose, by school and outcome: held (rejected, kept at their last version) and deferred (deactivations put off by rejects with no readable key).',
+    ['school', 'outcome'],
+  );
   const rejected = counter('cases_etl_rejected_rows_total', 'Rows rejected by finished runs, by school.', ['school']);
   const rollbacks = counter('cases_etl_rollbacks_total', 'Rollbacks carried out, by school.', ['school']);
   const running = gauge('cases_etl_runs_in_progress', 'Runs in progress now, by school.', ['school']);
@@ -42,7 +47,7 @@ export function createMetrics(source: { readonly store: Store; readonly queue: Q
   const lastPublished = gauge('cases_etl_last_published_timestamp_seconds', 'When the school\'s newest run that still stands published (Unix time): alert when it is over a day old.', ['school']);
   const queueJobs = gauge('cases_etl_queue_jobs', 'Jobs in the cases-etl queue by state.', ['state']);
 
-  const perScrape = [runs, rows, rejected, rollbacks, running, lastAt, lastStatus, lastDuration, lastRows, lastErrorRate, lastPublished, queueJobs];
+  const perScrape = [runs, rows, kept, rejected, rollbacks, running, lastAt, lastStatus, lastDuration, lastRows, lastErrorRate, lastPublished, queueJobs];
 
   async function refresh(): Promise<void> {
     for (const metric of perScrape) metric.reset();
@@ -51,6 +56,7 @@ export function createMetrics(source: { readonly store: Store; readonly queue: Q
         const school = { school: s.school };
         for (const status of FINISHED) runs.inc({ ...school, status }, s.runs[status] ?? 0);
         for (const change of CHANGES) rows.inc({ ...school, change }, s.rows[change]);
+        for (const outcome of ['held', 'deferred'] as const) kept.inc({ ...school, outcome }, s.kept[outcome]);
         rejected.inc(school, s.rejected);
         rollbacks.inc(school, s.rollbacks);
         running.set(school, s.running);

@@ -18,6 +18,22 @@ export interface FileLoadResult extends MergeCounts {
   readonly notices: readonly Notice[];
   /** Why the file could not be read as a table; it then loaded nothing. */
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
+  /**
+   * The file stopped being readable after its rows had begun to reach the database: what it
+   * wrote cannot be told from the rest, so the run must roll back whole (see run-school.ts).
+   */
+  readonly aborted?: boolean;
+}
+
+/** A Node file-system error (an errno code and the call that failed): the file, not its data. */
+function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | null;
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+}
+
+/** The file's own error for an unreadable file: its path and the OS's reason, never its bytes. */
+function unreadable(file: SourceFile, err: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
+  return { code: 'ETL_SOURCE_UNREADABLE', message: `cannot read ${file.path}: ${err.code} (${err.syscall})` };
 }
 
 export interface LoadFileOptions {
@@ -42,18 +58,23 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   let records = 0;
   let rows = 0;
   let known = 0;
+  // The keys rejected rows held, for the merge to count as shown; kept as a set, since a file's
+  // rejects are few (past ETL_MAX_ERROR_RATE the run fails anyway).
+  const heldKeys = new Set<string>();
+  const rejected = { keys: heldKeys, keyless: 0 };
 
   const take = (batch: ValidatedBatch): void => {
     records += batch.records;
     rows += batch.rows.length + batch.known;
     known += batch.known;
+    for (const key of batch.held) heldKeys.add(key);
+    rejected.keyless += batch.keyless;
     for (const r of batch.rejects) {
       rejectsByCode[r.code] = (rejectsByCode[r.code] ?? 0) + 1;
       if (rejects.length < options.maxStoredRejects) rejects.push(r);
     }
   };
 
-  const first = await batches.next();
   const result = (counts: MergeCounts, error: FileLoadResult['error']): FileLoadResult => ({
     file,
     records,
@@ -66,7 +87,16 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
     error,
     ...counts,
     unchanged: counts.unchanged + known,
+    held: heldKeys.size,
   });
+  let first: IteratorResult<ValidatedBatch>;
+  try {
+    first = await batches.next();
+  } catch (err) {
+    // Gone since discovery, no permission, an I/O error: the file fails the night (a guard rail), not the process.
+    if (isFileSystemError(err)) return result(zeroCounts(), unreadable(file, err));
+    throw err;
+  }
   if (first.done) return result(zeroCounts(), reader.failure);
 
   const columns = first.value.columns;
@@ -88,6 +118,11 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
     }
   }
 
-  const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest }, staged());
-  return result(counts, reader.failure);
+  try {
+    const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest, rejected }, staged());
+    return result(counts, reader.failure);
+  } catch (err) {
+    if (!isFileSystemError(err)) throw err;
+    return { ...result(zeroCounts(), unreadable(file, err)), aborted: true };
+  }
 }

@@ -6,6 +6,7 @@ import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256FileAside, type GuardTrip, type ViewDef } from '../load/index.js';
 import { zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
+import { describeFailure } from './failure.js';
 import { loadFile, type FileLoadResult } from './load-file.js';
 
 /** Options for one school's run. */
@@ -13,9 +14,11 @@ export interface SchoolRunOptions {
   readonly trigger: RunTrigger;
   readonly jobId: string | null;
   readonly dryRun: boolean;
-  /** Override every guard rail and the already-loaded check, for this run only. */
+  /** Load the file set even when it equals the school's latest published one. */
   readonly force: boolean;
-  /** Override the shrink and empty-file guards, for this run only. */
+  /** Override every guard rail, for this run only (recorded). */
+  readonly overrideGuards: boolean;
+  /** Override the shrink and empty-file guards, for this run only (recorded). */
   readonly allowShrink: boolean;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
@@ -74,6 +77,8 @@ function summarise(results: readonly FileLoadResult[]): RunStats {
     s.deactivated += r.deactivated;
     s.reactivated += r.reactivated;
     s.unchanged += r.unchanged;
+    s.held += r.held;
+    s.deferred += r.deferred;
   }
   s.errorRate = s.records === 0 ? 0 : s.rejected / s.records;
   return s;
@@ -95,6 +100,8 @@ function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): 
     deactivated: r.deactivated,
     reactivated: r.reactivated,
     unchanged: r.unchanged,
+    held: r.held,
+    deferred: r.deferred,
     error: r.error ? `${r.error.code}: ${r.error.message}` : null,
   };
 }
@@ -103,24 +110,89 @@ function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string 
   return { status, finishedAt: new Date(), ...stats, filesetSha256: fileset, overrides, reason, errorCode };
 }
 
+/** What the file set's checksums came to; a file that could not be read has none (and fails the run). */
+interface Checksums {
+  readonly checksums: ReadonlyMap<string, string>;
+  readonly fileset: string | null;
+  /** Files whose bytes could not be read, by name: why, in words (with the path and the OS reason). */
+  readonly unreadable: ReadonlyMap<string, string>;
+}
+
+/**
+ * The file set's checksums, the big files' each on a thread of its own (with retries). A file
+ * that cannot be read (removed, no permission, an I/O error) is left out and named, rather than
+ * failing the run with no record: the load meets the same file and fails the night on it.
+ */
+function checksumFiles(config: Config, set: FileSet): Promise<Checksums> {
+  const one = async (f: FileSet['files'][number]): Promise<readonly [string, string | Error]> => {
+    try {
+      return [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)];
+    } catch (err) {
+      return [f.name, err as Error];
+    }
+  };
+  return Promise.all(set.files.map(one)).then((pairs) => {
+    const checksums = new Map<string, string>();
+    const unreadable = new Map<string, string>();
+    for (const [name, sum] of pairs) {
+      if (typeof sum === 'string') checksums.set(name, sum);
+      else unreadable.set(name, sum.message);
+    }
+    const fileset = unreadable.size > 0 ? null : filesetChecksum([...checksums].map(([name, sha256]) => ({ name, sha256 })));
+    return { checksums, fileset, unreadable };
+  });
+}
+
+/** The table rows of a school's result, from what loading each file did. */
+function tableSummaries(loaded: readonly FileLoadResult[]): TableSummary[] {
+  return loaded.map((r) => ({
+    file: r.file.name,
+    table: r.file.table,
+    mode: r.file.mode,
+    rows: r.rows,
+    known: r.known,
+    rejected: r.rejected,
+    rejectsByCode: r.rejectsByCode,
+    error: r.error?.message ?? null,
+    inserted: r.inserted,
+    updated: r.updated,
+    deactivated: r.deactivated,
+    reactivated: r.reactivated,
+    unchanged: r.unchanged,
+    held: r.held,
+    deferred: r.deferred,
+  }));
+}
+
+/** What a published night left undone on purpose: deactivations deferred by keyless rejects, per file. */
+function deferralNotes(loaded: readonly FileLoadResult[]): string[] {
+  return loaded
+    .filter((r) => r.deferred > 0)
+    .map(
+      (r) =>
+        `${r.file.name}: deactivations deferred (ETL_LOAD_DEFERRED): ${r.deferred} ${r.file.table} row${r.deferred === 1 ? '' : 's'} ` +
+        `missing from the file stay active tonight, because rejected rows had no readable key; the next clean night applies them`,
+    );
+}
+
 /**
  * One school's night, all or nothing: checksums, then under the school's run lock and in one
- * transaction: skip if this file set was already published, load every file, check the guard
- * rails, and either publish or roll the data back, recording the run either way. Archiving
- * happens after the commit. Bad data and tripped guards come back as a failed result;
- * infrastructure failures (database, I/O after retries) throw, after the run is recorded as failed.
+ * transaction: skip if this file set equals the school's latest published one, load every file,
+ * check the guard rails, and either publish or roll the data back, recording the run either way.
+ * Archiving happens after the commit. Bad data, unreadable files and tripped guards come back
+ * as a failed result; infrastructure failures (database, I/O after retries) throw, after the run
+ * is recorded as failed with the failure's own code.
  */
 export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
   const school = set.school;
-  const overrides = [...(options.force ? ['force'] : []), ...(options.allowShrink ? ['allow-shrink'] : [])];
-  // Checksums, the big files' each on a thread of its own. A run needs them before it loads only
-  // to skip a file set already published: a forced run, or one of a school that has never
-  // published, loads while they are worked out, and needs them when it records itself.
-  const sums = Promise.all(set.files.map(async (f) => [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)] as const)).then((pairs) => {
-    const checksums = new Map(pairs);
-    return { checksums, fileset: filesetChecksum(pairs.map(([name, sha256]) => ({ name, sha256 }))) };
-  });
-  sums.catch(() => undefined);
+  const overrides = [
+    ...(options.force ? ['force'] : []),
+    ...(options.overrideGuards ? ['override-guards'] : []),
+    ...(options.allowShrink ? ['allow-shrink'] : []),
+  ];
+  // A run needs the checksums before it loads only to skip a file set already published: a
+  // forced run, or one of a school that has never published, loads while they are worked out.
+  const sums = checksumFiles(config, set);
 
   const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
     // The run starts when it holds the school's lock, not while it waits for another run.
@@ -152,28 +224,39 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
             dryRun: options.dryRun,
             reason,
             stats,
-            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, known: r.known, rejected: r.rejected, rejectsByCode: r.rejectsByCode, error: r.error?.message ?? null, inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
+            tables: tableSummaries(loaded),
             guards,
             errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${r.error?.message}`)],
             archivePath: null,
           };
         };
 
-        if (!options.force && (await tx.anyPublishedFileset(school))) {
-          const prior = await tx.findPublishedFileset(school, (await sums).fileset);
-          if (prior?.rollbackId !== null && prior?.rollbackId !== undefined) {
-            return finish('skipped', `this file set was published by run ${prior.runId} and rolled back (rollback ${prior.rollbackId}); --force loads it again`, null, []);
+        if (!options.force) {
+          // Only the latest published set is skipped: an older night's set is loaded, since the
+          // data has moved on from it (night A, night B, then A again must bring A back).
+          const latest = await tx.latestPublishedFileset(school);
+          if (latest && latest.filesetSha256 === (await sums).fileset) {
+            if (latest.rollbackId !== null) {
+              return finish('skipped', `this file set was published by run ${latest.runId} and rolled back (rollback ${latest.rollbackId}); --force loads it again`, null, []);
+            }
+            return finish('skipped', `this file set was already published by run ${latest.runId}`, null, []);
           }
-          if (prior) return finish('skipped', `this file set was already published by run ${prior.runId}`, null, []);
         }
         // Only a full file can trip the shrink guard, so only full files' tables are looked up.
         const lastRows = await tx.lastPublishedRows(school, set.files.filter((f) => f.mode === 'full').map((f) => f.table));
         await tx.savepoint();
+        const unreadable = (await sums).unreadable;
         for (const [index, file] of set.files.entries()) {
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
-          const r = await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects });
+          const why = unreadable.get(file.name);
+          const r = why === undefined ? await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects }) : unreadableFile(file, why);
           loaded.push(r);
           options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
+          if (r.aborted === true) {
+            // The file broke off part way: what it wrote cannot be told from the rest, so the night fails whole.
+            await tx.rollbackToSavepoint();
+            return finish('failed', `${file.name}: ${r.error?.message ?? 'unreadable'}`, 'ETL_SOURCE_UNREADABLE', []);
+          }
         }
 
         const required = new Set([...config.requiredTables, ...set.files.filter((f) => f.layout.required).map((f) => f.table)]);
@@ -185,26 +268,32 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           lastPublishedRows: lastRows,
           maxErrorRate: config.maxErrorRate,
           maxShrink: config.maxShrink,
-          force: options.force,
+          overrideGuards: options.overrideGuards,
           allowShrink: options.allowShrink,
         });
         const blocking = guards.filter((g) => !g.overridden);
         if (blocking.length > 0 || options.dryRun) await tx.rollbackToSavepoint();
         if (blocking.length > 0) return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
-        const clean = loaded.every((r) => r.rejected === 0 && r.error === null);
-        const reason = options.dryRun ? 'dry run: nothing was published' : guards.length > 0 ? `published with overrides: ${guards.map((g) => g.message).join('; ')}` : null;
-        const published = await finish(clean ? 'succeeded' : 'warning', reason, null, guards);
+        const deferred = deferralNotes(loaded);
+        const clean = deferred.length === 0 && loaded.every((r) => r.rejected === 0 && r.error === null);
+        const notes = [
+          ...(options.dryRun ? ['dry run: nothing was published'] : []),
+          ...(guards.length > 0 ? [`published with overrides: ${guards.map((g) => g.message).join('; ')}`] : []),
+          ...deferred,
+        ];
+        const published = await finish(clean ? 'succeeded' : 'warning', notes.length > 0 ? notes.join('; ') : null, deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : null, guards);
         // Change history beyond the retention window goes in the same transaction as the run that pushed it out.
         if (!options.dryRun) await tx.pruneChanges(school, config.snapshotRetention);
         return published;
       });
     } catch (err) {
-      // The transaction rolled back; record the failure on its own, and let the caller decide on retries.
+      // The transaction rolled back; record the failure on its own, with its own code, and let
+      // the caller decide on retries (only known infrastructure failures are retried).
+      const failure = describeFailure(err);
       const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
-      const message = (err as Error).message;
-      const known = await sums.catch(() => ({ checksums: new Map<string, string>(), fileset: null }));
+      const known = await sums;
       await session
-        .recordFailure(runId, outcome('failed', stats, known.fileset, overrides, `infrastructure failure: ${message}`, 'ETL_DB_UNAVAILABLE'), loaded.map((r) => fileRecord(r, known.checksums)), [])
+        .recordFailure(runId, outcome('failed', stats, known.fileset, overrides, failure.reason, failure.code), loaded.map((r) => fileRecord(r, known.checksums)), [])
         .catch(() => undefined);
       throw err;
     }
@@ -212,6 +301,22 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
 
   if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null) return result;
   return archive(config, store, set, (await sums).checksums, result);
+}
+
+/** A file whose bytes could not be read at all: it loads nothing and fails the night (see guards). */
+function unreadableFile(file: FileSet['files'][number], why: string): FileLoadResult {
+  return {
+    file,
+    records: 0,
+    rows: 0,
+    known: 0,
+    rejected: 0,
+    rejectsByCode: {},
+    rejects: [],
+    notices: [],
+    error: { code: 'ETL_SOURCE_UNREADABLE', message: why },
+    ...zeroCounts(),
+  };
 }
 
 async function archive(config: Config, store: Store, set: FileSet, checksums: ReadonlyMap<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {

@@ -4,7 +4,7 @@ import { discoverSource } from '../extract/index.js';
 import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { viewsFor } from '../load/index.js';
 import { notifierFor, notifyRuns, type Notifier, type SchoolDelivery } from '../notify/index.js';
-import { createStore, type RunTrigger, type Store } from '../store/index.js';
+import { createStore, zeroCounts, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { runSchool, type ProgressEvent, type RunStats, type SchoolRunResult } from './run-school.js';
 
@@ -14,7 +14,11 @@ export interface RunEtlOptions {
   /** Only this school (and the school id of fixed-width files). */
   readonly school?: string;
   readonly dryRun?: boolean;
+  /** Load the file set even when it equals the school's latest published one. */
   readonly force?: boolean;
+  /** Override every guard rail for this run (recorded). */
+  readonly overrideGuards?: boolean;
+  /** Override the shrink and empty-file guards for this run (recorded). */
   readonly allowShrink?: boolean;
   readonly trigger?: RunTrigger;
   readonly jobId?: string | null;
@@ -46,10 +50,9 @@ export interface EtlResult {
 const SEVERITY: Record<SchoolRunResult['status'], number> = { skipped: 0, succeeded: 1, warning: 2, failed: 3 };
 
 function total(runs: readonly SchoolRunResult[]): RunStats {
-  const t: RunStats = { files: 0, records: 0, rows: 0, rejected: 0, errorRate: 0, durationMs: 0, inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0 };
-  for (const r of runs) {
-    for (const k of ['files', 'records', 'rows', 'rejected', 'durationMs', 'inserted', 'updated', 'deactivated', 'reactivated', 'unchanged'] as const) t[k] += r.stats[k];
-  }
+  const t: RunStats = { ...zeroCounts(), files: 0, records: 0, rows: 0, rejected: 0, errorRate: 0, durationMs: 0 };
+  const keys = ['files', 'records', 'rows', 'rejected', 'durationMs', 'inserted', 'updated', 'deactivated', 'reactivated', 'unchanged', 'held', 'deferred'] as const;
+  for (const r of runs) for (const k of keys) t[k] += r.stats[k];
   t.errorRate = t.records === 0 ? 0 : t.rejected / t.records;
   return t;
 }
@@ -93,6 +96,7 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
           jobId: options.jobId ?? null,
           dryRun: options.dryRun ?? false,
           force: options.force ?? false,
+          overrideGuards: options.overrideGuards ?? false,
           allowShrink: options.allowShrink ?? false,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         }),

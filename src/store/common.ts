@@ -75,6 +75,8 @@ export function toRunRecord(row: Record<string, unknown>): RunRecord {
     deactivated: num(row.deactivated),
     reactivated: num(row.reactivated),
     unchanged: num(row.unchanged),
+    held: num(row.held),
+    deferred: num(row.deferred),
     filesetSha256: (row.fileset_sha256 as string | null) ?? null,
     overrides: typeof overrides === 'string' ? (JSON.parse(overrides) as string[]) : Array.isArray(overrides) ? (overrides as string[]) : [],
     reason: (row.reason as string | null) ?? null,
@@ -111,7 +113,8 @@ export function toRollbackRecord(row: Record<string, unknown>): RollbackRecord {
  */
 export const SUMMARY_SQL = {
   byStatus: `SELECT school_id, status, count(*) AS runs, sum(inserted) AS inserted, sum(updated) AS updated, sum(deactivated) AS deactivated,
-                    sum(reactivated) AS reactivated, sum(rejected) AS rejected, max(finished_at) AS last_finished
+                    sum(reactivated) AS reactivated, sum(rejected) AS rejected, sum(held) AS held, sum(deferred) AS deferred,
+                    max(finished_at) AS last_finished
                FROM etl_runs WHERE NOT dry_run GROUP BY school_id, status`,
   lastRuns: `SELECT r.* FROM etl_runs r
                JOIN (SELECT school_id, max(id) AS id FROM etl_runs WHERE NOT dry_run AND status <> 'running' GROUP BY school_id) m ON m.id = r.id`,
@@ -120,11 +123,15 @@ export const SUMMARY_SQL = {
 
 /** Puts the three reads together, one summary per school, in school order. */
 export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown>>, lastRuns: ReadonlyArray<Record<string, unknown>>, rollbacks: ReadonlyArray<Record<string, unknown>>): SchoolSummary[] {
-  type Mutable = { -readonly [K in keyof SchoolSummary]: SchoolSummary[K] } & { runs: Partial<Record<RunStatus, number>>; rows: { inserted: number; updated: number; deactivated: number; reactivated: number } };
+  type Mutable = { -readonly [K in keyof SchoolSummary]: SchoolSummary[K] } & {
+    runs: Partial<Record<RunStatus, number>>;
+    rows: { inserted: number; updated: number; deactivated: number; reactivated: number };
+    kept: { held: number; deferred: number };
+  };
   const bySchool = new Map<string, Mutable>();
   const of = (school: string): Mutable => {
     let s = bySchool.get(school);
-    if (!s) bySchool.set(school, (s = { school, runs: {}, running: 0, rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, rejected: 0, rollbacks: 0, lastRun: null, lastPublishedAt: null }));
+    if (!s) bySchool.set(school, (s = { school, runs: {}, running: 0, rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, kept: { held: 0, deferred: 0 }, rejected: 0, rollbacks: 0, lastRun: null, lastPublishedAt: null }));
     return s;
   };
   for (const row of byStatus) {
@@ -138,6 +145,7 @@ export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown
     s.rejected += num(row.rejected);
     if (status === 'succeeded' || status === 'warning' || status === 'rolled_back') {
       for (const k of ['inserted', 'updated', 'deactivated', 'reactivated'] as const) s.rows[k] += num(row[k]);
+      for (const k of ['held', 'deferred'] as const) s.kept[k] += num(row[k]);
     }
     const finished = iso(row.last_finished);
     if ((status === 'succeeded' || status === 'warning') && finished && (!s.lastPublishedAt || Date.parse(finished) > Date.parse(s.lastPublishedAt))) s.lastPublishedAt = new Date(finished).toISOString();
@@ -170,6 +178,8 @@ export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
     deactivated: num(row.deactivated),
     reactivated: num(row.reactivated),
     unchanged: num(row.unchanged),
+    held: num(row.held),
+    deferred: num(row.deferred),
     error: (row.error as string | null) ?? null,
   };
 }

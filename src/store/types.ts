@@ -34,10 +34,26 @@ export interface MergeCounts {
   deactivated: number;
   reactivated: number;
   unchanged: number;
+  /** Rejected rows whose key was read: their stored rows keep their last published version and state. */
+  held: number;
+  /**
+   * Rows a full file did not show that stayed active because the file had rejected rows whose key
+   * could not be read (any of them might have been one of these): deactivated on a clean night.
+   */
+  deferred: number;
 }
 
 export function zeroCounts(): MergeCounts {
-  return { inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0 };
+  return { inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, held: 0, deferred: 0 };
+}
+
+/**
+ * A file's rejected rows as the merge needs them, filled in while its rows stream and complete
+ * once the stream has ended: the keys it holds (read, not loaded) and how many had no key.
+ */
+export interface RejectedKeys {
+  readonly keys: ReadonlySet<string>;
+  readonly keyless: number;
 }
 
 export interface RunFileRecord extends MergeCounts {
@@ -159,6 +175,11 @@ export interface MergeInput {
    */
   readonly digest?: MirrorDigest | null;
   /**
+   * The file's rejected rows, read by a full file's merge after the last batch: held keys count as
+   * shown (not deactivated), and any keyless reject defers the deactivations. None when absent.
+   */
+  readonly rejected?: RejectedKeys;
+  /**
    * Rows of work a store that applies a file in segments, while reading the rest (PostgreSQL),
    * stages at a time; its own default when absent. Tests set it small to cross many segments.
    */
@@ -184,13 +205,12 @@ export interface LoadTransaction {
   savepoint(): Promise<void>;
   rollbackToSavepoint(): Promise<void>;
   /**
-   * The last run of `school` that published this file set, whether it still stands or was rolled
-   * back since (a rolled-back night is not reloaded by itself: the files that were undone are
-   * usually still in the folder).
+   * The school's latest run that published a file set, standing or rolled back since, with that
+   * set's checksum: a night is skipped only when it equals this one (an older night's set is
+   * loaded, since the data has moved on from it; a rolled-back set is not reloaded by itself,
+   * since the files that were undone are usually still in the folder). Null before any.
    */
-  findPublishedFileset(school: string, filesetSha256: string): Promise<{ runId: number; rollbackId: number | null } | null>;
-  /** Whether any file set of `school` was published (rolled back since or not): only then can a run be skipped. */
-  anyPublishedFileset(school: string): Promise<boolean>;
+  latestPublishedFileset(school: string): Promise<{ runId: number; filesetSha256: string; rollbackId: number | null } | null>;
   /** Rows loaded by the last published full load of each of `tables` that `school` ever had one of. */
   lastPublishedRows(school: string, tables: readonly string[]): Promise<Map<string, number>>;
   /** Marks the school's runs left 'running' by processes that are gone as failed. */
@@ -256,6 +276,8 @@ export interface SchoolSummary {
   readonly running: number;
   /** Rows written by runs that published, rolled back since or not: only ever grows. */
   readonly rows: { readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
+  /** Rows runs that published left as they were on purpose: rejected rows held, deactivations deferred. */
+  readonly kept: { readonly held: number; readonly deferred: number };
   /** Rows rejected by finished runs. */
   readonly rejected: number;
   readonly rollbacks: number;

@@ -8,6 +8,10 @@ export interface ValidatedBatch {
   readonly columns: FileColumns;
   readonly rows: readonly TypedRow[];
   readonly rejects: readonly Reject[];
+  /** Keys of the rejected rows whose key could be read (not duplicates of a loaded row): held as they are stored. */
+  readonly held: readonly string[];
+  /** Rejected rows whose key could not be read: which stored rows they were is unknown. */
+  readonly keyless: number;
   /** Records in this batch: rows, rejected records and known lines. */
   readonly records: number;
   /** Known lines (see `skipKnownLines`): valid rows, unchanged since they were stored, not read. */
@@ -96,12 +100,19 @@ export function createValidatedFileReader(file: SourceFile, options: RowValidato
       }
       const rows: TypedRow[] = [];
       const rejects: Reject[] = [];
+      const held: string[] = [];
+      let keyless = 0;
       for (const record of batch.records) {
         const result = (validator as RowValidator).validate(record);
-        if (result.row) rows.push(result.row);
-        else rejects.push(...result.rejects);
+        if (result.row) {
+          rows.push(result.row);
+          continue;
+        }
+        rejects.push(...result.rejects);
+        if (result.heldKey === null) keyless++;
+        else if (result.duplicate !== true) held.push(result.heldKey);
       }
-      yield { columns, rows, rejects, records: batch.records.length + batch.known, known: batch.known };
+      yield { columns, rows, rejects, held, keyless, records: batch.records.length + batch.known, known: batch.known };
     }
   }
 

@@ -22,7 +22,22 @@ export interface TypedRow {
   readonly csv: string | null;
 }
 
-export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | { readonly row?: undefined; readonly rejects: readonly Reject[] };
+/**
+ * A row that failed a rule: its rejects and, when its key could still be read (every key part
+ * present and of its column's type), that key as the validator builds keys. A full file's rejected
+ * row with a key is held at its last published version; one without makes the load unable to
+ * tell which stored row it was, so the table's deactivations wait for a clean night.
+ */
+export interface RejectedRow {
+  readonly row?: undefined;
+  readonly rejects: readonly Reject[];
+  /** The row's key, or null when it could not be read. */
+  readonly heldKey: string | null;
+  /** The key's row was loaded from an earlier line (a duplicate): nothing is held for it. */
+  readonly duplicate?: boolean;
+}
+
+export type RowResult = { readonly row: TypedRow; readonly rejects?: undefined } | RejectedRow;
 
 /**
  * A converted value as a CSV field. Converters give numbers, decimals as digits, ISO dates and
@@ -36,6 +51,9 @@ function convertedField(v: Value): string {
 /** Column limits for `createRowValidator`'s shortcut: text of any length, or not text at all. */
 const NO_LIMIT = -1;
 const CONVERT = -2;
+
+/** Record problems that leave every field in its place: the row's key can still be trusted. */
+const ENCODING_PROBLEMS: ReadonlySet<ErrorCode> = new Set(['ETL_PARSE_ENCODING_INVALID', 'ETL_PARSE_ENCODING_MISMATCH']);
 
 /** Separates the parts of a composite key; cannot occur in CASES text. */
 export const KEY_SEPARATOR = '\u001f';
@@ -94,13 +112,44 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
     return key;
   };
 
+  /**
+   * The stored key from typed values, so "012" and "12" in an int key are one key, as in the
+   * database; null when a part is missing or failed its conversion.
+   */
+  const keyOf = (values: readonly Value[]): string | null => {
+    let key = '';
+    for (let k = 0; k < keyIdx.length; k++) {
+      const v = values[keyIdx[k] as number];
+      if (v === null || v === undefined) return null;
+      key = k === 0 ? String(v) : key + KEY_SEPARATOR + String(v);
+    }
+    return key;
+  };
+
+  /** The key of a record whose other fields were not converted: each key part read as `validate` reads it. */
+  const typedKey = (fields: readonly string[]): string | null => {
+    const values: Value[] = new Array<Value>(n).fill(null);
+    for (const i of keyIdx) {
+      const text = fields[i];
+      if (text === undefined || text.trim().length === 0) return null;
+      const limit = textLimit[i] as number;
+      const v = limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit) ? text : (converters[i] as Converter)(text);
+      if (isFailure(v)) return null;
+      values[i] = v;
+    }
+    return keyOf(values);
+  };
+
   return {
     validate(record) {
       const fields = record.fields;
       if (record.problem) {
         // A record broken by a quote has no fields; its first line, split on commas, often still shows the key.
         const shown = fields.length > 0 ? textKey(fields) : (textKey(rawText(record).split(','))?.replace(/"/g, '') ?? null);
-        return { rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)] };
+        // Only an encoding problem leaves the fields where they belong; a broken quote, a stray
+        // comma or a bad fixed-width line may have moved the key, so the row counts as keyless.
+        const heldKey = fields.length > 0 && ENCODING_PROBLEMS.has(record.problem.code) ? typedKey(fields) : null;
+        return { rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)], heldKey };
       }
       const shownKey = textKey(fields);
       const rejects: Reject[] = [];
@@ -144,13 +193,11 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         }
         at += text.length + 1;
       }
-      if (rejects.length > 0) return { rejects };
-      // The stored key is built from typed values, so "012" and "12" in an int key are one key, as in the database.
-      let key = '';
-      for (let k = 0; k < keyIdx.length; k++) key = k === 0 ? String(values[keyIdx[k] as number]) : key + KEY_SEPARATOR + String(values[keyIdx[k] as number]);
+      if (rejects.length > 0) return { rejects, heldKey: shownKey === null ? null : keyOf(values) };
+      const key = keyOf(values) as string;
       const first = seen.addOrGetLine(key, record.line);
       if (first !== undefined) {
-        return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)] };
+        return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)], heldKey: key, duplicate: true };
       }
       // After the line's last field, a comma for it and one for each column the file lacks.
       const csvText = csv ? written + line.slice(copied, contentEnd(record)) + commas(n - fields.length + 1) : null;

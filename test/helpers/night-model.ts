@@ -34,6 +34,12 @@ export interface StudentRow {
   readonly birthdate: number;
   readonly status: number;
   readonly registration: number;
+  /**
+   * What is wrong with the row, if anything: 0 nothing; 1 an impossible birth date (rejected with
+   * its key read, so held); 2 an empty key (rejected with no key, so the night's deactivations
+   * are deferred).
+   */
+  readonly fault: number;
 }
 
 /** One SF row. */
@@ -71,6 +77,7 @@ export const studentRowArb: fc.Arbitrary<StudentRow> = fc.record({
   birthdate: poolIndex(BIRTHDATES.length),
   status: poolIndex(STATUSES.length),
   registration: poolIndex(REGISTRATIONS),
+  fault: fc.oneof({ arbitrary: fc.constant(0), weight: 8 }, { arbitrary: fc.constant(1), weight: 1 }, { arbitrary: fc.constant(2), weight: 1 }),
 });
 
 export const staffRowArb: fc.Arbitrary<StaffRow> = fc.record({
@@ -114,10 +121,10 @@ export const STAFF_HEADER = ['SFKEY', 'SURNAME'];
 /** The CSV cells of a student row. */
 export function studentCells(r: StudentRow): string[] {
   return [
-    studentKey(r.key),
+    r.fault === 2 ? '' : studentKey(r.key),
     SURNAMES[r.surname] ?? '',
     FIRST_NAMES[r.firstName] ?? '',
-    BIRTHDATES[r.birthdate] ?? '',
+    r.fault === 1 ? '31/02/2011 12:00:00 AM' : (BIRTHDATES[r.birthdate] ?? ''),
     STATUSES[r.status] ?? '',
     String(1000 + r.key * 10 + r.registration),
   ];

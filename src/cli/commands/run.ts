@@ -3,16 +3,27 @@ import type { Command } from 'commander';
 import type { EtlResult, SchoolRunResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
-import { formatCount, formatPercent, formatTable } from '../format.js';
+import { countsApplied, formatCount, formatPercent, formatTable } from '../format.js';
 import { reportFailedDeliveries } from './notify.js';
 
 function renderSchool(r: SchoolRunResult): string {
   const lines = [`School ${r.school}: run ${r.runId} ${r.status}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`];
   if (r.tables.length > 0) {
+    const applied = countsApplied(r);
+    if (!applied) lines.push('  Nothing was published: the counts say what the run would have done.');
+    const heads = applied
+      ? ['>INSERTED', '>UPDATED', '>DEACTIVATED', '>REACTIVATED', '>UNCHANGED', '>HELD', '>DEFERRED']
+      : ['>WOULD INSERT', '>WOULD UPDATE', '>WOULD DEACTIVATE', '>WOULD REACTIVATE', '>UNCHANGED', '>HELD', '>DEFERRED'];
     lines.push(
       formatTable(
-        ['FILE', 'TABLE', 'MODE', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>REACTIVATED', '>UNCHANGED', '>REJECTED'],
-        r.tables.map((t) => [t.file, t.table, t.mode, formatCount(t.inserted), formatCount(t.updated), formatCount(t.deactivated), formatCount(t.reactivated), formatCount(t.unchanged), t.error ? 'unreadable' : formatCount(t.rejected)]),
+        ['FILE', 'TABLE', 'MODE', ...heads, '>REJECTED'],
+        r.tables.map((t) => [
+          t.file,
+          t.table,
+          t.mode,
+          ...[t.inserted, t.updated, t.deactivated, t.reactivated, t.unchanged, t.held, t.deferred].map(formatCount),
+          t.error ? 'unreadable' : formatCount(t.rejected),
+        ]),
       ),
     );
   }
@@ -22,6 +33,8 @@ function renderSchool(r: SchoolRunResult): string {
   if (r.status !== 'skipped') {
     lines.push(`  ${formatCount(s.rows)} rows from ${s.files} files, ${formatCount(s.rejected)} rejected (${formatPercent(s.rejected, s.records)}), in ${(s.durationMs / 1000).toFixed(1)} s`);
   }
+  if (s.held > 0) lines.push(`  ${formatCount(s.held)} rejected rows held: their stored rows keep their last published values and state`);
+  if (s.deferred > 0) lines.push(`  ${formatCount(s.deferred)} deactivations deferred to the next clean night: rejected rows had no readable key`);
   if (r.archivePath) lines.push(`  archived to ${r.archivePath}`);
   for (const e of r.errors.filter((e) => e.startsWith('archive failed'))) lines.push(`  ${e}`);
   return lines.join('\n');
@@ -41,11 +54,12 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--source <dir>', 'export folder (default: CASES_DIRECTORY)')
     .option('--school <id>', 'only this school; also the school id of fixed-width files')
     .option('--dry-run', 'do everything but publish: report what would change')
-    .option('--force', 'load even if this file set was already loaded, and override every guard rail (recorded)')
+    .option('--force', 'load the file set even if it is the one the school last published (recorded)')
+    .option('--override-guards', 'publish even if a guard rail trips: rejects over the limit, a missing or unreadable file (recorded)')
     .option('--allow-shrink', 'override the shrink and empty-file guard rails for this run (recorded)')
     .option('--json', 'print the result as JSON')
     .option('--progress', 'print a progress line per file on stderr even when it is not a terminal')
-    .action(async (opts: { source?: string; school?: string; dryRun?: boolean; force?: boolean; allowShrink?: boolean; json?: boolean; progress?: boolean }) => {
+    .action(async (opts: { source?: string; school?: string; dryRun?: boolean; force?: boolean; overrideGuards?: boolean; allowShrink?: boolean; json?: boolean; progress?: boolean }) => {
       const ctx = await loadCliContext(io, { sourceDirectory: opts.source, schoolId: opts.school });
       const { runEtl } = await import('../../pipeline/index.js');
       const store = await createStore(ctx.config.database, { lockTimeoutMs: ctx.config.lockTimeoutMs });
@@ -59,6 +73,7 @@ export function registerRun(program: Command, io: CliIo): void {
           trigger: 'cli',
           dryRun: opts.dryRun ?? false,
           force: opts.force ?? false,
+          overrideGuards: opts.overrideGuards ?? false,
           allowShrink: opts.allowShrink ?? false,
           ...(ctx.config.sourceDirectory ? { source: ctx.config.sourceDirectory } : {}),
           ...(opts.school ? { school: opts.school } : {}),

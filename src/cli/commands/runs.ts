@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EtlError } from '../../errors/index.js';
 import { createStore, type Store } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
-import { formatCount, formatTable } from '../format.js';
+import { countsApplied, formatCount, formatTable } from '../format.js';
 
 export function registerRuns(program: Command, io: CliIo): void {
   program
@@ -35,7 +35,7 @@ export function registerRuns(program: Command, io: CliIo): void {
         }
         io.out(
           formatTable(
-            ['RUN', 'SCHOOL', 'STATUS', 'TRIGGER', 'STARTED', '>SECONDS', '>ROWS', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>REJECTED', 'REASON'],
+            ['RUN', 'SCHOOL', 'STATUS', 'TRIGGER', 'STARTED', '>SECONDS', '>ROWS', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>HELD', '>DEFERRED', '>REJECTED', 'REASON'],
             runs.map((r) => [
               String(r.id),
               r.school,
@@ -44,9 +44,10 @@ export function registerRuns(program: Command, io: CliIo): void {
               r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
               r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1),
               formatCount(r.rows),
-              formatCount(r.inserted),
-              formatCount(r.updated),
-              formatCount(r.deactivated),
+              // A run that published nothing changed nothing: its would-be counts are for `runs --id`.
+              ...[r.inserted, r.updated, r.deactivated].map((n) => (countsApplied(r) ? formatCount(n) : '-')),
+              formatCount(r.held),
+              formatCount(r.deferred),
               formatCount(r.rejected),
               (r.reason ?? '').slice(0, 80),
             ]),
@@ -69,14 +70,24 @@ async function showRun(io: CliIo, store: Store, id: number, limit: number, json:
   }
   const lines = [
     `Run ${run.id} of school ${run.school}: ${run.status}${run.dryRun ? ' (dry run)' : ''}, ${run.trigger}, started ${run.startedAt}${run.durationMs === null ? '' : `, ${(run.durationMs / 1000).toFixed(1)} s`}`,
-    `  ${formatCount(run.rows)} rows, ${formatCount(run.rejected)} rejected; ${formatCount(run.inserted)} inserted, ${formatCount(run.updated)} updated, ${formatCount(run.deactivated)} deactivated, ${formatCount(run.reactivated)} reactivated`,
+    `  ${formatCount(run.rows)} rows, ${formatCount(run.rejected)} rejected, ${formatCount(run.held)} held; ${countsApplied(run) ? '' : 'nothing published, would have '}` +
+      `${formatCount(run.inserted)} inserted, ${formatCount(run.updated)} updated, ${formatCount(run.deactivated)} deactivated, ` +
+      `${formatCount(run.reactivated)} reactivated${run.deferred > 0 ? `; ${formatCount(run.deferred)} deactivations deferred` : ''}`,
     ...(run.reason ? [`  ${run.reason}`] : []),
   ];
   if (files.length > 0) {
     lines.push(
       formatTable(
-        ['FILE', 'TABLE', 'MODE', '>ROWS', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>UNCHANGED', '>REJECTED', 'ERROR'],
-        files.map((f) => [f.fileName, f.table, f.mode, formatCount(f.rows), formatCount(f.inserted), formatCount(f.updated), formatCount(f.deactivated), formatCount(f.unchanged), formatCount(f.rejected), f.error ?? '']),
+        [
+          'FILE', 'TABLE', 'MODE', '>ROWS',
+          ...(countsApplied(run) ? ['>INSERTED', '>UPDATED', '>DEACTIVATED'] : ['>WOULD INSERT', '>WOULD UPDATE', '>WOULD DEACTIVATE']),
+          '>UNCHANGED', '>HELD', '>DEFERRED', '>REJECTED', 'ERROR',
+        ],
+        files.map((f) => [
+          f.fileName, f.table, f.mode,
+          ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map(formatCount),
+          f.error ?? '',
+        ]),
       ),
     );
   }

@@ -61,6 +61,8 @@ async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutco
     JSON.stringify(outcome.overrides),
     outcome.reason,
     outcome.errorCode,
+    outcome.held,
+    outcome.deferred,
   ]);
   if (files.length > 0) {
     const col = <K extends keyof RunFileRecord>(k: K): Array<RunFileRecord[K]> => files.map((f) => f[k]);
@@ -81,6 +83,8 @@ async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutco
       col('reactivated'),
       col('unchanged'),
       col('error'),
+      col('held'),
+      col('deferred'),
     ]);
   }
   for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
@@ -157,12 +161,10 @@ function createSession(client: PoolClient, schema: string): RunSession {
       // Tables created since the savepoint are gone again; older ones still want their key.
       for (const [name, entry] of keyless) if (entry.afterSavepoint) keyless.delete(name);
     },
-    async findPublishedFileset(school, sha) {
-      const row = (await client.query<{ id: string; rollback_id: string | null }>(LEDGER.publishedFileset, [school, sha])).rows[0];
-      return row ? { runId: Number(row.id), rollbackId: row.rollback_id === null ? null : Number(row.rollback_id) } : null;
-    },
-    async anyPublishedFileset(school) {
-      return (await client.query<{ present: boolean }>(LEDGER.anyPublishedFileset, [school])).rows[0]?.present === true;
+    async latestPublishedFileset(school) {
+      type Row = { id: string; fileset_sha256: string; rollback_id: string | null };
+      const row = (await client.query<Row>(LEDGER.latestPublishedFileset, [school])).rows[0];
+      return row ? { runId: Number(row.id), filesetSha256: row.fileset_sha256, rollbackId: row.rollback_id === null ? null : Number(row.rollback_id) } : null;
     },
     async lastPublishedRows(school, tables) {
       const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school, [...new Set(tables)]])).rows;

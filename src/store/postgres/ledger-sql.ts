@@ -141,6 +141,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     // follow the changes; across concurrent runs they interleave, which nothing reads.
     sql: `ALTER SEQUENCE etl_changes_id_seq CACHE 1024;`,
   },
+  {
+    version: 7,
+    name: '007_held_deferred',
+    // Rejected rows held at their last version, and deactivations put off by keyless rejects.
+    sql: `
+      ALTER TABLE etl_runs ADD COLUMN held integer NOT NULL DEFAULT 0, ADD COLUMN deferred integer NOT NULL DEFAULT 0;
+      ALTER TABLE etl_run_files ADD COLUMN held integer NOT NULL DEFAULT 0, ADD COLUMN deferred integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
@@ -156,13 +165,14 @@ export const LEDGER = {
                 duration_ms = round(extract(epoch FROM ($3::timestamptz - started_at)) * 1000)::integer,
                 files = $4, records = $5, rows_loaded = $6, rejected = $7, error_rate = $8,
                 inserted = $9, updated = $10, deactivated = $11, reactivated = $12, unchanged = $13,
-                fileset_sha256 = $14, overrides = $15::jsonb, reason = $16, error_code = $17
+                fileset_sha256 = $14, overrides = $15::jsonb, reason = $16, error_code = $17, held = $18, deferred = $19
               WHERE id = $1`,
   /** One statement for every file of the run: parallel arrays, unnested. */
   insertRunFiles: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
-                     inserted, updated, deactivated, reactivated, unchanged, error)
+                     inserted, updated, deactivated, reactivated, unchanged, error, held, deferred)
                    SELECT $1::bigint, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
-                     $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[])`,
+                     $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[],
+                     $17::integer[], $18::integer[])`,
   /** One statement for every stored reject of the run: parallel arrays, unnested. */
   insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw)
                   SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
@@ -170,9 +180,9 @@ export const LEDGER = {
   /** $1 school, $2 current run: the run lock is held, so every other running row is dead. */
   failInterrupted: `UPDATE etl_runs SET status = 'failed', finished_at = now(), reason = '${INTERRUPTED}', error_code = 'ETL_RUN_INTERRUPTED'
                     WHERE school_id = $1 AND status = 'running' AND id <> $2`,
-  publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = $1 AND fileset_sha256 = $2 AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run
-                       ORDER BY id DESC LIMIT 1`,
-  anyPublishedFileset: `SELECT EXISTS (SELECT 1 FROM etl_runs WHERE school_id = $1 AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run) AS present`,
+  latestPublishedFileset: `SELECT id, fileset_sha256, rollback_id FROM etl_runs
+                            WHERE school_id = $1 AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND NOT dry_run
+                            ORDER BY id DESC LIMIT 1`,
   /**
    * $1 school, $2 tables: each table's latest published full load. Per table, the school's runs
    * are walked newest first and the walk stops at the first hit (usually last night's run), so

@@ -184,6 +184,13 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   if (stale.length > 0) await refreshLines(client, `${stage}_lines`, mirror, school, stale);
   stale.length = 0;
   if (mode === 'full') {
+    // Rejected rows whose key was read are held as they stand: shown, so not deactivated.
+    for (const key of input.rejected?.keys ?? []) digest.hold(key);
+  }
+  if (mode === 'full' && (input.rejected?.keyless ?? 0) > 0) {
+    // A reject with no readable key could be any of the rows the file did not show: none is deactivated tonight.
+    counts.deferred = digest.countUnseenActive();
+  } else if (mode === 'full') {
     // A full file deactivates the active rows it never showed.
     const gone = `${stage}_gone`;
     await client.query(createAddressesSql(gone));

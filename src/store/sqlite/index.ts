@@ -75,6 +75,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       deactivated: outcome.deactivated,
       reactivated: outcome.reactivated,
       unchanged: outcome.unchanged,
+      held: outcome.held,
+      deferred: outcome.deferred,
       filesetSha256: outcome.filesetSha256,
       overrides: JSON.stringify(outcome.overrides),
       reason: outcome.reason,
@@ -105,12 +107,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async rollbackToSavepoint() {
       db.exec('ROLLBACK TO cases_etl_publish');
     },
-    async findPublishedFileset(school, sha) {
-      const row = stmt(LEDGER.publishedFileset).get(school, sha) as { id: number; rollback_id: number | null } | undefined;
-      return row ? { runId: row.id, rollbackId: row.rollback_id } : null;
-    },
-    async anyPublishedFileset(school) {
-      return (stmt(LEDGER.anyPublishedFileset).get(school) as { present: number }).present === 1;
+    async latestPublishedFileset(school) {
+      const row = stmt(LEDGER.latestPublishedFileset).get(school) as { id: number; fileset_sha256: string; rollback_id: number | null } | undefined;
+      return row ? { runId: row.id, filesetSha256: row.fileset_sha256, rollbackId: row.rollback_id } : null;
     },
     async lastPublishedRows(school, tables) {
       const last = new Map<string, number>();

@@ -146,12 +146,30 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
     }
   }
 
-  if (input.mode === 'full') counts.deactivated = deactivateUnseen(db, input);
+  if (input.mode === 'full') {
+    // Rejected rows whose key was read are held as they stand: shown, so not deactivated.
+    for (const key of input.rejected?.keys ?? []) s.seen?.run(key);
+    // A reject with no readable key could be any of the rows the file did not show: none is deactivated tonight.
+    if ((input.rejected?.keyless ?? 0) > 0) counts.deferred = countUnseen(db, input);
+    else counts.deactivated = deactivateUnseen(db, input);
+  }
   return counts;
 }
 
 /** Rows deactivated per statement: bounded, so a file that drops a whole table never loads it into memory. */
 const DEACTIVATE_PAGE = 1000;
+
+/** The school's active rows whose key the full file did not contain, counted. */
+function countUnseen(db: Database, input: MergeInput): number {
+  const { mirror, school } = input;
+  const row = db
+    .prepare(
+      `SELECT count(*) AS n FROM ${q(mirror.name)} m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(BOOKKEEPING.active)} = 1 ` +
+        `AND ${keySql(mirror.key, 'm')} NOT IN (SELECT k FROM ${SEEN})`,
+    )
+    .get(school) as { n: number };
+  return row.n;
+}
 
 /** Deactivates the school's active rows whose key the full file did not contain. */
 function deactivateUnseen(db: Database, input: MergeInput): number {

@@ -158,6 +158,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX etl_rollbacks_school ON etl_rollbacks (school_id, id);
     `,
   },
+  {
+    version: 3,
+    name: '003_held_deferred',
+    // Rejected rows held at their last version, and deactivations put off by keyless rejects.
+    sql: `
+      ALTER TABLE etl_runs ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE etl_runs ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE etl_run_files ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE etl_run_files ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const LEDGER = {
@@ -170,18 +181,19 @@ export const LEDGER = {
                 duration_ms = CAST((julianday(@finishedAt) - julianday(started_at)) * 86400000 AS INTEGER),
                 files = @files, records = @records, rows_loaded = @rows, rejected = @rejected, error_rate = @errorRate,
                 inserted = @inserted, updated = @updated, deactivated = @deactivated, reactivated = @reactivated, unchanged = @unchanged,
-                fileset_sha256 = @filesetSha256, overrides = @overrides, reason = @reason, error_code = @errorCode
+                held = @held, deferred = @deferred, fileset_sha256 = @filesetSha256, overrides = @overrides, reason = @reason, error_code = @errorCode
               WHERE id = @id`,
   insertRunFile: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
-                    inserted, updated, deactivated, reactivated, unchanged, error)
+                    inserted, updated, deactivated, reactivated, unchanged, held, deferred, error)
                   VALUES (@runId, @fileName, @table, @tableId, @mode, @sha256, @bytes, @records, @rows, @rejected,
-                    @inserted, @updated, @deactivated, @reactivated, @unchanged, @error)`,
+                    @inserted, @updated, @deactivated, @reactivated, @unchanged, @held, @deferred, @error)`,
   insertReject: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   setArchivePath: 'UPDATE etl_runs SET archive_path = ? WHERE id = ?',
   runningRuns: `SELECT id, host, pid FROM etl_runs WHERE school_id = ? AND status = 'running' AND id <> ?`,
   failRun: `UPDATE etl_runs SET status = 'failed', finished_at = ?, reason = ?, error_code = 'ETL_RUN_INTERRUPTED' WHERE id = ?`,
-  publishedFileset: `SELECT id, rollback_id FROM etl_runs WHERE school_id = ? AND fileset_sha256 = ? AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
-  anyPublishedFileset: `SELECT EXISTS (SELECT 1 FROM etl_runs WHERE school_id = ? AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0) AS present`,
+  latestPublishedFileset: `SELECT id, fileset_sha256, rollback_id FROM etl_runs
+                            WHERE school_id = ? AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0
+                            ORDER BY id DESC LIMIT 1`,
   /** One table's latest published full load: the school's runs newest first, up to the first hit. */
   lastPublishedRows: `SELECT f.rows_loaded AS rows_loaded FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id AND f.table_name = ?
                         WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL

@@ -1,0 +1,137 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { runEtl, type EtlResult } from '../src/pipeline/index.js';
+import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
+import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
+
+/**
+ * A bad row never harms good data (issue 16): a rejected row keeps its last published version,
+ * rejects with no readable key put the table's deactivations off to a clean night, a night is
+ * judged against the school's latest published set, and an unreadable file fails the night.
+ */
+describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
+  let target: Target;
+  let probe: Probe | undefined;
+  let src: string;
+
+  beforeEach(async () => {
+    target = await createTarget(dialect);
+    src = join(target.dir, 'export');
+    st = join(src, 'ST_8865.csv');
+    await copySample(src);
+  });
+  afterEach(async () => {
+    await probe?.close();
+    probe = undefined;
+    await target.cleanup();
+  });
+
+  const run = (options: Parameters<typeof runEtl>[0] = {}): Promise<EtlResult> => runEtl({ config: target.config({ CASES_DIRECTORY: src }), notifier: null, ...options });
+  let st: string;
+  const all = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => (probe ??= await target.probe()).all(sql, params);
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await all(sql, params))[0]?.n);
+  /** The first `n` student keys of the sample, in file order. */
+  const keys = async (n: number, from = 0): Promise<string[]> => {
+    const csv = await readCsv(st);
+    const i = csv.header.indexOf('STKEY');
+    return csv.rows.slice(from, from + n).map((r) => r[i] as string);
+  };
+
+  it('keeps students with impossible birth dates active with their previous values', async () => {
+    const night1 = await run();
+    expect(night1.status).toBe('succeeded');
+    const typo = await keys(8);
+    // The same rows also carry a new surname: a held row takes none of the night's values.
+    await editCsv(st, (rows, col) => rows.map((r) => (typo.includes(r[col('STKEY')] as string) ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2011 12:00:00 AM', [col('SURNAME')]: 'CHANGED' }) : r)));
+    const night2 = await run();
+    expect(night2.status).toBe('warning');
+    const table = night2.runs[0]?.tables.find((t) => t.table === 'ST');
+    expect(table).toMatchObject({ rejected: 8, held: 8, deactivated: 0, deferred: 0, updated: 0 });
+    expect(night2.stats).toMatchObject({ held: 8, deactivated: 0, deferred: 0 });
+    const placeholders = typo.map(() => '?').join(', ');
+    const rows = await all(`SELECT stkey, surname, _active AS active, _changed_run AS changed FROM cases_st WHERE stkey IN (${placeholders}) ORDER BY stkey`, typo);
+    expect(rows).toHaveLength(8);
+    for (const r of rows) expect(r).toMatchObject({ active: 1, changed: night1.runId });
+    expect(rows.some((r) => r.surname === 'CHANGED')).toBe(false);
+    expect(await count(`SELECT count(*) AS n FROM students WHERE active`)).toBe(200);
+    // Recorded wherever counts are: the run, its file, and nothing logged for the held rows.
+    expect(await all(`SELECT held, deferred, deactivated FROM etl_runs WHERE id = ?`, [night2.runId])).toEqual([{ held: 8, deferred: 0, deactivated: 0 }]);
+    expect(await all(`SELECT held, deferred FROM etl_run_files WHERE run_id = ? AND file_name = 'ST_8865.csv'`, [night2.runId])).toEqual([{ held: 8, deferred: 0 }]);
+    expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND table_name = 'ST'`, [night2.runId])).toBe(0);
+  });
+
+  it('defers a table\'s deactivations when rejects have no readable key, and the next clean night applies them', async () => {
+    await run();
+    const leavers = await keys(3);
+    const blank = await keys(2, 10);
+    const original = await readCsv(st);
+    await editCsv(st, (rows, col) =>
+      rows.filter((r) => !leavers.includes(r[col('STKEY')] as string)).map((r) => (blank.includes(r[col('STKEY')] as string) ? Object.assign([...r], { [col('STKEY')]: '' }) : r)),
+    );
+    const night2 = await run();
+    expect(night2.status).toBe('warning');
+    expect(night2.runs[0]?.tables.find((t) => t.table === 'ST')).toMatchObject({ rejected: 2, held: 0, deactivated: 0, deferred: 5 });
+    expect(night2.runs[0]?.reason).toContain('ETL_LOAD_DEFERRED');
+    expect(night2.runs[0]?.reason).toContain('ST_8865.csv');
+    expect(await all(`SELECT error_code, deferred FROM etl_runs WHERE id = ?`, [night2.runId])).toEqual([{ error_code: 'ETL_LOAD_DEFERRED', deferred: 5 }]);
+    expect(await count(`SELECT count(*) AS n FROM cases_st WHERE _active`)).toBe(200);
+
+    // The keys are fixed; the leavers are still gone: now they are marked inactive, and only they.
+    const i = original.header.indexOf('STKEY');
+    await writeCsv(st, { header: original.header, rows: original.rows.filter((r) => !leavers.includes(r[i] as string)) });
+    const night3 = await run();
+    expect(night3.status).toBe('succeeded');
+    expect(night3.runs[0]?.tables.find((t) => t.table === 'ST')).toMatchObject({ rejected: 0, deactivated: 3, deferred: 0 });
+    const inactive = await all(`SELECT stkey FROM cases_st WHERE NOT _active ORDER BY stkey`);
+    expect(inactive.map((r) => r.stkey)).toEqual([...leavers].sort());
+  });
+
+  it('loads night A again after night B: only the latest published set is skipped', async () => {
+    const a = await run();
+    const gone = await keys(3);
+    const original = await readFile(st);
+    await editCsv(st, (rows, col) => rows.filter((r) => !gone.includes(r[col('STKEY')] as string)));
+    const b = await run();
+    expect(b.runs[0]?.tables.find((t) => t.table === 'ST')?.deactivated).toBe(3);
+    // Night A's exact bytes come back.
+    await writeFile(st, original);
+    const again = await run();
+    expect(again.status).toBe('succeeded');
+    expect(again.runs[0]?.tables.find((t) => t.table === 'ST')?.reactivated).toBe(3);
+    expect(await count(`SELECT count(*) AS n FROM cases_st WHERE _active`)).toBe(200);
+    expect(await all(`SELECT fileset_sha256 AS f FROM etl_runs WHERE id = ?`, [again.runId])).toEqual(await all(`SELECT fileset_sha256 AS f FROM etl_runs WHERE id = ?`, [a.runId]));
+    // And the same folder once more is the latest published set: skipped.
+    expect((await run()).runs[0]?.reason).toBe(`this file set was already published by run ${again.runId}`);
+  });
+
+  it('fails the night when a file vanishes before it is read, and publishes the rest only with --override-guards', async () => {
+    const vanish = (options: Parameters<typeof runEtl>[0] = {}) =>
+      run({
+        ...options,
+        // Between discovery and reading: SU (subjects, not a required table) is removed.
+        onProgress: (e) => void (e.kind === 'file-start' && e.index === 0 && unlink(join(src, 'SU_8865.csv')).catch(() => undefined)),
+      });
+    const { cp } = await import('node:fs/promises');
+    const keep = join(target.dir, 'SU_8865.csv');
+    await cp(join(src, 'SU_8865.csv'), keep);
+
+    const failed = await vanish();
+    expect(failed.status).toBe('failed');
+    const su = failed.runs[0]?.tables.find((t) => t.file === 'SU_8865.csv');
+    expect(su?.error).toMatch(/^cannot read .*SU_8865\.csv: ENOENT/);
+    expect(failed.runs[0]?.guards.map((g) => g.code)).toEqual(['ETL_GUARD_UNREADABLE']);
+    expect(await all(`SELECT status, error_code FROM etl_runs WHERE id = ?`, [failed.runId])).toEqual([{ status: 'failed', error_code: 'ETL_GUARD_UNREADABLE' }]);
+    expect(String((await all(`SELECT error FROM etl_run_files WHERE run_id = ? AND file_name = 'SU_8865.csv'`, [failed.runId]))[0]?.error)).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read/);
+    expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(0);
+
+    await cp(keep, join(src, 'SU_8865.csv'));
+    const overridden = await vanish({ overrideGuards: true });
+    expect(overridden.status).toBe('warning');
+    expect(overridden.runs[0]?.guards).toEqual([expect.objectContaining({ code: 'ETL_GUARD_UNREADABLE', overridden: true })]);
+    expect(await count(`SELECT count(*) AS n FROM cases_st WHERE _active`)).toBe(200);
+    expect(String((await all(`SELECT overrides FROM etl_runs WHERE id = ?`, [overridden.runId]))[0]?.overrides)).toContain('override-guards');
+  });
+});
