@@ -1,3 +1,4 @@
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,8 +51,25 @@ describe('cases-etl run, runs and migrate', () => {
     expect(r.stdout).toContain('Nothing was published: the counts say what the run would have done.');
     expect(r.stdout).toMatch(/WOULD INSERT\s+WOULD UPDATE\s+WOULD DEACTIVATE/);
     const listed = await runCli(['runs'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` }, dir);
-    expect(listed.stdout).toMatch(/^1\s+8865\s+failed\s+cli\s+\S+ \S+\s+[\d.]+\s+[\d,]+\s+-\s+-\s+-\s+0\s+0\s+200\s/m);
+    expect(listed.stdout).toMatch(/^\s*1\s+8865\s+failed\s+cli\s+\S+ \S+\s+[\d.]+\s+[\d,]+\s+-\s+-\s+-\s+200\s+0\s+200\s/m);
     expect(r.stderr).toMatch(/^\[12\/16\] ST_8865\.csv: 0 rows, 200 rejected$/m);
+  });
+
+  it('fails the night without a stack trace when an optional file cannot be read (mode 000)', async () => {
+    const src = join(dir, 'export');
+    await copySample(src);
+    await chmod(join(src, 'SU_8865.csv'), 0o000);
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'unreadable.db')}` };
+    // Root reads any file: the run drops the capabilities that let it, as an ordinary account would be.
+    const wrap = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+    const r = await runCli(['run', '--source', src], env, dir, { wrap });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('School 8865: run 1 failed');
+    expect(r.stdout).toMatch(/guard ETL_GUARD_UNREADABLE: table SU could not be read from SU_8865\.csv: cannot read \S+SU_8865\.csv: EACCES/);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
+    const shown = await runCli(['runs', '--id', '1', '--json'], env, dir);
+    const su = JSON.parse(shown.stdout).files.find((f: { fileName: string }) => f.fileName === 'SU_8865.csv');
+    expect(su.error).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read .*EACCES/);
   });
 
   it('shows one run in full with runs --id: its files and first rejects, never their values', async () => {

@@ -26,14 +26,18 @@ export interface FileLoadResult extends MergeCounts {
 }
 
 /** A Node file-system error (an errno code and the call that failed): the file, not its data. */
-function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException | null;
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
-/** The file's own error for an unreadable file: its path and the OS's reason, never its bytes. */
+/** Why a file could not be read, in words: its path and the OS's reason (`EACCES (open)`), never its bytes. */
+export function unreadableMessage(path: string, err: unknown): string {
+  return isFileSystemError(err) ? `cannot read ${path}: ${err.code} (${err.syscall})` : `cannot read ${path}: ${(err as Error).message}`;
+}
+
 function unreadable(file: SourceFile, err: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
-  return { code: 'ETL_SOURCE_UNREADABLE', message: `cannot read ${file.path}: ${err.code} (${err.syscall})` };
+  return { code: 'ETL_SOURCE_UNREADABLE', message: unreadableMessage(file.path, err) };
 }
 
 export interface LoadFileOptions {

@@ -7,7 +7,7 @@ import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256Fil
 import { zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { describeFailure } from './failure.js';
-import { loadFile, type FileLoadResult } from './load-file.js';
+import { loadFile, unreadableMessage, type FileLoadResult } from './load-file.js';
 
 /** Options for one school's run. */
 export interface SchoolRunOptions {
@@ -128,7 +128,7 @@ function checksumFiles(config: Config, set: FileSet): Promise<Checksums> {
     try {
       return [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)];
     } catch (err) {
-      return [f.name, err as Error];
+      return [f.name, new Error(unreadableMessage(f.path, err))];
     }
   };
   return Promise.all(set.files.map(one)).then((pairs) => {

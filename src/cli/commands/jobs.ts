@@ -117,7 +117,7 @@ export function registerJobs(program: Command, io: CliIo): void {
     .command('trigger')
     .description('queue a run now (without Redis: run it now)')
     .option('--school <id>', 'only this school (default: every school the schedule covers)')
-    .option('--force', 'load even if this file set was already loaded, and override guard rails')
+    .option('--force', 'load the file set even if it is the one the school last published')
     .option('--wait', 'wait for the run to finish and print its result')
     .action(async (opts: { school?: string; force?: boolean; wait?: boolean }) => {
       const { config } = await loadCliContext(io, { schoolId: opts.school });
