@@ -12,28 +12,7 @@ import {
   tableForFile,
 } from '../src/layouts/index.js';
 import { fixture } from './helpers/fixtures.js';
-
-/** The seed's documented STUDENT.DAT example, column list completed as in data/seed-dat-layouts.json; no primary_key. */
-const SEED_EXAMPLE = {
-  filename: 'STUDENT.DAT',
-  table_name: 'DF_8865',
-  columns: [
-    { name: 'CASES_KEY', start: 0, width: 10 },
-    { name: 'SURNAME', start: 10, width: 30 },
-    { name: 'GIVEN_NAMES', start: 40, width: 30 },
-    { name: 'DOB', start: 70, width: 8 },
-    { name: 'SEX', start: 78, width: 1 },
-    { name: 'HOMEKEY', start: 79, width: 10 },
-    { name: 'HOUSE', start: 89, width: 10 },
-    { name: 'YEAR_LEVEL', start: 99, width: 2 },
-    { name: 'EMAIL', start: 101, width: 100 },
-    { name: 'TELEPHONE', start: 201, width: 20 },
-  ],
-  field_mapping: {
-    CASES_KEY: 'studentId', SURNAME: 'surname', GIVEN_NAMES: 'givenNames', DOB: 'dob', SEX: 'sex', HOMEKEY: 'homeGroup',
-    HOUSE: 'house', YEAR_LEVEL: 'yearLevel', EMAIL: 'email', TELEPHONE: 'phone',
-  },
-};
+import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
 describe('built-in layouts', () => {
   it('has the 22 tables of eduhub-schemas.json with their keys and typed columns', () => {

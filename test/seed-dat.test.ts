@@ -6,43 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { fixture, stage } from './helpers/fixtures.js';
 import { copySample } from './helpers/nights.js';
-import { writeSeedNight } from './helpers/seed-dat.js';
+import { SEED_EXAMPLE, writeSeedNight } from './helpers/seed-dat.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
 
 /**
  * The seed's fixed-width export, as the seed documents it: its STUDENT.DAT example layout, and
  * the "hardcoded schemas" it fell back to without relationships.json, now built in.
  */
-
-/** The seed's relationships.json example (CASES_ETL_COMPLETE.md), its column list completed as the original system had it. */
-const SEED_EXAMPLE = {
-  filename: 'STUDENT.DAT',
-  table_name: 'DF_8865',
-  columns: [
-    { name: 'CASES_KEY', start: 0, width: 10 },
-    { name: 'SURNAME', start: 10, width: 30 },
-    { name: 'GIVEN_NAMES', start: 40, width: 30 },
-    { name: 'DOB', start: 70, width: 8 },
-    { name: 'SEX', start: 78, width: 1 },
-    { name: 'HOMEKEY', start: 79, width: 10 },
-    { name: 'HOUSE', start: 89, width: 10 },
-    { name: 'YEAR_LEVEL', start: 99, width: 2 },
-    { name: 'EMAIL', start: 101, width: 100 },
-    { name: 'TELEPHONE', start: 201, width: 20 },
-  ],
-  field_mapping: {
-    CASES_KEY: 'studentId',
-    SURNAME: 'surname',
-    GIVEN_NAMES: 'givenNames',
-    DOB: 'dob',
-    SEX: 'sex',
-    HOMEKEY: 'homeGroup',
-    HOUSE: 'house',
-    YEAR_LEVEL: 'yearLevel',
-    EMAIL: 'email',
-    TELEPHONE: 'phone',
-  },
-};
 
 describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   let target: Target;

@@ -3,6 +3,36 @@ import { join } from 'node:path';
 
 import { SEED_DAT_LAYOUTS_PATH } from '../../src/layouts/seed-dat.js';
 
+/** The seed's relationships.json example (CASES_ETL_COMPLETE.md), its column list completed as the original system had it. */
+export const SEED_EXAMPLE = {
+  filename: 'STUDENT.DAT',
+  table_name: 'DF_8865',
+  columns: [
+    { name: 'CASES_KEY', start: 0, width: 10 },
+    { name: 'SURNAME', start: 10, width: 30 },
+    { name: 'GIVEN_NAMES', start: 40, width: 30 },
+    { name: 'DOB', start: 70, width: 8 },
+    { name: 'SEX', start: 78, width: 1 },
+    { name: 'HOMEKEY', start: 79, width: 10 },
+    { name: 'HOUSE', start: 89, width: 10 },
+    { name: 'YEAR_LEVEL', start: 99, width: 2 },
+    { name: 'EMAIL', start: 101, width: 100 },
+    { name: 'TELEPHONE', start: 201, width: 20 },
+  ],
+  field_mapping: {
+    CASES_KEY: 'studentId',
+    SURNAME: 'surname',
+    GIVEN_NAMES: 'givenNames',
+    DOB: 'dob',
+    SEX: 'sex',
+    HOMEKEY: 'homeGroup',
+    HOUSE: 'house',
+    YEAR_LEVEL: 'yearLevel',
+    EMAIL: 'email',
+    TELEPHONE: 'phone',
+  },
+};
+
 /** One record of a seed `.DAT` file: column name to text (missing columns are blank). */
 export type DatRecord = Readonly<Record<string, string>>;
 
