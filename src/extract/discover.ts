@@ -166,12 +166,13 @@ function withoutConflicts(files: readonly SourceFile[]): { files: SourceFile[]; 
     const mixed = new Set(group.map((f) => f.layout.format)).size > 1;
     const described = mixed ? group.map((f) => `${f.name} (${f.layout.format === 'csv' ? 'eduHub CSV' : 'fixed-width'})`).sort() : names;
     const what = first.mode === 'full' ? 'the full extract' : 'a delta';
+    const many = names.length > 2;
     conflicts.push({
       table: first.table,
       files: names,
       message:
-        `${joinNames(described)} are each ${what} of table ${first.table}; ${names.length > 2 ? 'none' : 'neither'} was loaded, since only one can be ` +
-        `tonight's ${first.table}: remove or rename the other${names.length > 2 ? 's' : ''}`,
+        `${joinNames(described)} are each ${what} of table ${first.table}; ${many ? 'none' : 'neither'} was loaded, ` +
+        `since only one can be tonight's ${first.table}: remove or rename the other${many ? 's' : ''}`,
     });
   }
   return { files: kept, conflicts: conflicts.sort((a, b) => a.table.localeCompare(b.table)) };
@@ -192,7 +193,9 @@ function inferredKeyNotices(fileSets: readonly FileSet[]): Notice[] {
       severity: 'info',
       code: 'ETL_LAYOUT_KEY_INFERRED',
       file: f.name,
-      message: `${f.layout.originDetail} names no primary_key; using its first column ${key}, which primary_keys lists as unique for ${f.table}`,
+      message:
+        `${f.layout.originDetail} names no primary_key; ` +
+        `using its first column ${key}, which primary_keys lists as unique for ${f.table}`,
     });
   }
   return notices;

@@ -130,7 +130,13 @@ interface UserLayoutSource {
   readonly where: string;
 }
 
-function userLayout(key: string, input: FileLayoutInput, builtin: TableLayout | undefined, candidates: readonly string[], source: UserLayoutSource): TableLayout {
+function userLayout(
+  key: string,
+  input: FileLayoutInput,
+  builtin: TableLayout | undefined,
+  candidates: readonly string[],
+  source: UserLayoutSource,
+): TableLayout {
   const table = baseTableOf(input.table_name);
   const format = inferFormat(input, key);
   const own = input.primary_key === undefined ? null : (typeof input.primary_key === 'string' ? [input.primary_key] : input.primary_key).map((k) => k.toUpperCase());

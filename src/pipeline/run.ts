@@ -84,7 +84,8 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
     const runs: SchoolRunResult[] = [];
     // A folder with nothing in it is still a night to record when we know whose it was.
     const school = options.school ?? config.schoolId;
-    const sets = discovery.fileSets.length === 0 && school ? [{ school, files: [], missingRequired: [...config.requiredTables], conflicts: [] }] : discovery.fileSets;
+    const sets =
+      discovery.fileSets.length === 0 && school ? [{ school, files: [], missingRequired: [...config.requiredTables], conflicts: [] }] : discovery.fileSets;
     for (const set of sets) {
       runs.push(
         // A set read with the seed's built-in .DAT layouts gets their views too (student, staff, …).

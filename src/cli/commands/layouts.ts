@@ -64,7 +64,8 @@ export function registerLayouts(program: Command, io: CliIo): void {
       const all = [...registry.tables.values()];
       const brief = ({ columns: _c, ...rest }: TableLayout): Record<string, unknown> => ({ ...rest, columns: _c.length });
       if (opts.json) {
-        io.out(JSON.stringify({ relationships: registry.relationshipsPath, tables: all.map(brief), seedDatFiles: registry.seedDat.map(brief) }, null, 2));
+        const json = { relationships: registry.relationshipsPath, tables: all.map(brief), seedDatFiles: registry.seedDat.map(brief) };
+        io.out(JSON.stringify(json, null, 2));
         return;
       }
       io.out(`relationships.json: ${registry.relationshipsPath ?? '(none: built-in layouts only)'}`);
