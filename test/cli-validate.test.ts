@@ -1,9 +1,11 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { runCli } from './helpers/cli.js';
 import { fixture, stage, tempDir } from './helpers/fixtures.js';
+import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -95,6 +97,23 @@ describe('cases-etl validate', () => {
   });
 });
 
+describe('cases-etl validate, two files for one table', () => {
+  it('names both files and the table, and exits 1', async () => {
+    await stage(dir, [
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/ST_8865.csv', to: 'st_8865.csv' },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+    ]);
+    const r = await runCli(['validate', '--source', dir], {}, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ETL_SOURCE_DUPLICATE_TABLE: ST_8865.csv and st_8865.csv are each the full extract of table ST');
+    expect(r.stdout).toContain('missing required table: ST');
+    const json = JSON.parse((await runCli(['validate', '--source', dir, '--json'], {}, dir)).stdout);
+    expect(json.schools[0].conflicts).toEqual([expect.objectContaining({ table: 'ST', files: ['ST_8865.csv', 'st_8865.csv'] })]);
+    expect(json.schools[0].files.map((f: { file: string }) => f.file)).toEqual(['SF_8865.csv']);
+  });
+});
+
 describe('cases-etl layouts', () => {
   it('lists every table with where its layout came from', async () => {
     const r = await runCli(['layouts', 'list'], { CASES_RELATIONSHIPS_JSON: fixture('relationships.json') });
@@ -112,8 +131,37 @@ describe('cases-etl layouts', () => {
     expect(st.stdout).toMatch(/1\s+STKEY\s+string\s+10\s+yes\s+Student ID/);
     const dat = await runCli(['layouts', 'show', 'student.dat', '--json'], { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json') });
     expect(JSON.parse(dat.stdout)).toMatchObject({ table: 'DF', origin: 'relationships', format: 'fixed', file: 'STUDENT.DAT', primaryKey: ['CASES_KEY'] });
+    expect(JSON.parse(dat.stdout).keyRule).toBe('layout');
     const unknown = await runCli(['layouts', 'show', 'NOPE']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('ETL_LAYOUT_UNKNOWN_TABLE');
+  });
+
+  it("says which rule chose a key, and offers a date type for a YYYYMMDD-looking column without applying it", async () => {
+    const real = JSON.parse(await readFile(fixture('relationships.json'), 'utf8')) as object;
+    const path = join(dir, 'relationships.json');
+    await writeFile(path, JSON.stringify({ ...real, file_layouts: { 'STUDENT.DAT': SEED_EXAMPLE } }));
+    const text = await runCli(['layouts', 'show', 'STUDENT.DAT'], { CASES_RELATIONSHIPS_JSON: path });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('key:       CASES_KEY');
+    expect(text.stdout).toContain("key rule:  profile-first-column (inferred: the layout's first column, which primary_keys lists as unique)");
+    expect(text.stdout).toMatch(/4\s+DOB\s+string\s+8\s+70\s+8\s+looks like a date: add "type": "date", "format": "yyyymmdd"/);
+    expect(text.stdout).toMatch(/6\s+HOMEKEY\s+string\s+10\s+79\s+10\s*\n/);
+    const json = JSON.parse((await runCli(['layouts', 'show', 'STUDENT.DAT', '--json'], { CASES_RELATIONSHIPS_JSON: path })).stdout);
+    expect(json).toMatchObject({ origin: 'relationships', primaryKey: ['CASES_KEY'], keyRule: 'profile-first-column' });
+    expect(json.columns.find((c: { name: string }) => c.name === 'DOB')).toMatchObject({ type: 'string', hint: expect.stringContaining('looks like a date') });
+  });
+
+  it("lists and shows the seed's four built-in .DAT layouts with no relationships.json", async () => {
+    const list = await runCli(['layouts', 'list'], {}, dir);
+    expect(list.stdout).toContain('relationships.json: (none: built-in layouts only)');
+    expect(list.stdout).toMatch(/DF\s+builtin\s+csv\s+DF_<SITE>\.csv\s+DFKEY/);
+    expect(list.stdout).toMatch(/DF\s+builtin\s+fixed\s+STUDENT\.DAT\s+CASES_KEY\s+10\s+the seed's fixed-width export/);
+    expect(list.stdout).toMatch(/PARENT\s+builtin\s+fixed\s+PARENT\.DAT\s+PARENT_KEY\s+6/);
+    const show = await runCli(['layouts', 'show', 'enrol.dat'], {}, dir);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('from:      built-in layout (data/seed-dat-layouts.json file_layouts["ENROL.DAT"]');
+    expect(show.stdout).toContain('key:       CASES_KEY, CLASS_CODE, PERIOD, YEAR, SEMESTER');
+    expect(show.stdout).toContain('required:  yes (with the other .DAT files, when the folder holds any of them)');
   });
 });

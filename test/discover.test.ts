@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ describe('discovery', () => {
     const registry = await loadLayouts(null);
     expect((await discoverSource(dir, registry, { ...options, onlySchool: '1234' })).fileSets.map((s) => s.school)).toEqual(['1234']);
     const none = await discoverSource(dir, registry, { ...options, onlySchool: '9999' });
-    expect(none.fileSets).toEqual([{ school: '9999', files: [], missingRequired: ['ST', 'SF'] }]);
+    expect(none.fileSets).toEqual([{ school: '9999', files: [], missingRequired: ['ST', 'SF'], conflicts: [] }]);
   });
 
   it('gives fixed-width files CASES_SCHOOL_ID, else the site in table_name', async () => {
@@ -63,6 +63,63 @@ describe('discovery', () => {
     await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'OTHER.DAT' }, { from: 'eduhub/good/KCY_8865.csv', to: 'KCY_8865.csv' }]);
     const d = await discoverSource(dir, createLayoutRegistry(file), options);
     expect(d.fileSets[0]?.missingRequired).toEqual(['SF', 'ST']);
+  });
+
+  it('keeps neither of two files for one table, says so, and counts the table as missing', async () => {
+    await stage(dir, [
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/ST_8865.csv', to: 'st_8865.csv' },
+      { from: 'eduhub/good/ST_8865_D.csv', to: 'ST_8865_D.csv', ageSeconds: 60 },
+      { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
+    ]);
+    const d = await discoverSource(dir, await loadLayouts(null), options);
+    const set = d.fileSets[0];
+    // A full file and its delta are not a conflict; the delta stays.
+    expect(set?.files.map((f) => f.name)).toEqual(['SF_8865.csv', 'ST_8865_D.csv']);
+    expect(set?.missingRequired).toEqual(['ST']);
+    expect(set?.conflicts).toEqual([
+      {
+        table: 'ST',
+        files: ['ST_8865.csv', 'st_8865.csv'],
+        message: 'ST_8865.csv and st_8865.csv are each the full extract of table ST; neither was loaded, since only one can be tonight\'s ST: remove or rename the other',
+      },
+    ]);
+  });
+
+  it("tells eduHub's DF_8865.csv and the seed's STUDENT.DAT apart as a conflict, not a mix", async () => {
+    await stage(dir, [
+      { from: 'eduhub/good/SF_8865.csv', to: 'DF_8865.csv' },
+      { from: 'fixed/STUDENT.DAT', to: 'STUDENT.DAT' },
+    ]);
+    const d = await discoverSource(dir, await loadLayouts(null), { ...options, schoolId: '8865' });
+    expect(d.fileSets[0]?.files).toEqual([]);
+    expect(d.fileSets[0]?.conflicts.map((c) => c.message)).toEqual([
+      'DF_8865.csv (eduHub CSV) and STUDENT.DAT (fixed-width) are each the full extract of table DF; neither was loaded, since only one can be tonight\'s DF: remove or rename the other',
+    ]);
+  });
+
+  it("requires all four of the seed's .DAT files once one is read with its built-in layout, and none for eduHub", async () => {
+    await stage(dir, [
+      { from: 'fixed/STUDENT.DAT', to: 'STUDENT.DAT' },
+      { from: 'fixed/STUDENT.DAT', to: 'STAFF.DAT' },
+      { from: 'fixed/STUDENT.DAT', to: 'ENROL.DAT' },
+      { from: 'eduhub/good/KCY_8865.csv', to: 'KCY_1234.csv' },
+    ]);
+    const registry = await loadLayouts(null);
+    const d = await discoverSource(dir, registry, { ...options, schoolId: '8865' });
+    expect(d.fileSets.map((s) => [s.school, s.files.map((f) => f.name), s.missingRequired])).toEqual([
+      // The eduHub school next door needs only ETL_REQUIRED_TABLES.
+      ['1234', ['KCY_1234.csv'], ['SF', 'ST']],
+      ['8865', ['STUDENT.DAT', 'ENROL.DAT', 'STAFF.DAT'], ['PARENT']],
+    ]);
+    // A school whose relationships.json describes its own STUDENT.DAT is held to the seed's four
+    // only while it also sends one of the others with its built-in layout.
+    const ownLayouts = await loadLayouts(fixture('fixed', 'relationships.json'));
+    const mixed = await discoverSource(dir, ownLayouts, { ...options, onlySchool: '8865', schoolId: '8865' });
+    expect(mixed.fileSets[0]?.missingRequired).toEqual(['PARENT']);
+    await Promise.all(['STAFF.DAT', 'ENROL.DAT'].map((f) => unlink(join(dir, f))));
+    const own = await discoverSource(dir, ownLayouts, { ...options, onlySchool: '8865', schoolId: '8865' });
+    expect(own.fileSets[0]?.missingRequired).toEqual([]);
   });
 
   it('waits for a file that is still being written, and skips one that never settles', async () => {

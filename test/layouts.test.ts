@@ -12,6 +12,7 @@ import {
   tableForFile,
 } from '../src/layouts/index.js';
 import { fixture } from './helpers/fixtures.js';
+import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
 describe('built-in layouts', () => {
   it('has the 22 tables of eduhub-schemas.json with their keys and typed columns', () => {
@@ -126,7 +127,7 @@ describe('file layouts and key resolution', () => {
     expect(registry.layoutFor('DF_8865')).toBe(df);
   });
 
-  it('follows the key rule: own key, built-in key, <TABLE>KEY or TID from the profile, else a clear error', () => {
+  it('follows the key rule: own key, built-in key, profile first column, <TABLE>KEY, TID, else a clear error', () => {
     const layout = (table_name: string, columns: string[], extra: Record<string, unknown> = {}) => ({
       table_name,
       columns: columns.map((name, i) => ({ name, start: i * 10, width: 10 })),
@@ -134,28 +135,116 @@ describe('file layouts and key resolution', () => {
     });
     const file = checkRelationshipsJson(
       {
-        primary_keys: { DF_8865: ['CASES_KEY', 'DFKEY'], XX_8865: ['TID', 'CODE'], YY_8865: ['YYKEY', 'TID'], ZZ_8865: ['CODE'] },
+        primary_keys: {
+          DF_8865: ['CASES_KEY', 'DFKEY'],
+          XX_8865: ['TID', 'CODE'],
+          YY_8865: ['YYKEY', 'TID'],
+          ZZ_8865: ['CODE'],
+          WW_8865: ['WWKEY', 'CODE'],
+          VV_8865: ['VVKEY'],
+        },
         file_layouts: {
           'OWN.DAT': layout('SU_8865', ['CODE', 'NAME'], { primary_key: ['CODE'] }),
-          'BUILTIN.DAT': layout('SF_8865', ['SFKEY', 'SURNAME']),
-          'NOKEY.DAT': layout('DF_8865', ['CASES_KEY', 'SURNAME']),
-          'TID.DAT': layout('XX_8865', ['TID', 'CODE']),
-          'TABLEKEY.DAT': layout('YY_8865', ['TID', 'YYKEY']),
-          'NONE.DAT': layout('ZZ_8865', ['CODE']),
+          'BUILTIN.DAT': layout('SF_8865', ['SURNAME', 'SFKEY']),
+          'FIRST.DAT': layout('DF_8865', ['CASES_KEY', 'SURNAME', 'DFKEY']),
+          'TID.DAT': layout('XX_8865', ['NAME', 'TID']),
+          'TABLEKEY.DAT': layout('YY_8865', ['NAME', 'TID', 'YYKEY']),
+          'FIRSTWINS.DAT': layout('WW_8865', ['CODE', 'WWKEY']),
+          'NONE.DAT': layout('ZZ_8865', ['NAME', 'CODE']),
         },
       },
       'test.json',
     );
     expect(file.problems).toEqual([]);
     const registry = createLayoutRegistry(file.file);
-    expect(registry.layoutFor('SU')?.primaryKey).toEqual(['CODE']);
-    expect(registry.layoutFor('SF')?.primaryKey).toEqual(['SFKEY']);
-    expect(registry.layoutFor('XX')?.primaryKey).toEqual(['TID']);
-    expect(registry.layoutFor('YY')?.primaryKey).toEqual(['YYKEY']);
-    expect(registry.layoutFor('DF')?.primaryKey).toBeNull();
-    expect(registry.layoutFor('DF')?.keyProblem).toContain('table DF (relationships.json file_layouts["NOKEY.DAT"]) has no primary key');
-    expect(registry.layoutFor('DF')?.keyProblem).toContain('unique columns for DF are CASES_KEY');
+    const rule = (t: string) => [registry.layoutFor(t)?.primaryKey, registry.layoutFor(t)?.keyRule];
+    expect(rule('SU')).toEqual([['CODE'], 'layout']);
+    // The built-in key comes before the profile, even when another column is first.
+    expect(rule('SF')).toEqual([['SFKEY'], 'builtin']);
+    // DF's built-in key DFKEY is in the layout, so it wins over the profile's first column CASES_KEY.
+    expect(rule('DF')).toEqual([['DFKEY'], 'builtin']);
+    expect(rule('WW')).toEqual([['CODE'], 'profile-first-column']);
+    expect(rule('YY')).toEqual([['YYKEY'], 'table-key']);
+    expect(rule('XX')).toEqual([['TID'], 'tid']);
+    // A profile-only table has no columns to be first: <TABLE>KEY decides.
+    expect(rule('VV')).toEqual([['VVKEY'], 'table-key']);
+    expect(rule('ZZ')).toEqual([null, null]);
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('table ZZ (relationships.json file_layouts["NONE.DAT"]) has no primary key');
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('its first column NAME is not among the profile\'s unique columns');
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('unique columns for ZZ are CODE');
     expect(registry.layoutFor('ZZ')?.keyProblem).toContain('Add "primary_key"');
+  });
+
+  it("infers the seed example's key from its first column, CASES_KEY, which the school's profile lists for DF_8865", async () => {
+    const real = await readRelationshipsJson(fixture('relationships.json'));
+    const registry = createLayoutRegistry({ ...real, fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE } });
+    const df = registry.layoutForFileName('STUDENT.DAT');
+    expect(df).toMatchObject({ table: 'DF', origin: 'relationships', primaryKey: ['CASES_KEY'], keyRule: 'profile-first-column', keyProblem: null });
+    // Without the profile there is nothing to infer from: the clear error of old.
+    const bare = createLayoutRegistry({ path: 'x.json', primaryKeys: {}, relationships: [], fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE } });
+    expect(bare.layoutForFileName('STUDENT.DAT')).toMatchObject({ primaryKey: null, keyRule: null });
+    expect(bare.layoutForFileName('STUDENT.DAT')?.keyProblem).toContain('has no primary key');
+  });
+
+  it('reads a fixed-width user layout as its own file: untyped columns are text as wide as the field', async () => {
+    const real = await readRelationshipsJson(fixture('relationships.json'));
+    const registry = createLayoutRegistry({ ...real, fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE } });
+    const columns = registry.layoutForFileName('STUDENT.DAT')?.columns ?? [];
+    // eduHub's DF.HOMEKEY is a whole number and DF has no DOB; the seed's file decides.
+    expect(columns.map((c) => [c.name, c.type, c.maxLength, c.required])).toEqual([
+      ['CASES_KEY', 'string', 10, true],
+      ['SURNAME', 'string', 30, false],
+      ['GIVEN_NAMES', 'string', 30, false],
+      ['DOB', 'string', 8, false],
+      ['SEX', 'string', 1, false],
+      ['HOMEKEY', 'string', 10, false],
+      ['HOUSE', 'string', 10, false],
+      ['YEAR_LEVEL', 'string', 2, false],
+      ['EMAIL', 'string', 100, false],
+      ['TELEPHONE', 'string', 20, false],
+    ]);
+    expect(columns.every((c) => c.references === null && c.description === null)).toBe(true);
+    // A column that says its type keeps it; a CSV user layout of the same table still inherits.
+    const typed = checkRelationshipsJson(
+      {
+        file_layouts: {
+          'STUDENT.DAT': { ...SEED_EXAMPLE, columns: SEED_EXAMPLE.columns.map((c) => (c.name === 'DOB' ? { ...c, type: 'date', format: 'yyyymmdd' } : c)) },
+          'SF.csv': { table_name: 'SF_8865', columns: [{ name: 'SFKEY' }, { name: 'HOMEKEY' }] },
+        },
+      },
+      'x.json',
+    );
+    const both = createLayoutRegistry(typed.file);
+    expect(both.layoutForFileName('STUDENT.DAT')?.columns.find((c) => c.name === 'DOB')).toMatchObject({ type: 'date', format: 'yyyymmdd', maxLength: null });
+    expect(both.layoutFor('SF')?.columns.find((c) => c.name === 'HOMEKEY')?.type).toBe('int');
+  });
+});
+
+describe("the seed's built-in .DAT layouts", () => {
+  it('are found by file name, never in place of the eduHub table of the same name', async () => {
+    const registry = await loadLayouts(null);
+    expect(registry.seedDat.map((l) => [l.filename, l.table, l.tableName, l.primaryKey, l.required, l.origin])).toEqual([
+      ['STUDENT.DAT', 'DF', 'DF_8865', ['CASES_KEY'], true, 'builtin'],
+      ['STAFF.DAT', 'SF', 'SF_8865', ['SFKEY'], true, 'builtin'],
+      ['ENROL.DAT', 'ENROL', 'ENROL_8865', ['CASES_KEY', 'CLASS_CODE', 'PERIOD', 'YEAR', 'SEMESTER'], true, 'builtin'],
+      ['PARENT.DAT', 'PARENT', 'PARENT_8865', ['PARENT_KEY'], true, 'builtin'],
+    ]);
+    expect(registry.seedDatTables).toEqual(['DF', 'SF', 'ENROL', 'PARENT']);
+    expect(registry.layoutForFileName('student.dat')?.format).toBe('fixed');
+    // eduHub's DF_8865.csv is still the families table.
+    expect(registry.layoutFor('DF')).toMatchObject({ format: 'csv', primaryKey: ['DFKEY'], origin: 'builtin' });
+    expect(tableForFile('DF_8865.csv', registry, null)?.layout.format).toBe('csv');
+    expect(registry.tables.has('ENROL')).toBe(false);
+    // The seed school's site in table_name is not this folder's: the school id must come from outside.
+    expect(tableForFile('STUDENT.DAT', registry, null)).toMatchObject({ site: null });
+    expect(tableForFile('STUDENT.DAT', registry, '1234')).toMatchObject({ tableId: 'DF_1234', site: '1234' });
+  });
+
+  it('give way to a file_layouts entry for the same file name', async () => {
+    const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
+    expect(registry.layoutForFileName('STUDENT.DAT')).toMatchObject({ origin: 'relationships', tableName: 'DF_8865' });
+    expect(registry.seedDat.map((l) => l.filename)).toEqual(['STAFF.DAT', 'ENROL.DAT', 'PARENT.DAT']);
+    expect(registry.seedDatTables).toEqual(['DF', 'SF', 'ENROL', 'PARENT']);
   });
 });
 

@@ -26,6 +26,10 @@ export const ERROR_CATALOGUE = {
     title: 'No primary key could be found for a table',
     fix: 'Add "primary_key": ["COLUMN"] to the table\'s file layout, or list its <TABLE>KEY or TID column in primary_keys.',
   },
+  ETL_LAYOUT_KEY_INFERRED: {
+    title: 'A layout names no primary key, so its first column, unique in the data profile, is used',
+    fix: 'Nothing to do if that column identifies a row; add "primary_key": ["COLUMN"] to the file layout to say so and end this notice.',
+  },
   ETL_LAYOUT_UNKNOWN_TABLE: {
     title: 'No layout is known for the table',
     fix: 'Use a table from `cases-etl layouts list`, or add a file layout for it to relationships.json.',
@@ -53,6 +57,10 @@ export const ERROR_CATALOGUE = {
   ETL_SOURCE_REQUIRED_MISSING: {
     title: 'A required file is missing',
     fix: 'Check the export finished; the required tables come from ETL_REQUIRED_TABLES and layouts marked "required": true.',
+  },
+  ETL_SOURCE_DUPLICATE_TABLE: {
+    title: 'Two files in the same night are the same table, so neither was loaded',
+    fix: 'Remove or rename one of the files the message names (ST_8865.csv and st_8865.csv, or DF_8865.csv and STUDENT.DAT), then run again.',
   },
   ETL_SOURCE_UNREADABLE: {
     title: 'A file could not be read',

@@ -24,12 +24,24 @@ export interface SourceFile {
   readonly mode: LoadMode;
 }
 
+/** Two or more files that are the same table's same kind of extract on the same night. */
+export interface FileConflict {
+  /** Base table (`ST`). */
+  readonly table: string;
+  /** The files' names, sorted. */
+  readonly files: readonly string[];
+  /** Names the files and the table (never their contents) and what to do. */
+  readonly message: string;
+}
+
 /** One school's files for one night: full extracts first, then deltas, by table. */
 export interface FileSet {
   readonly school: string;
   readonly files: readonly SourceFile[];
-  /** Required tables that have no file in this set. */
+  /** Required tables that have no file in this set (a table whose files conflict has none). */
   readonly missingRequired: readonly string[];
+  /** Tables with more than one file of the same mode; none of those files is in `files`. */
+  readonly conflicts: readonly FileConflict[];
 }
 
 export interface Discovery {
@@ -123,6 +135,72 @@ async function settle(files: Listed[], options: DiscoverOptions): Promise<{ stab
   return { stable, unstable: watching.map((f) => f.name) };
 }
 
+/** A file read with one of the seed's built-in `.DAT` layouts (not a school's own layout). */
+const usesSeedDat = (f: SourceFile): boolean => f.layout.origin === 'builtin' && f.layout.filename !== null;
+
+/** `A`, `A and B`, `A, B and C`. */
+function joinNames(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+}
+
+/**
+ * Splits off tables that have two files of the same mode tonight (`ST_8865.csv` and
+ * `st_8865.csv`, or eduHub's `DF_8865.csv` and the seed's `STUDENT.DAT`, both table DF). Loading
+ * both would let directory order decide which wins; loading either would guess, so neither is kept.
+ */
+function withoutConflicts(files: readonly SourceFile[]): { files: SourceFile[]; conflicts: FileConflict[] } {
+  const groups = new Map<string, SourceFile[]>();
+  for (const f of files) {
+    const key = `${f.table}\u0000${f.mode}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const conflicts: FileConflict[] = [];
+  const kept: SourceFile[] = [];
+  for (const group of groups.values()) {
+    const first = group[0];
+    if (!first || group.length === 1) {
+      kept.push(...group);
+      continue;
+    }
+    const names = group.map((f) => f.name).sort();
+    const mixed = new Set(group.map((f) => f.layout.format)).size > 1;
+    const described = mixed ? group.map((f) => `${f.name} (${f.layout.format === 'csv' ? 'eduHub CSV' : 'fixed-width'})`).sort() : names;
+    const what = first.mode === 'full' ? 'the full extract' : 'a delta';
+    const many = names.length > 2;
+    conflicts.push({
+      table: first.table,
+      files: names,
+      message:
+        `${joinNames(described)} are each ${what} of table ${first.table}; ${many ? 'none' : 'neither'} was loaded, ` +
+        `since only one can be tonight's ${first.table}: remove or rename the other${many ? 's' : ''}`,
+    });
+  }
+  return { files: kept, conflicts: conflicts.sort((a, b) => a.table.localeCompare(b.table)) };
+}
+
+/**
+ * One info notice per layout whose key was taken from its first column because the profile
+ * found that column unique: the rule is a guess worth seeing once, and a line in the layout ends it.
+ */
+function inferredKeyNotices(fileSets: readonly FileSet[]): Notice[] {
+  const seen = new Set<TableLayout>();
+  const notices: Notice[] = [];
+  for (const f of fileSets.flatMap((s) => s.files)) {
+    if (f.layout.keyRule !== 'profile-first-column' || seen.has(f.layout)) continue;
+    seen.add(f.layout);
+    const key = f.layout.primaryKey?.join(', ') ?? '';
+    notices.push({
+      severity: 'info',
+      code: 'ETL_LAYOUT_KEY_INFERRED',
+      file: f.name,
+      message:
+        `${f.layout.originDetail} names no primary_key; ` +
+        `using its first column ${key}, which primary_keys lists as unique for ${f.table}`,
+    });
+  }
+  return notices;
+}
+
 /**
  * Lists, classifies and settles the export folder. Files are told apart by name first, so a run
  * for one school (`onlySchool`) looks at, and waits for, that school's files only: in a
@@ -165,7 +243,8 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
   }
 
   const fileSets: FileSet[] = [];
-  for (const [school, files] of [...bySchool.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [school, all] of [...bySchool.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const { files, conflicts } = withoutConflicts(all);
     const kept = files.filter((f) => {
       if (f.mode !== 'delta') return true;
       const base = files.find((b) => b.table === f.table && b.mode === 'full');
@@ -178,10 +257,17 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
     const tables = new Set(kept.map((f) => f.table));
     const required = new Set<string>(hasEduhub ? options.requiredTables : []);
     for (const layout of registry.tables.values()) if (layout.required) required.add(layout.table);
-    fileSets.push({ school, files: kept, missingRequired: [...required].filter((t) => !tables.has(t)).sort() });
+    // The seed's .DAT export is four files the original system required together; a school
+    // sending one of them with its built-in layout is taken to send that export.
+    if (kept.some(usesSeedDat)) for (const table of registry.seedDatTables) required.add(table);
+    // A table whose files conflict has no file tonight, whatever delta came with it.
+    const conflicted = new Set(conflicts.map((c) => c.table));
+    const missingRequired = [...required].filter((t) => !tables.has(t) || conflicted.has(t)).sort();
+    fileSets.push({ school, files: kept, missingRequired, conflicts });
   }
   if (options.onlySchool && !fileSets.some((s) => s.school === options.onlySchool)) {
-    fileSets.push({ school: options.onlySchool, files: [], missingRequired: [...options.requiredTables] });
+    fileSets.push({ school: options.onlySchool, files: [], missingRequired: [...options.requiredTables], conflicts: [] });
   }
+  notices.push(...inferredKeyNotices(fileSets));
   return { directory, fileSets, unknown, unstable, notices };
 }

@@ -62,6 +62,7 @@ function toLayout(table: string, schema: SchemaTable): TableLayout {
     tableName: null,
     primaryKey: schema.primaryKey,
     keyProblem: null,
+    keyRule: 'builtin',
     columns,
     openColumns: true,
     fieldMapping: null,

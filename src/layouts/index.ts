@@ -1,4 +1,4 @@
-export type { ColumnLayout, ColumnType, DateFormat, FileFormat, LayoutOrigin, LoadMode, TableLayout } from './types.js';
+export type { ColumnLayout, ColumnType, DateFormat, FileFormat, KeyRule, LayoutOrigin, LoadMode, TableLayout } from './types.js';
 export { COLUMN_TYPES, DATE_FORMATS } from './types.js';
 export { loadBuiltinLayouts, BUILTIN_SCHEMAS_PATH } from './builtin.js';
 export {

@@ -47,12 +47,15 @@ export interface FileTable {
 /**
  * Maps a file name to its layout and table id. Fixed-width (named) layouts are matched first,
  * case-insensitively; then eduHub naming. `schoolId` is the site for fixed-width files
- * (CASES_SCHOOL_ID); without it the site in the layout's table_name is used. Null: unknown file.
+ * (CASES_SCHOOL_ID); without it the site in a relationships.json layout's table_name is used (never
+ * the seed's built-in one's). Null: unknown file.
  */
 export function tableForFile(fileName: string, registry: LayoutRegistry, schoolId: string | null): FileTable | null {
   const named = registry.layoutForFileName(fileName);
   if (named) {
-    const site = schoolId ?? (named.tableName ? siteOf(named.tableName) : null);
+    // A built-in .DAT layout's table_name (DF_8865) is the seed school's, not this folder's.
+    const ownSite = named.origin === 'builtin' || !named.tableName ? null : siteOf(named.tableName);
+    const site = schoolId ?? ownSite;
     return { layout: named, tableId: site ? tableId(named.table, site) : named.table, site, mode: named.mode ?? 'full' };
   }
   const parsed = parseEduhubFileName(fileName);

@@ -20,6 +20,13 @@ export type LoadMode = 'full' | 'delta';
 /** Where a layout came from, for `layouts list` and error messages. */
 export type LayoutOrigin = 'builtin' | 'relationships' | 'profile';
 
+/**
+ * Which rule chose a layout's key, for `layouts show` and the run's notice: the layout's own
+ * `primary_key`; the built-in table's key; the layout's first column because the profile
+ * (`primary_keys`) found it unique; the profile's `<TABLE>KEY`; the profile's `TID`.
+ */
+export type KeyRule = 'layout' | 'builtin' | 'profile-first-column' | 'table-key' | 'tid';
+
 export interface ColumnLayout {
   /** CASES21 column name, upper case as in the export header. */
   readonly name: string;
@@ -55,6 +62,8 @@ export interface TableLayout {
   readonly primaryKey: readonly string[] | null;
   /** Why no key could be resolved; a file of this table cannot be loaded while this is set. */
   readonly keyProblem: string | null;
+  /** The rule that chose `primaryKey`; null when there is no key. */
+  readonly keyRule: KeyRule | null;
   /** Known columns in declared order. For profile-only tables this is empty and the header decides. */
   readonly columns: readonly ColumnLayout[];
   /** Whether columns the layout does not know (a new CASES release) are accepted as text. */

@@ -22,6 +22,8 @@ export interface GuardInput {
   readonly files: readonly GuardFile[];
   /** Required tables with no file at all. */
   readonly missingRequired: readonly string[];
+  /** Tables sent twice tonight (discovery's `FileSet.conflicts`), each with its message. */
+  readonly conflicts?: readonly { readonly message: string }[];
   readonly requiredTables: ReadonlySet<string>;
   /** Rows of each table's last published full load. */
   readonly lastPublishedRows: ReadonlyMap<string, number>;
@@ -34,7 +36,7 @@ export interface GuardInput {
 }
 
 export interface GuardTrip {
-  readonly code: Extract<ErrorCode, `ETL_GUARD_${string}`>;
+  readonly code: Extract<ErrorCode, `ETL_GUARD_${string}`> | 'ETL_SOURCE_DUPLICATE_TABLE';
   readonly message: string;
   /** The run was told to go ahead anyway (--override-guards, --allow-shrink). */
   readonly overridden: boolean;
@@ -47,6 +49,9 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   const trip = (code: GuardTrip['code'], message: string, overridden: boolean): void => void trips.push({ code, message, overridden });
 
   const all = input.overrideGuards;
+  // Not even --override-guards publishes a night with two files for one table: which is the
+  // table is not a risk to accept but a question only the school can answer.
+  for (const c of input.conflicts ?? []) trip('ETL_SOURCE_DUPLICATE_TABLE', c.message, false);
   for (const table of input.missingRequired) trip('ETL_GUARD_REQUIRED', `required table ${table} has no file`, all);
   // A night is one unit: publishing staff without students would hide that the students are stale.
   for (const f of input.files) {

@@ -1,4 +1,4 @@
-import type { LayoutRegistry } from '../layouts/index.js';
+import type { LayoutRegistry, TableLayout } from '../layouts/index.js';
 import { BOOKKEEPING, mirrorTableName, SCHOOL_COLUMN } from './mirror.js';
 
 /**
@@ -121,12 +121,15 @@ function userViewName(fileName: string | null, table: string): string {
 }
 
 /**
- * Every view the registry defines. A user layout with a `field_mapping` replaces the built-in
- * view of its table, and any built-in view of the same name.
+ * Every view the registry defines, plus those of `inUse` layouts it keeps apart (the seed's
+ * built-in `.DAT` layouts, found by file name: they define views only for a night that has their
+ * files, or an eduHub school would lose its `staff` and `families` views). A user layout with a
+ * `field_mapping` replaces the built-in view of its table, and any built-in view of the same name.
  */
-export function viewsFor(registry: LayoutRegistry): ViewDef[] {
+export function viewsFor(registry: LayoutRegistry, inUse: readonly TableLayout[] = []): ViewDef[] {
   const user: ViewDef[] = [];
-  for (const layout of registry.tables.values()) {
+  const layouts = new Set([...registry.tables.values(), ...inUse.filter((l) => registry.seedDat.includes(l))]);
+  for (const layout of layouts) {
     if (!layout.fieldMapping) continue;
     const name = layout.view ?? userViewName(layout.filename, layout.table);
     user.push(withBookkeeping(name, layout.table, Object.entries(layout.fieldMapping).map(([cases, field]) => [field, cases])));

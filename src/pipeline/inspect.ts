@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { EtlError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
-import { discoverSource, type Discovery, type SourceFile } from '../extract/index.js';
+import { discoverSource, type Discovery, type FileConflict, type SourceFile } from '../extract/index.js';
 import type { LayoutRegistry, LoadMode } from '../layouts/index.js';
 import { createValidatedFileReader } from '../validate/index.js';
 
@@ -35,6 +35,8 @@ export interface SchoolReport {
   readonly school: string;
   readonly files: readonly FileReport[];
   readonly missingRequired: readonly string[];
+  /** Tables sent twice tonight; their files were not read, and a run would fail. */
+  readonly conflicts: readonly FileConflict[];
 }
 
 export interface SourceReport {
@@ -44,7 +46,7 @@ export interface SourceReport {
   readonly unstable: readonly string[];
   readonly notices: readonly Notice[];
   readonly totals: { readonly files: number; readonly records: number; readonly rows: number; readonly rejectedRows: number; readonly unreadable: number };
-  /** 0: every file was readable; 1: a required file is missing or unreadable. */
+  /** 0: every file was readable; 1: a required file is missing or unreadable, or a table has two files. */
   readonly exitCode: 0 | 1;
 }
 
@@ -123,8 +125,8 @@ export async function inspectSource(config: Config, registry: LayoutRegistry, op
       const required = config.requiredTables.includes(file.table) || file.layout.required;
       if (report.error && required) exitCode = 1;
     }
-    if (set.missingRequired.length > 0) exitCode = 1;
-    schools.push({ school: set.school, files, missingRequired: set.missingRequired });
+    if (set.missingRequired.length > 0 || set.conflicts.length > 0) exitCode = 1;
+    schools.push({ school: set.school, files, missingRequired: set.missingRequired, conflicts: set.conflicts });
   }
   const all = schools.flatMap((s) => s.files);
   const notices = [...discovery.notices];

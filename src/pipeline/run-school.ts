@@ -264,6 +264,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           // An empty file has no header and so is "unreadable"; the empty-file guard speaks for it.
           files: loaded.map((r) => ({ name: r.file.name, table: r.file.table, mode: r.file.mode, records: r.records, rows: r.rows, rejected: r.rejected, error: r.error?.code === 'ETL_PARSE_EMPTY_FILE' ? null : (r.error?.message ?? null) })),
           missingRequired: set.missingRequired,
+          conflicts: set.conflicts,
           requiredTables: required,
           lastPublishedRows: lastRows,
           maxErrorRate: config.maxErrorRate,

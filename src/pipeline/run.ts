@@ -84,14 +84,15 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
         }),
       { ...config.retry, isRetryable: (err) => err instanceof EtlError && err.code === 'ETL_SOURCE_NOT_FOUND' },
     );
-    const views = viewsFor(layouts);
     const runs: SchoolRunResult[] = [];
     // A folder with nothing in it is still a night to record when we know whose it was.
     const school = options.school ?? config.schoolId;
-    const sets = discovery.fileSets.length === 0 && school ? [{ school, files: [], missingRequired: [...config.requiredTables] }] : discovery.fileSets;
+    const sets =
+      discovery.fileSets.length === 0 && school ? [{ school, files: [], missingRequired: [...config.requiredTables], conflicts: [] }] : discovery.fileSets;
     for (const set of sets) {
       runs.push(
-        await runSchool(config, store, set, views, {
+        // A set read with the seed's built-in .DAT layouts gets their views too (student, staff, …).
+        await runSchool(config, store, set, viewsFor(layouts, set.files.map((f) => f.layout)), {
           trigger: options.trigger ?? 'library',
           jobId: options.jobId ?? null,
           dryRun: options.dryRun ?? false,

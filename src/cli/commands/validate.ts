@@ -27,6 +27,7 @@ export function renderReport(report: SourceReport): string {
         school.files.map((f) => [f.file, f.tableId, f.mode, f.format, formatCount(f.rows), formatCount(f.rejectedRows), f.error ? 'unreadable' : f.rejectedRows > 0 ? 'rejects' : 'ok']),
       ),
     );
+    for (const c of school.conflicts) out.push(`  ETL_SOURCE_DUPLICATE_TABLE: ${c.message}`);
     if (school.missingRequired.length > 0) out.push(`  missing required table${school.missingRequired.length > 1 ? 's' : ''}: ${school.missingRequired.join(', ')}`);
     const details = school.files.flatMap(fileLines);
     if (details.length > 0) out.push('', ...details);
