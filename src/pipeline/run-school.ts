@@ -95,8 +95,13 @@ function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): 
     deactivated: r.deactivated,
     reactivated: r.reactivated,
     unchanged: r.unchanged,
-    error: r.error ? `${r.error.code}: ${r.error.message}` : null,
+    error: fileError(r),
   };
+}
+
+/** Why a file loaded nothing, code first, so `run` and the ledger show the code `validate` shows. */
+function fileError(r: FileLoadResult): string | null {
+  return r.error ? `${r.error.code}: ${r.error.message}` : null;
 }
 
 function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string | null, overrides: readonly string[], reason: string | null, errorCode: ErrorCode | null): RunOutcome {
@@ -152,9 +157,9 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
             dryRun: options.dryRun,
             reason,
             stats,
-            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, known: r.known, rejected: r.rejected, rejectsByCode: r.rejectsByCode, error: r.error?.message ?? null, inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
+            tables: loaded.map((r) => ({ file: r.file.name, table: r.file.table, mode: r.file.mode, rows: r.rows, known: r.known, rejected: r.rejected, rejectsByCode: r.rejectsByCode, error: fileError(r), inserted: r.inserted, updated: r.updated, deactivated: r.deactivated, reactivated: r.reactivated, unchanged: r.unchanged })),
             guards,
-            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${r.error?.message}`)],
+            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${fileError(r)}`)],
             archivePath: null,
           };
         };
