@@ -59,3 +59,12 @@ export function printableName(name: string, max = 64): string {
   const clean = name.replace(/\p{Cc}/gu, '?');
   return clean.length <= max ? clean : `${clean.slice(0, max)}…`;
 }
+
+/** The view name of a user layout without `view`: its file name without extension, in lower case. */
+export function defaultViewName(fileName: string | null, table: string): string {
+  const stem = (fileName ?? table).replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return /^[a-z_]/.test(stem) ? stem : `v_${stem}`;
+}
+
+/** Application field names the view builder adds to every view itself (load/views.ts). */
+export const VIEW_BUILDER_FIELDS = ['schoolId', 'active'] as const;
