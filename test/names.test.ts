@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { EtlError } from '../src/errors/index.js';
+import { isRetryableError } from '../src/jobs/index.js';
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
 import { copySample, readCsv, writeCsv } from './helpers/nights.js';
@@ -114,5 +117,47 @@ describe.each(DIALECTS)('header names on %s', (dialect) => {
     const trailing = await runCli(['validate', '--source', src]);
     expect(trailing.stdout).toMatch(/ETL_PARSE_BAD_HEADER: header column \d+ is empty \(a trailing comma on the header line\?\)/);
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE school_id = '8865'`)).toBe(200);
+  });
+});
+
+describe.each(DIALECTS)('a layout that changes a mirror\'s key on %s', (dialect) => {
+  let target: Target;
+  let probe: Probe | undefined;
+  let src: string;
+
+  beforeEach(async () => {
+    target = await createTarget(dialect);
+    src = join(target.dir, 'export');
+    await copySample(src);
+    probe = undefined;
+  });
+  afterEach(async () => {
+    await probe?.close();
+    await target.cleanup();
+  });
+
+  it('refuses to load DF keyed on another column, changing nothing, and is not retried', async () => {
+    const night1 = await runEtl({ config: target.config({ CASES_DIRECTORY: src }) });
+    expect(night1.status).toBe('succeeded');
+    probe = await target.probe();
+    const before = await probe.all(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`);
+    // The school switches DF to a layout of its own, keyed on another column.
+    const relationships = join(target.dir, 'relationships.json');
+    const layout = { table_name: 'DF_8865', format: 'csv', columns: [{ name: 'DFKEY' }, { name: 'BPAY_REFERENCE' }], primary_key: 'BPAY_REFERENCE' };
+    await writeFile(relationships, JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'DF_8865.csv': layout } }));
+    const config = target.config({ CASES_DIRECTORY: src, CASES_RELATIONSHIPS_JSON: relationships });
+    const err = await runEtl({ config, force: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EtlError);
+    expect((err as EtlError).code).toBe('ETL_LAYOUT_KEY_CHANGED');
+    expect((err as EtlError).message).toBe(
+      'table DF (cases_df) is keyed on DFKEY in the database, but its layout\'s key is BPAY_REFERENCE: ' +
+        'run `cases-etl migrate --rekey DF` to rebuild it under the new key, or give the layout a different table_name',
+    );
+    expect(isRetryableError(err)).toBe(false);
+    expect(await probe.all(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`)).toEqual(before);
+    expect(await probe.all(`SELECT count(*) AS n FROM cases_df WHERE bpay_reference IS NULL OR dfkey IS NULL`)).toEqual([{ n: 0 }]);
   });
 });
