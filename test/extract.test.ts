@@ -166,6 +166,37 @@ describe('CSV reading', () => {
     await writeFile(path, 'STKEY,SURNAME,SURNAME\r\nK1,A,B\r\n');
     expect((await readCsv(path)).problems).toEqual(['ETL_PARSE_DUPLICATE_HEADER']);
   });
+
+  it('refuses header names that are reserved, cannot be SQL names, or would be one column, naming the column', async () => {
+    const long = 'X'.repeat(70);
+    const cases: Array<[string, string, RegExp]> = [
+      ['STKEY,SURNAME,SCHOOL_ID', 'ETL_PARSE_RESERVED_HEADER', /^header column 3 is SCHOOL_ID, a reserved name/],
+      ['STKEY,_hash,SURNAME', 'ETL_PARSE_RESERVED_HEADER', /^header column 2 is _hash/],
+      ['STKEY,SURNAME,_ACTIVE', 'ETL_PARSE_RESERVED_HEADER', /column 3 is _ACTIVE/],
+      ['STKEY,SURNAME,', 'ETL_PARSE_BAD_HEADER', /^header column 3 is empty \(a trailing comma on the header line\?\)$/],
+      ['STKEY, ,SURNAME', 'ETL_PARSE_BAD_HEADER', /^header column 2 is empty$/],
+      ['STKEY,SUR\0NAME', 'ETL_PARSE_BAD_HEADER', /^header column 2 \("SUR\?NAME"\) contains a control character$/],
+      [`STKEY,${long}A,${long}B`, 'ETL_PARSE_BAD_HEADER', /^header column 2 \("X{64}…"\) is 71 bytes long; names may be at most 63 bytes/],
+      [`STKEY,${'É'.repeat(32)}`, 'ETL_PARSE_BAD_HEADER', /is 64 bytes long/],
+      ['STKEY,Surname,SURNAME', 'ETL_PARSE_DUPLICATE_HEADER', /^the header names column SURNAME twice \(columns 2 and 3, ignoring case\)$/],
+    ];
+    for (const [header, code, message] of cases) {
+      const path = join(dir, 'bad-header.csv');
+      // Windows-1252, as eduHub writes: É is one byte in the file and two in UTF-8.
+      await writeFile(path, Buffer.from(`${header}\r\nK1,A,B\r\n`, 'latin1'));
+      const problems: Array<{ code: string; message: string }> = [];
+      const batches = [];
+      for await (const batch of readCsvRecords(path, 'test.csv', ST, () => undefined, (p) => problems.push(p))) batches.push(batch);
+      expect(batches, header).toEqual([]);
+      expect(problems, header).toHaveLength(1);
+      expect(problems[0]?.code, header).toBe(code);
+      expect(problems[0]?.message, header).toMatch(message);
+    }
+    // 63 bytes is allowed: the limit is PostgreSQL's, not lower.
+    const path = join(dir, 'long-ok.csv');
+    await writeFile(path, `STKEY,${'Y'.repeat(63)}\r\nK1,A\r\n`);
+    expect((await readCsv(path)).problems).toEqual([]);
+  });
 });
 
 describe('fixed-width reading', () => {

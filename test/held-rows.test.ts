@@ -121,7 +121,7 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     const failed = await vanish();
     expect(failed.status).toBe('failed');
     const su = failed.runs[0]?.tables.find((t) => t.file === 'SU_8865.csv');
-    expect(su?.error).toMatch(/^cannot read .*SU_8865\.csv: ENOENT/);
+    expect(su?.error).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read .*SU_8865\.csv: ENOENT/);
     expect(failed.runs[0]?.guards.map((g) => g.code)).toEqual(['ETL_GUARD_UNREADABLE']);
     expect(await all(`SELECT status, error_code FROM etl_runs WHERE id = ?`, [failed.runId])).toEqual([{ status: 'failed', error_code: 'ETL_GUARD_UNREADABLE' }]);
     expect(String((await all(`SELECT error FROM etl_run_files WHERE run_id = ? AND file_name = 'SU_8865.csv'`, [failed.runId]))[0]?.error)).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read/);

@@ -1,6 +1,9 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { isEtlError } from '../src/errors/index.js';
+import { isEtlError, type EtlError } from '../src/errors/index.js';
 import {
   checkRelationshipsJson,
   createLayoutRegistry,
@@ -11,7 +14,7 @@ import {
   readRelationshipsJson,
   tableForFile,
 } from '../src/layouts/index.js';
-import { fixture } from './helpers/fixtures.js';
+import { fixture, tempDir } from './helpers/fixtures.js';
 import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
 describe('built-in layouts', () => {
@@ -100,6 +103,60 @@ describe('relationships.json', () => {
         'file_layouts["THREE.csv"].mode must be "full" or "delta"',
       ]),
     );
+  });
+
+  it('refuses view, column and field names that collide with cases-etl\'s own or with each other', () => {
+    const cols = (...names: string[]) => names.map((name, i) => ({ name, start: i * 2, width: 2 }));
+    const long = 'C'.repeat(64);
+    const result = checkRelationshipsJson(
+      {
+        file_layouts: {
+          'A.DAT': { table_name: 'DF_1', columns: cols('K', 'N'), view: 'etl_runs', field_mapping: { K: 'id' } },
+          'B.DAT': { table_name: 'SF_1', columns: cols('K'), view: 'cases_sf', field_mapping: { K: 'id' } },
+          'C.DAT': { table_name: 'UM_1', columns: cols('K'), view: 'students', field_mapping: { K: 'id' } },
+          'D.DAT': { table_name: 'KGC_1', columns: cols('K'), view: 'families2', field_mapping: { K: 'id' } },
+          'E.DAT': { table_name: 'KCY_1', columns: cols('K'), view: 'Families2', field_mapping: { K: 'id' } },
+          'F.DAT': { table_name: 'SU_1', columns: cols('K', 'SCHOOL_ID', '_hash', long), field_mapping: { K: 'schoolid', SCHOOL_ID: 'Active' } },
+          'etl_changes.DAT': { table_name: 'SM_1', columns: cols('K'), field_mapping: { K: 'id' } },
+          'G.DAT': { table_name: 'TH_1', columns: cols('K'), view: 'v'.repeat(64), field_mapping: { K: 'f'.repeat(64) } },
+        },
+      },
+      'x',
+    );
+    expect(result.file).toBeNull();
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        'file_layouts["A.DAT"].view view "etl_runs" starts with etl_, which is reserved for cases-etl\'s own tables; choose another view name',
+        'file_layouts["B.DAT"].view view "cases_sf" starts with cases_, which is reserved for cases-etl\'s own tables; choose another view name',
+        'file_layouts["C.DAT"].view view "students" is the built-in view of table ST, not UM; choose another view name',
+        'file_layouts["E.DAT"].view view "Families2" is already the view of file_layouts["D.DAT"]',
+        'file_layouts["F.DAT"].columns[1].name "SCHOOL_ID" is a reserved name: school_id and names starting with _ are the loader\'s own columns',
+        'file_layouts["F.DAT"].columns[2].name "_hash" is a reserved name: school_id and names starting with _ are the loader\'s own columns',
+        `file_layouts["F.DAT"].columns[3].name is 64 bytes long; names may be at most 63 bytes (PostgreSQL's limit)`,
+        'file_layouts["F.DAT"].field_mapping.K maps to "schoolid", which every view has already (schoolId, active)',
+        'file_layouts["F.DAT"].field_mapping.SCHOOL_ID maps to "Active", which every view has already (schoolId, active)',
+        'file_layouts["etl_changes.DAT"] has no "view", so its view is named "etl_changes" after its file; that name starts with etl_, which is reserved for cases-etl\'s own tables; choose another view name',
+        `file_layouts["G.DAT"].view view "${'v'.repeat(64)}" is 64 bytes long; names may be at most 63 bytes (PostgreSQL's limit)`,
+        `file_layouts["G.DAT"].field_mapping.K maps to a name that is 64 bytes long; names may be at most 63 bytes (PostgreSQL's limit)`,
+      ]),
+    );
+    // A layout may take its own table's built-in view name: it replaces that view, as documented.
+    const own = checkRelationshipsJson({ file_layouts: { 'S.DAT': { table_name: 'ST_1', columns: cols('STKEY'), view: 'students', field_mapping: { STKEY: 'id' } } } }, 'x');
+    expect(own.problems).toEqual([]);
+  });
+
+  it('throws ETL_LAYOUT_INVALID with the JSON path for a view named after a ledger table', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'relationships.json');
+      const layout = { table_name: 'SF_8865', columns: [{ name: 'SFKEY', start: 0, width: 4 }], view: 'etl_runs', field_mapping: { SFKEY: 'id' } };
+      await writeFile(path, JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'STAFF.DAT': layout } }));
+      const err = await readRelationshipsJson(path).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ETL_LAYOUT_INVALID' });
+      expect((err as EtlError).problems).toEqual([expect.stringMatching(/^file_layouts\["STAFF\.DAT"\]\.view view "etl_runs" starts with etl_/)]);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('formats JSON paths the way people write them', () => {

@@ -34,6 +34,14 @@ export const ERROR_CATALOGUE = {
     title: 'No layout is known for the table',
     fix: 'Use a table from `cases-etl layouts list`, or add a file layout for it to relationships.json.',
   },
+  ETL_LAYOUT_KEY_CHANGED: {
+    title: 'A layout\'s primary key differs from the key of the mirror table already in the database',
+    fix: 'Run `cases-etl migrate --rekey TABLE` to rebuild the mirror under the new key, or give the layout a different table_name.',
+  },
+  ETL_LAYOUT_REKEY_REFUSED: {
+    title: 'A mirror table cannot be rebuilt under the layout\'s key',
+    fix: 'The message says why (a key column the table lacks, empty or repeated keys in stored rows); fix the layout or the data and retry.',
+  },
   ETL_SOURCE_NOT_FOUND: {
     title: 'The source folder does not exist or cannot be listed',
     fix: 'Check CASES_DIRECTORY (or --source) and that this process may read the folder.',
@@ -73,6 +81,14 @@ export const ERROR_CATALOGUE = {
   ETL_PARSE_DUPLICATE_HEADER: {
     title: 'A CSV header names the same column twice',
     fix: 'The file is not a valid eduHub extract; re-run the export.',
+  },
+  ETL_PARSE_BAD_HEADER: {
+    title: 'A CSV header has a name that cannot be a column',
+    fix: 'A header name may not be empty (a trailing comma), hold control characters or exceed 63 bytes; re-run the export.',
+  },
+  ETL_PARSE_RESERVED_HEADER: {
+    title: 'A CSV header uses a name reserved for the loader\'s own columns',
+    fix: 'school_id and names starting with _ are bookkeeping; the file is not a valid eduHub extract, so re-run the export.',
   },
   ETL_PARSE_KEY_COLUMN_MISSING: {
     title: 'A CSV header lacks a primary key column',

@@ -4,7 +4,7 @@ import type { TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
-import { mapHeader } from './header.js';
+import { mapHeader, type HeaderProblem } from './header.js';
 import { contentEnd, countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
@@ -289,14 +289,14 @@ class CsvRecordSplitter {
 
 /** Thrown (as a value, through `onFileProblem`) when the file as a whole cannot be read. */
 export interface FileProblem {
-  readonly code: 'ETL_PARSE_EMPTY_FILE' | 'ETL_PARSE_DUPLICATE_HEADER' | 'ETL_PARSE_KEY_COLUMN_MISSING';
+  readonly code: 'ETL_PARSE_EMPTY_FILE' | HeaderProblem['code'];
   readonly message: string;
 }
 
 /**
  * Streams a CSV file as batches of raw records. Blank lines are skipped. If the file cannot be
- * read as a table at all (no header, a duplicate or missing key column) `onFileProblem` is told
- * and nothing is yielded; I/O errors throw. `known`, asked before each chunk, may recognise
+ * read as a table at all (no header; a bad, reserved or repeated header name; a missing key
+ * column) `onFileProblem` is told and nothing is yielded; I/O errors throw. `known`, asked before each chunk, may recognise
  * quote-free lines by their line hash; those are counted in the batch's `known`, not read.
  */
 export async function* readCsvRecords(

@@ -1,4 +1,5 @@
 import type { ColumnLayout, TableLayout } from '../layouts/index.js';
+import { isReservedColumnName, printableName, RESERVED_COLUMN_REASON, sqlNameProblem } from '../layouts/sql-names.js';
 import type { FileColumns, NoticeSink } from './records.js';
 
 /**
@@ -15,20 +16,55 @@ function profileColumn(name: string): ColumnLayout {
   return { name, type: 'string', maxLength: null, format: 'auto', required: false, start: null, width: null, references: null, description: null };
 }
 
+/** Why a header makes the file unreadable, with the code it is reported under. */
+export interface HeaderProblem {
+  readonly code: 'ETL_PARSE_DUPLICATE_HEADER' | 'ETL_PARSE_KEY_COLUMN_MISSING' | 'ETL_PARSE_BAD_HEADER' | 'ETL_PARSE_RESERVED_HEADER';
+  readonly problem: string;
+}
+
+/**
+ * Checks each header name before it can become a column: a name that cannot be an SQL name, one
+ * that is the mirror's own (`SCHOOL_ID`, `_HASH`: loading it would move or corrupt rows), or two
+ * that would be one column (equal ignoring case; two long ones equal in their first 63 bytes are
+ * already refused as too long). Names are checked as the mapping reads them, trimmed.
+ */
+function checkHeaderNames(header: readonly string[]): HeaderProblem | null {
+  const seen = new Map<string, number>();
+  for (const [i, raw] of header.entries()) {
+    const name = raw.trim();
+    const at = `header column ${i + 1}`;
+    const bad = sqlNameProblem(name);
+    if (bad !== null) {
+      const hint = name === '' && i === header.length - 1 ? ' (a trailing comma on the header line?)' : '';
+      return { code: 'ETL_PARSE_BAD_HEADER', problem: `${at}${name === '' ? '' : ` ("${printableName(name)}")`} ${bad}${hint}` };
+    }
+    if (isReservedColumnName(name)) {
+      return { code: 'ETL_PARSE_RESERVED_HEADER', problem: `${at} is ${printableName(name)}, a reserved name: ${RESERVED_COLUMN_REASON}` };
+    }
+    const upper = name.toUpperCase();
+    const first = seen.get(upper);
+    if (first !== undefined) {
+      return { code: 'ETL_PARSE_DUPLICATE_HEADER', problem: `the header names column ${printableName(upper)} twice (columns ${first + 1} and ${i + 1}, ignoring case)` };
+    }
+    seen.set(upper, i);
+  }
+  return null;
+}
+
 /**
  * Maps a header to the layout by name (never by position): columns in file order, unknown names
  * kept as text, layout columns the file lacks appended (they read as null). Returns the problem
- * that makes the file unreadable, if any.
+ * that makes the file unreadable, if any: a bad, reserved or repeated name, or a missing key.
  */
-export function mapHeader(header: readonly string[], layout: TableLayout, file: string, notice: NoticeSink): { columns: FileColumns } | { problem: string; code: 'ETL_PARSE_DUPLICATE_HEADER' | 'ETL_PARSE_KEY_COLUMN_MISSING' } {
+export function mapHeader(header: readonly string[], layout: TableLayout, file: string, notice: NoticeSink): { columns: FileColumns } | HeaderProblem {
+  const checked = checkHeaderNames(header);
+  if (checked !== null) return checked;
   const byName = new Map(layout.columns.map((c) => [c.name, c] as const));
   const names = header.map((h) => h.trim().toUpperCase());
-  const seen = new Set<string>();
+  const seen = new Set(names);
   const columns: ColumnLayout[] = [];
   const extra: string[] = [];
   for (const name of names) {
-    if (seen.has(name)) return { code: 'ETL_PARSE_DUPLICATE_HEADER', problem: `the header names column ${name} twice` };
-    seen.add(name);
     const known = byName.get(name);
     if (known) columns.push(known);
     else {

@@ -4,6 +4,16 @@ import { z } from 'zod';
 
 import { EtlError } from '../errors/index.js';
 import { isSupportedEncoding } from '../extract/decode.js';
+import { BUILTIN_VIEWS } from './builtin-views.js';
+import {
+  defaultViewName,
+  isReservedColumnName,
+  MAX_NAME_BYTES,
+  RESERVED_COLUMN_REASON,
+  reservedViewPrefix,
+  sqlNameProblem,
+  VIEW_BUILDER_FIELDS,
+} from './sql-names.js';
 import { COLUMN_TYPES, DATE_FORMATS } from './types.js';
 
 /**
@@ -123,6 +133,9 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
   const names = new Map<string, number>();
   columns.forEach((col, i) => {
     if (typeof col.name !== 'string') return;
+    const sqlProblem = col.name === '' ? null : sqlNameProblem(col.name);
+    if (sqlProblem !== null) problems.push(`${at('columns', i, 'name')} ${sqlProblem}`);
+    if (isReservedColumnName(col.name)) problems.push(`${at('columns', i, 'name')} "${col.name}" is a reserved name: ${RESERVED_COLUMN_REASON}`);
     const upper = col.name.toUpperCase();
     const first = names.get(upper);
     if (first !== undefined) problems.push(`${at('columns', i, 'name')} repeats column "${col.name}" (first at columns[${first}])`);
@@ -153,9 +166,18 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
   for (const [cases, field] of Object.entries(mapping)) {
     if (!names.has(cases.toUpperCase())) problems.push(`${at('field_mapping', cases)} names unknown column "${cases}"`);
     if (typeof field !== 'string') continue;
+    const fieldProblem = field === '' ? null : sqlNameProblem(field);
+    if (fieldProblem !== null) problems.push(`${at('field_mapping', cases)} maps to a name that ${fieldProblem}`);
+    const builder = VIEW_BUILDER_FIELDS.find((f) => f.toLowerCase() === field.toLowerCase());
+    if (builder !== undefined) problems.push(`${at('field_mapping', cases)} maps to "${field}", which every view has already (${VIEW_BUILDER_FIELDS.join(', ')})`);
     const prior = fields.get(field.toLowerCase());
     if (prior !== undefined) problems.push(`${at('field_mapping', cases)} maps to "${field}", which "${prior}" already uses`);
     else fields.set(field.toLowerCase(), cases);
+  }
+  const table = raw.table_name;
+  // The mirror is cases_<table>: its name must fit too.
+  if (typeof table === 'string' && Buffer.byteLength(`cases_${baseTableOf(table)}`, 'utf8') > MAX_NAME_BYTES) {
+    problems.push(`${at('table_name')} is too long: its mirror table cases_${baseTableOf(table).toLowerCase()} would pass ${MAX_NAME_BYTES} bytes`);
   }
   const pk = raw.primary_key;
   const pkList = typeof pk === 'string' ? [pk] : Array.isArray(pk) ? pk : [];
@@ -164,6 +186,37 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
       problems.push(`${at('primary_key', ...(typeof pk === 'string' ? [] : [i]))} names unknown column "${col}"`);
     }
   });
+  return problems;
+}
+
+/**
+ * The view a layout's field_mapping makes (its `view`, else one named after its file) must be a
+ * name of its own: not a ledger table or a mirror (the load would drop or fail on them), not a
+ * built-in view of another table (which it would silently replace), not another layout's view.
+ * `views` collects the names taken so far, lower case, by layout key.
+ */
+function viewProblems(key: string, layout: FileLayoutInput, views: Map<string, string>): string[] {
+  if (!layout.field_mapping) return [];
+  const explicit = layout.view !== undefined;
+  // As the registry reads it: a CSV layout without `filename` has none, and its view is named after its table.
+  const fileName = inferFormat(layout, key) === 'fixed' || layout.filename !== undefined ? (layout.filename ?? key) : null;
+  const name = layout.view ?? defaultViewName(fileName, baseTableOf(layout.table_name));
+  const at = formatJsonPath(['file_layouts', key, ...(explicit ? ['view'] : [])]);
+  const what = explicit ? `view "${name}"` : `has no "view", so its view is named "${name}" after its file; that name`;
+  const problems: string[] = [];
+  const sqlProblem = sqlNameProblem(name);
+  if (sqlProblem !== null) problems.push(`${at} ${what} ${sqlProblem}`);
+  const prefix = reservedViewPrefix(name);
+  if (prefix !== null) problems.push(`${at} ${what} starts with ${prefix}, which is reserved for cases-etl's own tables; choose another view name`);
+  const lower = name.toLowerCase();
+  const builtin = Object.entries(BUILTIN_VIEWS).find(([view]) => view === lower);
+  const table = baseTableOf(layout.table_name);
+  if (builtin && builtin[1].table !== table) {
+    problems.push(`${at} ${what} is the built-in view of table ${builtin[1].table}, not ${table}; choose another view name`);
+  }
+  const other = views.get(lower);
+  if (other !== undefined) problems.push(`${at} ${what} is already the view of file_layouts[${JSON.stringify(other)}]`);
+  else views.set(lower, key);
   return problems;
 }
 
@@ -192,6 +245,7 @@ export function checkRelationshipsJson(json: unknown, path: string): { file: Rel
     } else {
       const tables = new Map<string, string>();
       const files = new Map<string, string>();
+      const views = new Map<string, string>();
       for (const [key, value] of Object.entries(rawLayouts)) {
         const parsed = fileLayoutSchema.safeParse(value);
         if (typeof value === 'object' && value !== null && !Array.isArray(value)) problems.push(...semanticProblems(key, value as Record<string, unknown>));
@@ -209,6 +263,7 @@ export function checkRelationshipsJson(json: unknown, path: string): { file: Rel
         if (otherFile !== undefined) {
           problems.push(`${formatJsonPath(['file_layouts', key, 'filename'])} reuses file name "${parsed.data.filename ?? key}" (already used by file_layouts[${JSON.stringify(otherFile)}])`);
         } else files.set(filename, key);
+        problems.push(...viewProblems(key, parsed.data, views));
         fileLayouts[key] = parsed.data;
       }
     }

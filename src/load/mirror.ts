@@ -1,3 +1,4 @@
+import { EtlError } from '../errors/index.js';
 import type { ColumnLayout, ColumnType, TableLayout } from '../layouts/index.js';
 
 /**
@@ -82,4 +83,21 @@ export function mirrorFor(layout: TableLayout, fileColumns: readonly ColumnLayou
 /** Columns a table must gain: in `wanted` or later bookkeeping, but not among `existing` (SQL names). */
 export function missingColumns(wanted: MirrorTable, existing: ReadonlySet<string>): MirrorColumn[] {
   return [...wanted.columns, ...LATER_BOOKKEEPING].filter((c) => !existing.has(c.name));
+}
+
+/**
+ * Refuses to load into a mirror table whose primary key (SQL names, `school_id` first, as the
+ * database has it) is not the one the layout gives: rows would be matched on the wrong columns,
+ * or on a column with no unique index. Empty `existing` means the table is new or not yet keyed.
+ */
+export function assertSameKey(mirror: MirrorTable, existing: readonly string[]): void {
+  if (existing.length === 0) return;
+  const wanted = [SCHOOL_COLUMN, ...mirror.key];
+  if (existing.length === wanted.length && existing.every((c, i) => c === wanted[i])) return;
+  const show = (cols: readonly string[]): string => cols.filter((c) => c !== SCHOOL_COLUMN).map((c) => c.toUpperCase()).join(', ') || '(none)';
+  throw new EtlError(
+    'ETL_LAYOUT_KEY_CHANGED',
+    `table ${mirror.table} (${mirror.name}) is keyed on ${show(existing)} in the database, but its layout's key is ${show(wanted)}: ` +
+      `run \`cases-etl migrate --rekey ${mirror.table}\` to rebuild it under the new key, or give the layout a different table_name`,
+  );
 }

@@ -102,8 +102,13 @@ function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): 
     unchanged: r.unchanged,
     held: r.held,
     deferred: r.deferred,
-    error: r.error ? `${r.error.code}: ${r.error.message}` : null,
+    error: fileError(r),
   };
+}
+
+/** Why a file loaded nothing, code first, so `run` and the ledger show the code `validate` shows. */
+function fileError(r: FileLoadResult): string | null {
+  return r.error ? `${r.error.code}: ${r.error.message}` : null;
 }
 
 function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string | null, overrides: readonly string[], reason: string | null, errorCode: ErrorCode | null): RunOutcome {
@@ -153,7 +158,7 @@ function tableSummaries(loaded: readonly FileLoadResult[]): TableSummary[] {
     known: r.known,
     rejected: r.rejected,
     rejectsByCode: r.rejectsByCode,
-    error: r.error?.message ?? null,
+    error: fileError(r),
     inserted: r.inserted,
     updated: r.updated,
     deactivated: r.deactivated,
@@ -226,7 +231,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
             stats,
             tables: tableSummaries(loaded),
             guards,
-            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${r.error?.message}`)],
+            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${fileError(r)}`)],
             archivePath: null,
           };
         };

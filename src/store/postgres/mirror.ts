@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 
 import type { PoolClient } from 'pg';
 
-import { BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
+import { assertSameKey, BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG, MIRROR_CATALOG_CACHED } from './sql.js';
+import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG, MIRROR_CATALOG_CACHED, PRIMARY_KEY_COLUMNS } from './sql.js';
 
 /**
  * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually
@@ -50,6 +50,8 @@ const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 
  */
 export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], deferKey = false): Promise<boolean> {
   const own = views.filter((v) => v.table === mirror.table);
+  // A table made earlier in this transaction has no key yet (deferKey), and is this layout's anyway.
+  assertSameKey(mirror, (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map((r) => r.name));
   if (isEmpty(await planDdl(client, schema, mirror, own, true))) return false;
   // Two schools' first runs may both find the table missing: the second waits here until the
   // first commits, then plans again and finds nothing left to do.

@@ -137,6 +137,13 @@ export const MIRROR_CATALOG_CACHED = `SELECT 'column' AS kind, a.attname AS name
   UNION ALL
   ${VIEW_STAMPS}`;
 
+/** $1 schema, $2 table: the table's primary key columns in key order; none if it has no key (yet). */
+export const PRIMARY_KEY_COLUMNS = `SELECT a.attname AS name FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+  WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary ORDER BY k.ord`;
+
 export function dropViewSql(view: ViewDef): string {
   return `DROP VIEW IF EXISTS ${q(view.name)}`;
 }

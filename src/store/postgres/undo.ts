@@ -129,7 +129,8 @@ export async function planUndoPostgres(client: PoolClient, runId: number): Promi
 
 /**
  * Undoes `runId` through the temporary table `firsts` (a name unique within the transaction) and
- * returns what it did per table: the same counts planUndoPostgres gives.
+ * returns what it did per table: the rows its DELETE and UPDATE really affected, not what the
+ * change log says, so a row the log names but the mirror no longer matches is not counted.
  */
 export async function undoRunPostgres(client: PoolClient, schema: string, firsts: string, runId: number): Promise<UndoCounts[]> {
   await client.query(RAISE_WORK_MEM);
@@ -137,12 +138,14 @@ export async function undoRunPostgres(client: PoolClient, schema: string, firsts
   await client.query(fillFirstsSql(firsts), [runId]);
   await client.query(indexFirstsSql(firsts));
   await client.query(analyzeFirstsSql(firsts));
-  const counts = toCounts((await client.query<CountRow>(countFirstsSql(firsts))).rows);
-  for (const c of counts) {
+  const logged = toCounts((await client.query<CountRow>(countFirstsSql(firsts))).rows);
+  const counts: UndoCounts[] = [];
+  for (const c of logged) {
     const table = mirrorTableName(c.table);
     const shape = await mirrorShape(client, schema, table);
-    if (c.deleted > 0) await client.query(deleteInsertedSql(firsts, table, shape.key), [c.table]);
-    if (c.restored > 0) await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table]);
+    const deleted = c.deleted > 0 ? ((await client.query(deleteInsertedSql(firsts, table, shape.key), [c.table])).rowCount ?? 0) : 0;
+    const restored = c.restored > 0 ? ((await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table])).rowCount ?? 0) : 0;
+    counts.push({ table: c.table, deleted, restored });
   }
   // Dropped now, not at commit: a cascade undoes several runs in one transaction.
   await client.query(dropTempSql(firsts));

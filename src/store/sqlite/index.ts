@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 
 import { EtlError } from '../../errors/index.js';
-import { missingColumns, type MirrorTable } from '../../load/mirror.js';
+import { assertSameKey, missingColumns, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
 import { createMutex, isProcessAlive, RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
@@ -89,6 +89,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   const tx: LoadTransaction = {
     writesCsv: false,
     async ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]) {
+      const keyed = db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(mirror.name) as Array<{ name: string }>;
+      assertSameKey(mirror, keyed.map((r) => r.name));
       db.exec(createMirrorSql(mirror));
       const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map((r) => r.name));
       for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));

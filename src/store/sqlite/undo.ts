@@ -53,8 +53,21 @@ export function planUndoSqlite(db: Database, runId: number): UndoCounts[] {
   }));
 }
 
+/**
+ * Undoes `runId` and returns, per table, the rows its statements really changed (not what the
+ * change log says): each row once, a restored row that an earlier change of the run then deleted
+ * counted as deleted.
+ */
 export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
-  const counts = planUndoSqlite(db, runId);
+  const tables = planUndoSqlite(db, runId).map((c) => c.table);
+  const touched = new Map<string, { deleted: Set<string>; restored: Set<string> }>(tables.map((t) => [t, { deleted: new Set(), restored: new Set() }]));
+  const counted = (table: string): { deleted: Set<string>; restored: Set<string> } => {
+    let t = touched.get(table);
+    if (!t) touched.set(table, (t = { deleted: new Set(), restored: new Set() }));
+    return t;
+  };
+  const counts = (): UndoCounts[] =>
+    [...touched].map(([table, t]) => ({ table, deleted: t.deleted.size, restored: [...t.restored].filter((k) => !t.deleted.has(k)).length }));
   const cache = new Map<string, TableStatements>();
   const page = db.prepare(LEDGER.changesPage);
   let below = Number.MAX_SAFE_INTEGER;
@@ -64,13 +77,15 @@ export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
       const s = statementsFor(db, cache, c.table_name);
       if (c.op === 'insert') {
         const after = JSON.parse(c.after ?? '{}') as Image;
-        s.remove.run(after[SCHOOL_COLUMN], ...s.key.map((k) => after[k] ?? null));
+        const key = [after[SCHOOL_COLUMN], ...s.key.map((k) => after[k] ?? null)];
+        if (s.remove.run(...key).changes > 0) counted(c.table_name).deleted.add(JSON.stringify(key));
       } else {
         const before = JSON.parse(c.before ?? '{}') as Image;
-        s.restore.run(...s.columns.map((col) => before[col] ?? null), before[SCHOOL_COLUMN], ...s.key.map((k) => before[k] ?? null));
+        const key = [before[SCHOOL_COLUMN], ...s.key.map((k) => before[k] ?? null)];
+        if (s.restore.run(...s.columns.map((col) => before[col] ?? null), ...key).changes > 0) counted(c.table_name).restored.add(JSON.stringify(key));
       }
     }
-    if (changes.length < PAGE) return counts;
+    if (changes.length < PAGE) return counts();
     below = (changes[changes.length - 1] as { id: number }).id;
   }
 }
