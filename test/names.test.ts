@@ -69,6 +69,18 @@ describe.each(DIALECTS)('header names on %s', (dialect) => {
     expect(ledger[0]?.error_code).not.toBe('ETL_DB_UNAVAILABLE');
   });
 
+  it("keeps SKGS's own SCHOOL_ID column apart from the mirror's school column", async () => {
+    // SKGS is eduHub's list of schools: its SCHOOL_ID describes another school, never whose rows these are.
+    await writeCsv(join(src, 'SKGS_8865.csv'), { header: ['SCHOOL', 'NAME', 'SCHOOL_ID'], rows: [['8865', 'NOSSAL', '1234'], ['9999', 'OTHER', '5678']] }, new Date(Date.now() - 30_000));
+    const night = await run();
+    expect(night.status).toBe('succeeded');
+    expect(night.runs[0]?.tables.find((t) => t.table === 'SKGS')).toMatchObject({ inserted: 2, rejected: 0, error: null });
+    expect(await query(`SELECT school_id, school, cases_school_id FROM cases_skgs ORDER BY school`)).toEqual([
+      { school_id: '8865', school: '8865', cases_school_id: '1234' },
+      { school_id: '8865', school: '9999', cases_school_id: '5678' },
+    ]);
+  });
+
   it('refuses bookkeeping, empty, control-character and over-long headers as coded file-level rejects', async () => {
     await run();
     const before = await query(`SELECT stkey, _hash, _inserted_run, _changed_run, _active FROM cases_st ORDER BY stkey`);

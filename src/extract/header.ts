@@ -28,7 +28,10 @@ export interface HeaderProblem {
  * that would be one column (equal ignoring case; two long ones equal in their first 63 bytes are
  * already refused as too long). Names are checked as the mapping reads them, trimmed.
  */
-function checkHeaderNames(header: readonly string[]): HeaderProblem | null {
+function checkHeaderNames(header: readonly string[], layout: TableLayout): HeaderProblem | null {
+  // A table whose layout has its own SCHOOL_ID column (SKGS: the state's list of schools) keeps
+  // it apart from the mirror's school column (load/mirror.ts); anywhere else the name is reserved.
+  const ownSchoolId = layout.columns.some((c) => c.name === 'SCHOOL_ID');
   const seen = new Map<string, number>();
   for (const [i, raw] of header.entries()) {
     const name = raw.trim();
@@ -38,7 +41,7 @@ function checkHeaderNames(header: readonly string[]): HeaderProblem | null {
       const hint = name === '' && i === header.length - 1 ? ' (a trailing comma on the header line?)' : '';
       return { code: 'ETL_PARSE_BAD_HEADER', problem: `${at}${name === '' ? '' : ` ("${printableName(name)}")`} ${bad}${hint}` };
     }
-    if (isReservedColumnName(name)) {
+    if (isReservedColumnName(name) && !(ownSchoolId && name.toUpperCase() === 'SCHOOL_ID')) {
       return { code: 'ETL_PARSE_RESERVED_HEADER', problem: `${at} is ${printableName(name)}, a reserved name: ${RESERVED_COLUMN_REASON}` };
     }
     const upper = name.toUpperCase();
@@ -57,7 +60,7 @@ function checkHeaderNames(header: readonly string[]): HeaderProblem | null {
  * that makes the file unreadable, if any: a bad, reserved or repeated name, or a missing key.
  */
 export function mapHeader(header: readonly string[], layout: TableLayout, file: string, notice: NoticeSink): { columns: FileColumns } | HeaderProblem {
-  const checked = checkHeaderNames(header);
+  const checked = checkHeaderNames(header, layout);
   if (checked !== null) return checked;
   const byName = new Map(layout.columns.map((c) => [c.name, c] as const));
   const names = header.map((h) => h.trim().toUpperCase());

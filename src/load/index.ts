@@ -2,6 +2,6 @@ export { archiveFiles, archiveStamp, pruneArchives, type ArchivedFile, type Mani
 export { filesetChecksum, OFF_THREAD_BYTES, sha256File, sha256FileAside } from './checksum.js';
 export { evaluateGuards, type GuardFile, type GuardInput, type GuardTrip } from './guards.js';
 export { createRowHasher, type RowHasher } from './hash.js';
-export { BOOKKEEPING, mirrorFor, mirrorTableName, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from './mirror.js';
+export { BOOKKEEPING, CASES_SCHOOL_COLUMN, mirrorColumnName, mirrorFor, mirrorTableName, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from './mirror.js';
 export { BUILTIN_VIEW_NAMES, viewOver, viewsFor, type ViewDef, type ViewField } from './views.js';
 export { MirrorDigest, Verdict } from './digest.js';

@@ -54,8 +54,22 @@ export function mirrorTableName(table: string): string {
   return `cases_${table.toLowerCase()}`;
 }
 
+/**
+ * The mirror column a CASES column is stored in: its name in lower case, except that a CASES
+ * column called SCHOOL_ID (eduHub's SKGS, KFLO and KPRMS describe other schools) is stored as
+ * `cases_school_id`, since `school_id` is the mirror's own school column and must never take a
+ * value from a file.
+ */
+export function mirrorColumnName(casesName: string): string {
+  const lower = casesName.toLowerCase();
+  return lower === SCHOOL_COLUMN ? CASES_SCHOOL_COLUMN : lower;
+}
+
+/** Where a CASES column named SCHOOL_ID is kept (see mirrorColumnName). */
+export const CASES_SCHOOL_COLUMN = 'cases_school_id';
+
 function mirrorColumn(c: ColumnLayout): MirrorColumn {
-  return { name: c.name.toLowerCase(), source: c.name, type: c.type };
+  return { name: mirrorColumnName(c.name), source: c.name, type: c.type };
 }
 
 /**
@@ -75,7 +89,7 @@ export function mirrorFor(layout: TableLayout, fileColumns: readonly ColumnLayou
   return {
     table: layout.table,
     name: mirrorTableName(layout.table),
-    key: (layout.primaryKey ?? []).map((k) => k.toLowerCase()),
+    key: (layout.primaryKey ?? []).map(mirrorColumnName),
     columns,
   };
 }

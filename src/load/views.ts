@@ -1,7 +1,7 @@
 import { BUILTIN_VIEWS } from '../layouts/builtin-views.js';
 import type { LayoutRegistry, TableLayout } from '../layouts/index.js';
 import { defaultViewName, VIEW_BUILDER_FIELDS } from '../layouts/sql-names.js';
-import { BOOKKEEPING, mirrorTableName, SCHOOL_COLUMN } from './mirror.js';
+import { BOOKKEEPING, mirrorColumnName, mirrorTableName, SCHOOL_COLUMN } from './mirror.js';
 
 /**
  * The friendly views the intranet reads: application field names over the mirror tables. The
@@ -35,7 +35,7 @@ function withBookkeeping(name: string, table: string, mapped: Array<[string, str
     name,
     table,
     mirror: mirrorTableName(table),
-    fields: [{ field: SCHOOL_FIELD, column: SCHOOL_COLUMN }, ...mapped.map(([field, cases]) => ({ field, column: cases.toLowerCase() })), { field: ACTIVE_FIELD, column: BOOKKEEPING.active }],
+    fields: [{ field: SCHOOL_FIELD, column: SCHOOL_COLUMN }, ...mapped.map(([field, cases]) => ({ field, column: mirrorColumnName(cases) })), { field: ACTIVE_FIELD, column: BOOKKEEPING.active }],
   };
 }
 

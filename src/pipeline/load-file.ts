@@ -1,6 +1,6 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
 import type { SourceFile } from '../extract/index.js';
-import { createRowHasher, mirrorFor, type ViewDef } from '../load/index.js';
+import { createRowHasher, mirrorColumnName, mirrorFor, type ViewDef } from '../load/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
 import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
 
@@ -106,7 +106,7 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   const columns = first.value.columns;
   const mirror = mirrorFor(file.layout, columns.columns);
   await tx.ensureMirror(mirror, options.views);
-  const names = columns.columns.map((c) => c.name.toLowerCase());
+  const names = columns.columns.map((c) => mirrorColumnName(c.name));
   const hasher = createRowHasher(names);
   // On a re-run, lines the school's rows were read from are known from here on, and skipped.
   const digest = await tx.readDigest(mirror, options.school);
