@@ -62,6 +62,9 @@ describe('cases-etl run, runs and migrate', () => {
     const env = { DATABASE_URL: `sqlite:${join(dir, 'unreadable.db')}` };
     // Root reads any file: the run drops the capabilities that let it, as an ordinary account would be.
     const wrap = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+    const checked = await runCli(['validate', '--source', src], env, dir, { wrap });
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(/SU_8865\.csv: not readable — ETL_SOURCE_UNREADABLE: cannot read \S+SU_8865\.csv: EACCES \(open\)/);
     const r = await runCli(['run', '--source', src], env, dir, { wrap });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('School 8865: run 1 failed');

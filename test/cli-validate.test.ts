@@ -36,6 +36,8 @@ describe('cases-etl validate', () => {
     const r = await runCli(['validate', '--source', dir], {}, dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ST_8865.csv: 3 rejected rows (ETL_TYPE_DATE_INVALID ×2, ETL_TYPE_DATE ×1)');
+    expect(r.stdout).toContain('ST_8865.csv: 3 with a readable key: a run holds those rows as they were last published');
+    expect(r.stdout).not.toContain('without a readable key');
     expect(r.stdout).toContain('line 2 key ABC0001 BIRTHDATE: ETL_TYPE_DATE_INVALID BIRTHDATE is not a real calendar date or time');
     expect(r.stdout).not.toContain('NGUYEN');
     expect(r.stdout).not.toContain('31/02/2019');

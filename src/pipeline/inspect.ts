@@ -3,6 +3,7 @@ import { EtlError, type ErrorCode, type Notice, type Reject } from '../errors/in
 import { discoverSource, type Discovery, type FileConflict, type SourceFile } from '../extract/index.js';
 import type { LayoutRegistry, LoadMode } from '../layouts/index.js';
 import { createValidatedFileReader } from '../validate/index.js';
+import { unreadableMessage } from './load-file.js';
 
 /**
  * `validate`: read a night's export and say exactly what is in it and what is wrong with it,
@@ -22,6 +23,10 @@ export interface FileReport {
   /** Rows that passed every rule. */
   readonly rows: number;
   readonly rejectedRows: number;
+  /** Rejected rows whose key could be read: a run holds their stored rows as they are. */
+  readonly held: number;
+  /** Rejected rows whose key could not be read: a run defers a full file's deactivations for them. */
+  readonly keyless: number;
   /** Reject count per code (a row can fail several rules). */
   readonly rejectsByCode: Readonly<Partial<Record<ErrorCode, number>>>;
   /** The first few rejects, in file order. */
@@ -46,7 +51,7 @@ export interface SourceReport {
   readonly unstable: readonly string[];
   readonly notices: readonly Notice[];
   readonly totals: { readonly files: number; readonly records: number; readonly rows: number; readonly rejectedRows: number; readonly unreadable: number };
-  /** 0: every file was readable; 1: a required file is missing or unreadable, or a table has two files. */
+  /** 0: every file was readable; 1: a required file is missing, a file is unreadable, or a table has two files. */
   readonly exitCode: 0 | 1;
 }
 
@@ -60,11 +65,15 @@ export async function inspectFile(file: SourceFile, examples = DEFAULT_EXAMPLES,
   const kept: Reject[] = [];
   let records = 0;
   let rows = 0;
+  let held = 0;
+  let keyless = 0;
   let error: FileReport['error'] = null;
   try {
     for await (const batch of reader.batches()) {
       records += batch.records;
       rows += batch.rows.length;
+      held += batch.held.length;
+      keyless += batch.keyless;
       for (const r of batch.rejects) {
         rejectsByCode[r.code] = (rejectsByCode[r.code] ?? 0) + 1;
         if (kept.length < examples) kept.push(r);
@@ -72,7 +81,7 @@ export async function inspectFile(file: SourceFile, examples = DEFAULT_EXAMPLES,
       }
     }
   } catch (cause) {
-    error = { code: 'ETL_SOURCE_UNREADABLE', message: `cannot read ${file.name}: ${(cause as Error).message}` };
+    error = { code: 'ETL_SOURCE_UNREADABLE', message: unreadableMessage(file.path, cause) };
   }
   error ??= reader.failure;
   return {
@@ -86,6 +95,8 @@ export async function inspectFile(file: SourceFile, examples = DEFAULT_EXAMPLES,
     records,
     rows,
     rejectedRows: records - rows,
+    held,
+    keyless,
     rejectsByCode,
     examples: kept,
     notices: reader.notices,
@@ -122,8 +133,8 @@ export async function inspectSource(config: Config, registry: LayoutRegistry, op
       options.onFile?.(file);
       const report = await inspectFile(file, options.examples);
       files.push(report);
-      const required = config.requiredTables.includes(file.table) || file.layout.required;
-      if (report.error && required) exitCode = 1;
+      // Any known table's unreadable (or empty) file fails a run's night, required or not.
+      if (report.error) exitCode = 1;
     }
     if (set.missingRequired.length > 0 || set.conflicts.length > 0) exitCode = 1;
     schools.push({ school: set.school, files, missingRequired: set.missingRequired, conflicts: set.conflicts });

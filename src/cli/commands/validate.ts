@@ -11,6 +11,10 @@ function fileLines(f: FileReport): string[] {
   if (f.rejectedRows > 0) {
     const codes = Object.entries(f.rejectsByCode).map(([code, n]) => `${code} ×${formatCount(n)}`).join(', ');
     out.push(`  ${f.file}: ${formatCount(f.rejectedRows)} rejected row${f.rejectedRows === 1 ? '' : 's'} (${codes})`);
+    if (f.held > 0) out.push(`  ${f.file}: ${formatCount(f.held)} with a readable key: a run holds those rows as they were last published`);
+    if (f.keyless > 0 && f.mode === 'full') {
+      out.push(`  ${f.file}: ${formatCount(f.keyless)} without a readable key: a run defers this table's deactivations (ETL_LOAD_DEFERRED)`);
+    }
     for (const r of f.examples) out.push(`    line ${r.line}${r.key ? ` key ${r.key}` : ''}${r.field ? ` ${r.field}` : ''}: ${r.code} ${r.message}`);
   }
   return out;
