@@ -93,9 +93,9 @@ describe('HTTP API', () => {
     const res = await s.inject({ method: 'GET', url: `/api/cases-etl/runs/${run.runId}` });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.run).toMatchObject({ id: run.runId, status: 'warning', rejected: 1 });
+    expect(body.run).toMatchObject({ id: run.runId, status: 'warning', rejected: 1, held: 1, deferred: 0 });
     expect(body.files).toHaveLength(16);
-    expect(body.files.find((f: { fileName: string }) => f.fileName === 'ST_8865.csv')).toMatchObject({ table: 'ST', mode: 'full', rejected: 1, rows: 199 });
+    expect(body.files.find((f: { fileName: string }) => f.fileName === 'ST_8865.csv')).toMatchObject({ table: 'ST', mode: 'full', rejected: 1, rows: 199, held: 1, deferred: 0 });
     expect(body.rejects).toEqual([{ file: 'ST_8865.csv', line: 6, key: expect.any(String), field: 'BIRTHDATE', code: expect.stringMatching(/^ETL_/), message: expect.any(String) }]);
     expect(res.body).not.toContain('someday');
     expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs/999999' })).statusCode).toBe(404);

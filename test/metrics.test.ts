@@ -76,6 +76,10 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'failed' })).toBe(0);
     expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'inserted' })).toBe(first.stats.inserted + second.stats.inserted);
     expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'updated' })).toBe(second.stats.updated);
+    // The two students with a bad birth date were held as they were, not marked inactive.
+    expect(second.stats.held).toBe(2);
+    expect(sample(text, 'cases_etl_rows_total', { ...school, outcome: 'held' })).toBe(2);
+    expect(sample(text, 'cases_etl_rows_total', { ...school, outcome: 'deferred' })).toBe(0);
     expect(sample(text, 'cases_etl_rejected_rows_total', school)).toBe(2);
     expect(sample(text, 'cases_etl_rollbacks_total', school)).toBe(1);
     expect(sample(text, 'cases_etl_runs_in_progress', school)).toBe(0);

@@ -107,7 +107,7 @@ describe('migration 002_rollback', () => {
       await old.query(LEDGER.recordMigration, [1, MIGRATIONS[0]!.name]);
       await old.query(`INSERT INTO etl_runs (school_id, status, trigger, started_at) VALUES ('8865', 'succeeded', 'cli', now())`);
 
-      expect(await s.migrate()).toEqual(['002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache']);
+      expect(await s.migrate()).toEqual(['002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred']);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });
       expect(run).toMatchObject({ school: '8865', status: 'succeeded', rollbackId: null, changesPruned: false });
@@ -119,6 +119,8 @@ describe('migration 002_rollback', () => {
       const byName = Object.fromEntries(cols.map((c) => [c.col, c]));
       expect(byName['etl_runs.rollback_id']).toMatchObject({ data_type: 'bigint', is_nullable: 'YES' });
       expect(byName['etl_runs.changes_pruned']).toMatchObject({ data_type: 'boolean', is_nullable: 'NO', column_default: 'false' });
+      expect(byName['etl_runs.held']).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '0' });
+      expect(byName['etl_runs.deferred']).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '0' });
       expect(Object.fromEntries(cols.filter((c) => c.col.startsWith('etl_rollbacks.')).map((c) => [c.col.slice('etl_rollbacks.'.length), c.data_type]))).toEqual({
         id: 'bigint',
         school_id: 'text',
@@ -264,7 +266,7 @@ describe('undoRun', () => {
       [7, '2024-02-01', '2024-02-01 13:45:00', 'e', null],
     ] }]);
     // The last row hashes as before (a trailing null does not count), so it is left as it was.
-    expect(second.counts).toEqual([{ inserted: 1, updated: 2, deactivated: 1, reactivated: 0, unchanged: 1 }]);
+    expect(second.counts).toEqual([{ inserted: 1, updated: 2, deactivated: 1, reactivated: 0, unchanged: 1, held: 0, deferred: 0 }]);
     expect(await inTx(school, (tx) => tx.undoRun(second.runId))).toEqual([undoCounts('ZZR', 1, 3)]);
     expect(await snapshot('cases_zzr', school, order)).toEqual(before.map((r) => ({ ...r, extra: null })));
   });

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import type { ErrorCode, Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256FileAside, type GuardTrip, type ViewDef } from '../load/index.js';
-import { zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
+import { countsOf, zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { describeFailure } from './failure.js';
 import { loadFile, unreadableMessage, type FileLoadResult } from './load-file.js';
@@ -95,13 +95,7 @@ function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): 
     records: r.records,
     rows: r.rows,
     rejected: r.rejected,
-    inserted: r.inserted,
-    updated: r.updated,
-    deactivated: r.deactivated,
-    reactivated: r.reactivated,
-    unchanged: r.unchanged,
-    held: r.held,
-    deferred: r.deferred,
+    ...countsOf(r),
     error: fileError(r),
   };
 }
@@ -159,13 +153,7 @@ function tableSummaries(loaded: readonly FileLoadResult[]): TableSummary[] {
     rejected: r.rejected,
     rejectsByCode: r.rejectsByCode,
     error: fileError(r),
-    inserted: r.inserted,
-    updated: r.updated,
-    deactivated: r.deactivated,
-    reactivated: r.reactivated,
-    unchanged: r.unchanged,
-    held: r.held,
-    deferred: r.deferred,
+    ...countsOf(r),
   }));
 }
 

@@ -47,6 +47,12 @@ export function zeroCounts(): MergeCounts {
   return { inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, held: 0, deferred: 0 };
 }
 
+/** Just the counts of something that carries them (a file's load result, a run), for copying on. */
+export function countsOf(c: MergeCounts): MergeCounts {
+  const { inserted, updated, deactivated, reactivated, unchanged, held, deferred } = c;
+  return { inserted, updated, deactivated, reactivated, unchanged, held, deferred };
+}
+
 /**
  * A file's rejected rows as the merge needs them, filled in while its rows stream and complete
  * once the stream has ended: the keys it holds (read, not loaded) and how many had no key.
