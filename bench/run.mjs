@@ -4,7 +4,7 @@
 // median over rounds of the two rates measured side by side.
 //   BENCH_RUNS=3        runs per scenario (the median is reported; scale-out runs at least 5)
 //   BENCH_ROWS=1000000  rows in the large ST file
-//   BENCH_ONLY=parse,sqlite,postgres,fixed,scaleout   sections to run (default all)
+//   BENCH_ONLY=parse,sqlite,deactivate,postgres,fixed,scaleout   sections to run (default all)
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { BENCH_DIR, changedCopy, cpuCeiling, DATA_DIR, fixedAsCsv, fixedStudents
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SMALL = Math.max(1, Math.round(ROWS / 10));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,postgres,fixed,scaleout').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,deactivate,postgres,fixed,scaleout').split(','));
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const fmtRows = ROWS.toLocaleString('en-AU');
 
@@ -28,6 +28,7 @@ const targets = {
   peak_rss_mb_1m: { max: 300 },
   rss_growth_mb_100k_to_1m: { max: 64 },
   sqlite_first_load_vs_raw_insert: { min: 0.5 },
+  sqlite_deactivate_250k_vs_insert: { max: 1.0 },
   pg_first_load_vs_copy: { min: 0.5 },
   pg_unchanged_rerun_vs_copy: { min: 1.0 },
   pg_5pct_changed_vs_copy: { min: 0.8 },
@@ -123,6 +124,30 @@ if (ONLY.has('sqlite')) {
   ratios.sqlite_school_1500_rerun_vs_night = rerun.seconds / night.seconds;
   ratios.sqlite_peak_rss_mb_1m = first.peakRssMb;
   ratios.sqlite_rss_growth_mb = first.peakRssMb - firstSmall.peakRssMb;
+  await save();
+}
+
+if (ONLY.has('deactivate')) {
+  // A full night that drops every one of 250,000 students (a header-only ST, published with
+  // --allow-shrink), against the first load that inserted them: both in the same fresh database.
+  const GONE_ROWS = 250_000;
+  const many = await folderWith(await studentsFile(GONE_ROWS), 'st-250k', 'ST_8865.csv');
+  const { readFile: read } = await import('node:fs/promises');
+  const header = (await read(join(many, 'ST_8865.csv'), 'latin1')).split('\n', 1)[0];
+  const emptyDir = join(DATA_DIR, 'st-250k-gone');
+  await rm(emptyDir, { recursive: true, force: true });
+  await mkdir(emptyDir, { recursive: true });
+  await writeFile(join(emptyDir, 'ST_8865.csv'), `${header}\n`, 'latin1');
+  const [insert, gone] = await rounds(
+    [
+      fresh('SQLite first load, 250,000-row ST', 'sqlite', [], 'load-run.mjs', [many], only()),
+      fresh('SQLite full night deactivating 250,000 rows', 'sqlite', [[many]], 'load-run.mjs', [emptyDir], only()),
+    ],
+    RUNS,
+  );
+  scenarios.push(insert, gone);
+  // A time ratio (lower is better): rows/s would count the header-only file's zero rows.
+  ratios.sqlite_deactivate_250k_vs_insert = median(gone.runs.map((r, i) => r.seconds / insert.runs[i].seconds));
   await save();
 }
 

@@ -94,8 +94,12 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     const gone = await keys(3);
     const original = await readFile(st);
     await editCsv(st, (rows, col) => rows.filter((r) => !gone.includes(r[col('STKEY')] as string)));
-    const b = await run();
+    const progress: Array<[number, number]> = [];
+    const b = await run({ onProgress: (e) => void (e.kind === 'file-deactivate' && e.file === 'ST_8865.csv' && progress.push([e.done, e.total])) });
     expect(b.runs[0]?.tables.find((t) => t.table === 'ST')?.deactivated).toBe(3);
+    // Deactivations say how far they have got: from none to all.
+    expect(progress[0]).toEqual([0, 3]);
+    expect(progress.at(-1)).toEqual([3, 3]);
     // Night A's exact bytes come back.
     await writeFile(st, original);
     const again = await run();

@@ -45,6 +45,8 @@ export interface LoadFileOptions {
   readonly school: string;
   readonly views: readonly ViewDef[];
   readonly maxStoredRejects: number;
+  /** Told how far a full file's deactivations have got. */
+  readonly onDeactivate?: (done: number, total: number) => void;
 }
 
 /**
@@ -123,7 +125,7 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
   }
 
   try {
-    const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest, rejected }, staged());
+    const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest, rejected, ...(options.onDeactivate ? { onDeactivate: options.onDeactivate } : {}) }, staged());
     return result(counts, reader.failure);
   } catch (err) {
     if (!isFileSystemError(err)) throw err;

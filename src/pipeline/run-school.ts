@@ -25,6 +25,7 @@ export interface SchoolRunOptions {
 
 export type ProgressEvent =
   | { readonly kind: 'file-start'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number }
+  | { readonly kind: 'file-deactivate'; readonly school: string; readonly file: string; readonly table: string; readonly done: number; readonly total: number }
   | { readonly kind: 'file-done'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number; readonly rows: number; readonly rejected: number };
 
 export interface TableSummary extends MergeCounts {
@@ -242,7 +243,9 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         for (const [index, file] of set.files.entries()) {
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
           const why = unreadable.get(file.name);
-          const r = why === undefined ? await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects }) : unreadableFile(file, why);
+          const onDeactivate = (done: number, total: number): void => options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
+          const load = { runId, school, views, maxStoredRejects: config.maxStoredRejects, onDeactivate };
+          const r = why === undefined ? await loadFile(tx, file, load) : unreadableFile(file, why);
           loaded.push(r);
           options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
           if (r.aborted === true) {

@@ -185,6 +185,8 @@ export interface MergeInput {
    * shown (not deactivated), and any keyless reject defers the deactivations. None when absent.
    */
   readonly rejected?: RejectedKeys;
+  /** Told how far a full file's deactivations have got (`done` of `total` rows), when there are any. */
+  readonly onDeactivate?: (done: number, total: number) => void;
   /**
    * Rows of work a store that applies a file in segments, while reading the rest (PostgreSQL),
    * stages at a time; its own default when absent. Tests set it small to cross many segments.

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import type { EtlResult, SchoolRunResult } from '../../pipeline/index.js';
+import type { EtlResult, ProgressEvent, SchoolRunResult } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { countsApplied, formatCount, formatPercent, formatTable } from '../format.js';
@@ -40,6 +40,14 @@ function renderSchool(r: SchoolRunResult): string {
   return lines.join('\n');
 }
 
+/** One progress line on stderr: a file read, or how far its deactivations have got (every tenth, so a big one is seen moving). */
+function progressLine(e: ProgressEvent, io: CliIo): void {
+  if (e.kind === 'file-done') io.err(`[${e.index + 1}/${e.total}] ${e.file}: ${formatCount(e.rows)} rows${e.rejected > 0 ? `, ${formatCount(e.rejected)} rejected` : ''}`);
+  if (e.kind === 'file-deactivate' && (e.done === e.total || e.done === 0 || Math.floor((e.done * 10) / e.total) !== Math.floor(((e.done - 1000) * 10) / e.total))) {
+    io.err(`    ${e.file}: marking inactive ${formatCount(e.done)} of ${formatCount(e.total)} rows missing from the file`);
+  }
+}
+
 export function renderRun(result: EtlResult): string {
   const out = result.runs.map(renderSchool);
   for (const n of result.notices) out.push(`${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`);
@@ -77,7 +85,7 @@ export function registerRun(program: Command, io: CliIo): void {
           allowShrink: opts.allowShrink ?? false,
           ...(ctx.config.sourceDirectory ? { source: ctx.config.sourceDirectory } : {}),
           ...(opts.school ? { school: opts.school } : {}),
-          ...(progress ? { onProgress: (e) => e.kind === 'file-done' && io.err(`[${e.index + 1}/${e.total}] ${e.file}: ${formatCount(e.rows)} rows${e.rejected > 0 ? `, ${formatCount(e.rejected)} rejected` : ''}`) } : {}),
+          ...(progress ? { onProgress: (e) => progressLine(e, io) } : {}),
         });
         io.out(opts.json ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2) : renderRun(result));
         reportFailedDeliveries(io, result.notifications);

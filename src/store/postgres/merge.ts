@@ -193,9 +193,12 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
   } else if (mode === 'full') {
     // A full file deactivates the active rows it never showed.
     const gone = `${stage}_gone`;
+    const total = digest.countUnseenActive();
+    if (total > 0) input.onDeactivate?.(0, total);
     await client.query(createAddressesSql(gone));
     await pipeline(Readable.from(chunked(digest.unseenActiveAddresses()), { highWaterMark: 1 }), client.query(copyFrom(copyAddressesSql(gone))));
     counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]?.deactivated ?? 0;
+    if (total > 0) input.onDeactivate?.(counts.deactivated, total);
     await client.query(dropTempSql(gone));
   }
   counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;

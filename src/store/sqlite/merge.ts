@@ -156,42 +156,61 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
   return counts;
 }
 
-/** Rows deactivated per statement: bounded, so a file that drops a whole table never loads it into memory. */
-const DEACTIVATE_PAGE = 1000;
-
 /** The school's active rows whose key the full file did not contain, counted. */
 function countUnseen(db: Database, input: MergeInput): number {
   const { mirror, school } = input;
   const row = db
     .prepare(
       `SELECT count(*) AS n FROM ${q(mirror.name)} m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(BOOKKEEPING.active)} = 1 ` +
-        `AND ${keySql(mirror.key, 'm')} NOT IN (SELECT k FROM ${SEEN})`,
+        `AND NOT EXISTS (SELECT 1 FROM ${SEEN} s WHERE s.k = ${keySql(mirror.key, 'm')})`,
     )
     .get(school) as { n: number };
   return row.n;
 }
 
-/** Deactivates the school's active rows whose key the full file did not contain. */
+/** Rows whose change is logged per page: bounded, so a file that drops a whole table never holds it in memory. */
+const DEACTIVATE_PAGE = 1000;
+
+const GONE = 'temp.cases_etl_gone';
+
+/**
+ * Deactivates the school's active rows whose key the full file did not contain, in three set-based
+ * steps: the rows are found in one pass (each key looked up in the seen-set's index), their
+ * changes are logged a page at a time in rowid order (the images need each row's values), and
+ * one UPDATE marks them all. It used to find them a page at a time with `NOT IN` over a computed
+ * key, rescanning the school's rows for every page: 94 s for 250,000 rows.
+ */
 function deactivateUnseen(db: Database, input: MergeInput): number {
   const { mirror, school, runId } = input;
   const t = q(mirror.name);
   const B = BOOKKEEPING;
-  // Each page is deactivated before the next is read, so the same query walks the whole set.
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS cases_etl_gone (rid INTEGER PRIMARY KEY)`);
+  db.exec(`DELETE FROM ${GONE}`);
+  const total = db
+    .prepare(
+      `INSERT INTO ${GONE} (rid) SELECT m.rowid FROM ${t} m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(B.active)} = 1 ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${SEEN} s WHERE s.k = ${keySql(mirror.key, 'm')})`,
+    )
+    .run(school).changes;
+  if (total === 0) return 0;
+  input.onDeactivate?.(0, total);
   const page = db.prepare(
-    `SELECT rowid AS rid, ${keySql(mirror.key, 'm')} AS k, m.* FROM ${t} m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(B.active)} = 1 ` +
-      `AND ${keySql(mirror.key, 'm')} NOT IN (SELECT k FROM ${SEEN}) LIMIT ${DEACTIVATE_PAGE}`,
+    `SELECT g.rid AS rid, ${keySql(mirror.key, 'm')} AS k, m.* FROM ${GONE} g JOIN ${t} m ON m.rowid = g.rid WHERE g.rid > ? ORDER BY g.rid LIMIT ${DEACTIVATE_PAGE}`,
   );
-  const update = db.prepare(`UPDATE ${t} SET ${q(B.active)} = 0, ${q(B.changedRun)} = ?, ${q(B.deactivatedRun)} = ? WHERE rowid = ?`);
   const log = db.prepare(LEDGER.insertChange);
-  let total = 0;
-  for (;;) {
-    const gone = page.all(school) as Array<Row & { rid: number; k: string }>;
-    for (const { rid, k, ...before } of gone) {
-      update.run(runId, runId, rid);
-      const after = { ...before, [B.active]: 0, [B.changedRun]: runId, [B.deactivatedRun]: runId };
-      log.run(runId, school, mirror.table, k, 'deactivate', imageJson(before), imageJson(after));
+  let done = 0;
+  for (let after = -1; ; ) {
+    const rows = page.all(after) as Array<Row & { rid: number; k: string }>;
+    for (const { rid: _rid, k, ...before } of rows) {
+      const image = { ...before, [B.active]: 0, [B.changedRun]: runId, [B.deactivatedRun]: runId };
+      log.run(runId, school, mirror.table, k, 'deactivate', imageJson(before), imageJson(image));
     }
-    total += gone.length;
-    if (gone.length < DEACTIVATE_PAGE) return total;
+    done += rows.length;
+    if (rows.length > 0) input.onDeactivate?.(done, total);
+    if (rows.length < DEACTIVATE_PAGE) break;
+    after = (rows[rows.length - 1] as { rid: number }).rid;
   }
+  db.prepare(`UPDATE ${t} SET ${q(B.active)} = 0, ${q(B.changedRun)} = ?, ${q(B.deactivatedRun)} = ? WHERE rowid IN (SELECT rid FROM ${GONE})`).run(runId, runId);
+  db.exec(`DELETE FROM ${GONE}`);
+  return total;
 }
