@@ -37,7 +37,8 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     await target.cleanup();
   });
 
-  const query = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => (probe ??= await target.probe()).all(sql, params);
+  const query = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> =>
+    (probe ??= await target.probe()).all(sql, params);
   const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await query(sql, params))[0]?.n);
 
   /** The mirror's primary key columns in key order, from the catalog. */
@@ -74,6 +75,12 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     return count(sql, [column]);
   }
 
+  /** Sets LW_USER (the CASES user who last wrote the row) of the file's first row to REKEYTEST: a change, nothing more. */
+  const editFirstRow = (file: string): Promise<void> =>
+    editCsv(join(src, file), (rows, col) => rows.map((r, i) => (i === 0 ? r.map((v, j) => (j === col('LW_USER') ? 'REKEYTEST' : v)) : r)));
+  const changesOf = (runId: number | null, table: string): Promise<number> =>
+    count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND table_name = ?`, [runId, table]);
+
   const openStore = async (): Promise<Store> => (store ??= await createStore(target.config().database, { lockTimeoutMs: 20_000 }));
   const everyDfRow = (): Promise<Array<Record<string, unknown>>> => query(`SELECT * FROM cases_df ORDER BY school_id, dfkey`);
   const families = (): Promise<Array<Record<string, unknown>>> => query(`SELECT * FROM families ORDER BY 2`);
@@ -82,11 +89,11 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     const night1 = await runEtl({ config: target.config({ CASES_DIRECTORY: src }) });
     expect(night1.status).toBe('succeeded');
     // Night 2 changes ST only: its history names no DF row, so it stays undoable.
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i === 0 ? r.map((v, j) => (j === col('LW_USER') ? 'REKEYTEST' : v)) : r)));
+    await editFirstRow('ST_8865.csv');
     const night2 = await runEtl({ config: target.config({ CASES_DIRECTORY: src }) });
     expect(night2.status).toBe('succeeded');
-    expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND table_name = 'DF'`, [night2.runId])).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND table_name = 'DF'`, [night1.runId])).toBeGreaterThan(0);
+    expect(await changesOf(night2.runId, 'DF')).toBe(0);
+    expect(await changesOf(night1.runId, 'DF')).toBeGreaterThan(0);
     const rows = await everyDfRow();
     expect(rows).toHaveLength(162);
     const view = await families();
@@ -95,7 +102,15 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
 
     const relationships = await dfLayoutKeyedOn('BPAY_REFERENCE');
     const result = await (await openStore()).rekeyMirror(await dfMirror(relationships));
-    expect(result).toEqual({ table: 'DF', mirror: 'cases_df', oldKey: ['dfkey'], newKey: ['bpay_reference'], changed: true, rows: 162, prunedRuns: [night1.runId] });
+    expect(result).toEqual({
+      table: 'DF',
+      mirror: 'cases_df',
+      oldKey: ['dfkey'],
+      newKey: ['bpay_reference'],
+      changed: true,
+      rows: 162,
+      prunedRuns: [night1.runId],
+    });
     expect(await primaryKey('cases_df')).toEqual(['school_id', 'bpay_reference']);
     // As a table created under the new key: the old key column may now be empty, school_id may not.
     expect([await notNull('cases_df', 'dfkey'), await notNull('cases_df', 'school_id')]).toEqual([0, 1]);
@@ -113,7 +128,7 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect((refused as EtlError).message).toContain(`the change history of run ${night1.runId} was pruned`);
 
     // The next night loads under the new key: a changed family is an update of its row.
-    await editCsv(join(src, 'DF_8865.csv'), (r, col) => r.map((x, i) => (i === 0 ? x.map((v, j) => (j === col('LW_USER') ? 'REKEYTEST' : v)) : x)));
+    await editFirstRow('DF_8865.csv');
     const night3 = await runEtl({ config });
     expect(night3.status).toBe('succeeded');
     expect(await count(`SELECT count(*) AS n FROM cases_df WHERE lw_user = 'REKEYTEST'`)).toBe(1);
@@ -122,7 +137,8 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     // Asking again changes nothing, not even the history of the run just made.
     const again = await (await openStore()).rekeyMirror(await dfMirror(relationships));
     expect(again).toMatchObject({ changed: false, prunedRuns: [], oldKey: ['bpay_reference'], newKey: ['bpay_reference'], rows: 162 });
-    expect(await count(`SELECT count(*) AS n FROM etl_runs WHERE id = ? AND changes_pruned = ?`, [night3.runId, dialect === 'sqlite' ? 0 : false])).toBe(1);
+    expect(await query(`SELECT changes_pruned FROM etl_runs WHERE id = ?`, [night3.runId])).toEqual([{ changes_pruned: 0 }]);
+    expect(await changesOf(night3.runId, 'DF')).toBeGreaterThan(0);
     // Its history, written under the new key, undoes it exactly.
     await rollbackRun(night3.runId as number, { config, notifier: null });
     expect(await everyDfRow()).toEqual(rows);
@@ -145,7 +161,9 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect(empty).toBeGreaterThan(0);
     const nulls = await refusal(await dfMirror(await dfLayoutKeyedOn('MOBILE_B')));
     expect(nulls.code).toBe('ETL_LAYOUT_REKEY_REFUSED');
-    expect(nulls.message).toBe(`cannot rekey table DF (cases_df) to MOBILE_B: ${empty} of 162 rows have no value in MOBILE_B; nothing was changed`);
+    expect(nulls.message).toBe(
+      `cannot rekey table DF (cases_df) to MOBILE_B: ${empty} of 162 rows have no value in MOBILE_B; nothing was changed`,
+    );
 
     // TITLE_A is never empty and takes a handful of values.
     const titles = await query(`SELECT count(*) AS n FROM cases_df GROUP BY school_id, title_a HAVING count(*) > 1`);
@@ -154,14 +172,16 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     const dups = await refusal(await dfMirror(await dfLayoutKeyedOn('TITLE_A')));
     expect(dups.code).toBe('ETL_LAYOUT_REKEY_REFUSED');
     expect(dups.message).toBe(
-      `cannot rekey table DF (cases_df) to TITLE_A: ${shared} rows share ${titles.length} values of TITLE_A with another row of the same school; nothing was changed`,
+      `cannot rekey table DF (cases_df) to TITLE_A: ${shared} rows share ${titles.length} values of TITLE_A ` +
+        'with another row of the same school; nothing was changed',
     );
 
     const df = await dfMirror(await dfLayoutKeyedOn('BPAY_REFERENCE'));
     const missing = await refusal({ ...df, key: ['bpay_reference', 'no_such_column'] });
     expect(missing.code).toBe('ETL_LAYOUT_REKEY_REFUSED');
     expect(missing.message).toBe(
-      'cannot rekey table DF (cases_df): the table has no column NO_SUCH_COLUMN of the layout\'s key BPAY_REFERENCE, NO_SUCH_COLUMN (load a file with it first)',
+      'cannot rekey table DF (cases_df): the table has no column NO_SUCH_COLUMN ' +
+        'of the layout\'s key BPAY_REFERENCE, NO_SUCH_COLUMN (load a file with it first)',
     );
     const absent = await refusal({ ...df, table: 'ZZ', name: 'cases_zz' });
     expect(absent.message).toMatch(/^cannot rekey table ZZ \(cases_zz\): there is no such mirror table/);
@@ -179,9 +199,10 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect(night1.status).toBe('succeeded');
     const rows = await everyDfRow();
 
-    const refused = await runCli(['migrate', '--rekey', 'df'], { ...target.env, CASES_RELATIONSHIPS_JSON: await dfLayoutKeyedOn('TITLE_A') });
+    const titleA = { ...target.env, CASES_RELATIONSHIPS_JSON: await dfLayoutKeyedOn('TITLE_A') };
+    const refused = await runCli(['migrate', '--rekey', 'df'], titleA);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error ETL_LAYOUT_REKEY_REFUSED: cannot rekey table DF \(cases_df\) to TITLE_A: \d+ rows share \d+ values of TITLE_A/m);
+    expect(refused.stderr).toMatch(/^error ETL_LAYOUT_REKEY_REFUSED: cannot rekey table DF \(cases_df\) to TITLE_A: \d+ rows share \d+ values/m);
     expect(await primaryKey('cases_df')).toEqual(['school_id', 'dfkey']);
 
     const env = { ...target.env, CASES_RELATIONSHIPS_JSON: await dfLayoutKeyedOn('BPAY_REFERENCE') };
@@ -198,7 +219,14 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     const again = await runCli(['migrate', '--rekey', 'DF', '--json'], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({
-      table: 'DF', mirror: 'cases_df', oldKey: ['bpay_reference'], newKey: ['bpay_reference'], changed: false, rows: 162, prunedRuns: [], ledgerMigrations: [],
+      table: 'DF',
+      mirror: 'cases_df',
+      oldKey: ['bpay_reference'],
+      newKey: ['bpay_reference'],
+      changed: false,
+      rows: 162,
+      prunedRuns: [],
+      ledgerMigrations: [],
     });
     expect((await runCli(['migrate', '--rekey', 'NOPE'], env)).code).toBe(2);
     expect((await runCli(['migrate', '--json'], env)).code).toBe(2);

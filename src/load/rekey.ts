@@ -74,7 +74,8 @@ export function assertKeyHolds(mirror: MirrorTable, counts: RekeyCounts): void {
   const problems: string[] = [];
   if (counts.nullRows > 0) problems.push(`${counts.nullRows} of ${counts.rows} rows have no value in ${show(mirror.key)}`);
   if (counts.duplicateRows > 0) {
-    problems.push(`${counts.duplicateRows} rows share ${counts.duplicateKeys} values of ${show(mirror.key)} with another row of the same school`);
+    const shared = `${counts.duplicateRows} rows share ${counts.duplicateKeys} values of ${show(mirror.key)}`;
+    problems.push(`${shared} with another row of the same school`);
   }
   if (problems.length === 0) return;
   throw new EtlError(

@@ -11,13 +11,14 @@ const showKey = (cols: readonly string[]): string => cols.map((c) => c.toUpperCa
 /** What `migrate --rekey` did, in a sentence or two: table, old key → new key, rows kept, runs pruned. */
 export function renderRekey(r: RekeyResult): string {
   if (!r.changed) return `${r.table} (${r.mirror}) is already keyed by ${showKey(r.newKey)}: nothing changed.`;
-  const lines = [`Rekeyed ${r.table} (${r.mirror}): ${showKey(r.oldKey)} → ${showKey(r.newKey)}; ${formatCount(r.rows)} rows kept.`];
+  const keys = `${showKey(r.oldKey)} → ${showKey(r.newKey)}`;
+  const lines = [`Rekeyed ${r.table} (${r.mirror}): ${keys}; ${formatCount(r.rows)} rows kept.`];
   if (r.prunedRuns.length === 0) lines.push('No run had change history for the table: nothing was pruned.');
   else {
     const many = r.prunedRuns.length > 1;
     lines.push(
-      `Change history pruned for run${many ? 's' : ''} ${r.prunedRuns.join(', ')}: ${many ? 'their' : 'its'} images named rows by the old key, ` +
-        `so ${many ? 'they' : 'it'} can no longer be rolled back.`,
+      `Change history pruned for run${many ? 's' : ''} ${r.prunedRuns.join(', ')}: ` +
+        `${many ? 'their' : 'its'} images named rows by the old key, so ${many ? 'they' : 'it'} can no longer be rolled back.`,
     );
   }
   return lines.join('\n');
@@ -27,13 +28,17 @@ export function registerMigrate(program: Command, io: CliIo): void {
   program
     .command('migrate')
     .description('create or update the ledger tables (also done at the start of every command that needs them)')
-    .option('--rekey <table>', 'rebuild a mirror table under its layout\'s key (DF, DF_8865, or a layout\'s file name such as STUDENT.DAT)')
+    .option(
+      '--rekey <table>',
+      'rebuild a mirror table under its layout\'s key (DF, DF_8865, or a layout\'s file name such as STUDENT.DAT)',
+    )
     .option('--json', 'print the rekey\'s result as JSON (with --rekey)')
     .action(async (opts: { rekey?: string; json?: boolean }) => {
       if (opts.json && opts.rekey === undefined) throw new EtlError('ETL_USAGE', '--json is for --rekey only');
       const { config, layouts } = await loadCliContext(io);
       // A seed .DAT layout (STUDENT.DAT is table DF) is found by its file name only: see LayoutRegistry.seedDat.
-      const layout = opts.rekey === undefined ? undefined : (layouts.layoutFor(opts.rekey) ?? layouts.layoutForFileName(opts.rekey));
+      const layout =
+        opts.rekey === undefined ? undefined : (layouts.layoutFor(opts.rekey) ?? layouts.layoutForFileName(opts.rekey));
       if (opts.rekey !== undefined && !layout) {
         throw new EtlError('ETL_LAYOUT_UNKNOWN_TABLE', `no layout for ${opts.rekey}; see \`cases-etl layouts list\``);
       }

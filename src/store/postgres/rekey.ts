@@ -3,7 +3,15 @@ import type { PoolClient } from 'pg';
 import type { MirrorTable } from '../../load/mirror.js';
 import { assertKeyHolds, assertRekeyable, keyAfterSchool, type RekeyCounts, type RekeyResult } from '../../load/rekey.js';
 import { LEDGER } from './ledger-sql.js';
-import { lockTableSql, LOCKS, MIRROR_CATALOG, PRIMARY_KEY_COLUMNS, PRIMARY_KEY_CONSTRAINT, rekeyCountsSql, rekeySql } from './sql.js';
+import {
+  lockTableSql,
+  LOCKS,
+  MIRROR_CATALOG,
+  PRIMARY_KEY_COLUMNS,
+  PRIMARY_KEY_CONSTRAINT,
+  rekeyCountsSql,
+  rekeySql,
+} from './sql.js';
 
 /**
  * Rebuilds `mirror` under its layout's key on PostgreSQL, in the caller's transaction: the key is

@@ -34,8 +34,14 @@ export function rekeySqlite(db: Database, mirror: MirrorTable): RekeyResult {
   const changed = assertRekeyable(mirror, new Set(info.map((c) => c.name)), current);
   type CountRow = { rows: number; null_rows: number; duplicate_rows: number; duplicate_keys: number };
   const row = db.prepare(rekeyCountsSql(mirror.name, mirror.key)).get() as CountRow;
-  const counts: RekeyCounts = { rows: row.rows, nullRows: row.null_rows, duplicateRows: row.duplicate_rows, duplicateKeys: row.duplicate_keys };
-  const result = { table: mirror.table, mirror: mirror.name, oldKey: keyAfterSchool(current), newKey: [...mirror.key], rows: counts.rows };
+  const counts: RekeyCounts = {
+    rows: row.rows,
+    nullRows: row.null_rows,
+    duplicateRows: row.duplicate_rows,
+    duplicateKeys: row.duplicate_keys,
+  };
+  const oldKey = keyAfterSchool(current);
+  const result = { table: mirror.table, mirror: mirror.name, oldKey, newKey: [...mirror.key], rows: counts.rows };
   if (!changed) return { ...result, changed: false, prunedRuns: [] };
   // SQLite lets a primary key column hold NULL (unless declared NOT NULL), so this check is what
   // keeps empty keys out, not the new table.
