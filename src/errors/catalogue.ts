@@ -220,7 +220,7 @@ export const ERROR_CATALOGUE = {
   },
   ETL_ROLLBACK_PRUNED: {
     title: 'The run\'s change history was pruned',
-    fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history.',
+    fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history. Rekeying a table (`cases-etl migrate --rekey`) prunes every run that changed it.',
   },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',

@@ -89,7 +89,9 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
         if (pruned.length > 0) {
           throw new EtlError(
             'ETL_ROLLBACK_PRUNED',
-            `the change history of run${pruned.length > 1 ? 's' : ''} ${pruned.map((r) => r.id).join(', ')} was pruned: only the newest ${config.snapshotRetention} published runs of a school can be rolled back (ETL_SNAPSHOT_RETENTION)`,
+            `the change history of run${pruned.length > 1 ? 's' : ''} ${pruned.map((r) => r.id).join(', ')} was pruned: ` +
+              `only the newest ${config.snapshotRetention} published runs of a school can be rolled back (ETL_SNAPSHOT_RETENTION), ` +
+              'and `cases-etl migrate --rekey` prunes every run that changed the table it rekeys',
           );
         }
         const runs: Array<{ runId: number; tables: UndoCounts[] }> = [];

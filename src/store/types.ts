@@ -2,6 +2,7 @@ import type { Reject } from '../errors/index.js';
 import type { LoadMode } from '../layouts/index.js';
 import type { MirrorDigest } from '../load/digest.js';
 import type { MirrorTable } from '../load/mirror.js';
+import type { RekeyResult } from '../load/rekey.js';
 import type { ViewDef } from '../load/views.js';
 import type { Value } from '../validate/index.js';
 
@@ -315,5 +316,13 @@ export interface Store {
   listRejects(runId: number, limit: number): Promise<RejectRecord[]>;
   /** Every school's ledger in figures, in school order. */
   schoolSummaries(): Promise<SchoolSummary[]>;
+  /**
+   * Rebuilds `mirror`'s table under `mirror.key` (`cases-etl migrate --rekey`), every school's rows
+   * kept, in one transaction with marking pruned every run whose change history names the table
+   * (its images identify rows by the old key). Nothing changes when the key is already the table's.
+   * Throws ETL_LAYOUT_REKEY_REFUSED when the table is missing, lacks a key column, or its rows hold
+   * empty or repeated keys.
+   */
+  rekeyMirror(mirror: MirrorTable): Promise<RekeyResult>;
   close(): Promise<void>;
 }

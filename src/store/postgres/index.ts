@@ -12,6 +12,7 @@ import { mergePostgres } from './merge.js';
 import { ensurePostgresMirror } from './mirror.js';
 import { LEDGER, MIGRATIONS } from './ledger-sql.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
+import { rekeyPostgres } from './rekey.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
 
 export { isTransientPostgresError } from './errors.js';
@@ -355,6 +356,7 @@ export function createPostgresStore(url: string, schema: string): Store {
         const all = async (sql: string): Promise<Array<Record<string, unknown>>> => (await client.query<Record<string, unknown>>(sql)).rows;
         return toSchoolSummaries(await all(SUMMARY_SQL.byStatus), await all(SUMMARY_SQL.lastRuns), await all(SUMMARY_SQL.rollbacks));
       }),
+    rekeyMirror: (mirror) => withClient((client) => inTransaction(client, () => rekeyPostgres(client, schema, mirror))),
     async close() {
       await pool.end();
     },

@@ -214,6 +214,18 @@ export const LEDGER = {
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
   )
   SELECT id FROM pruned ORDER BY id`,
+  /**
+   * $1 base table: every run with changes logged for it, of any school, is marked pruned and loses
+   * all its changes (a run undone in part would be worse than one not undone at all).
+   */
+  pruneTableChanges: `WITH touched AS (
+    SELECT DISTINCT run_id FROM etl_changes WHERE table_name = $1
+  ), pruned AS (
+    UPDATE etl_runs AS r SET changes_pruned = true FROM touched AS t WHERE r.id = t.run_id RETURNING r.id
+  ), deleted AS (
+    DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
+  )
+  SELECT id FROM pruned ORDER BY id`,
   insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
                    VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
   /** $1 rollback id, $2 the runs it undid. */

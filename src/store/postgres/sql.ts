@@ -144,6 +144,42 @@ export const PRIMARY_KEY_COLUMNS = `SELECT a.attname AS name FROM pg_catalog.pg_
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
   WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary ORDER BY k.ord`;
 
+/** $1 schema, $2 table: the name of the table's primary key constraint (none if it has no key). */
+export const PRIMARY_KEY_CONSTRAINT = `SELECT con.conname AS name FROM pg_catalog.pg_constraint con
+  WHERE con.conrelid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AND con.contype = 'p'`;
+
+/**
+ * Counts what stops the table taking `key` as its primary key: all rows, rows with an empty key
+ * column, and rows (and key values) that share a key within one school. Counts only: the values
+ * are personal data.
+ */
+export function rekeyCountsSql(table: string, key: readonly string[]): string {
+  const anyNull = key.map((c) => `${q(c)} IS NULL`).join(' OR ');
+  const noNull = key.map((c) => `${q(c)} IS NOT NULL`).join(' AND ');
+  return `SELECT (SELECT count(*) FROM ${q(table)})::integer AS rows,
+    (SELECT count(*) FROM ${q(table)} WHERE ${anyNull})::integer AS null_rows,
+    coalesce(sum(d.n), 0)::integer AS duplicate_rows, count(d.n)::integer AS duplicate_keys
+    FROM (SELECT count(*) AS n FROM ${q(table)} WHERE ${noNull} GROUP BY ${[SCHOOL_COLUMN, ...key].map(q).join(', ')}
+          HAVING count(*) > 1) AS d`;
+}
+
+/** Waits for every other use of the table to end, and keeps it out until the rekey commits. */
+export function lockTableSql(table: string): string {
+  return `LOCK TABLE ${q(table)} IN ACCESS EXCLUSIVE MODE`;
+}
+
+/**
+ * Swaps the table's primary key for `school_id` + `key` in one statement. Old key columns left
+ * out of the new key lose the NOT NULL the old key gave them, as a table created under the new
+ * key would not have it. The new constraint gets the default name (`<table>_pkey`) again.
+ */
+export function rekeySql(m: MirrorTable, constraint: string | null, oldKey: readonly string[]): string {
+  const parts = constraint === null ? [] : [`DROP CONSTRAINT ${q(constraint)}`];
+  for (const c of oldKey) if (!m.key.includes(c)) parts.push(`ALTER COLUMN ${q(c)} DROP NOT NULL`);
+  parts.push(`ADD ${primaryKey(m)}`);
+  return `ALTER TABLE ${q(m.name)} ${parts.join(', ')}`;
+}
+
 export function dropViewSql(view: ViewDef): string {
   return `DROP VIEW IF EXISTS ${q(view.name)}`;
 }

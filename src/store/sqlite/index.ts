@@ -10,6 +10,7 @@ import { viewOver, type ViewDef } from '../../load/views.js';
 import { createMutex, isProcessAlive, RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergeSqlite } from './merge.js';
+import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGRATIONS } from './sql.js';
 
@@ -265,6 +266,24 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async schoolSummaries() {
       const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;
       return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
+    },
+    async rekeyMirror(mirror) {
+      // Not while a run of this process holds the connection's transaction.
+      const release = await mutex.acquire(options.busyTimeoutMs);
+      if (!release) throw new EtlError('ETL_RUN_LOCKED', `a run was still using ${path} after ${options.busyTimeoutMs} ms`);
+      try {
+        await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'rekeying a mirror table');
+        try {
+          const result = rekeySqlite(db, mirror);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        release();
+      }
     },
     async close() {
       db.close();
