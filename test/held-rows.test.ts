@@ -100,6 +100,16 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     // Deactivations say how far they have got: from none to all.
     expect(progress[0]).toEqual([0, 3]);
     expect(progress.at(-1)).toEqual([3, 3]);
+    // Each deactivation logs the row as it was, null columns left out, and what changed.
+    const logged = await all(`SELECT row_key, before, after FROM etl_changes WHERE run_id = ? AND op = 'deactivate' ORDER BY id`, [b.runId]);
+    expect(logged.map((c) => c.row_key).sort()).toEqual([...gone].sort());
+    for (const c of logged) {
+      const before = (typeof c.before === 'string' ? JSON.parse(c.before) : c.before) as Record<string, unknown>;
+      const stored = (await all(`SELECT * FROM cases_st WHERE stkey = ?`, [c.row_key]))[0] as Record<string, unknown>;
+      expect(Object.values(before)).not.toContain(null);
+      expect(before).toMatchObject({ stkey: c.row_key, surname: stored.surname, _active: dialect === 'sqlite' ? 1 : true, _inserted_run: a.runId });
+      expect(typeof c.after === 'string' ? JSON.parse(c.after) : c.after).toMatchObject({ _active: dialect === 'sqlite' ? 0 : false, _deactivated_run: b.runId, _changed_run: b.runId });
+    }
     // Night A's exact bytes come back.
     await writeFile(st, original);
     const again = await run();
