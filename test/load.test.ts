@@ -273,17 +273,19 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     await writeFile(secret, `${SECRET}\n`);
     const loaded = { st: await sha256File(st()), sf: await sha256File(st('SF_8865.csv')) };
     // After the last file is loaded and before the archive copies: ST becomes a symlink to the
-    // secret, SF is rewritten in place. Synchronous, so both are done before the run goes on.
+    // secret, SF is rewritten in place, KGC removed. Synchronous, so all is done before the run goes on.
     const swap = (e: ProgressEvent): void => {
       if (e.kind !== 'file-done' || e.index !== e.total - 1) return;
       unlinkSync(st());
       symlinkSync(secret, st());
       writeFileSync(st('SF_8865.csv'), `${SECRET}\r\n`);
+      unlinkSync(st('KGC_8865.csv'));
     };
     const result = await run({ CASES_ARCHIVE_DIRECTORY: archive }, { onProgress: swap });
     expect(result.status).toBe('succeeded');
     const school = result.runs[0] as SchoolRunResult;
     expect([...school.errors].sort()).toEqual([
+      'archive: KGC_8865.csv removed since it was read; not archived',
       'archive: SF_8865.csv changed since it was read; not archived',
       'archive: ST_8865.csv changed since it was read; not archived',
     ]);
@@ -291,7 +293,7 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(renderRun(result)).toContain('\n  archive: ST_8865.csv changed since it was read; not archived');
     const path = school.archivePath as string;
     const files = await readdir(path);
-    expect(files).toHaveLength(15);
+    expect(files).toHaveLength(14);
     expect(files).not.toContain('ST_8865.csv');
     expect(files).not.toContain('SF_8865.csv');
     const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as Manifest;
@@ -299,6 +301,8 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const entry = (name: string): ManifestEntry | undefined => manifest.files.find((f) => f.name === name);
     expect(entry('ST_8865.csv')).toMatchObject({ sha256: loaded.st, archived: false, reason: 'changed since it was read' });
     expect(entry('SF_8865.csv')).toMatchObject({ sha256: loaded.sf, archived: false, reason: 'changed since it was read' });
+    expect(entry('KGC_8865.csv')).toMatchObject({ archived: false, reason: 'removed since it was read' });
+    expect(entry('DF_8865.csv')).toMatchObject({ archived: true });
     expect(await everything(archive)).not.toContain('archive-must-never-hold-this');
     // The night was loaded from the bytes read, and is published.
     probe = await target.probe();
