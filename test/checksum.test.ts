@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readTextChunks } from '../src/extract/index.js';
 import { OFF_THREAD_BYTES, sha256File, sha256FileAside } from '../src/load/index.js';
 
 describe('file checksums', () => {
@@ -32,5 +33,16 @@ describe('file checksums', () => {
     const missing = join(dir, 'gone.csv');
     await expect(sha256FileAside(missing, OFF_THREAD_BYTES)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(sha256FileAside(missing, 10)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('never reads through a symlink: the checksum on either path and the load\'s reader fail with ELOOP', async () => {
+    await writeFile(join(dir, 'secret.txt'), 'root:$6$not-a-real-hash:19000:0:99999:7:::\n');
+    const link = join(dir, 'ST_8865.csv');
+    await symlink(join(dir, 'secret.txt'), link);
+    const eloop = { code: 'ELOOP', syscall: 'open' };
+    await expect(sha256File(link)).rejects.toMatchObject(eloop);
+    await expect(sha256FileAside(link, 10)).rejects.toMatchObject(eloop);
+    await expect(sha256FileAside(link, OFF_THREAD_BYTES)).rejects.toMatchObject(eloop);
+    await expect(readTextChunks(link, 'windows-1252').next()).rejects.toMatchObject(eloop);
   });
 });

@@ -31,4 +31,23 @@ describe('configuration', () => {
       'ETL_MAX_ERROR_RATE="10%" must be a number from 0 to 1 (e.g. 0.10)',
     ]);
   });
+
+  it('allows the listen address, loopback names and ETL_PUBLIC_URL\'s host by default, or the hosts named', () => {
+    expect(loadConfig({}).http).toMatchObject({ publicUrl: null, allowedHosts: ['127.0.0.1', 'localhost', '::1'] });
+    const behindProxy = loadConfig({ HOST: '0.0.0.0', ETL_PUBLIC_URL: 'https://ETL.School.example:8443/cases' });
+    expect(behindProxy.http).toMatchObject({ publicUrl: 'https://etl.school.example:8443/cases', allowedHosts: ['localhost', '127.0.0.1', '::1', 'etl.school.example'] });
+    expect(loadConfig({ HOST: 'etl.lan' }).http.allowedHosts).toEqual(['etl.lan', 'localhost', '127.0.0.1', '::1']);
+    expect(loadConfig({ ETL_ALLOWED_HOSTS: 'etl.lan:3000, [::1], Example.org' }).http.allowedHosts).toEqual(['etl.lan', '::1', 'example.org']);
+    expect(loadConfig({ ETL_ALLOWED_HOSTS: '*' }).http.allowedHosts).toBeNull();
+    let err: unknown;
+    try {
+      loadConfig({ ETL_PUBLIC_URL: 'etl.school.example', ETL_ALLOWED_HOSTS: 'etl.lan,bad host' });
+    } catch (e) {
+      err = e;
+    }
+    expect(isEtlError(err) && err.problems).toEqual([
+      'ETL_PUBLIC_URL="etl.school.example" must be an http:// or https:// URL (e.g. https://etl.school.vic.edu.au/)',
+      'ETL_ALLOWED_HOSTS="etl.lan,bad host" must be host names separated by commas (e.g. etl.school.lan,localhost), or *',
+    ]);
+  });
 });

@@ -1,10 +1,12 @@
-import { mkdir, readdir, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { filesetChecksum, sha256File } from '../src/load/index.js';
-import { rollbackRun, runEtl, type EtlResult } from '../src/pipeline/index.js';
+import { renderRun } from '../src/cli/commands/run.js';
+import { filesetChecksum, sha256File, type Manifest, type ManifestEntry } from '../src/load/index.js';
+import { rollbackRun, runEtl, type EtlResult, type ProgressEvent, type SchoolRunResult } from '../src/pipeline/index.js';
 import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
 
@@ -248,13 +250,81 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8'));
     expect(manifest.files).toHaveLength(16);
     const stEntry = manifest.files.find((f: { name: string }) => f.name === 'ST_8865.csv');
-    expect(stEntry).toMatchObject({ bytes: (await stat(st())).size, sha256: await sha256File(st()), changedSinceLoad: false });
+    expect(stEntry).toEqual({ name: 'ST_8865.csv', bytes: (await stat(st())).size, sha256: await sha256File(st()), archived: true });
     expect(await sha256File(join(path, 'ST_8865.csv'))).toBe(stEntry.sha256);
     expect((await readdir(join(archive, '8865'))).includes('20200101T020000Z-run1')).toBe(false);
     expect((await readdir(src)).length).toBe(16);
     probe = await target.probe();
     expect((await one(`SELECT archive_path FROM etl_runs WHERE id = ?`, [result.runId])).archive_path).toBe(path);
     await rm(archive, { recursive: true, force: true });
+  });
+
+  /** Every byte under `dir`, for looking for content that must not be there. */
+  const everything = async (dir: string): Promise<string> => {
+    const names = await readdir(dir, { recursive: true, withFileTypes: true });
+    const files = names.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    return (await Promise.all(files.map((f) => readFile(f, 'latin1')))).join('\n');
+  };
+  const SECRET = 'root:$6$archive-must-never-hold-this:19000:0:99999:7:::';
+
+  it('archives only the bytes that were loaded: a file swapped after loading is left out, and the run says so', async () => {
+    const archive = join(target.dir, 'archive');
+    const secret = join(target.dir, 'shadow');
+    await writeFile(secret, `${SECRET}\n`);
+    const loaded = { st: await sha256File(st()), sf: await sha256File(st('SF_8865.csv')) };
+    // After the last file is loaded and before the archive copies: ST becomes a symlink to the
+    // secret, SF is rewritten in place, KGC removed. Synchronous, so all is done before the run goes on.
+    const swap = (e: ProgressEvent): void => {
+      if (e.kind !== 'file-done' || e.index !== e.total - 1) return;
+      unlinkSync(st());
+      symlinkSync(secret, st());
+      writeFileSync(st('SF_8865.csv'), `${SECRET}\r\n`);
+      unlinkSync(st('KGC_8865.csv'));
+    };
+    const result = await run({ CASES_ARCHIVE_DIRECTORY: archive }, { onProgress: swap });
+    expect(result.status).toBe('succeeded');
+    const school = result.runs[0] as SchoolRunResult;
+    expect([...school.errors].sort()).toEqual([
+      'archive: KGC_8865.csv removed since it was read; not archived',
+      'archive: SF_8865.csv changed since it was read; not archived',
+      'archive: ST_8865.csv changed since it was read; not archived',
+    ]);
+    // `cases-etl run` prints them under the school's table.
+    expect(renderRun(result)).toContain('\n  archive: ST_8865.csv changed since it was read; not archived');
+    const path = school.archivePath as string;
+    const files = await readdir(path);
+    expect(files).toHaveLength(14);
+    expect(files).not.toContain('ST_8865.csv');
+    expect(files).not.toContain('SF_8865.csv');
+    const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.files).toHaveLength(16);
+    const entry = (name: string): ManifestEntry | undefined => manifest.files.find((f) => f.name === name);
+    expect(entry('ST_8865.csv')).toMatchObject({ sha256: loaded.st, archived: false, reason: 'changed since it was read' });
+    expect(entry('SF_8865.csv')).toMatchObject({ sha256: loaded.sf, archived: false, reason: 'changed since it was read' });
+    expect(entry('KGC_8865.csv')).toMatchObject({ archived: false, reason: 'removed since it was read' });
+    expect(entry('DF_8865.csv')).toMatchObject({ archived: true });
+    expect(await everything(archive)).not.toContain('archive-must-never-hold-this');
+    // The night was loaded from the bytes read, and is published.
+    probe = await target.probe();
+    expect(await one(`SELECT status, archive_path FROM etl_runs WHERE id = ?`, [result.runId])).toEqual({ status: 'succeeded', archive_path: path });
+    expect(await count(`SELECT count(*) AS n FROM students WHERE active`)).toBe(200);
+  });
+
+  it('fails the night on a symlink found at discovery, as an unreadable file, and archives nothing', async () => {
+    const archive = join(target.dir, 'archive');
+    const secret = join(target.dir, 'shadow');
+    await writeFile(secret, `${SECRET}\n`);
+    await unlink(st());
+    await symlink(secret, st());
+    const result = await run({ CASES_ARCHIVE_DIRECTORY: archive });
+    expect(result.status).toBe('failed');
+    const school = result.runs[0] as SchoolRunResult;
+    expect(school.tables.find((t) => t.file === 'ST_8865.csv')?.error).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read .*ST_8865\.csv: ELOOP \(open\)$/);
+    expect(school.archivePath).toBeNull();
+    await expect(readdir(archive)).rejects.toMatchObject({ code: 'ENOENT' });
+    probe = await target.probe();
+    expect(await count(`SELECT count(*) AS n FROM etl_runs WHERE status <> 'failed'`)).toBe(0);
+    expect(JSON.stringify(result)).not.toContain('archive-must-never-hold-this');
   });
 
   it('adds a column a new CASES release brings, and loads each school of a shared folder on its own', async () => {

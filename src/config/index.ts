@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import { EtlError } from '../errors/index.js';
+import { hostNameOf } from '../util/host.js';
 import { notificationConfig, type NotificationConfig } from './notifications.js';
 
 export { NOTIFY_ON, type NotificationConfig, type NotifyOn } from './notifications.js';
@@ -82,6 +83,14 @@ export interface HttpConfig {
   readonly host: string;
   /** Bearer tokens allowed to trigger and roll back (ETL_ADMIN_TOKENS, comma-separated `name:token` or `token`). */
   readonly adminTokens: ReadonlyArray<{ readonly name: string; readonly token: string }>;
+  /** The address people reach serve at, e.g. through a proxy (ETL_PUBLIC_URL, http or https); null when not set. */
+  readonly publicUrl: string | null;
+  /**
+   * Host names a request's Host header may name, port ignored (ETL_ALLOWED_HOSTS); null (`*`) allows any.
+   * Default: HOST (unless 0.0.0.0 or ::), localhost, 127.0.0.1, ::1 and ETL_PUBLIC_URL's host. Refusing
+   * the rest stops DNS rebinding: a page elsewhere cannot reach a loopback-bound dashboard by a name of its own.
+   */
+  readonly allowedHosts: readonly string[] | null;
 }
 
 export type DatabaseConfig =
@@ -139,6 +148,8 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'PORT', default: '3000', description: 'HTTP port of serve.' },
   { name: 'HOST', default: '127.0.0.1', description: 'HTTP listen address of serve.' },
   { name: 'ETL_ADMIN_TOKENS', default: '(none)', description: 'Comma-separated bearer tokens (name:token or token) allowed to trigger runs over HTTP.' },
+  { name: 'ETL_PUBLIC_URL', default: '(none)', description: 'The http(s) address people reach serve at, such as a proxy\'s; its host is allowed in Host headers.' },
+  { name: 'ETL_ALLOWED_HOSTS', default: 'HOST, localhost, 127.0.0.1, ::1 and ETL_PUBLIC_URL\'s host', description: 'Comma-separated host names (a port is ignored) HTTP requests may name in their Host header; others get 421, which stops DNS rebinding. * allows any. A HOST of 0.0.0.0 or :: is not a name and is left out.' },
   { name: 'SLACK_WEBHOOK_URL', default: '(none: no Slack)', description: 'Slack incoming webhook URL; run outcomes are posted as Block Kit messages.' },
   { name: 'TEAMS_WEBHOOK_URL', default: '(none: no Teams)', description: 'Microsoft Teams Workflows webhook URL; run outcomes are posted as Adaptive Cards.' },
   { name: 'ETL_NOTIFICATION_EMAIL', default: '(none: no email)', description: 'Comma-separated email addresses told of run outcomes; needs SMTP_URL.' },
@@ -236,6 +247,36 @@ function tokensOf(raw: string | undefined): Parsed<HttpConfig['adminTokens']> {
   return { ok: true, value: tokens };
 }
 
+function publicUrlOf(raw: string | undefined): Parsed<string | null> {
+  const t = text(raw);
+  if (t === null) return { ok: true, value: null };
+  try {
+    const url = new URL(t);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return { ok: true, value: url.href };
+  } catch {
+    // reported below, as a URL that is not http(s)
+  }
+  return { ok: false, problem: `ETL_PUBLIC_URL=${JSON.stringify(raw)} must be an http:// or https:// URL (e.g. https://etl.school.vic.edu.au/)` };
+}
+
+/** Names a listen address does not stand for: it listens on every interface, and no Host header names it. */
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]']);
+
+function allowedHostsOf(raw: string | undefined, listenHost: string, publicUrl: string | null): Parsed<readonly string[] | null> {
+  const t = text(raw);
+  if (t === '*') return { ok: true, value: null };
+  if (t === null) {
+    const names = [...(ANY_ADDRESS.has(listenHost) ? [] : [listenHost]), 'localhost', '127.0.0.1', '::1', ...(publicUrl ? [new URL(publicUrl).host] : [])];
+    return { ok: true, value: [...new Set(names.map((n) => hostNameOf(n)).filter((n): n is string => n !== null))] };
+  }
+  const entries = t.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = entries.filter((x) => hostNameOf(x) === null);
+  if (bad.length > 0 || entries.length === 0) {
+    return { ok: false, problem: `ETL_ALLOWED_HOSTS=${JSON.stringify(raw)} must be host names separated by commas (e.g. etl.school.lan,localhost), or *` };
+  }
+  return { ok: true, value: [...new Set(entries.map((x) => hostNameOf(x) as string))] };
+}
+
 function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): Parsed<DatabaseConfig> {
   const url = text(rawUrl);
   const schema = text(rawSchema) ?? 'public';
@@ -288,6 +329,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
   }
   const relationships = text(env.CASES_RELATIONSHIPS_JSON);
   const source = text(overrides.sourceDirectory) ?? text(env.CASES_DIRECTORY);
+  const listenHost = text(env.HOST) ?? '127.0.0.1';
+  const publicUrl = take(publicUrlOf(env.ETL_PUBLIC_URL), null);
 
   const config: Config = {
     sourceDirectory: source === null ? null : resolve(source),
@@ -324,8 +367,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     },
     http: {
       port: take(nonNegativeInt('PORT', env.PORT, 3000), 3000),
-      host: text(env.HOST) ?? '127.0.0.1',
+      host: listenHost,
       adminTokens: take(tokensOf(env.ETL_ADMIN_TOKENS), []),
+      publicUrl,
+      allowedHosts: take(allowedHostsOf(env.ETL_ALLOWED_HOSTS, listenHost, publicUrl), []),
     },
     notifications: notificationConfig(env, hostname(), problems),
   };

@@ -222,6 +222,10 @@ export const ERROR_CATALOGUE = {
     title: 'The run\'s change history was pruned',
     fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history. Rekeying a table (`cases-etl migrate --rekey`) prunes every run that changed it.',
   },
+  ETL_HTTP_HOST_REFUSED: {
+    title: 'An HTTP request named a host this server does not answer for',
+    fix: 'Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL\'s host), or add the name you use to it.',
+  },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',

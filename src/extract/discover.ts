@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -78,7 +78,11 @@ interface Listed {
   mtimeMs: number;
 }
 
-/** The names of the plain files in `directory`, hidden ones left out. */
+/**
+ * The names of the plain files in `directory`, hidden ones left out. Symlinks are listed too: a
+ * table's file swapped for a link must fail the night as unreadable (reads refuse symlinks, see
+ * util/no-follow.ts), not silently drop out of it.
+ */
 async function listNames(directory: string): Promise<string[]> {
   let entries;
   try {
@@ -86,18 +90,21 @@ async function listNames(directory: string): Promise<string[]> {
   } catch (cause) {
     throw new EtlError('ETL_SOURCE_NOT_FOUND', `cannot list the source folder ${directory}: ${(cause as Error).message}`, { cause });
   }
-  return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+  return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
 }
 
 /** Files looked at together: a folder of hundreds of schools is not stat'ed one file at a time. */
 const STAT_BATCH = 64;
 
-/** Size and mtime of each file; one removed since the folder was listed is left out. */
+/**
+ * Size and mtime of each file; one removed since the folder was listed is left out. lstat, never
+ * stat: a symlink's target is no part of the export (its read fails, and names the link).
+ */
 async function statFiles(directory: string, names: readonly string[]): Promise<Listed[]> {
   const files: Listed[] = [];
   for (let i = 0; i < names.length; i += STAT_BATCH) {
     const batch = names.slice(i, i + STAT_BATCH);
-    const stats = await Promise.all(batch.map((name) => stat(join(directory, name)).catch(() => null)));
+    const stats = await Promise.all(batch.map((name) => lstat(join(directory, name)).catch(() => null)));
     for (const [k, s] of stats.entries()) {
       const name = batch[k] as string;
       if (s) files.push({ name, path: join(directory, name), size: s.size, mtimeMs: s.mtimeMs });
@@ -123,7 +130,7 @@ async function settle(files: Listed[], options: DiscoverOptions): Promise<{ stab
     for (const f of watching) {
       let s;
       try {
-        s = await stat(f.path);
+        s = await lstat(f.path);
       } catch {
         continue; // removed while we waited: not part of tonight's export
       }

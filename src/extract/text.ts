@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-
+import { openSourceStream } from '../util/no-follow.js';
 import { createChunkDecoder, type ChunkDecoder } from './decode.js';
 
 /**
@@ -57,7 +56,8 @@ export async function* readTextChunks(path: string, encoding: string, onEncoding
     const lf = text.replaceAll('\r\n', '\n');
     return lf.indexOf('\r') === -1 ? lf : lf.replaceAll('\r', '\n');
   };
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  // Never through a symlink: see SOURCE_READ_FLAGS.
+  const stream = await openSourceStream(path, READ_CHUNK_BYTES);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let buf = chunk;
     if (!decoder) {

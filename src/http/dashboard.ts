@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 /**
  * The dashboard: one page (web/dashboard.html) and its script and style, drawn in the browser
  * from the JSON API. No build step, nothing from a CDN, and a content security policy that
- * lets the page load only its own files and talk only to this server.
+ * lets the page load only its own files and talk only to this server (HTML_CSP, set on every HTML
+ * response with the other security headers in security.ts).
  */
 
 const WEB = new URL('../../web/', import.meta.url);
@@ -15,15 +16,12 @@ const ASSETS = {
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 } as const;
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
+/** Serves the dashboard's page, script and style, and sends `/` to the page. */
 export function registerDashboard(server: FastifyInstance): void {
   for (const [path, asset] of Object.entries(ASSETS)) {
     // Read once, at start: the files ship with the package and do not change while it runs.
     const body = readFileSync(new URL(asset.file, WEB), 'utf8');
-    server.get(path, async (_req, reply) =>
-      reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').type(asset.type).send(body),
-    );
+    server.get(path, async (_req, reply) => reply.header('cache-control', 'no-cache').type(asset.type).send(body));
   }
   server.get('/', async (_req, reply) => reply.redirect('/dashboard'));
   // Browsers ask for it on every page; there is none.

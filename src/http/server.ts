@@ -9,6 +9,7 @@ import { rollbackRun } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
 import { assessHealth, summariseRuns } from './health.js';
+import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
 /** What the HTTP layer can ask of the rest: queue a run (or run it, without Redis). */
 export interface HttpDeps {
@@ -24,6 +25,7 @@ const STATUS_FOR: Partial<Record<string, number>> = {
   ETL_ROLLBACK_BLOCKED: 409,
   ETL_ROLLBACK_PRUNED: 409,
   ETL_RUN_LOCKED: 409,
+  ETL_HTTP_HOST_REFUSED: 421,
   ETL_DB_UNAVAILABLE: 503,
 };
 
@@ -33,22 +35,55 @@ function tokenMatches(given: string, wanted: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Route ids: digits only, no leading zero (anything else is 400 by schema; see runIdOf for the range). */
+const RUN_ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]*$' } }, required: ['id'] } as const;
+
+/**
+ * A route's run id as a number. One past 2^53 - 1 is no run of ours: ids are JavaScript numbers
+ * throughout, and PostgreSQL refuses one past its bigint (9223372036854775807) with an error that
+ * would be a 500. So a larger id is a run that does not exist (404), decided before any query.
+ */
+function runIdOf(raw: string): number {
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id)) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
+  return id;
+}
+
 /**
  * The HTTP API, built apart from listen() so tests use inject(). Health and metrics are open (they
- * carry counts, never personal data); triggering needs a bearer token from ETL_ADMIN_TOKENS.
+ * carry counts, never personal data); triggering and rolling back need a bearer token from
+ * ETL_ADMIN_TOKENS. Every request must name an allowed host (ETL_ALLOWED_HOSTS), and every answer
+ * carries the security headers (security.ts).
  */
 export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   const server = Fastify({ logger: false });
+  registerHostCheck(server, app.config.http.allowedHosts);
+  registerSecurityHeaders(server);
 
-  const admin = async (req: FastifyRequest, reply: FastifyReply): Promise<string | null> => {
+  // The token's name, for each request whose token was checked (requireAdmin), for the ledger.
+  const adminOf = new WeakMap<FastifyRequest, string>();
+  /**
+   * The admin check, as an onRequest hook: it runs before the body is read, so a client without a
+   * token cannot make the server take in and parse a body (up to Fastify's 1 MiB limit) at all.
+   */
+  const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    const match = app.config.http.adminTokens.find((t) => given !== '' && tokenMatches(given, t.token));
-    if (match) return match.name;
-    await reply.code(app.config.http.adminTokens.length === 0 ? 403 : 401).send({
-      error: app.config.http.adminTokens.length === 0 ? 'no admin tokens are configured (ETL_ADMIN_TOKENS)' : 'a valid bearer token is required',
+    const tokens = app.config.http.adminTokens;
+    const match = tokens.find((t) => given !== '' && tokenMatches(given, t.token));
+    if (match) {
+      adminOf.set(req, match.name);
+      return;
+    }
+    await reply.code(tokens.length === 0 ? 403 : 401).send({
+      error: tokens.length === 0 ? 'no admin tokens are configured (ETL_ADMIN_TOKENS)' : 'a valid bearer token is required',
     });
-    return null;
+  };
+  const adminName = (req: FastifyRequest): string => {
+    const name = adminOf.get(req);
+    // Only reachable if a route forgot its onRequest: requireAdmin; fail closed.
+    if (name === undefined) throw new EtlError('ETL_INTERNAL', 'an admin route was reached without its token check');
+    return name;
   };
 
   server.setErrorHandler(async (err, _req, reply) => {
@@ -58,7 +93,6 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message });
   });
 
-  const runId = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
   const schoolQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, school: { type: 'string', pattern: '^[A-Za-z0-9]+$' } }, additionalProperties: false } as const;
 
   server.get('/livez', async () => ({ status: 'ok' }));
@@ -101,9 +135,10 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   );
 
 
-  server.get<{ Params: { id: number } }>('/api/cases-etl/runs/:id', { schema: { params: runId } }, async (req) => {
-    const run = await app.store.getRun(req.params.id);
-    if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${req.params.id}`);
+  server.get<{ Params: { id: string } }>('/api/cases-etl/runs/:id', { schema: { params: RUN_ID } }, async (req) => {
+    const id = runIdOf(req.params.id);
+    const run = await app.store.getRun(id);
+    if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
     // Rejects say where and why; their original lines are personal data and stay in the database.
     const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100)]);
     return { run, files, rejects };
@@ -115,18 +150,18 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
 
   server.get('/api/cases-etl/schools', async () => app.store.schoolSummaries());
 
-  server.post<{ Params: { id: number }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
+  server.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
     '/api/cases-etl/runs/:id/rollback',
     {
+      onRequest: requireAdmin,
       schema: {
-        params: runId,
+        params: RUN_ID,
         body: { type: ['object', 'null'], properties: { cascade: { type: 'boolean' }, dryRun: { type: 'boolean' }, reason: { type: 'string', maxLength: 500 } }, additionalProperties: false },
       },
     },
-    async (req, reply) => {
-      const who = await admin(req, reply);
-      if (who === null) return reply;
-      const result = await rollbackRun(req.params.id, {
+    async (req) => {
+      const who = adminName(req);
+      const result = await rollbackRun(runIdOf(req.params.id), {
         config: app.config,
         store: app.store,
         notifier: app.notifier,
@@ -142,10 +177,12 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
 
   server.post<{ Body: { school?: string; force?: boolean } | undefined }>(
     '/api/cases-etl/trigger',
-    { schema: { body: { type: ['object', 'null'], properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } }, additionalProperties: false } } },
+    {
+      onRequest: requireAdmin,
+      schema: { body: { type: ['object', 'null'], properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } }, additionalProperties: false } },
+    },
     async (req, reply) => {
-      const who = await admin(req, reply);
-      if (who === null) return reply;
+      const who = adminName(req);
       const school = req.body?.school ?? app.config.schoolId;
       if (!school && !app.queue) throw new EtlError('ETL_USAGE', 'name the school to run ({"school": "8865"})');
       const result = await deps.trigger({ school: school ?? null, force: req.body?.force ?? false, requestedBy: `api:${who}` });

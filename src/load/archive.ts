@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { sha256File } from './checksum.js';
+import { SOURCE_READ_FLAGS } from '../util/no-follow.js';
 
 /**
  * The archive: after a published run, the night's files are copied to
@@ -18,11 +18,28 @@ export interface ArchivedFile {
   readonly sha256: string;
 }
 
+/** Why a loaded file has no copy in the archive: its name no longer holds the bytes that were loaded. */
+export type NotArchivedReason = 'changed since it was read' | 'removed since it was read';
+
+/**
+ * One file of the night, as loaded (`bytes`, `sha256`). `archived: false` means the folder holds
+ * no copy of it: what its name held at archive time was not what was loaded, so it is not kept.
+ */
+export type ManifestEntry =
+  | { readonly name: string; readonly bytes: number; readonly sha256: string; readonly archived: true }
+  | { readonly name: string; readonly bytes: number; readonly sha256: string; readonly archived: false; readonly reason: NotArchivedReason };
+
 export interface Manifest {
   readonly school: string;
   readonly runId: number;
   readonly archivedAt: string;
-  readonly files: ReadonlyArray<{ name: string; bytes: number; sha256: string; changedSinceLoad: boolean }>;
+  readonly files: readonly ManifestEntry[];
+}
+
+/** Where a night was archived, and the files left out of it (with why). */
+export interface ArchiveResult {
+  readonly path: string;
+  readonly notArchived: ReadonlyArray<{ readonly name: string; readonly reason: NotArchivedReason }>;
 }
 
 /** `2026-11-26T02:00:05.123Z` → `20261126T020005Z`: sortable, and safe in every file system. */
@@ -39,22 +56,70 @@ function stampTime(name: string): number | null {
 }
 
 /**
- * Copies the files and writes the manifest; returns the archive folder. A file that changed
- * after it was loaded (the exporter rewrote it) is still copied, and flagged in the manifest.
+ * Copies `source` to `dest` (created, never overwritten) if its bytes are still those loaded:
+ * opened once without following a symlink, hashed while copied, and the copy deleted if the hash
+ * differs. Returns null when copied, else why not. A copy of whatever the name now points at would
+ * put bytes that were never loaded (another file's, a link's target) into the archive.
  */
-export async function archiveFiles(root: string, school: string, runId: number, at: Date, files: readonly ArchivedFile[]): Promise<string> {
+async function copyIfUnchanged(source: string, dest: string, sha256: string): Promise<NotArchivedReason | null> {
+  let input;
+  try {
+    input = await open(source, SOURCE_READ_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'changed since it was read';
+    if (code === 'ENOENT') return 'removed since it was read';
+    throw err;
+  }
+  const hash = createHash('sha256');
+  try {
+    // The copy keeps the source's permission bits, as copyFile did: the files hold personal data.
+    const { mode } = await input.stat();
+    const output = await open(dest, 'wx', mode & 0o777);
+    try {
+      for await (const chunk of input.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
+        hash.update(chunk as Buffer);
+        await output.write(chunk as Buffer);
+      }
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+  if (hash.digest('hex') === sha256) return null;
+  await rm(dest, { force: true });
+  return 'changed since it was read';
+}
+
+/**
+ * Copies the files and writes the manifest. A file whose bytes are no longer those loaded (the
+ * exporter rewrote it, or its name became a symlink) is left out and marked in the manifest, and
+ * the result names it. On a failure the half-made folder is removed, so a retry starts afresh.
+ */
+export async function archiveFiles(root: string, school: string, runId: number, at: Date, files: readonly ArchivedFile[]): Promise<ArchiveResult> {
   const dir = join(root, school, `${archiveStamp(at)}-run${runId}`);
   await mkdir(dir, { recursive: true });
-  const entries: Array<Manifest['files'][number]> = [];
-  for (const f of files) {
-    const dest = join(dir, f.name);
-    await copyFile(f.path, dest, constants.COPYFILE_EXCL);
-    const copied = await sha256File(dest);
-    entries.push({ name: f.name, bytes: f.bytes, sha256: f.sha256, changedSinceLoad: copied !== f.sha256 });
+  try {
+    const entries: ManifestEntry[] = [];
+    const notArchived: Array<ArchiveResult['notArchived'][number]> = [];
+    for (const f of files) {
+      const reason = await copyIfUnchanged(f.path, join(dir, f.name), f.sha256);
+      const entry = { name: f.name, bytes: f.bytes, sha256: f.sha256 };
+      if (reason === null) {
+        entries.push({ ...entry, archived: true });
+      } else {
+        entries.push({ ...entry, archived: false, reason });
+        notArchived.push({ name: f.name, reason });
+      }
+    }
+    const manifest: Manifest = { school, runId, archivedAt: new Date().toISOString(), files: entries };
+    await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    return { path: dir, notArchived };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  const manifest: Manifest = { school, runId, archivedAt: new Date().toISOString(), files: entries };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return dir;
 }
 
 /** Removes archive folders of `school` older than `days` days; returns the removed paths. */

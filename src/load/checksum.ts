@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-/** SHA-256 of a file, streamed. */
+import { openSourceStream, SOURCE_READ_FLAGS } from '../util/no-follow.js';
+
+/** SHA-256 of a file, streamed; a symlink is refused (ELOOP), as every read of a source file refuses it. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of await openSourceStream(path, 1 << 20)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -15,16 +16,28 @@ export async function sha256File(path: string): Promise<string> {
  */
 export const OFF_THREAD_BYTES = 8 << 20;
 
-/** The same streamed hash, as a worker thread runs it (CommonJS: an eval'd worker is a script). */
+/**
+ * The same streamed hash, as a worker thread runs it (CommonJS: an eval'd worker is a script),
+ * opened with the flags it is given (SOURCE_READ_FLAGS: never through a symlink).
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { createReadStream } = require('node:fs');
-const hash = createHash('sha256');
-createReadStream(workerData, { highWaterMark: 1 << 20 })
-  .on('data', (chunk) => hash.update(chunk))
-  .on('error', (err) => parentPort.postMessage({ error: { message: err.message, code: err.code } }))
-  .on('end', () => parentPort.postMessage({ sha256: hash.digest('hex') }));
+const { createReadStream, openSync } = require('node:fs');
+const fail = (err) => parentPort.postMessage({ error: { message: err.message, code: err.code, syscall: err.syscall } });
+let fd;
+try {
+  fd = openSync(workerData.path, workerData.flags);
+} catch (err) {
+  fail(err);
+}
+if (fd !== undefined) {
+  const hash = createHash('sha256');
+  createReadStream('', { fd, highWaterMark: 1 << 20 })
+    .on('data', (chunk) => hash.update(chunk))
+    .on('error', fail)
+    .on('end', () => parentPort.postMessage({ sha256: hash.digest('hex') }));
+}
 `;
 
 /**
@@ -35,12 +48,13 @@ createReadStream(workerData, { highWaterMark: 1 << 20 })
 export function sha256FileAside(path: string, bytes: number): Promise<string> {
   if (bytes < OFF_THREAD_BYTES) return sha256File(path);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: path });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, flags: SOURCE_READ_FLAGS } });
     let settled = false;
-    worker.once('message', (m: { sha256?: string; error?: { message: string; code?: string } }) => {
+    worker.once('message', (m: { sha256?: string; error?: { message: string; code?: string; syscall?: string } }) => {
       settled = true;
       if (m.sha256 !== undefined) resolve(m.sha256);
-      else reject(Object.assign(new Error(m.error?.message ?? 'checksum failed'), { code: m.error?.code }));
+      // The errno code and syscall make it a file-system error to the caller (ETL_SOURCE_UNREADABLE).
+      else reject(Object.assign(new Error(m.error?.message ?? 'checksum failed'), { code: m.error?.code, syscall: m.error?.syscall }));
       void worker.terminate();
     });
     worker.once('error', (err) => {

@@ -318,14 +318,14 @@ function unreadableFile(file: FileSet['files'][number], why: string): FileLoadRe
 
 async function archive(config: Config, store: Store, set: FileSet, checksums: ReadonlyMap<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {
   const root = config.archiveDirectory as string;
+  const files = set.files.map((f) => ({ name: f.name, path: f.path, bytes: f.bytes, sha256: checksums.get(f.name) ?? '' }));
   try {
-    const path = await withRetry(
-      () => archiveFiles(root, set.school, result.runId, new Date(), set.files.map((f) => ({ name: f.name, path: f.path, bytes: f.bytes, sha256: checksums.get(f.name) ?? '' }))),
-      config.retry,
-    );
+    const { path, notArchived } = await withRetry(() => archiveFiles(root, set.school, result.runId, new Date(), files), config.retry);
     await store.withRunSession(set.school, config.lockTimeoutMs, (s) => s.setArchivePath(result.runId, path));
     await pruneArchives(root, set.school, config.archiveDays, new Date());
-    return { ...result, archivePath: path };
+    // The night is published as loaded; only its archive is short of the files whose names now hold other bytes.
+    const missing = notArchived.map((n) => `archive: ${n.name} ${n.reason}; not archived`);
+    return { ...result, archivePath: path, errors: [...result.errors, ...missing] };
   } catch (err) {
     // The data is published; a failed copy is worth a warning, not a failed night.
     return { ...result, errors: [...result.errors, `archive failed: ${(err as Error).message}`] };

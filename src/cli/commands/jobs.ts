@@ -97,7 +97,12 @@ export function registerJobs(program: Command, io: CliIo): void {
       app.onStop(() => server.close());
       const address = server.server.address();
       const where = typeof address === 'string' ? address : `${address?.family === 'IPv6' ? `[${address.address}]` : address?.address}:${address?.port}`;
-      app.logger.info({ address: where, dashboard: `http://${where}/dashboard` }, 'HTTP listening');
+      const hosts = config.http.allowedHosts;
+      app.logger.info({ address: where, dashboard: `http://${where}/dashboard`, allowedHosts: hosts ?? '*' }, 'HTTP listening');
+      if (hosts !== null && (config.http.host === '0.0.0.0' || config.http.host === '::') && config.http.publicUrl === null) {
+        // Listening everywhere but answering only loopback names: a request by this machine's name or address gets 421.
+        app.logger.warn({ allowedHosts: hosts }, 'HTTP answers only these Host names; set ETL_ALLOWED_HOSTS or ETL_PUBLIC_URL to be reached by another');
+      }
       await runUntilSignal(app);
     });
 

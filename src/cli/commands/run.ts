@@ -36,7 +36,8 @@ function renderSchool(r: SchoolRunResult): string {
   if (s.held > 0) lines.push(`  ${formatCount(s.held)} rejected rows held: their stored rows keep their last published values and state`);
   if (s.deferred > 0) lines.push(`  ${formatCount(s.deferred)} deactivations deferred to the next clean night: rejected rows had no readable key`);
   if (r.archivePath) lines.push(`  archived to ${r.archivePath}`);
-  for (const e of r.errors.filter((e) => e.startsWith('archive failed'))) lines.push(`  ${e}`);
+  // Archive problems come after publishing, so no table row or guard shows them: `archive failed: …`, `archive: X …`.
+  for (const e of r.errors.filter((e) => e.startsWith('archive'))) lines.push(`  ${e}`);
   return lines.join('\n');
 }
 
