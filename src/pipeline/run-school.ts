@@ -242,7 +242,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         for (const [index, file] of set.files.entries()) {
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
           const why = unreadable.get(file.name);
-          const r = why === undefined ? await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects }) : unreadableFile(file, why);
+          const r = why === undefined ? await loadFile(tx, file, { runId, school, views, maxStoredRejects: config.maxStoredRejects, lines: config.lines }) : unreadableFile(file, why);
           loaded.push(r);
           options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
           if (r.aborted === true) {
