@@ -73,6 +73,7 @@ const reject = (line: number): Reject => ({
   code: 'ETL_ROW_REQUIRED',
   message: 'SURNAME is required but empty',
   raw: `ABC${line},,"tab\there"`,
+  rawBytes: 16 + String(line).length,
 });
 
 /** Resolves after `ms`, for letting a competing session reach its lock. */

@@ -101,13 +101,23 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   );
 
 
-  server.get<{ Params: { id: number } }>('/api/cases-etl/runs/:id', { schema: { params: runId } }, async (req) => {
-    const run = await app.store.getRun(req.params.id);
-    if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${req.params.id}`);
-    // Rejects say where and why; their original lines are personal data and stay in the database.
-    const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100)]);
-    return { run, files, rejects };
-  });
+  const originalQuery = { type: 'object', properties: { original: { type: 'integer', enum: [0, 1] } }, additionalProperties: false } as const;
+
+  server.get<{ Params: { id: number }; Querystring: { original?: 0 | 1 } }>(
+    '/api/cases-etl/runs/:id',
+    { schema: { params: runId, querystring: originalQuery } },
+    async (req, reply) => {
+      // Rejects say where and why; their original lines are personal data, for an admin who asks (?original=1).
+      const originals = req.query.original === 1;
+      if (originals && (await admin(req, reply)) === null) return reply;
+      const run = await app.store.getRun(req.params.id);
+      if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${req.params.id}`);
+      const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100, { originals })]);
+      // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
+      if (originals) void reply.header('cache-control', 'no-store');
+      return { run, files, rejects };
+    },
+  );
 
   server.get<{ Querystring: { limit?: number; school?: string } }>('/api/cases-etl/rollbacks', { schema: { querystring: schoolQuery } }, async (req) =>
     app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
