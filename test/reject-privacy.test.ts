@@ -168,6 +168,13 @@ describe('U+0000 in a value', () => {
       [3, 'ABC0002', 'SURNAME', 'ETL_ROW_NUL'],
     ]);
     expect(rejects[0]?.message).not.toContain('WAL');
+    // Kept for an admin as ␀: PostgreSQL text cannot hold U+0000, and both databases keep the same.
+    expect(rejects[0]?.raw).toBe('ABC0001,WAL\u2400KER,Leo,,,ACTV');
+  });
+
+  it('in a key part leaves the row without a key', async () => {
+    const { rejects } = await read([HEADER, 'ABC\u00000001,LEE,Ho,,,ACTV'].join('\n') + '\n');
+    expect(rejects.map((r) => [r.key, r.field, r.code])).toEqual([[null, 'STKEY', 'ETL_ROW_NUL']]);
   });
 
   it('in a fixed-width line is rejected the same way', async () => {

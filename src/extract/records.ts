@@ -96,13 +96,15 @@ export function rawText(record: Pick<RawRecord, 'text' | 'start' | 'end'>): stri
 }
 
 /**
- * The record's original text cut to `maxBytes` of UTF-8 (detached from its chunk), and the full
- * length in bytes: what etl_rejects keeps of a rejected line, and how much there was.
+ * The record's original text cut to `maxBytes` of UTF-8 (detached from its chunk), U+0000 shown
+ * as ␀, and the full length in bytes: what etl_rejects keeps of a rejected line, and how much there was.
  */
 export function originalLine(record: Pick<RawRecord, 'text' | 'start' | 'end' | 'bytes'>, maxBytes: number): { text: string; bytes: number } {
   const end = contentEnd(record);
   // Cut before copying, so a long record is never copied whole.
-  const text = detach(cutUtf8(record.text.slice(record.start, Math.min(end, record.start + maxBytes)), maxBytes));
+  const cut = detach(cutUtf8(record.text.slice(record.start, Math.min(end, record.start + maxBytes)), maxBytes));
+  // PostgreSQL text cannot hold U+0000 at all: it is kept as ␀ (U+2400) on both databases alike.
+  const text = cut.includes('\0') ? cut.replaceAll('\0', '\u2400') : cut;
   return { text, bytes: record.bytes ?? utf8Length(record.text, record.start, end) };
 }
 

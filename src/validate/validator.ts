@@ -125,6 +125,8 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
     return key;
   };
 
+  const keyHasNul = (fields: readonly string[]): boolean => keyIdx.some((i) => fields[i]?.includes('\0') === true);
+
   /**
    * The stored key from typed values, so "012" and "12" in an int key are one key, as in the
    * database; null when a part is missing or failed its conversion.
@@ -160,7 +162,8 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         // Only a problem that leaves the fields where they belong lets the key be read, shown and
         // held; a broken quote, a stray delimiter or a bad fixed-width line may have moved
         // anything into the key's place, so the row shows no key and counts as keyless.
-        const inPlace = fields.length > 0 && FIELDS_IN_PLACE.has(record.problem.code);
+        // A key with U+0000 is no key: neither database can store or look up such a value.
+        const inPlace = fields.length > 0 && FIELDS_IN_PLACE.has(record.problem.code) && !(record.problem.code === 'ETL_ROW_NUL' && keyHasNul(fields));
         // A fixed-width key is read from its own positions, at most its width, whatever else is
         // wrong with the line: it can be shown, though not trusted to hold the row.
         const shown = inPlace || (positional && fields.length > 0) ? textKey(fields) : null;
