@@ -183,7 +183,8 @@ class CsvRecordSplitter {
       if (nl === -1 && !final) return;
       const { line, kept, bytes } = this.skipping;
       this.skipping = null;
-      out.push({ line, fields: [], text: kept, start: 0, end: kept.length, problem: lineTooLong(bytes, this.limits.maxLineBytes), lineHash: null, plain: false, bytes });
+      const problem = lineTooLong(bytes, this.limits.maxLineBytes);
+      out.push({ line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, plain: false, bytes });
       if (nl === -1) return;
       this.line = line + 1;
       chunk = chunk.slice(nl + 1);
@@ -251,7 +252,8 @@ class CsvRecordSplitter {
     const lineEnd = nl === -1 ? input.length : nl + 1;
     const contentTo = nl === -1 ? lineEnd : nl;
     let problem: RecordProblem;
-    if (overUtf8(input, broken, contentTo, this.limits.maxLineBytes)) problem = lineTooLong(utf8Length(input, broken, contentTo), this.limits.maxLineBytes);
+    const { maxLineBytes } = this.limits;
+    if (overUtf8(input, broken, contentTo, maxLineBytes)) problem = lineTooLong(utf8Length(input, broken, contentTo), maxLineBytes);
     else {
       // An odd number of quotes on the line means one was opened and never closed on it.
       const quotes = input.slice(broken, lineEnd).split('"').length - 1;

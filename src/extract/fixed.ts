@@ -94,7 +94,8 @@ export async function* readFixedRecords(
       skipping.bytes += utf8Length(chunkText, 0, nl === -1 ? chunkText.length : nl);
       if (nl === -1 && !chunk.final) continue;
       const { kept, bytes } = skipping;
-      records.push({ line: skipping.line, fields: [], text: kept, start: 0, end: kept.length, problem: lineTooLong(bytes, limits.maxLineBytes), lineHash: null, bytes });
+      const problem = lineTooLong(bytes, limits.maxLineBytes);
+      records.push({ line: skipping.line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, bytes });
       line = skipping.line + 1;
       skipping = null;
       chunkText = nl === -1 ? '' : chunkText.slice(nl + 1);

@@ -60,7 +60,8 @@ export function nulProblem(fields: readonly string[], columns: ReadonlyArray<{ r
 
 /** The message of a line over ETL_MAX_LINE_BYTES: sizes only. */
 export function lineTooLong(bytes: number, limit: number): RecordProblem {
-  return { code: 'ETL_PARSE_LINE_TOO_LONG', field: null, message: `the line has ${bytes} bytes, more than the ${limit} a line may have; it was skipped unread` };
+  const message = `the line has ${bytes} bytes, more than the ${limit} a line may have; it was skipped unread`;
+  return { code: 'ETL_PARSE_LINE_TOO_LONG', field: null, message };
 }
 
 /** The columns of one file: those present in the file in file order, then layout columns it lacks. */

@@ -58,8 +58,13 @@ export interface SourceReport {
 /** How many rejects per file a report keeps as examples. */
 export const DEFAULT_EXAMPLES = 5;
 
-/** Reads one file to the end, counting rows and rejects. */
-export async function inspectFile(file: SourceFile, examples = DEFAULT_EXAMPLES, onReject?: (r: Reject) => void, lines?: LineLimits): Promise<FileReport> {
+/** Reads one file to the end, counting rows and rejects; `lines` are ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES (defaults when absent). */
+export async function inspectFile(
+  file: SourceFile,
+  examples = DEFAULT_EXAMPLES,
+  onReject?: (r: Reject) => void,
+  lines?: LineLimits,
+): Promise<FileReport> {
   const reader = createValidatedFileReader(file, lines === undefined ? {} : { lines });
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
   const kept: Reject[] = [];

@@ -196,7 +196,14 @@ export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
 }
 
 export function toRejectRecord(row: Record<string, unknown>): RejectRecord {
-  const record = { file: String(row.file_name), line: num(row.line), key: (row.row_key as string | null) ?? null, field: (row.field as string | null) ?? null, code: String(row.code), message: String(row.message) };
+  const record = {
+    file: String(row.file_name),
+    line: num(row.line),
+    key: (row.row_key as string | null) ?? null,
+    field: (row.field as string | null) ?? null,
+    code: String(row.code),
+    message: String(row.message),
+  };
   if (!('original_line' in row)) return record;
   const originalBytes = row.original_bytes === null || row.original_bytes === undefined ? null : num(row.original_bytes);
   return { ...record, originalLine: (row.original_line as string | null) ?? null, originalBytes };

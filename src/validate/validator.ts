@@ -106,7 +106,8 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
 
   const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => {
     const original = originalLine(record, keepBytes);
-    return { file, line: record.line, key: key === null ? null : detach(displayKey(key)), field, code, message, raw: original.text, rawBytes: original.bytes };
+    const displayed = key === null ? null : detach(displayKey(key));
+    return { file, line: record.line, key: displayed, field, code, message, raw: original.text, rawBytes: original.bytes };
   };
 
   /**
