@@ -150,9 +150,9 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(0);
     expect(await one(`SELECT status, error_code, rejected FROM etl_runs WHERE id = ?`, [failed.runId])).toEqual({ status: 'failed', error_code: 'ETL_GUARD_ERROR_RATE', rejected: 50 });
     expect(await count(`SELECT count(*) AS n FROM etl_run_files WHERE run_id = ?`, [failed.runId])).toBe(16);
-    const reject = await one(`SELECT file_name, line, row_key, field, code, raw FROM etl_rejects WHERE run_id = ? ORDER BY line LIMIT 1`, [failed.runId]);
+    const reject = await one(`SELECT file_name, line, row_key, field, code, original_line FROM etl_rejects WHERE run_id = ? ORDER BY line LIMIT 1`, [failed.runId]);
     expect(reject).toMatchObject({ file_name: 'ST_8865.csv', line: 2, field: 'BIRTHDATE', code: 'ETL_TYPE_DATE_INVALID' });
-    expect(String(reject.raw)).toContain('31/02/2019');
+    expect(String(reject.original_line)).toContain('31/02/2019');
 
     // Re-running the same night does not override the guard rails: that is its own, recorded flag.
     expect((await run({}, { force: true })).status).toBe('failed');

@@ -26,7 +26,7 @@ describe('migrate', () => {
     const fresh = await createPgSchema();
     const s = createPostgresStore(fresh.url, fresh.schema);
     try {
-      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred']);
+      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
       expect(await s.migrate()).toEqual([]);
     } finally {
       await s.close();
@@ -70,7 +70,7 @@ describe('migrate', () => {
       const stores = [0, 1, 2].map(() => createPostgresStore(target.url, schema));
       try {
         const applied = await Promise.all(stores.map((s) => s.migrate()));
-        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred']);
+        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line']);
         const tables = await probe.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
         expect(tables.rows.map((r) => r.table_name)).toEqual(['etl_changes', 'etl_migrations', 'etl_rejects', 'etl_rollbacks', 'etl_run_files', 'etl_runs']);
       } finally {
@@ -90,7 +90,7 @@ describe('migrate', () => {
       url.username = role;
       const limited = createPostgresStore(url.toString(), fresh.schema);
       try {
-        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred']);
+        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);
         const counts = await limited.withRunSession('7001', 5000, async (session) => {

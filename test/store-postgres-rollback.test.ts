@@ -107,7 +107,7 @@ describe('migration 002_rollback', () => {
       await old.query(LEDGER.recordMigration, [1, MIGRATIONS[0]!.name]);
       await old.query(`INSERT INTO etl_runs (school_id, status, trigger, started_at) VALUES ('8865', 'succeeded', 'cli', now())`);
 
-      expect(await s.migrate()).toEqual(['002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred']);
+      expect(await s.migrate()).toEqual(['002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });
       expect(run).toMatchObject({ school: '8865', status: 'succeeded', rollbackId: null, changesPruned: false });

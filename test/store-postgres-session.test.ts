@@ -73,6 +73,7 @@ const reject = (line: number): Reject => ({
   code: 'ETL_ROW_REQUIRED',
   message: 'SURNAME is required but empty',
   raw: `ABC${line},,"tab\there"`,
+  rawBytes: 16 + String(line).length,
 });
 
 /** Resolves after `ms`, for letting a competing session reach its lock. */
@@ -109,8 +110,9 @@ describe('ledger', () => {
       { file_name: 'SF_8865.csv', bytes: '3000000000' },
       { file_name: 'ST_8865.csv', bytes: '3000000000' },
     ]);
-    const rejects = await probe.query(`SELECT count(*)::int AS n, max(line) AS last, min(raw) FILTER (WHERE line = 2) AS raw FROM etl_rejects WHERE run_id = $1`, [runId]);
-    expect(rejects.rows[0]).toEqual({ n: 7000, last: 7001, raw: 'ABC2,,"tab\there"' });
+    const rejects = await probe.query(`SELECT count(*)::int AS n, max(line) AS last, min(original_line) FILTER (WHERE line = 2) AS raw,
+       min(original_bytes) FILTER (WHERE line = 2)::int AS bytes FROM etl_rejects WHERE run_id = $1`, [runId]);
+    expect(rejects.rows[0]).toEqual({ n: 7000, last: 7001, raw: 'ABC2,,"tab\there"', bytes: 17 });
     expect((await store.listRuns({ school, limit: 10 })).map((r) => r.id)).toEqual([runId]);
     expect((await store.listRuns({ school: null, limit: 1 })).length).toBe(1);
     expect(await store.getRun(999_999)).toBeNull();

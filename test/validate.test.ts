@@ -120,7 +120,8 @@ describe('row rules on fixture files', () => {
 
   it('names the file and line for the bad quote and the wrong encoding', async () => {
     const quote = await inspect('broken/bad-quote.csv');
-    expect(quote.examples).toEqual([expect.objectContaining({ file: 'bad-quote.csv', line: 3, key: 'ABC0002', code: 'ETL_PARSE_BAD_QUOTE' })]);
+    // A broken quote may have moved anything into the key's place: no key is read from the line.
+    expect(quote.examples).toEqual([expect.objectContaining({ file: 'bad-quote.csv', line: 3, key: null, code: 'ETL_PARSE_BAD_QUOTE' })]);
     const enc = await inspect('broken/wrong-encoding.csv');
     expect(enc.examples).toEqual([expect.objectContaining({ file: 'wrong-encoding.csv', line: 2, key: 'ABC0001', field: 'FIRST_NAME', code: 'ETL_PARSE_ENCODING_MISMATCH' })]);
   });

@@ -45,6 +45,8 @@ export interface Config {
   readonly maxStoredRejects: number;
   /** Published runs per school whose change history is kept for rollback (ETL_SNAPSHOT_RETENTION), default 30. */
   readonly snapshotRetention: number;
+  /** How much of a source line is read and how much of a rejected one is kept. */
+  readonly lines: LineLimits;
   /** The job queue and its schedule. */
   readonly jobs: JobsConfig;
   /** The HTTP server of `serve`. */
@@ -92,6 +94,26 @@ export interface HttpConfig {
    */
   readonly allowedHosts: readonly string[] | null;
 }
+
+export interface LineLimits {
+  /**
+   * Longest line read, in UTF-8 bytes of its text (ETL_MAX_LINE_BYTES), default 1 MiB. A longer
+   * line is one ETL_PARSE_LINE_TOO_LONG reject, skipped without being held in memory.
+   */
+  readonly maxLineBytes: number;
+  /**
+   * Bytes of a rejected line kept in etl_rejects.original_line (ETL_MAX_REJECT_LINE_BYTES),
+   * default 4 KiB; the line's full length is stored beside it. At most maxLineBytes.
+   */
+  readonly maxRejectLineBytes: number;
+}
+
+/** ETL_MAX_LINE_BYTES's default: 1 MiB, far beyond any real eduHub row (a few KiB at most). */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+/** ETL_MAX_REJECT_LINE_BYTES's default: 4 KiB, a whole ordinary row. */
+export const DEFAULT_MAX_REJECT_LINE_BYTES = 4096;
+/** The smallest ETL_MAX_LINE_BYTES accepted: below this, ordinary rows would be refused. */
+const MIN_LINE_BYTES = 1024;
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -157,6 +179,8 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'ETL_NOTIFICATION_FROM', default: 'cases-etl@<host name>', description: 'From address of notification email.' },
   { name: 'ETL_NOTIFY_ON', default: 'succeeded,warning,failed,rolled_back', description: 'Outcomes that are notified (comma-separated), or none. A run that could not run at all counts as failed.' },
   { name: 'ETL_NOTIFY_TIMEOUT_MS', default: '10000', description: 'Longest wait for one delivery attempt; failed deliveries are retried as ETL_RETRY_* says, and never fail a run.' },
+  { name: 'ETL_MAX_LINE_BYTES', default: '1048576', description: 'Longest line read (bytes); a longer line is one ETL_PARSE_LINE_TOO_LONG reject, skipped without being held in memory. At least 1024.' },
+  { name: 'ETL_MAX_REJECT_LINE_BYTES', default: '4096', description: 'Bytes of a rejected line kept in etl_rejects.original_line (the full length is counted beside it); 0 keeps none. At most ETL_MAX_LINE_BYTES. Shown only to an admin who asks.' },
   { name: 'ETL_SNAPSHOT_RETENTION', default: '30', description: 'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.' },
 ];
 
@@ -201,6 +225,21 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   const n = Number(t);
   if (!Number.isFinite(n) || n < 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number of 1 or more` };
   return { ok: true, value: n };
+}
+
+/** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES, checked together: the kept part of a line cannot exceed the line. */
+function lineLimitsOf(env: Readonly<Record<string, string | undefined>>, problems: string[]): LineLimits {
+  const line = positiveInt('ETL_MAX_LINE_BYTES', env.ETL_MAX_LINE_BYTES, DEFAULT_MAX_LINE_BYTES);
+  const kept = nonNegativeInt('ETL_MAX_REJECT_LINE_BYTES', env.ETL_MAX_REJECT_LINE_BYTES, DEFAULT_MAX_REJECT_LINE_BYTES);
+  let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
+  if (!line.ok) problems.push(line.problem);
+  else if (line.value < MIN_LINE_BYTES) problems.push(`ETL_MAX_LINE_BYTES=${line.value} must be at least ${MIN_LINE_BYTES}`);
+  else maxLineBytes = line.value;
+  let maxRejectLineBytes = Math.min(DEFAULT_MAX_REJECT_LINE_BYTES, maxLineBytes);
+  if (!kept.ok) problems.push(kept.problem);
+  else if (kept.value > maxLineBytes) problems.push(`ETL_MAX_REJECT_LINE_BYTES=${kept.value} must be at most ETL_MAX_LINE_BYTES (${maxLineBytes})`);
+  else maxRejectLineBytes = kept.value;
+  return { maxLineBytes, maxRejectLineBytes };
 }
 
 function redisOf(url: string | undefined, host: string | undefined, port: string | undefined): Parsed<string | null> {
@@ -353,6 +392,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     lockTimeoutMs: take(nonNegativeInt('ETL_LOCK_TIMEOUT_MS', env.ETL_LOCK_TIMEOUT_MS, 600_000), 0),
     maxStoredRejects: take(nonNegativeInt('ETL_MAX_STORED_REJECTS', env.ETL_MAX_STORED_REJECTS, 10_000), 0),
     snapshotRetention: take(positiveInt('ETL_SNAPSHOT_RETENTION', env.ETL_SNAPSHOT_RETENTION, 30), 30),
+    lines: lineLimitsOf(env, problems),
     jobs: {
       redisUrl: take(redisOf(env.REDIS_URL, env.REDIS_HOST, env.REDIS_PORT), null),
       prefix: text(env.ETL_QUEUE_PREFIX) ?? 'bull',

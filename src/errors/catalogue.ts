@@ -114,6 +114,10 @@ export const ERROR_CATALOGUE = {
     title: 'A record has more fields than the header',
     fix: 'Usually an unquoted comma inside a value; fix the value in CASES21.',
   },
+  ETL_PARSE_LINE_TOO_LONG: {
+    title: 'A line is longer than ETL_MAX_LINE_BYTES',
+    fix: 'The line was skipped unread, and the next line was read as usual; re-run the export, or raise ETL_MAX_LINE_BYTES if such lines are real.',
+  },
   ETL_PARSE_SHORT_LINE: {
     title: 'A fixed-width line is shorter than its layout',
     fix: 'The line ends before the last column; check the layout\'s widths or the export.',
@@ -145,6 +149,10 @@ export const ERROR_CATALOGUE = {
   ETL_ROW_REQUIRED: {
     title: 'A required field is empty',
     fix: 'Fill the field in CASES21, or drop "required" from the layout if it may be empty.',
+  },
+  ETL_ROW_NUL: {
+    title: 'A value holds a NUL character (U+0000)',
+    fix: 'Neither database can store it faithfully; remove the character from the record in CASES21.',
   },
   ETL_ROW_TOO_LONG: {
     title: 'A text value is longer than its column allows',

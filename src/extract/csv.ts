@@ -5,7 +5,20 @@ import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
 import { mapHeader, type HeaderProblem } from './header.js';
-import { contentEnd, countNewlines, type FileColumns, type NoticeSink, type RecordBatch, type RecordProblem } from './records.js';
+import { cutUtf8, overUtf8, utf8Length } from '../util/utf8.js';
+import {
+  contentEnd,
+  countNewlines,
+  DEFAULT_LINE_LIMITS,
+  detach,
+  lineTooLong,
+  nulProblem,
+  type FileColumns,
+  type LineLimits,
+  type NoticeSink,
+  type RecordBatch,
+  type RecordProblem,
+} from './records.js';
 import { readTextChunks } from './text.js';
 
 /**
@@ -16,7 +29,10 @@ import { readTextChunks } from './text.js';
  * recovery from a broken quote so that one bad record costs one line, not the rest of the file.
  */
 
-/** A record longer than this is taken to be an unterminated quote swallowing the file. */
+/**
+ * A record of several lines longer than this is taken to be an unterminated quote swallowing the
+ * file. (A single line is held to ETL_MAX_LINE_BYTES instead.)
+ */
 export const MAX_RECORD_CHARS = 1 << 20;
 
 interface ParsedRecord {
@@ -28,6 +44,7 @@ interface ParsedRecord {
   problem: RecordProblem | null;
   lineHash: string | null;
   plain: boolean;
+  bytes?: number;
 }
 
 const BAD_QUOTE: RecordProblem = {
@@ -150,8 +167,28 @@ class CsvRecordSplitter {
   /** Whether `pending` may hold U+0000. */
   private pendingNul = false;
 
+  /**
+   * A line over the limit being skipped: the line it started on, the start kept for its reject
+   * and its bytes so far. Only those are held, so a 200 MB line costs no more memory than a short one.
+   */
+  private skipping: { line: number; kept: string; bytes: number } | null = null;
+
+  constructor(readonly limits: LineLimits) {}
+
   /** Splits `chunk` (after what is pending); `mayHoldNul` false when it certainly holds no U+0000. */
   push(chunk: string, final: boolean, out: ParsedRecord[], mayHoldNul = true): void {
+    if (this.skipping !== null) {
+      const nl = chunk.indexOf('\n');
+      this.skipping.bytes += utf8Length(chunk, 0, nl === -1 ? chunk.length : nl);
+      if (nl === -1 && !final) return;
+      const { line, kept, bytes } = this.skipping;
+      this.skipping = null;
+      const problem = lineTooLong(bytes, this.limits.maxLineBytes);
+      out.push({ line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, plain: false, bytes });
+      if (nl === -1) return;
+      this.line = line + 1;
+      chunk = chunk.slice(nl + 1);
+    }
     let input = this.pending + chunk;
     const nul = this.pendingNul || mayHoldNul;
     this.pending = '';
@@ -196,7 +233,16 @@ class CsvRecordSplitter {
       broken = slow.broken;
       if (slow.finished) break;
     }
-    if (broken === -1 && !final && input.length - done > MAX_RECORD_CHARS) broken = done;
+    if (broken === -1 && !final) {
+      const nl = input.indexOf('\n', done);
+      if (nl === -1 && overUtf8(input, done, input.length, this.limits.maxLineBytes)) {
+        // One line, unfinished and already too long: keep its start for the reject, skip the rest as it comes.
+        const kept = detach(cutUtf8(input.slice(done, done + this.limits.maxRejectLineBytes), this.limits.maxRejectLineBytes));
+        this.skipping = { line: this.line, kept, bytes: utf8Length(input, done, input.length) };
+        return null;
+      }
+      if (nl !== -1 && input.length - done > MAX_RECORD_CHARS) broken = done;
+    }
     if (broken === -1) {
       this.pending = input.slice(done);
       this.pendingNul = nul !== -1 && (nul >= done || input.indexOf('\0', done) !== -1);
@@ -204,9 +250,16 @@ class CsvRecordSplitter {
     }
     const nl = input.indexOf('\n', broken);
     const lineEnd = nl === -1 ? input.length : nl + 1;
-    // An odd number of quotes on the line means one was opened and never closed on it.
-    const quotes = input.slice(broken, lineEnd).split('"').length - 1;
-    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem: quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE, lineHash: null, plain: false });
+    const contentTo = nl === -1 ? lineEnd : nl;
+    let problem: RecordProblem;
+    const { maxLineBytes } = this.limits;
+    if (overUtf8(input, broken, contentTo, maxLineBytes)) problem = lineTooLong(utf8Length(input, broken, contentTo), maxLineBytes);
+    else {
+      // An odd number of quotes on the line means one was opened and never closed on it.
+      const quotes = input.slice(broken, lineEnd).split('"').length - 1;
+      problem = quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE;
+    }
+    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem, lineHash: null, plain: false });
     if (nl !== -1) this.line += 1;
     return lineEnd;
   }
@@ -306,8 +359,9 @@ export async function* readCsvRecords(
   notice: NoticeSink,
   onFileProblem: (problem: FileProblem) => void,
   known: () => KnownLineTest | null = () => null,
+  limits: LineLimits = DEFAULT_LINE_LIMITS,
 ): AsyncGenerator<RecordBatch> {
-  const splitter = new CsvRecordSplitter();
+  const splitter = new CsvRecordSplitter(limits);
   let columns: FileColumns | null = null;
   let encoding = layout.encoding;
   const onEncoding = (used: string, bom: boolean): void => {
@@ -343,10 +397,25 @@ export async function* readCsvRecords(
     let checkedText = '';
     let checkText = false;
     let kept = 0;
+    // The next U+0000 in `nulText` at or after `nulAt` (-1: none): one search per NUL, not per record.
+    let nulText = '';
+    let nulAt = -1;
     for (let i = from; i < records.length; i++) {
       const r = records[i] as ParsedRecord;
       const fields = r.fields;
       if (fields.length === 1 && fields[0] === '' && !r.problem) continue;
+      // A whole line over the limit that arrived within one stretch of text is refused as one skipped is.
+      if (!r.problem && overUtf8(r.text, r.start, contentEnd(r), limits.maxLineBytes)) {
+        r.problem = lineTooLong(utf8Length(r.text, r.start, contentEnd(r)), limits.maxLineBytes);
+      }
+      // A plain line holds no U+0000; any other record is looked at, before any value is converted.
+      if (!r.problem && !r.plain) {
+        if (r.text !== nulText || (nulAt !== -1 && nulAt < r.start)) {
+          nulText = r.text;
+          nulAt = r.text.indexOf('\0', r.start);
+        }
+        if (nulAt !== -1 && nulAt < r.end) r.problem = nulProblem(fields, columns.columns);
+      }
       if (!r.problem) {
         if (fields.length !== present) {
           r.problem = { code: 'ETL_PARSE_FIELD_COUNT', message: `the record has ${fields.length} fields, the header has ${present}`, field: null };

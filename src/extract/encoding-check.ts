@@ -16,12 +16,12 @@ export function checkEncoding(fields: readonly string[], columns: readonly Colum
       return { code: 'ETL_PARSE_ENCODING_INVALID', field, message: `bytes that are not valid ${encoding} text in ${field ?? 'a field'}; set "encoding" on the layout to the file's real encoding` };
     }
     if (encoding === 'windows-1252') {
-      const m = MOJIBAKE.exec(v);
-      if (m) {
+      // The message names the column, not the characters found: those are part of a value.
+      if (MOJIBAKE.test(v)) {
         return {
           code: 'ETL_PARSE_ENCODING_MISMATCH',
           field,
-          message: `${field ?? 'a field'} looks UTF-8 encoded but the file is read as windows-1252 ("${m[0]}" is how UTF-8 bytes decode); set "encoding": "utf-8" for this layout`,
+          message: `${field ?? 'a field'} looks UTF-8 encoded but the file is read as windows-1252 (it holds characters the way UTF-8 bytes decode); set "encoding": "utf-8" for this layout`,
         };
       }
     }

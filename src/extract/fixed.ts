@@ -2,7 +2,8 @@ import type { TableLayout } from '../layouts/index.js';
 import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
-import type { FileColumns, RawRecord, RecordBatch, RecordProblem } from './records.js';
+import { cutUtf8, overUtf8, utf8Length } from '../util/utf8.js';
+import { DEFAULT_LINE_LIMITS, detach, lineTooLong, nulProblem, type FileColumns, type LineLimits, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
 import { readTextChunks } from './text.js';
 
 /**
@@ -62,7 +63,12 @@ function blank(units: Uint16Array, from: number, to: number): boolean {
  * Streams a fixed-width file as batches of raw records. Blank lines are skipped. `known`, asked
  * before each chunk, may recognise lines by their line hash; those are counted, not read.
  */
-export async function* readFixedRecords(path: string, layout: TableLayout, known: () => KnownLineTest | null = () => null): AsyncGenerator<RecordBatch> {
+export async function* readFixedRecords(
+  path: string,
+  layout: TableLayout,
+  known: () => KnownLineTest | null = () => null,
+  limits: LineLimits = DEFAULT_LINE_LIMITS,
+): AsyncGenerator<RecordBatch> {
   const columns = fixedColumns(layout);
   const width = recordWidth(layout);
   const cols = layout.columns;
@@ -75,14 +81,30 @@ export async function* readFixedRecords(path: string, layout: TableLayout, known
   // The chunk's code units, written out once and read by both the hasher and the trimming.
   const textUnits = new TextUnits();
   let hasher: LineHasher | null = null;
+  // A line over the limit being skipped (see the CSV reader): where it started, its kept start, its bytes so far.
+  let skipping: { line: number; kept: string; bytes: number } | null = null;
   for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
     // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
     hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []), textUnits);
     const test = known();
-    const text = pending + chunk.text;
+    const records: RawRecord[] = [];
+    let chunkText = chunk.text;
+    if (skipping !== null) {
+      const nl = chunkText.indexOf('\n');
+      skipping.bytes += utf8Length(chunkText, 0, nl === -1 ? chunkText.length : nl);
+      if (nl === -1 && !chunk.final) continue;
+      const { kept, bytes } = skipping;
+      const problem = lineTooLong(bytes, limits.maxLineBytes);
+      records.push({ line: skipping.line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, bytes });
+      line = skipping.line + 1;
+      skipping = null;
+      chunkText = nl === -1 ? '' : chunkText.slice(nl + 1);
+    }
+    const text = pending + chunkText;
     const units = textUnits.of(text);
     const checkText = textNeedsEncodingCheck(text, encoding);
-    const records: RawRecord[] = [];
+    // The next U+0000 at or after a line's start (-1: none), found once per NUL rather than once per line.
+    let nul = chunk.mayHoldNul || pending.length > 0 ? text.indexOf('\0') : -1;
     let knownLines = 0;
     let start = 0;
     // The next tab at or after `start` (text.length when none): one search per tab, not per line.
@@ -99,7 +121,9 @@ export async function* readFixedRecords(path: string, layout: TableLayout, known
           if (tab === -1) tab = text.length;
         }
         const length = end - start;
-        let problem = tab < end || length < width || (length > width && !blank(units, start + width, end)) ? lineProblem(text.slice(start, end), width, layout) : null;
+        if (nul !== -1 && nul < start) nul = text.indexOf('\0', start);
+        let problem = overUtf8(text, start, end, limits.maxLineBytes) ? lineTooLong(utf8Length(text, start, end), limits.maxLineBytes) : null;
+        problem ??= tab < end || length < width || (length > width && !blank(units, start + width, end)) ? lineProblem(text.slice(start, end), width, layout) : null;
         // Fields are read even for a rejected line, so its reject can name the key.
         const fields: string[] = [];
         for (let i = 0; i < cols.length; i++) {
@@ -109,6 +133,7 @@ export async function* readFixedRecords(path: string, layout: TableLayout, known
           while (to > from && trimmable(units[to - 1] as number)) to--;
           fields.push(from < to ? text.slice(from, to) : '');
         }
+        if (!problem && nul !== -1 && nul < end) problem = nulProblem(fields, cols);
         if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
         records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem, lineHash: problem ? null : hasher.lastHex() });
       }
@@ -117,6 +142,11 @@ export async function* readFixedRecords(path: string, layout: TableLayout, known
       start = nl + 1;
     }
     pending = chunk.final ? '' : text.slice(start);
+    if (overUtf8(pending, 0, pending.length, limits.maxLineBytes)) {
+      // An unfinished line already too long: keep its start for the reject and skip the rest as it comes.
+      skipping = { line, kept: detach(cutUtf8(pending.slice(0, limits.maxRejectLineBytes), limits.maxRejectLineBytes)), bytes: utf8Length(pending) };
+      pending = '';
+    }
     // The first batch goes out even when empty, so an empty file is still seen as a file of this layout.
     if (records.length > 0 || knownLines > 0 || first) yield { columns, records, known: knownLines };
     first = false;

@@ -85,7 +85,8 @@ export function mapHeader(header: readonly string[], layout: TableLayout, file: 
       severity: 'warning',
       code: 'ETL_PARSE_UNKNOWN_COLUMN',
       file,
-      message: `${extra.length} column${extra.length > 1 ? 's' : ''} not in the ${layout.table} layout, kept as text: ${extra.join(', ')}`,
+      // The first ten names only: a header of thousands of names must not make every report that size.
+      message: `${extra.length} column${extra.length > 1 ? 's' : ''} not in the ${layout.table} layout, kept as text: ${listSome(extra)}`,
     });
   }
   if (missing.length > 0) {

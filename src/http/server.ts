@@ -135,14 +135,28 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   );
 
 
-  server.get<{ Params: { id: string } }>('/api/cases-etl/runs/:id', { schema: { params: RUN_ID } }, async (req) => {
-    const id = runIdOf(req.params.id);
-    const run = await app.store.getRun(id);
-    if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
-    // Rejects say where and why; their original lines are personal data and stay in the database.
-    const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100)]);
-    return { run, files, rejects };
-  });
+  const originalQuery = { type: 'object', properties: { original: { type: 'integer', enum: [0, 1] } }, additionalProperties: false } as const;
+
+  server.get<{ Params: { id: string }; Querystring: { original?: 0 | 1 } }>(
+    '/api/cases-etl/runs/:id',
+    {
+      schema: { params: RUN_ID, querystring: originalQuery },
+      // Original lines are personal data: only an admin who asks (?original=1) gets them, checked before anything else.
+      onRequest: async (req, reply) => {
+        if ((req.query as { original?: unknown }).original === '1') await requireAdmin(req, reply);
+      },
+    },
+    async (req, reply) => {
+      const originals = req.query.original === 1;
+      const id = runIdOf(req.params.id);
+      const run = await app.store.getRun(id);
+      if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
+      const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100, { originals })]);
+      // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
+      if (originals) void reply.header('cache-control', 'no-store');
+      return { run, files, rejects };
+    },
+  );
 
   server.get<{ Querystring: { limit?: number; school?: string } }>('/api/cases-etl/rollbacks', { schema: { querystring: schoolQuery } }, async (req) =>
     app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),

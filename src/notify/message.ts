@@ -31,10 +31,34 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 /** Characters kept of one detail line: eight of them fit in one Slack section (3,000). */
 const MAX_DETAIL_CHARS = 300;
 
-/** At most MAX_DETAILS lines, the last saying where the rest are. */
+/**
+ * C0 and C1 controls, DEL, line and paragraph separators and bidirectional overrides: a file or
+ * header name from the export may hold any of them, and in a chat message or mail they break
+ * the layout, hide text or reorder it.
+ */
+const CONTROL = /[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/gu;
+
+/**
+ * Text from the export (file names, header names in a run's reason) as a message may carry it:
+ * controls become a space, and it is cut to `max` characters, never inside a surrogate pair.
+ */
+export function cleanText(text: string, max = MAX_DETAIL_CHARS): string {
+  // Cut first (with room for the controls' spaces), so a huge reason is never scanned whole.
+  const head = text.length > max * 2 ? text.slice(0, max * 2) : text;
+  const clean = head.replace(CONTROL, ' ');
+  if (clean.length <= max && head.length === text.length) return clean;
+  let cut = Math.min(clean.length, max - 1);
+  if (cut > 0 && (clean.charCodeAt(cut - 1) & 0xfc00) === 0xd800) cut--;
+  return `${clean.slice(0, cut)}…`;
+}
+
+/** Characters kept of a file name in a detail line; eduHub's are about 12. */
+const MAX_NAME_CHARS = 80;
+
+/** At most MAX_DETAILS lines, each cleaned and cut (cleanText), the last saying where the rest are. */
 function capped(lines: readonly string[], rest = 'in the run ledger'): string[] {
   const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more ${rest}`];
-  return kept.map((l) => (l.length <= MAX_DETAIL_CHARS ? l : `${l.slice(0, MAX_DETAIL_CHARS - 1)}…`));
+  return kept.map((l) => cleanText(l));
 }
 
 /** What a message needs of a school's run (the pipeline's SchoolRunResult has it all). */
@@ -80,7 +104,7 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
   const details = [
     ...(run.reason ? [run.reason] : []),
     ...run.errors.filter((e) => e !== run.reason),
-    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${t.file} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected${byCode(t.rejectsByCode)}`),
+    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${cleanText(t.file, MAX_NAME_CHARS)} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected${byCode(t.rejectsByCode)}`),
   ];
   return {
     event: run.status === 'skipped' ? 'succeeded' : run.status,

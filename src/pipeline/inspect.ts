@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import { EtlError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
-import { discoverSource, type Discovery, type FileConflict, type SourceFile } from '../extract/index.js';
+import { discoverSource, type Discovery, type FileConflict, type LineLimits, type SourceFile } from '../extract/index.js';
 import type { LayoutRegistry, LoadMode } from '../layouts/index.js';
 import { createValidatedFileReader } from '../validate/index.js';
 import { unreadableMessage } from './load-file.js';
@@ -58,9 +58,14 @@ export interface SourceReport {
 /** How many rejects per file a report keeps as examples. */
 export const DEFAULT_EXAMPLES = 5;
 
-/** Reads one file to the end, counting rows and rejects. */
-export async function inspectFile(file: SourceFile, examples = DEFAULT_EXAMPLES, onReject?: (r: Reject) => void): Promise<FileReport> {
-  const reader = createValidatedFileReader(file);
+/** Reads one file to the end, counting rows and rejects; `lines` are ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES (defaults when absent). */
+export async function inspectFile(
+  file: SourceFile,
+  examples = DEFAULT_EXAMPLES,
+  onReject?: (r: Reject) => void,
+  lines?: LineLimits,
+): Promise<FileReport> {
+  const reader = createValidatedFileReader(file, lines === undefined ? {} : { lines });
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
   const kept: Reject[] = [];
   let records = 0;
@@ -131,7 +136,7 @@ export async function inspectSource(config: Config, registry: LayoutRegistry, op
     const files: FileReport[] = [];
     for (const file of set.files) {
       options.onFile?.(file);
-      const report = await inspectFile(file, options.examples);
+      const report = await inspectFile(file, options.examples, undefined, config.lines);
       files.push(report);
       // Any known table's unreadable (or empty) file fails a run's night, required or not.
       if (report.error) exitCode = 1;

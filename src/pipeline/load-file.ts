@@ -1,5 +1,5 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
-import type { SourceFile } from '../extract/index.js';
+import type { LineLimits, SourceFile } from '../extract/index.js';
 import { createRowHasher, mirrorColumnName, mirrorFor, type ViewDef } from '../load/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
 import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
@@ -47,6 +47,8 @@ export interface LoadFileOptions {
   readonly maxStoredRejects: number;
   /** Told how far a full file's deactivations have got. */
   readonly onDeactivate?: (done: number, total: number) => void;
+  /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES; their defaults when absent. */
+  readonly lines?: LineLimits;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface LoadFileOptions {
  * never held together.
  */
 export async function loadFile(tx: LoadTransaction, file: SourceFile, options: LoadFileOptions): Promise<FileLoadResult> {
-  const reader = createValidatedFileReader(file, { csv: tx.writesCsv });
+  const reader = createValidatedFileReader(file, { csv: tx.writesCsv, ...(options.lines === undefined ? {} : { lines: options.lines }) });
   const batches = reader.batches();
   const rejects: Reject[] = [];
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};

@@ -244,7 +244,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
           const why = unreadable.get(file.name);
           const onDeactivate = (done: number, total: number): void => options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
-          const load = { runId, school, views, maxStoredRejects: config.maxStoredRejects, onDeactivate };
+          const load = { runId, school, views, maxStoredRejects: config.maxStoredRejects, lines: config.lines, onDeactivate };
           const r = why === undefined ? await loadFile(tx, file, load) : unreadableFile(file, why);
           loaded.push(r);
           options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });

@@ -155,11 +155,22 @@ export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown
   return [...bySchool.values()].sort((a, b) => a.school.localeCompare(b.school));
 }
 
+/**
+ * Reject codes whose CSV records' keys were read from a line whose fields may have moved (see
+ * FIELDS_IN_PLACE in validate/validator.ts; a fixed-width key has its own positions), as an SQL
+ * list: migrations clear the keys stored for them.
+ */
+export const LEGACY_KEYLESS_CODES = ['ETL_PARSE_BAD_QUOTE', 'ETL_PARSE_UNTERMINATED_QUOTE', 'ETL_PARSE_FIELD_COUNT']
+  .map((c) => `'${c}'`)
+  .join(', ');
+
 /** A run's files and rejects, PostgreSQL placeholders (SQLite's adapter makes them `?`, in order). */
 export const RUN_DETAIL_SQL = {
   files: 'SELECT * FROM etl_run_files WHERE run_id = $1 ORDER BY file_name',
-  // `raw`, the original line, is personal data: it stays in the database.
+  // The original line is personal data: it stays in the database unless an admin asks (rejectsWithOriginals).
   rejects: 'SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2',
+  rejectsWithOriginals: `SELECT file_name, line, row_key, field, code, message, original_line, original_bytes
+                           FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2`,
 } as const;
 
 export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
@@ -185,5 +196,15 @@ export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
 }
 
 export function toRejectRecord(row: Record<string, unknown>): RejectRecord {
-  return { file: String(row.file_name), line: num(row.line), key: (row.row_key as string | null) ?? null, field: (row.field as string | null) ?? null, code: String(row.code), message: String(row.message) };
+  const record = {
+    file: String(row.file_name),
+    line: num(row.line),
+    key: (row.row_key as string | null) ?? null,
+    field: (row.field as string | null) ?? null,
+    code: String(row.code),
+    message: String(row.message),
+  };
+  if (!('original_line' in row)) return record;
+  const originalBytes = row.original_bytes === null || row.original_bytes === undefined ? null : num(row.original_bytes);
+  return { ...record, originalLine: (row.original_line as string | null) ?? null, originalBytes };
 }

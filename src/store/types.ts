@@ -266,7 +266,10 @@ export interface RunFilter {
   readonly limit: number;
 }
 
-/** A stored reject as the API shows it: where and why, never the original line (personal data). */
+/**
+ * A stored reject as the API shows it: where and why. The original line (personal data) is there
+ * only when an admin asked for it (`listRejects(…, { originals: true })`).
+ */
 export interface RejectRecord {
   readonly file: string;
   readonly line: number;
@@ -274,6 +277,15 @@ export interface RejectRecord {
   readonly field: string | null;
   readonly code: string;
   readonly message: string;
+  /** The start of the line as it was in the file (at most ETL_MAX_REJECT_LINE_BYTES); only when asked for. */
+  readonly originalLine?: string | null;
+  /** The line's full length in bytes; more than `originalLine` holds when it was cut. Only when asked for. */
+  readonly originalBytes?: number | null;
+}
+
+export interface ListRejectsOptions {
+  /** Include each reject's original line: only for an admin who asked (`runs --original`, `?original=1`). */
+  readonly originals?: boolean;
 }
 
 /** One school's ledger in figures, for metrics: what every worker's runs add up to. */
@@ -312,8 +324,8 @@ export interface Store {
   listRollbacks(filter: RunFilter): Promise<RollbackRecord[]>;
   /** A run's files as recorded, in file name order. */
   listRunFiles(runId: number): Promise<RunFileRecord[]>;
-  /** A run's stored rejects in file and line order, at most `limit`, without their original lines. */
-  listRejects(runId: number, limit: number): Promise<RejectRecord[]>;
+  /** A run's stored rejects in file and line order, at most `limit`; their original lines only when asked for. */
+  listRejects(runId: number, limit: number, options?: ListRejectsOptions): Promise<RejectRecord[]>;
   /** Every school's ledger in figures, in school order. */
   schoolSummaries(): Promise<SchoolSummary[]>;
   /**

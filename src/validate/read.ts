@@ -1,5 +1,5 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
-import { readCsvRecords, readFixedRecords, type FileColumns, type KnownLineTest, type RecordBatch, type SourceFile } from '../extract/index.js';
+import { DEFAULT_LINE_LIMITS, readCsvRecords, readFixedRecords, type FileColumns, type LineLimits, type KnownLineTest, type RecordBatch, type SourceFile } from '../extract/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { createRowValidator, type RowValidator, type RowValidatorOptions, type TypedRow } from './validator.js';
 
@@ -58,7 +58,15 @@ export interface ValidatedFileReader {
   skipKnownLines(lines: KnownLines): void;
 }
 
-export function createValidatedFileReader(file: SourceFile, options: RowValidatorOptions = {}): ValidatedFileReader {
+/** Options of `createValidatedFileReader`: the validator's, and the line limits of the readers. */
+export interface ValidatedFileReaderOptions extends Omit<RowValidatorOptions, 'maxRejectLineBytes'> {
+  /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES; their defaults when absent. */
+  readonly lines?: LineLimits;
+}
+
+export function createValidatedFileReader(file: SourceFile, readerOptions: ValidatedFileReaderOptions = {}): ValidatedFileReader {
+  const lines = readerOptions.lines ?? DEFAULT_LINE_LIMITS;
+  const options: RowValidatorOptions = { ...readerOptions, maxRejectLineBytes: lines.maxRejectLineBytes };
   const notices: Notice[] = [];
   let failure: FileFailure | null = null;
   const layout = file.layout;
@@ -85,8 +93,8 @@ export function createValidatedFileReader(file: SourceFile, options: RowValidato
     }
     const source: AsyncGenerator<RecordBatch> =
       layout.format === 'fixed'
-        ? readFixedRecords(file.path, layout, known)
-        : readCsvRecords(file.path, file.name, layout, (n) => notices.push(n), (p) => (failure = p), known);
+        ? readFixedRecords(file.path, layout, known, lines)
+        : readCsvRecords(file.path, file.name, layout, (n) => notices.push(n), (p) => (failure = p), known, lines);
     let validator: RowValidator | null = null;
     let columns: FileColumns | null = null;
     for await (const batch of source) {

@@ -1,5 +1,5 @@
 import type { ErrorCode, Reject } from '../errors/index.js';
-import { contentEnd, detach, rawText, type FileColumns, type RawRecord } from '../extract/index.js';
+import { contentEnd, DEFAULT_LINE_LIMITS, detach, originalLine, type FileColumns, type RawRecord } from '../extract/index.js';
 import { commas } from '../util/csv-field.js';
 import type { TableLayout } from '../layouts/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
@@ -52,8 +52,15 @@ function convertedField(v: Value): string {
 const NO_LIMIT = -1;
 const CONVERT = -2;
 
-/** Record problems that leave every field in its place: the row's key can still be trusted. */
-const ENCODING_PROBLEMS: ReadonlySet<ErrorCode> = new Set(['ETL_PARSE_ENCODING_INVALID', 'ETL_PARSE_ENCODING_MISMATCH']);
+/**
+ * Record problems that leave every field in its place: the row's key can still be trusted and
+ * shown. Any other problem (a broken quote, a `;`-delimited line, a line too long) may have put
+ * anything, a surname or the whole line, where the key should be, so no key is read from it.
+ */
+const FIELDS_IN_PLACE: ReadonlySet<ErrorCode> = new Set(['ETL_PARSE_ENCODING_INVALID', 'ETL_PARSE_ENCODING_MISMATCH', 'ETL_ROW_NUL']);
+
+/** Characters of a key part shown when its column declares no width: any real key is shorter. */
+export const KEY_SHOWN_CHARS = 64;
 
 /** Separates the parts of a composite key; cannot occur in CASES text. */
 export const KEY_SEPARATOR = '\u001f';
@@ -70,6 +77,8 @@ export interface RowValidator {
 export interface RowValidatorOptions {
   /** Write TypedRow.csv for rows read from plain CSV lines. */
   readonly csv?: boolean;
+  /** Bytes of a rejected record kept in Reject.raw (ETL_MAX_REJECT_LINE_BYTES), default 4096. */
+  readonly maxRejectLineBytes?: number;
 }
 
 /**
@@ -90,27 +99,34 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
   /** Per column: the longest text kept as is, NO_LIMIT for any text, CONVERT for a converter call. */
   const textLimit = Int32Array.from(cols, (c) => (c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT));
   const wantCsv = options.csv === true;
+  const positional = layout.format === 'fixed';
+  const keepBytes = options.maxRejectLineBytes ?? DEFAULT_LINE_LIMITS.maxRejectLineBytes;
+  /** Per key part: the characters shown, the column's declared width or KEY_SHOWN_CHARS. */
+  const keyWidth = keyIdx.map((i) => cols[i]?.maxLength ?? cols[i]?.width ?? KEY_SHOWN_CHARS);
 
-  const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => ({
-    file,
-    line: record.line,
-    key: key === null ? null : detach(displayKey(key)),
-    field,
-    code,
-    message,
-    raw: rawText(record),
-  });
+  const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => {
+    const original = originalLine(record, keepBytes);
+    const displayed = key === null ? null : detach(displayKey(key));
+    return { file, line: record.line, key: displayed, field, code, message, raw: original.text, rawBytes: original.bytes };
+  };
 
-  /** The key as written, for messages; null when a part is empty. */
+  /**
+   * The key as written, for rejects; null when a part is empty. Each part is cut to its column's
+   * width, so a key column holding something else (a run-on value) shows no more than a key would.
+   */
   const textKey = (fields: readonly string[]): string | null => {
     let key = '';
     for (let k = 0; k < keyIdx.length; k++) {
-      const v = fields[keyIdx[k] as number]?.trim();
+      let v = fields[keyIdx[k] as number]?.trim();
       if (!v) return null;
+      const width = keyWidth[k] as number;
+      if (v.length > width) v = v.slice(0, width);
       key = k === 0 ? v : key + KEY_SEPARATOR + v;
     }
     return key;
   };
+
+  const keyHasNul = (fields: readonly string[]): boolean => keyIdx.some((i) => fields[i]?.includes('\0') === true);
 
   /**
    * The stored key from typed values, so "012" and "12" in an int key are one key, as in the
@@ -144,11 +160,15 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
     validate(record) {
       const fields = record.fields;
       if (record.problem) {
-        // A record broken by a quote has no fields; its first line, split on commas, often still shows the key.
-        const shown = fields.length > 0 ? textKey(fields) : (textKey(rawText(record).split(','))?.replace(/"/g, '') ?? null);
-        // Only an encoding problem leaves the fields where they belong; a broken quote, a stray
-        // comma or a bad fixed-width line may have moved the key, so the row counts as keyless.
-        const heldKey = fields.length > 0 && ENCODING_PROBLEMS.has(record.problem.code) ? typedKey(fields) : null;
+        // Only a problem that leaves the fields where they belong lets the key be read, shown and
+        // held; a broken quote, a stray delimiter or a bad fixed-width line may have moved
+        // anything into the key's place, so the row shows no key and counts as keyless.
+        // A key with U+0000 is no key: neither database can store or look up such a value.
+        const inPlace = fields.length > 0 && FIELDS_IN_PLACE.has(record.problem.code) && !(record.problem.code === 'ETL_ROW_NUL' && keyHasNul(fields));
+        // A fixed-width key is read from its own positions, at most its width, whatever else is
+        // wrong with the line: it can be shown, though not trusted to hold the row.
+        const shown = inPlace || (positional && fields.length > 0) ? textKey(fields) : null;
+        const heldKey = inPlace ? typedKey(fields) : null;
         return { rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)], heldKey };
       }
       const shownKey = textKey(fields);

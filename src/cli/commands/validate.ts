@@ -49,7 +49,7 @@ export function renderReport(report: SourceReport): string {
 function publicReport(report: SourceReport): unknown {
   return {
     ...report,
-    schools: report.schools.map((s) => ({ ...s, files: s.files.map((f) => ({ ...f, examples: f.examples.map(({ raw: _raw, ...rest }) => rest) })) })),
+    schools: report.schools.map((s) => ({ ...s, files: s.files.map((f) => ({ ...f, examples: f.examples.map(({ raw: _raw, rawBytes: _bytes, ...rest }) => rest) })) })),
   };
 }
 

@@ -91,7 +91,7 @@ async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutco
   for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
     const part = rejects.slice(i, i + REJECTS_PER_STATEMENT);
     const col = <K extends keyof Reject>(k: K): Array<Reject[K]> => part.map((r) => r[k]);
-    await client.query(LEDGER.insertRejects, [runId, col('file'), col('line'), col('key'), col('field'), col('code'), col('message'), col('raw')]);
+    await client.query(LEDGER.insertRejects, [runId, col('file'), col('line'), col('key'), col('field'), col('code'), col('message'), col('raw'), col('rawBytes')]);
   }
 }
 
@@ -350,7 +350,11 @@ export function createPostgresStore(url: string, schema: string): Store {
     listRollbacks: (filter) =>
       withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRollbacks, [filter.school ?? null, filter.limit])).rows.map(toRollbackRecord)),
     listRunFiles: (runId) => withClient(async (client) => (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.files, [runId])).rows.map(toRunFileRecord)),
-    listRejects: (runId, limit) => withClient(async (client) => (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.rejects, [runId, limit])).rows.map(toRejectRecord)),
+    listRejects: (runId, limit, options = {}) =>
+      withClient(async (client) => {
+        const sql = options.originals === true ? RUN_DETAIL_SQL.rejectsWithOriginals : RUN_DETAIL_SQL.rejects;
+        return (await client.query<Record<string, unknown>>(sql, [runId, limit])).rows.map(toRejectRecord);
+      }),
     schoolSummaries: () =>
       withClient(async (client) => {
         const all = async (sql: string): Promise<Array<Record<string, unknown>>> => (await client.query<Record<string, unknown>>(sql)).rows;

@@ -4,6 +4,8 @@
  * the merge's statements, built from their description, are in sql.ts.
  */
 
+import { LEGACY_KEYLESS_CODES } from '../common.js';
+
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
     version: 1,
@@ -150,6 +152,19 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE etl_run_files ADD COLUMN held integer NOT NULL DEFAULT 0, ADD COLUMN deferred integer NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 8,
+    name: '008_original_line',
+    // As SQLite's 004_original_line: the original line is named, capped and measured, and keys
+    // read from lines whose fields may have moved go.
+    sql: `
+      ALTER TABLE etl_rejects RENAME COLUMN raw TO original_line;
+      ALTER TABLE etl_rejects ADD COLUMN original_bytes bigint;
+      UPDATE etl_rejects SET original_bytes = octet_length(original_line), original_line = left(original_line, 4096)
+       WHERE original_line IS NOT NULL;
+      UPDATE etl_rejects SET row_key = NULL WHERE code IN (${LEGACY_KEYLESS_CODES});
+    `,
+  },
 ];
 
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
@@ -174,8 +189,9 @@ export const LEDGER = {
                      $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[],
                      $17::integer[], $18::integer[])`,
   /** One statement for every stored reject of the run: parallel arrays, unnested. */
-  insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw)
-                  SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+  insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, original_line, original_bytes)
+                  SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                    $9::bigint[])`,
   setArchivePath: 'UPDATE etl_runs SET archive_path = $1 WHERE id = $2',
   /** $1 school, $2 current run: the run lock is held, so every other running row is dead. */
   failInterrupted: `UPDATE etl_runs SET status = 'failed', finished_at = now(), reason = '${INTERRUPTED}', error_code = 'ETL_RUN_INTERRUPTED'

@@ -84,7 +84,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       errorCode: outcome.errorCode,
     });
     for (const f of files) stmt(LEDGER.insertRunFile).run({ runId, ...f });
-    for (const r of rejects) stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw);
+    for (const r of rejects) stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw, r.rawBytes);
   }
 
   const tx: LoadTransaction = {
@@ -260,8 +260,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async listRunFiles(runId) {
       return (stmt(RUN_DETAIL_SQL.files.replace(/\$\d/g, '?')).all(runId) as Array<Record<string, unknown>>).map(toRunFileRecord);
     },
-    async listRejects(runId, limit) {
-      return (stmt(RUN_DETAIL_SQL.rejects.replace(/\$\d/g, '?')).all(runId, limit) as Array<Record<string, unknown>>).map(toRejectRecord);
+    async listRejects(runId, limit, options = {}) {
+      const sql = options.originals === true ? RUN_DETAIL_SQL.rejectsWithOriginals : RUN_DETAIL_SQL.rejects;
+      return (stmt(sql.replace(/\$\d/g, '?')).all(runId, limit) as Array<Record<string, unknown>>).map(toRejectRecord);
     },
     async schoolSummaries() {
       const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;

@@ -1,6 +1,7 @@
 import type { ColumnType } from '../../layouts/index.js';
 import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
 import type { ViewDef } from '../../load/views.js';
+import { LEGACY_KEYLESS_CODES } from '../common.js';
 
 /**
  * Every SQL statement the SQLite adapter runs: the ledger's fixed statements as constants, the
@@ -224,6 +225,21 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE etl_run_files ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    name: '004_original_line',
+    // The original line is personal data, shown only to an admin who asks: named for what it is,
+    // capped, with its full length beside it. Lines stored before were kept whole and records
+    // broken by a quote, a stray delimiter or a bad fixed-width line got (part of) the line as
+    // their key: both are cut back here (to the default cap, in characters), and those keys go.
+    sql: `
+      ALTER TABLE etl_rejects RENAME COLUMN raw TO original_line;
+      ALTER TABLE etl_rejects ADD COLUMN original_bytes INTEGER;
+      UPDATE etl_rejects SET original_bytes = length(CAST(original_line AS BLOB)), original_line = substr(original_line, 1, 4096)
+       WHERE original_line IS NOT NULL;
+      UPDATE etl_rejects SET row_key = NULL WHERE code IN (${LEGACY_KEYLESS_CODES});
+    `,
+  },
 ];
 
 export const LEDGER = {
@@ -242,7 +258,8 @@ export const LEDGER = {
                     inserted, updated, deactivated, reactivated, unchanged, held, deferred, error)
                   VALUES (@runId, @fileName, @table, @tableId, @mode, @sha256, @bytes, @records, @rows, @rejected,
                     @inserted, @updated, @deactivated, @reactivated, @unchanged, @held, @deferred, @error)`,
-  insertReject: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertReject: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, original_line, original_bytes)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   setArchivePath: 'UPDATE etl_runs SET archive_path = ? WHERE id = ?',
   runningRuns: `SELECT id, host, pid FROM etl_runs WHERE school_id = ? AND status = 'running' AND id <> ?`,
   failRun: `UPDATE etl_runs SET status = 'failed', finished_at = ?, reason = ?, error_code = 'ETL_RUN_INTERRUPTED' WHERE id = ?`,
