@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { sha256File } from './checksum.js';
@@ -41,19 +41,31 @@ function stampTime(name: string): number | null {
 /**
  * Copies the files and writes the manifest; returns the archive folder. A file that changed
  * after it was loaded (the exporter rewrote it) is still copied, and flagged in the manifest.
+ * The copy is made in `<folder>.partial` and renamed when whole, so a folder named like a night
+ * is always a complete one: a failed copy (a full disk) removes its partial folder, and one left
+ * by a killed process keeps the `.partial` name until pruning removes it by age.
  */
 export async function archiveFiles(root: string, school: string, runId: number, at: Date, files: readonly ArchivedFile[]): Promise<string> {
   const dir = join(root, school, `${archiveStamp(at)}-run${runId}`);
-  await mkdir(dir, { recursive: true });
-  const entries: Array<Manifest['files'][number]> = [];
-  for (const f of files) {
-    const dest = join(dir, f.name);
-    await copyFile(f.path, dest, constants.COPYFILE_EXCL);
-    const copied = await sha256File(dest);
-    entries.push({ name: f.name, bytes: f.bytes, sha256: f.sha256, changedSinceLoad: copied !== f.sha256 });
+  const partial = `${dir}.partial`;
+  // A retry starts over: the attempt before it may have left part of a copy.
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  try {
+    const entries: Array<Manifest['files'][number]> = [];
+    for (const f of files) {
+      const dest = join(partial, f.name);
+      await copyFile(f.path, dest, constants.COPYFILE_EXCL);
+      const copied = await sha256File(dest);
+      entries.push({ name: f.name, bytes: f.bytes, sha256: f.sha256, changedSinceLoad: copied !== f.sha256 });
+    }
+    const manifest: Manifest = { school, runId, archivedAt: new Date().toISOString(), files: entries };
+    await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(partial, dir);
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
   }
-  const manifest: Manifest = { school, runId, archivedAt: new Date().toISOString(), files: entries };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return dir;
 }
 
