@@ -53,16 +53,28 @@ interface ChildExit {
   readonly stderr: string;
 }
 
-function runChild(env: Record<string, string>): Promise<ChildExit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+interface Child {
+  /** Tells the started child what to do; resolves when it exits, killed or not. */
+  run(task: Record<string, unknown>): Promise<ChildExit>;
+}
+
+/** Starts a child now, so its imports overlap the reference step; it waits for its task. */
+function startChild(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<ChildExit>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ killed: signal === 'SIGKILL', code, stdout, stderr }));
   });
+  return {
+    run(task) {
+      child.stdin.end(`${JSON.stringify(task)}\n`);
+      return exited;
+    },
+  };
 }
 
 /** A step of the sequence: load a night, or roll back the school's latest published run. */
@@ -171,12 +183,16 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
     let before = await stateOf(reference);
     let lastWasPublishedLoad = false;
     let nightIndex = 0;
+    // How long an uninterrupted child took, per operation: the span kill moments are drawn from.
+    const childMs = { run: 0, rollback: 0 };
+    let warming: Child | null = null;
 
     for (let stepNo = 0; figures.kills < KILLS && stepNo < KILLS * 3; stepNo++) {
       // A rollback now and then, of a run whose change history is surely still kept.
       const step: Step = lastWasPublishedLoad && random() < 0.2 ? { op: 'rollback' } : { op: 'run', night: nights[nightIndex] as Night, index: nightIndex++ };
       if (step.op === 'run') await writeNight(source, SCHOOL, step.night, step.index, epoch);
 
+      const child = warming ?? startChild({ ...victim.env, ...extra(victim) });
       const t0 = Date.now();
       const refStatus = await complete(step, refConfig, refStore, reference);
       const refMs = Date.now() - t0;
@@ -184,19 +200,18 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
       lastWasPublishedLoad = step.op === 'run' && PUBLISHED.has(refStatus);
 
       // A quarter of kills at a progress event (a file started or done: reading and merging); the
-      // rest at a moment spread past the reference's duration, since the child also opens the
-      // store, and a cold process is slower: the tail lands in committing, archiving and pruning.
+      // rest at a moment spread over the child's own duration (a cold process opening the store is
+      // slower than the warm reference), so the tail lands in committing, archiving and pruning.
+      const span = (childMs[step.op] || refMs * 1.5) * 1.2;
       const byEvent = step.op === 'run' && random() < 0.25;
-      const moment = byEvent ? { FAULT_KILL_EVENT: String(Math.floor(random() * 4)) } : { FAULT_KILL_MS: String(Math.floor(random() * (refMs * 2.5 + 80))) };
-      const childEnv = {
-        ...victim.env,
-        ...extra(victim),
-        FAULT_OP: step.op,
-        FAULT_SOURCE: source,
-        ...(step.op === 'rollback' ? { FAULT_RUN_ID: String(await latestPublished(victim)) } : {}),
-        ...moment,
-      };
-      const exit = await runChild(childEnv);
+      const moment = byEvent ? { killEvent: Math.floor(random() * 4) } : { killMs: Math.floor(random() * span) };
+      const task = { op: step.op, source, ...(step.op === 'rollback' ? { runId: await latestPublished(victim) } : {}), ...moment };
+      const exit = await child.run(task);
+      // The next step's child imports while this one is checked and retried.
+      warming = startChild({ ...victim.env, ...extra(victim) });
+      // Kills only ever show a run longer than the moment: stretch the span until one finishes.
+      if (!exit.killed && exit.code === 0) childMs[step.op] = (JSON.parse(exit.stdout) as { ms: number }).ms;
+      else if ('killMs' in moment) childMs[step.op] = Math.max(childMs[step.op], span * 1.1);
       const where = `seed ${SEED}, step ${stepNo} (${step.op}${step.op === 'run' ? ` night ${step.index}` : ''}, ${JSON.stringify(moment)})`;
       if (!exit.killed && exit.code !== 0) throw new Error(`${where}: the child failed without being killed: ${exit.stderr}`);
       if (exit.killed) figures.kills += 1;
@@ -227,6 +242,8 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
       before = after;
     }
 
+    // The last warmed child is never given a task: closing its stdin ends it.
+    await warming?.run({ op: 'none' });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
       `faults on ${dialect}: kills ${figures.kills}, finished before the kill ${figures.finished}, states checked ${figures.statesChecked} ` +

@@ -78,7 +78,9 @@ export async function readFaultState(probe: Probe, dialect: Dialect): Promise<St
   state.etl_runs = runRows.map((r) => mapRow(r, RUN_DROPPED));
   state.etl_run_files = (await all('etl_run_files', 'run_id, file_name')).filter(kept).map((r) => mapRow(r));
   state.etl_rejects = (await all('etl_rejects', 'id')).filter(kept).map((r) => mapRow(r, ['id']));
-  state.etl_changes = (await all('etl_changes', 'id')).map((r) => mapRow(r, ['id']));
+  // By row within a run: PostgreSQL may write one run's changes to different rows in another
+  // order (only a row changed twice in a run needs its order, which id keeps).
+  state.etl_changes = (await all('etl_changes', 'run_id, table_name, row_key, id')).map((r) => mapRow(r, ['id']));
   state.etl_rollbacks = rollbackRows.map((r) => mapRow(r, ['id', 'started_at', 'finished_at']));
   return state;
 }
