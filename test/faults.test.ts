@@ -25,6 +25,7 @@ import { createTarget, DIALECTS, type Dialect, type Target } from './helpers/tar
  *
  * FAULT_KILLS kills per database: 40 in `npm test` (CI), 200 in `npm run test:faults`.
  * FAULT_SEED picks other moments and nights; a failure prints the seed and step to replay.
+ * FAULT_DEBUG=1 prints each step: reference ms, child ms, check ms, killed, the moment, the child's report.
  */
 
 const KILLS = Number(process.env.FAULT_KILLS ?? 40);
@@ -77,6 +78,15 @@ function startChild(env: Record<string, string>): Child {
   };
 }
 
+/** What a finished child reported. */
+interface Seen {
+  readonly ms: number;
+  readonly statements: number;
+  readonly fsCalls: number;
+}
+
+type Moment = { readonly killEvent: number } | { readonly killMs: number } | { readonly killStatement: number } | { readonly killFsCall: number };
+
 /** A step of the sequence: load a night, or roll back the school's latest published run. */
 type Step = { readonly op: 'run'; readonly night: Night; readonly index: number } | { readonly op: 'rollback' };
 
@@ -86,6 +96,9 @@ interface Figures {
   statesChecked: number;
   atBefore: number;
   atAfter: number;
+  /** Kills that came after the commit: archiving, archive pruning, the last bookkeeping. */
+  killedAfterCommit: number;
+  killedBy: Record<string, number>;
   mismatches: string[];
 }
 
@@ -178,13 +191,27 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
   it(`equals the state before or after the killed run, then succeeds (seed ${SEED}, ${KILLS} kills)`, { timeout: TIMEOUT_MS }, async () => {
     const random = seededRandom(SEED + (dialect === 'sqlite' ? 0 : 1));
     const nights = fc.sample(fc.oneof({ arbitrary: fullNightArb, weight: 1 }, { arbitrary: deltaNightArb, weight: 1 }), { seed: SEED, numRuns: KILLS * 2 + 10 });
-    const figures: Figures = { kills: 0, finished: 0, statesChecked: 0, atBefore: 0, atAfter: 0, mismatches: [] };
+    const figures: Figures = { kills: 0, finished: 0, statesChecked: 0, atBefore: 0, atAfter: 0, killedAfterCommit: 0, killedBy: {}, mismatches: [] };
     const started = Date.now();
     let before = await stateOf(reference);
     let lastWasPublishedLoad = false;
     let nightIndex = 0;
-    // How long an uninterrupted child took, per operation: the span kill moments are drawn from.
-    const childMs = { run: 0, rollback: 0 };
+    // What an uninterrupted child of each operation did last: the range kill moments are drawn from.
+    const seen: Record<Step['op'], Seen> = { run: { ms: 0, statements: 60, fsCalls: 20 }, rollback: { ms: 0, statements: 30, fsCalls: 0 } };
+    /**
+     * When the child dies: at a progress event (a file started or done: reading and merging), by
+     * the clock over the child's own duration (a cold process opening the store is slower than
+     * the warm reference), before its nth database statement (COMMIT and what follows included)
+     * or before its nth archive file operation (copying, renaming, pruning archives).
+     */
+    const chooseMoment = (op: Step['op'], refMs: number): Moment => {
+      const r = random();
+      const within = (n: number): number => Math.floor(random() * n);
+      if (op === 'run' && r < 0.2) return { killEvent: within(4) };
+      if (r < 0.45) return { killMs: within((seen[op].ms || refMs * 1.5) * 1.2) };
+      if (op === 'rollback' || r < 0.85) return { killStatement: within(seen[op].statements + 2) };
+      return { killFsCall: within(seen[op].fsCalls + 1) };
+    };
     let warming: Child | null = null;
 
     for (let stepNo = 0; figures.kills < KILLS && stepNo < KILLS * 3; stepNo++) {
@@ -199,30 +226,28 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
       const after = await stateOf(reference);
       lastWasPublishedLoad = step.op === 'run' && PUBLISHED.has(refStatus);
 
-      // A quarter of kills at a progress event (a file started or done: reading and merging); the
-      // rest at a moment spread over the child's own duration (a cold process opening the store is
-      // slower than the warm reference), so the tail lands in committing, archiving and pruning.
-      const span = (childMs[step.op] || refMs * 1.5) * 1.2;
-      const byEvent = step.op === 'run' && random() < 0.25;
-      const moment = byEvent ? { killEvent: Math.floor(random() * 4) } : { killMs: Math.floor(random() * span) };
+      const moment = chooseMoment(step.op, refMs);
       const task = { op: step.op, source, ...(step.op === 'rollback' ? { runId: await latestPublished(victim) } : {}), ...moment };
       const exit = await child.run(task);
       // The next step's child imports while this one is checked and retried.
       warming = startChild({ ...victim.env, ...extra(victim) });
-      // Kills only ever show a run longer than the moment: stretch the span until one finishes.
-      if (!exit.killed && exit.code === 0) childMs[step.op] = (JSON.parse(exit.stdout) as { ms: number }).ms;
-      else if ('killMs' in moment) childMs[step.op] = Math.max(childMs[step.op], span * 1.1);
+      if (!exit.killed && exit.code === 0) seen[step.op] = JSON.parse(exit.stdout) as Seen;
+      // Kills by the clock only ever show a run longer than the moment: stretch until one finishes.
+      else if ('killMs' in moment) seen[step.op] = { ...seen[step.op], ms: Math.max(seen[step.op].ms, moment.killMs * 1.1) };
       const where = `seed ${SEED}, step ${stepNo} (${step.op}${step.op === 'run' ? ` night ${step.index}` : ''}, ${JSON.stringify(moment)})`;
       if (!exit.killed && exit.code !== 0) throw new Error(`${where}: the child failed without being killed: ${exit.stderr}`);
       if (exit.killed) figures.kills += 1;
       else figures.finished += 1;
 
+      const tKill = Date.now();
       const found = await stateOf(victim);
       figures.statesChecked += 1;
       const atBefore = isDeepStrictEqual(found, before);
       const atAfter = !atBefore && isDeepStrictEqual(found, after);
       if (atBefore) figures.atBefore += 1;
       if (atAfter) figures.atAfter += 1;
+      if (exit.killed) figures.killedBy[Object.keys(moment)[0] as string] = (figures.killedBy[Object.keys(moment)[0] as string] ?? 0) + 1;
+      if (exit.killed && atAfter) figures.killedAfterCommit += 1;
       if (!atBefore && !atAfter) {
         figures.mismatches.push(`${where}: neither before (${firstDifference(found, before)}) nor after (${firstDifference(found, after)})`);
       }
@@ -238,6 +263,7 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
         figures.statesChecked += 1;
         if (!isDeepStrictEqual(recovered, after)) figures.mismatches.push(`${where}: after the retry, ${firstDifference(recovered, after)}`);
       }
+      if (process.env.FAULT_DEBUG) console.log(stepNo, refMs, tKill - t0, Date.now() - tKill, exit.killed, JSON.stringify(moment), exit.stdout.trim());
       if (figures.mismatches.length > 0) break;
       before = after;
     }
@@ -247,7 +273,8 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
       `faults on ${dialect}: kills ${figures.kills}, finished before the kill ${figures.finished}, states checked ${figures.statesChecked} ` +
-        `(at before ${figures.atBefore}, at after ${figures.atAfter}), mismatches: ${figures.mismatches.length}, ${seconds} s`,
+        `(at before ${figures.atBefore}, at after ${figures.atAfter}), killed after the commit ${figures.killedAfterCommit}, ` +
+        `killed by ${JSON.stringify(figures.killedBy)}, mismatches: ${figures.mismatches.length}, ${seconds} s`,
     );
     expect(figures.mismatches).toEqual([]);
     expect(figures.kills).toBeGreaterThanOrEqual(KILLS);
