@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { join } from 'node:path';
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,20 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
     }
   }
 
+  /**
+   * Archive folders named like a night's that are not whole (no manifest.json). A copy is made
+   * under `.partial` and renamed when complete, so a kill mid-copy must never leave one.
+   */
+  async function incompleteArchives(target: Target): Promise<string[]> {
+    const root = join(target.dir, 'archive', SCHOOL);
+    const names = await readdir(root).catch(() => []);
+    const incomplete: string[] = [];
+    for (const name of names.filter((n) => !n.endsWith('.partial'))) {
+      if (!(await access(join(root, name, 'manifest.json')).then(() => true, () => false))) incomplete.push(name);
+    }
+    return incomplete;
+  }
+
   /** Runs the step to the end in this process; the status it ended with. */
   async function complete(step: Step, config: Config, store: Store, target: Target): Promise<string> {
     // The killed process may have died before or while it migrated: the next run migrates, as the CLI does.
@@ -240,6 +255,7 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
       else figures.finished += 1;
 
       const tKill = Date.now();
+      for (const folder of await incompleteArchives(victim)) figures.mismatches.push(`${where}: archive folder ${folder} has no manifest but a night's name`);
       const found = await stateOf(victim);
       figures.statesChecked += 1;
       const atBefore = isDeepStrictEqual(found, before);
