@@ -18,11 +18,13 @@ import { createTarget, DIALECTS, type Dialect, type Target } from './helpers/tar
 /**
  * Kill -9 at random moments (issue 23). For each database, a seeded sequence of generated nights,
  * with now and then a rollback of the latest run, is loaded twice: uninterrupted into a reference
- * database, and into the victim by a child process that SIGKILLs itself at a seeded moment — a
- * number of ms into the work (spread over the reference's duration, so it lands while reading,
- * merging, committing, archiving or pruning change history) or a progress event. After each kill
- * the victim must equal, row by row with bookkeeping and ledger, the reference before that step or
- * after it; then the step is run again and must succeed and leave the reference's after-state.
+ * database, and into the victim by a child process that SIGKILLs itself at a seeded moment: a
+ * number of ms into the work, a progress event, a database statement (COMMIT and what follows
+ * included) or an archive file operation — so kills land while reading, merging, committing,
+ * pruning change history, archiving and rolling back. After each kill the victim must equal, row
+ * by row with bookkeeping and ledger, the reference before that step or after it, and hold no
+ * archive folder named like a night without its manifest; then the step is run again and must
+ * succeed (a night whose kill came after its commit is skipped) and leave the after-state.
  *
  * FAULT_KILLS kills per database: 40 in `npm test` (CI), 200 in `npm run test:faults`.
  * FAULT_SEED picks other moments and nights; a failure prints the seed and step to replay.
