@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { SOURCE_READ_FLAGS } from '../util/no-follow.js';
@@ -99,12 +99,17 @@ async function copyIfUnchanged(source: string, dest: string, sha256: string): Pr
  */
 export async function archiveFiles(root: string, school: string, runId: number, at: Date, files: readonly ArchivedFile[]): Promise<ArchiveResult> {
   const dir = join(root, school, `${archiveStamp(at)}-run${runId}`);
-  await mkdir(dir, { recursive: true });
+  // Made in `<folder>.partial` and renamed when whole, so a folder named like a night is always a
+  // complete one: a failed copy (a full disk) removes its partial folder, and one left by a killed
+  // process keeps the `.partial` name until pruning removes it by age. A retry starts over.
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
   try {
     const entries: ManifestEntry[] = [];
     const notArchived: Array<ArchiveResult['notArchived'][number]> = [];
     for (const f of files) {
-      const reason = await copyIfUnchanged(f.path, join(dir, f.name), f.sha256);
+      const reason = await copyIfUnchanged(f.path, join(partial, f.name), f.sha256);
       const entry = { name: f.name, bytes: f.bytes, sha256: f.sha256 };
       if (reason === null) {
         entries.push({ ...entry, archived: true });
@@ -114,10 +119,11 @@ export async function archiveFiles(root: string, school: string, runId: number, 
       }
     }
     const manifest: Manifest = { school, runId, archivedAt: new Date().toISOString(), files: entries };
-    await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(partial, dir);
     return { path: dir, notArchived };
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(partial, { recursive: true, force: true });
     throw err;
   }
 }
