@@ -43,10 +43,13 @@ afterAll(async () => {
   await rm(archive, { recursive: true, force: true });
 });
 
-it.runIf(archive === null)('reports why the full-disk archive tests could not run', () => {
+// Always run: in CI (root) the mount must work, so the full-disk tests cannot quietly not run;
+// elsewhere the reason is printed.
+it('mounts a 64k tmpfs for the full-disk tests, or says why it cannot', () => {
   const reason = 'reason' in mounted ? mounted.reason : '';
-  console.warn(`archive-full-disk: NOT RUN — mounting a 64k tmpfs is not permitted here (${reason}); run as root to cover a full archive disk`);
-  expect(reason).not.toBe('');
+  if (archive === null) console.warn(`archive-full-disk: NOT RUN — mounting a 64k tmpfs is not permitted here (${reason}); run as root to cover a full archive disk`);
+  if (process.env.CI === 'true' || process.getuid?.() === 0) expect(reason).toBe('');
+  else expect(archive !== null || reason !== '').toBe(true);
 });
 
 describe.runIf(archive !== null).each(DIALECTS)('a full archive disk on %s', (dialect) => {
