@@ -75,6 +75,17 @@ describe('cases-etl run, runs and migrate', () => {
     expect(su.error).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read .*EACCES/);
   });
 
+  it('names an unreachable or unforeseen database failure by its code, never with a stack trace', async () => {
+    const refused = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }, dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error ETL_DB_UNAVAILABLE: database unavailable: connect ECONNREFUSED 127\.0\.0\.1:1$/m);
+    expect(refused.stderr).toContain('  fix: Check DATABASE_URL');
+    const missing = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/cases_etl_no_such_database' }, dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error ETL_\w+: /m);
+    for (const r of [refused, missing]) expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
+  });
+
   it('shows one run in full with runs --id: its files and first rejects, never their values', async () => {
     const src = join(dir, 'export');
     await copySample(src);

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 
 import { VARIABLES } from '../config/index.js';
-import { isEtlError } from '../errors/index.js';
+import { behaviourOf, describeFailure, ERROR_CATALOGUE, isEtlError } from '../errors/index.js';
+import { isTransientStoreError } from '../store/index.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLayouts } from './commands/layouts.js';
@@ -15,9 +16,6 @@ import { VERSION } from '../version.js';
 import type { CliIo } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-/** Configuration and layout problems are the operator's to fix: exit 2, as for bad usage. */
-const USAGE_CODES = new Set(['ETL_ROLLBACK_UNKNOWN_RUN', 'ETL_CONFIG_INVALID', 'ETL_USAGE', 'ETL_LAYOUT_FILE_UNREADABLE', 'ETL_LAYOUT_INVALID', 'ETL_LAYOUT_UNKNOWN_TABLE']);
 
 /** Builds the `cases-etl` command tree writing to `io`. */
 export function createProgram(io: CliIo): Command {
@@ -57,10 +55,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<void> 
     if (isEtlError(err)) {
       io.err(`error ${err.code}: ${err.message}`);
       io.err(`  fix: ${err.fix}`);
-      io.setExitCode(USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed);
+      io.setExitCode(behaviourOf(err.code).exit);
       return;
     }
-    io.err(`error: ${(err as Error).stack ?? String(err)}`);
-    io.setExitCode(EXIT.failed);
+    // Anything else still gets a code and a fix line, never a stack trace: the database or the
+    // file system by name, or ETL_INTERNAL with its message.
+    const failure = describeFailure(err, isTransientStoreError);
+    io.err(`error ${failure.code}: ${failure.reason}`);
+    io.err(`  fix: ${ERROR_CATALOGUE[failure.code].fix}`);
+    io.setExitCode(behaviourOf(failure.code).exit);
   }
 }

@@ -4,23 +4,33 @@
  *
  * Codes are grouped by stage: CONFIG (environment), LAYOUT (relationships.json and layouts),
  * SOURCE (the export folder), PARSE (bytes and records), ROW (row rules), TYPE (conversions).
+ *
+ * Each entry also carries what the code does outside the message (see `behaviourOf`): the CLI's
+ * exit code (`exit`, default 1; 2 for what the operator must correct), the HTTP status an API
+ * answer gets (`http`, default 500) and whether a job retries it (`retry`, default false: only
+ * failures that clear up by themselves, such as the database or the share being down). These are
+ * facts about the code, kept here so the CLI, HTTP and jobs cannot disagree.
  */
 export const ERROR_CATALOGUE = {
   ETL_CONFIG_INVALID: {
     title: 'The configuration is invalid',
     fix: 'Correct each environment variable or option listed; every problem is reported at once.',
+    exit: 2, http: 400,
   },
   ETL_USAGE: {
     title: 'A command was called the wrong way',
     fix: 'Run the command with --help to see its arguments.',
+    exit: 2, http: 400,
   },
   ETL_LAYOUT_FILE_UNREADABLE: {
     title: 'relationships.json could not be read or is not JSON',
     fix: 'Check CASES_RELATIONSHIPS_JSON points at a readable JSON file; the message names the position of a syntax error.',
+    exit: 2,
   },
   ETL_LAYOUT_INVALID: {
     title: 'relationships.json does not match the expected shape',
     fix: 'Each problem is listed with its JSON path (for example file_layouts["STUDENT.DAT"].columns[3].width); correct them and retry.',
+    exit: 2,
   },
   ETL_LAYOUT_NO_KEY: {
     title: 'No primary key could be found for a table',
@@ -33,6 +43,7 @@ export const ERROR_CATALOGUE = {
   ETL_LAYOUT_UNKNOWN_TABLE: {
     title: 'No layout is known for the table',
     fix: 'Use a table from `cases-etl layouts list`, or add a file layout for it to relationships.json.',
+    exit: 2,
   },
   ETL_LAYOUT_KEY_CHANGED: {
     title: 'A layout\'s primary key differs from the key of the mirror table already in the database',
@@ -45,6 +56,7 @@ export const ERROR_CATALOGUE = {
   ETL_SOURCE_NOT_FOUND: {
     title: 'The source folder does not exist or cannot be listed',
     fix: 'Check CASES_DIRECTORY (or --source) and that this process may read the folder.',
+    retry: true,
   },
   ETL_SOURCE_UNKNOWN_FILE: {
     title: 'A file in the source folder matches no layout',
@@ -205,6 +217,7 @@ export const ERROR_CATALOGUE = {
   ETL_RUN_LOCKED: {
     title: 'Another run of the same school did not finish in time',
     fix: 'Wait for the other run (see `cases-etl runs`), or raise ETL_LOCK_TIMEOUT_MS.',
+    http: 409, retry: true,
   },
   ETL_RUN_INTERRUPTED: {
     title: 'A run ended without finishing (the process was killed or the machine stopped)',
@@ -213,36 +226,68 @@ export const ERROR_CATALOGUE = {
   ETL_ROLLBACK_UNKNOWN_RUN: {
     title: 'No run has that id',
     fix: 'See `cases-etl runs` for the run ids.',
+    exit: 2, http: 404,
   },
   ETL_ROLLBACK_NOT_PUBLISHED: {
     title: 'The run published nothing, so there is nothing to roll back',
     fix: 'Only succeeded and warning runs change data; failed, skipped and dry runs never did.',
+    http: 409,
   },
   ETL_ROLLBACK_ALREADY: {
     title: 'The run was already rolled back',
     fix: 'Nothing to do; `cases-etl runs` shows which rollback undid it.',
+    http: 409,
   },
   ETL_ROLLBACK_BLOCKED: {
     title: 'Later runs of the same school stand in the way',
     fix: 'Roll back the later runs first, or pass --cascade to undo them too, newest first.',
+    http: 409,
   },
   ETL_ROLLBACK_PRUNED: {
     title: 'The run\'s change history was pruned',
     fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history. Rekeying a table (`cases-etl migrate --rekey`) prunes every run that changed it.',
+    http: 409,
   },
   ETL_HTTP_HOST_REFUSED: {
     title: 'An HTTP request named a host this server does not answer for',
     fix: 'Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL\'s host), or add the name you use to it.',
+    http: 421,
   },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
+    http: 503, retry: true,
   },
   ETL_INTERNAL: {
     title: 'cases-etl failed in a way it did not foresee',
     fix: 'Nothing was published and the run is not retried; report the message (it carries no personal data) so it can be fixed.',
   },
-} as const satisfies Record<string, { title: string; fix: string }>;
+} as const satisfies Record<string, CatalogueEntry>;
+
+/** One code's entry: what it means, how to fix it, and what it does (defaults in `behaviourOf`). */
+interface CatalogueEntry {
+  readonly title: string;
+  readonly fix: string;
+  readonly exit?: 1 | 2;
+  readonly http?: number;
+  readonly retry?: boolean;
+}
 
 /** Every stable error code. */
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** What a code does beyond its message. */
+export interface ErrorBehaviour {
+  /** The CLI's exit code: 1 a run or command failed, 2 the operator must correct usage or configuration. */
+  readonly exit: 1 | 2;
+  /** The HTTP status of an API answer that fails with the code. */
+  readonly http: number;
+  /** Whether a job tries again: the failure may clear up by itself. */
+  readonly retry: boolean;
+}
+
+/** The code's exit code, HTTP status and retry, with the catalogue's defaults (1, 500, no retry). */
+export function behaviourOf(code: ErrorCode): ErrorBehaviour {
+  const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+  return { exit: entry.exit ?? 1, http: entry.http ?? 500, retry: entry.retry ?? false };
+}

@@ -1,32 +1,8 @@
-import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
+import type { ErrorCode } from './catalogue.js';
 
-export { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
-
-/**
- * An error cases-etl raises on purpose: it carries a stable code from the catalogue and, where
- * there were several problems (a config or layout file), every one of them in `problems`.
- */
-export class EtlError extends Error {
-  readonly code: ErrorCode;
-  readonly problems: readonly string[];
-
-  constructor(code: ErrorCode, message: string, options: { problems?: readonly string[]; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EtlError';
-    this.code = code;
-    this.problems = options.problems ?? [];
-  }
-
-  /** The catalogue's advice for this error's code. */
-  get fix(): string {
-    return ERROR_CATALOGUE[this.code].fix;
-  }
-}
-
-/** Whether `err` is an EtlError, optionally with one of the given codes. */
-export function isEtlError(err: unknown, ...codes: ErrorCode[]): err is EtlError {
-  return err instanceof EtlError && (codes.length === 0 || codes.includes(err.code));
-}
+export { behaviourOf, ERROR_CATALOGUE, type ErrorBehaviour, type ErrorCode } from './catalogue.js';
+export { EtlError, isEtlError } from './etl-error.js';
+export { coerceError, describeFailure, type FailureKind } from './failure.js';
 
 /**
  * One rejected row: a row that fails a rule is dropped, recorded with where it came from and

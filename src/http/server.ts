@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import type { App } from '../app.js';
-import { EtlError, isEtlError } from '../errors/index.js';
+import { behaviourOf, EtlError, isEtlError } from '../errors/index.js';
 import { createMetrics } from '../observability/metrics.js';
 import { rollbackRun } from '../pipeline/index.js';
 import { VERSION } from '../version.js';
@@ -15,19 +15,6 @@ import { registerHostCheck, registerSecurityHeaders } from './security.js';
 export interface HttpDeps {
   trigger(input: { school: string | null; force: boolean; requestedBy: string }): Promise<{ jobId: string | null; created: boolean; mode: 'queue' | 'direct' }>;
 }
-
-const STATUS_FOR: Partial<Record<string, number>> = {
-  ETL_USAGE: 400,
-  ETL_CONFIG_INVALID: 400,
-  ETL_ROLLBACK_UNKNOWN_RUN: 404,
-  ETL_ROLLBACK_NOT_PUBLISHED: 409,
-  ETL_ROLLBACK_ALREADY: 409,
-  ETL_ROLLBACK_BLOCKED: 409,
-  ETL_ROLLBACK_PRUNED: 409,
-  ETL_RUN_LOCKED: 409,
-  ETL_HTTP_HOST_REFUSED: 421,
-  ETL_DB_UNAVAILABLE: 503,
-};
 
 function tokenMatches(given: string, wanted: string): boolean {
   const a = Buffer.from(given);
@@ -87,7 +74,7 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
   };
 
   server.setErrorHandler(async (err, _req, reply) => {
-    if (isEtlError(err)) return reply.code(STATUS_FOR[err.code] ?? 500).send({ error: err.message, code: err.code });
+    if (isEtlError(err)) return reply.code(behaviourOf(err.code).http).send({ error: err.message, code: err.code });
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) app.logger.error({ error: (err as Error).message }, 'request failed');
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message });

@@ -1,4 +1,5 @@
-import { describeFailure } from '../pipeline/failure.js';
+import { describeFailure } from '../errors/index.js';
+import { isTransientStoreError } from '../store/index.js';
 
 /**
  * Which failures a job retries: those `describeFailure` knows to clear up on their own (the
@@ -6,5 +7,5 @@ import { describeFailure } from '../pipeline/failure.js';
  * anything nobody foresaw (ETL_INTERNAL) fail the job once; bad data never throws at all.
  */
 export function isRetryableError(err: unknown): boolean {
-  return describeFailure(err).retry;
+  return describeFailure(err, isTransientStoreError).retry;
 }
