@@ -82,7 +82,7 @@ describe('cases-etl run, runs and migrate', () => {
     expect(refused.stderr).toContain('  fix: Check DATABASE_URL');
     const missing = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/cases_etl_no_such_database' }, dir);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^error ETL_\w+: /m);
+    expect(missing.stderr).toMatch(/^error ETL_DB_UNAVAILABLE: the database refused the connection: database "cases_etl_no_such_database" does not exist$/m);
     for (const r of [refused, missing]) expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { generateSchool } from '../src/generate/index.js';
 import { describeFailure } from '../src/errors/index.js';
-import { isTransientStoreError } from '../src/store/index.js';
+import { storeFailureKind } from '../src/store/index.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { editCsv } from './helpers/nights.js';
 import { createTarget, type Probe, type Target } from './helpers/targets.js';
@@ -98,7 +98,7 @@ describe('PostgreSQL connection loss mid-run', () => {
         (err: unknown) => err,
       );
       expect(proxy.faulted, `the fault after ${afterBytes} of ${runBytes} bytes must have fired`).toBe(true);
-      const failure = describeFailure(error, isTransientStoreError);
+      const failure = describeFailure(error, storeFailureKind);
       expect({ code: failure.code, retry: failure.retry }, `${fault} after ${afterBytes} bytes: ${String(error)}`).toEqual({ code: 'ETL_DB_UNAVAILABLE', retry: true });
       expect(Date.now() - started, 'a lost connection must fail the run, not hang it').toBeLessThan(20_000);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EtlError } from '../src/errors/index.js';
 import { isRetryableError } from '../src/jobs/index.js';
 import { describeFailure } from '../src/errors/index.js';
-import { isTransientStoreError } from '../src/store/index.js';
+import { storeFailureKind } from '../src/store/index.js';
 
 describe('describeFailure', () => {
   it('keeps an EtlError\'s own code, and retries only the codes that clear up by themselves', () => {
@@ -14,21 +14,27 @@ describe('describeFailure', () => {
 
   it('calls a connection failure database unavailable, and retries it', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect' });
-    expect(describeFailure(refused, isTransientStoreError)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
-    expect(describeFailure(Object.assign(new Error('the database system is starting up'), { code: '57P03' }), isTransientStoreError)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
-    expect(describeFailure(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), isTransientStoreError)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
+    expect(describeFailure(refused, storeFailureKind)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
+    expect(describeFailure(Object.assign(new Error('the database system is starting up'), { code: '57P03' }), storeFailureKind)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
+    expect(describeFailure(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), storeFailureKind)).toMatchObject({ code: 'ETL_DB_UNAVAILABLE', retry: true });
+  });
+
+  it('calls an unknown database or refused credentials unavailable, without retrying', () => {
+    for (const code of ['3D000', '28P01', '28000']) {
+      expect(describeFailure(Object.assign(new Error('refused'), { code }), storeFailureKind)).toEqual({ code: 'ETL_DB_UNAVAILABLE', retry: false, reason: 'the database refused the connection: refused' });
+    }
   });
 
   it('names a file-system failure as such, not as the database', () => {
     const gone = Object.assign(new Error("ENOENT: no such file or directory, open '/x/ST_8865.csv'"), { code: 'ENOENT', syscall: 'open', errno: -2 });
-    expect(describeFailure(gone, isTransientStoreError).code).toBe('ETL_SOURCE_UNREADABLE');
+    expect(describeFailure(gone, storeFailureKind).code).toBe('ETL_SOURCE_UNREADABLE');
   });
 
   it('records what nobody foresaw as ETL_INTERNAL with its message, and never retries it', () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'length')");
-    expect(describeFailure(bug, isTransientStoreError)).toEqual({ code: 'ETL_INTERNAL', retry: false, reason: "internal error: Cannot read properties of undefined (reading 'length')" });
+    expect(describeFailure(bug, storeFailureKind)).toEqual({ code: 'ETL_INTERNAL', retry: false, reason: "internal error: Cannot read properties of undefined (reading 'length')" });
     // A database error that is not about reaching it (here: a column that does not exist) is a bug too.
-    expect(describeFailure(Object.assign(new Error('column "x" does not exist'), { code: '42703' }), isTransientStoreError).code).toBe('ETL_INTERNAL');
+    expect(describeFailure(Object.assign(new Error('column "x" does not exist'), { code: '42703' }), storeFailureKind).code).toBe('ETL_INTERNAL');
     expect(isRetryableError(bug)).toBe(false);
     expect(isRetryableError(new EtlError('ETL_DB_UNAVAILABLE', 'down'))).toBe(true);
   });

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { VARIABLES } from '../config/index.js';
 import { behaviourOf, describeFailure, ERROR_CATALOGUE, isEtlError } from '../errors/index.js';
-import { isTransientStoreError } from '../store/index.js';
+import { storeFailureKind } from '../store/index.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLayouts } from './commands/layouts.js';
@@ -60,7 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<void> 
     }
     // Anything else still gets a code and a fix line, never a stack trace: the database or the
     // file system by name, or ETL_INTERNAL with its message.
-    const failure = describeFailure(err, isTransientStoreError);
+    const failure = describeFailure(err, storeFailureKind);
     io.err(`error ${failure.code}: ${failure.reason}`);
     io.err(`  fix: ${ERROR_CATALOGUE[failure.code].fix}`);
     io.setExitCode(behaviourOf(failure.code).exit);

@@ -32,14 +32,20 @@ function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
 /** errno codes of the share or disk worth another try: the resource may be back in a moment. */
 const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ETIMEDOUT', 'ESTALE']);
 
+/** What a store says of a driver's error (see the store's `storeFailureKind`). */
+export type StoreFailureKind = (err: unknown) => 'transient' | 'refused' | null;
+
 /**
- * Classifies `err`. `isTransient` says which driver errors clear up by themselves (a store's
- * `isTransientStoreError`); an EtlError's retry comes from its catalogue entry.
+ * Classifies `err`. `storeKind` says which driver errors clear up by themselves and which are the
+ * server refusing us (a store's `storeFailureKind`); an EtlError's retry comes from its catalogue entry.
  */
-export function describeFailure(err: unknown, isTransient: (err: unknown) => boolean = () => false): FailureKind {
+export function describeFailure(err: unknown, storeKind: StoreFailureKind = () => null): FailureKind {
   const message = coerceError(err).message;
   if (err instanceof EtlError) return { code: err.code, retry: behaviourOf(err.code).retry, reason: message };
-  if (isTransient(err)) return { code: 'ETL_DB_UNAVAILABLE', retry: true, reason: `database unavailable: ${message}` };
+  const kind = storeKind(err);
+  if (kind === 'transient') return { code: 'ETL_DB_UNAVAILABLE', retry: true, reason: `database unavailable: ${message}` };
+  // An unknown database or refused credentials: unavailable all the same, but a retry cannot help.
+  if (kind === 'refused') return { code: 'ETL_DB_UNAVAILABLE', retry: false, reason: `the database refused the connection: ${message}` };
   if (isFileSystemError(err)) return { code: 'ETL_SOURCE_UNREADABLE', retry: TRANSIENT_ERRNO.has(err.code ?? ''), reason: `file system: ${message}` };
   return { code: 'ETL_INTERNAL', retry: false, reason: `internal error: ${message}` };
 }

@@ -1,5 +1,5 @@
 import { describeFailure } from '../errors/index.js';
-import { isTransientStoreError } from '../store/index.js';
+import { storeFailureKind } from '../store/index.js';
 
 /**
  * Which failures a job retries: those `describeFailure` knows to clear up on their own (the
@@ -7,5 +7,5 @@ import { isTransientStoreError } from '../store/index.js';
  * anything nobody foresaw (ETL_INTERNAL) fail the job once; bad data never throws at all.
  */
 export function isRetryableError(err: unknown): boolean {
-  return describeFailure(err, isTransientStoreError).retry;
+  return describeFailure(err, storeFailureKind).retry;
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import { describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256FileAside, type GuardTrip, type ViewDef } from '../load/index.js';
-import { countsOf, isTransientStoreError, zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
+import { countsOf, storeFailureKind, zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { loadFile, unreadableMessage, type FileLoadResult } from './load-file.js';
 
@@ -285,7 +285,7 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
     } catch (err) {
       // The transaction rolled back; record the failure on its own, with its own code, and let
       // the caller decide on retries (only known infrastructure failures are retried).
-      const failure = describeFailure(err, isTransientStoreError);
+      const failure = describeFailure(err, storeFailureKind);
       const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
       const known = await sums;
       await session

@@ -3,7 +3,7 @@ import { createSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
-export { isTransientStoreError } from './errors.js';
+export { storeFailureKind } from './errors.js';
 
 /**
  * Opens the configured database: SQLite (the embedded default) or PostgreSQL. The PostgreSQL

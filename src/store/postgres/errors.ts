@@ -62,6 +62,19 @@ function isTransientOne(err: object): boolean {
 }
 
 /**
+ * SQLSTATEs of a server that answered but refused us: the database named in the URL does not
+ * exist (3D000), or the user or password was refused (class 28). Not transient (a person must
+ * correct DATABASE_URL or the server), but the database being unavailable all the same.
+ */
+const REFUSED_SQLSTATES: ReadonlySet<string> = new Set(['3D000', '28000', '28P01']);
+
+/** Whether `err` is PostgreSQL refusing the connection itself (unknown database, bad credentials). */
+export function isRefusedPostgresError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && REFUSED_SQLSTATES.has(code);
+}
+
+/**
  * Whether `err` is a PostgreSQL or network failure that a later attempt may not meet: connection
  * exceptions, lack of resources, deadlock and serialization victims, server shutdown and lock
  * timeouts (by SQLSTATE), and unreachable hosts (by Node errno). Follows `cause` chains and the
