@@ -1,11 +1,11 @@
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
-import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
-import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
+import { editCsv, readCsv, writeCsv } from './helpers/nights.js';
+import { DIALECTS, useExportFolder } from './helpers/targets.js';
 
 /**
  * A bad row never harms good data (issue 16): a rejected row keeps its last published version,
@@ -13,29 +13,14 @@ import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targe
  * judged against the school's latest published set, and an unreadable file fails the night.
  */
 describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
-  let target: Target;
-  let probe: Probe | undefined;
-  let src: string;
-
-  beforeEach(async () => {
-    target = await createTarget(dialect);
-    src = join(target.dir, 'export');
-    st = join(src, 'ST_8865.csv');
-    await copySample(src);
-  });
-  afterEach(async () => {
-    await probe?.close();
-    probe = undefined;
-    await target.cleanup();
-  });
-
-  const run = (options: Parameters<typeof runEtl>[0] = {}): Promise<EtlResult> => runEtl({ config: target.config({ CASES_DIRECTORY: src }), notifier: null, ...options });
-  let st: string;
-  const all = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => (probe ??= await target.probe()).all(sql, params);
+  const folder = useExportFolder(dialect);
+  const st = (): string => join(folder.src, 'ST_8865.csv');
+  const run = (options: Parameters<typeof runEtl>[0] = {}): Promise<EtlResult> => runEtl({ config: folder.target.config({ CASES_DIRECTORY: folder.src }), notifier: null, ...options });
+  const all = folder.query;
   const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await all(sql, params))[0]?.n);
   /** The first `n` student keys of the sample, in file order. */
   const keys = async (n: number, from = 0): Promise<string[]> => {
-    const csv = await readCsv(st);
+    const csv = await readCsv(st());
     const i = csv.header.indexOf('STKEY');
     return csv.rows.slice(from, from + n).map((r) => r[i] as string);
   };
@@ -45,7 +30,7 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     expect(night1.status).toBe('succeeded');
     const typo = await keys(8);
     // The same rows also carry a new surname: a held row takes none of the night's values.
-    await editCsv(st, (rows, col) => rows.map((r) => (typo.includes(r[col('STKEY')] as string) ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2011 12:00:00 AM', [col('SURNAME')]: 'CHANGED' }) : r)));
+    await editCsv(st(), (rows, col) => rows.map((r) => (typo.includes(r[col('STKEY')] as string) ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2011 12:00:00 AM', [col('SURNAME')]: 'CHANGED' }) : r)));
     const night2 = await run();
     expect(night2.status).toBe('warning');
     const table = night2.runs[0]?.tables.find((t) => t.table === 'ST');
@@ -67,8 +52,8 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     await run();
     const leavers = await keys(3);
     const blank = await keys(2, 10);
-    const original = await readCsv(st);
-    await editCsv(st, (rows, col) =>
+    const original = await readCsv(st());
+    await editCsv(st(), (rows, col) =>
       rows.filter((r) => !leavers.includes(r[col('STKEY')] as string)).map((r) => (blank.includes(r[col('STKEY')] as string) ? Object.assign([...r], { [col('STKEY')]: '' }) : r)),
     );
     const night2 = await run();
@@ -81,7 +66,7 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
 
     // The keys are fixed; the leavers are still gone: now they are marked inactive, and only they.
     const i = original.header.indexOf('STKEY');
-    await writeCsv(st, { header: original.header, rows: original.rows.filter((r) => !leavers.includes(r[i] as string)) });
+    await writeCsv(st(), { header: original.header, rows: original.rows.filter((r) => !leavers.includes(r[i] as string)) });
     const night3 = await run();
     expect(night3.status).toBe('succeeded');
     expect(night3.runs[0]?.tables.find((t) => t.table === 'ST')).toMatchObject({ rejected: 0, deactivated: 3, deferred: 0 });
@@ -92,8 +77,8 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
   it('loads night A again after night B: only the latest published set is skipped', async () => {
     const a = await run();
     const gone = await keys(3);
-    const original = await readFile(st);
-    await editCsv(st, (rows, col) => rows.filter((r) => !gone.includes(r[col('STKEY')] as string)));
+    const original = await readFile(st());
+    await editCsv(st(), (rows, col) => rows.filter((r) => !gone.includes(r[col('STKEY')] as string)));
     const progress: Array<[number, number]> = [];
     const b = await run({ onProgress: (e) => void (e.kind === 'file-deactivate' && e.file === 'ST_8865.csv' && progress.push([e.done, e.total])) });
     expect(b.runs[0]?.tables.find((t) => t.table === 'ST')?.deactivated).toBe(3);
@@ -111,7 +96,7 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
       expect(typeof c.after === 'string' ? JSON.parse(c.after) : c.after).toMatchObject({ _active: dialect === 'sqlite' ? 0 : false, _deactivated_run: b.runId, _changed_run: b.runId });
     }
     // Night A's exact bytes come back.
-    await writeFile(st, original);
+    await writeFile(st(), original);
     const again = await run();
     expect(again.status).toBe('succeeded');
     expect(again.runs[0]?.tables.find((t) => t.table === 'ST')?.reactivated).toBe(3);
@@ -126,11 +111,11 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
       run({
         ...options,
         // Between discovery and reading: SU (subjects, not a required table) is removed.
-        onProgress: (e) => void (e.kind === 'file-start' && e.index === 0 && unlink(join(src, 'SU_8865.csv')).catch(() => undefined)),
+        onProgress: (e) => void (e.kind === 'file-start' && e.index === 0 && unlink(join(folder.src, 'SU_8865.csv')).catch(() => undefined)),
       });
     const { cp } = await import('node:fs/promises');
-    const keep = join(target.dir, 'SU_8865.csv');
-    await cp(join(src, 'SU_8865.csv'), keep);
+    const keep = join(folder.target.dir, 'SU_8865.csv');
+    await cp(join(folder.src, 'SU_8865.csv'), keep);
 
     const failed = await vanish();
     expect(failed.status).toBe('failed');
@@ -141,7 +126,7 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     expect(String((await all(`SELECT error FROM etl_run_files WHERE run_id = ? AND file_name = 'SU_8865.csv'`, [failed.runId]))[0]?.error)).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read/);
     expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(0);
 
-    await cp(keep, join(src, 'SU_8865.csv'));
+    await cp(keep, join(folder.src, 'SU_8865.csv'));
     const overridden = await vanish({ overrideGuards: true });
     expect(overridden.status).toBe('warning');
     expect(overridden.runs[0]?.guards).toEqual([expect.objectContaining({ code: 'ETL_GUARD_UNREADABLE', overridden: true })]);

@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { EtlError } from '../src/errors/index.js';
 import { isRetryableError } from '../src/jobs/index.js';
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
-import { copySample, readCsv, writeCsv } from './helpers/nights.js';
-import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
+import { readCsv, writeCsv } from './helpers/nights.js';
+import { DIALECTS, useExportFolder } from './helpers/targets.js';
 
 /**
  * Issue 16 §3: names from files never reach another school's rows or the bookkeeping. A header
@@ -16,32 +16,16 @@ import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targe
  * before any row, on both databases alike: never an exception, never "database unavailable".
  */
 describe.each(DIALECTS)('header names on %s', (dialect) => {
-  let target: Target;
-  let probe: Probe | undefined;
-  let src: string;
-
-  beforeEach(async () => {
-    target = await createTarget(dialect);
-    src = join(target.dir, 'export');
-    await copySample(src);
-    st = join(src, 'ST_8865.csv');
-    probe = undefined;
-  });
-  afterEach(async () => {
-    await probe?.close();
-    await target.cleanup();
-  });
-
-  const run = (): Promise<EtlResult> => runEtl({ config: target.config({ CASES_DIRECTORY: src }) });
-  let st: string;
-  // Opened on first use: the SQLite file exists only once a run has made it.
-  const query = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => (probe ??= await target.probe()).all(sql, params);
+  const folder = useExportFolder(dialect);
+  const run = (): Promise<EtlResult> => runEtl({ config: folder.target.config({ CASES_DIRECTORY: folder.src }) });
+  const st = (): string => join(folder.src, 'ST_8865.csv');
+  const query = folder.query;
   const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await query(sql, params))[0]?.n);
 
   /** Adds a column named `name` to ST (every row gets `value`), as a broken export might. */
   async function addStColumn(name: string, value: string, mtime: Date): Promise<void> {
-    const csv = await readCsv(st);
-    await writeCsv(st, { header: [...csv.header, name], rows: csv.rows.map((r) => [...r, value]) }, mtime);
+    const csv = await readCsv(st());
+    await writeCsv(st(), { header: [...csv.header, name], rows: csv.rows.map((r) => [...r, value]) }, mtime);
   }
 
   /** The ST file's outcome: its error (code first) in the result and in the ledger. */
@@ -71,7 +55,7 @@ describe.each(DIALECTS)('header names on %s', (dialect) => {
 
   it("keeps SKGS's own SCHOOL_ID column apart from the mirror's school column", async () => {
     // SKGS is eduHub's list of schools: its SCHOOL_ID describes another school, never whose rows these are.
-    await writeCsv(join(src, 'SKGS_8865.csv'), { header: ['SCHOOL', 'NAME', 'SCHOOL_ID'], rows: [['8865', 'NOSSAL', '1234'], ['9999', 'OTHER', '5678']] }, new Date(Date.now() - 30_000));
+    await writeCsv(join(folder.src, 'SKGS_8865.csv'), { header: ['SCHOOL', 'NAME', 'SCHOOL_ID'], rows: [['8865', 'NOSSAL', '1234'], ['9999', 'OTHER', '5678']] }, new Date(Date.now() - 30_000));
     const night = await run();
     expect(night.status).toBe('succeeded');
     expect(night.runs[0]?.tables.find((t) => t.table === 'SKGS')).toMatchObject({ inserted: 2, rejected: 0, error: null });
@@ -98,11 +82,11 @@ describe.each(DIALECTS)('header names on %s', (dialect) => {
       csv.header.push(name);
       for (const r of csv.rows) r.push(value);
     }
-    const original = await readCsv(st);
+    const original = await readCsv(st());
     for (const [i, c] of cases.entries()) {
       const csv = { header: [...original.header], rows: original.rows.map((r) => [...r]) };
       c.edit(csv);
-      await writeCsv(st, csv, new Date(Date.now() - 50_000 + i * 1000));
+      await writeCsv(st(), csv, new Date(Date.now() - 50_000 + i * 1000));
       const result = await run();
       const outcome = await stOutcome(result);
       expect(outcome.error, `case ${i}`).toMatch(new RegExp(`^${c.code}: header column ${original.header.length + 1}`));
@@ -114,50 +98,36 @@ describe.each(DIALECTS)('header names on %s', (dialect) => {
   });
 
   it('prints the codes from `cases-etl validate` and `cases-etl run`', async () => {
-    const first = await runCli(['run'], { ...target.env, CASES_DIRECTORY: src });
+    const first = await runCli(['run'], { ...folder.target.env, CASES_DIRECTORY: folder.src });
     expect(first.code).toBe(0);
     await addStColumn('SCHOOL_ID', '9999', new Date(Date.now() - 30_000));
-    const validate = await runCli(['validate', '--source', src]);
+    const validate = await runCli(['validate', '--source', folder.src]);
     expect(validate.stdout).toMatch(/ST_8865\.csv: not readable — ETL_PARSE_RESERVED_HEADER: header column \d+ is SCHOOL_ID/);
     expect(validate.stdout).not.toContain('9999');
-    const second = await runCli(['run'], { ...target.env, CASES_DIRECTORY: src });
+    const second = await runCli(['run'], { ...folder.target.env, CASES_DIRECTORY: folder.src });
     expect(second.stdout + second.stderr).toMatch(/ST_8865\.csv: ETL_PARSE_RESERVED_HEADER: header column \d+ is SCHOOL_ID/);
     expect(second.stdout + second.stderr).not.toContain('9999');
 
-    const csv = await readCsv(st);
-    await writeCsv(st, { header: [...csv.header.slice(0, -1), ''], rows: csv.rows }, new Date(Date.now() - 20_000));
-    const trailing = await runCli(['validate', '--source', src]);
+    const csv = await readCsv(st());
+    await writeCsv(st(), { header: [...csv.header.slice(0, -1), ''], rows: csv.rows }, new Date(Date.now() - 20_000));
+    const trailing = await runCli(['validate', '--source', folder.src]);
     expect(trailing.stdout).toMatch(/ETL_PARSE_BAD_HEADER: header column \d+ is empty \(a trailing comma on the header line\?\)/);
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE school_id = '8865'`)).toBe(200);
   });
 });
 
 describe.each(DIALECTS)('a layout that changes a mirror\'s key on %s', (dialect) => {
-  let target: Target;
-  let probe: Probe | undefined;
-  let src: string;
-
-  beforeEach(async () => {
-    target = await createTarget(dialect);
-    src = join(target.dir, 'export');
-    await copySample(src);
-    probe = undefined;
-  });
-  afterEach(async () => {
-    await probe?.close();
-    await target.cleanup();
-  });
+  const folder = useExportFolder(dialect);
 
   it('refuses to load DF keyed on another column, changing nothing, and is not retried', async () => {
-    const night1 = await runEtl({ config: target.config({ CASES_DIRECTORY: src }) });
+    const night1 = await runEtl({ config: folder.target.config({ CASES_DIRECTORY: folder.src }) });
     expect(night1.status).toBe('succeeded');
-    probe = await target.probe();
-    const before = await probe.all(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`);
+    const before = await folder.query(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`);
     // The school switches DF to a layout of its own, keyed on another column.
-    const relationships = join(target.dir, 'relationships.json');
+    const relationships = join(folder.target.dir, 'relationships.json');
     const layout = { table_name: 'DF_8865', format: 'csv', columns: [{ name: 'DFKEY' }, { name: 'BPAY_REFERENCE' }], primary_key: 'BPAY_REFERENCE' };
     await writeFile(relationships, JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'DF_8865.csv': layout } }));
-    const config = target.config({ CASES_DIRECTORY: src, CASES_RELATIONSHIPS_JSON: relationships });
+    const config = folder.target.config({ CASES_DIRECTORY: folder.src, CASES_RELATIONSHIPS_JSON: relationships });
     const err = await runEtl({ config, force: true }).then(
       () => null,
       (e: unknown) => e,
@@ -169,7 +139,7 @@ describe.each(DIALECTS)('a layout that changes a mirror\'s key on %s', (dialect)
         'run `cases-etl migrate --rekey DF` to rebuild it under the new key, or give the layout a different table_name',
     );
     expect(isRetryableError(err)).toBe(false);
-    expect(await probe.all(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`)).toEqual(before);
-    expect(await probe.all(`SELECT count(*) AS n FROM cases_df WHERE bpay_reference IS NULL OR dfkey IS NULL`)).toEqual([{ n: 0 }]);
+    expect(await folder.query(`SELECT dfkey, _hash, _changed_run, _active FROM cases_df ORDER BY dfkey`)).toEqual(before);
+    expect(await folder.query(`SELECT count(*) AS n FROM cases_df WHERE bpay_reference IS NULL OR dfkey IS NULL`)).toEqual([{ n: 0 }]);
   });
 });

@@ -1,13 +1,13 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runEtl, type EtlResult } from '../src/pipeline/index.js';
 import { fixture, stage } from './helpers/fixtures.js';
 import { copySample } from './helpers/nights.js';
 import { SEED_EXAMPLE, writeSeedNight } from './helpers/seed-dat.js';
-import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
+import { DIALECTS, useExportFolder } from './helpers/targets.js';
 
 /**
  * The seed's fixed-width export, as the seed documents it: its STUDENT.DAT example layout, and
@@ -15,37 +15,21 @@ import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targe
  */
 
 describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
-  let target: Target;
-  let probe: Probe | undefined;
-  let src: string;
-
-  beforeEach(async () => {
-    target = await createTarget(dialect);
-    src = join(target.dir, 'export');
-    await mkdir(src);
-  });
-  afterEach(async () => {
-    await probe?.close();
-    probe = undefined;
-    await target.cleanup();
-  });
+  const folder = useExportFolder(dialect, { sample: false });
 
   /** A relationships.json beside (not in) the export folder: the school's real profile plus `fileLayouts`. */
   async function relationships(fileLayouts: Record<string, unknown>): Promise<string> {
     const real = JSON.parse(await readFile(fixture('relationships.json'), 'utf8')) as Record<string, unknown>;
-    const path = join(target.dir, 'relationships.json');
+    const path = join(folder.target.dir, 'relationships.json');
     await writeFile(path, JSON.stringify({ ...real, file_layouts: fileLayouts }));
     return path;
   }
   const run = (extra: Record<string, string> = {}): Promise<EtlResult> =>
-    runEtl({ config: target.config({ CASES_DIRECTORY: src, CASES_SCHOOL_ID: '8865', ...extra }), notifier: null });
-  const rows = async (sql: string): Promise<Array<Record<string, unknown>>> => {
-    probe ??= await target.probe();
-    return probe.all(sql);
-  };
+    runEtl({ config: folder.target.config({ CASES_DIRECTORY: folder.src, CASES_SCHOOL_ID: '8865', ...extra }), notifier: null });
+  const rows = (sql: string): Promise<Array<Record<string, unknown>>> => folder.query(sql);
 
   it('loads the four .DAT files with no relationships.json at all, into their own tables and views', async () => {
-    await writeSeedNight(src, 12);
+    await writeSeedNight(folder.src, 12);
     const result = await run();
     expect(result.errors).toEqual([]);
     expect(result).toMatchObject({ status: 'succeeded', success: true });
@@ -65,7 +49,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   });
 
   it('fails a .DAT night that lacks one of the four, naming it', async () => {
-    await writeSeedNight(src, 5, ['STUDENT.DAT', 'STAFF.DAT', 'ENROL.DAT']);
+    await writeSeedNight(folder.src, 5, ['STUDENT.DAT', 'STAFF.DAT', 'ENROL.DAT']);
     const result = await run();
     expect(result).toMatchObject({ status: 'failed', success: false });
     expect(result.runs[0]?.guards.map((g) => [g.code, g.message])).toEqual([['ETL_GUARD_REQUIRED', 'required table PARENT has no file']]);
@@ -73,7 +57,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   });
 
   it("loads the seed's own STUDENT.DAT example with zero rejects: key from the profile, HOMEKEY as text", async () => {
-    await writeSeedNight(src, 12);
+    await writeSeedNight(folder.src, 12);
     const path = await relationships({ 'STUDENT.DAT': SEED_EXAMPLE });
     const result = await run({ CASES_RELATIONSHIPS_JSON: path });
     expect(result.errors).toEqual([]);
@@ -95,7 +79,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   });
 
   it('lets a file_layouts entry for STUDENT.DAT win over the built-in one', async () => {
-    await writeSeedNight(src, 6);
+    await writeSeedNight(folder.src, 6);
     const dob = { name: 'DOB', start: 70, width: 8, type: 'date', format: 'yyyymmdd' };
     const own = { ...SEED_EXAMPLE, primary_key: 'CASES_KEY', view: 'pupils', columns: SEED_EXAMPLE.columns.map((c) => (c.name === 'DOB' ? dob : c)) };
     const result = await run({ CASES_RELATIONSHIPS_JSON: await relationships({ 'STUDENT.DAT': own }) });
@@ -110,7 +94,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   });
 
   it("still loads eduHub's CSV sample without asking for the seed's .DAT files", async () => {
-    await copySample(src);
+    await copySample(folder.src);
     const result = await run();
     expect(result.errors).toEqual([]);
     expect(result.status).toBe('succeeded');
@@ -120,7 +104,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
   });
 
   it('fails a night with two files for one table, naming both, and loads neither', async () => {
-    await stage(src, [
+    await stage(folder.src, [
       { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' },
       { from: 'eduhub/good/ST_8865.csv', to: 'st_8865.csv' },
       { from: 'eduhub/good/SF_8865.csv', to: 'SF_8865.csv' },
@@ -134,7 +118,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
     const [ledger] = await rows(`SELECT status, error_code FROM etl_runs WHERE id = ${run0?.runId}`);
     expect(ledger).toMatchObject({ status: 'failed', error_code: 'ETL_SOURCE_DUPLICATE_TABLE' });
     // Renaming one away settles it.
-    await rename(join(src, 'st_8865.csv'), join(target.dir, 'st_8865.csv'));
+    await rename(join(folder.src, 'st_8865.csv'), join(folder.target.dir, 'st_8865.csv'));
     expect((await run()).status).toBe('succeeded');
   });
 });

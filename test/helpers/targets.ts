@@ -1,10 +1,14 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 
+import { afterEach, beforeEach } from 'vitest';
+
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { tempDir } from './fixtures.js';
+import { copySample } from './nights.js';
 
 /** Both databases the integration suite runs against (Kysely's DIALECTS loop). */
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -84,5 +88,48 @@ export async function createTarget(dialect: Dialect): Promise<Target> {
       await pgSchema.drop();
       await removeDir();
     },
+  };
+}
+
+/** What `useExportFolder` gives each test: its target, its export folder, and a query on its database. */
+export interface ExportFolder {
+  readonly target: Target;
+  /** The export folder, `<target dir>/export`. */
+  readonly src: string;
+  /** Rows of `sql` (`?` placeholders) through a probe opened on first use: the SQLite file exists only once a run made it. */
+  query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * A fresh database and export folder for each test of the enclosing describe (the shipped sample
+ * copied in unless `sample: false`), closed and removed after it.
+ */
+export function useExportFolder(dialect: Dialect, options: { readonly sample?: boolean } = {}): ExportFolder {
+  let target: Target | undefined;
+  let probe: Probe | undefined;
+  let src = '';
+  beforeEach(async () => {
+    target = await createTarget(dialect);
+    src = join(target.dir, 'export');
+    if (options.sample === false) await mkdir(src, { recursive: true });
+    else await copySample(src);
+  });
+  afterEach(async () => {
+    await probe?.close();
+    probe = undefined;
+    await target?.cleanup();
+  });
+  const current = (): Target => {
+    if (!target) throw new Error('useExportFolder: no target outside a test');
+    return target;
+  };
+  return {
+    get target() {
+      return current();
+    },
+    get src() {
+      return src;
+    },
+    query: async (sql, params = []) => (probe ??= await current().probe()).all(sql, params),
   };
 }
