@@ -19,13 +19,22 @@ async function time(name, fn) {
   const started = performance.now();
   const n = await fn();
   const s = (performance.now() - started) / 1000;
-  console.log(`${name.padEnd(34)} ${Math.round(n / s).toLocaleString('en-AU').padStart(9)} rows/s`);
+  console.log(
+    `${name.padEnd(34)} ${Math.round(n / s)
+      .toLocaleString('en-AU')
+      .padStart(9)} rows/s`,
+  );
 }
 
-const papaStream = (p) => new Promise((resolve, reject) => {
-  let n = 0;
-  Papa.parse(createReadStream(p, { encoding: 'latin1' }), { step: () => void n++, complete: () => resolve(n), error: reject });
-});
+const papaStream = (p) =>
+  new Promise((resolve, reject) => {
+    let n = 0;
+    Papa.parse(createReadStream(p, { encoding: 'latin1' }), {
+      step: () => void n++,
+      complete: () => resolve(n),
+      error: reject,
+    });
+  });
 const csvParseStream = async (p, options) => {
   let n = 0;
   for await (const _ of createReadStream(p).pipe(csvParse(options))) n++;
@@ -43,12 +52,23 @@ const sample = 'A,B,C\r\n1,"x, ""y""",z\r\n2,"line\r\nbreak",\r\n3,"bad"quote,w\
 const samplePath = join(DATA_DIR, 'csv-sample.csv');
 await writeFile(samplePath, sample);
 const papa = Papa.parse(sample, { newline: '\r\n' });
-console.log('\npapaparse records:', JSON.stringify(papa.data), 'errors:', papa.errors.map((e) => `${e.code}@row${e.row}`).join(', '));
+console.log(
+  '\npapaparse records:',
+  JSON.stringify(papa.data),
+  'errors:',
+  papa.errors.map((e) => `${e.code}@row${e.row}`).join(', '),
+);
 const records = [];
 const errors = [];
 await new Promise((resolve) => {
   const parser = csvParse({ relax_quotes: false });
-  parser.on('data', (r) => records.push(r)).on('error', (e) => { errors.push(e.code); resolve(); }).on('end', resolve);
+  parser
+    .on('data', (r) => records.push(r))
+    .on('error', (e) => {
+      errors.push(e.code);
+      resolve();
+    })
+    .on('end', resolve);
   Readable.from([sample]).pipe(parser);
 });
 console.log('csv-parse records:', JSON.stringify(records), 'errors:', errors.join(', '));

@@ -13,7 +13,10 @@ export const DATA_DIR = join(BENCH_DIR, 'data');
 export async function studentsFile(rows, seed = 1) {
   await mkdir(DATA_DIR, { recursive: true });
   const path = join(DATA_DIR, `ST_${rows}_seed${seed}.csv`);
-  const exists = await stat(path).then((s) => s.size > 0, () => false);
+  const exists = await stat(path).then(
+    (s) => s.size > 0,
+    () => false,
+  );
   if (!exists) {
     const { writeStudentsFile } = await import('../dist/generate/index.js');
     process.stderr.write(`generating ${rows.toLocaleString('en-AU')} students into ${path}…\n`);
@@ -44,11 +47,16 @@ export function busyCores(from, to) {
 /** Runs a scenario script in a fresh Node process (so peak RSS is its own) and parses its JSON line. */
 export function runScenario(script, args, env = {}) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(BENCH_DIR, 'scenarios', script), ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${script} failed: ${stderr || err.message}`));
-      const line = stdout.trim().split('\n').pop() ?? '';
-      resolve(JSON.parse(line));
-    });
+    execFile(
+      process.execPath,
+      [join(BENCH_DIR, 'scenarios', script), ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${script} failed: ${stderr || err.message}`));
+        const line = stdout.trim().split('\n').pop() ?? '';
+        resolve(JSON.parse(line));
+      },
+    );
   });
 }
 
@@ -86,7 +94,9 @@ export async function rounds(specs, count) {
   for (let i = 0; i < count; i++) {
     for (const [k, spec] of specs.entries()) {
       const r = await spec.once();
-      process.stderr.write(`  ${spec.label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.seconds.toFixed(2)} s, ${r.maxRssMb.toFixed(0)} MB\n`);
+      process.stderr.write(
+        `  ${spec.label} #${i + 1}: ${Math.round(r.rows / r.seconds).toLocaleString('en-AU')} rows/s, ${r.seconds.toFixed(2)} s, ${r.maxRssMb.toFixed(0)} MB\n`,
+      );
       results[k].push(r);
     }
   }
@@ -104,7 +114,11 @@ export function pairedRatio(baseline, candidate) {
  * bound set by the machine, not by how the work is scheduled. The median over rounds.
  */
 export function cpuCeiling(baseline, work) {
-  return median(work.runs.map((r, i) => baseline.runs[i].seconds / baseline.runs[i].rows / ((r.seconds * r.busyCores) / CORES / r.rows)));
+  return median(
+    work.runs.map(
+      (r, i) => baseline.runs[i].seconds / baseline.runs[i].rows / ((r.seconds * r.busyCores) / CORES / r.rows),
+    ),
+  );
 }
 
 /** Hard-links `file` into its own folder as `name`, so a run sees exactly one file. */
@@ -119,7 +133,10 @@ export async function folderWith(file, folder, name) {
 
 /** Writes (once) a copy of an ST file with every `every`th student's surname changed. */
 export async function changedCopy(src, dest, every) {
-  const exists = await stat(dest).then((s) => s.size > 0, () => false);
+  const exists = await stat(dest).then(
+    (s) => s.size > 0,
+    () => false,
+  );
   if (exists) return dest;
   const { createReadStream, createWriteStream } = await import('node:fs');
   const { default: Papa } = await import('papaparse');
@@ -169,7 +186,10 @@ export async function changedCopy(src, dest, every) {
  */
 export async function fixedAsCsv(fixed) {
   const dest = fixed.file.replace(/\.DAT$/, '.csv');
-  const exists = await stat(dest).then((s) => s.size > 0, () => false);
+  const exists = await stat(dest).then(
+    (s) => s.size > 0,
+    () => false,
+  );
   if (exists) return dest;
   const { createReadStream, createWriteStream } = await import('node:fs');
   const { readFile } = await import('node:fs/promises');
@@ -179,7 +199,10 @@ export async function fixedAsCsv(fixed) {
   const out = createWriteStream(dest, { encoding: 'latin1' });
   out.write(`${layout.columns.map((c) => c.name).join(',')}\r\n`);
   // Latin-1 in and out keeps every byte as it was (Windows-1252 included), one char per byte.
-  for await (const line of createInterface({ input: createReadStream(fixed.file, { encoding: 'latin1' }), crlfDelay: Infinity })) {
+  for await (const line of createInterface({
+    input: createReadStream(fixed.file, { encoding: 'latin1' }),
+    crlfDelay: Infinity,
+  })) {
     if (!line) continue;
     const row = layout.columns.map((c) => cell(line.slice(c.start, c.start + c.width).trimEnd()));
     if (!out.write(`${row.join(',')}\r\n`)) await new Promise((r) => out.once('drain', r));
@@ -191,7 +214,10 @@ export async function fixedAsCsv(fixed) {
 /** Writes (once) a generated school. */
 export async function school(students, seed = 1) {
   const dir = join(DATA_DIR, `school_${students}_seed${seed}`);
-  const exists = await stat(join(dir, 'UM_8865.csv')).then(() => true, () => false);
+  const exists = await stat(join(dir, 'UM_8865.csv')).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
     const { generateSchool } = await import('../dist/generate/index.js');
     await generateSchool({ outDir: dir, students, seed });
@@ -205,20 +231,30 @@ export function pgSchema(url) {
   return {
     name,
     env: { DATABASE_URL: url, DATABASE_SCHEMA: name },
-    drop: () => new Promise((resolve) => execFile('psql', [url, '-q', '-c', `DROP SCHEMA IF EXISTS ${name} CASCADE`], () => resolve())),
+    drop: () =>
+      new Promise((resolve) =>
+        execFile('psql', [url, '-q', '-c', `DROP SCHEMA IF EXISTS ${name} CASCADE`], () => resolve()),
+      ),
   };
 }
 
 /** Writes (once) a fixed-width school of `students` and returns STUDENT.DAT alone in a folder, with its relationships.json. */
 export async function fixedStudents(students, seed = 1) {
   const dir = join(DATA_DIR, `fixed_${students}_seed${seed}`);
-  const exists = await stat(join(dir, 'relationships.json')).then(() => true, () => false);
+  const exists = await stat(join(dir, 'relationships.json')).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
     const { generateSchool } = await import('../dist/generate/index.js');
     process.stderr.write(`generating a fixed-width school of ${students.toLocaleString('en-AU')} students…\n`);
     await generateSchool({ outDir: dir, students, seed, format: 'fixed' });
   }
-  return { folder: await folderWith(join(dir, 'STUDENT.DAT'), `fixed-${students}`, 'STUDENT.DAT'), file: join(dir, 'STUDENT.DAT'), relationships: join(dir, 'relationships.json') };
+  return {
+    folder: await folderWith(join(dir, 'STUDENT.DAT'), `fixed-${students}`, 'STUDENT.DAT'),
+    file: join(dir, 'STUDENT.DAT'),
+    relationships: join(dir, 'relationships.json'),
+  };
 }
 
 /** A folder holding `count` schools, each a hard-linked copy of one generated school under its own number. */

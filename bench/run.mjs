@@ -12,7 +12,24 @@ import { join } from 'node:path';
 
 import { execFileSync } from 'node:child_process';
 
-import { BENCH_DIR, changedCopy, cpuCeiling, DATA_DIR, fixedAsCsv, fixedStudents, median, folderWith, manySchools, pairedRatio, pgSchema, rounds, runScenario, scenario, school, studentsFile } from './lib.mjs';
+import {
+  BENCH_DIR,
+  changedCopy,
+  cpuCeiling,
+  DATA_DIR,
+  fixedAsCsv,
+  fixedStudents,
+  median,
+  folderWith,
+  manySchools,
+  pairedRatio,
+  pgSchema,
+  rounds,
+  runScenario,
+  scenario,
+  school,
+  studentsFile,
+} from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -52,7 +69,10 @@ async function save() {
     rows: ROWS,
     ...ratios,
     targets,
-    scenarios: [...(previous.scenarios ?? []).filter((p) => !scenarios.some((s) => s.label === p.label)), ...scenarios.map(({ runs: _runs, ...r }) => r)],
+    scenarios: [
+      ...(previous.scenarios ?? []).filter((p) => !scenarios.some((s) => s.label === p.label)),
+      ...scenarios.map(({ runs: _runs, ...r }) => r),
+    ],
   };
   await writeFile(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
   return resultsPath;
@@ -78,7 +98,11 @@ if (ONLY.has('parse')) {
 
 const bigFolder = await folderWith(big, 'st-big', 'ST_8865.csv');
 const smallFolder = await folderWith(small, 'st-small', 'ST_8865.csv');
-const changedFolder = await folderWith(await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct_v2.csv`), 20), 'st-big-changed', 'ST_8865.csv');
+const changedFolder = await folderWith(
+  await changedCopy(big, join(DATA_DIR, `ST_${ROWS}_changed5pct_v2.csv`), 20),
+  'st-big-changed',
+  'ST_8865.csv',
+);
 const school1500 = await school(1500);
 
 /**
@@ -103,7 +127,10 @@ function fresh(label, dialect, prepare, script, args, extraEnv = {}) {
 async function freshDb(dialect) {
   if (dialect === 'postgres') return pgSchema(PG_URL);
   const dir = await mkdtemp(join(tmpdir(), 'bench-db-'));
-  return { env: { DATABASE_URL: `sqlite:${join(dir, 'cases-etl.db')}` }, drop: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    env: { DATABASE_URL: `sqlite:${join(dir, 'cases-etl.db')}` },
+    drop: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 if (ONLY.has('sqlite')) {
@@ -111,9 +138,19 @@ if (ONLY.has('sqlite')) {
     [
       scenario(`better-sqlite3 raw insert loop, ${fmtRows} rows`, 'sqlite-raw-insert.mjs', [big, 'STKEY']),
       fresh(`SQLite first load, ${fmtRows}-row ST`, 'sqlite', [], 'load-run.mjs', [bigFolder], only()),
-      fresh(`SQLite first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'sqlite', [], 'load-run.mjs', [smallFolder], only()),
+      fresh(
+        `SQLite first load, ${SMALL.toLocaleString('en-AU')}-row ST`,
+        'sqlite',
+        [],
+        'load-run.mjs',
+        [smallFolder],
+        only(),
+      ),
       fresh('SQLite 1,500-student school, full night', 'sqlite', [], 'load-run.mjs', [school1500]),
-      fresh('SQLite 1,500-student school, unchanged re-run', 'sqlite', [[school1500]], 'load-run.mjs', [school1500, 'force']),
+      fresh('SQLite 1,500-student school, unchanged re-run', 'sqlite', [[school1500]], 'load-run.mjs', [
+        school1500,
+        'force',
+      ]),
     ],
     RUNS,
   );
@@ -156,14 +193,49 @@ if (ONLY.has('postgres')) {
     [
       scenario(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY']),
       fresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only()),
-      fresh(`PostgreSQL first load, ${SMALL.toLocaleString('en-AU')}-row ST`, 'postgres', [], 'load-run.mjs', [smallFolder], only()),
-      fresh(`PostgreSQL unchanged re-run, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [bigFolder, 'force'], only()),
-      fresh(`PostgreSQL 5% changed, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'load-run.mjs', [changedFolder], only()),
+      fresh(
+        `PostgreSQL first load, ${SMALL.toLocaleString('en-AU')}-row ST`,
+        'postgres',
+        [],
+        'load-run.mjs',
+        [smallFolder],
+        only(),
+      ),
+      fresh(
+        `PostgreSQL unchanged re-run, ${fmtRows}-row ST`,
+        'postgres',
+        [[bigFolder]],
+        'load-run.mjs',
+        [bigFolder, 'force'],
+        only(),
+      ),
+      fresh(
+        `PostgreSQL 5% changed, ${fmtRows}-row ST`,
+        'postgres',
+        [[bigFolder]],
+        'load-run.mjs',
+        [changedFolder],
+        only(),
+      ),
       fresh('PostgreSQL 1,500-student school, full night', 'postgres', [], 'load-run.mjs', [school1500]),
       // A slow load is also a slow way back: undoing the first load deletes every row it inserted,
       // undoing the changed night writes every changed row's old values back.
-      fresh(`PostgreSQL rollback of the first load, ${fmtRows}-row ST`, 'postgres', [[bigFolder]], 'rollback-run.mjs', [], only()),
-      fresh(`PostgreSQL rollback of the 5% changed night, ${fmtRows}-row ST`, 'postgres', [[bigFolder], [changedFolder]], 'rollback-run.mjs', [], only()),
+      fresh(
+        `PostgreSQL rollback of the first load, ${fmtRows}-row ST`,
+        'postgres',
+        [[bigFolder]],
+        'rollback-run.mjs',
+        [],
+        only(),
+      ),
+      fresh(
+        `PostgreSQL rollback of the 5% changed night, ${fmtRows}-row ST`,
+        'postgres',
+        [[bigFolder], [changedFolder]],
+        'rollback-run.mjs',
+        [],
+        only(),
+      ),
     ],
     RUNS,
   );
@@ -196,9 +268,24 @@ if (ONLY.has('fixed')) {
     const fixedCsv = await fixedAsCsv(fixed);
     const [loader, copy, ours] = await rounds(
       [
-        scenario(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [fixed.file, fixed.relationships, PG_URL]),
-        scenario(`psql \\copy of STUDENT.DAT's rows as CSV, ${fmtRows} rows`, 'psql-copy.mjs', [fixedCsv, PG_URL, 'CASES_KEY']),
-        fresh(`PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'postgres', [], 'load-run.mjs', [fixed.folder], { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' }),
+        scenario(`pgloader, fixed-width STUDENT.DAT, ${fmtRows} rows`, 'pgloader-fixed.mjs', [
+          fixed.file,
+          fixed.relationships,
+          PG_URL,
+        ]),
+        scenario(`psql \\copy of STUDENT.DAT's rows as CSV, ${fmtRows} rows`, 'psql-copy.mjs', [
+          fixedCsv,
+          PG_URL,
+          'CASES_KEY',
+        ]),
+        fresh(
+          `PostgreSQL first load, fixed-width STUDENT.DAT, ${fmtRows} rows`,
+          'postgres',
+          [],
+          'load-run.mjs',
+          [fixed.folder],
+          { CASES_RELATIONSHIPS_JSON: fixed.relationships, CASES_SCHOOL_ID: '8865' },
+        ),
       ],
       RUNS,
     );
@@ -217,8 +304,16 @@ if (ONLY.has('scaleout')) {
   const { folder, schools } = await manySchools(20);
   const [one, two] = await rounds(
     [
-      fresh('20 schools of 1,500 students, one worker', 'postgres', [], 'scale-out.mjs', ['1', folder, schools.join(',')]),
-      fresh('20 schools of 1,500 students, two workers', 'postgres', [], 'scale-out.mjs', ['2', folder, schools.join(',')]),
+      fresh('20 schools of 1,500 students, one worker', 'postgres', [], 'scale-out.mjs', [
+        '1',
+        folder,
+        schools.join(','),
+      ]),
+      fresh('20 schools of 1,500 students, two workers', 'postgres', [], 'scale-out.mjs', [
+        '2',
+        folder,
+        schools.join(','),
+      ]),
     ],
     // Short runs on a machine whose speed drifts from minute to minute: more pairs than elsewhere.
     Math.max(RUNS, 5),
@@ -230,7 +325,9 @@ if (ONLY.has('scaleout')) {
   ratios.scaleout_one_worker_busy_cores = one.busyCores;
   ratios.scaleout_two_workers_busy_cores = two.busyCores;
   // And what two workers cost: the machine's CPU time for the same schools, against one worker's.
-  ratios.two_workers_cpu_time_vs_one = median(two.runs.map((r, i) => (r.seconds * r.busyCores) / (one.runs[i].seconds * one.runs[i].busyCores)));
+  ratios.two_workers_cpu_time_vs_one = median(
+    two.runs.map((r, i) => (r.seconds * r.busyCores) / (one.runs[i].seconds * one.runs[i].busyCores)),
+  );
   await save();
 }
 
@@ -241,7 +338,10 @@ if (ratios.peak_rss_mb_1m === undefined && scenarios.length > 1 && ONLY.has('par
 
 const fmt = (n) => Math.round(n).toLocaleString('en-AU');
 console.log('\nScenario                                                      rows/s    seconds  peak RSS MB');
-for (const r of scenarios) console.log(`${r.label.padEnd(58)} ${fmt(r.rowsPerSecond).padStart(9)} ${r.seconds.toFixed(2).padStart(10)} ${r.peakRssMb.toFixed(0).padStart(12)}`);
+for (const r of scenarios)
+  console.log(
+    `${r.label.padEnd(58)} ${fmt(r.rowsPerSecond).padStart(9)} ${r.seconds.toFixed(2).padStart(10)} ${r.peakRssMb.toFixed(0).padStart(12)}`,
+  );
 console.log('\nRatio                                  value   target   met');
 for (const [key, value] of Object.entries(ratios)) {
   // A key set to undefined is one this run cleared (a skip that no longer applies).

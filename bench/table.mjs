@@ -8,7 +8,8 @@ const int = (n) => Math.round(n).toLocaleString('en-AU');
 
 console.log('| Scenario | rows/s | seconds | peak RSS |');
 console.log('|---|---:|---:|---:|');
-for (const s of result.scenarios) console.log(`| ${s.label} | ${int(s.rowsPerSecond)} | ${s.seconds.toFixed(1)} | ${s.peakRssMb.toFixed(0)} MB |`);
+for (const s of result.scenarios)
+  console.log(`| ${s.label} | ${int(s.rowsPerSecond)} | ${s.seconds.toFixed(1)} | ${s.peakRssMb.toFixed(0)} MB |`);
 
 console.log('\n| Ratio (`bench/results/latest.json`) | value | target | met |');
 console.log('|---|---:|---|---|');

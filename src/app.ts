@@ -51,7 +51,9 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     let queue: Queue | null = null;
     let redis: Redis | null = null;
     if (config.jobs.redisUrl) {
-      redis = createRedis(config.jobs.redisUrl, (err) => logger.warn({ error: err.message }, 'Redis connection error; retrying'));
+      redis = createRedis(config.jobs.redisUrl, (err) =>
+        logger.warn({ error: err.message }, 'Redis connection error; retrying'),
+      );
       const r = redis;
       onStop(() => void r.disconnect());
       const warning = await evictionWarning(redis);

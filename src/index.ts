@@ -34,8 +34,22 @@ export { createStore, type RunRecord, type RunStatus, type Store } from './store
 export { createValidatedFileReader, type TypedRow, type ValidatedBatch } from './validate/index.js';
 export { generateSchool, writeStudentsFile, type GenerateOptions, type GeneratedFile } from './generate/index.js';
 export { createApp, type App } from './app.js';
-export { scheduleNightlyEtl, triggerEtl, nextRunTimes, type TriggerOptions, type TriggerOutcome } from './jobs/index.js';
+export {
+  scheduleNightlyEtl,
+  triggerEtl,
+  nextRunTimes,
+  type TriggerOptions,
+  type TriggerOutcome,
+} from './jobs/index.js';
 export { buildServer } from './http/server.js';
-export { createNotifier, notifierFor, runNotification, testNotification, type Delivery, type Notification, type Notifier } from './notify/index.js';
+export {
+  createNotifier,
+  notifierFor,
+  runNotification,
+  testNotification,
+  type Delivery,
+  type Notification,
+  type Notifier,
+} from './notify/index.js';
 export { createMetrics, type Metrics } from './observability/metrics.js';
 export { VERSION } from './version.js';

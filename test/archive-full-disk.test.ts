@@ -47,7 +47,10 @@ afterAll(async () => {
 // elsewhere the reason is printed.
 it('mounts a 64k tmpfs for the full-disk tests, or says why it cannot', () => {
   const reason = 'reason' in mounted ? mounted.reason : '';
-  if (archive === null) console.warn(`archive-full-disk: NOT RUN — mounting a 64k tmpfs is not permitted here (${reason}); run as root to cover a full archive disk`);
+  if (archive === null)
+    console.warn(
+      `archive-full-disk: NOT RUN — mounting a 64k tmpfs is not permitted here (${reason}); run as root to cover a full archive disk`,
+    );
   if (process.env.CI === 'true' || process.getuid?.() === 0) expect(reason).toBe('');
   else expect(archive !== null || reason !== '').toBe(true);
 });
@@ -69,9 +72,15 @@ describe.runIf(archive !== null).each(DIALECTS)('a full archive disk on %s', (di
   });
 
   it('publishes the night, reports the archive failure and leaves no partial archive folder', async () => {
-    const result = await runEtl({ config: target.config({ CASES_DIRECTORY: source, CASES_ARCHIVE_DIRECTORY: archive as string }), notifier: null });
+    const result = await runEtl({
+      config: target.config({ CASES_DIRECTORY: source, CASES_ARCHIVE_DIRECTORY: archive as string }),
+      notifier: null,
+    });
     expect(['succeeded', 'warning']).toContain(result.status);
-    expect(result.errors.some((e) => /^archive failed: .*ENOSPC/.test(e)), result.errors.join('; ')).toBe(true);
+    expect(
+      result.errors.some((e) => /^archive failed: .*ENOSPC/.test(e)),
+      result.errors.join('; '),
+    ).toBe(true);
     expect(result.runs[0]?.archivePath).toBeNull();
 
     const probe = await target.probe();

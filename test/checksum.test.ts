@@ -35,7 +35,7 @@ describe('file checksums', () => {
     await expect(sha256FileAside(missing, 10)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('never reads through a symlink: the checksum on either path and the load\'s reader fail with ELOOP', async () => {
+  it("never reads through a symlink: the checksum on either path and the load's reader fail with ELOOP", async () => {
     await writeFile(join(dir, 'secret.txt'), 'root:$6$not-a-real-hash:19000:0:99999:7:::\n');
     const link = join(dir, 'ST_8865.csv');
     await symlink(join(dir, 'secret.txt'), link);

@@ -36,14 +36,22 @@ describe('cases-etl run, runs and migrate', () => {
     const table = await runCli(['runs'], {}, dir);
     expect(table.stdout).toMatch(/^\s+1\s+8865\s+succeeded\s+cli\s/m);
 
-    expect((await runCli(['migrate'], {}, dir)).stdout).toContain(`sqlite:${join(dir, 'data', 'cases-etl.db')}: up to date`);
+    expect((await runCli(['migrate'], {}, dir)).stdout).toContain(
+      `sqlite:${join(dir, 'data', 'cases-etl.db')}: up to date`,
+    );
   });
 
   it('exits 1 when a guard rail fails the run, naming the reason', async () => {
     const src = join(dir, 'export');
     await copySample(src);
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'soon' })));
-    const r = await runCli(['run', '--source', src, '--progress'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` }, dir);
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'soon' })),
+    );
+    const r = await runCli(
+      ['run', '--source', src, '--progress'],
+      { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` },
+      dir,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('School 8865: run 1 failed');
     expect(r.stdout).toContain('guard ETL_GUARD_ERROR_RATE:');
@@ -51,7 +59,9 @@ describe('cases-etl run, runs and migrate', () => {
     expect(r.stdout).toContain('Nothing was published: the counts say what the run would have done.');
     expect(r.stdout).toMatch(/WOULD INSERT\s+WOULD UPDATE\s+WOULD DEACTIVATE/);
     const listed = await runCli(['runs'], { DATABASE_URL: `sqlite:${join(dir, 'x.db')}` }, dir);
-    expect(listed.stdout).toMatch(/^\s*1\s+8865\s+failed\s+cli\s+\S+ \S+\s+[\d.]+\s+[\d,]+\s+-\s+-\s+-\s+200\s+0\s+200\s/m);
+    expect(listed.stdout).toMatch(
+      /^\s*1\s+8865\s+failed\s+cli\s+\S+ \S+\s+[\d.]+\s+[\d,]+\s+-\s+-\s+-\s+200\s+0\s+200\s/m,
+    );
     expect(r.stderr).toMatch(/^\[12\/16\] ST_8865\.csv: 0 rows, 200 rejected$/m);
   });
 
@@ -64,11 +74,15 @@ describe('cases-etl run, runs and migrate', () => {
     const wrap = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
     const checked = await runCli(['validate', '--source', src], env, dir, { wrap });
     expect(checked.code).toBe(1);
-    expect(checked.stdout).toMatch(/SU_8865\.csv: not readable — ETL_SOURCE_UNREADABLE: cannot read \S+SU_8865\.csv: EACCES \(open\)/);
+    expect(checked.stdout).toMatch(
+      /SU_8865\.csv: not readable — ETL_SOURCE_UNREADABLE: cannot read \S+SU_8865\.csv: EACCES \(open\)/,
+    );
     const r = await runCli(['run', '--source', src], env, dir, { wrap });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('School 8865: run 1 failed');
-    expect(r.stdout).toMatch(/guard ETL_GUARD_UNREADABLE: table SU could not be read from SU_8865\.csv: cannot read \S+SU_8865\.csv: EACCES/);
+    expect(r.stdout).toMatch(
+      /guard ETL_GUARD_UNREADABLE: table SU could not be read from SU_8865\.csv: cannot read \S+SU_8865\.csv: EACCES/,
+    );
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
     const shown = await runCli(['runs', '--id', '1', '--json'], env, dir);
     const su = JSON.parse(shown.stdout).files.find((f: { fileName: string }) => f.fileName === 'SU_8865.csv');
@@ -78,18 +92,28 @@ describe('cases-etl run, runs and migrate', () => {
   it('names an unreachable or unforeseen database failure by its code, never with a stack trace', async () => {
     const refused = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }, dir);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error ETL_DB_UNAVAILABLE: database unavailable: connect ECONNREFUSED 127\.0\.0\.1:1$/m);
+    expect(refused.stderr).toMatch(
+      /^error ETL_DB_UNAVAILABLE: database unavailable: connect ECONNREFUSED 127\.0\.0\.1:1$/m,
+    );
     expect(refused.stderr).toContain('  fix: Check DATABASE_URL');
-    const missing = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/cases_etl_no_such_database' }, dir);
+    const missing = await runCli(
+      ['runs'],
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/cases_etl_no_such_database' },
+      dir,
+    );
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^error ETL_DB_UNAVAILABLE: the database refused the connection: database "cases_etl_no_such_database" does not exist$/m);
+    expect(missing.stderr).toMatch(
+      /^error ETL_DB_UNAVAILABLE: the database refused the connection: database "cases_etl_no_such_database" does not exist$/m,
+    );
     for (const r of [refused, missing]) expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
   });
 
   it('shows one run in full with runs --id: its files and first rejects, never their values', async () => {
     const src = join(dir, 'export');
     await copySample(src);
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i < 3 ? Object.assign([...r], { [col('BIRTHDATE')]: 'teatime' }) : r)));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i < 3 ? Object.assign([...r], { [col('BIRTHDATE')]: 'teatime' }) : r)),
+    );
     const env = { DATABASE_URL: `sqlite:${join(dir, 'show.db')}` };
     expect((await runCli(['run', '--source', src], env, dir)).code).toBe(0);
     const shown = await runCli(['runs', '--id', '1', '--limit', '2'], env, dir);

@@ -21,7 +21,10 @@ describe('sample data', () => {
   });
 
   it('the shipped fixed-width sample validates with zero rejects through its relationships.json', async () => {
-    const r = await runCli(['validate', '--source', `${examples}/fixed`, '--json'], { CASES_RELATIONSHIPS_JSON: `${examples}/fixed/relationships.json`, CASES_SCHOOL_ID: '8865' });
+    const r = await runCli(['validate', '--source', `${examples}/fixed`, '--json'], {
+      CASES_RELATIONSHIPS_JSON: `${examples}/fixed/relationships.json`,
+      CASES_SCHOOL_ID: '8865',
+    });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.totals).toMatchObject({ files: 2, rows: 220, rejectedRows: 0 });

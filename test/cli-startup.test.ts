@@ -25,12 +25,14 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
     for (const statement of source.statements) {
       let specifier: ts.Expression | undefined;
-      if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) specifier = statement.moduleSpecifier;
+      if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly)
+        specifier = statement.moduleSpecifier;
       if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) specifier = statement.moduleSpecifier;
       if (!specifier || !ts.isStringLiteral(specifier)) continue;
       const name = specifier.text;
       if (name.startsWith('.')) visit(join(dirname(file), name.replace(/\.js$/, '.ts')));
-      else if (!name.startsWith('node:')) packages.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!);
+      else if (!name.startsWith('node:'))
+        packages.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!);
     }
   };
   visit(entry);
@@ -47,8 +49,15 @@ describe('CLI start-up', () => {
   });
 
   it('loads no job runtime, HTTP server or pipeline before a command runs', () => {
-    for (const pkg of ['bullmq', 'ioredis', 'fastify', 'pg', 'nodemailer', 'pino', 'prom-client']) expect(graph.packages, pkg).not.toContain(pkg);
-    for (const file of ['app.ts', join('http', 'server.ts'), join('jobs', 'index.ts'), join('pipeline', 'index.ts'), join('generate', 'index.ts')]) {
+    for (const pkg of ['bullmq', 'ioredis', 'fastify', 'pg', 'nodemailer', 'pino', 'prom-client'])
+      expect(graph.packages, pkg).not.toContain(pkg);
+    for (const file of [
+      'app.ts',
+      join('http', 'server.ts'),
+      join('jobs', 'index.ts'),
+      join('pipeline', 'index.ts'),
+      join('generate', 'index.ts'),
+    ]) {
       expect(graph.files, file).not.toContain(file);
     }
   });

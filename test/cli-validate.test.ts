@@ -36,9 +36,13 @@ describe('cases-etl validate', () => {
     const r = await runCli(['validate', '--source', dir], {}, dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ST_8865.csv: 3 rejected rows (ETL_TYPE_DATE_INVALID ×2, ETL_TYPE_DATE ×1)');
-    expect(r.stdout).toContain('ST_8865.csv: 3 with a readable key: a run holds those rows as they were last published');
+    expect(r.stdout).toContain(
+      'ST_8865.csv: 3 with a readable key: a run holds those rows as they were last published',
+    );
     expect(r.stdout).not.toContain('without a readable key');
-    expect(r.stdout).toContain('line 2 key ABC0001 BIRTHDATE: ETL_TYPE_DATE_INVALID BIRTHDATE is not a real calendar date or time');
+    expect(r.stdout).toContain(
+      'line 2 key ABC0001 BIRTHDATE: ETL_TYPE_DATE_INVALID BIRTHDATE is not a real calendar date or time',
+    );
     expect(r.stdout).not.toContain('NGUYEN');
     expect(r.stdout).not.toContain('31/02/2019');
 
@@ -46,7 +50,14 @@ describe('cases-etl validate', () => {
     const report = JSON.parse(json.stdout);
     const st = report.schools[0].files.find((f: any) => f.file === 'ST_8865.csv');
     expect(st.rejectedRows).toBe(3);
-    expect(st.examples[0]).toEqual({ file: 'ST_8865.csv', line: 2, key: 'ABC0001', field: 'BIRTHDATE', code: 'ETL_TYPE_DATE_INVALID', message: 'BIRTHDATE is not a real calendar date or time' });
+    expect(st.examples[0]).toEqual({
+      file: 'ST_8865.csv',
+      line: 2,
+      key: 'ABC0001',
+      field: 'BIRTHDATE',
+      code: 'ETL_TYPE_DATE_INVALID',
+      message: 'BIRTHDATE is not a real calendar date or time',
+    });
   });
 
   it('exits 1 when a required file is missing or unreadable', async () => {
@@ -61,7 +72,9 @@ describe('cases-etl validate', () => {
     ]);
     const empty = await runCli(['validate', '--source', dir], {}, dir);
     expect(empty.code).toBe(1);
-    expect(empty.stdout).toContain('ST_8865.csv: not readable — ETL_PARSE_EMPTY_FILE: the file is empty: no header row');
+    expect(empty.stdout).toContain(
+      'ST_8865.csv: not readable — ETL_PARSE_EMPTY_FILE: the file is empty: no header row',
+    );
 
     const nothing = await runCli(['validate', '--source', join(dir, 'nope')], {}, dir);
     expect(nothing.code).toBe(1);
@@ -69,13 +82,21 @@ describe('cases-etl validate', () => {
   });
 
   it('exits 2 for bad configuration and a malformed relationships.json, listing every problem', async () => {
-    const env = await runCli(['validate', '--source', dir], { ETL_MAX_ERROR_RATE: 'lots', ETL_REQUIRED_TABLES: 'S T' }, dir);
+    const env = await runCli(
+      ['validate', '--source', dir],
+      { ETL_MAX_ERROR_RATE: 'lots', ETL_REQUIRED_TABLES: 'S T' },
+      dir,
+    );
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('ETL_CONFIG_INVALID');
     expect(env.stderr).toContain('ETL_MAX_ERROR_RATE="lots" must be a number from 0 to 1');
     expect(env.stderr).toContain('ETL_REQUIRED_TABLES has "S T"');
 
-    const rel = await runCli(['validate', '--source', dir], { CASES_RELATIONSHIPS_JSON: fixture('relationships', 'malformed-shape.json') }, dir);
+    const rel = await runCli(
+      ['validate', '--source', dir],
+      { CASES_RELATIONSHIPS_JSON: fixture('relationships', 'malformed-shape.json') },
+      dir,
+    );
     expect(rel.code).toBe(2);
     expect(rel.stderr).toContain('file_layouts["STUDENT.DAT"].columns[3].width must be a positive integer');
     expect(rel.stderr).toContain('file_layouts["STAFF.DAT"].columns must list at least one column');
@@ -91,7 +112,11 @@ describe('cases-etl validate', () => {
 
   it('reads fixed-width files through relationships.json with the school from CASES_SCHOOL_ID', async () => {
     await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'STUDENT.DAT' }]);
-    const r = await runCli(['validate', '--source', dir], { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json'), CASES_SCHOOL_ID: '4321' }, dir);
+    const r = await runCli(
+      ['validate', '--source', dir],
+      { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json'), CASES_SCHOOL_ID: '4321' },
+      dir,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('School 4321');
     expect(r.stdout).toMatch(/STUDENT\.DAT\s+DF_4321\s+full\s+fixed\s+2\s+4/);
@@ -108,10 +133,14 @@ describe('cases-etl validate, two files for one table', () => {
     ]);
     const r = await runCli(['validate', '--source', dir], {}, dir);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ETL_SOURCE_DUPLICATE_TABLE: ST_8865.csv and st_8865.csv are each the full extract of table ST');
+    expect(r.stdout).toContain(
+      'ETL_SOURCE_DUPLICATE_TABLE: ST_8865.csv and st_8865.csv are each the full extract of table ST',
+    );
     expect(r.stdout).toContain('missing required table: ST');
     const json = JSON.parse((await runCli(['validate', '--source', dir, '--json'], {}, dir)).stdout);
-    expect(json.schools[0].conflicts).toEqual([expect.objectContaining({ table: 'ST', files: ['ST_8865.csv', 'st_8865.csv'] })]);
+    expect(json.schools[0].conflicts).toEqual([
+      expect.objectContaining({ table: 'ST', files: ['ST_8865.csv', 'st_8865.csv'] }),
+    ]);
     expect(json.schools[0].files.map((f: { file: string }) => f.file)).toEqual(['SF_8865.csv']);
   });
 });
@@ -131,27 +160,44 @@ describe('cases-etl layouts', () => {
     expect(st.code).toBe(0);
     expect(st.stdout).toContain('ST — Students');
     expect(st.stdout).toMatch(/1\s+STKEY\s+string\s+10\s+yes\s+Student ID/);
-    const dat = await runCli(['layouts', 'show', 'student.dat', '--json'], { CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json') });
-    expect(JSON.parse(dat.stdout)).toMatchObject({ table: 'DF', origin: 'relationships', format: 'fixed', file: 'STUDENT.DAT', primaryKey: ['CASES_KEY'] });
+    const dat = await runCli(['layouts', 'show', 'student.dat', '--json'], {
+      CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json'),
+    });
+    expect(JSON.parse(dat.stdout)).toMatchObject({
+      table: 'DF',
+      origin: 'relationships',
+      format: 'fixed',
+      file: 'STUDENT.DAT',
+      primaryKey: ['CASES_KEY'],
+    });
     expect(JSON.parse(dat.stdout).keyRule).toBe('layout');
     const unknown = await runCli(['layouts', 'show', 'NOPE']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('ETL_LAYOUT_UNKNOWN_TABLE');
   });
 
-  it("says which rule chose a key, and offers a date type for a YYYYMMDD-looking column without applying it", async () => {
+  it('says which rule chose a key, and offers a date type for a YYYYMMDD-looking column without applying it', async () => {
     const real = JSON.parse(await readFile(fixture('relationships.json'), 'utf8')) as object;
     const path = join(dir, 'relationships.json');
     await writeFile(path, JSON.stringify({ ...real, file_layouts: { 'STUDENT.DAT': SEED_EXAMPLE } }));
     const text = await runCli(['layouts', 'show', 'STUDENT.DAT'], { CASES_RELATIONSHIPS_JSON: path });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('key:       CASES_KEY');
-    expect(text.stdout).toContain("key rule:  profile-first-column (inferred: the layout's first column, which primary_keys lists as unique)");
-    expect(text.stdout).toMatch(/4\s+DOB\s+string\s+8\s+70\s+8\s+looks like a date: add "type": "date", "format": "yyyymmdd"/);
+    expect(text.stdout).toContain(
+      "key rule:  profile-first-column (inferred: the layout's first column, which primary_keys lists as unique)",
+    );
+    expect(text.stdout).toMatch(
+      /4\s+DOB\s+string\s+8\s+70\s+8\s+looks like a date: add "type": "date", "format": "yyyymmdd"/,
+    );
     expect(text.stdout).toMatch(/6\s+HOMEKEY\s+string\s+10\s+79\s+10\s*\n/);
-    const json = JSON.parse((await runCli(['layouts', 'show', 'STUDENT.DAT', '--json'], { CASES_RELATIONSHIPS_JSON: path })).stdout);
+    const json = JSON.parse(
+      (await runCli(['layouts', 'show', 'STUDENT.DAT', '--json'], { CASES_RELATIONSHIPS_JSON: path })).stdout,
+    );
     expect(json).toMatchObject({ origin: 'relationships', primaryKey: ['CASES_KEY'], keyRule: 'profile-first-column' });
-    expect(json.columns.find((c: { name: string }) => c.name === 'DOB')).toMatchObject({ type: 'string', hint: expect.stringContaining('looks like a date') });
+    expect(json.columns.find((c: { name: string }) => c.name === 'DOB')).toMatchObject({
+      type: 'string',
+      hint: expect.stringContaining('looks like a date'),
+    });
   });
 
   it("lists and shows the seed's four built-in .DAT layouts with no relationships.json", async () => {

@@ -28,7 +28,10 @@ async function settle(dir: string): Promise<void> {
 /** Starts `cases-etl run` and SIGKILLs it as soon as it reports finishing the `afterFiles`th file. */
 function runAndKill(target: Target, source: string, afterFiles: number): Promise<{ killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'run', '--source', source, '--progress'], { env: { ...process.env, ...target.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--source', source, '--progress'], {
+      env: { ...process.env, ...target.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d: Buffer) => {
@@ -62,7 +65,9 @@ describe.each(DIALECTS)('kill -9 mid-load on %s', (dialect) => {
     await probe.close();
 
     // Night 2 changes every student's surname, then the load is killed after its first file.
-    await editCsv(join(source, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}X` })));
+    await editCsv(join(source, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}X` })),
+    );
     await settle(source);
     const { killed, stderr } = await runAndKill(target, source, 1);
     expect(killed, `the run must still be going when killed; stderr: ${stderr}`).toBe(true);

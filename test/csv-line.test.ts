@@ -29,7 +29,8 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
 
-const column = (name: string, type: ColumnType, maxLength: number | null = null): ColumnLayout => columnLayout({ name, type, maxLength });
+const column = (name: string, type: ColumnType, maxLength: number | null = null): ColumnLayout =>
+  columnLayout({ name, type, maxLength });
 
 /** The key, then one column of every type (two of text: one with a length limit). */
 const COLUMNS: readonly ColumnLayout[] = [
@@ -45,7 +46,16 @@ const COLUMNS: readonly ColumnLayout[] = [
   column('X', 'string'),
   column('G', 'flag', 1),
 ];
-const LAYOUT: TableLayout = { ...ST, table: 'ZZ', primaryKey: ['K'], keyProblem: null, columns: COLUMNS, openColumns: true, fieldMapping: null, view: null };
+const LAYOUT: TableLayout = {
+  ...ST,
+  table: 'ZZ',
+  primaryKey: ['K'],
+  keyProblem: null,
+  columns: COLUMNS,
+  openColumns: true,
+  fieldMapping: null,
+  view: null,
+};
 
 /** Raw field texts for a column: empty, valid in every written form, and text CSV must quote. */
 const FIELDS: Readonly<Record<ColumnType, readonly string[]>> = {
@@ -80,10 +90,16 @@ function written(text: string, quoteAnyway: boolean): string {
 const fileArb = fc.record({
   // Which non-key columns the file has, in which order.
   present: fc.shuffledSubarray(COLUMNS.slice(1) as ColumnLayout[]),
-  rows: fc.array(fc.tuple(fc.array(fc.nat(), { minLength: COLUMNS.length, maxLength: COLUMNS.length }), fc.array(fc.boolean(), { minLength: COLUMNS.length, maxLength: COLUMNS.length })), {
-    minLength: 1,
-    maxLength: 40,
-  }),
+  rows: fc.array(
+    fc.tuple(
+      fc.array(fc.nat(), { minLength: COLUMNS.length, maxLength: COLUMNS.length }),
+      fc.array(fc.boolean(), { minLength: COLUMNS.length, maxLength: COLUMNS.length }),
+    ),
+    {
+      minLength: 1,
+      maxLength: 40,
+    },
+  ),
   eol: fc.constantFrom('\n', '\r\n'),
 });
 
@@ -110,12 +126,15 @@ describe('rows written as CSV from their lines', () => {
         const header = ['K', ...present.map((c) => c.name)];
         const lines = [header.join(',')];
         rows.forEach(([picks, quotes], i) => {
-          const fields = [`K${i}`, ...present.map((c, j) => {
-            const choices = FIELDS[c.type];
-            const pick = picks[j] as number;
-            const text = pick % 31 === 0 ? INVALID[c.type] : (choices[pick % choices.length] as string);
-            return written(text, (quotes[j] as boolean) && pick % 7 === 0);
-          })];
+          const fields = [
+            `K${i}`,
+            ...present.map((c, j) => {
+              const choices = FIELDS[c.type];
+              const pick = picks[j] as number;
+              const text = pick % 31 === 0 ? INVALID[c.type] : (choices[pick % choices.length] as string);
+              return written(text, (quotes[j] as boolean) && pick % 7 === 0);
+            }),
+          ];
           lines.push(fields.join(','));
         });
         const path = join(dir, `csv-line-${n++}.csv`);
@@ -124,13 +143,21 @@ describe('rows written as CSV from their lines', () => {
         const { rows: read, names } = await readRows(path);
         const hasher = createRowHasher(names);
         for (const r of read) {
-          const staged: StagedRow = { key: r.key, values: r.values, hash: hasher.hash(r.values), line: r.lineHash, csv: r.csv };
+          const staged: StagedRow = {
+            key: r.key,
+            values: r.values,
+            hash: hasher.hash(r.values),
+            line: r.lineHash,
+            csv: r.csv,
+          };
           const raw = lines[Number(r.key.slice(1)) + 1] as string;
           // A line with a quote or U+0000 is never copied (and lines near one may not be either).
           if (raw.includes('"') || raw.includes('\0')) expect(r.csv).toBeNull();
           if (r.csv === null) fromValues++;
           else fromLines++;
-          expect(rowLine(staged, names.length, ',t,1,1')).toBe(rowLine({ ...staged, csv: null }, names.length, ',t,1,1'));
+          expect(rowLine(staged, names.length, ',t,1,1')).toBe(
+            rowLine({ ...staged, csv: null }, names.length, ',t,1,1'),
+          );
         }
       }),
       { seed: SEED, numRuns: RUNS },
@@ -154,8 +181,10 @@ describe('rows written as CSV from their lines', () => {
       const cut = [1, 2].map((k) => k * boundary).find((b) => b > offset && b < end);
       // Across the first boundary the NUL comes before the cut, across the second after it; in
       // the middle of the third chunk a line with a quote comes just before a NUL line.
-      if (cut === boundary) x = `${x.slice(0, cut - offset - key.length - 3)}\0${x.slice(cut - offset - key.length - 2)}`;
-      if (cut === boundary * 2) x = `${x.slice(0, cut - offset - key.length + 2)}\0${x.slice(cut - offset - key.length + 3)}`;
+      if (cut === boundary)
+        x = `${x.slice(0, cut - offset - key.length - 3)}\0${x.slice(cut - offset - key.length - 2)}`;
+      if (cut === boundary * 2)
+        x = `${x.slice(0, cut - offset - key.length + 2)}\0${x.slice(cut - offset - key.length + 3)}`;
       const middle = Math.floor(boundary * 2.5);
       if (offset <= middle && middle < end) x = `"${x.slice(2)}"`;
       if (offset > middle && offset - 100 <= middle) x = `\0${x.slice(1)}`;
@@ -169,7 +198,9 @@ describe('rows written as CSV from their lines', () => {
     expect(nulAt.size).toBe(3);
     // A value with U+0000 cannot be stored faithfully by either database: its row is rejected, key and all.
     expect(rows).toHaveLength(lines.length - 1 - nulAt.size);
-    expect(rejects.map((r) => [r.line, r.key, r.field, r.code])).toEqual([...nulAt].map((i) => [i + 2, `K${String(i).padStart(6, '0')}`, 'X', 'ETL_ROW_NUL']));
+    expect(rejects.map((r) => [r.line, r.key, r.field, r.code])).toEqual(
+      [...nulAt].map((i) => [i + 2, `K${String(i).padStart(6, '0')}`, 'X', 'ETL_ROW_NUL']),
+    );
     for (const r of rows) {
       const i = Number(r.key.slice(1));
       expect(nulAt.has(i), `row ${i}`).toBe(false);

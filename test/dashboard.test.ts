@@ -33,9 +33,13 @@ describe('the dashboard in a real browser', () => {
     target = await createTarget('sqlite');
     src = join(target.dir, 'export');
     await copySample(src);
-    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), { logger: createLogger({ level: 'silent' }) });
+    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     firstRun = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i === 2 || i === 9 ? Object.assign([...r], { [col('BIRTHDATE')]: 'whenever' }) : r)));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i === 2 || i === 9 ? Object.assign([...r], { [col('BIRTHDATE')]: 'whenever' }) : r)),
+    );
     secondRun = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
     server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'direct' }) });
     base = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -44,12 +48,22 @@ describe('the dashboard in a real browser', () => {
     browser = await chromium.launchPersistentContext(dir.dir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     // Chromium logs every 4xx answer as a console error; the wrong-token refusal is meant.
-    page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(`console: ${m.text()}`));
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && problems.push(`console: ${m.text()}`),
+    );
     // Anything the page asks of another host is a leak (and these tests stay on loopback).
     page.on('request', (r) => !r.url().startsWith(base) && problems.push(`request to ${r.url()}`));
   }, 60_000);
@@ -62,14 +76,16 @@ describe('the dashboard in a real browser', () => {
     await target?.cleanup();
   });
 
-  it('shows each school and the recent runs, with a run\'s files and rejects, and no personal data', async () => {
+  it("shows each school and the recent runs, with a run's files and rejects, and no personal data", async () => {
     const res = await page.goto(`${base}/`);
     expect(res?.url()).toBe(`${base}/dashboard`);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('#schools tbody tr').first().waitFor();
     expect(await page.locator('#health').textContent()).toMatch(/^(healthy|degraded): /);
     const school = page.locator('#schools tbody tr').first();
-    expect(await school.locator('td').allTextContents()).toEqual(expect.arrayContaining(['8865', String(secondRun), 'warning']));
+    expect(await school.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining(['8865', String(secondRun), 'warning']),
+    );
     expect(await page.locator('#runs tbody tr.run').count()).toBe(2);
 
     await page.locator(`#runs tr[data-run="${secondRun}"]`).click();
@@ -78,11 +94,20 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('#files tbody tr').count()).toBe(16);
     const rejects = page.locator('#rejects tbody tr');
     expect(await rejects.count()).toBe(2);
-    expect(await rejects.first().locator('td').allTextContents()).toEqual(['ST_8865.csv', '4', expect.any(String), 'BIRTHDATE', expect.stringMatching(/^ETL_/), expect.any(String)]);
+    expect(await rejects.first().locator('td').allTextContents()).toEqual([
+      'ST_8865.csv',
+      '4',
+      expect.any(String),
+      'BIRTHDATE',
+      expect.stringMatching(/^ETL_/),
+      expect.any(String),
+    ]);
 
     const text = (await page.locator('body').textContent()) ?? '';
     const st = await readCsv(join(src, 'ST_8865.csv'));
-    const surnames = [...new Set(st.rows.map((r) => r[st.header.indexOf('SURNAME')]).filter((v): v is string => !!v && v.length >= 3))];
+    const surnames = [
+      ...new Set(st.rows.map((r) => r[st.header.indexOf('SURNAME')]).filter((v): v is string => !!v && v.length >= 3)),
+    ];
     expect(surnames.length).toBeGreaterThan(50);
     for (const s of surnames) expect(text.includes(s), `${s} on the page`).toBe(false);
     expect(text).not.toContain('whenever');

@@ -56,7 +56,11 @@ describe('PostgreSQL connection loss mid-run', () => {
   };
   /** A new night: every student's surname gets `suffix`. */
   const editSurnames = (suffix: string): Promise<void> =>
-    editCsv(join(source, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}${suffix}` })), new Date(Date.now() - 60_000));
+    editCsv(
+      join(source, 'ST_8865.csv'),
+      (rows, col) => rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}${suffix}` })),
+      new Date(Date.now() - 60_000),
+    );
   const mirror = (): Promise<unknown> => withProbe((p) => p.all(`SELECT * FROM cases_st ORDER BY stkey`));
 
   beforeAll(async () => {
@@ -99,14 +103,25 @@ describe('PostgreSQL connection loss mid-run', () => {
       );
       expect(proxy.faulted, `the fault after ${afterBytes} of ${runBytes} bytes must have fired`).toBe(true);
       const failure = describeFailure(error, storeFailureKind);
-      expect({ code: failure.code, retry: failure.retry }, `${fault} after ${afterBytes} bytes: ${String(error)}`).toEqual({ code: 'ETL_DB_UNAVAILABLE', retry: true });
+      expect(
+        { code: failure.code, retry: failure.retry },
+        `${fault} after ${afterBytes} bytes: ${String(error)}`,
+      ).toEqual({ code: 'ETL_DB_UNAVAILABLE', retry: true });
       expect(Date.now() - started, 'a lost connection must fail the run, not hang it').toBeLessThan(20_000);
 
       // Nothing published; the run's own row (if the database saw it) failed, or left running.
       expect(await mirror()).toEqual(before);
-      const lost = await withProbe((p) => p.all(`SELECT id, status, error_code FROM etl_runs WHERE id > ? ORDER BY id`, [Number(runsBefore.at(-1)?.id ?? 0)]));
+      const lost = await withProbe((p) =>
+        p.all(`SELECT id, status, error_code FROM etl_runs WHERE id > ? ORDER BY id`, [
+          Number(runsBefore.at(-1)?.id ?? 0),
+        ]),
+      );
       expect(lost.length).toBeLessThanOrEqual(1);
-      for (const run of lost) expect([{ status: 'running', error_code: null }, { status: 'failed', error_code: 'ETL_DB_UNAVAILABLE' }]).toContainEqual({ status: run.status, error_code: run.error_code });
+      for (const run of lost)
+        expect([
+          { status: 'running', error_code: null },
+          { status: 'failed', error_code: 'ETL_DB_UNAVAILABLE' },
+        ]).toContainEqual({ status: run.status, error_code: run.error_code });
 
       // The job's retry, through a healthy connection: the lock is free at once (a 2 s lock timeout
       // would otherwise fail it with ETL_RUN_LOCKED), the night is published, the lost run marked.
@@ -116,7 +131,11 @@ describe('PostgreSQL connection loss mid-run', () => {
       expect(await mirror()).not.toEqual(before);
       for (const run of lost) {
         const [now] = await withProbe((p) => p.all(`SELECT status, error_code FROM etl_runs WHERE id = ?`, [run.id]));
-        expect(now).toEqual(run.status === 'running' ? { status: 'failed', error_code: 'ETL_RUN_INTERRUPTED' } : { status: 'failed', error_code: 'ETL_DB_UNAVAILABLE' });
+        expect(now).toEqual(
+          run.status === 'running'
+            ? { status: 'failed', error_code: 'ETL_RUN_INTERRUPTED' }
+            : { status: 'failed', error_code: 'ETL_DB_UNAVAILABLE' },
+        );
       }
     });
   }

@@ -22,7 +22,9 @@ describe('MirrorDigest', () => {
     expect(digest.classify('OLD', hash(1), null)).toBe(Verdict.work);
     // Not shown: the odd keys other than K1; of those, the inactive ones (K5, K15, …) are not listed.
     const unseen = [...digest.unseenActive()];
-    const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1 && i !== 1 && i % 10 !== 5).map((i) => `K${i}`);
+    const expected = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => i % 2 === 1 && i !== 1 && i % 10 !== 5)
+      .map((i) => `K${i}`);
     expect(unseen).toEqual(expected);
   });
 
@@ -30,7 +32,8 @@ describe('MirrorDigest', () => {
     const digest = new MirrorDigest();
     const n = 3000;
     // Every third row has no line hash (loaded before line hashes), K7 is inactive, K8 has an older row hash form.
-    for (let i = 0; i < n; i++) digest.add(`K${i}`, i === 8 ? 'older' : hash(i), i !== 7, i % 3 === 0 ? null : lineOf(i));
+    for (let i = 0; i < n; i++)
+      digest.add(`K${i}`, i === 8 ? 'older' : hash(i), i !== 7, i % 3 === 0 ? null : lineOf(i));
     const find = (line: string): number => {
       const h = parseLineHash(line) as { hi: number; lo: number };
       return digest.findLine(h.hi, h.lo);

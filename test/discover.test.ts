@@ -15,7 +15,7 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
 
 describe('discovery', () => {
-  it("groups files by school, lists unknown files, and applies a delta only when it is newer than its base", async () => {
+  it('groups files by school, lists unknown files, and applies a delta only when it is newer than its base', async () => {
     await stage(dir, [
       { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv', ageSeconds: 7200 },
       { from: 'eduhub/good/ST_8865_D.csv', to: 'ST_8865_D.csv', ageSeconds: 3600 },
@@ -28,7 +28,9 @@ describe('discovery', () => {
     ]);
     const registry = await loadLayouts(null);
     const d = await discoverSource(dir, registry, options);
-    expect(d.fileSets.map((s) => [s.school, s.files.map((f) => `${f.name}:${f.tableId}:${f.mode}`), s.missingRequired])).toEqual([
+    expect(
+      d.fileSets.map((s) => [s.school, s.files.map((f) => `${f.name}:${f.tableId}:${f.mode}`), s.missingRequired]),
+    ).toEqual([
       ['1234', ['KGC_1234.csv:KGC_1234:full', 'ST_1234.csv:ST_1234:full'], ['SF']],
       ['8865', ['SF_8865.csv:SF_8865:full', 'ST_8865.csv:ST_8865:full', 'ST_8865_D.csv:ST_8865:delta'], []],
     ]);
@@ -38,9 +40,14 @@ describe('discovery', () => {
   });
 
   it('keeps one school when asked, and says when it has no files', async () => {
-    await stage(dir, [{ from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' }, { from: 'eduhub/good/ST_8865.csv', to: 'ST_1234.csv' }]);
+    await stage(dir, [
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_8865.csv' },
+      { from: 'eduhub/good/ST_8865.csv', to: 'ST_1234.csv' },
+    ]);
     const registry = await loadLayouts(null);
-    expect((await discoverSource(dir, registry, { ...options, onlySchool: '1234' })).fileSets.map((s) => s.school)).toEqual(['1234']);
+    expect(
+      (await discoverSource(dir, registry, { ...options, onlySchool: '1234' })).fileSets.map((s) => s.school),
+    ).toEqual(['1234']);
     const none = await discoverSource(dir, registry, { ...options, onlySchool: '9999' });
     expect(none.fileSets).toEqual([{ school: '9999', files: [], missingRequired: ['ST', 'SF'], conflicts: [] }]);
   });
@@ -49,7 +56,9 @@ describe('discovery', () => {
     await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'student.dat' }]);
     const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
     const withId = await discoverSource(dir, registry, { ...options, schoolId: '4321' });
-    expect(withId.fileSets.map((s) => [s.school, s.files.map((f) => f.tableId), s.missingRequired])).toEqual([['4321', ['DF_4321'], []]]);
+    expect(withId.fileSets.map((s) => [s.school, s.files.map((f) => f.tableId), s.missingRequired])).toEqual([
+      ['4321', ['DF_4321'], []],
+    ]);
     const fromName = await discoverSource(dir, registry, options);
     expect(fromName.fileSets[0]?.school).toBe('8865');
   });
@@ -57,10 +66,17 @@ describe('discovery', () => {
   it('adds layouts marked required to the required tables', async () => {
     const { checkRelationshipsJson, createLayoutRegistry } = await import('../src/layouts/index.js');
     const file = checkRelationshipsJson(
-      { file_layouts: { 'STAFF.DAT': { table_name: 'SF_8865', required: true, columns: [{ name: 'SFKEY', start: 0, width: 4 }] } } },
+      {
+        file_layouts: {
+          'STAFF.DAT': { table_name: 'SF_8865', required: true, columns: [{ name: 'SFKEY', start: 0, width: 4 }] },
+        },
+      },
       'x.json',
     ).file;
-    await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'OTHER.DAT' }, { from: 'eduhub/good/KCY_8865.csv', to: 'KCY_8865.csv' }]);
+    await stage(dir, [
+      { from: 'fixed/STUDENT.DAT', to: 'OTHER.DAT' },
+      { from: 'eduhub/good/KCY_8865.csv', to: 'KCY_8865.csv' },
+    ]);
     const d = await discoverSource(dir, createLayoutRegistry(file), options);
     expect(d.fileSets[0]?.missingRequired).toEqual(['SF', 'ST']);
   });
@@ -81,7 +97,8 @@ describe('discovery', () => {
       {
         table: 'ST',
         files: ['ST_8865.csv', 'st_8865.csv'],
-        message: 'ST_8865.csv and st_8865.csv are each the full extract of table ST; neither was loaded, since only one can be tonight\'s ST: remove or rename the other',
+        message:
+          "ST_8865.csv and st_8865.csv are each the full extract of table ST; neither was loaded, since only one can be tonight's ST: remove or rename the other",
       },
     ]);
   });
@@ -94,7 +111,7 @@ describe('discovery', () => {
     const d = await discoverSource(dir, await loadLayouts(null), { ...options, schoolId: '8865' });
     expect(d.fileSets[0]?.files).toEqual([]);
     expect(d.fileSets[0]?.conflicts.map((c) => c.message)).toEqual([
-      'DF_8865.csv (eduHub CSV) and STUDENT.DAT (fixed-width) are each the full extract of table DF; neither was loaded, since only one can be tonight\'s DF: remove or rename the other',
+      "DF_8865.csv (eduHub CSV) and STUDENT.DAT (fixed-width) are each the full extract of table DF; neither was loaded, since only one can be tonight's DF: remove or rename the other",
     ]);
   });
 
@@ -159,7 +176,12 @@ describe('discovery', () => {
     const busy = setInterval(() => void appendFile(other, 'K,X\r\n'), 20);
     try {
       await new Promise((r) => setTimeout(r, 60));
-      const mine = await discoverSource(dir, registry, { ...options, onlySchool: '8865', stableMs: 250, stableTimeoutMs: 1000 });
+      const mine = await discoverSource(dir, registry, {
+        ...options,
+        onlySchool: '8865',
+        stableMs: 250,
+        stableTimeoutMs: 1000,
+      });
       expect(mine.fileSets.map((s) => [s.school, s.files.map((f) => f.name)])).toEqual([['8865', ['ST_8865.csv']]]);
       expect(mine.unstable).toEqual([]);
       expect(mine.notices.map((n) => n.code)).not.toContain('ETL_SOURCE_UNSTABLE');
@@ -173,6 +195,8 @@ describe('discovery', () => {
 
   it('fails clearly when the folder does not exist', async () => {
     const registry = await loadLayouts(null);
-    await expect(discoverSource(join(dir, 'missing'), registry, options)).rejects.toMatchObject({ code: 'ETL_SOURCE_NOT_FOUND' });
+    await expect(discoverSource(join(dir, 'missing'), registry, options)).rejects.toMatchObject({
+      code: 'ETL_SOURCE_NOT_FOUND',
+    });
   });
 });

@@ -14,7 +14,9 @@ describe('docs/errors.md', () => {
       expect(section, code).toContain(`${entry.title}.`);
       expect(section, code).toContain(`**Fix:** ${entry.fix}`);
       const b = behaviourOf(code as ErrorCode);
-      expect(section, code).toContain(`Exit ${b.exit} · HTTP ${b.http} · ${b.retry ? 'a job retries it' : 'not retried'}.`);
+      expect(section, code).toContain(
+        `Exit ${b.exit} · HTTP ${b.http} · ${b.retry ? 'a job retries it' : 'not retried'}.`,
+      );
     }
   });
 });

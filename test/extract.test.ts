@@ -3,7 +3,16 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createChunkDecoder, DECODE_CHUNK_BYTES, encodeWindows1252, rawText, READ_CHUNK_BYTES, readCsvRecords, readFixedRecords, type RawRecord } from '../src/extract/index.js';
+import {
+  createChunkDecoder,
+  DECODE_CHUNK_BYTES,
+  encodeWindows1252,
+  rawText,
+  READ_CHUNK_BYTES,
+  readCsvRecords,
+  readFixedRecords,
+  type RawRecord,
+} from '../src/extract/index.js';
 import { loadBuiltinLayouts, loadLayouts, type TableLayout } from '../src/layouts/index.js';
 import type { Notice } from '../src/errors/index.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
@@ -15,7 +24,13 @@ async function readCsv(path: string, layout: TableLayout = ST) {
   const problems: string[] = [];
   const records: RawRecord[] = [];
   let header: string[] = [];
-  for await (const batch of readCsvRecords(path, 'test.csv', layout, (n) => notices.push(n), (p) => problems.push(p.code))) {
+  for await (const batch of readCsvRecords(
+    path,
+    'test.csv',
+    layout,
+    (n) => notices.push(n),
+    (p) => problems.push(p.code),
+  )) {
     header = batch.columns.columns.slice(0, batch.columns.present).map((c) => c.name);
     records.push(...batch.records);
   }
@@ -32,7 +47,9 @@ describe('decoding', () => {
     const bytes = Buffer.from([0x5a, 0x6f, 0xeb, 0x20, 0x80, 0x93, 0x94, 0x96, 0x81]);
     const dec = createChunkDecoder('windows-1252', bytes);
     expect(dec.write(bytes)).toBe('Zoë €“”–\uFFFD');
-    expect(encodeWindows1252('Zoë Søren José €“”–')).toEqual(Buffer.from('5a6feb2053f872656e204a6f73e92080939496', 'hex'));
+    expect(encodeWindows1252('Zoë Søren José €“”–')).toEqual(
+      Buffer.from('5a6feb2053f872656e204a6f73e92080939496', 'hex'),
+    );
     expect(encodeWindows1252('日本')).toEqual(Buffer.from('??'));
   });
 
@@ -49,7 +66,19 @@ describe('CSV reading', () => {
   it('reads quoted commas, doubled quotes and line breaks, with the line each record starts on', async () => {
     const { records, notices, problems, header } = await readCsv(fixture('eduhub', 'good', 'ST_8865.csv'));
     expect(problems).toEqual([]);
-    expect(header).toEqual(['STKEY', 'SURNAME', 'FIRST_NAME', 'PREF_NAME', 'BIRTHDATE', 'GENDER', 'STATUS', 'SCHOOL_YEAR', 'HOME_GROUP', 'REGISTRATION', 'NOTES']);
+    expect(header).toEqual([
+      'STKEY',
+      'SURNAME',
+      'FIRST_NAME',
+      'PREF_NAME',
+      'BIRTHDATE',
+      'GENDER',
+      'STATUS',
+      'SCHOOL_YEAR',
+      'HOME_GROUP',
+      'REGISTRATION',
+      'NOTES',
+    ]);
     expect(records.map((r) => r.line)).toEqual([2, 3, 4, 6, 7]);
     expect(records[0]?.fields[2]).toBe('Zoë');
     expect(records[1]?.fields[10]).toBe('Allergic to nuts, carries EpiPen');
@@ -58,15 +87,29 @@ describe('CSV reading', () => {
     // The last record has no line break after it, and its last field is empty.
     expect(records[4]?.fields).toHaveLength(11);
     expect(records[4]?.fields[10]).toBe('');
-    expect(rawText(records[2] as RawRecord)).toBe('ABC0003,"SMITH, JR",Søren,,1/01/2010 12:00:00 AM,M,FUT,09,09C,1003,"Likes to be called ""Sorry""\nSecond line of notes"');
+    expect(rawText(records[2] as RawRecord)).toBe(
+      'ABC0003,"SMITH, JR",Søren,,1/01/2010 12:00:00 AM,M,FUT,09,09C,1003,"Likes to be called ""Sorry""\nSecond line of notes"',
+    );
     expect(notices.map((n) => n.code)).toEqual(['ETL_PARSE_MISSING_COLUMNS']);
   });
 
   it('accepts LF-only and CR-only line endings', async () => {
-    const kgc = await readCsv(fixture('eduhub', 'good', 'KGC_8865.csv'), loadBuiltinLayouts().get('KGC') as TableLayout);
-    expect(kgc.records.map((r) => [r.line, r.fields[0]])).toEqual([[2, '10A'], [3, '11B']]);
-    const kcy = await readCsv(fixture('eduhub', 'good', 'KCY_8865.csv'), loadBuiltinLayouts().get('KCY') as TableLayout);
-    expect(kcy.records.map((r) => [r.line, r.fields[0], r.fields[1]])).toEqual([[2, 'YR09', 'Year 9'], [3, 'YR10', 'Year 10']]);
+    const kgc = await readCsv(
+      fixture('eduhub', 'good', 'KGC_8865.csv'),
+      loadBuiltinLayouts().get('KGC') as TableLayout,
+    );
+    expect(kgc.records.map((r) => [r.line, r.fields[0]])).toEqual([
+      [2, '10A'],
+      [3, '11B'],
+    ]);
+    const kcy = await readCsv(
+      fixture('eduhub', 'good', 'KCY_8865.csv'),
+      loadBuiltinLayouts().get('KCY') as TableLayout,
+    );
+    expect(kcy.records.map((r) => [r.line, r.fields[0], r.fields[1]])).toEqual([
+      [2, 'YR09', 'Year 9'],
+      [3, 'YR10', 'Year 10'],
+    ]);
   });
 
   it('counts every line ending in a file that mixes CRLF, CR and LF', async () => {
@@ -88,7 +131,10 @@ describe('CSV reading', () => {
     await writeFile(path, encodeWindows1252('SURNAME,SHOE_SIZE,STKEY\r\nNGUYEN,7,ABC1\r\nLEE,8,ABC2\r\n'));
     const { records, notices, header } = await readCsv(path);
     expect(header).toEqual(['SURNAME', 'SHOE_SIZE', 'STKEY']);
-    expect(records.map((r) => r.fields)).toEqual([['NGUYEN', '7', 'ABC1'], ['LEE', '8', 'ABC2']]);
+    expect(records.map((r) => r.fields)).toEqual([
+      ['NGUYEN', '7', 'ABC1'],
+      ['LEE', '8', 'ABC2'],
+    ]);
     const unknown = notices.filter((n) => n.code === 'ETL_PARSE_UNKNOWN_COLUMN');
     expect(unknown).toHaveLength(1);
     expect(unknown[0]?.message).toContain('SHOE_SIZE');
@@ -123,12 +169,19 @@ describe('CSV reading', () => {
     const pad = boundary - head.length - 'K1,,x'.length - 1;
     await writeFile(path, `${head}K1,${'A'.repeat(pad)},x\r\nK2,B,y\r\n`);
     const { records } = await readCsv(path);
-    expect(records.map((r) => [r.line, r.fields[0], r.fields[2]])).toEqual([[2, 'K1', 'x'], [3, 'K2', 'y']]);
+    expect(records.map((r) => [r.line, r.fields[0], r.fields[2]])).toEqual([
+      [2, 'K1', 'x'],
+      [3, 'K2', 'y'],
+    ]);
   });
 
   it('rejects only the line of a broken quote and reads on', async () => {
     const bad = await readCsv(fixture('eduhub', 'broken', 'bad-quote.csv'));
-    expect(bad.records.map((r) => [r.line, r.problem?.code ?? null])).toEqual([[2, null], [3, 'ETL_PARSE_BAD_QUOTE'], [4, null]]);
+    expect(bad.records.map((r) => [r.line, r.problem?.code ?? null])).toEqual([
+      [2, null],
+      [3, 'ETL_PARSE_BAD_QUOTE'],
+      [4, null],
+    ]);
     const open = await readCsv(fixture('eduhub', 'broken', 'unterminated-quote.csv'));
     expect(open.records.map((r) => [r.line, r.problem?.code ?? null, r.fields[0] ?? null])).toEqual([
       [2, null, 'ABC0001'],
@@ -141,7 +194,10 @@ describe('CSV reading', () => {
 
   it('gives up on a quote that swallows more than a megabyte and resumes on the next line', async () => {
     const path = join(dir, 'runaway.csv');
-    const tail = Array.from({ length: 40_000 }, (_, i) => `K${i + 2},SURNAME${i},notes without any quote characters at all`).join('\r\n');
+    const tail = Array.from(
+      { length: 40_000 },
+      (_, i) => `K${i + 2},SURNAME${i},notes without any quote characters at all`,
+    ).join('\r\n');
     await writeFile(path, encodeWindows1252(`STKEY,SURNAME,NOTES\r\nK1,"RUNAWAY,x\r\n${tail}\r\n`));
     const { records } = await readCsv(path);
     expect(records[0]).toMatchObject({ line: 2, problem: { code: 'ETL_PARSE_UNTERMINATED_QUOTE' } });
@@ -154,14 +210,19 @@ describe('CSV reading', () => {
     expect(wrong.records[0]?.problem).toMatchObject({ code: 'ETL_PARSE_ENCODING_MISMATCH', field: 'FIRST_NAME' });
     expect(wrong.records[1]?.problem).toBeNull();
     const path = join(dir, 'latin-in-utf8.csv');
-    await writeFile(path, Buffer.concat([Buffer.from('STKEY,SURNAME\r\nK1,Zo'), Buffer.from([0xeb]), Buffer.from('\r\n')]));
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from('STKEY,SURNAME\r\nK1,Zo'), Buffer.from([0xeb]), Buffer.from('\r\n')]),
+    );
     const utf8 = await readCsv(path, { ...ST, encoding: 'utf-8' });
     expect(utf8.records[0]?.problem).toMatchObject({ code: 'ETL_PARSE_ENCODING_INVALID', field: 'SURNAME' });
   });
 
   it('treats an empty file and a header without the key as unreadable', async () => {
     expect((await readCsv(fixture('eduhub', 'broken', 'empty.csv'))).problems).toEqual(['ETL_PARSE_EMPTY_FILE']);
-    expect((await readCsv(fixture('eduhub', 'broken', 'no-key-column.csv'))).problems).toEqual(['ETL_PARSE_KEY_COLUMN_MISSING']);
+    expect((await readCsv(fixture('eduhub', 'broken', 'no-key-column.csv'))).problems).toEqual([
+      'ETL_PARSE_KEY_COLUMN_MISSING',
+    ]);
     const path = join(dir, 'dup-header.csv');
     await writeFile(path, 'STKEY,SURNAME,SURNAME\r\nK1,A,B\r\n');
     expect((await readCsv(path)).problems).toEqual(['ETL_PARSE_DUPLICATE_HEADER']);
@@ -173,12 +234,24 @@ describe('CSV reading', () => {
       ['STKEY,SURNAME,SCHOOL_ID', 'ETL_PARSE_RESERVED_HEADER', /^header column 3 is SCHOOL_ID, a reserved name/],
       ['STKEY,_hash,SURNAME', 'ETL_PARSE_RESERVED_HEADER', /^header column 2 is _hash/],
       ['STKEY,SURNAME,_ACTIVE', 'ETL_PARSE_RESERVED_HEADER', /column 3 is _ACTIVE/],
-      ['STKEY,SURNAME,', 'ETL_PARSE_BAD_HEADER', /^header column 3 is empty \(a trailing comma on the header line\?\)$/],
+      [
+        'STKEY,SURNAME,',
+        'ETL_PARSE_BAD_HEADER',
+        /^header column 3 is empty \(a trailing comma on the header line\?\)$/,
+      ],
       ['STKEY, ,SURNAME', 'ETL_PARSE_BAD_HEADER', /^header column 2 is empty$/],
       ['STKEY,SUR\0NAME', 'ETL_PARSE_BAD_HEADER', /^header column 2 \("SUR\?NAME"\) contains a control character$/],
-      [`STKEY,${long}A,${long}B`, 'ETL_PARSE_BAD_HEADER', /^header column 2 \("X{64}…"\) is 71 bytes long; names may be at most 63 bytes/],
+      [
+        `STKEY,${long}A,${long}B`,
+        'ETL_PARSE_BAD_HEADER',
+        /^header column 2 \("X{64}…"\) is 71 bytes long; names may be at most 63 bytes/,
+      ],
       [`STKEY,${'É'.repeat(32)}`, 'ETL_PARSE_BAD_HEADER', /is 64 bytes long/],
-      ['STKEY,Surname,SURNAME', 'ETL_PARSE_DUPLICATE_HEADER', /^the header names column SURNAME twice \(columns 2 and 3, ignoring case\)$/],
+      [
+        'STKEY,Surname,SURNAME',
+        'ETL_PARSE_DUPLICATE_HEADER',
+        /^the header names column SURNAME twice \(columns 2 and 3, ignoring case\)$/,
+      ],
     ];
     for (const [header, code, message] of cases) {
       const path = join(dir, 'bad-header.csv');
@@ -186,7 +259,14 @@ describe('CSV reading', () => {
       await writeFile(path, Buffer.from(`${header}\r\nK1,A,B\r\n`, 'latin1'));
       const problems: Array<{ code: string; message: string }> = [];
       const batches = [];
-      for await (const batch of readCsvRecords(path, 'test.csv', ST, () => undefined, (p) => problems.push(p))) batches.push(batch);
+      for await (const batch of readCsvRecords(
+        path,
+        'test.csv',
+        ST,
+        () => undefined,
+        (p) => problems.push(p),
+      ))
+        batches.push(batch);
       expect(batches, header).toEqual([]);
       expect(problems, header).toHaveLength(1);
       expect(problems[0]?.code, header).toBe(code);
@@ -222,12 +302,38 @@ describe('fixed-width reading', () => {
     const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
     const layout = registry.layoutForFileName('STUDENT.DAT') as TableLayout;
     // Every character trim() removes, some it keeps (U+180E, U+200B, U+0085, U+001F), and text.
-    const pool = [' ', '\t', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u180e', '\u200b', '\u0085', '\u001f', 'a', 'Z', 'ë'];
+    const pool = [
+      ' ',
+      '\t',
+      '\v',
+      '\f',
+      '\u00a0',
+      '\u1680',
+      '\u2000',
+      '\u2005',
+      '\u200a',
+      '\u2028',
+      '\u2029',
+      '\u202f',
+      '\u205f',
+      '\u3000',
+      '\ufeff',
+      '\u180e',
+      '\u200b',
+      '\u0085',
+      '\u001f',
+      'a',
+      'Z',
+      'ë',
+    ];
     const widths = layout.columns.map((c) => c.width ?? 0);
     let seed = 7;
     const pick = (): string => pool[(seed = (seed * 1103515245 + 12345) % 2147483648) % pool.length] as string;
     const lines: string[] = [];
-    for (let i = 0; i < 400; i++) lines.push(widths.map((w, c) => (c === 0 ? `K${i}`.padEnd(w, ' ') : Array.from({ length: w }, pick).join(''))).join(''));
+    for (let i = 0; i < 400; i++)
+      lines.push(
+        widths.map((w, c) => (c === 0 ? `K${i}`.padEnd(w, ' ') : Array.from({ length: w }, pick).join(''))).join(''),
+      );
     // No tab may sit inside a record (it is rejected); ones in the pool land in rejected lines only.
     const blankLine = ' \u00a0\u3000\ufeff ';
     const path = join(dir, 'trim.dat');

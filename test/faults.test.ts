@@ -88,7 +88,11 @@ interface Seen {
   readonly fsCalls: number;
 }
 
-type Moment = { readonly killEvent: number } | { readonly killMs: number } | { readonly killStatement: number } | { readonly killFsCall: number };
+type Moment =
+  | { readonly killEvent: number }
+  | { readonly killMs: number }
+  | { readonly killStatement: number }
+  | { readonly killFsCall: number };
 
 /** A step of the sequence: load a night, or roll back the school's latest published run. */
 type Step = { readonly op: 'run'; readonly night: Night; readonly index: number } | { readonly op: 'rollback' };
@@ -186,7 +190,13 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
     const names = await readdir(root).catch(() => []);
     const incomplete: string[] = [];
     for (const name of names.filter((n) => !n.endsWith('.partial'))) {
-      if (!(await access(join(root, name, 'manifest.json')).then(() => true, () => false))) incomplete.push(name);
+      if (
+        !(await access(join(root, name, 'manifest.json')).then(
+          () => true,
+          () => false,
+        ))
+      )
+        incomplete.push(name);
     }
     return incomplete;
   }
@@ -201,100 +211,145 @@ describe.each(DIALECTS)('kill -9 at random moments on %s', (dialect: Dialect) =>
     }
     const result = await runEtl({ config, store, layouts, source, allowShrink: true, notifier: null });
     const errors = result.errors.filter((e) => !e.startsWith('archive failed'));
-    if (errors.length > 0 || result.status === 'failed') throw new Error(`the night did not load: ${result.status} ${errors.join('; ')}`);
+    if (errors.length > 0 || result.status === 'failed')
+      throw new Error(`the night did not load: ${result.status} ${errors.join('; ')}`);
     return result.status;
   }
 
-  it(`equals the state before or after the killed run, then succeeds (seed ${SEED}, ${KILLS} kills)`, { timeout: TIMEOUT_MS }, async () => {
-    const random = seededRandom(SEED + (dialect === 'sqlite' ? 0 : 1));
-    const nights = fc.sample(fc.oneof({ arbitrary: fullNightArb, weight: 1 }, { arbitrary: deltaNightArb, weight: 1 }), { seed: SEED, numRuns: KILLS * 2 + 10 });
-    const figures: Figures = { kills: 0, finished: 0, statesChecked: 0, atBefore: 0, atAfter: 0, killedAfterCommit: 0, killedBy: {}, mismatches: [] };
-    const started = Date.now();
-    let before = await stateOf(reference);
-    let lastWasPublishedLoad = false;
-    let nightIndex = 0;
-    // What an uninterrupted child of each operation did last: the range kill moments are drawn from.
-    const seen: Record<Step['op'], Seen> = { run: { ms: 0, statements: 60, fsCalls: 20 }, rollback: { ms: 0, statements: 30, fsCalls: 0 } };
-    /**
-     * When the child dies: at a progress event (a file started or done: reading and merging), by
-     * the clock over the child's own duration (a cold process opening the store is slower than
-     * the warm reference), before its nth database statement (COMMIT and what follows included)
-     * or before its nth archive file operation (copying, renaming, pruning archives).
-     */
-    const chooseMoment = (op: Step['op'], refMs: number): Moment => {
-      const r = random();
-      const within = (n: number): number => Math.floor(random() * n);
-      if (op === 'run' && r < 0.2) return { killEvent: within(4) };
-      if (r < 0.45) return { killMs: within((seen[op].ms || refMs * 1.5) * 1.2) };
-      if (op === 'rollback' || r < 0.85) return { killStatement: within(seen[op].statements + 2) };
-      return { killFsCall: within(seen[op].fsCalls + 1) };
-    };
-    let warming: Child | null = null;
+  it(
+    `equals the state before or after the killed run, then succeeds (seed ${SEED}, ${KILLS} kills)`,
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const random = seededRandom(SEED + (dialect === 'sqlite' ? 0 : 1));
+      const nights = fc.sample(
+        fc.oneof({ arbitrary: fullNightArb, weight: 1 }, { arbitrary: deltaNightArb, weight: 1 }),
+        { seed: SEED, numRuns: KILLS * 2 + 10 },
+      );
+      const figures: Figures = {
+        kills: 0,
+        finished: 0,
+        statesChecked: 0,
+        atBefore: 0,
+        atAfter: 0,
+        killedAfterCommit: 0,
+        killedBy: {},
+        mismatches: [],
+      };
+      const started = Date.now();
+      let before = await stateOf(reference);
+      let lastWasPublishedLoad = false;
+      let nightIndex = 0;
+      // What an uninterrupted child of each operation did last: the range kill moments are drawn from.
+      const seen: Record<Step['op'], Seen> = {
+        run: { ms: 0, statements: 60, fsCalls: 20 },
+        rollback: { ms: 0, statements: 30, fsCalls: 0 },
+      };
+      /**
+       * When the child dies: at a progress event (a file started or done: reading and merging), by
+       * the clock over the child's own duration (a cold process opening the store is slower than
+       * the warm reference), before its nth database statement (COMMIT and what follows included)
+       * or before its nth archive file operation (copying, renaming, pruning archives).
+       */
+      const chooseMoment = (op: Step['op'], refMs: number): Moment => {
+        const r = random();
+        const within = (n: number): number => Math.floor(random() * n);
+        if (op === 'run' && r < 0.2) return { killEvent: within(4) };
+        if (r < 0.45) return { killMs: within((seen[op].ms || refMs * 1.5) * 1.2) };
+        if (op === 'rollback' || r < 0.85) return { killStatement: within(seen[op].statements + 2) };
+        return { killFsCall: within(seen[op].fsCalls + 1) };
+      };
+      let warming: Child | null = null;
 
-    for (let stepNo = 0; figures.kills < KILLS && stepNo < KILLS * 3; stepNo++) {
-      // A rollback now and then, of a run whose change history is surely still kept.
-      const step: Step = lastWasPublishedLoad && random() < 0.2 ? { op: 'rollback' } : { op: 'run', night: nights[nightIndex] as Night, index: nightIndex++ };
-      if (step.op === 'run') await writeNight(source, SCHOOL, step.night, step.index, epoch);
+      for (let stepNo = 0; figures.kills < KILLS && stepNo < KILLS * 3; stepNo++) {
+        // A rollback now and then, of a run whose change history is surely still kept.
+        const step: Step =
+          lastWasPublishedLoad && random() < 0.2
+            ? { op: 'rollback' }
+            : { op: 'run', night: nights[nightIndex] as Night, index: nightIndex++ };
+        if (step.op === 'run') await writeNight(source, SCHOOL, step.night, step.index, epoch);
 
-      const child = warming ?? startChild({ ...victim.env, ...extra(victim) });
-      const t0 = Date.now();
-      const refStatus = await complete(step, refConfig, refStore, reference);
-      const refMs = Date.now() - t0;
-      const after = await stateOf(reference);
-      lastWasPublishedLoad = step.op === 'run' && PUBLISHED.has(refStatus);
+        const child = warming ?? startChild({ ...victim.env, ...extra(victim) });
+        const t0 = Date.now();
+        const refStatus = await complete(step, refConfig, refStore, reference);
+        const refMs = Date.now() - t0;
+        const after = await stateOf(reference);
+        lastWasPublishedLoad = step.op === 'run' && PUBLISHED.has(refStatus);
 
-      const moment = chooseMoment(step.op, refMs);
-      const task = { op: step.op, source, ...(step.op === 'rollback' ? { runId: await latestPublished(victim) } : {}), ...moment };
-      const exit = await child.run(task);
-      // The next step's child imports while this one is checked and retried.
-      warming = startChild({ ...victim.env, ...extra(victim) });
-      if (!exit.killed && exit.code === 0) seen[step.op] = JSON.parse(exit.stdout) as Seen;
-      // Kills by the clock only ever show a run longer than the moment: stretch until one finishes.
-      else if ('killMs' in moment) seen[step.op] = { ...seen[step.op], ms: Math.max(seen[step.op].ms, moment.killMs * 1.1) };
-      const where = `seed ${SEED}, step ${stepNo} (${step.op}${step.op === 'run' ? ` night ${step.index}` : ''}, ${JSON.stringify(moment)})`;
-      if (!exit.killed && exit.code !== 0) throw new Error(`${where}: the child failed without being killed: ${exit.stderr}`);
-      if (exit.killed) figures.kills += 1;
-      else figures.finished += 1;
+        const moment = chooseMoment(step.op, refMs);
+        const task = {
+          op: step.op,
+          source,
+          ...(step.op === 'rollback' ? { runId: await latestPublished(victim) } : {}),
+          ...moment,
+        };
+        const exit = await child.run(task);
+        // The next step's child imports while this one is checked and retried.
+        warming = startChild({ ...victim.env, ...extra(victim) });
+        if (!exit.killed && exit.code === 0) seen[step.op] = JSON.parse(exit.stdout) as Seen;
+        // Kills by the clock only ever show a run longer than the moment: stretch until one finishes.
+        else if ('killMs' in moment)
+          seen[step.op] = { ...seen[step.op], ms: Math.max(seen[step.op].ms, moment.killMs * 1.1) };
+        const where = `seed ${SEED}, step ${stepNo} (${step.op}${step.op === 'run' ? ` night ${step.index}` : ''}, ${JSON.stringify(moment)})`;
+        if (!exit.killed && exit.code !== 0)
+          throw new Error(`${where}: the child failed without being killed: ${exit.stderr}`);
+        if (exit.killed) figures.kills += 1;
+        else figures.finished += 1;
 
-      const tKill = Date.now();
-      for (const folder of await incompleteArchives(victim)) figures.mismatches.push(`${where}: archive folder ${folder} has no manifest but a night's name`);
-      const found = await stateOf(victim);
-      figures.statesChecked += 1;
-      const atBefore = isDeepStrictEqual(found, before);
-      const atAfter = !atBefore && isDeepStrictEqual(found, after);
-      if (atBefore) figures.atBefore += 1;
-      if (atAfter) figures.atAfter += 1;
-      if (exit.killed) figures.killedBy[Object.keys(moment)[0] as string] = (figures.killedBy[Object.keys(moment)[0] as string] ?? 0) + 1;
-      if (exit.killed && atAfter) figures.killedAfterCommit += 1;
-      if (!atBefore && !atAfter) {
-        figures.mismatches.push(`${where}: neither before (${firstDifference(found, before)}) nor after (${firstDifference(found, after)})`);
-      }
-      if (!exit.killed && !atAfter && !isDeepStrictEqual(before, after)) {
-        figures.mismatches.push(`${where}: finished without a kill but not at the after-state`);
-      }
-
-      // The next run: a killed night is loaded again (or skipped, when the kill came after its
-      // commit); a rollback is done again unless it had committed.
-      if (!(step.op === 'rollback' && atAfter) && !(exit.killed === false)) {
-        await complete(step, victimConfig, victimStore, victim);
-        const recovered = await stateOf(victim);
+        const tKill = Date.now();
+        for (const folder of await incompleteArchives(victim))
+          figures.mismatches.push(`${where}: archive folder ${folder} has no manifest but a night's name`);
+        const found = await stateOf(victim);
         figures.statesChecked += 1;
-        if (!isDeepStrictEqual(recovered, after)) figures.mismatches.push(`${where}: after the retry, ${firstDifference(recovered, after)}`);
-      }
-      if (process.env.FAULT_DEBUG) console.log(stepNo, refMs, tKill - t0, Date.now() - tKill, exit.killed, JSON.stringify(moment), exit.stdout.trim());
-      if (figures.mismatches.length > 0) break;
-      before = after;
-    }
+        const atBefore = isDeepStrictEqual(found, before);
+        const atAfter = !atBefore && isDeepStrictEqual(found, after);
+        if (atBefore) figures.atBefore += 1;
+        if (atAfter) figures.atAfter += 1;
+        if (exit.killed)
+          figures.killedBy[Object.keys(moment)[0] as string] =
+            (figures.killedBy[Object.keys(moment)[0] as string] ?? 0) + 1;
+        if (exit.killed && atAfter) figures.killedAfterCommit += 1;
+        if (!atBefore && !atAfter) {
+          figures.mismatches.push(
+            `${where}: neither before (${firstDifference(found, before)}) nor after (${firstDifference(found, after)})`,
+          );
+        }
+        if (!exit.killed && !atAfter && !isDeepStrictEqual(before, after)) {
+          figures.mismatches.push(`${where}: finished without a kill but not at the after-state`);
+        }
 
-    // The last warmed child is never given a task: closing its stdin ends it.
-    await warming?.run({ op: 'none' });
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(
-      `faults on ${dialect}: kills ${figures.kills}, finished before the kill ${figures.finished}, states checked ${figures.statesChecked} ` +
-        `(at before ${figures.atBefore}, at after ${figures.atAfter}), killed after the commit ${figures.killedAfterCommit}, ` +
-        `killed by ${JSON.stringify(figures.killedBy)}, mismatches: ${figures.mismatches.length}, ${seconds} s`,
-    );
-    expect(figures.mismatches).toEqual([]);
-    expect(figures.kills).toBeGreaterThanOrEqual(KILLS);
-  });
+        // The next run: a killed night is loaded again (or skipped, when the kill came after its
+        // commit); a rollback is done again unless it had committed.
+        if (!(step.op === 'rollback' && atAfter) && !(exit.killed === false)) {
+          await complete(step, victimConfig, victimStore, victim);
+          const recovered = await stateOf(victim);
+          figures.statesChecked += 1;
+          if (!isDeepStrictEqual(recovered, after))
+            figures.mismatches.push(`${where}: after the retry, ${firstDifference(recovered, after)}`);
+        }
+        if (process.env.FAULT_DEBUG)
+          console.log(
+            stepNo,
+            refMs,
+            tKill - t0,
+            Date.now() - tKill,
+            exit.killed,
+            JSON.stringify(moment),
+            exit.stdout.trim(),
+          );
+        if (figures.mismatches.length > 0) break;
+        before = after;
+      }
+
+      // The last warmed child is never given a task: closing its stdin ends it.
+      await warming?.run({ op: 'none' });
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `faults on ${dialect}: kills ${figures.kills}, finished before the kill ${figures.finished}, states checked ${figures.statesChecked} ` +
+          `(at before ${figures.atBefore}, at after ${figures.atAfter}), killed after the commit ${figures.killedAfterCommit}, ` +
+          `killed by ${JSON.stringify(figures.killedBy)}, mismatches: ${figures.mismatches.length}, ${seconds} s`,
+      );
+      expect(figures.mismatches).toEqual([]);
+      expect(figures.kills).toBeGreaterThanOrEqual(KILLS);
+    },
+  );
 });

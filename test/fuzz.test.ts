@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isEtlError } from '../src/errors/index.js';
 import type { SourceFile } from '../src/extract/index.js';
-import { createLayoutRegistry, loadBuiltinLayouts, readRelationshipsJson, type TableLayout } from '../src/layouts/index.js';
+import {
+  createLayoutRegistry,
+  loadBuiltinLayouts,
+  readRelationshipsJson,
+  type TableLayout,
+} from '../src/layouts/index.js';
 import { checkRelationshipsJson } from '../src/layouts/relationships.js';
 import { createValidatedFileReader } from '../src/validate/index.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
@@ -37,7 +42,9 @@ const REGRESSIONS: Record<string, ReadonlyArray<{ seed: number; path: string }>>
 };
 
 const ST = loadBuiltinLayouts().get('ST') as TableLayout;
-const STUDENT_DAT = createLayoutRegistry(checkRelationshipsJson(JSON.parse(readFileSync(fixture('fixed/relationships.json'), 'utf8')), 'fixed').file).layoutFor('DF') as TableLayout;
+const STUDENT_DAT = createLayoutRegistry(
+  checkRelationshipsJson(JSON.parse(readFileSync(fixture('fixed/relationships.json'), 'utf8')), 'fixed').file,
+).layoutFor('DF') as TableLayout;
 const REAL_RELATIONSHIPS: unknown = JSON.parse(readFileSync(fixture('fixed/relationships.json'), 'utf8'));
 
 let dir: string;
@@ -77,21 +84,59 @@ async function writeCase(name: string, bytes: Uint8Array): Promise<string> {
  */
 async function readAllChecked(name: string, bytes: Uint8Array, layout: TableLayout): Promise<void> {
   const path = await writeCase(name, bytes);
-  const file: SourceFile = { name, path, bytes: (await stat(path)).size, mtimeMs: 0, layout, table: layout.table, tableId: `${layout.table}_8865`, mode: 'full' };
+  const file: SourceFile = {
+    name,
+    path,
+    bytes: (await stat(path)).size,
+    mtimeMs: 0,
+    layout,
+    table: layout.table,
+    tableId: `${layout.table}_8865`,
+    mode: 'full',
+  };
   const reader = createValidatedFileReader(file);
-  await withinLimit(`reading ${name} (${bytes.length} bytes)`, (async () => {
-    for await (const batch of reader.batches()) {
-      expect(batch.rows.length + batch.rejects.length + batch.known, 'every record is a row, a reject or a known line').toBe(batch.records);
-      for (const r of batch.rejects) expect(r.code).toMatch(/^ETL_[A-Z_]+$/);
-    }
-  })());
+  await withinLimit(
+    `reading ${name} (${bytes.length} bytes)`,
+    (async () => {
+      for await (const batch of reader.batches()) {
+        expect(
+          batch.rows.length + batch.rejects.length + batch.known,
+          'every record is a row, a reject or a known line',
+        ).toBe(batch.records);
+        for (const r of batch.rejects) expect(r.code).toMatch(/^ETL_[A-Z_]+$/);
+      }
+    })(),
+  );
   if (reader.failure !== null) expect(reader.failure.code).toMatch(/^ETL_[A-Z_]+$/);
 }
 
 const latin1 = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 
 /** The troublemakers of a CSV: quotes, separators, line ends, NULs, Windows-1252 and UTF-8 bytes, dates. */
-const csvToken = fc.constantFrom('"', '""', ',', '\r', '\n', '\r\n', '\0', '\x93', '\x94', '\xe9', '\xc3\xa9', '\xff\xfe', 'STU0001', 'STU0002', 'NGUYEN', '', ' ', '31/02/2011', '5/02/2009 12:00:00 AM', 'ACTV', '1010', 'x'.repeat(300));
+const csvToken = fc.constantFrom(
+  '"',
+  '""',
+  ',',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\x93',
+  '\x94',
+  '\xe9',
+  '\xc3\xa9',
+  '\xff\xfe',
+  'STU0001',
+  'STU0002',
+  'NGUYEN',
+  '',
+  ' ',
+  '31/02/2011',
+  '5/02/2009 12:00:00 AM',
+  'ACTV',
+  '1010',
+  'x'.repeat(300),
+);
 const csvLine = fc.array(csvToken, { maxLength: 20 }).map((t) => t.join(''));
 const ST_HEADER = 'STKEY,SURNAME,FIRST_NAME,BIRTHDATE,STATUS,REGISTRATION';
 const csvBytes = fc.oneof(
@@ -99,7 +144,11 @@ const csvBytes = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .record({ header: fc.oneof(fc.constant(ST_HEADER), fc.constant(''), fc.constant(`\ufeff${ST_HEADER}`), csvLine), lines: fc.array(csvLine, { maxLength: 40 }), eol: fc.constantFrom('\r\n', '\n', '\r') })
+      .record({
+        header: fc.oneof(fc.constant(ST_HEADER), fc.constant(''), fc.constant(`\ufeff${ST_HEADER}`), csvLine),
+        lines: fc.array(csvLine, { maxLength: 40 }),
+        eol: fc.constantFrom('\r\n', '\n', '\r'),
+      })
       .map(({ header, lines, eol }) => latin1([header, ...lines].join(eol))),
   },
 );
@@ -107,31 +156,52 @@ const csvBytes = fc.oneof(
 /** Fixed-width lines: right, short, long, with stray bytes and dates that are not dates. */
 const fixedLine = fc.oneof(
   fc.stringMatching(/^[A-Z0-9 ]{0,70}$/),
-  fc.tuple(fc.stringMatching(/^[A-Z0-9]{1,10}$/), fc.constantFrom('20090205', '20110231', '        ', 'ABCDEFGH', '2009020'), fc.constantFrom('ACTV', 'LEFT', '\0\0\0\0', '')).map(
-    ([key, date, status]) => `${key.padEnd(10)}${'SMITH'.padEnd(20)}${'ZOE'.padEnd(15)}${date}${status}`,
-  ),
+  fc
+    .tuple(
+      fc.stringMatching(/^[A-Z0-9]{1,10}$/),
+      fc.constantFrom('20090205', '20110231', '        ', 'ABCDEFGH', '2009020'),
+      fc.constantFrom('ACTV', 'LEFT', '\0\0\0\0', ''),
+    )
+    .map(([key, date, status]) => `${key.padEnd(10)}${'SMITH'.padEnd(20)}${'ZOE'.padEnd(15)}${date}${status}`),
   fc.array(csvToken, { maxLength: 8 }).map((t) => t.join('')),
 );
 const fixedBytes = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4096 }) },
-  { weight: 4, arbitrary: fc.record({ lines: fc.array(fixedLine, { maxLength: 40 }), eol: fc.constantFrom('\r\n', '\n') }).map(({ lines, eol }) => latin1(lines.join(eol))) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({ lines: fc.array(fixedLine, { maxLength: 40 }), eol: fc.constantFrom('\r\n', '\n') })
+      .map(({ lines, eol }) => latin1(lines.join(eol))),
+  },
 );
 
 /** The real fixed-width layout with one part replaced by something generated. */
-const mutatedLayout = fc.tuple(fc.constantFrom('primary_keys', 'file_layouts', 'columns', 'column', 'start', 'width', 'type', 'filename'), fc.jsonValue()).map(([where, value]) => {
-  const json = structuredClone(REAL_RELATIONSHIPS) as { primary_keys: unknown; file_layouts: Record<string, Record<string, unknown>> };
-  const layout = json.file_layouts['STUDENT.DAT'] as Record<string, unknown>;
-  const column = (layout.columns as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
-  if (where === 'primary_keys') json.primary_keys = value;
-  else if (where === 'file_layouts') json.file_layouts = value as never;
-  else if (where === 'columns') layout.columns = value;
-  else if (where === 'column') (layout.columns as unknown[])[1] = value;
-  else if (where === 'filename') layout.filename = value;
-  else column[where] = value;
-  return json;
-});
+const mutatedLayout = fc
+  .tuple(
+    fc.constantFrom('primary_keys', 'file_layouts', 'columns', 'column', 'start', 'width', 'type', 'filename'),
+    fc.jsonValue(),
+  )
+  .map(([where, value]) => {
+    const json = structuredClone(REAL_RELATIONSHIPS) as {
+      primary_keys: unknown;
+      file_layouts: Record<string, Record<string, unknown>>;
+    };
+    const layout = json.file_layouts['STUDENT.DAT'] as Record<string, unknown>;
+    const column = (layout.columns as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+    if (where === 'primary_keys') json.primary_keys = value;
+    else if (where === 'file_layouts') json.file_layouts = value as never;
+    else if (where === 'columns') layout.columns = value;
+    else if (where === 'column') (layout.columns as unknown[])[1] = value;
+    else if (where === 'filename') layout.filename = value;
+    else column[where] = value;
+    return json;
+  });
 
-async function assertProperty<T>(name: keyof typeof REGRESSIONS, arb: fc.Arbitrary<T>, check: (value: T) => Promise<void>): Promise<void> {
+async function assertProperty<T>(
+  name: keyof typeof REGRESSIONS,
+  arb: fc.Arbitrary<T>,
+  check: (value: T) => Promise<void>,
+): Promise<void> {
   const property = fc.asyncProperty(arb, check);
   for (const { seed, path } of REGRESSIONS[name] ?? []) await fc.assert(property, { seed, path, numRuns: 1 });
   await fc.assert(property, { seed: SEED, numRuns: RUNS });
@@ -147,33 +217,43 @@ describe(`fuzzing the readers (seed ${SEED}, ${RUNS} cases each)`, () => {
   });
 
   it('relationships.json bytes are a layout file or a coded EtlError', { timeout: 120_000 }, async () => {
-    const bytes = fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.jsonValue().map((v) => latin1(JSON.stringify(v) ?? '')), mutatedLayout.map((v) => latin1(JSON.stringify(v))));
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 512 }),
+      fc.jsonValue().map((v) => latin1(JSON.stringify(v) ?? '')),
+      mutatedLayout.map((v) => latin1(JSON.stringify(v))),
+    );
     await assertProperty('json', bytes, async (b) => {
       const path = await writeCase('relationships.json', b);
-      await withinLimit('reading relationships.json', readRelationshipsJson(path).then(
-        (file) => void createLayoutRegistry(file),
-        (err: unknown) => {
-          if (!isEtlError(err)) throw err;
-          expect(err.code).toMatch(/^ETL_LAYOUT_/);
-        },
-      ));
+      await withinLimit(
+        'reading relationships.json',
+        readRelationshipsJson(path).then(
+          (file) => void createLayoutRegistry(file),
+          (err: unknown) => {
+            if (!isEtlError(err)) throw err;
+            expect(err.code).toMatch(/^ETL_LAYOUT_/);
+          },
+        ),
+      );
     });
   });
 
   it('mutated real layouts are checked with problems listed, or make a registry', { timeout: 120_000 }, async () => {
     await assertProperty('layouts', mutatedLayout, async (json) => {
-      await withinLimit('checking a mutated layout', (async () => {
-        const checked = checkRelationshipsJson(json, 'relationships.json');
-        if (checked.file === null) expect(checked.problems.length).toBeGreaterThan(0);
-        else {
-          try {
-            createLayoutRegistry(checked.file);
-          } catch (err) {
-            // A registry may still refuse a layout the schema let through, but only with a code.
-            if (!isEtlError(err)) throw err;
+      await withinLimit(
+        'checking a mutated layout',
+        (async () => {
+          const checked = checkRelationshipsJson(json, 'relationships.json');
+          if (checked.file === null) expect(checked.problems.length).toBeGreaterThan(0);
+          else {
+            try {
+              createLayoutRegistry(checked.file);
+            } catch (err) {
+              // A registry may still refuse a layout the schema let through, but only with a code.
+              if (!isEtlError(err)) throw err;
+            }
           }
-        }
-      })());
+        })(),
+      );
     });
   });
 

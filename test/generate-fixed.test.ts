@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isEtlError } from '../src/errors/index.js';
 import { generateSchool, writeStudentsFile, type GeneratedFile } from '../src/generate/index.js';
-import { checkRelationshipsJson, createLayoutRegistry, loadBuiltinLayouts, tableForFile } from '../src/layouts/index.js';
+import {
+  checkRelationshipsJson,
+  createLayoutRegistry,
+  loadBuiltinLayouts,
+  tableForFile,
+} from '../src/layouts/index.js';
 
 /**
  * The fixed-width flavour (STUDENT.DAT, STAFF.DAT and their relationships.json), the
@@ -61,20 +66,33 @@ function linesOf(raw: Buffer): Buffer[] {
 describe('generateSchool (fixed width)', () => {
   it('writes STUDENT.DAT, STAFF.DAT and relationships.json', async () => {
     expect((await readdir(fixedDir)).sort()).toEqual(['STAFF.DAT', 'STUDENT.DAT', 'relationships.json']);
-    expect(fixedFiles.map((f) => [f.name, f.table])).toEqual([['STUDENT.DAT', 'DF'], ['STAFF.DAT', 'SF'], ['relationships.json', '']]);
+    expect(fixedFiles.map((f) => [f.name, f.table])).toEqual([
+      ['STUDENT.DAT', 'DF'],
+      ['STAFF.DAT', 'SF'],
+      ['relationships.json', ''],
+    ]);
     for (const f of fixedFiles) expect(f.bytes).toBe((await stat(join(fixedDir, f.name))).size);
     expect(fixedFiles[0]?.rows).toBe(600);
     expect(fixedFiles[1]?.rows).toBe(50);
   });
 
   it('describes the files in the seed shape, accepted by the layout checker', async () => {
-    const json = JSON.parse(await readFile(join(fixedDir, 'relationships.json'), 'utf8')) as { file_layouts: Record<string, FileLayout> };
+    const json = JSON.parse(await readFile(join(fixedDir, 'relationships.json'), 'utf8')) as {
+      file_layouts: Record<string, FileLayout>;
+    };
     const checked = checkRelationshipsJson(json, 'relationships.json');
     expect(checked.problems).toEqual([]);
     const student = json.file_layouts['STUDENT.DAT'];
     expect(student?.table_name).toBe('DF_8865');
     expect(student?.primary_key).toEqual(['CASES_KEY']);
-    expect(student?.field_mapping).toMatchObject({ CASES_KEY: 'studentId', SURNAME: 'surname', FIRST_NAME: 'givenNames', BIRTHDATE: 'dob', GENDER: 'sex', STATUS: 'status' });
+    expect(student?.field_mapping).toMatchObject({
+      CASES_KEY: 'studentId',
+      SURNAME: 'surname',
+      FIRST_NAME: 'givenNames',
+      BIRTHDATE: 'dob',
+      GENDER: 'sex',
+      STATUS: 'status',
+    });
     expect(json.file_layouts['STAFF.DAT']?.table_name).toBe('SF_8865');
     if (!checked.file) throw new Error('unreachable');
     const registry = createLayoutRegistry(checked.file);
@@ -83,7 +101,9 @@ describe('generateSchool (fixed width)', () => {
   });
 
   it('writes every line exactly the record width, columns adjacent and non-overlapping', async () => {
-    const json = JSON.parse(await readFile(join(fixedDir, 'relationships.json'), 'utf8')) as { file_layouts: Record<string, FileLayout> };
+    const json = JSON.parse(await readFile(join(fixedDir, 'relationships.json'), 'utf8')) as {
+      file_layouts: Record<string, FileLayout>;
+    };
     for (const [name, layout] of Object.entries(json.file_layouts)) {
       let expectedStart = 0;
       for (const c of layout.columns) {
@@ -103,7 +123,8 @@ describe('generateSchool (fixed width)', () => {
         const text = iconv.decode(line, 'win1252');
         for (const c of layout.columns) {
           const v = text.slice(c.start, c.start + c.width).trim();
-          if (c.type === 'date' && v !== '') expect(v, `${name} ${c.name}`).toMatch(/^(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/);
+          if (c.type === 'date' && v !== '')
+            expect(v, `${name} ${c.name}`).toMatch(/^(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/);
           if (c.type === 'int' && v !== '') expect(v).toMatch(/^\d+$/);
         }
         const keyCol = layout.columns.find((c) => c.name === layout.primary_key[0]);
@@ -116,7 +137,10 @@ describe('generateSchool (fixed width)', () => {
   it('lists the same students as the eduHub ST file for the same seed', async () => {
     const csvDir = join(root, 'csv');
     await generateSchool({ outDir: csvDir, students: 600, seed: 7 });
-    const st = Papa.parse<Record<string, string>>(iconv.decode(await readFile(join(csvDir, 'ST_8865.csv')), 'win1252'), { header: true, newline: '\r\n', skipEmptyLines: true });
+    const st = Papa.parse<Record<string, string>>(
+      iconv.decode(await readFile(join(csvDir, 'ST_8865.csv')), 'win1252'),
+      { header: true, newline: '\r\n', skipEmptyLines: true },
+    );
     const dat = linesOf(await readFile(join(fixedDir, 'STUDENT.DAT'))).map((l) => iconv.decode(l, 'win1252'));
     expect(dat.map((l) => l.slice(0, 10).trim())).toEqual(st.data.map((r) => r.STKEY));
     expect(dat.map((l) => l.slice(10, 40).trim())).toEqual(st.data.map((r) => r.SURNAME));
@@ -134,7 +158,11 @@ describe('writeStudentsFile', () => {
     const parsed = Papa.parse<string[]>(iconv.decode(raw, 'win1252'), { newline: '\r\n', skipEmptyLines: true });
     expect(parsed.errors).toEqual([]);
     const [header = [], ...records] = parsed.data;
-    expect(header).toEqual(loadBuiltinLayouts().get('ST')?.columns.map((c) => c.name));
+    expect(header).toEqual(
+      loadBuiltinLayouts()
+        .get('ST')
+        ?.columns.map((c) => c.name),
+    );
     expect(records).toHaveLength(rows);
     const at = (name: string): number => header.indexOf(name);
     const keys = new Set(records.map((r) => r[at('STKEY')]));

@@ -130,7 +130,8 @@ describe('generateSchool (eduHub)', () => {
       for (const [n, row] of rows.entries()) {
         for (const col of layout.columns) {
           const v = row[col.name] ?? '';
-          const bad = (why: string): number => problems.push(`${t} row ${n + 1} ${col.name}=${JSON.stringify(v)}: ${why}`);
+          const bad = (why: string): number =>
+            problems.push(`${t} row ${n + 1} ${col.name}=${JSON.stringify(v)}: ${why}`);
           if (v === '') {
             if (col.required) bad('required');
             continue;
@@ -169,7 +170,11 @@ describe('generateSchool (eduHub)', () => {
   });
 
   it('writes date-only fields at midnight', () => {
-    for (const [t, cols] of [['ST', ['BIRTHDATE', 'ENTRY', 'EXIT_DATE', 'DATELEFT', 'ARRIVAL']], ['SXAB', ['ABSENCE_DATE']], ['SF', ['BIRTHDATE', 'START']]] as const) {
+    for (const [t, cols] of [
+      ['ST', ['BIRTHDATE', 'ENTRY', 'EXIT_DATE', 'DATELEFT', 'ARRIVAL']],
+      ['SXAB', ['ABSENCE_DATE']],
+      ['SF', ['BIRTHDATE', 'START']],
+    ] as const) {
       for (const c of cols) for (const v of column(t, c)) if (v !== '') expect(v, `${t}.${c}`).toMatch(/ 12:00:00 AM$/);
     }
   });
@@ -221,8 +226,16 @@ describe('generateSchool (eduHub)', () => {
     // Links the schema does not declare but the data must keep: STMA (MKEY, CLASS) is a class in SCL.
     const classes = new Set(table('SCL').rows.map((r) => `${r.SUBJECT}/${r.CLASS}`));
     expect(table('STMA').rows.filter((r) => !classes.has(`${r.MKEY}/${r.CLASS}`))).toEqual([]);
-    const active = new Set(table('SF').rows.filter((r) => r.STAFF_STATUS === 'ACTV').map((r) => r.SFKEY));
-    expect(table('KGC').rows.filter((r) => !active.has(r.TEACHER ?? '')).map((r) => r.KGCKEY)).toEqual([]);
+    const active = new Set(
+      table('SF')
+        .rows.filter((r) => r.STAFF_STATUS === 'ACTV')
+        .map((r) => r.SFKEY),
+    );
+    expect(
+      table('KGC')
+        .rows.filter((r) => !active.has(r.TEACHER ?? ''))
+        .map((r) => r.KGCKEY),
+    ).toEqual([]);
     expect(column('SCI', 'SCHOOL_LINK')).toContain(SCHOOL);
     expect(column('SCI', 'ADMIN_SITE').filter((v) => v === 'Y')).toHaveLength(1);
   });
@@ -285,7 +298,10 @@ describe('generateSchool (eduHub)', () => {
     expect(memos.some((m) => m.includes('\r\n'))).toBe(true);
     expect(st.text.includes('""')).toBe(true);
     for (const t of ['SF', 'DF', 'SU', 'STMA']) {
-      expect(table(t).rows.some((r) => Object.values(r).some((v) => v.includes('\r\n'))), t).toBe(true);
+      expect(
+        table(t).rows.some((r) => Object.values(r).some((v) => v.includes('\r\n'))),
+        t,
+      ).toBe(true);
     }
   });
 

@@ -16,15 +16,33 @@ const TOKEN = 'a-long-admin-token-for-tests';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** One request over a real socket; the body is written whole, whatever the server answers first. */
-function post(port: number, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function post(
+  port: number,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     // The server may answer and close before it has read the body: that is the point.
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+    req.on('error', (err) =>
+      (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET'
+        ? undefined
+        : reject(err),
+    );
     req.end(body);
   });
 }
@@ -47,7 +65,9 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
   });
 
   const serve = async (env: Record<string, string> = {}): Promise<{ app: App; server: FastifyInstance }> => {
-    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ...env }), { logger: createLogger({ level: 'silent' }) });
+    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ...env }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     apps.push(app);
     const server = buildServer(app, { trigger: async () => ({ jobId: null, created: true, mode: 'direct' }) });
     servers.push(server);
@@ -57,13 +77,25 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
   it('answers ids past the integer range with 404, and ids that are not numbers with 400', async () => {
     const { app, server } = await serve();
     const run = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
-    const get = async (id: string): Promise<number> => (await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${id}` })).statusCode;
+    const get = async (id: string): Promise<number> =>
+      (await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${id}` })).statusCode;
     expect(await get(String(run.runId))).toBe(200);
-    for (const id of ['99999999999999999999', '9223372036854775807', '9223372036854775808', '9007199254740992', '1'.repeat(60)]) {
+    for (const id of [
+      '99999999999999999999',
+      '9223372036854775807',
+      '9223372036854775808',
+      '9007199254740992',
+      '1'.repeat(60),
+    ]) {
       expect(await get(id), id).toBe(404);
     }
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '0x10', '007']) expect(await get(id), id).toBe(400);
-    const rollback = await server.inject({ method: 'POST', url: '/api/cases-etl/runs/99999999999999999999/rollback', headers: auth, payload: { dryRun: true } });
+    const rollback = await server.inject({
+      method: 'POST',
+      url: '/api/cases-etl/runs/99999999999999999999/rollback',
+      headers: auth,
+      payload: { dryRun: true },
+    });
     expect(rollback.statusCode).toBe(404);
     expect(rollback.json()).toMatchObject({ code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
   });
@@ -92,24 +124,48 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
 
   it('refuses a Host header outside ETL_ALLOWED_HOSTS with 421, before anything else', async () => {
     const { server } = await serve({ ETL_PUBLIC_URL: 'https://etl.school.example:8443/cases/' });
-    const status = async (host: string, url = '/api/cases-etl/health'): Promise<number> => (await server.inject({ method: 'GET', url, headers: { host } })).statusCode;
-    for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '[::1]:3000', 'LOCALHOST', 'etl.school.example', 'etl.school.example:443']) {
+    const status = async (host: string, url = '/api/cases-etl/health'): Promise<number> =>
+      (await server.inject({ method: 'GET', url, headers: { host } })).statusCode;
+    for (const host of [
+      'localhost',
+      'localhost:3000',
+      '127.0.0.1:3000',
+      '[::1]:3000',
+      'LOCALHOST',
+      'etl.school.example',
+      'etl.school.example:443',
+    ]) {
       expect(await status(host), host).toBe(200);
     }
-    for (const host of ['attacker.example', 'attacker.example:3000', 'localhost.attacker.example', '127.0.0.2', 'localhost:x']) {
+    for (const host of [
+      'attacker.example',
+      'attacker.example:3000',
+      'localhost.attacker.example',
+      '127.0.0.2',
+      'localhost:x',
+    ]) {
       expect(await status(host), host).toBe(421);
     }
-    const refused = await server.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { host: 'attacker.example', ...auth }, payload: { school: '8865' } });
+    const refused = await server.inject({
+      method: 'POST',
+      url: '/api/cases-etl/trigger',
+      headers: { host: 'attacker.example', ...auth },
+      payload: { school: '8865' },
+    });
     expect(refused.statusCode).toBe(421);
     expect(refused.json()).toMatchObject({ code: 'ETL_HTTP_HOST_REFUSED' });
     expect(await status('attacker.example', '/dashboard')).toBe(421);
     expect(await status('attacker.example', '/livez')).toBe(421);
 
     const { server: named } = await serve({ ETL_ALLOWED_HOSTS: 'etl.lan' });
-    expect((await named.inject({ method: 'GET', url: '/livez', headers: { host: 'etl.lan:3000' } })).statusCode).toBe(200);
+    expect((await named.inject({ method: 'GET', url: '/livez', headers: { host: 'etl.lan:3000' } })).statusCode).toBe(
+      200,
+    );
     expect((await named.inject({ method: 'GET', url: '/livez', headers: { host: 'localhost' } })).statusCode).toBe(421);
     const { server: open } = await serve({ ETL_ALLOWED_HOSTS: '*' });
-    expect((await open.inject({ method: 'GET', url: '/livez', headers: { host: 'attacker.example' } })).statusCode).toBe(200);
+    expect(
+      (await open.inject({ method: 'GET', url: '/livez', headers: { host: 'attacker.example' } })).statusCode,
+    ).toBe(200);
   });
 
   it('sends the security headers on every response: JSON, metrics, liveness, the dashboard and refusals', async () => {
@@ -133,11 +189,13 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
       expect(h['x-content-type-options'], name).toBe('nosniff');
       expect(h['referrer-policy'], name).toBe('no-referrer');
     }
-    for (const name of ['json', 'list', 'unknown', 'refused'] as const) expect(pages[name]['cache-control'], name).toBe('no-store');
+    for (const name of ['json', 'list', 'unknown', 'refused'] as const)
+      expect(pages[name]['cache-control'], name).toBe('no-store');
     expect(pages.dashboard['content-security-policy']).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
     expect(pages.dashboard['cache-control']).toBe('no-cache');
-    for (const name of ['json', 'metrics', 'livez', 'script'] as const) expect(pages[name]['content-security-policy'], name).toBeUndefined();
+    for (const name of ['json', 'metrics', 'livez', 'script'] as const)
+      expect(pages[name]['content-security-policy'], name).toBeUndefined();
   });
 });

@@ -54,13 +54,22 @@ describe('HTTP API', () => {
     expect(down.json().checks.redis).not.toBe('ok');
   });
 
-  it('reports health and metrics from recent runs, in the seed\'s shape', async () => {
+  it("reports health and metrics from recent runs, in the seed's shape", async () => {
     const s = server();
-    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json()).toMatchObject({ status: 'healthy', message: 'no runs yet' });
+    expect((await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json()).toMatchObject({
+      status: 'healthy',
+      message: 'no runs yet',
+    });
     await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     const healthy = (await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json();
-    expect(healthy).toMatchObject({ status: 'healthy', message: 'ETL running normally', metrics: { runs: 1, failureRate: 0, errorRate: 0 } });
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'x' })));
+    expect(healthy).toMatchObject({
+      status: 'healthy',
+      message: 'ETL running normally',
+      metrics: { runs: 1, failureRate: 0, errorRate: 0 },
+    });
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'x' })),
+    );
     await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     await runEtl({ config: app.config, store: app.store, layouts: app.layouts, force: false });
     const health = (await s.inject({ method: 'GET', url: '/api/cases-etl/health' })).json();
@@ -76,27 +85,66 @@ describe('HTTP API', () => {
 
   it('triggers a run only with an admin token', async () => {
     const s = server();
-    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', payload: { school: '8865' } })).statusCode).toBe(401);
-    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: 'Bearer wrong-token-wrong-token' }, payload: { school: '8865' } })).statusCode).toBe(401);
-    const ok = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: { school: '8865' } });
+    expect(
+      (await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', payload: { school: '8865' } })).statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await s.inject({
+          method: 'POST',
+          url: '/api/cases-etl/trigger',
+          headers: { authorization: 'Bearer wrong-token-wrong-token' },
+          payload: { school: '8865' },
+        })
+      ).statusCode,
+    ).toBe(401);
+    const ok = await s.inject({
+      method: 'POST',
+      url: '/api/cases-etl/trigger',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { school: '8865' },
+    });
     expect(ok.statusCode).toBe(202);
     expect(ok.json()).toMatchObject({ created: true, mode: 'queue' });
     expect(await (app.queue as Queue).getWaitingCount()).toBe(1);
-    const bad = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: { school: '88/65' } });
+    const bad = await s.inject({
+      method: 'POST',
+      url: '/api/cases-etl/trigger',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { school: '88/65' },
+    });
     expect(bad.statusCode).toBe(400);
   });
 
   it('shows a run with its files and rejects, never their original lines', async () => {
     const s = server();
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i === 4 ? Object.assign([...r], { [col('BIRTHDATE')]: 'someday' }) : r)));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i === 4 ? Object.assign([...r], { [col('BIRTHDATE')]: 'someday' }) : r)),
+    );
     const run = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     const res = await s.inject({ method: 'GET', url: `/api/cases-etl/runs/${run.runId}` });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.run).toMatchObject({ id: run.runId, status: 'warning', rejected: 1, held: 1, deferred: 0 });
     expect(body.files).toHaveLength(16);
-    expect(body.files.find((f: { fileName: string }) => f.fileName === 'ST_8865.csv')).toMatchObject({ table: 'ST', mode: 'full', rejected: 1, rows: 199, held: 1, deferred: 0 });
-    expect(body.rejects).toEqual([{ file: 'ST_8865.csv', line: 6, key: expect.any(String), field: 'BIRTHDATE', code: expect.stringMatching(/^ETL_/), message: expect.any(String) }]);
+    expect(body.files.find((f: { fileName: string }) => f.fileName === 'ST_8865.csv')).toMatchObject({
+      table: 'ST',
+      mode: 'full',
+      rejected: 1,
+      rows: 199,
+      held: 1,
+      deferred: 0,
+    });
+    expect(body.rejects).toEqual([
+      {
+        file: 'ST_8865.csv',
+        line: 6,
+        key: expect.any(String),
+        field: 'BIRTHDATE',
+        code: expect.stringMatching(/^ETL_/),
+        message: expect.any(String),
+      },
+    ]);
     expect(res.body).not.toContain('someday');
     expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs/999999' })).statusCode).toBe(404);
     expect((await s.inject({ method: 'GET', url: '/api/cases-etl/runs/abc' })).statusCode).toBe(400);
@@ -121,16 +169,26 @@ describe('HTTP API', () => {
     const again = await s.inject({ method: 'POST', url, headers: auth, payload: {} });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'ETL_ROLLBACK_ALREADY' });
-    expect((await s.inject({ method: 'POST', url: '/api/cases-etl/runs/999999/rollback', headers: auth, payload: {} })).statusCode).toBe(404);
+    expect(
+      (await s.inject({ method: 'POST', url: '/api/cases-etl/runs/999999/rollback', headers: auth, payload: {} }))
+        .statusCode,
+    ).toBe(404);
     const [school] = (await s.inject({ method: 'GET', url: '/api/cases-etl/schools' })).json();
     expect(school).toMatchObject({ school: '8865', runs: { rolled_back: 1 }, rollbacks: 1, lastPublishedAt: null });
   });
 
   it('refuses triggers when no admin token is configured', async () => {
-    const bare = await createApp(target.config({ CASES_DIRECTORY: src }), { logger: createLogger({ level: 'silent' }) });
+    const bare = await createApp(target.config({ CASES_DIRECTORY: src }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     try {
       const s = buildServer(bare, { trigger: async () => ({ jobId: null, created: true, mode: 'direct' }) });
-      const r = await s.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers: { authorization: `Bearer ${TOKEN}` }, payload: {} });
+      const r = await s.inject({
+        method: 'POST',
+        url: '/api/cases-etl/trigger',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: {},
+      });
       expect(r.statusCode).toBe(403);
     } finally {
       await bare.stop();

@@ -14,8 +14,15 @@ import { eventually, jobApp, obliterate, REDIS_URL, settledJob, uniquePrefix } f
 import { copySample } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
 
-function startCliWorker(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function startCliWorker(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+} {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -52,10 +59,14 @@ describe.each(DIALECTS)('worker processes on %s', (dialect) => {
       const { jobs } = await triggerEtl({ app, school: '8865' });
       const jobId = jobs[0]?.jobId as string;
       // Mid-run: the run is in the ledger and the job has reported a file.
-      await eventually(async () => {
-        const job = await Job.fromId(app.queue as Queue, jobId);
-        return job && typeof job.progress === 'object' && (job.progress as { done?: number }).done ? true : undefined;
-      }, 60_000, 'the first file of the run');
+      await eventually(
+        async () => {
+          const job = await Job.fromId(app.queue as Queue, jobId);
+          return job && typeof job.progress === 'object' && (job.progress as { done?: number }).done ? true : undefined;
+        },
+        60_000,
+        'the first file of the run',
+      );
       first.child.kill('SIGTERM');
       const code = await first.exited;
       expect(code, first.stderr()).toBe(1);
@@ -97,12 +108,18 @@ describe('without Redis', () => {
   it('schedules in-process with the same cron and time zone, once per school per night', async () => {
     const src = join(target.dir, 'export');
     await copySample(src);
-    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_SCHEDULE: '* * * * * *' }), { logger: createLogger({ level: 'silent' }) });
+    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_SCHEDULE: '* * * * * *' }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     expect(app.queue).toBeNull();
     const scheduler = startInProcessScheduler(app, app.logger);
     try {
       expect(scheduler.next().getTime() - Date.now()).toBeLessThanOrEqual(1000);
-      await eventually(async () => ((await app.store.listRuns({ limit: 5 })).some((r) => r.status === 'succeeded') ? true : undefined), 20_000, 'a scheduled run');
+      await eventually(
+        async () => ((await app.store.listRuns({ limit: 5 })).some((r) => r.status === 'succeeded') ? true : undefined),
+        20_000,
+        'a scheduled run',
+      );
       await new Promise((r) => setTimeout(r, 2500));
     } finally {
       await scheduler.stop();
@@ -115,7 +132,9 @@ describe('without Redis', () => {
   it('trigger runs the ETL directly', async () => {
     const src = join(target.dir, 'export');
     await copySample(src);
-    const child = spawn(process.execPath, [CLI, 'trigger', '--school', '8865'], { env: { ...process.env, ...target.env, CASES_DIRECTORY: src } });
+    const child = spawn(process.execPath, [CLI, 'trigger', '--school', '8865'], {
+      env: { ...process.env, ...target.env, CASES_DIRECTORY: src },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -133,11 +152,30 @@ describe('Redis eviction policy', () => {
         s.close(() => resolve(p));
       });
     });
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    const server = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      { stdio: 'ignore' },
+    );
     const lru = createRedis(`redis://127.0.0.1:${port}`);
     const main = createRedis(REDIS_URL);
     try {
-      await eventually(async () => ((await lru.ping().catch(() => null)) === 'PONG' ? true : undefined), 10_000, 'the test Redis');
+      await eventually(
+        async () => ((await lru.ping().catch(() => null)) === 'PONG' ? true : undefined),
+        10_000,
+        'the test Redis',
+      );
       expect(await evictionWarning(lru)).toContain('maxmemory-policy is "allkeys-lru", not "noeviction"');
       expect(await evictionWarning(main)).toBeNull();
     } finally {
@@ -163,7 +201,10 @@ describe('cases-etl serve', () => {
   it('registers the schedule, answers HTTP, and stops cleanly on SIGTERM', async () => {
     const src = join(target.dir, 'export');
     await copySample(src);
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, ...target.env, REDIS_URL, ETL_QUEUE_PREFIX: prefix, CASES_DIRECTORY: src, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: { ...process.env, ...target.env, REDIS_URL, ETL_QUEUE_PREFIX: prefix, CASES_DIRECTORY: src, PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', r));
@@ -174,7 +215,11 @@ describe('cases-etl serve', () => {
       expect(await health.json()).toMatchObject({ status: 'healthy' });
       expect(log).toContain('nightly schedule registered');
       expect(log).toContain('no notification channel is configured');
-      const dashboard = await eventually(async () => /"dashboard":"([^"]+)"/.exec(log)?.[1], 5_000, 'the dashboard address');
+      const dashboard = await eventually(
+        async () => /"dashboard":"([^"]+)"/.exec(log)?.[1],
+        5_000,
+        'the dashboard address',
+      );
       expect(dashboard).toBe(`http://${address}/dashboard`);
       expect((await fetch(dashboard)).headers.get('content-type')).toBe('text/html; charset=utf-8');
       const app = await jobApp(target, { ETL_QUEUE_PREFIX: prefix });

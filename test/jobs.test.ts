@@ -4,9 +4,26 @@ import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../src/config/index.js';
-import { localDate, nextRunTimes, QUEUE_NAME, registeredSchedule, registerSchedule, SCHEDULER_ID, triggerEtl } from '../src/jobs/index.js';
+import {
+  localDate,
+  nextRunTimes,
+  QUEUE_NAME,
+  registeredSchedule,
+  registerSchedule,
+  SCHEDULER_ID,
+  triggerEtl,
+} from '../src/jobs/index.js';
 import type { App } from '../src/app.js';
-import { eventually, jobApp, obliterate, REDIS_URL, settledJob, startFlakyProxy, startWorker, uniquePrefix } from './helpers/jobs.js';
+import {
+  eventually,
+  jobApp,
+  obliterate,
+  REDIS_URL,
+  settledJob,
+  startFlakyProxy,
+  startWorker,
+  uniquePrefix,
+} from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, type Dialect, type Target } from './helpers/targets.js';
 
@@ -31,7 +48,11 @@ describe('the nightly schedule', () => {
       await Promise.all(queues.map((qq) => registerSchedule(qq, changed)));
       expect(await q.getJobSchedulersCount()).toBe(1);
       expect(await q.getDelayedCount()).toBe(1);
-      expect((await q.getJobSchedulers())[0]).toMatchObject({ key: SCHEDULER_ID, pattern: '30 3 * * 1-5', tz: 'Australia/Melbourne' });
+      expect((await q.getJobSchedulers())[0]).toMatchObject({
+        key: SCHEDULER_ID,
+        pattern: '30 3 * * 1-5',
+        tz: 'Australia/Melbourne',
+      });
     } finally {
       await Promise.all(queues.map((q) => q.close()));
     }
@@ -54,9 +75,13 @@ describe('the nightly schedule', () => {
       }
     }
     // The nights of the changes themselves: 5 April 2026 (clocks back) and 4 October 2026 (clocks forward).
-    const april = nextRunTimes('0 2 * * *', 'Australia/Melbourne', new Date('2026-04-04T00:00:00Z'), 2).map((t) => t.toISOString());
+    const april = nextRunTimes('0 2 * * *', 'Australia/Melbourne', new Date('2026-04-04T00:00:00Z'), 2).map((t) =>
+      t.toISOString(),
+    );
     expect(april).toEqual(['2026-04-04T15:00:00.000Z', '2026-04-05T16:00:00.000Z']);
-    const october = nextRunTimes('0 2 * * *', 'Australia/Melbourne', new Date('2026-10-03T00:00:00Z'), 2).map((t) => t.toISOString());
+    const october = nextRunTimes('0 2 * * *', 'Australia/Melbourne', new Date('2026-10-03T00:00:00Z'), 2).map((t) =>
+      t.toISOString(),
+    );
     expect(october).toEqual(['2026-10-03T16:00:00.000Z', '2026-10-04T15:00:00.000Z']);
   });
 });
@@ -82,7 +107,12 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
   });
 
   const app = async (env: Record<string, string> = {}): Promise<App> => {
-    const a = await jobApp(target, { CASES_DIRECTORY: src, ETL_QUEUE_PREFIX: prefix, ETL_JOB_BACKOFF_MS: '100', ...env });
+    const a = await jobApp(target, {
+      CASES_DIRECTORY: src,
+      ETL_QUEUE_PREFIX: prefix,
+      ETL_JOB_BACKOFF_MS: '100',
+      ...env,
+    });
     apps.push(a);
     return a;
   };
@@ -101,7 +131,9 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
     await (a.queue as Queue).removeJobScheduler(SCHEDULER_ID);
     const all = await a.store.listRuns({ limit: 10 });
     const night = localDate(new Date(), 'Australia/Melbourne');
-    expect(all.map((r) => [r.school, r.trigger, r.status, r.jobId])).toEqual([['8865', 'schedule', 'succeeded', `nightly-8865-${night}`]]);
+    expect(all.map((r) => [r.school, r.trigger, r.status, r.jobId])).toEqual([
+      ['8865', 'schedule', 'succeeded', `nightly-8865-${night}`],
+    ]);
     expect(runs[0]?.rows).toBe(2658);
   });
 
@@ -122,7 +154,9 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
   });
 
   it('fails a guard-rail job once, without retries, and records the run with its job id', async () => {
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'never' })));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'never' })),
+    );
     const a = await app({ ETL_JOB_ATTEMPTS: '3' });
     worker(a);
     const { jobs } = await triggerEtl({ app: a, school: '8865' });
@@ -135,9 +169,13 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
   });
 
   it('runs two schools on two workers in parallel, and never one school twice at once', async () => {
-    for (const [from, to] of [['8865', '1111'], ['8865', '2222']]) {
+    for (const [from, to] of [
+      ['8865', '1111'],
+      ['8865', '2222'],
+    ]) {
       const { copyFile } = await import('node:fs/promises');
-      for (const t of ['ST', 'SF', 'STMA', 'UM', 'DF']) await copyFile(join(src, `${t}_${from}.csv`), join(src, `${t}_${to}.csv`));
+      for (const t of ['ST', 'SF', 'STMA', 'UM', 'DF'])
+        await copyFile(join(src, `${t}_${from}.csv`), join(src, `${t}_${to}.csv`));
     }
     const w1 = await app({ ETL_SCHOOLS: '1111,2222' });
     const w2 = await app({ ETL_SCHOOLS: '1111,2222' });
@@ -148,15 +186,30 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
     // A second run of 1111 while the first is active queues a new job; it must wait for the first.
     // Its run is in the ledger once the job has started (and released its deduplication key).
     const firstJob = t.jobs[0]?.jobId;
-    await eventually(async () => ((await w1.store.listRuns({ limit: 10 })).some((r) => r.jobId === firstJob) ? true : undefined), 30_000, 'the first run to start');
+    await eventually(
+      async () => ((await w1.store.listRuns({ limit: 10 })).some((r) => r.jobId === firstJob) ? true : undefined),
+      30_000,
+      'the first run to start',
+    );
     await triggerEtl({ app: w1, school: '1111', force: true });
-    const runs = await eventually(async () => {
-      const r = await w1.store.listRuns({ limit: 10 });
-      return r.length === 3 && r.every((x) => x.status !== 'running') ? r : undefined;
-    }, 60_000, 'three finished runs');
-    expect(runs.map((r) => `${r.school}:${r.status}:${r.overrides.join('+')}`).sort()).toEqual(['1111:succeeded:', '1111:succeeded:force', '2222:succeeded:']);
+    const runs = await eventually(
+      async () => {
+        const r = await w1.store.listRuns({ limit: 10 });
+        return r.length === 3 && r.every((x) => x.status !== 'running') ? r : undefined;
+      },
+      60_000,
+      'three finished runs',
+    );
+    expect(runs.map((r) => `${r.school}:${r.status}:${r.overrides.join('+')}`).sort()).toEqual([
+      '1111:succeeded:',
+      '1111:succeeded:force',
+      '2222:succeeded:',
+    ]);
     expect(new Set(runs.map((r) => r.jobId)).size).toBe(3);
-    const span = (r: (typeof runs)[number]): [number, number] => [Date.parse(r.startedAt), Date.parse(r.finishedAt as string)];
+    const span = (r: (typeof runs)[number]): [number, number] => [
+      Date.parse(r.startedAt),
+      Date.parse(r.finishedAt as string),
+    ];
     const [a1, a2] = runs.filter((r) => r.school === '1111').map(span);
     if (dialect === 'postgres' && a1 && a2) {
       // The advisory lock is taken before a run starts, so the same school's runs cannot overlap.
@@ -183,7 +236,13 @@ describe('retries of infrastructure failures', () => {
     const src = join(target.dir, 'export');
     await copySample(src);
     const url = target.env.DATABASE_URL?.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`) as string;
-    const a = await jobApp(target, { DATABASE_URL: url, CASES_DIRECTORY: src, ETL_QUEUE_PREFIX: prefix, ETL_JOB_BACKOFF_MS: '200', ETL_JOB_ATTEMPTS: '3' });
+    const a = await jobApp(target, {
+      DATABASE_URL: url,
+      CASES_DIRECTORY: src,
+      ETL_QUEUE_PREFIX: prefix,
+      ETL_JOB_BACKOFF_MS: '200',
+      ETL_JOB_ATTEMPTS: '3',
+    });
     const w = startWorker(a);
     try {
       // As if the database restarted: open connections drop and the next one is refused.

@@ -18,7 +18,15 @@ const STUDENTS = 2000;
 
 interface Night {
   readonly result: EtlResult;
-  readonly st: { rows: number; known: number; inserted: number; updated: number; deactivated: number; unchanged: number; rejected: number };
+  readonly st: {
+    rows: number;
+    known: number;
+    inserted: number;
+    updated: number;
+    deactivated: number;
+    unchanged: number;
+    rejected: number;
+  };
 }
 
 interface World {
@@ -47,7 +55,18 @@ async function world(dialect: Dialect): Promise<World> {
       const result = await runEtl({ config: target.config({ CASES_DIRECTORY: src }), force });
       const t = result.runs[0]?.tables.find((x) => x.table === 'ST');
       if (!t) throw new Error(`no ST in run: ${result.status} ${result.runs[0]?.reason}`);
-      return { result, st: { rows: t.rows, known: t.known, inserted: t.inserted, updated: t.updated, deactivated: t.deactivated, unchanged: t.unchanged, rejected: t.rejected } };
+      return {
+        result,
+        st: {
+          rows: t.rows,
+          known: t.known,
+          inserted: t.inserted,
+          updated: t.updated,
+          deactivated: t.deactivated,
+          unchanged: t.unchanged,
+          rejected: t.rejected,
+        },
+      };
     },
   };
 }
@@ -81,7 +100,9 @@ async function secondNight(src: string): Promise<void> {
 /** Every ST row's CASES values and state, and the night's rejects: what both dialects must agree on. */
 async function outcome(probe: Probe, runId: number): Promise<unknown> {
   const rows = await probe.all(`SELECT stkey, surname, first_name, _active, _hash FROM cases_st ORDER BY stkey`);
-  const rejects = await probe.all(`SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = ${runId} ORDER BY file_name, line`);
+  const rejects = await probe.all(
+    `SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = ${runId} ORDER BY file_name, line`,
+  );
   return { rows, rejects };
 }
 
@@ -117,7 +138,15 @@ describe('known lines', () => {
     expect(pg.forced.st.known).toBeGreaterThan(plain - 100);
     expect(pg.forced.st.known).toBeLessThanOrEqual(plain);
 
-    expect(lite.second.st).toEqual({ rows: STUDENTS + 1 - 2, known: 0, inserted: 1, updated: 2, deactivated: 2, unchanged: STUDENTS - 4, rejected: 3 });
+    expect(lite.second.st).toEqual({
+      rows: STUDENTS + 1 - 2,
+      known: 0,
+      inserted: 1,
+      updated: 2,
+      deactivated: 2,
+      unchanged: STUDENTS - 4,
+      rejected: 3,
+    });
     expect(pg.second.st).toEqual({ ...lite.second.st, known: pg.second.st.known });
     expect(pg.second.st.known).toBeGreaterThan(plain - 100 - 6);
     expect(pg.state).toEqual(lite.state);
@@ -128,7 +157,11 @@ describe('known lines', () => {
     expect(rejects).toHaveLength(3);
     for (const r of rejects) {
       const [first, second] = linesOf(String(r.row_key));
-      expect([r.code, r.line, r.message]).toEqual(['ETL_ROW_DUPLICATE_KEY', second, `the key already appeared on line ${first}; the first row is kept`]);
+      expect([r.code, r.line, r.message]).toEqual([
+        'ETL_ROW_DUPLICATE_KEY',
+        second,
+        `the key already appeared on line ${first}; the first row is kept`,
+      ]);
     }
   }, 120_000);
 
@@ -136,21 +169,27 @@ describe('known lines', () => {
     const w = worlds.get('postgres') as World;
     const st = join(w.src, 'ST_8865.csv');
     const probe = await w.probe();
-    const changes = async (): Promise<number> => Number((await probe.all(`SELECT count(*) AS n FROM etl_changes`))[0]?.n);
+    const changes = async (): Promise<number> =>
+      Number((await probe.all(`SELECT count(*) AS n FROM etl_changes`))[0]?.n);
     const before = await changes();
     const full = (await w.run(true)).st;
     // As if loaded by a version without line hashes, or from lines written another way.
-    await probe.all(`UPDATE cases_st SET _line_hash = NULL WHERE stkey IN (SELECT stkey FROM cases_st WHERE _active ORDER BY stkey DESC LIMIT 300)`);
+    await probe.all(
+      `UPDATE cases_st SET _line_hash = NULL WHERE stkey IN (SELECT stkey FROM cases_st WHERE _active ORDER BY stkey DESC LIMIT 300)`,
+    );
     const blind = (await w.run(true)).st;
     expect(blind).toEqual({ ...full, known: blind.known });
     expect(blind.known).toBeLessThan(full.known - 200);
-    expect(await probe.all(`SELECT count(*) AS n FROM cases_st WHERE _active AND _line_hash IS NULL`)).toEqual([{ n: 0 }]);
+    expect(await probe.all(`SELECT count(*) AS n FROM cases_st WHERE _active AND _line_hash IS NULL`)).toEqual([
+      { n: 0 },
+    ]);
     expect((await w.run(true)).st).toEqual(full);
 
     // The same rows with two columns swapped: other text, the same values.
     const csv = await readCsv(st);
     const [a, b] = [csv.header.indexOf('SURNAME'), csv.header.indexOf('FIRST_NAME')];
-    const swap = (r: string[]): string[] => r.map((v, i) => (i === a ? (r[b] as string) : i === b ? (r[a] as string) : v));
+    const swap = (r: string[]): string[] =>
+      r.map((v, i) => (i === a ? (r[b] as string) : i === b ? (r[a] as string) : v));
     await writeCsv(st, { header: swap(csv.header), rows: csv.rows.map(swap) });
     expect((await w.run(true)).st).toEqual({ ...full, known: 0 });
     expect((await w.run(true)).st).toEqual(full);
@@ -164,13 +203,20 @@ describe('known lines', () => {
 });
 
 describe('known fixed-width lines', () => {
-  const dirs = new Map<Dialect, { run: (force?: boolean) => Promise<Record<string, number>>; src: string; close: () => Promise<void> }>();
+  const dirs = new Map<
+    Dialect,
+    { run: (force?: boolean) => Promise<Record<string, number>>; src: string; close: () => Promise<void> }
+  >();
   beforeAll(async () => {
     for (const d of DIALECTS) {
       const target = await createTarget(d);
       const src = join(target.dir, 'export');
       await generateSchool({ outDir: src, students: STUDENTS, seed: 9, format: 'fixed' });
-      const env = { CASES_DIRECTORY: src, CASES_RELATIONSHIPS_JSON: join(src, 'relationships.json'), CASES_SCHOOL_ID: '8865' };
+      const env = {
+        CASES_DIRECTORY: src,
+        CASES_RELATIONSHIPS_JSON: join(src, 'relationships.json'),
+        CASES_SCHOOL_ID: '8865',
+      };
       dirs.set(d, {
         src,
         close: () => target.cleanup(),
@@ -178,7 +224,15 @@ describe('known fixed-width lines', () => {
           const result = await runEtl({ config: target.config(env), force });
           const t = result.runs[0]?.tables.find((x) => x.file === 'STUDENT.DAT');
           if (!t) throw new Error(`no STUDENT.DAT in run: ${result.status} ${result.runs[0]?.reason}`);
-          return { rows: t.rows, known: t.known, inserted: t.inserted, updated: t.updated, deactivated: t.deactivated, unchanged: t.unchanged, rejected: t.rejected };
+          return {
+            rows: t.rows,
+            known: t.known,
+            inserted: t.inserted,
+            updated: t.updated,
+            deactivated: t.deactivated,
+            unchanged: t.unchanged,
+            rejected: t.rejected,
+          };
         },
       });
     }
@@ -210,7 +264,13 @@ describe('known fixed-width lines', () => {
     expect(pgForced).toEqual({ ...liteForced, known: pgForced?.known });
     // Every line but the first stretch's (read before the digest: 32 KiB) is skipped.
     expect(pgForced?.known).toBeGreaterThan(STUDENTS - 200);
-    expect(liteSecond).toMatchObject({ rows: STUDENTS - 1, updated: 1, deactivated: 1, unchanged: STUDENTS - 2, known: 0 });
+    expect(liteSecond).toMatchObject({
+      rows: STUDENTS - 1,
+      updated: 1,
+      deactivated: 1,
+      unchanged: STUDENTS - 2,
+      known: 0,
+    });
     expect(pgSecond).toEqual({ ...liteSecond, known: pgSecond?.known });
     expect(pgSecond?.known).toBeGreaterThan(STUDENTS - 200);
   }, 120_000);

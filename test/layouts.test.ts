@@ -25,7 +25,11 @@ describe('built-in layouts', () => {
     expect(st?.primaryKey).toEqual(['STKEY']);
     expect(st?.columns).toHaveLength(211);
     expect(st?.columns.find((c) => c.name === 'BIRTHDATE')?.type).toBe('datetime');
-    expect(st?.columns.find((c) => c.name === 'SURNAME')).toMatchObject({ type: 'string', maxLength: 30, required: false });
+    expect(st?.columns.find((c) => c.name === 'SURNAME')).toMatchObject({
+      type: 'string',
+      maxLength: 30,
+      required: false,
+    });
     expect(st?.columns.find((c) => c.name === 'REGISTRATION')).toMatchObject({ type: 'int', required: true });
     expect(builtins.get('STMA')?.primaryKey).toEqual(['TID']);
     expect(builtins.get('SM')?.primaryKey).toEqual(['ROOM']);
@@ -41,7 +45,12 @@ describe('relationships.json', () => {
     expect(registry.tables.size).toBe(67);
     expect(registry.layoutFor('ST')?.origin).toBe('builtin');
     expect(registry.layoutFor('ST')?.candidateKeys).toContain('REGISTRATION');
-    expect(registry.layoutFor('KCC')).toMatchObject({ origin: 'profile', primaryKey: ['KCCKEY'], keyProblem: null, columns: [] });
+    expect(registry.layoutFor('KCC')).toMatchObject({
+      origin: 'profile',
+      primaryKey: ['KCCKEY'],
+      keyProblem: null,
+      columns: [],
+    });
     expect(registry.layoutFor('STPS')?.primaryKey).toEqual(['TID']);
     const stssb = registry.layoutFor('STSSB');
     expect(stssb?.primaryKey).toBeNull();
@@ -53,7 +62,9 @@ describe('relationships.json', () => {
     const registry = await loadLayouts('/nonexistent/relationships.json', { optional: true });
     expect(registry.tables.size).toBe(22);
     expect(registry.relationshipsPath).toBeNull();
-    await expect(loadLayouts('/nonexistent/relationships.json')).rejects.toMatchObject({ code: 'ETL_LAYOUT_FILE_UNREADABLE' });
+    await expect(loadLayouts('/nonexistent/relationships.json')).rejects.toMatchObject({
+      code: 'ETL_LAYOUT_FILE_UNREADABLE',
+    });
   });
 
   it('names the line and column of a JSON syntax error', async () => {
@@ -83,7 +94,9 @@ describe('relationships.json', () => {
   });
 
   it('rejects a non-object, duplicate tables and a primary_key naming no column', () => {
-    expect(checkRelationshipsJson([], 'x').problems).toEqual(['(top level) must be a JSON object with primary_keys, relationships and optionally file_layouts']);
+    expect(checkRelationshipsJson([], 'x').problems).toEqual([
+      '(top level) must be a JSON object with primary_keys, relationships and optionally file_layouts',
+    ]);
     const cols = [{ name: 'A', start: 0, width: 2 }];
     const result = checkRelationshipsJson(
       {
@@ -105,7 +118,7 @@ describe('relationships.json', () => {
     );
   });
 
-  it('refuses view, column and field names that collide with cases-etl\'s own or with each other', () => {
+  it("refuses view, column and field names that collide with cases-etl's own or with each other", () => {
     const cols = (...names: string[]) => names.map((name, i) => ({ name, start: i * 2, width: 2 }));
     const long = 'C'.repeat(64);
     const result = checkRelationshipsJson(
@@ -116,9 +129,18 @@ describe('relationships.json', () => {
           'C.DAT': { table_name: 'UM_1', columns: cols('K'), view: 'students', field_mapping: { K: 'id' } },
           'D.DAT': { table_name: 'KGC_1', columns: cols('K'), view: 'families2', field_mapping: { K: 'id' } },
           'E.DAT': { table_name: 'KCY_1', columns: cols('K'), view: 'Families2', field_mapping: { K: 'id' } },
-          'F.DAT': { table_name: 'SU_1', columns: cols('K', 'SCHOOL_ID', '_hash', long), field_mapping: { K: 'schoolid', SCHOOL_ID: 'Active' } },
+          'F.DAT': {
+            table_name: 'SU_1',
+            columns: cols('K', 'SCHOOL_ID', '_hash', long),
+            field_mapping: { K: 'schoolid', SCHOOL_ID: 'Active' },
+          },
           'etl_changes.DAT': { table_name: 'SM_1', columns: cols('K'), field_mapping: { K: 'id' } },
-          'G.DAT': { table_name: 'TH_1', columns: cols('K'), view: 'v'.repeat(64), field_mapping: { K: 'f'.repeat(64) } },
+          'G.DAT': {
+            table_name: 'TH_1',
+            columns: cols('K'),
+            view: 'v'.repeat(64),
+            field_mapping: { K: 'f'.repeat(64) },
+          },
         },
       },
       'x',
@@ -141,7 +163,14 @@ describe('relationships.json', () => {
       ]),
     );
     // A layout may take its own table's built-in view name: it replaces that view, as documented.
-    const own = checkRelationshipsJson({ file_layouts: { 'S.DAT': { table_name: 'ST_1', columns: cols('STKEY'), view: 'students', field_mapping: { STKEY: 'id' } } } }, 'x');
+    const own = checkRelationshipsJson(
+      {
+        file_layouts: {
+          'S.DAT': { table_name: 'ST_1', columns: cols('STKEY'), view: 'students', field_mapping: { STKEY: 'id' } },
+        },
+      },
+      'x',
+    );
     expect(own.problems).toEqual([]);
   });
 
@@ -149,18 +178,30 @@ describe('relationships.json', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const path = join(dir, 'relationships.json');
-      const layout = { table_name: 'SF_8865', columns: [{ name: 'SFKEY', start: 0, width: 4 }], view: 'etl_runs', field_mapping: { SFKEY: 'id' } };
-      await writeFile(path, JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'STAFF.DAT': layout } }));
+      const layout = {
+        table_name: 'SF_8865',
+        columns: [{ name: 'SFKEY', start: 0, width: 4 }],
+        view: 'etl_runs',
+        field_mapping: { SFKEY: 'id' },
+      };
+      await writeFile(
+        path,
+        JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'STAFF.DAT': layout } }),
+      );
       const err = await readRelationshipsJson(path).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'ETL_LAYOUT_INVALID' });
-      expect((err as EtlError).problems).toEqual([expect.stringMatching(/^file_layouts\["STAFF\.DAT"\]\.view view "etl_runs" starts with etl_/)]);
+      expect((err as EtlError).problems).toEqual([
+        expect.stringMatching(/^file_layouts\["STAFF\.DAT"\]\.view view "etl_runs" starts with etl_/),
+      ]);
     } finally {
       await cleanup();
     }
   });
 
   it('formats JSON paths the way people write them', () => {
-    expect(formatJsonPath(['file_layouts', 'STUDENT.DAT', 'columns', 3, 'width'])).toBe('file_layouts["STUDENT.DAT"].columns[3].width');
+    expect(formatJsonPath(['file_layouts', 'STUDENT.DAT', 'columns', 3, 'width'])).toBe(
+      'file_layouts["STUDENT.DAT"].columns[3].width',
+    );
     expect(formatJsonPath(['primary_keys', 'ST_8865'])).toBe('primary_keys.ST_8865');
     expect(formatJsonPath([])).toBe('(top level)');
   });
@@ -170,7 +211,13 @@ describe('file layouts and key resolution', () => {
   it("takes the seed's fixed-width layout: file, table, types, mapping and key", async () => {
     const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
     const df = registry.layoutForFileName('student.dat');
-    expect(df).toMatchObject({ table: 'DF', tableName: 'DF_8865', format: 'fixed', origin: 'relationships', primaryKey: ['CASES_KEY'] });
+    expect(df).toMatchObject({
+      table: 'DF',
+      tableName: 'DF_8865',
+      format: 'fixed',
+      origin: 'relationships',
+      primaryKey: ['CASES_KEY'],
+    });
     expect(df?.columns.map((c) => [c.name, c.type, c.start, c.width])).toEqual([
       ['CASES_KEY', 'string', 0, 10],
       ['SURNAME', 'string', 10, 20],
@@ -226,8 +273,12 @@ describe('file layouts and key resolution', () => {
     // A profile-only table has no columns to be first: <TABLE>KEY decides.
     expect(rule('VV')).toEqual([['VVKEY'], 'table-key']);
     expect(rule('ZZ')).toEqual([null, null]);
-    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('table ZZ (relationships.json file_layouts["NONE.DAT"]) has no primary key');
-    expect(registry.layoutFor('ZZ')?.keyProblem).toContain('its first column NAME is not among the profile\'s unique columns');
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain(
+      'table ZZ (relationships.json file_layouts["NONE.DAT"]) has no primary key',
+    );
+    expect(registry.layoutFor('ZZ')?.keyProblem).toContain(
+      "its first column NAME is not among the profile's unique columns",
+    );
     expect(registry.layoutFor('ZZ')?.keyProblem).toContain('unique columns for ZZ are CODE');
     expect(registry.layoutFor('ZZ')?.keyProblem).toContain('Add "primary_key"');
   });
@@ -236,9 +287,20 @@ describe('file layouts and key resolution', () => {
     const real = await readRelationshipsJson(fixture('relationships.json'));
     const registry = createLayoutRegistry({ ...real, fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE } });
     const df = registry.layoutForFileName('STUDENT.DAT');
-    expect(df).toMatchObject({ table: 'DF', origin: 'relationships', primaryKey: ['CASES_KEY'], keyRule: 'profile-first-column', keyProblem: null });
+    expect(df).toMatchObject({
+      table: 'DF',
+      origin: 'relationships',
+      primaryKey: ['CASES_KEY'],
+      keyRule: 'profile-first-column',
+      keyProblem: null,
+    });
     // Without the profile there is nothing to infer from: the clear error of old.
-    const bare = createLayoutRegistry({ path: 'x.json', primaryKeys: {}, relationships: [], fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE } });
+    const bare = createLayoutRegistry({
+      path: 'x.json',
+      primaryKeys: {},
+      relationships: [],
+      fileLayouts: { 'STUDENT.DAT': SEED_EXAMPLE },
+    });
     expect(bare.layoutForFileName('STUDENT.DAT')).toMatchObject({ primaryKey: null, keyRule: null });
     expect(bare.layoutForFileName('STUDENT.DAT')?.keyProblem).toContain('has no primary key');
   });
@@ -265,14 +327,23 @@ describe('file layouts and key resolution', () => {
     const typed = checkRelationshipsJson(
       {
         file_layouts: {
-          'STUDENT.DAT': { ...SEED_EXAMPLE, columns: SEED_EXAMPLE.columns.map((c) => (c.name === 'DOB' ? { ...c, type: 'date', format: 'yyyymmdd' } : c)) },
+          'STUDENT.DAT': {
+            ...SEED_EXAMPLE,
+            columns: SEED_EXAMPLE.columns.map((c) =>
+              c.name === 'DOB' ? { ...c, type: 'date', format: 'yyyymmdd' } : c,
+            ),
+          },
           'SF.csv': { table_name: 'SF_8865', columns: [{ name: 'SFKEY' }, { name: 'HOMEKEY' }] },
         },
       },
       'x.json',
     );
     const both = createLayoutRegistry(typed.file);
-    expect(both.layoutForFileName('STUDENT.DAT')?.columns.find((c) => c.name === 'DOB')).toMatchObject({ type: 'date', format: 'yyyymmdd', maxLength: null });
+    expect(both.layoutForFileName('STUDENT.DAT')?.columns.find((c) => c.name === 'DOB')).toMatchObject({
+      type: 'date',
+      format: 'yyyymmdd',
+      maxLength: null,
+    });
     expect(both.layoutFor('SF')?.columns.find((c) => c.name === 'HOMEKEY')?.type).toBe('int');
   });
 });
@@ -280,12 +351,21 @@ describe('file layouts and key resolution', () => {
 describe("the seed's built-in .DAT layouts", () => {
   it('are found by file name, never in place of the eduHub table of the same name', async () => {
     const registry = await loadLayouts(null);
-    expect(registry.seedDat.map((l) => [l.filename, l.table, l.tableName, l.primaryKey, l.required, l.origin])).toEqual([
-      ['STUDENT.DAT', 'DF', 'DF_8865', ['CASES_KEY'], true, 'builtin'],
-      ['STAFF.DAT', 'SF', 'SF_8865', ['SFKEY'], true, 'builtin'],
-      ['ENROL.DAT', 'ENROL', 'ENROL_8865', ['CASES_KEY', 'CLASS_CODE', 'PERIOD', 'YEAR', 'SEMESTER'], true, 'builtin'],
-      ['PARENT.DAT', 'PARENT', 'PARENT_8865', ['PARENT_KEY'], true, 'builtin'],
-    ]);
+    expect(registry.seedDat.map((l) => [l.filename, l.table, l.tableName, l.primaryKey, l.required, l.origin])).toEqual(
+      [
+        ['STUDENT.DAT', 'DF', 'DF_8865', ['CASES_KEY'], true, 'builtin'],
+        ['STAFF.DAT', 'SF', 'SF_8865', ['SFKEY'], true, 'builtin'],
+        [
+          'ENROL.DAT',
+          'ENROL',
+          'ENROL_8865',
+          ['CASES_KEY', 'CLASS_CODE', 'PERIOD', 'YEAR', 'SEMESTER'],
+          true,
+          'builtin',
+        ],
+        ['PARENT.DAT', 'PARENT', 'PARENT_8865', ['PARENT_KEY'], true, 'builtin'],
+      ],
+    );
     expect(registry.seedDatTables).toEqual(['DF', 'SF', 'ENROL', 'PARENT']);
     expect(registry.layoutForFileName('student.dat')?.format).toBe('fixed');
     // eduHub's DF_8865.csv is still the families table.
@@ -308,8 +388,16 @@ describe("the seed's built-in .DAT layouts", () => {
 describe('table names both ways', () => {
   it('maps eduHub and fixed-width file names to table ids and back', async () => {
     const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
-    expect(tableForFile('ST_8865.csv', registry, null)).toMatchObject({ tableId: 'ST_8865', site: '8865', mode: 'full' });
-    expect(tableForFile('st_0123_d.CSV', registry, null)).toMatchObject({ tableId: 'ST_0123', site: '0123', mode: 'delta' });
+    expect(tableForFile('ST_8865.csv', registry, null)).toMatchObject({
+      tableId: 'ST_8865',
+      site: '8865',
+      mode: 'full',
+    });
+    expect(tableForFile('st_0123_d.CSV', registry, null)).toMatchObject({
+      tableId: 'ST_0123',
+      site: '0123',
+      mode: 'delta',
+    });
     expect(tableForFile('STUDENT.DAT', registry, null)).toMatchObject({ tableId: 'DF_8865', site: '8865' });
     expect(tableForFile('Student.dat', registry, '1234')).toMatchObject({ tableId: 'DF_1234', site: '1234' });
     expect(tableForFile('README.txt', registry, null)).toBeNull();

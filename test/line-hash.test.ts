@@ -49,7 +49,15 @@ describe('line hash', () => {
       lineFingerprint(columns, 'csv', 'windows-1252', ['STKEY', 'SURNAME']),
       lineFingerprint({ ...columns, present: columns.present - 1 }, 'csv', 'windows-1252', ['STKEY']),
       lineFingerprint({ ...columns, columns: [...columns.columns].reverse() }, 'csv', 'windows-1252', ['STKEY']),
-      lineFingerprint({ ...columns, columns: columns.columns.map((c, i) => (i === 3 ? { ...c, maxLength: (c.maxLength ?? 0) + 1 } : c)) }, 'csv', 'windows-1252', ['STKEY']),
+      lineFingerprint(
+        {
+          ...columns,
+          columns: columns.columns.map((c, i) => (i === 3 ? { ...c, maxLength: (c.maxLength ?? 0) + 1 } : c)),
+        },
+        'csv',
+        'windows-1252',
+        ['STKEY'],
+      ),
     ];
     expect(new Set([base, ...others]).size).toBe(others.length + 1);
   });
@@ -58,8 +66,10 @@ describe('line hash', () => {
     expect(readHex32('00000000', 0)).toBe(0);
     expect(readHex32('ffffffff', 0)).toBe(-1);
     expect(readHex32('x7fffffff', 1)).toBe(0x7fffffff);
-    for (const bad of ['0000000', '0000000g', '0000000F', '00000 00', '0000000\u0660']) expect(readHex32(bad, 0)).toBeNaN();
+    for (const bad of ['0000000', '0000000g', '0000000F', '00000 00', '0000000\u0660'])
+      expect(readHex32(bad, 0)).toBeNaN();
     expect(parseLineHash('0123456789abcdef')).toEqual({ hi: 0x01234567, lo: 0x89abcdef | 0 });
-    for (const bad of [null, '', '0123456789abcde', '0123456789abcdef0', '0123456789ABCDEF']) expect(parseLineHash(bad)).toBeNull();
+    for (const bad of [null, '', '0123456789abcde', '0123456789abcdef0', '0123456789ABCDEF'])
+      expect(parseLineHash(bad)).toBeNull();
   });
 });

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { renderRun } from '../src/cli/commands/run.js';
 import { filesetChecksum, sha256File, type Manifest, type ManifestEntry } from '../src/load/index.js';
-import { rollbackRun, runEtl, type EtlResult, type ProgressEvent, type SchoolRunResult } from '../src/pipeline/index.js';
+import {
+  rollbackRun,
+  runEtl,
+  type EtlResult,
+  type ProgressEvent,
+  type SchoolRunResult,
+} from '../src/pipeline/index.js';
 import { copySample, editCsv, readCsv, writeCsv } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
 
@@ -28,8 +34,10 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
   const run = (extra: Record<string, string> = {}, options: Parameters<typeof runEtl>[0] = {}): Promise<EtlResult> =>
     runEtl({ config: target.config({ CASES_DIRECTORY: src, ...extra }), ...options });
   const st = (path = 'ST_8865.csv'): string => join(src, path);
-  const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T> => (await probe.all(sql, params))[0] as T;
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await one<{ n: number }>(sql, params)).n);
+  const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T> =>
+    (await probe.all(sql, params))[0] as T;
+  const count = async (sql: string, params: unknown[] = []): Promise<number> =>
+    Number((await one<{ n: number }>(sql, params)).n);
 
   it('loads a first night, skips the same files again, and writes nothing on an unchanged forced re-run', async () => {
     const first = await run();
@@ -39,9 +47,26 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     probe = await target.probe();
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE school_id = '8865'`)).toBe(200);
     expect(await count(`SELECT count(*) AS n FROM students WHERE active`)).toBe(200);
-    expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND op = 'insert'`, [first.runId])).toBe(first.stats.rows);
+    expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND op = 'insert'`, [first.runId])).toBe(
+      first.stats.rows,
+    );
     const student = await one(`SELECT * FROM students WHERE "studentId" = (SELECT min(stkey) FROM cases_st)`);
-    expect(Object.keys(student)).toEqual(expect.arrayContaining(['schoolId', 'studentId', 'surname', 'givenNames', 'dob', 'sex', 'homeGroup', 'house', 'yearLevel', 'email', 'phone', 'active']));
+    expect(Object.keys(student)).toEqual(
+      expect.arrayContaining([
+        'schoolId',
+        'studentId',
+        'surname',
+        'givenNames',
+        'dob',
+        'sex',
+        'homeGroup',
+        'house',
+        'yearLevel',
+        'email',
+        'phone',
+        'active',
+      ]),
+    );
 
     const again = await run();
     expect(again).toMatchObject({ status: 'skipped', success: true });
@@ -49,7 +74,13 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
 
     const forced = await run({}, { force: true });
     expect(forced.status).toBe('succeeded');
-    expect(forced.stats).toMatchObject({ inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: first.stats.rows });
+    expect(forced.stats).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      deactivated: 0,
+      reactivated: 0,
+      unchanged: first.stats.rows,
+    });
     expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ?`, [forced.runId])).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE _changed_run <> ?`, [first.runId])).toBe(0);
     const ledger = await probe.all(`SELECT id, status, overrides FROM etl_runs ORDER BY id`);
@@ -60,7 +91,9 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const names = (await readdir(src)).sort();
     const sums = await Promise.all(names.map(async (name) => ({ name, sha256: await sha256File(join(src, name)) })));
     expect(sets.map((r) => r.fileset_sha256)).toEqual(Array(3).fill(filesetChecksum(sums)));
-    const files = await probe.all(`SELECT file_name, sha256 FROM etl_run_files WHERE run_id = ? ORDER BY file_name`, [forced.runId]);
+    const files = await probe.all(`SELECT file_name, sha256 FROM etl_run_files WHERE run_id = ? ORDER BY file_name`, [
+      forced.runId,
+    ]);
     expect(files.map((f) => ({ name: f.file_name, sha256: f.sha256 }))).toEqual(sums);
   });
 
@@ -86,17 +119,40 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(night2.status).toBe('succeeded');
     const stTable = night2.runs[0]?.tables.find((t) => t.table === 'ST');
     expect(stTable).toMatchObject({ inserted: 2, updated: 2, deactivated: 3, reactivated: 0, unchanged: 195 });
-    expect(night2.runs[0]?.tables.filter((t) => t.table !== 'ST').every((t) => t.inserted + t.updated + t.deactivated === 0)).toBe(true);
+    expect(
+      night2.runs[0]?.tables.filter((t) => t.table !== 'ST').every((t) => t.inserted + t.updated + t.deactivated === 0),
+    ).toBe(true);
 
     probe = await target.probe();
-    const leaver = await one(`SELECT _active, _deactivated_run, _changed_run, _inserted_run FROM cases_st WHERE stkey = ?`, [gone1]);
-    expect(leaver).toEqual({ _active: 0, _deactivated_run: night2.runId, _changed_run: night2.runId, _inserted_run: night1.runId });
-    expect(await one(`SELECT surname, _changed_run, _inserted_run FROM cases_st WHERE stkey = ?`, [changed1])).toMatchObject({ _changed_run: night2.runId, _inserted_run: night1.runId });
-    expect(String((await one(`SELECT surname FROM students WHERE "studentId" = ?`, [changed1])).surname)).toMatch(/-SMITH$/);
+    const leaver = await one(
+      `SELECT _active, _deactivated_run, _changed_run, _inserted_run FROM cases_st WHERE stkey = ?`,
+      [gone1],
+    );
+    expect(leaver).toEqual({
+      _active: 0,
+      _deactivated_run: night2.runId,
+      _changed_run: night2.runId,
+      _inserted_run: night1.runId,
+    });
+    expect(
+      await one(`SELECT surname, _changed_run, _inserted_run FROM cases_st WHERE stkey = ?`, [changed1]),
+    ).toMatchObject({ _changed_run: night2.runId, _inserted_run: night1.runId });
+    expect(String((await one(`SELECT surname FROM students WHERE "studentId" = ?`, [changed1])).surname)).toMatch(
+      /-SMITH$/,
+    );
     expect(await count(`SELECT count(*) AS n FROM students WHERE NOT active`)).toBe(3);
-    const ops = await probe.all(`SELECT op, count(*) AS n FROM etl_changes WHERE run_id = ? GROUP BY op ORDER BY op`, [night2.runId]);
-    expect(ops.map((o) => [o.op, Number(o.n)])).toEqual([['deactivate', 3], ['insert', 2], ['update', 2]]);
-    const change = await one<{ before: unknown; after: unknown }>(`SELECT before, after FROM etl_changes WHERE run_id = ? AND op = 'update' AND row_key = ?`, [night2.runId, changed1]);
+    const ops = await probe.all(`SELECT op, count(*) AS n FROM etl_changes WHERE run_id = ? GROUP BY op ORDER BY op`, [
+      night2.runId,
+    ]);
+    expect(ops.map((o) => [o.op, Number(o.n)])).toEqual([
+      ['deactivate', 3],
+      ['insert', 2],
+      ['update', 2],
+    ]);
+    const change = await one<{ before: unknown; after: unknown }>(
+      `SELECT before, after FROM etl_changes WHERE run_id = ? AND op = 'update' AND row_key = ?`,
+      [night2.runId, changed1],
+    );
     const before = typeof change.before === 'string' ? JSON.parse(change.before) : change.before;
     const after = typeof change.after === 'string' ? JSON.parse(change.after) : change.after;
     expect(after.surname).toBe(`${before.surname}-SMITH`);
@@ -104,9 +160,22 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     // Night 3: one leaver comes back exactly as they were.
     await editCsv(st(), (rows) => [...rows, original.rows.find((r) => r[key] === gone1) as string[]]);
     const night3 = await run();
-    expect(night3.runs[0]?.tables.find((t) => t.table === 'ST')).toMatchObject({ inserted: 0, updated: 0, deactivated: 0, reactivated: 1, unchanged: 199 });
-    expect(await one(`SELECT _active, _deactivated_run, _changed_run FROM cases_st WHERE stkey = ?`, [gone1])).toEqual({ _active: 1, _deactivated_run: null, _changed_run: night3.runId });
-    expect(await one(`SELECT _active, _deactivated_run FROM cases_st WHERE stkey = ?`, [gone2])).toEqual({ _active: 0, _deactivated_run: night2.runId });
+    expect(night3.runs[0]?.tables.find((t) => t.table === 'ST')).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      deactivated: 0,
+      reactivated: 1,
+      unchanged: 199,
+    });
+    expect(await one(`SELECT _active, _deactivated_run, _changed_run FROM cases_st WHERE stkey = ?`, [gone1])).toEqual({
+      _active: 1,
+      _deactivated_run: null,
+      _changed_run: night3.runId,
+    });
+    expect(await one(`SELECT _active, _deactivated_run FROM cases_st WHERE stkey = ?`, [gone2])).toEqual({
+      _active: 0,
+      _deactivated_run: night2.runId,
+    });
   });
 
   it('applies a newer delta as upserts and never deactivates from it; ignores an older one', async () => {
@@ -122,7 +191,11 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     await writeCsv(st('ST_8865_D.csv'), { header: original.header, rows: [changed, added] }, new Date());
     const delta = await run();
     expect(delta.status).toBe('succeeded');
-    expect(delta.runs[0]?.tables.filter((t) => t.table === 'ST').map((t) => [t.file, t.mode, t.inserted, t.updated, t.deactivated, t.unchanged])).toEqual([
+    expect(
+      delta.runs[0]?.tables
+        .filter((t) => t.table === 'ST')
+        .map((t) => [t.file, t.mode, t.inserted, t.updated, t.deactivated, t.unchanged]),
+    ).toEqual([
       ['ST_8865.csv', 'full', 0, 0, 0, 200],
       ['ST_8865_D.csv', 'delta', 1, 1, 0, 0],
     ]);
@@ -139,19 +212,37 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
   });
 
   it('fails the run on too many rejects, publishing nothing but recording the run, its files and rejects', async () => {
-    await editCsv(st(), (rows, col) => rows.map((r, i) => (i % 4 === 0 ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2019 12:00:00 AM' }) : r)));
+    await editCsv(st(), (rows, col) =>
+      rows.map((r, i) => (i % 4 === 0 ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2019 12:00:00 AM' }) : r)),
+    );
     const failed = await run();
     expect(failed).toMatchObject({ status: 'failed', success: false });
     expect(failed.runs[0]?.guards.map((g) => g.code)).toContain('ETL_GUARD_ERROR_RATE');
     expect(failed.errors.join(' ')).toContain("of table ST's rows were rejected (50 of 200)");
     probe = await target.probe();
-    const tables = await probe.all(dialect === 'sqlite' ? `SELECT name FROM sqlite_master WHERE name = 'cases_st'` : `SELECT table_name AS name FROM information_schema.tables WHERE table_name = 'cases_st' AND table_schema = current_schema()`);
+    const tables = await probe.all(
+      dialect === 'sqlite'
+        ? `SELECT name FROM sqlite_master WHERE name = 'cases_st'`
+        : `SELECT table_name AS name FROM information_schema.tables WHERE table_name = 'cases_st' AND table_schema = current_schema()`,
+    );
     if (tables.length > 0) expect(await count(`SELECT count(*) AS n FROM cases_st`)).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(0);
-    expect(await one(`SELECT status, error_code, rejected FROM etl_runs WHERE id = ?`, [failed.runId])).toEqual({ status: 'failed', error_code: 'ETL_GUARD_ERROR_RATE', rejected: 50 });
+    expect(await one(`SELECT status, error_code, rejected FROM etl_runs WHERE id = ?`, [failed.runId])).toEqual({
+      status: 'failed',
+      error_code: 'ETL_GUARD_ERROR_RATE',
+      rejected: 50,
+    });
     expect(await count(`SELECT count(*) AS n FROM etl_run_files WHERE run_id = ?`, [failed.runId])).toBe(16);
-    const reject = await one(`SELECT file_name, line, row_key, field, code, original_line FROM etl_rejects WHERE run_id = ? ORDER BY line LIMIT 1`, [failed.runId]);
-    expect(reject).toMatchObject({ file_name: 'ST_8865.csv', line: 2, field: 'BIRTHDATE', code: 'ETL_TYPE_DATE_INVALID' });
+    const reject = await one(
+      `SELECT file_name, line, row_key, field, code, original_line FROM etl_rejects WHERE run_id = ? ORDER BY line LIMIT 1`,
+      [failed.runId],
+    );
+    expect(reject).toMatchObject({
+      file_name: 'ST_8865.csv',
+      line: 2,
+      field: 'BIRTHDATE',
+      code: 'ETL_TYPE_DATE_INVALID',
+    });
     expect(String(reject.original_line)).toContain('31/02/2019');
 
     // Re-running the same night does not override the guard rails: that is its own, recorded flag.
@@ -168,10 +259,14 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
   });
 
   it('trips the per-table error rate even when the run as a whole is under it', async () => {
-    await editCsv(st('KCY_8865.csv'), (rows, col) => rows.map((r, i) => (i === 0 ? Object.assign([...r], { [col('KCYKEY')]: '' }) : r)));
+    await editCsv(st('KCY_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i === 0 ? Object.assign([...r], { [col('KCYKEY')]: '' }) : r)),
+    );
     const result = await run();
     expect(result.status).toBe('failed');
-    expect(result.runs[0]?.guards).toEqual([expect.objectContaining({ code: 'ETL_GUARD_ERROR_RATE', overridden: false })]);
+    expect(result.runs[0]?.guards).toEqual([
+      expect.objectContaining({ code: 'ETL_GUARD_ERROR_RATE', overridden: false }),
+    ]);
     expect(result.errors[0]).toContain("of table KCY's rows were rejected (1 of 6)");
   });
 
@@ -180,14 +275,18 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     await editCsv(st(), (rows) => rows.slice(0, 80));
     const shrunk = await run();
     expect(shrunk.status).toBe('failed');
-    expect(shrunk.errors[0]).toContain('ST_8865.csv has 80 rows, down 60.0% from 200 in the last published load; the limit is 50.0%');
+    expect(shrunk.errors[0]).toContain(
+      'ST_8865.csv has 80 rows, down 60.0% from 200 in the last published load; the limit is 50.0%',
+    );
     probe = await target.probe();
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE _active`)).toBe(200);
 
     const allowed = await run({}, { allowShrink: true });
     expect(allowed.status).toBe('succeeded');
     expect(allowed.runs[0]?.tables.find((t) => t.table === 'ST')?.deactivated).toBe(120);
-    expect(String((await one(`SELECT overrides FROM etl_runs WHERE id = ?`, [allowed.runId])).overrides)).toContain('allow-shrink');
+    expect(String((await one(`SELECT overrides FROM etl_runs WHERE id = ?`, [allowed.runId])).overrides)).toContain(
+      'allow-shrink',
+    );
 
     await editCsv(st('SU_8865.csv'), () => []);
     const empty = await run();
@@ -199,7 +298,8 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
   it('measures shrinkage against the last full load still published, not a refused or rolled-back one', async () => {
     await run();
     const full = await readCsv(st());
-    const night = (rows: number): Promise<EtlResult> => writeCsv(st(), { header: full.header, rows: full.rows.slice(0, rows) }).then(() => run());
+    const night = (rows: number): Promise<EtlResult> =>
+      writeCsv(st(), { header: full.header, rows: full.rows.slice(0, rows) }).then(() => run());
     expect((await night(60)).status).toBe('failed');
     await editCsv(st(), (rows) => rows.slice(0, 80));
     const allowed = await run({}, { allowShrink: true });
@@ -250,7 +350,12 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8'));
     expect(manifest.files).toHaveLength(16);
     const stEntry = manifest.files.find((f: { name: string }) => f.name === 'ST_8865.csv');
-    expect(stEntry).toEqual({ name: 'ST_8865.csv', bytes: (await stat(st())).size, sha256: await sha256File(st()), archived: true });
+    expect(stEntry).toEqual({
+      name: 'ST_8865.csv',
+      bytes: (await stat(st())).size,
+      sha256: await sha256File(st()),
+      archived: true,
+    });
     expect(await sha256File(join(path, 'ST_8865.csv'))).toBe(stEntry.sha256);
     expect((await readdir(join(archive, '8865'))).includes('20200101T020000Z-run1')).toBe(false);
     expect((await readdir(src)).length).toBe(16);
@@ -299,14 +404,25 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.files).toHaveLength(16);
     const entry = (name: string): ManifestEntry | undefined => manifest.files.find((f) => f.name === name);
-    expect(entry('ST_8865.csv')).toMatchObject({ sha256: loaded.st, archived: false, reason: 'changed since it was read' });
-    expect(entry('SF_8865.csv')).toMatchObject({ sha256: loaded.sf, archived: false, reason: 'changed since it was read' });
+    expect(entry('ST_8865.csv')).toMatchObject({
+      sha256: loaded.st,
+      archived: false,
+      reason: 'changed since it was read',
+    });
+    expect(entry('SF_8865.csv')).toMatchObject({
+      sha256: loaded.sf,
+      archived: false,
+      reason: 'changed since it was read',
+    });
     expect(entry('KGC_8865.csv')).toMatchObject({ archived: false, reason: 'removed since it was read' });
     expect(entry('DF_8865.csv')).toMatchObject({ archived: true });
     expect(await everything(archive)).not.toContain('archive-must-never-hold-this');
     // The night was loaded from the bytes read, and is published.
     probe = await target.probe();
-    expect(await one(`SELECT status, archive_path FROM etl_runs WHERE id = ?`, [result.runId])).toEqual({ status: 'succeeded', archive_path: path });
+    expect(await one(`SELECT status, archive_path FROM etl_runs WHERE id = ?`, [result.runId])).toEqual({
+      status: 'succeeded',
+      archive_path: path,
+    });
     expect(await count(`SELECT count(*) AS n FROM students WHERE active`)).toBe(200);
   });
 
@@ -319,7 +435,9 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     const result = await run({ CASES_ARCHIVE_DIRECTORY: archive });
     expect(result.status).toBe('failed');
     const school = result.runs[0] as SchoolRunResult;
-    expect(school.tables.find((t) => t.file === 'ST_8865.csv')?.error).toMatch(/^ETL_SOURCE_UNREADABLE: cannot read .*ST_8865\.csv: ELOOP \(open\)$/);
+    expect(school.tables.find((t) => t.file === 'ST_8865.csv')?.error).toMatch(
+      /^ETL_SOURCE_UNREADABLE: cannot read .*ST_8865\.csv: ELOOP \(open\)$/,
+    );
     expect(school.archivePath).toBeNull();
     await expect(readdir(archive)).rejects.toMatchObject({ code: 'ENOENT' });
     probe = await target.probe();
@@ -329,7 +447,10 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
 
   it('adds a column a new CASES release brings, and loads each school of a shared folder on its own', async () => {
     const csv = await readCsv(st());
-    await writeCsv(st(), { header: [...csv.header, 'NEW_RELEASE_COLUMN'], rows: csv.rows.map((r, i) => [...r, `extra${i}`]) });
+    await writeCsv(st(), {
+      header: [...csv.header, 'NEW_RELEASE_COLUMN'],
+      rows: csv.rows.map((r, i) => [...r, `extra${i}`]),
+    });
     const copyTo = async (name: string): Promise<void> => {
       const { copyFile } = await import('node:fs/promises');
       await copyFile(st(name.replace('1234', '8865')), st(name));
@@ -341,7 +462,9 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
       ['8865', 'succeeded'],
     ]);
     probe = await target.probe();
-    expect(await count(`SELECT count(*) AS n FROM cases_st WHERE new_release_column IS NOT NULL AND school_id = '8865'`)).toBe(200);
+    expect(
+      await count(`SELECT count(*) AS n FROM cases_st WHERE new_release_column IS NOT NULL AND school_id = '8865'`),
+    ).toBe(200);
     expect(await count(`SELECT count(*) AS n FROM cases_st WHERE school_id = '1234'`)).toBe(200);
     expect(await count(`SELECT count(*) AS n FROM cases_sf`)).toBe(40);
   });

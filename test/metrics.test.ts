@@ -64,7 +64,9 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
 
     const first = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     expect(first.status).toBe('succeeded');
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r, i) => (i < 2 ? Object.assign([...r], { [col('BIRTHDATE')]: 'not a date' }) : r)));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i < 2 ? Object.assign([...r], { [col('BIRTHDATE')]: 'not a date' }) : r)),
+    );
     const second = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     expect(second.status).toBe('warning');
     await rollbackRun(second.runId as number, { config: app.config, store: app.store });
@@ -74,7 +76,9 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'succeeded' })).toBe(1);
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'rolled_back' })).toBe(1);
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'failed' })).toBe(0);
-    expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'inserted' })).toBe(first.stats.inserted + second.stats.inserted);
+    expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'inserted' })).toBe(
+      first.stats.inserted + second.stats.inserted,
+    );
     expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'updated' })).toBe(second.stats.updated);
     // The two students with a bad birth date were held as they were, not marked inactive.
     expect(second.stats.held).toBe(2);
@@ -88,8 +92,12 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(sample(text, 'cases_etl_last_run_rows', school)).toBe(second.stats.rows);
     expect(sample(text, 'cases_etl_last_run_error_rate', school)).toBeCloseTo(second.stats.errorRate, 9);
     const firstRecord = await app.store.getRun(first.runId as number);
-    expect(sample(text, 'cases_etl_last_published_timestamp_seconds', school)).toBe(Date.parse(firstRecord?.finishedAt as string) / 1000);
-    expect(sample(text, 'cases_etl_last_run_timestamp_seconds', school)).toBeGreaterThan(sample(text, 'cases_etl_last_published_timestamp_seconds', school) as number);
+    expect(sample(text, 'cases_etl_last_published_timestamp_seconds', school)).toBe(
+      Date.parse(firstRecord?.finishedAt as string) / 1000,
+    );
+    expect(sample(text, 'cases_etl_last_run_timestamp_seconds', school)).toBeGreaterThan(
+      sample(text, 'cases_etl_last_published_timestamp_seconds', school) as number,
+    );
   });
 
   it('shows the queue by state, and says so when the ledger or Redis cannot be read', async () => {

@@ -11,7 +11,15 @@ import { createLogger } from '../src/observability/logger.js';
 import { createNotifier, runNotification, slackPayload, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
-import { eventually, jobApp, obliterate, settledJob, startFlakyProxy, startWorker, uniquePrefix } from './helpers/jobs.js';
+import {
+  eventually,
+  jobApp,
+  obliterate,
+  settledJob,
+  startFlakyProxy,
+  startWorker,
+  uniquePrefix,
+} from './helpers/jobs.js';
 import { copySample, editCsv, readCsv } from './helpers/nights.js';
 import { startMailbox, startWebhook, type Answer, type Mailbox, type Webhook } from './helpers/receivers.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
@@ -20,7 +28,13 @@ const TO = 'it-team@school.example.edu.au';
 
 /** Every text a message carried, to look for what must not be there. */
 function everything(slack: Webhook, teams: Webhook, mailbox: Mailbox): string {
-  return [...slack.requests.map((r) => r.raw), ...teams.requests.map((r) => r.raw), ...mailbox.messages.map((m) => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}\n${typeof m.mail.html === 'string' ? m.mail.html : ''}`)].join('\n');
+  return [
+    ...slack.requests.map((r) => r.raw),
+    ...teams.requests.map((r) => r.raw),
+    ...mailbox.messages.map(
+      (m) => `${m.mail.subject ?? ''}\n${m.mail.text ?? ''}\n${typeof m.mail.html === 'string' ? m.mail.html : ''}`,
+    ),
+  ].join('\n');
 }
 
 interface SlackBlock {
@@ -28,7 +42,10 @@ interface SlackBlock {
   text?: { text: string };
   fields?: Array<{ text: string }>;
 }
-const slackText = (body: Record<string, unknown>): string => (body.blocks as SlackBlock[]).map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n')).join('\n');
+const slackText = (body: Record<string, unknown>): string =>
+  (body.blocks as SlackBlock[])
+    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
+    .join('\n');
 
 interface Card {
   type: string;
@@ -51,10 +68,21 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
 
   beforeEach(async () => {
     target = await createTarget(dialect);
-    [slack, teams, mailbox] = await Promise.all([startWebhook(), startWebhook(() => ({ status: 202 })), startMailbox()]);
+    [slack, teams, mailbox] = await Promise.all([
+      startWebhook(),
+      startWebhook(() => ({ status: 202 })),
+      startMailbox(),
+    ]);
     src = join(target.dir, 'export');
     await copySample(src);
-    env = { CASES_DIRECTORY: src, SLACK_WEBHOOK_URL: slack.url, TEAMS_WEBHOOK_URL: teams.url, ETL_NOTIFICATION_EMAIL: TO, SMTP_URL: mailbox.url, ETL_NOTIFICATION_FROM: 'cases-etl <etl@school.example.edu.au>' };
+    env = {
+      CASES_DIRECTORY: src,
+      SLACK_WEBHOOK_URL: slack.url,
+      TEAMS_WEBHOOK_URL: teams.url,
+      ETL_NOTIFICATION_EMAIL: TO,
+      SMTP_URL: mailbox.url,
+      ETL_NOTIFICATION_FROM: 'cases-etl <etl@school.example.edu.au>',
+    };
   });
   afterEach(() => Promise.all([slack.close(), teams.close(), mailbox.close(), target.cleanup()]));
 
@@ -62,22 +90,35 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     const st = join(src, 'ST_8865.csv');
     const before = await readCsv(st);
     const bad = [3, 7, 11];
-    await editCsv(st, (rows, col) => rows.map((r, i) => (bad.includes(i) ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2011 12:00:00 AM' }) : r)));
+    await editCsv(st, (rows, col) =>
+      rows.map((r, i) =>
+        bad.includes(i) ? Object.assign([...r], { [col('BIRTHDATE')]: '31/02/2011 12:00:00 AM' }) : r,
+      ),
+    );
 
     const result = await runEtl({ config: target.config(env), trigger: 'cli' });
 
     expect(result.status).toBe('warning');
-    expect(result.notifications.map((d) => [d.channel, d.ok, d.school])).toEqual([['slack', true, '8865'], ['teams', true, '8865'], ['email', true, '8865']]);
+    expect(result.notifications.map((d) => [d.channel, d.ok, d.school])).toEqual([
+      ['slack', true, '8865'],
+      ['teams', true, '8865'],
+      ['email', true, '8865'],
+    ]);
     const runId = String(result.runId);
 
     expect(slack.requests).toHaveLength(1);
     const s = slack.requests[0]?.body as Record<string, unknown>;
     expect(slack.requests[0]?.headers['content-type']).toBe('application/json');
-    expect((s.blocks as SlackBlock[])[0]).toMatchObject({ type: 'header', text: { text: expect.stringContaining('CASES21 data for school 8865 loaded, with rejected rows') } });
+    expect((s.blocks as SlackBlock[])[0]).toMatchObject({
+      type: 'header',
+      text: { text: expect.stringContaining('CASES21 data for school 8865 loaded, with rejected rows') },
+    });
     expect(s.text).toEqual(expect.stringContaining(`Run ${runId} (cli)`));
     const st8865 = slackText(s);
     expect(st8865).toContain('*Rejected*\n3 (');
-    expect(st8865).toContain('ST_8865.csv (ST): 3 rows rejected: 3 × ETL_TYPE_DATE_INVALID (A date does not exist in the calendar)');
+    expect(st8865).toContain(
+      'ST_8865.csv (ST): 3 rows rejected: 3 × ETL_TYPE_DATE_INVALID (A date does not exist in the calendar)',
+    );
     expect(st8865).toContain(`*Run*\n${runId}`);
 
     const card = cardOf(teams.requests[0]?.body as Record<string, unknown>);
@@ -97,7 +138,9 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     // The rejected students' names and birth dates, and every surname in the file, stay out.
     const sent = everything(slack, teams, mailbox);
     const col = (name: string): number => before.header.indexOf(name);
-    const personal = before.rows.flatMap((r) => [r[col('SURNAME')], r[col('FIRST_NAME')]]).filter((v): v is string => !!v && v.length >= 3);
+    const personal = before.rows
+      .flatMap((r) => [r[col('SURNAME')], r[col('FIRST_NAME')]])
+      .filter((v): v is string => !!v && v.length >= 3);
     expect(personal.length).toBeGreaterThan(100);
     for (const value of [...new Set(personal)]) expect(sent.includes(value), `${value} was sent`).toBe(false);
     expect(sent).not.toContain('31/02/2011');
@@ -152,7 +195,9 @@ describe('delivery', () => {
     const flaky = await hook((n) => (n === 0 ? { status: 500, body: 'internal_error' } : { status: 200, body: 'ok' }));
     const limited = await hook((n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 202 }));
     const wrong = await hook(() => ({ status: 400, body: 'invalid_blocks' }));
-    const [slack, teams] = await notifier({ SLACK_WEBHOOK_URL: flaky.url, TEAMS_WEBHOOK_URL: limited.url }).send(testNotification());
+    const [slack, teams] = await notifier({ SLACK_WEBHOOK_URL: flaky.url, TEAMS_WEBHOOK_URL: limited.url }).send(
+      testNotification(),
+    );
     expect(slack).toEqual({ channel: 'slack', ok: true, attempts: 2, error: null });
     expect(teams).toEqual({ channel: 'teams', ok: true, attempts: 2, error: null });
     const [first, second] = limited.requests;
@@ -166,7 +211,11 @@ describe('delivery', () => {
   it('gives up on a webhook that never answers after its timeout, on every attempt', async () => {
     const silent = await hook(() => 'hang');
     const started = Date.now();
-    const [d] = await notifier({ SLACK_WEBHOOK_URL: silent.url, ETL_NOTIFY_TIMEOUT_MS: '300', ETL_RETRY_ATTEMPTS: '2' }).send(testNotification());
+    const [d] = await notifier({
+      SLACK_WEBHOOK_URL: silent.url,
+      ETL_NOTIFY_TIMEOUT_MS: '300',
+      ETL_RETRY_ATTEMPTS: '2',
+    }).send(testNotification());
     expect(d).toEqual({ channel: 'slack', ok: false, attempts: 2, error: 'no answer within 300 ms' });
     expect(silent.requests).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -176,8 +225,16 @@ describe('delivery', () => {
     const gone = await hook(() => ({ status: 200 }));
     await gone.close();
     open.splice(0);
-    const deliveries = await notifier({ SLACK_WEBHOOK_URL: gone.url, ETL_NOTIFICATION_EMAIL: TO, SMTP_URL: `smtp://etl:hunter2secret@127.0.0.1:${new URL(gone.url).port}`, ETL_RETRY_ATTEMPTS: '2' }).send(testNotification());
-    expect(deliveries.map((d) => [d.channel, d.ok, d.attempts])).toEqual([['slack', false, 2], ['email', false, 2]]);
+    const deliveries = await notifier({
+      SLACK_WEBHOOK_URL: gone.url,
+      ETL_NOTIFICATION_EMAIL: TO,
+      SMTP_URL: `smtp://etl:hunter2secret@127.0.0.1:${new URL(gone.url).port}`,
+      ETL_RETRY_ATTEMPTS: '2',
+    }).send(testNotification());
+    expect(deliveries.map((d) => [d.channel, d.ok, d.attempts])).toEqual([
+      ['slack', false, 2],
+      ['email', false, 2],
+    ]);
     expect(deliveries[0]?.error).toBe('ECONNREFUSED');
     expect(deliveries[1]?.error).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
     for (const d of deliveries) expect(`${d.error}`).not.toMatch(/secret|hunter2/);
@@ -185,7 +242,31 @@ describe('delivery', () => {
 
   it('keeps Slack messages within Block Kit limits and escapes its control characters; lists at most eight details', () => {
     const errors = Array.from({ length: 20 }, (_, i) => `file_${i}.csv: <header> & ${'x'.repeat(400)}`);
-    const n = runNotification({ runId: 7, school: 'A'.repeat(200), status: 'failed', dryRun: false, reason: 'r'.repeat(4000), stats: { files: 20, records: 0, rows: 0, rejected: 0, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0, held: 0, deferred: 0 }, tables: [], errors }, 'cli');
+    const n = runNotification(
+      {
+        runId: 7,
+        school: 'A'.repeat(200),
+        status: 'failed',
+        dryRun: false,
+        reason: 'r'.repeat(4000),
+        stats: {
+          files: 20,
+          records: 0,
+          rows: 0,
+          rejected: 0,
+          durationMs: 5,
+          inserted: 0,
+          updated: 0,
+          deactivated: 0,
+          reactivated: 0,
+          held: 0,
+          deferred: 0,
+        },
+        tables: [],
+        errors,
+      },
+      'cli',
+    );
     expect(n.details).toHaveLength(8);
     expect(n.details[7]).toBe('… and 14 more (cases-etl runs --id 7, or the run on the dashboard)');
     expect(Math.max(...n.details.map((d) => d.length))).toBe(300);
@@ -202,22 +283,73 @@ describe('delivery', () => {
   });
 
   it('says a failed run would have changed rows, never that it did; held and deferred rows are counted', () => {
-    const stats = { files: 2, records: 10, rows: 9, rejected: 1, durationMs: 5, inserted: 3, updated: 2, deactivated: 280, reactivated: 0, held: 1, deferred: 4 };
-    const failed = runNotification({ runId: 3, school: '8865', status: 'failed', dryRun: false, reason: 'guard', stats, tables: [], errors: [] }, 'cli');
+    const stats = {
+      files: 2,
+      records: 10,
+      rows: 9,
+      rejected: 1,
+      durationMs: 5,
+      inserted: 3,
+      updated: 2,
+      deactivated: 280,
+      reactivated: 0,
+      held: 1,
+      deferred: 4,
+    };
+    const failed = runNotification(
+      { runId: 3, school: '8865', status: 'failed', dryRun: false, reason: 'guard', stats, tables: [], errors: [] },
+      'cli',
+    );
     const titles = failed.facts.map(([t]) => t);
     expect(titles).toContain('Would have marked inactive');
     expect(titles).not.toContain('Marked inactive');
     expect(failed.facts).toContainEqual(['Would have marked inactive', '280']);
-    const warned = runNotification({ runId: 4, school: '8865', status: 'warning', dryRun: false, reason: null, stats, tables: [], errors: [] }, 'cli');
+    const warned = runNotification(
+      { runId: 4, school: '8865', status: 'warning', dryRun: false, reason: null, stats, tables: [], errors: [] },
+      'cli',
+    );
     expect(warned.facts).toContainEqual(['Marked inactive', '280']);
     expect(warned.facts).toContainEqual(['Held (rejected, kept as they were)', '1']);
     expect(warned.facts).toContainEqual(['Deactivations deferred', '4']);
   });
 
   it('sends only the outcomes ETL_NOTIFY_ON names; a test is always sent', () => {
-    const n = notifier({ SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', ETL_NOTIFY_ON: 'failed, rolled_back' });
-    const run = (status: 'succeeded' | 'warning' | 'failed') => runNotification({ runId: 1, school: '8865', status, dryRun: false, reason: null, stats: { files: 1, records: 1, rows: 1, rejected: 0, durationMs: 1, inserted: 1, updated: 0, deactivated: 0, reactivated: 0, held: 0, deferred: 0 }, tables: [], errors: [] }, 'cli');
-    expect([n.wants(run('succeeded')), n.wants(run('warning')), n.wants(run('failed')), n.wants(testNotification())]).toEqual([false, false, true, true]);
+    const n = notifier({
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+      ETL_NOTIFY_ON: 'failed, rolled_back',
+    });
+    const run = (status: 'succeeded' | 'warning' | 'failed') =>
+      runNotification(
+        {
+          runId: 1,
+          school: '8865',
+          status,
+          dryRun: false,
+          reason: null,
+          stats: {
+            files: 1,
+            records: 1,
+            rows: 1,
+            rejected: 0,
+            durationMs: 1,
+            inserted: 1,
+            updated: 0,
+            deactivated: 0,
+            reactivated: 0,
+            held: 0,
+            deferred: 0,
+          },
+          tables: [],
+          errors: [],
+        },
+        'cli',
+      );
+    expect([
+      n.wants(run('succeeded')),
+      n.wants(run('warning')),
+      n.wants(run('failed')),
+      n.wants(testNotification()),
+    ]).toEqual([false, false, true, true]);
     expect(n.channels).toEqual(['slack']);
   });
 });
@@ -226,7 +358,13 @@ describe('notification configuration', () => {
   it('reports every problem at once, never echoing a webhook URL', () => {
     let message = '';
     try {
-      loadConfig({ SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T0/B0/sekrit', TEAMS_WEBHOOK_URL: 'ftp://example.org/x', ETL_NOTIFICATION_EMAIL: 'it@school.example.edu.au, not-an-address', ETL_NOTIFY_ON: 'failed,sometimes', ETL_NOTIFY_TIMEOUT_MS: '0' });
+      loadConfig({
+        SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T0/B0/sekrit',
+        TEAMS_WEBHOOK_URL: 'ftp://example.org/x',
+        ETL_NOTIFICATION_EMAIL: 'it@school.example.edu.au, not-an-address',
+        ETL_NOTIFY_ON: 'failed,sometimes',
+        ETL_NOTIFY_TIMEOUT_MS: '0',
+      });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -252,22 +390,40 @@ describe('cases-etl notify test', () => {
   let slack: Webhook;
   let teams: Webhook;
   let mailbox: Mailbox;
-  beforeEach(async () => void ([slack, teams, mailbox] = await Promise.all([startWebhook(), startWebhook(() => ({ status: 202 })), startMailbox()])));
+  beforeEach(
+    async () =>
+      void ([slack, teams, mailbox] = await Promise.all([
+        startWebhook(),
+        startWebhook(() => ({ status: 202 })),
+        startMailbox(),
+      ])),
+  );
   afterEach(() => Promise.all([slack.close(), teams.close(), mailbox.close()]));
 
   it('reaches every configured channel and says so', async () => {
-    const r = await runCli(['notify', 'test'], { SLACK_WEBHOOK_URL: slack.url, TEAMS_WEBHOOK_URL: teams.url, ETL_NOTIFICATION_EMAIL: TO, SMTP_URL: mailbox.url });
+    const r = await runCli(['notify', 'test'], {
+      SLACK_WEBHOOK_URL: slack.url,
+      TEAMS_WEBHOOK_URL: teams.url,
+      ETL_NOTIFICATION_EMAIL: TO,
+      SMTP_URL: mailbox.url,
+    });
     expect(r.stdout.trim().split('\n')).toEqual(['slack  sent', 'teams  sent', 'email  sent']);
     expect(r.code).toBe(0);
     expect(slackText(slack.requests[0]?.body as Record<string, unknown>)).toContain('cases-etl test notification');
-    expect(cardOf(teams.requests[0]?.body as Record<string, unknown>).body[0]?.text).toContain('cases-etl test notification');
+    expect(cardOf(teams.requests[0]?.body as Record<string, unknown>).body[0]?.text).toContain(
+      'cases-etl test notification',
+    );
     expect(mailbox.messages[0]?.mail.text).toContain('If you can read this, cases-etl can reach this channel.');
   });
 
   it('exits 1 naming the channel it could not reach, and 2 when none is configured', async () => {
     const closed = await startWebhook();
     await closed.close();
-    const r = await runCli(['notify', 'test'], { SLACK_WEBHOOK_URL: slack.url, TEAMS_WEBHOOK_URL: closed.url, ETL_RETRY_ATTEMPTS: '1' });
+    const r = await runCli(['notify', 'test'], {
+      SLACK_WEBHOOK_URL: slack.url,
+      TEAMS_WEBHOOK_URL: closed.url,
+      ETL_RETRY_ATTEMPTS: '1',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('slack  sent');
     expect(r.stdout).toContain('teams  FAILED after 1 attempt: ECONNREFUSED');
@@ -298,7 +454,12 @@ describe('a job that could not run at all', () => {
     const { mkdir } = await import('node:fs/promises');
     const empty = join(target.dir, 'empty-export');
     await mkdir(empty);
-    const a = await jobApp(target, { CASES_DIRECTORY: empty, ETL_QUEUE_PREFIX: prefix, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url });
+    const a = await jobApp(target, {
+      CASES_DIRECTORY: empty,
+      ETL_QUEUE_PREFIX: prefix,
+      ETL_SCHEDULE: '* * * * * *',
+      SLACK_WEBHOOK_URL: slack.url,
+    });
     const w = startWorker(a);
     try {
       await registerSchedule(a.queue as Queue, a.config.jobs);
@@ -320,7 +481,15 @@ describe('a job that could not run at all', () => {
     const src = join(target.dir, 'export');
     await copySample(src);
     const url = target.env.DATABASE_URL?.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`) as string;
-    const a = await jobApp(target, { DATABASE_URL: url, CASES_DIRECTORY: src, ETL_QUEUE_PREFIX: prefix, ETL_JOB_BACKOFF_MS: '100', ETL_JOB_ATTEMPTS: '2', ETL_RETRY_ATTEMPTS: '1', SLACK_WEBHOOK_URL: slack.url });
+    const a = await jobApp(target, {
+      DATABASE_URL: url,
+      CASES_DIRECTORY: src,
+      ETL_QUEUE_PREFIX: prefix,
+      ETL_JOB_BACKOFF_MS: '100',
+      ETL_JOB_ATTEMPTS: '2',
+      ETL_RETRY_ATTEMPTS: '1',
+      SLACK_WEBHOOK_URL: slack.url,
+    });
     const w = startWorker(a);
     try {
       proxy.fail(1_000_000);
@@ -355,7 +524,10 @@ describe('the in-process schedule (no Redis)', () => {
     const { mkdir } = await import('node:fs/promises');
     const empty = join(target.dir, 'empty-export');
     await mkdir(empty);
-    const app = await createApp(target.config({ CASES_DIRECTORY: empty, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url }), { logger: createLogger({ level: 'silent' }) });
+    const app = await createApp(
+      target.config({ CASES_DIRECTORY: empty, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url }),
+      { logger: createLogger({ level: 'silent' }) },
+    );
     expect(app.queue).toBeNull();
     const scheduler = startInProcessScheduler(app, app.logger);
     try {

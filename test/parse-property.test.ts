@@ -49,7 +49,14 @@ const fileArb = fc.record({
 async function readAll(path: string): Promise<{ records: RawRecord[]; problems: string[] }> {
   const records: RawRecord[] = [];
   const problems: string[] = [];
-  for await (const batch of readCsvRecords(path, 'ST_8865.csv', ST, () => {}, (p) => problems.push(p.code))) records.push(...batch.records);
+  for await (const batch of readCsvRecords(
+    path,
+    'ST_8865.csv',
+    ST,
+    () => {},
+    (p) => problems.push(p.code),
+  ))
+    records.push(...batch.records);
   return { records, problems };
 }
 
@@ -69,7 +76,12 @@ describe('CSV reading matches a quote-aware parse of the whole file', () => {
         expect(problems).toEqual([]);
         // The reference: papaparse's quote-aware mode over the whole (normalised) text at once.
         const normalised = text.replaceAll('é', 'e').replace(/\r\n?/g, '\n');
-        const reference = Papa.parse<string[]>(normalised, { delimiter: ',', newline: '\n', quoteChar: '"', skipEmptyLines: true });
+        const reference = Papa.parse<string[]>(normalised, {
+          delimiter: ',',
+          newline: '\n',
+          quoteChar: '"',
+          skipEmptyLines: true,
+        });
         expect(reference.errors).toEqual([]);
         const want = reference.data.slice(1);
         expect(got.map((r) => r.problem)).toEqual(want.map(() => null));
@@ -99,7 +111,13 @@ describe('CSV reading of records that are not plain RFC 4180', () => {
   );
   const plainArb = fc.stringMatching(/^[A-Za-z0-9 ]{0,6}$/).map((text) => ({ raw: text, text, bad: false }));
   const recordArb = fc.oneof(
-    { weight: 3, arbitrary: fc.tuple(fieldArb.map((f) => ({ ...f, bad: false })), fieldArb.map((f) => ({ ...f, bad: false }))) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(
+        fieldArb.map((f) => ({ ...f, bad: false })),
+        fieldArb.map((f) => ({ ...f, bad: false })),
+      ),
+    },
     { weight: 1, arbitrary: fc.tuple(oddArb, plainArb) },
     { weight: 1, arbitrary: fc.tuple(plainArb, oddArb) },
   );
@@ -107,25 +125,35 @@ describe('CSV reading of records that are not plain RFC 4180', () => {
   it('rejects only the line of a broken quote, reads what papaparse tolerates, and loses nothing else', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: 4000 }), fc.array(recordArb, { minLength: 1, maxLength: 40 }), async (padding, records) => {
-        const lines = ['STKEY,SURNAME,NOTES'];
-        for (let i = 0; i < padding; i++) lines.push(`P${i},PADDING${'X'.repeat(i % 11)},`);
-        records.forEach(([a, b], i) => lines.push(`K${i},${a.raw},${b.raw}`));
-        const path = join(dir, `odd-${n++}.csv`);
-        await writeFile(path, encodeWindows1252(`${lines.join('\n').replaceAll('é', 'e')}\n`));
+      fc.asyncProperty(
+        fc.nat({ max: 4000 }),
+        fc.array(recordArb, { minLength: 1, maxLength: 40 }),
+        async (padding, records) => {
+          const lines = ['STKEY,SURNAME,NOTES'];
+          for (let i = 0; i < padding; i++) lines.push(`P${i},PADDING${'X'.repeat(i % 11)},`);
+          records.forEach(([a, b], i) => lines.push(`K${i},${a.raw},${b.raw}`));
+          const path = join(dir, `odd-${n++}.csv`);
+          await writeFile(path, encodeWindows1252(`${lines.join('\n').replaceAll('é', 'e')}\n`));
 
-        const { records: got, problems } = await readAll(path);
-        expect(problems).toEqual([]);
-        const tail = got.slice(padding);
-        let line = padding + 2;
-        const want = records.map(([a, b], i) => {
-          const at = line;
-          line += 1 + (`${a.raw},${b.raw}`.replace(/\r\n?/g, '\n').split('\n').length - 1);
-          const bad = a.bad || b.bad;
-          return { line: at, fields: bad ? [] : [`K${i}`, a.text.replaceAll('é', 'e'), b.text.replaceAll('é', 'e')], broken: bad };
-        });
-        expect(tail.map((r) => ({ line: r.line, fields: r.problem ? [] : r.fields, broken: r.problem !== null }))).toEqual(want);
-      }),
+          const { records: got, problems } = await readAll(path);
+          expect(problems).toEqual([]);
+          const tail = got.slice(padding);
+          let line = padding + 2;
+          const want = records.map(([a, b], i) => {
+            const at = line;
+            line += 1 + (`${a.raw},${b.raw}`.replace(/\r\n?/g, '\n').split('\n').length - 1);
+            const bad = a.bad || b.bad;
+            return {
+              line: at,
+              fields: bad ? [] : [`K${i}`, a.text.replaceAll('é', 'e'), b.text.replaceAll('é', 'e')],
+              broken: bad,
+            };
+          });
+          expect(
+            tail.map((r) => ({ line: r.line, fields: r.problem ? [] : r.fields, broken: r.problem !== null })),
+          ).toEqual(want);
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     );
   }, 120_000);
@@ -135,12 +163,21 @@ describe('the eduHub date reader agrees with the general date parser', () => {
   /** A number written with one or two digits (as eduHub writes days, months and hours), now and then with a digit too many or none. */
   const num = (max: number, width: 1 | 2) =>
     fc.oneof(
-      { weight: 12, arbitrary: fc.tuple(fc.integer({ min: 0, max }), fc.boolean()).map(([n, pad]) => (pad || width === 2 ? String(n).padStart(2, '0') : String(n))) },
+      {
+        weight: 12,
+        arbitrary: fc
+          .tuple(fc.integer({ min: 0, max }), fc.boolean())
+          .map(([n, pad]) => (pad || width === 2 ? String(n).padStart(2, '0') : String(n))),
+      },
       { weight: 1, arbitrary: fc.constantFrom('', '123', 'x1') },
     );
-  const year = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 9999 }).map((y) => String(y).padStart(4, '0')) }, { weight: 1, arbitrary: fc.constantFrom('999', '20245', '') });
+  const year = fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 9999 }).map((y) => String(y).padStart(4, '0')) },
+    { weight: 1, arbitrary: fc.constantFrom('999', '20245', '') },
+  );
   /** Mostly the usual separator, sometimes another. */
-  const sep = (usual: string, ...odd: string[]) => fc.oneof({ weight: 10, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
+  const sep = (usual: string, ...odd: string[]) =>
+    fc.oneof({ weight: 10, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
   const dateArb = fc
     .tuple(
       num(32, 1),
@@ -149,7 +186,15 @@ describe('the eduHub date reader agrees with the general date parser', () => {
       sep('/', '-', ''),
       year,
       fc.option(
-        fc.tuple(sep(' ', '  ', 'T', ''), num(13, 1), sep(':', '.'), num(60, 2), sep(':', '', '.'), num(60, 2), sep(' AM', ' PM', ' PM', ' am', 'PM', '', ' XM', ' A')),
+        fc.tuple(
+          sep(' ', '  ', 'T', ''),
+          num(13, 1),
+          sep(':', '.'),
+          num(60, 2),
+          sep(':', '', '.'),
+          num(60, 2),
+          sep(' AM', ' PM', ' PM', ' am', 'PM', '', ' XM', ' A'),
+        ),
         { nil: undefined },
       ),
     )

@@ -25,7 +25,9 @@ describe('README', () => {
   it('points at the benchmark notes, which explain every targeted ratio (figures may move on)', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     const notes = await readFile(new URL('../bench/README.md', import.meta.url), 'utf8');
-    const latest = JSON.parse(await readFile(new URL('../bench/results/latest.json', import.meta.url), 'utf8')) as { targets: Record<string, unknown> };
+    const latest = JSON.parse(await readFile(new URL('../bench/results/latest.json', import.meta.url), 'utf8')) as {
+      targets: Record<string, unknown>;
+    };
     expect(readme).toContain('[bench/README.md](bench/README.md)');
     // Keys, not values: a new `npm run bench` writes new figures, and that must not fail the tests.
     for (const key of Object.keys(latest.targets)) expect(notes, key).toContain(`\`${key}\``);

@@ -59,7 +59,8 @@ async function writeExport(dir: string): Promise<void> {
     await put([header, ...rows.slice(0, LONG_LINE - 2)].join('\r\n') + '\r\n');
     await put(LONG_START);
     const block = Buffer.alloc(MB, 'x');
-    for (let left = LONG_BYTES - LONG_START.length; left > 0; left -= block.length) await file.write(block.subarray(0, Math.min(left, block.length)));
+    for (let left = LONG_BYTES - LONG_START.length; left > 0; left -= block.length)
+      await file.write(block.subarray(0, Math.min(left, block.length)));
     await put('\r\n' + [...MALFORMED, ...rows.slice(LONG_LINE - 2)].join('\r\n') + '\r\n');
   } finally {
     await file.close();
@@ -94,9 +95,23 @@ describe('validate on an export with a 200 MB line and malformed lines', () => {
     expect(out.stdout.length).toBeLessThan(MB);
     expect(out.stdout).not.toContain(SURNAME);
     expect(out.stdout).not.toContain('xxxxxxxxxx');
-    const report = JSON.parse(out.stdout) as { schools: Array<{ files: Array<{ file: string; rows: number; rejectsByCode: Record<string, number>; keyless: number; examples: Array<{ line: number; key: string | null; code: string }> }> }> };
+    const report = JSON.parse(out.stdout) as {
+      schools: Array<{
+        files: Array<{
+          file: string;
+          rows: number;
+          rejectsByCode: Record<string, number>;
+          keyless: number;
+          examples: Array<{ line: number; key: string | null; code: string }>;
+        }>;
+      }>;
+    };
     const st = report.schools[0]?.files.find((f) => f.file === 'ST_8865.csv');
-    expect(st).toMatchObject({ rows: 200, keyless: 5, rejectsByCode: { ETL_PARSE_LINE_TOO_LONG: 1, ETL_PARSE_FIELD_COUNT: 3, ETL_PARSE_BAD_QUOTE: 1 } });
+    expect(st).toMatchObject({
+      rows: 200,
+      keyless: 5,
+      rejectsByCode: { ETL_PARSE_LINE_TOO_LONG: 1, ETL_PARSE_FIELD_COUNT: 3, ETL_PARSE_BAD_QUOTE: 1 },
+    });
     expectStRejects(st?.examples ?? []);
     const human = await runCli(['validate', '--source', exportDir, '--examples', '20'], {});
     expect(human.stdout.length).toBeLessThan(MB);
@@ -113,7 +128,11 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
 
   beforeEach(async () => {
     target = await createTarget(dialect);
-    [slack, teams, mailbox] = await Promise.all([startWebhook(), startWebhook(() => ({ status: 202 })), startMailbox()]);
+    [slack, teams, mailbox] = await Promise.all([
+      startWebhook(),
+      startWebhook(() => ({ status: 202 })),
+      startMailbox(),
+    ]);
   });
   afterEach(async () => {
     await app?.stop();
@@ -135,11 +154,17 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
     expect(run.code).toBe(0);
     expect(run.stdout.length).toBeLessThan(MB);
     expect(run.stdout).not.toContain(SURNAME);
-    const runId = (JSON.parse((await runCli(['runs', '--json'], env, target.dir)).stdout) as Array<{ id: number; status: string }>)[0]?.id as number;
+    const runId = (
+      JSON.parse((await runCli(['runs', '--json'], env, target.dir)).stdout) as Array<{ id: number; status: string }>
+    )[0]?.id as number;
 
     // Slack, Teams and email: one message each, small, naming codes and counts only.
     expect([slack.requests.length, teams.requests.length, mailbox.messages.length]).toEqual([1, 1, 1]);
-    const payloads = [slack.requests[0]?.raw ?? '', teams.requests[0]?.raw ?? '', JSON.stringify(mailbox.messages[0]?.mail ?? {})];
+    const payloads = [
+      slack.requests[0]?.raw ?? '',
+      teams.requests[0]?.raw ?? '',
+      JSON.stringify(mailbox.messages[0]?.mail ?? {}),
+    ];
     for (const p of payloads) {
       expect(p.length).toBeLessThan(64 * 1024);
       expect(p).not.toContain(SURNAME);
@@ -149,7 +174,10 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
     const shown = await runCli(['runs', '--id', String(runId), '--json', '--limit', '1000'], env, target.dir);
     expect(shown.stdout.length).toBeLessThan(MB);
     expect(shown.stdout).not.toContain(SURNAME);
-    const detail = JSON.parse(shown.stdout) as { run: { status: string; rejected: number }; rejects: Array<{ file: string; line: number; key: string | null; code: string; originalLine?: string }> };
+    const detail = JSON.parse(shown.stdout) as {
+      run: { status: string; rejected: number };
+      rejects: Array<{ file: string; line: number; key: string | null; code: string; originalLine?: string }>;
+    };
     expect(detail.run).toMatchObject({ status: 'warning', rejected: 5 });
     expectStRejects(detail.rejects);
     expect(detail.rejects.some((r) => 'originalLine' in r)).toBe(false);
@@ -160,7 +188,10 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
     // The database keeps the start of each line, capped, and each line's full length.
     const probe = await target.probe();
     try {
-      const stored = await probe.all('SELECT line, original_line, original_bytes, row_key FROM etl_rejects WHERE run_id = ? ORDER BY line', [runId]);
+      const stored = await probe.all(
+        'SELECT line, original_line, original_bytes, row_key FROM etl_rejects WHERE run_id = ? ORDER BY line',
+        [runId],
+      );
       expect(stored.map((r) => [r.line, Number(r.original_bytes)])).toEqual([
         [LONG_LINE, LONG_BYTES],
         ...MALFORMED.map((l, i) => [LONG_LINE + 1 + i, Buffer.byteLength(l)]),
@@ -179,20 +210,34 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
     expect((await runCli(['runs', '--original'], env, target.dir)).code).toBe(2);
 
     // The API: open answers are small and carry no values; originals need an admin token.
-    app = await createApp(target.config({ CASES_DIRECTORY: exportDir, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), { logger: createLogger({ level: 'silent' }) });
+    app = await createApp(target.config({ CASES_DIRECTORY: exportDir, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     const server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'direct' }) });
     const open = await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}` });
     expect(open.statusCode).toBe(200);
     expect(open.body.length).toBeLessThan(MB);
     expect(open.body).not.toContain(SURNAME);
     expectStRejects(open.json().rejects);
-    const concurrent = await Promise.all([1, 2, 3, 4].map(() => server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}` })));
+    const concurrent = await Promise.all(
+      [1, 2, 3, 4].map(() => server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}` })),
+    );
     for (const r of concurrent) expect(r.body).toBe(open.body);
-    expect((await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}?original=1` })).statusCode).toBe(401);
-    const wrong = await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}?original=1`, headers: { authorization: 'Bearer not-the-token-at-all' } });
+    expect((await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}?original=1` })).statusCode).toBe(
+      401,
+    );
+    const wrong = await server.inject({
+      method: 'GET',
+      url: `/api/cases-etl/runs/${runId}?original=1`,
+      headers: { authorization: 'Bearer not-the-token-at-all' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).not.toContain(SURNAME);
-    const admin = await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}?original=1`, headers: { authorization: `Bearer ${TOKEN}` } });
+    const admin = await server.inject({
+      method: 'GET',
+      url: `/api/cases-etl/runs/${runId}?original=1`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(admin.statusCode).toBe(200);
     expect(admin.headers['cache-control']).toBe('no-store');
     expect(admin.body.length).toBeLessThan(MB);
@@ -207,12 +252,16 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
   it('rejects a value holding U+0000 with its own code, and stores the row on neither database', async () => {
     const src = join(target.dir, 'nul');
     await copySample(src);
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => (r[col('STKEY')] === 'WAL0001' ? Object.assign([...r], { [col('SURNAME')]: 'WAL\0KER' }) : r)));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => (r[col('STKEY')] === 'WAL0001' ? Object.assign([...r], { [col('SURNAME')]: 'WAL\0KER' }) : r)),
+    );
     const result = await runEtl({ config: target.config({ CASES_DIRECTORY: src }), notifier: null });
     const runId = result.runId as number;
     const probe = await target.probe();
     try {
-      expect(await probe.all('SELECT line, row_key, field, code FROM etl_rejects WHERE run_id = ?', [runId])).toEqual([{ line: 2, row_key: 'WAL0001', field: 'SURNAME', code: 'ETL_ROW_NUL' }]);
+      expect(await probe.all('SELECT line, row_key, field, code FROM etl_rejects WHERE run_id = ?', [runId])).toEqual([
+        { line: 2, row_key: 'WAL0001', field: 'SURNAME', code: 'ETL_ROW_NUL' },
+      ]);
       expect(await probe.all(`SELECT stkey FROM cases_st WHERE stkey = 'WAL0001'`)).toEqual([]);
       expect(Number((await probe.all('SELECT count(*) AS n FROM cases_st'))[0]?.n)).toBe(199);
     } finally {
@@ -268,7 +317,11 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
       }
     }
 
-    function expectMigrated(names: string[], rejects: Array<{ line: number; key: string | null; originalLine?: string | null; originalBytes?: number | null }>, name: string): void {
+    function expectMigrated(
+      names: string[],
+      rejects: Array<{ line: number; key: string | null; originalLine?: string | null; originalBytes?: number | null }>,
+      name: string,
+    ): void {
       expect(names).toEqual([name]);
       expect(rejects.map((r) => [r.line, r.key, r.originalLine?.length, r.originalBytes])).toEqual([
         [2, null, 4096, longLine.length],

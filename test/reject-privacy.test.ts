@@ -23,13 +23,21 @@ afterAll(() => cleanup());
 
 let n = 0;
 /** Reads a file's rows and rejects as a run would. */
-async function read(text: string | Buffer, layout: TableLayout = ST, lines?: LineLimits): Promise<{ rows: TypedRow[]; rejects: Reject[] }> {
+async function read(
+  text: string | Buffer,
+  layout: TableLayout = ST,
+  lines?: LineLimits,
+): Promise<{ rows: TypedRow[]; rejects: Reject[] }> {
   const path = join(dir, `f${n++}${layout.format === 'fixed' ? '.DAT' : '.csv'}`);
   await writeFile(path, typeof text === 'string' ? encodeWindows1252(text) : text);
   return readPath(path, layout, lines);
 }
 
-async function readPath(path: string, layout: TableLayout, lines?: LineLimits): Promise<{ rows: TypedRow[]; rejects: Reject[]; failure: string | null }> {
+async function readPath(
+  path: string,
+  layout: TableLayout,
+  lines?: LineLimits,
+): Promise<{ rows: TypedRow[]; rejects: Reject[]; failure: string | null }> {
   const reader = createValidatedFileReader(sourceFile(path, layout), lines === undefined ? {} : { lines });
   const rows: TypedRow[] = [];
   const rejects: Reject[] = [];
@@ -43,7 +51,8 @@ async function readPath(path: string, layout: TableLayout, lines?: LineLimits): 
 const shown = (r: Reject): string => JSON.stringify({ ...r, raw: undefined });
 
 /** A STUDENT.DAT line of the fixture layout (key 10, surname 20, first name 15, date 8, status 4). */
-const datLine = (key: string, surname: string, first = 'Mai'): string => `${key.padEnd(10)}${surname.padEnd(20)}${first.padEnd(15)}20090205ACTV`;
+const datLine = (key: string, surname: string, first = 'Mai'): string =>
+  `${key.padEnd(10)}${surname.padEnd(20)}${first.padEnd(15)}20090205ACTV`;
 
 describe('a reject shows no values', () => {
   it('a `;`- or tab-delimited line has no key, and neither its message nor its key holds the line', async () => {
@@ -69,8 +78,11 @@ describe('a reject shows no values', () => {
     expect(rejects[0]?.rawBytes).toBe(rejects[0]?.raw.length);
   });
 
-  it('a key is cut to its column\'s width, and a conversion message names the column and form, not the text', async () => {
-    const { rejects } = await read([HEADER, `ABC0001${SURNAME},LEE,Ho,,5/02/2009,ACTV`, `ABC0002,${SURNAME},Ho,,31/02/${SURNAME},ACTV`].join('\n') + '\n');
+  it("a key is cut to its column's width, and a conversion message names the column and form, not the text", async () => {
+    const { rejects } = await read(
+      [HEADER, `ABC0001${SURNAME},LEE,Ho,,5/02/2009,ACTV`, `ABC0002,${SURNAME},Ho,,31/02/${SURNAME},ACTV`].join('\n') +
+        '\n',
+    );
     expect(rejects.map((r) => [r.key, r.field, r.code])).toEqual([
       ['ABC0001QUI', 'STKEY', 'ETL_ROW_TOO_LONG'],
       ['ABC0002', 'BIRTHDATE', 'ETL_TYPE_DATE'],
@@ -80,8 +92,16 @@ describe('a reject shows no values', () => {
   });
 
   it('an encoding problem names the column, not the characters found', async () => {
-    const { rejects } = await read(Buffer.concat([encodeWindows1252(`${HEADER}\r\nABC0001,NGUYEN,`), Buffer.from('ZoÃ«', 'latin1'), encodeWindows1252(',,,ACTV\r\n')]));
-    expect(rejects).toEqual([expect.objectContaining({ key: 'ABC0001', field: 'FIRST_NAME', code: 'ETL_PARSE_ENCODING_MISMATCH' })]);
+    const { rejects } = await read(
+      Buffer.concat([
+        encodeWindows1252(`${HEADER}\r\nABC0001,NGUYEN,`),
+        Buffer.from('ZoÃ«', 'latin1'),
+        encodeWindows1252(',,,ACTV\r\n'),
+      ]),
+    );
+    expect(rejects).toEqual([
+      expect.objectContaining({ key: 'ABC0001', field: 'FIRST_NAME', code: 'ETL_PARSE_ENCODING_MISMATCH' }),
+    ]);
     expect(rejects[0]?.message).not.toContain('Ã');
   });
 
@@ -101,13 +121,20 @@ describe('a reject shows no values', () => {
 
 describe('a line over ETL_MAX_LINE_BYTES', () => {
   /** Writes `before`, then a line of `bytes` bytes starting `start`, then `after`, streaming. */
-  async function writeLongLine(path: string, before: string, start: string, bytes: number, after: string): Promise<void> {
+  async function writeLongLine(
+    path: string,
+    before: string,
+    start: string,
+    bytes: number,
+    after: string,
+  ): Promise<void> {
     const file = await open(path, 'w');
     try {
       await file.write(before);
       await file.write(start);
       const block = Buffer.alloc(64 * 1024, 'y');
-      for (let left = bytes - start.length; left > 0; left -= block.length) await file.write(block.subarray(0, Math.min(left, block.length)));
+      for (let left = bytes - start.length; left > 0; left -= block.length)
+        await file.write(block.subarray(0, Math.min(left, block.length)));
       await file.write(after);
     } finally {
       await file.close();
@@ -118,7 +145,13 @@ describe('a line over ETL_MAX_LINE_BYTES', () => {
     const path = join(dir, 'long.csv');
     const bytes = 5 * (1 << 20) + 17;
     // A quote early on would otherwise have been read as a bad or unterminated quote, chunk after chunk.
-    await writeLongLine(path, `${HEADER}\nABC0001,NGUYEN,Mai,,,ACTV\n`, `ABC0002,"${SURNAME}`, bytes, '\nABC0003,LEE,Ho,,,ACTV\nABC0004,KIM,Su,,,ACTV\n');
+    await writeLongLine(
+      path,
+      `${HEADER}\nABC0001,NGUYEN,Mai,,,ACTV\n`,
+      `ABC0002,"${SURNAME}`,
+      bytes,
+      '\nABC0003,LEE,Ho,,,ACTV\nABC0004,KIM,Su,,,ACTV\n',
+    );
     const { rows, rejects } = await readPath(path, ST);
     expect(rows.map((r) => [r.line, r.key])).toEqual([
       [2, 'ABC0001'],
@@ -126,21 +159,33 @@ describe('a line over ETL_MAX_LINE_BYTES', () => {
       [5, 'ABC0004'],
     ]);
     expect(rejects).toHaveLength(1);
-    expect(rejects[0]).toMatchObject({ line: 3, key: null, field: null, code: 'ETL_PARSE_LINE_TOO_LONG', rawBytes: bytes });
-    expect(rejects[0]?.message).toBe(`the line has ${bytes} bytes, more than the 1048576 a line may have; it was skipped unread`);
+    expect(rejects[0]).toMatchObject({
+      line: 3,
+      key: null,
+      field: null,
+      code: 'ETL_PARSE_LINE_TOO_LONG',
+      rawBytes: bytes,
+    });
+    expect(rejects[0]?.message).toBe(
+      `the line has ${bytes} bytes, more than the 1048576 a line may have; it was skipped unread`,
+    );
     expect(rejects[0]?.raw).toBe(`ABC0002,"${SURNAME}${'y'.repeat(4096 - 9 - SURNAME.length)}`);
   });
 
-  it('is refused at the file\'s end too, and when the whole line arrived in one stretch of text', async () => {
+  it("is refused at the file's end too, and when the whole line arrived in one stretch of text", async () => {
     const limits = { maxLineBytes: 2048, maxRejectLineBytes: 100 };
     // 3,000 bytes fit in one 32 KiB chunk: the line is whole when it is read.
     const short = await read(`${HEADER}\nABC0001,${'z'.repeat(3000)},,,,ACTV\nABC0002,LEE,Ho,,,ACTV\n`, ST, limits);
-    expect(short.rejects.map((r) => [r.line, r.code, r.rawBytes, r.raw.length])).toEqual([[2, 'ETL_PARSE_LINE_TOO_LONG', 3016, 100]]);
+    expect(short.rejects.map((r) => [r.line, r.code, r.rawBytes, r.raw.length])).toEqual([
+      [2, 'ETL_PARSE_LINE_TOO_LONG', 3016, 100],
+    ]);
     expect(short.rows.map((r) => r.key)).toEqual(['ABC0002']);
     const path = join(dir, 'long-last.csv');
     await writeLongLine(path, `${HEADER}\nABC0001,NGUYEN,Mai,,,ACTV\n`, 'ABC0002,', 3 * DECODE_CHUNK_BYTES, '');
     const last = await readPath(path, ST, limits);
-    expect(last.rejects.map((r) => [r.line, r.code, r.rawBytes])).toEqual([[3, 'ETL_PARSE_LINE_TOO_LONG', 3 * DECODE_CHUNK_BYTES]]);
+    expect(last.rejects.map((r) => [r.line, r.code, r.rawBytes])).toEqual([
+      [3, 'ETL_PARSE_LINE_TOO_LONG', 3 * DECODE_CHUNK_BYTES],
+    ]);
     expect(last.rows).toHaveLength(1);
   });
 
@@ -149,7 +194,13 @@ describe('a line over ETL_MAX_LINE_BYTES', () => {
     const layout = registry.layoutForFileName('STUDENT.DAT') as TableLayout;
     const good = datLine('ABC0001', 'NGUYEN');
     const path = join(dir, 'LONG.DAT');
-    await writeLongLine(path, `${good}\r\n`, 'ABC0002   ', 2 * (1 << 20), `\r\n${good.replace('ABC0001', 'ABC0003')}\r\n`);
+    await writeLongLine(
+      path,
+      `${good}\r\n`,
+      'ABC0002   ',
+      2 * (1 << 20),
+      `\r\n${good.replace('ABC0001', 'ABC0003')}\r\n`,
+    );
     const { rows, rejects } = await readPath(path, layout);
     expect(rows.map((r) => [r.line, r.key])).toEqual([
       [1, 'ABC0001'],
@@ -161,7 +212,10 @@ describe('a line over ETL_MAX_LINE_BYTES', () => {
 
 describe('U+0000 in a value', () => {
   it('rejects the row with its own code, naming the column, with the key still read', async () => {
-    const { rows, rejects } = await read([HEADER, 'ABC0001,WAL\0KER,Leo,,,ACTV', 'ABC0002,"WAL\0KER",Leo,,,ACTV', 'ABC0003,LEE,Ho,,,ACTV'].join('\n') + '\n');
+    const { rows, rejects } = await read(
+      [HEADER, 'ABC0001,WAL\0KER,Leo,,,ACTV', 'ABC0002,"WAL\0KER",Leo,,,ACTV', 'ABC0003,LEE,Ho,,,ACTV'].join('\n') +
+        '\n',
+    );
     expect(rows.map((r) => r.key)).toEqual(['ABC0003']);
     expect(rejects.map((r) => [r.line, r.key, r.field, r.code])).toEqual([
       [2, 'ABC0001', 'SURNAME', 'ETL_ROW_NUL'],
@@ -180,7 +234,10 @@ describe('U+0000 in a value', () => {
   it('in a fixed-width line is rejected the same way', async () => {
     const registry = await loadLayouts(fixture('fixed', 'relationships.json'));
     const layout = registry.layoutForFileName('STUDENT.DAT') as TableLayout;
-    const { rows, rejects } = await read([datLine('ABC0001', 'WAL\0KER'), datLine('ABC0002', 'LEE', 'Ho')].join('\r\n') + '\r\n', layout);
+    const { rows, rejects } = await read(
+      [datLine('ABC0001', 'WAL\0KER'), datLine('ABC0002', 'LEE', 'Ho')].join('\r\n') + '\r\n',
+      layout,
+    );
     expect(rows.map((r) => r.key)).toEqual(['ABC0002']);
     expect(rejects.map((r) => [r.line, r.key, r.field, r.code])).toEqual([[1, 'ABC0001', 'SURNAME', 'ETL_ROW_NUL']]);
   });
@@ -195,8 +252,13 @@ describe('U+0000 in a value', () => {
 describe('configuration of the line limits', () => {
   it('has defaults and reports every problem together', () => {
     expect(loadConfig({}).lines).toEqual({ maxLineBytes: 1048576, maxRejectLineBytes: 4096 });
-    expect(loadConfig({ ETL_MAX_LINE_BYTES: '2048', ETL_MAX_REJECT_LINE_BYTES: '0' }).lines).toEqual({ maxLineBytes: 2048, maxRejectLineBytes: 0 });
-    expect(() => loadConfig({ ETL_MAX_LINE_BYTES: '100', ETL_MAX_REJECT_LINE_BYTES: 'x', ETL_MAX_ERROR_RATE: '2' })).toThrow(
+    expect(loadConfig({ ETL_MAX_LINE_BYTES: '2048', ETL_MAX_REJECT_LINE_BYTES: '0' }).lines).toEqual({
+      maxLineBytes: 2048,
+      maxRejectLineBytes: 0,
+    });
+    expect(() =>
+      loadConfig({ ETL_MAX_LINE_BYTES: '100', ETL_MAX_REJECT_LINE_BYTES: 'x', ETL_MAX_ERROR_RATE: '2' }),
+    ).toThrow(
       expect.objectContaining({
         problems: expect.arrayContaining([
           'ETL_MAX_LINE_BYTES=100 must be at least 1024',
@@ -205,7 +267,9 @@ describe('configuration of the line limits', () => {
         ]),
       }),
     );
-    expect(() => loadConfig({ ETL_MAX_LINE_BYTES: '4096', ETL_MAX_REJECT_LINE_BYTES: '8192' })).toThrow('ETL_MAX_REJECT_LINE_BYTES=8192 must be at most ETL_MAX_LINE_BYTES (4096)');
+    expect(() => loadConfig({ ETL_MAX_LINE_BYTES: '4096', ETL_MAX_REJECT_LINE_BYTES: '8192' })).toThrow(
+      'ETL_MAX_REJECT_LINE_BYTES=8192 must be at most ETL_MAX_LINE_BYTES (4096)',
+    );
   });
 });
 
@@ -220,7 +284,19 @@ describe('notification text from the export', () => {
         dryRun: false,
         reason: `ETL_PARSE_BAD_HEADER: column 3 ("${'h'.repeat(10_000)}\r\n\u0000") is not a name`,
         errors: [],
-        stats: { files: 1, records: 3, rows: 2, rejected: 1, durationMs: 5, inserted: 0, updated: 0, deactivated: 0, reactivated: 0, held: 0, deferred: 0 },
+        stats: {
+          files: 1,
+          records: 3,
+          rows: 2,
+          rejected: 1,
+          durationMs: 5,
+          inserted: 0,
+          updated: 0,
+          deactivated: 0,
+          reactivated: 0,
+          held: 0,
+          deferred: 0,
+        },
         tables: [{ file, table: 'ST', rejected: 1, rejectsByCode: { ETL_PARSE_FIELD_COUNT: 1 }, error: null }],
       },
       'cli',

@@ -39,7 +39,8 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
 
   const query = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> =>
     (probe ??= await target.probe()).all(sql, params);
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await query(sql, params))[0]?.n);
+  const count = async (sql: string, params: unknown[] = []): Promise<number> =>
+    Number((await query(sql, params))[0]?.n);
 
   /** The mirror's primary key columns in key order, from the catalog. */
   async function primaryKey(table: string): Promise<string[]> {
@@ -54,8 +55,16 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
   /** Writes relationships.json giving DF (DF_8865.csv) a layout keyed on `key`; returns its path. */
   async function dfLayoutKeyedOn(key: string): Promise<string> {
     const path = join(target.dir, `relationships-${key}.json`);
-    const layout = { table_name: 'DF_8865', format: 'csv', columns: [{ name: 'DFKEY' }, { name: key }], primary_key: key };
-    await writeFile(path, JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'DF_8865.csv': layout } }));
+    const layout = {
+      table_name: 'DF_8865',
+      format: 'csv',
+      columns: [{ name: 'DFKEY' }, { name: key }],
+      primary_key: key,
+    };
+    await writeFile(
+      path,
+      JSON.stringify({ primary_keys: {}, relationships: [], file_layouts: { 'DF_8865.csv': layout } }),
+    );
     return path;
   }
 
@@ -77,12 +86,16 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
 
   /** Sets LW_USER (the CASES user who last wrote the row) of the file's first row to REKEYTEST: a change, nothing more. */
   const editFirstRow = (file: string): Promise<void> =>
-    editCsv(join(src, file), (rows, col) => rows.map((r, i) => (i === 0 ? r.map((v, j) => (j === col('LW_USER') ? 'REKEYTEST' : v)) : r)));
+    editCsv(join(src, file), (rows, col) =>
+      rows.map((r, i) => (i === 0 ? r.map((v, j) => (j === col('LW_USER') ? 'REKEYTEST' : v)) : r)),
+    );
   const changesOf = (runId: number | null, table: string): Promise<number> =>
     count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND table_name = ?`, [runId, table]);
 
-  const openStore = async (): Promise<Store> => (store ??= await createStore(target.config().database, { lockTimeoutMs: 20_000 }));
-  const everyDfRow = (): Promise<Array<Record<string, unknown>>> => query(`SELECT * FROM cases_df ORDER BY school_id, dfkey`);
+  const openStore = async (): Promise<Store> =>
+    (store ??= await createStore(target.config().database, { lockTimeoutMs: 20_000 }));
+  const everyDfRow = (): Promise<Array<Record<string, unknown>>> =>
+    query(`SELECT * FROM cases_df ORDER BY school_id, dfkey`);
   const families = (): Promise<Array<Record<string, unknown>>> => query(`SELECT * FROM families ORDER BY 2`);
 
   it('rebuilds DF under a new key, keeping rows, bookkeeping and views; prunes the runs that changed DF; loads after', async () => {
@@ -123,7 +136,9 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ?`, [night1.runId])).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ?`, [night2.runId])).toBeGreaterThan(0);
     const config = target.config({ CASES_DIRECTORY: src, CASES_RELATIONSHIPS_JSON: relationships });
-    const refused = await rollbackRun(night1.runId as number, { config, cascade: true, notifier: null }).catch((e: unknown) => e);
+    const refused = await rollbackRun(night1.runId as number, { config, cascade: true, notifier: null }).catch(
+      (e: unknown) => e,
+    );
     expect((refused as EtlError).code).toBe('ETL_ROLLBACK_PRUNED');
     expect((refused as EtlError).message).toContain(`the change history of run ${night1.runId} was pruned`);
 
@@ -136,8 +151,16 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
 
     // Asking again changes nothing, not even the history of the run just made.
     const again = await (await openStore()).rekeyMirror(await dfMirror(relationships));
-    expect(again).toMatchObject({ changed: false, prunedRuns: [], oldKey: ['bpay_reference'], newKey: ['bpay_reference'], rows: 162 });
-    expect(await query(`SELECT changes_pruned FROM etl_runs WHERE id = ?`, [night3.runId])).toEqual([{ changes_pruned: 0 }]);
+    expect(again).toMatchObject({
+      changed: false,
+      prunedRuns: [],
+      oldKey: ['bpay_reference'],
+      newKey: ['bpay_reference'],
+      rows: 162,
+    });
+    expect(await query(`SELECT changes_pruned FROM etl_runs WHERE id = ?`, [night3.runId])).toEqual([
+      { changes_pruned: 0 },
+    ]);
     expect(await changesOf(night3.runId, 'DF')).toBeGreaterThan(0);
     // Its history, written under the new key, undoes it exactly.
     await rollbackRun(night3.runId as number, { config, notifier: null });
@@ -151,7 +174,10 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     const changes = await count(`SELECT count(*) AS n FROM etl_changes`);
     const s = await openStore();
     const refusal = async (mirror: MirrorTable): Promise<EtlError> => {
-      const err = await s.rekeyMirror(mirror).then(() => null, (e: unknown) => e);
+      const err = await s.rekeyMirror(mirror).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(EtlError);
       return err as EtlError;
     };
@@ -181,7 +207,7 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect(missing.code).toBe('ETL_LAYOUT_REKEY_REFUSED');
     expect(missing.message).toBe(
       'cannot rekey table DF (cases_df): the table has no column NO_SUCH_COLUMN ' +
-        'of the layout\'s key BPAY_REFERENCE, NO_SUCH_COLUMN (load a file with it first)',
+        "of the layout's key BPAY_REFERENCE, NO_SUCH_COLUMN (load a file with it first)",
     );
     const absent = await refusal({ ...df, table: 'ZZ', name: 'cases_zz' });
     expect(absent.message).toMatch(/^cannot rekey table ZZ \(cases_zz\): there is no such mirror table/);
@@ -191,7 +217,9 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     expect(await primaryKey('cases_df')).toEqual(['school_id', 'dfkey']);
     expect(await everyDfRow()).toEqual(rows);
     expect(await count(`SELECT count(*) AS n FROM etl_changes`)).toBe(changes);
-    expect(await count(`SELECT count(*) AS n FROM etl_runs WHERE changes_pruned = ?`, [dialect === 'sqlite' ? 1 : true])).toBe(0);
+    expect(
+      await count(`SELECT count(*) AS n FROM etl_runs WHERE changes_pruned = ?`, [dialect === 'sqlite' ? 1 : true]),
+    ).toBe(0);
   });
 
   it('runs from the built CLI: exit 0 with what it did, 1 when refused, 2 for bad usage', async () => {
@@ -202,7 +230,9 @@ describe.each(DIALECTS)('rekeying a mirror table on %s', (dialect) => {
     const titleA = { ...target.env, CASES_RELATIONSHIPS_JSON: await dfLayoutKeyedOn('TITLE_A') };
     const refused = await runCli(['migrate', '--rekey', 'df'], titleA);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error ETL_LAYOUT_REKEY_REFUSED: cannot rekey table DF \(cases_df\) to TITLE_A: \d+ rows share \d+ values/m);
+    expect(refused.stderr).toMatch(
+      /^error ETL_LAYOUT_REKEY_REFUSED: cannot rekey table DF \(cases_df\) to TITLE_A: \d+ rows share \d+ values/m,
+    );
     expect(await primaryKey('cases_df')).toEqual(['school_id', 'dfkey']);
 
     const env = { ...target.env, CASES_RELATIONSHIPS_JSON: await dfLayoutKeyedOn('BPAY_REFERENCE') };

@@ -28,10 +28,26 @@ describe('withRetry', () => {
 
   it('gives up after the last attempt, and never retries bad data', async () => {
     let calls = 0;
-    await expect(withRetry(async () => { calls++; throw Object.assign(new Error('gone'), { code: 'EIO' }); }, { attempts: 2, delayMs: 1, factor: 2 })).rejects.toThrow('gone');
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw Object.assign(new Error('gone'), { code: 'EIO' });
+        },
+        { attempts: 2, delayMs: 1, factor: 2 },
+      ),
+    ).rejects.toThrow('gone');
     expect(calls).toBe(2);
     calls = 0;
-    await expect(withRetry(async () => { calls++; throw new EtlError('ETL_PARSE_BAD_QUOTE', 'bad'); }, { attempts: 5, delayMs: 1, factor: 2 })).rejects.toThrow('bad');
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new EtlError('ETL_PARSE_BAD_QUOTE', 'bad');
+        },
+        { attempts: 5, delayMs: 1, factor: 2 },
+      ),
+    ).rejects.toThrow('bad');
     expect(calls).toBe(1);
     expect(isTransientIoError(Object.assign(new Error(), { code: 'ENOSPC' }))).toBe(false);
   });
@@ -48,12 +64,21 @@ describe('retries in a run', () => {
     await copySample(staged);
     // The folder appears whole (a rename), as a remounted share would.
     setTimeout(() => void rename(staged, src), 150);
-    const result = await runEtl({ config: target.config({ CASES_DIRECTORY: src, ETL_RETRY_ATTEMPTS: '4', ETL_RETRY_DELAY_MS: '200', ETL_RETRY_FACTOR: '2' }) });
+    const result = await runEtl({
+      config: target.config({
+        CASES_DIRECTORY: src,
+        ETL_RETRY_ATTEMPTS: '4',
+        ETL_RETRY_DELAY_MS: '200',
+        ETL_RETRY_FACTOR: '2',
+      }),
+    });
     expect(result.status).toBe('succeeded');
   });
 
   it('fails clearly when the folder never appears', async () => {
     const src = join(target.dir, 'never');
-    await expect(runEtl({ config: target.config({ CASES_DIRECTORY: src, ETL_RETRY_ATTEMPTS: '2', ETL_RETRY_DELAY_MS: '10' }) })).rejects.toMatchObject({ code: 'ETL_SOURCE_NOT_FOUND' });
+    await expect(
+      runEtl({ config: target.config({ CASES_DIRECTORY: src, ETL_RETRY_ATTEMPTS: '2', ETL_RETRY_DELAY_MS: '10' }) }),
+    ).rejects.toMatchObject({ code: 'ETL_SOURCE_NOT_FOUND' });
   });
 });

@@ -39,7 +39,10 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     const night1 = await runEtl({ config });
     const probe = await target.probe();
     try {
-      const state = (): Promise<unknown[]> => probe.all(`SELECT school_id, stkey, surname, _hash, _active, _changed_run, _deactivated_run FROM cases_st ORDER BY stkey`);
+      const state = (): Promise<unknown[]> =>
+        probe.all(
+          `SELECT school_id, stkey, surname, _hash, _active, _changed_run, _deactivated_run FROM cases_st ORDER BY stkey`,
+        );
       const before = await state();
       const st = join(src, 'ST_8865.csv');
       const { header, rows } = await readCsv(st);
@@ -47,7 +50,8 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
       const [gone1, gone2, changed1, changed2, changed3] = rows.slice(0, 5).map((r) => r[key] as string);
       await editCsv(st, (all, col) => {
         const kept = all.filter((r) => r[key] !== gone1 && r[key] !== gone2);
-        for (const r of kept) if ([changed1, changed2, changed3].includes(r[key] as string)) r[col('SURNAME')] = 'CHANGED';
+        for (const r of kept)
+          if ([changed1, changed2, changed3].includes(r[key] as string)) r[col('SURNAME')] = 'CHANGED';
         const added = [...(kept[10] as string[])];
         added[key] = 'NEW0001';
         added[col('REGISTRATION')] = '900001';

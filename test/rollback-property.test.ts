@@ -91,7 +91,9 @@ describe.each(DIALECTS)('full rollback on %s (property)', (dialect) => {
       const run = result.runs[0];
       // No guard can trip: a failed night is a bug in the model or the load.
       if (!run || run.runId === null || !(PUBLISHED.has(run.status) || run.status === 'skipped')) {
-        throw new Error(`night ${index} of school ${school} did not load: ${run?.status ?? 'no run'} ${result.errors.join('; ')}`);
+        throw new Error(
+          `night ${index} of school ${school} did not load: ${run?.status ?? 'no run'} ${result.errors.join('; ')}`,
+        );
       }
       loaded.push({ night: index, runId: run.runId, status: run.status });
     }
@@ -104,49 +106,65 @@ describe.each(DIALECTS)('full rollback on %s (property)', (dialect) => {
     return state;
   }
 
-  it(`rolling back the last k runs with cascade equals loading only the first n-k (seed ${SEED}, ${NUM_RUNS[dialect]} cases)`, { timeout: TIMEOUT_MS }, async () => {
-    await fc.assert(
-      // `fromNight`: roll back from the first published run of that night or later (else the last
-      // published run). Anchored to a night rather than a count, so dropping nights while shrinking
-      // mostly keeps the same runs undone.
-      fc.asyncProperty(nightsArb(MAX_NIGHTS), fc.nat({ max: MAX_NIGHTS - 1 }), async (nights, fromNight) => {
-        schools += 1;
-        const school = String(100_000 + 2 * schools);
-        const replaySchool = String(100_001 + 2 * schools);
+  it(
+    `rolling back the last k runs with cascade equals loading only the first n-k (seed ${SEED}, ${NUM_RUNS[dialect]} cases)`,
+    { timeout: TIMEOUT_MS },
+    async () => {
+      await fc.assert(
+        // `fromNight`: roll back from the first published run of that night or later (else the last
+        // published run). Anchored to a night rather than a count, so dropping nights while shrinking
+        // mostly keeps the same runs undone.
+        fc.asyncProperty(nightsArb(MAX_NIGHTS), fc.nat({ max: MAX_NIGHTS - 1 }), async (nights, fromNight) => {
+          schools += 1;
+          const school = String(100_000 + 2 * schools);
+          const replaySchool = String(100_001 + 2 * schools);
 
-        const loaded = await loadNights(school, nights);
-        const published = loaded.filter((l) => PUBLISHED.has(l.status));
-        // Only when every night was "unchanged": nothing was loaded, so nothing to roll back.
-        fc.pre(published.length > 0);
-        const from = published.findIndex((l) => l.night >= fromNight);
-        const undone = published.slice(from === -1 ? -1 : from);
-        const first = undone[0] as LoadedNight;
+          const loaded = await loadNights(school, nights);
+          const published = loaded.filter((l) => PUBLISHED.has(l.status));
+          // Only when every night was "unchanged": nothing was loaded, so nothing to roll back.
+          fc.pre(published.length > 0);
+          const from = published.findIndex((l) => l.night >= fromNight);
+          const undone = published.slice(from === -1 ? -1 : from);
+          const first = undone[0] as LoadedNight;
 
-        const result = await rollbackRun(first.runId, { config, store, cascade: true, requestedBy: 'property-test' });
-        deepStrictEqual(
-          result.runs.map((r) => r.runId),
-          undone.map((l) => l.runId).reverse(),
-          'the rollback undoes the last k published runs, newest first',
-        );
+          const result = await rollbackRun(first.runId, { config, store, cascade: true, requestedBy: 'property-test' });
+          deepStrictEqual(
+            result.runs.map((r) => r.runId),
+            undone.map((l) => l.runId).reverse(),
+            'the rollback undoes the last k published runs, newest first',
+          );
 
-        // The expected state: the nights before the first undone run, loaded into a clean school.
-        await loadNights(replaySchool, nights.slice(0, first.night));
-        deepStrictEqual(await mirrorState(school), await mirrorState(replaySchool));
+          // The expected state: the nights before the first undone run, loaded into a clean school.
+          await loadNights(replaySchool, nights.slice(0, first.night));
+          deepStrictEqual(await mirrorState(school), await mirrorState(replaySchool));
 
-        // The ledger: undone runs are rolled_back by this rollback, the rest as they were.
-        const undoneIds = new Set(undone.map((l) => l.runId));
-        const runs = await probe.all(`SELECT id, status, rollback_id FROM etl_runs WHERE school_id = ? ORDER BY id`, [school]);
-        deepStrictEqual(
-          runs.map((r) => ({ id: Number(r.id), status: r.status, rollbackId: r.rollback_id === null ? null : Number(r.rollback_id) })),
-          loaded.map((l) => (undoneIds.has(l.runId) ? { id: l.runId, status: 'rolled_back', rollbackId: result.rollbackId } : { id: l.runId, status: l.status, rollbackId: null })),
-        );
-        const rollbacks = await probe.all(`SELECT id, target_run_id FROM etl_rollbacks WHERE school_id = ?`, [school]);
-        deepStrictEqual(
-          rollbacks.map((r) => ({ id: Number(r.id), target: Number(r.target_run_id) })),
-          [{ id: result.rollbackId, target: first.runId }],
-        );
-      }),
-      { seed: SEED, numRuns: NUM_RUNS[dialect], ...(PATH ? { path: PATH } : {}) },
-    );
-  });
+          // The ledger: undone runs are rolled_back by this rollback, the rest as they were.
+          const undoneIds = new Set(undone.map((l) => l.runId));
+          const runs = await probe.all(`SELECT id, status, rollback_id FROM etl_runs WHERE school_id = ? ORDER BY id`, [
+            school,
+          ]);
+          deepStrictEqual(
+            runs.map((r) => ({
+              id: Number(r.id),
+              status: r.status,
+              rollbackId: r.rollback_id === null ? null : Number(r.rollback_id),
+            })),
+            loaded.map((l) =>
+              undoneIds.has(l.runId)
+                ? { id: l.runId, status: 'rolled_back', rollbackId: result.rollbackId }
+                : { id: l.runId, status: l.status, rollbackId: null },
+            ),
+          );
+          const rollbacks = await probe.all(`SELECT id, target_run_id FROM etl_rollbacks WHERE school_id = ?`, [
+            school,
+          ]);
+          deepStrictEqual(
+            rollbacks.map((r) => ({ id: Number(r.id), target: Number(r.target_run_id) })),
+            [{ id: result.rollbackId, target: first.runId }],
+          );
+        }),
+        { seed: SEED, numRuns: NUM_RUNS[dialect], ...(PATH ? { path: PATH } : {}) },
+      );
+    },
+  );
 });

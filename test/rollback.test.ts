@@ -49,8 +49,13 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
   /** A night that changes some surnames, drops some students and adds one. */
   const nextNight = (tag: string) =>
     editCsv(join(src, 'ST_8865.csv'), (rows, col) => {
-      const changed = rows.slice(3).map((r, i) => (i % 10 === 0 ? Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}-${tag}` }) : r));
-      const added = Object.assign([...(rows[5] as string[])], { [col('STKEY')]: `NEW${tag}`, [col('REGISTRATION')]: String(800000 + tag.charCodeAt(0)) });
+      const changed = rows
+        .slice(3)
+        .map((r, i) => (i % 10 === 0 ? Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}-${tag}` }) : r));
+      const added = Object.assign([...(rows[5] as string[])], {
+        [col('STKEY')]: `NEW${tag}`,
+        [col('REGISTRATION')]: String(800000 + tag.charCodeAt(0)),
+      });
       return [...changed, added];
     });
 
@@ -64,7 +69,11 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
 
     const dry = await rollbackRun(night2.runId as number, { config: config(), dryRun: true });
     expect(await state()).not.toEqual(afterNight1);
-    const result = await rollbackRun(night2.runId as number, { config: config(), requestedBy: 'test:alice', reason: 'the export was half written' });
+    const result = await rollbackRun(night2.runId as number, {
+      config: config(),
+      requestedBy: 'test:alice',
+      reason: 'the export was half written',
+    });
     expect(result.runs).toEqual(dry.runs);
     expect(result.runs[0]?.tables).toEqual([{ table: 'ST', deleted: 1, restored: 3 + night2.stats.updated }]);
     expect(result).toMatchObject({ rowsDeleted: 1, rowsRestored: 3 + night2.stats.updated, dryRun: false });
@@ -75,13 +84,23 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
       { id: night1.runId, status: 'succeeded', rollback_id: null },
       { id: night2.runId, status: 'rolled_back', rollback_id: result.rollbackId },
     ]);
-    const ledger = (await p.all(`SELECT target_run_id, requested_by, reason, rows_deleted, rows_restored FROM etl_rollbacks`))[0];
-    expect(ledger).toEqual({ target_run_id: night2.runId, requested_by: 'test:alice', reason: 'the export was half written', rows_deleted: 1, rows_restored: result.rowsRestored });
+    const ledger = (
+      await p.all(`SELECT target_run_id, requested_by, reason, rows_deleted, rows_restored FROM etl_rollbacks`)
+    )[0];
+    expect(ledger).toEqual({
+      target_run_id: night2.runId,
+      requested_by: 'test:alice',
+      reason: 'the export was half written',
+      rows_deleted: 1,
+      rows_restored: result.rowsRestored,
+    });
 
     // The undone files are still in the folder: the next run must not quietly publish them again.
     const again = await run();
     expect(again.status).toBe('skipped');
-    expect(again.runs[0]?.reason).toBe(`this file set was published by run ${night2.runId} and rolled back (rollback ${result.rollbackId}); --force loads it again`);
+    expect(again.runs[0]?.reason).toBe(
+      `this file set was published by run ${night2.runId} and rolled back (rollback ${result.rollbackId}); --force loads it again`,
+    );
     const forced = await runEtl({ config: config(), force: true });
     expect(forced.status).toBe('succeeded');
     expect(forced.stats).toMatchObject({ inserted: 1, deactivated: 3, updated: night2.stats.updated });
@@ -107,15 +126,21 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     const night1 = await run();
     const skipped = await run();
     const dry = await runEtl({ config: config(), dryRun: true, force: true });
-    await editCsv(join(src, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'never' })));
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r) => Object.assign([...r], { [col('BIRTHDATE')]: 'never' })),
+    );
     const failed = await run();
     expect([skipped.status, failed.status]).toEqual(['skipped', 'failed']);
     await expect(rollbackRun(9999, { config: config() })).rejects.toMatchObject({ code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
     for (const id of [skipped.runId, dry.runId, failed.runId]) {
-      await expect(rollbackRun(id as number, { config: config() })).rejects.toMatchObject({ code: 'ETL_ROLLBACK_NOT_PUBLISHED' });
+      await expect(rollbackRun(id as number, { config: config() })).rejects.toMatchObject({
+        code: 'ETL_ROLLBACK_NOT_PUBLISHED',
+      });
     }
     await rollbackRun(night1.runId as number, { config: config() });
-    await expect(rollbackRun(night1.runId as number, { config: config() })).rejects.toMatchObject({ code: 'ETL_ROLLBACK_ALREADY' });
+    await expect(rollbackRun(night1.runId as number, { config: config() })).rejects.toMatchObject({
+      code: 'ETL_ROLLBACK_ALREADY',
+    });
   });
 
   it('keeps change history for ETL_SNAPSHOT_RETENTION published runs and refuses a pruned one', async () => {
@@ -127,8 +152,13 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     await nextNight('B');
     const night3 = await run(retention);
     const p = probe as Probe;
-    expect(await p.all(`SELECT DISTINCT run_id FROM etl_changes ORDER BY run_id`)).toEqual([{ run_id: Number(night1.runId) + 1 }, { run_id: night3.runId }]);
-    await expect(rollbackRun(night1.runId as number, { config: config(retention), cascade: true })).rejects.toMatchObject({
+    expect(await p.all(`SELECT DISTINCT run_id FROM etl_changes ORDER BY run_id`)).toEqual([
+      { run_id: Number(night1.runId) + 1 },
+      { run_id: night3.runId },
+    ]);
+    await expect(
+      rollbackRun(night1.runId as number, { config: config(retention), cascade: true }),
+    ).rejects.toMatchObject({
       code: 'ETL_ROLLBACK_PRUNED',
       message: expect.stringContaining(`the change history of run ${night1.runId} was pruned`),
     });
@@ -146,11 +176,15 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     expect(refused.stderr).toContain('ETL_ROLLBACK_BLOCKED');
     const dry = await runCli(['rollback', String(night1.runId), '--cascade', '--dry-run'], target.env);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain(`Rolling back run ${night1.runId} of school 8865 would undo 2 runs (dry run: nothing changed):`);
+    expect(dry.stdout).toContain(
+      `Rolling back run ${night1.runId} of school 8865 would undo 2 runs (dry run: nothing changed):`,
+    );
     expect(dry.stdout).toMatch(/ST\s+200\s+0/);
     const real = await runCli(['rollback', String(night2.runId), '--reason', 'test'], target.env);
     expect(real.code).toBe(0);
-    expect(real.stdout).toMatch(new RegExp(`Rolled back run ${night2.runId} of school 8865 \\(rollback \\d+\\): 1 run undone`));
+    expect(real.stdout).toMatch(
+      new RegExp(`Rolled back run ${night2.runId} of school 8865 \\(rollback \\d+\\): 1 run undone`),
+    );
     expect((await runCli(['rollback', 'abc'], target.env)).code).toBe(2);
     expect((await runCli(['rollback', '424242'], target.env)).code).toBe(2);
   });
@@ -162,14 +196,21 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     const bigConfig = target.config({ CASES_DIRECTORY: big });
     const night1 = await runEtl({ config: bigConfig });
     for (const tag of ['X', 'Y']) {
-      await editCsv(join(big, 'ST_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}${tag}` })));
-      await editCsv(join(big, 'STMA_8865.csv'), (rows, col) => rows.map((r) => Object.assign([...r], { [col('GRADE01')]: tag })));
+      await editCsv(join(big, 'ST_8865.csv'), (rows, col) =>
+        rows.map((r) => Object.assign([...r], { [col('SURNAME')]: `${r[col('SURNAME')]}${tag}` })),
+      );
+      await editCsv(join(big, 'STMA_8865.csv'), (rows, col) =>
+        rows.map((r) => Object.assign([...r], { [col('GRADE01')]: tag })),
+      );
       await settle(big);
       expect((await runEtl({ config: bigConfig })).status).toBe('succeeded');
     }
     const before = await state();
     const stderr = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'rollback', String(night1.runId), '--cascade', '--progress'], { env: { ...process.env, ...target.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'rollback', String(night1.runId), '--cascade', '--progress'], {
+        env: { ...process.env, ...target.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
@@ -181,7 +222,11 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     expect(stderr).toContain('signal=SIGKILL');
     expect(await state()).toEqual(before);
     const p = probe as Probe;
-    expect(await p.all(`SELECT status FROM etl_runs ORDER BY id`)).toEqual([{ status: 'succeeded' }, { status: 'succeeded' }, { status: 'succeeded' }]);
+    expect(await p.all(`SELECT status FROM etl_runs ORDER BY id`)).toEqual([
+      { status: 'succeeded' },
+      { status: 'succeeded' },
+      { status: 'succeeded' },
+    ]);
     expect(await p.all(`SELECT id FROM etl_rollbacks`)).toEqual([]);
   });
 });

@@ -25,7 +25,10 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
     return path;
   }
   const run = (extra: Record<string, string> = {}): Promise<EtlResult> =>
-    runEtl({ config: folder.target.config({ CASES_DIRECTORY: folder.src, CASES_SCHOOL_ID: '8865', ...extra }), notifier: null });
+    runEtl({
+      config: folder.target.config({ CASES_DIRECTORY: folder.src, CASES_SCHOOL_ID: '8865', ...extra }),
+      notifier: null,
+    });
   const rows = (sql: string): Promise<Array<Record<string, unknown>>> => folder.query(sql);
 
   it('loads the four .DAT files with no relationships.json at all, into their own tables and views', async () => {
@@ -44,7 +47,9 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
       { studentId: 'TST0001', surname: 'SURNAME1', homeGroup: '7A' },
     ]);
     expect(await rows(`SELECT count(*) AS n FROM enrol WHERE "studentId" = 'TST0002'`)).toEqual([{ n: 2 }]);
-    expect(await rows(`SELECT "staffId", department FROM staff ORDER BY "staffId" LIMIT 1`)).toEqual([{ staffId: 'STF1', department: 'Mathematics' }]);
+    expect(await rows(`SELECT "staffId", department FROM staff ORDER BY "staffId" LIMIT 1`)).toEqual([
+      { staffId: 'STF1', department: 'Mathematics' },
+    ]);
     expect(await rows(`SELECT count(*) AS n FROM parent`)).toEqual([{ n: 12 }]);
   });
 
@@ -52,7 +57,9 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
     await writeSeedNight(folder.src, 5, ['STUDENT.DAT', 'STAFF.DAT', 'ENROL.DAT']);
     const result = await run();
     expect(result).toMatchObject({ status: 'failed', success: false });
-    expect(result.runs[0]?.guards.map((g) => [g.code, g.message])).toEqual([['ETL_GUARD_REQUIRED', 'required table PARENT has no file']]);
+    expect(result.runs[0]?.guards.map((g) => [g.code, g.message])).toEqual([
+      ['ETL_GUARD_REQUIRED', 'required table PARENT has no file'],
+    ]);
     expect(await rows(`SELECT count(*) AS n FROM cases_df`).catch(() => [{ n: 0 }])).toEqual([{ n: 0 }]);
   });
 
@@ -69,19 +76,27 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
         severity: 'info',
         code: 'ETL_LAYOUT_KEY_INFERRED',
         file: 'STUDENT.DAT',
-        message: 'relationships.json file_layouts["STUDENT.DAT"] names no primary_key; using its first column CASES_KEY, which primary_keys lists as unique for DF',
+        message:
+          'relationships.json file_layouts["STUDENT.DAT"] names no primary_key; using its first column CASES_KEY, which primary_keys lists as unique for DF',
       },
     ]);
     const students = await rows(`SELECT "studentId", surname FROM student ORDER BY "studentId"`);
     expect(students).toHaveLength(12);
     expect(students[0]).toEqual({ studentId: 'TST0001', surname: 'SURNAME1' });
-    expect(await rows(`SELECT "homeGroup", dob FROM student WHERE "studentId" = 'TST0001'`)).toEqual([{ homeGroup: '7A', dob: '20120110' }]);
+    expect(await rows(`SELECT "homeGroup", dob FROM student WHERE "studentId" = 'TST0001'`)).toEqual([
+      { homeGroup: '7A', dob: '20120110' },
+    ]);
   });
 
   it('lets a file_layouts entry for STUDENT.DAT win over the built-in one', async () => {
     await writeSeedNight(folder.src, 6);
     const dob = { name: 'DOB', start: 70, width: 8, type: 'date', format: 'yyyymmdd' };
-    const own = { ...SEED_EXAMPLE, primary_key: 'CASES_KEY', view: 'pupils', columns: SEED_EXAMPLE.columns.map((c) => (c.name === 'DOB' ? dob : c)) };
+    const own = {
+      ...SEED_EXAMPLE,
+      primary_key: 'CASES_KEY',
+      view: 'pupils',
+      columns: SEED_EXAMPLE.columns.map((c) => (c.name === 'DOB' ? dob : c)),
+    };
     const result = await run({ CASES_RELATIONSHIPS_JSON: await relationships({ 'STUDENT.DAT': own }) });
     expect(result.errors).toEqual([]);
     expect(result.status).toBe('succeeded');

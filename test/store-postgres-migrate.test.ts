@@ -20,13 +20,21 @@ let probe: pg.Client;
 beforeAll(async () => ({ target, store, probe } = await openPgStore()));
 afterAll(() => closePgStore({ target, store, probe }));
 
-
 describe('migrate', () => {
   it('applies the ledger once and then nothing', async () => {
     const fresh = await createPgSchema();
     const s = createPostgresStore(fresh.url, fresh.schema);
     try {
-      expect(await s.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
+      expect(await s.migrate()).toEqual([
+        '001_ledger',
+        '002_rollback',
+        '003_changes_unchecked_run',
+        '004_json_images',
+        '005_changes_keyed_by_run',
+        '006_changes_id_cache',
+        '007_held_deferred',
+        '008_original_line',
+      ]);
       expect(await s.migrate()).toEqual([]);
     } finally {
       await s.close();
@@ -48,7 +56,10 @@ describe('migrate', () => {
       // Two runs logging changes turn about, as two schools' runs do side by side.
       for (let i = 0; i < 3; i++) {
         for (const [n, c] of sessions.entries()) {
-          const r = await c.query<{ id: string }>(`INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op) VALUES ($1, '8865', 'ST', $2, 'insert') RETURNING id`, [n + 1, `K${i}`]);
+          const r = await c.query<{ id: string }>(
+            `INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op) VALUES ($1, '8865', 'ST', $2, 'insert') RETURNING id`,
+            [n + 1, `K${i}`],
+          );
           ids[n]?.push(BigInt(r.rows[0]?.id ?? '0'));
         }
       }
@@ -70,9 +81,23 @@ describe('migrate', () => {
       const stores = [0, 1, 2].map(() => createPostgresStore(target.url, schema));
       try {
         const applied = await Promise.all(stores.map((s) => s.migrate()));
-        expect(applied.map((a) => a.join(',')).sort()).toEqual(['', '', '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line']);
-        const tables = await probe.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-        expect(tables.rows.map((r) => r.table_name)).toEqual(['etl_changes', 'etl_migrations', 'etl_rejects', 'etl_rollbacks', 'etl_run_files', 'etl_runs']);
+        expect(applied.map((a) => a.join(',')).sort()).toEqual([
+          '',
+          '',
+          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line',
+        ]);
+        const tables = await probe.query(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+          [schema],
+        );
+        expect(tables.rows.map((r) => r.table_name)).toEqual([
+          'etl_changes',
+          'etl_migrations',
+          'etl_rejects',
+          'etl_rollbacks',
+          'etl_run_files',
+          'etl_runs',
+        ]);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
         await probe.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -90,7 +115,16 @@ describe('migrate', () => {
       url.username = role;
       const limited = createPostgresStore(url.toString(), fresh.schema);
       try {
-        expect(await limited.migrate()).toEqual(['001_ledger', '002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
+        expect(await limited.migrate()).toEqual([
+          '001_ledger',
+          '002_rollback',
+          '003_changes_unchecked_run',
+          '004_json_images',
+          '005_changes_keyed_by_run',
+          '006_changes_id_cache',
+          '007_held_deferred',
+          '008_original_line',
+        ]);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);
         const counts = await limited.withRunSession('7001', 5000, async (session) => {
@@ -133,11 +167,18 @@ describe('migrate', () => {
       'etl_changes.run_id': 'bigint',
       'etl_rejects.id': 'bigint',
     });
-    const indexes = await probe.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [target.schema]);
-    expect(indexes.rows.map((r) => r.indexname)).toEqual(expect.arrayContaining(['etl_changes_pkey', 'etl_rejects_run', 'etl_runs_fileset', 'etl_runs_school']));
+    const indexes = await probe.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [
+      target.schema,
+    ]);
+    expect(indexes.rows.map((r) => r.indexname)).toEqual(
+      expect.arrayContaining(['etl_changes_pkey', 'etl_rejects_run', 'etl_runs_fileset', 'etl_runs_school']),
+    );
     expect(indexes.rows.map((r) => r.indexname)).not.toContain('etl_changes_run');
     // Changes are read and deleted a run at a time, by the one index over (run_id, id).
-    const key = await probe.query(`SELECT pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'etl_changes_pkey'`, [target.schema]);
+    const key = await probe.query(
+      `SELECT pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'etl_changes_pkey'`,
+      [target.schema],
+    );
     expect(key.rows[0]?.def).toMatch(/\(run_id, id\)$/);
   });
 });

@@ -7,9 +7,25 @@ import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.j
 import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger-sql.js';
-import type { LoadTransaction, MergeCounts, MergeInput, RunOutcome, RunStatus, Store, UndoCounts } from '../src/store/types.js';
+import type {
+  LoadTransaction,
+  MergeCounts,
+  MergeInput,
+  RunOutcome,
+  RunStatus,
+  Store,
+  UndoCounts,
+} from '../src/store/types.js';
 import type { Value } from '../src/validate/index.js';
-import { batchesOf, closePgStore, connectProbe, createPgSchema, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
+import {
+  batchesOf,
+  closePgStore,
+  connectProbe,
+  createPgSchema,
+  openPgStore,
+  stagedRows as stage,
+  type PgSchema,
+} from './helpers/postgres.js';
 
 /**
  * The PostgreSQL adapter's rollback: the second migration, pruning the change history, and
@@ -61,16 +77,34 @@ const outcome = (status: RunOutcome['status']): RunOutcome => ({
  * One night of `school`: its files merged in order in one transaction, then the run recorded with
  * `status`. A dry or failed run keeps none of its data, as in the pipeline (back to the savepoint).
  */
-async function night(school: string, files: readonly FileLoad[], options: { status?: RunOutcome['status']; dryRun?: boolean } = {}) {
+async function night(
+  school: string,
+  files: readonly FileLoad[],
+  options: { status?: RunOutcome['status']; dryRun?: boolean } = {},
+) {
   return store.withRunSession(school, 10_000, async (session) => {
-    const runId = await session.startRun({ school, trigger: 'cli', jobId: null, dryRun: options.dryRun ?? false, sourceDir: '/srv/cases', host: hostname(), pid: process.pid, startedAt: new Date() });
+    const runId = await session.startRun({
+      school,
+      trigger: 'cli',
+      jobId: null,
+      dryRun: options.dryRun ?? false,
+      sourceDir: '/srv/cases',
+      host: hostname(),
+      pid: process.pid,
+      startedAt: new Date(),
+    });
     const counts = await session.transaction(async (tx) => {
       const out: MergeCounts[] = [];
       const publishes = !options.dryRun && options.status !== 'failed';
       await tx.savepoint();
       for (const f of files) {
         await tx.ensureMirror(f.mirror, views);
-        out.push(await tx.mergeFile({ runId, school, mirror: f.mirror, mode: f.mode, columns: f.columns }, batchesOf(stage(f.mirror, f.columns, f.records))));
+        out.push(
+          await tx.mergeFile(
+            { runId, school, mirror: f.mirror, mode: f.mode, columns: f.columns },
+            batchesOf(stage(f.mirror, f.columns, f.records)),
+          ),
+        );
       }
       if (!publishes) await tx.rollbackToSavepoint();
       await tx.recordRun(runId, outcome(options.status ?? 'succeeded'), [], []);
@@ -105,9 +139,19 @@ describe('migration 002_rollback', () => {
       await old.query(LEDGER.createMigrations);
       await old.query(MIGRATIONS[0]!.sql);
       await old.query(LEDGER.recordMigration, [1, MIGRATIONS[0]!.name]);
-      await old.query(`INSERT INTO etl_runs (school_id, status, trigger, started_at) VALUES ('8865', 'succeeded', 'cli', now())`);
+      await old.query(
+        `INSERT INTO etl_runs (school_id, status, trigger, started_at) VALUES ('8865', 'succeeded', 'cli', now())`,
+      );
 
-      expect(await s.migrate()).toEqual(['002_rollback', '003_changes_unchecked_run', '004_json_images', '005_changes_keyed_by_run', '006_changes_id_cache', '007_held_deferred', '008_original_line']);
+      expect(await s.migrate()).toEqual([
+        '002_rollback',
+        '003_changes_unchecked_run',
+        '004_json_images',
+        '005_changes_keyed_by_run',
+        '006_changes_id_cache',
+        '007_held_deferred',
+        '008_original_line',
+      ]);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });
       expect(run).toMatchObject({ school: '8865', status: 'succeeded', rollbackId: null, changesPruned: false });
@@ -118,10 +162,24 @@ describe('migration 002_rollback', () => {
       );
       const byName = Object.fromEntries(cols.map((c) => [c.col, c]));
       expect(byName['etl_runs.rollback_id']).toMatchObject({ data_type: 'bigint', is_nullable: 'YES' });
-      expect(byName['etl_runs.changes_pruned']).toMatchObject({ data_type: 'boolean', is_nullable: 'NO', column_default: 'false' });
+      expect(byName['etl_runs.changes_pruned']).toMatchObject({
+        data_type: 'boolean',
+        is_nullable: 'NO',
+        column_default: 'false',
+      });
       expect(byName['etl_runs.held']).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '0' });
-      expect(byName['etl_runs.deferred']).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '0' });
-      expect(Object.fromEntries(cols.filter((c) => c.col.startsWith('etl_rollbacks.')).map((c) => [c.col.slice('etl_rollbacks.'.length), c.data_type]))).toEqual({
+      expect(byName['etl_runs.deferred']).toMatchObject({
+        data_type: 'integer',
+        is_nullable: 'NO',
+        column_default: '0',
+      });
+      expect(
+        Object.fromEntries(
+          cols
+            .filter((c) => c.col.startsWith('etl_rollbacks.'))
+            .map((c) => [c.col.slice('etl_rollbacks.'.length), c.data_type]),
+        ),
+      ).toEqual({
         id: 'bigint',
         school_id: 'text',
         target_run_id: 'bigint',
@@ -134,7 +192,10 @@ describe('migration 002_rollback', () => {
         rows_restored: 'integer',
         detail: 'jsonb',
       });
-      const { rows: idx } = await old.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'etl_rollbacks_school'`, [fresh.schema]);
+      const { rows: idx } = await old.query(
+        `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'etl_rollbacks_school'`,
+        [fresh.schema],
+      );
       expect(idx[0]?.indexdef).toMatch(/\(school_id, id\)$/);
       expect(await s.listRollbacks({ school: null, limit: 10 })).toEqual([]);
     } finally {
@@ -146,7 +207,18 @@ describe('migration 002_rollback', () => {
 });
 
 describe('undoRun', () => {
-  const columns = ['stkey', 'surname', 'first_name', 'home_group', 'birthdate', 'dist_schl', 'registration', 'ema_amt1p', 'fam_order', 'student_pic'];
+  const columns = [
+    'stkey',
+    'surname',
+    'first_name',
+    'home_group',
+    'birthdate',
+    'dist_schl',
+    'registration',
+    'ema_amt1p',
+    'fam_order',
+    'student_pic',
+  ];
   const ann = ['ANN0001', 'Ng', 'Ann', '07A', '2011-03-04 00:00:00', 1.5, 12, '12.50', 1, null];
   const bob = ['BOB0001', 'Bell', 'Bob', '07A', '2011-05-06 00:00:00', 2.25, 13, null, 2, null];
   const cat = ['CAT0001', 'Cole', 'Cat', '08B', '2010-07-08 08:30:00', null, 14, '0.05', null, null];
@@ -154,16 +226,39 @@ describe('undoRun', () => {
   const dan = ['DAN0001', 'Dow', 'Dan', '09C', '2009-09-10 00:00:00', 0.5, 15, null, null, null];
   const fay = ['FAY0001', 'Fox', 'Fay', '07A', '2011-11-11 00:00:00', 3, 17, null, null, null];
   const gus = ['GUS0001', 'Gray', 'Gus', '09C', '2009-02-28 00:00:00', null, 18, null, null, null];
-  const withValues = (row: readonly Value[], changes: Record<number, Value>): Value[] => row.map((v, i) => (i in changes ? (changes[i] as Value) : v));
+  const withValues = (row: readonly Value[], changes: Record<number, Value>): Value[] =>
+    row.map((v, i) => (i in changes ? (changes[i] as Value) : v));
 
   const sfColumns = ['sfkey', 'surname', 'first_name'];
-  const st = (mode: MergeInput['mode'], records: ReadonlyArray<readonly Value[]>): FileLoad => ({ mirror: stMirror, mode, columns, records });
-  const sf = (records: ReadonlyArray<readonly Value[]>): FileLoad => ({ mirror: sfMirror, mode: 'full', columns: sfColumns, records });
+  const st = (mode: MergeInput['mode'], records: ReadonlyArray<readonly Value[]>): FileLoad => ({
+    mirror: stMirror,
+    mode,
+    columns,
+    records,
+  });
+  const sf = (records: ReadonlyArray<readonly Value[]>): FileLoad => ({
+    mirror: sfMirror,
+    mode: 'full',
+    columns: sfColumns,
+    records,
+  });
 
   const nights = [
-    [st('full', [ann, bob, cat, eve]), sf([['ABC', 'Abbot', 'Al'], ['XYZ', 'Xu', 'Xi']])],
+    [
+      st('full', [ann, bob, cat, eve]),
+      sf([
+        ['ABC', 'Abbot', 'Al'],
+        ['XYZ', 'Xu', 'Xi'],
+      ]),
+    ],
     // Ann and Eve change, Bob goes, Dan arrives; one staff member changes.
-    [st('full', [withValues(ann, { 1: 'Ng-Park' }), cat, dan, withValues(eve, { 5: 0.2, 7: '99.99' })]), sf([['ABC', 'Abbot', 'Alan'], ['XYZ', 'Xu', 'Xi']])],
+    [
+      st('full', [withValues(ann, { 1: 'Ng-Park' }), cat, dan, withValues(eve, { 5: 0.2, 7: '99.99' })]),
+      sf([
+        ['ABC', 'Abbot', 'Alan'],
+        ['XYZ', 'Xu', 'Xi'],
+      ]),
+    ],
     // A full file, then a delta of the same table in the same run: Ann changes twice, Fay is
     // inserted then updated, Eve goes in the full file and comes back in the delta, Gus arrives in
     // the delta. Bob comes back, Cat goes. Staff: Xi goes.
@@ -176,7 +271,10 @@ describe('undoRun', () => {
 
   it('restores exactly the state before each run, newest first, down to an empty table', async () => {
     const school = '3001';
-    const state = async () => ({ st: await snapshot('cases_st', school, 'stkey'), sf: await snapshot('cases_sf', school, 'sfkey') });
+    const state = async () => ({
+      st: await snapshot('cases_st', school, 'stkey'),
+      sf: await snapshot('cases_sf', school, 'sfkey'),
+    });
     const runs: number[] = [];
     // Before the first night the school has no rows (the tables do not exist yet).
     const states = [{ st: [], sf: [] } as Awaited<ReturnType<typeof state>>];
@@ -220,7 +318,12 @@ describe('undoRun', () => {
     expect(again.counts).toEqual(third.counts);
     // The same changes; in which order one statement logs a file's rows is the planner's affair.
     const changes = async (runId: number): Promise<string[]> =>
-      (await rows(`SELECT table_name, op, row_key FROM etl_changes WHERE run_id = $1 ORDER BY table_name, row_key, op`, [runId])).map((r) => `${r.table_name} ${r.op} ${r.row_key}`);
+      (
+        await rows(
+          `SELECT table_name, op, row_key FROM etl_changes WHERE run_id = $1 ORDER BY table_name, row_key, op`,
+          [runId],
+        )
+      ).map((r) => `${r.table_name} ${r.op} ${r.row_key}`);
     expect(await changes(again.runId)).toEqual(await changes(third.runId));
     expect(await changes(third.runId)).not.toEqual([]);
   });
@@ -250,23 +353,42 @@ describe('undoRun', () => {
         { name: 'note', source: 'NOTE', type: 'string' },
       ],
     };
-    const wide: MirrorTable = { ...narrow, columns: [...narrow.columns, { name: 'extra', source: 'EXTRA', type: 'string' }] };
+    const wide: MirrorTable = {
+      ...narrow,
+      columns: [...narrow.columns, { name: 'extra', source: 'EXTRA', type: 'string' }],
+    };
     const order = 'id, day, slot';
-    await night(school, [{ mirror: narrow, mode: 'full', columns: ['id', 'day', 'slot', 'note'], records: [
-      [7, '2024-02-01', '2024-02-01 08:30:00', 'a'],
-      [12, '2024-02-29', '2024-02-29 00:00:00', 'b'],
-      [3, '2023-12-31', '2023-12-31 23:59:59', 'c'],
-      [7, '2024-02-01', '2024-02-01 13:45:00', 'e'],
-    ] }]);
+    await night(school, [
+      {
+        mirror: narrow,
+        mode: 'full',
+        columns: ['id', 'day', 'slot', 'note'],
+        records: [
+          [7, '2024-02-01', '2024-02-01 08:30:00', 'a'],
+          [12, '2024-02-29', '2024-02-29 00:00:00', 'b'],
+          [3, '2023-12-31', '2023-12-31 23:59:59', 'c'],
+          [7, '2024-02-01', '2024-02-01 13:45:00', 'e'],
+        ],
+      },
+    ]);
     const before = await snapshot('cases_zzr', school, order);
-    const second = await night(school, [{ mirror: wide, mode: 'full', columns: ['id', 'day', 'slot', 'note', 'extra'], records: [
-      [7, '2024-02-01', '2024-02-01 08:30:00', 'a2', 'x'],
-      [3, '2023-12-31', '2023-12-31 23:59:59', 'c', 'y'],
-      [7, '2024-03-01', '2024-02-01 08:30:00', 'd', 'z'],
-      [7, '2024-02-01', '2024-02-01 13:45:00', 'e', null],
-    ] }]);
+    const second = await night(school, [
+      {
+        mirror: wide,
+        mode: 'full',
+        columns: ['id', 'day', 'slot', 'note', 'extra'],
+        records: [
+          [7, '2024-02-01', '2024-02-01 08:30:00', 'a2', 'x'],
+          [3, '2023-12-31', '2023-12-31 23:59:59', 'c', 'y'],
+          [7, '2024-03-01', '2024-02-01 08:30:00', 'd', 'z'],
+          [7, '2024-02-01', '2024-02-01 13:45:00', 'e', null],
+        ],
+      },
+    ]);
     // The last row hashes as before (a trailing null does not count), so it is left as it was.
-    expect(second.counts).toEqual([{ inserted: 1, updated: 2, deactivated: 1, reactivated: 0, unchanged: 1, held: 0, deferred: 0 }]);
+    expect(second.counts).toEqual([
+      { inserted: 1, updated: 2, deactivated: 1, reactivated: 0, unchanged: 1, held: 0, deferred: 0 },
+    ]);
     expect(await inTx(school, (tx) => tx.undoRun(second.runId))).toEqual([undoCounts('ZZR', 1, 3)]);
     expect(await snapshot('cases_zzr', school, order)).toEqual(before.map((r) => ({ ...r, extra: null })));
   });
@@ -275,7 +397,9 @@ describe('undoRun', () => {
 describe('rollback ledger', () => {
   const columns = ['ksfkey'];
   const ksf = mirrorFor(layouts.get('KSF')!, []);
-  const load = (...keys: string[]): FileLoad[] => [{ mirror: ksf, mode: 'full', columns, records: keys.map((k) => [k]) }];
+  const load = (...keys: string[]): FileLoad[] => [
+    { mirror: ksf, mode: 'full', columns, records: keys.map((k) => [k]) },
+  ];
 
   it('finds the published runs after a run, records a rollback and marks its runs rolled back', async () => {
     const school = '4001';
@@ -316,9 +440,12 @@ describe('rollback ledger', () => {
       });
     });
     expect(rollbackId).toBeGreaterThan(0);
-    expect((await rows(`SELECT ksfkey FROM cases_ksf WHERE school_id = $1 ORDER BY ksfkey`, [school])).map((r) => r.ksfkey)).toEqual(['ENG']);
+    expect(
+      (await rows(`SELECT ksfkey FROM cases_ksf WHERE school_id = $1 ORDER BY ksfkey`, [school])).map((r) => r.ksfkey),
+    ).toEqual(['ENG']);
 
-    for (const id of [second.runId, third.runId]) expect(await store.getRun(id)).toMatchObject({ status: 'rolled_back' satisfies RunStatus, rollbackId });
+    for (const id of [second.runId, third.runId])
+      expect(await store.getRun(id)).toMatchObject({ status: 'rolled_back' satisfies RunStatus, rollbackId });
     expect(await store.getRun(first.runId)).toMatchObject({ status: 'succeeded', rollbackId: null });
     expect(await inTx(school, (tx) => tx.publishedRunsAfter(school, first.runId))).toEqual([]);
     expect(await inTx(school, (tx) => tx.getRun(third.runId))).toEqual(await store.getRun(third.runId));
@@ -351,7 +478,8 @@ describe('rollback ledger', () => {
 describe('pruneChanges', () => {
   const ksf = mirrorFor(layouts.get('KSF')!, []);
   const load = (n: number): FileLoad[] => [{ mirror: ksf, mode: 'full', columns: ['ksfkey'], records: [[`K${n}`]] }];
-  const changed = async (): Promise<number[]> => (await rows(`SELECT DISTINCT run_id FROM etl_changes ORDER BY run_id`)).map((r) => Number(r.run_id));
+  const changed = async (): Promise<number[]> =>
+    (await rows(`SELECT DISTINCT run_id FROM etl_changes ORDER BY run_id`)).map((r) => Number(r.run_id));
 
   it("keeps the history of exactly the school's newest published runs, in one pass", async () => {
     const school = '5001';
@@ -362,7 +490,18 @@ describe('pruneChanges', () => {
     ids.rolled = (await night(school, load(2))).runId;
     await inTx(school, async (tx) => {
       await tx.undoRun(ids.rolled!);
-      await tx.recordRollback({ school, targetRunId: ids.rolled!, runIds: [ids.rolled!], requestedBy: 'test', reason: null, startedAt: new Date(), finishedAt: new Date(), rowsDeleted: 1, rowsRestored: 1, detail: [] });
+      await tx.recordRollback({
+        school,
+        targetRunId: ids.rolled!,
+        runIds: [ids.rolled!],
+        requestedBy: 'test',
+        reason: null,
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        rowsDeleted: 1,
+        rowsRestored: 1,
+        detail: [],
+      });
     });
     ids.failed = (await night(school, load(3), { status: 'failed' })).runId;
     ids.dry = (await night(school, load(4), { dryRun: true })).runId;

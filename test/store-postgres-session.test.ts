@@ -21,7 +21,6 @@ let probe: pg.Client;
 beforeAll(async () => ({ target, store, probe } = await openPgStore()));
 afterAll(() => closePgStore({ target, store, probe }));
 
-
 const outcome = (extra: Partial<RunOutcome> = {}): RunOutcome => ({
   status: 'succeeded',
   finishedAt: new Date('2025-03-01T02:00:12.345Z'),
@@ -85,7 +84,14 @@ describe('ledger', () => {
     const runId = await store.withRunSession(school, 5000, async (session) => {
       const id = await session.startRun(newRun(school));
       expect((await store.getRun(id))?.status).toBe('running');
-      await session.transaction((tx) => tx.recordRun(id, outcome(), [fileRecord(), fileRecord({ fileName: 'SF_8865.csv', table: 'SF', tableId: 'SF_8865' })], Array.from({ length: 7000 }, (_, i) => reject(i + 2))));
+      await session.transaction((tx) =>
+        tx.recordRun(
+          id,
+          outcome(),
+          [fileRecord(), fileRecord({ fileName: 'SF_8865.csv', table: 'SF', tableId: 'SF_8865' })],
+          Array.from({ length: 7000 }, (_, i) => reject(i + 2)),
+        ),
+      );
       await session.setArchivePath(id, '/srv/archive/2025-03-01');
       return id;
     });
@@ -105,13 +111,18 @@ describe('ledger', () => {
       overrides: ['force'],
       archivePath: '/srv/archive/2025-03-01',
     });
-    const files = await probe.query(`SELECT file_name, bytes FROM etl_run_files WHERE run_id = $1 ORDER BY file_name`, [runId]);
+    const files = await probe.query(`SELECT file_name, bytes FROM etl_run_files WHERE run_id = $1 ORDER BY file_name`, [
+      runId,
+    ]);
     expect(files.rows).toEqual([
       { file_name: 'SF_8865.csv', bytes: '3000000000' },
       { file_name: 'ST_8865.csv', bytes: '3000000000' },
     ]);
-    const rejects = await probe.query(`SELECT count(*)::int AS n, max(line) AS last, min(original_line) FILTER (WHERE line = 2) AS raw,
-       min(original_bytes) FILTER (WHERE line = 2)::int AS bytes FROM etl_rejects WHERE run_id = $1`, [runId]);
+    const rejects = await probe.query(
+      `SELECT count(*)::int AS n, max(line) AS last, min(original_line) FILTER (WHERE line = 2) AS raw,
+       min(original_bytes) FILTER (WHERE line = 2)::int AS bytes FROM etl_rejects WHERE run_id = $1`,
+      [runId],
+    );
     expect(rejects.rows[0]).toEqual({ n: 7000, last: 7001, raw: 'ABC2,,"tab\there"', bytes: 17 });
     expect((await store.listRuns({ school, limit: 10 })).map((r) => r.id)).toEqual([runId]);
     expect((await store.listRuns({ school: null, limit: 1 })).length).toBe(1);
@@ -123,16 +134,36 @@ describe('ledger', () => {
     await store.withRunSession(school, 5000, async (session) => {
       await session.transaction(async (tx) => expect(await tx.latestPublishedFileset(school)).toBeNull());
       const first = await session.startRun(newRun(school));
-      await session.transaction((tx) => tx.recordRun(first, outcome({ filesetSha256: 'set-1' }), [fileRecord({ rows: 100 })], []));
+      await session.transaction((tx) =>
+        tx.recordRun(first, outcome({ filesetSha256: 'set-1' }), [fileRecord({ rows: 100 })], []),
+      );
       const dry = await session.startRun(newRun(school, { dryRun: true }));
-      await session.transaction((tx) => tx.recordRun(dry, outcome({ filesetSha256: 'set-2' }), [fileRecord({ rows: 5 })], []));
+      await session.transaction((tx) =>
+        tx.recordRun(dry, outcome({ filesetSha256: 'set-2' }), [fileRecord({ rows: 5 })], []),
+      );
       const second = await session.startRun(newRun(school));
-      await session.transaction((tx) => tx.recordRun(second, outcome({ filesetSha256: 'set-3', status: 'warning' }), [fileRecord({ rows: 90 }), fileRecord({ fileName: 'ST_8865_D.csv', mode: 'delta', rows: 3 })], []));
-      await session.recordFailure(await session.startRun(newRun(school)), outcome({ status: 'failed', filesetSha256: 'set-4', reason: 'guard' }), [fileRecord({ rows: 1 })], [reject(2)]);
+      await session.transaction((tx) =>
+        tx.recordRun(
+          second,
+          outcome({ filesetSha256: 'set-3', status: 'warning' }),
+          [fileRecord({ rows: 90 }), fileRecord({ fileName: 'ST_8865_D.csv', mode: 'delta', rows: 3 })],
+          [],
+        ),
+      );
+      await session.recordFailure(
+        await session.startRun(newRun(school)),
+        outcome({ status: 'failed', filesetSha256: 'set-4', reason: 'guard' }),
+        [fileRecord({ rows: 1 })],
+        [reject(2)],
+      );
 
       await session.transaction(async (tx) => {
         // The latest set that published: not the dry run's, not the failed run's, not set-1 any more.
-        expect(await tx.latestPublishedFileset(school)).toEqual({ runId: second, filesetSha256: 'set-3', rollbackId: null });
+        expect(await tx.latestPublishedFileset(school)).toEqual({
+          runId: second,
+          filesetSha256: 'set-3',
+          rollbackId: null,
+        });
         expect(await tx.latestPublishedFileset('other')).toBeNull();
         // A table never loaded in full (SF), asked for twice, or of another school has no entry.
         expect(await tx.lastPublishedRows(school, ['ST', 'SF', 'ST'])).toEqual(new Map([['ST', 90]]));
@@ -194,7 +225,9 @@ describe('run lock', () => {
         .withRunSession('4003', 1000, async (session: RunSession) => {
           const id = await session.startRun(newRun('4003'));
           // Stand in for kill -9: the server ends the backend holding the lock.
-          await probe.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('4003')::oid`);
+          await probe.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('4003')::oid`,
+          );
           await session.setArchivePath(id, '/never');
         })
         .catch((err: unknown) => err);
@@ -221,7 +254,14 @@ describe('two schools at once', () => {
             await tx.ensureMirror(mirror, []);
             await pause(holdMs);
             async function* batches() {
-              yield [{ key: 'RED', values: ['RED', `Red ${school}`], hash: hasher.hash(['RED', `Red ${school}`]), line: null }];
+              yield [
+                {
+                  key: 'RED',
+                  values: ['RED', `Red ${school}`],
+                  hash: hasher.hash(['RED', `Red ${school}`]),
+                  line: null,
+                },
+              ];
             }
             return tx.mergeFile({ runId, school, mirror, mode: 'full', columns }, batches());
           });
@@ -265,7 +305,9 @@ describe('transactions', () => {
       .catch((e: unknown) => e);
     expect((err as Error).message).toBe('guard rail tripped');
     expect((await probe.query(`SELECT to_regclass('cases_kgc_lonely') AS t`)).rows[0]?.t).toBeNull();
-    expect((await probe.query(`SELECT count(*)::int AS n FROM etl_changes WHERE run_id = $1`, [runId])).rows[0]?.n).toBe(0);
+    expect(
+      (await probe.query(`SELECT count(*)::int AS n FROM etl_changes WHERE run_id = $1`, [runId])).rows[0]?.n,
+    ).toBe(0);
     // startRun committed on its own, so the run stays visible for the failure record.
     expect((await store.getRun(runId))?.status).toBe('running');
   });
@@ -300,36 +342,64 @@ describe('transactions', () => {
       await session.transaction(async (tx) => {
         await tx.ensureMirror(mirror, []);
         await tx.savepoint();
-        expect(await tx.mergeFile({ runId: id, school, mirror, mode: 'full', columns }, batches())).toMatchObject({ inserted: 1 });
+        expect(await tx.mergeFile({ runId: id, school, mirror, mode: 'full', columns }, batches())).toMatchObject({
+          inserted: 1,
+        });
         await tx.rollbackToSavepoint();
         await tx.recordRun(id, outcome({ inserted: 1 }), [], []);
       });
       return id;
     });
-    expect((await probe.query(`SELECT count(*)::int AS n FROM cases_kgc WHERE school_id = $1`, [school])).rows[0]?.n).toBe(0);
-    expect((await probe.query(`SELECT count(*)::int AS n FROM etl_changes WHERE run_id = $1`, [runId])).rows[0]?.n).toBe(0);
+    expect(
+      (await probe.query(`SELECT count(*)::int AS n FROM cases_kgc WHERE school_id = $1`, [school])).rows[0]?.n,
+    ).toBe(0);
+    expect(
+      (await probe.query(`SELECT count(*)::int AS n FROM etl_changes WHERE run_id = $1`, [runId])).rows[0]?.n,
+    ).toBe(0);
     expect(await store.getRun(runId)).toMatchObject({ status: 'succeeded', dryRun: true, inserted: 1 });
   });
 });
 
 describe('isTransientPostgresError', () => {
   it('retries what may pass and not what will fail again', async () => {
-    const refused = await new pg.Client({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' }).connect().catch((e: unknown) => e);
+    const refused = await new pg.Client({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' })
+      .connect()
+      .catch((e: unknown) => e);
     expect(isTransientPostgresError(refused)).toBe(true);
     const syntax = await probe.query('SELEC 1').catch((e: unknown) => e);
     expect(isTransientPostgresError(syntax)).toBe(false);
     const missing = await probe.query('SELECT * FROM no_such_table').catch((e: unknown) => e);
     expect(isTransientPostgresError(missing)).toBe(false);
 
-    for (const code of ['08006', '08001', '40001', '40P01', '53100', '53200', '57P01', '57P02', '57P03', '55P03', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']) {
+    for (const code of [
+      '08006',
+      '08001',
+      '40001',
+      '40P01',
+      '53100',
+      '53200',
+      '57P01',
+      '57P02',
+      '57P03',
+      '55P03',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+    ]) {
       expect(isTransientPostgresError(Object.assign(new Error(code), { code })), code).toBe(true);
     }
     for (const code of ['23505', '42P01', '22021', '57014', 'ENOENT']) {
       expect(isTransientPostgresError(Object.assign(new Error(code), { code })), code).toBe(false);
     }
-    expect(isTransientPostgresError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '40P01' }) }))).toBe(true);
+    expect(
+      isTransientPostgresError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '40P01' }) })),
+    ).toBe(true);
     expect(isTransientPostgresError(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isTransientPostgresError(new Error('Client has encountered a connection error and is not queryable'))).toBe(true);
+    expect(isTransientPostgresError(new Error('Client has encountered a connection error and is not queryable'))).toBe(
+      true,
+    );
     expect(isTransientPostgresError('40P01')).toBe(false);
     expect(isTransientPostgresError(null)).toBe(false);
   });

@@ -27,7 +27,10 @@ const views = viewsFor(createLayoutRegistry(null));
 const stMirror = mirrorFor(layouts.get('ST')!, []);
 
 /** One run of `school`: a session, a ledger row, one transaction around `fn`. */
-async function run<T>(school: string, fn: (tx: LoadTransaction, runId: number) => Promise<T>): Promise<{ runId: number; result: T }> {
+async function run<T>(
+  school: string,
+  fn: (tx: LoadTransaction, runId: number) => Promise<T>,
+): Promise<{ runId: number; result: T }> {
   return store.withRunSession(school, 10_000, async (session) => {
     const runId = await session.startRun({
       school,
@@ -43,14 +46,33 @@ async function run<T>(school: string, fn: (tx: LoadTransaction, runId: number) =
   });
 }
 
-async function merge(school: string, mirror: MirrorTable, mode: MergeInput['mode'], columns: readonly string[], records: ReadonlyArray<readonly Value[]>, segmentRows?: number) {
+async function merge(
+  school: string,
+  mirror: MirrorTable,
+  mode: MergeInput['mode'],
+  columns: readonly string[],
+  records: ReadonlyArray<readonly Value[]>,
+  segmentRows?: number,
+) {
   return run(school, async (tx, runId) => {
     await tx.ensureMirror(mirror, views);
-    return tx.mergeFile({ runId, school, mirror, mode, columns, ...(segmentRows ? { segmentRows } : {}) }, batchesOf(stage(mirror, columns, records)));
+    return tx.mergeFile(
+      { runId, school, mirror, mode, columns, ...(segmentRows ? { segmentRows } : {}) },
+      batchesOf(stage(mirror, columns, records)),
+    );
   });
 }
 
-const counts = (c: Partial<MergeCounts>): MergeCounts => ({ inserted: 0, updated: 0, deactivated: 0, reactivated: 0, unchanged: 0, held: 0, deferred: 0, ...c });
+const counts = (c: Partial<MergeCounts>): MergeCounts => ({
+  inserted: 0,
+  updated: 0,
+  deactivated: 0,
+  reactivated: 0,
+  unchanged: 0,
+  held: 0,
+  deferred: 0,
+  ...c,
+});
 
 async function rows(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   return (await probe.query(sql, params)).rows;
@@ -60,9 +82,12 @@ describe('mirror tables and views', () => {
   it('creates the mirror with real types, bookkeeping and the primary key', async () => {
     await run('1001', (tx) => tx.ensureMirror(stMirror, views));
     const types = new Map(
-      (await rows(`SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_st'`, [target.schema])).map(
-        (r) => [r.column_name as string, r],
-      ),
+      (
+        await rows(
+          `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_st'`,
+          [target.schema],
+        )
+      ).map((r) => [r.column_name as string, r]),
     );
     const firstOf = (type: string): string => stMirror.columns.find((c) => c.type === type)!.name;
     expect(types.get('school_id')).toMatchObject({ data_type: 'text', is_nullable: 'NO' });
@@ -79,7 +104,9 @@ describe('mirror tables and views', () => {
     expect(types.get('_inserted_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'NO' });
     expect(types.get('_changed_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'NO' });
     expect(types.get('_deactivated_run')).toMatchObject({ data_type: 'bigint', is_nullable: 'YES' });
-    const pk = await rows(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'cases_st'::regclass AND contype = 'p'`);
+    const pk = await rows(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'cases_st'::regclass AND contype = 'p'`,
+    );
     expect(pk[0]?.def).toBe('PRIMARY KEY (school_id, stkey)');
     const fields = (await probe.query('SELECT * FROM students LIMIT 0')).fields.map((f) => f.name);
     expect(fields).toEqual(expect.arrayContaining(['schoolId', 'studentId', 'givenNames', 'homeGroup', 'active']));
@@ -87,20 +114,30 @@ describe('mirror tables and views', () => {
 
   it('adds the columns a table lacks and widens its views to them, and does no DDL when nothing changed', async () => {
     const sf = mirrorFor(layouts.get('SF')!, []);
-    const narrow: MirrorTable = { ...sf, columns: sf.columns.filter((c) => c.name !== 'e_mail' && c.name !== 'mobile') };
+    const narrow: MirrorTable = {
+      ...sf,
+      columns: sf.columns.filter((c) => c.name !== 'e_mail' && c.name !== 'mobile'),
+    };
     await run('1002', (tx) => tx.ensureMirror(narrow, views));
     const before = (await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name);
     expect(before).toContain('staffId');
     expect(before).not.toContain('email');
 
     // A new CASES release brings a column no layout knows: it arrives as text.
-    const wider = mirrorFor(layouts.get('SF')!, [{ ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string' }]);
+    const wider = mirrorFor(layouts.get('SF')!, [
+      { ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string' },
+    ]);
     await run('1002', (tx) => tx.ensureMirror(wider, views));
-    const cols = (await rows(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_sf'`, [target.schema])).map(
-      (r) => `${r.column_name}:${r.data_type}`,
-    );
+    const cols = (
+      await rows(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_sf'`,
+        [target.schema],
+      )
+    ).map((r) => `${r.column_name}:${r.data_type}`);
     expect(cols).toEqual(expect.arrayContaining(['e_mail:text', 'mobile:text', 'new_field:text']));
-    expect((await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name)).toEqual(expect.arrayContaining(['email', 'phone']));
+    expect((await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['email', 'phone']),
+    );
 
     const viewOid = async (): Promise<unknown> => (await rows(`SELECT 'staff'::regclass::oid AS oid`))[0]?.oid;
     const oid = await viewOid();
@@ -111,7 +148,12 @@ describe('mirror tables and views', () => {
 
 describe("a new mirror's primary key", () => {
   const primaryKey = async (table: string): Promise<unknown[]> =>
-    (await rows(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'`, [table])).map((r) => `${r.conname}: ${r.def}`);
+    (
+      await rows(
+        `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p'`,
+        [table],
+      )
+    ).map((r) => `${r.conname}: ${r.def}`);
 
   it('is added once the first load is in, under the name an inline key gets, and holds from then on', async () => {
     const su = mirrorFor(layouts.get('SU')!, []);
@@ -120,13 +162,25 @@ describe("a new mirror's primary key", () => {
       await tx.ensureMirror(su, views);
       // Created in this transaction: no key while its rows go in…
       expect(await primaryKey('cases_su')).toEqual([]);
-      const counts = await tx.mergeFile({ runId, school: '3001', mirror: su, mode: 'full', columns }, batchesOf(stage(su, columns, [['ENG7', 'English'], ['MAT7', 'Maths']])));
+      const counts = await tx.mergeFile(
+        { runId, school: '3001', mirror: su, mode: 'full', columns },
+        batchesOf(
+          stage(su, columns, [
+            ['ENG7', 'English'],
+            ['MAT7', 'Maths'],
+          ]),
+        ),
+      );
       return counts;
     });
     expect(first.result).toEqual(counts({ inserted: 2 }));
     // …and the key a CREATE TABLE would have declared once they are.
     expect(await primaryKey('cases_su')).toEqual(['cases_su_pkey: PRIMARY KEY (school_id, sukey)']);
-    await expect(probe.query(`INSERT INTO cases_su (school_id, sukey, _hash, _inserted_run, _changed_run) VALUES ('3001', 'ENG7', 'x', 1, 1)`)).rejects.toThrow(/duplicate key/);
+    await expect(
+      probe.query(
+        `INSERT INTO cases_su (school_id, sukey, _hash, _inserted_run, _changed_run) VALUES ('3001', 'ENG7', 'x', 1, 1)`,
+      ),
+    ).rejects.toThrow(/duplicate key/);
     // A second school's first load goes into the keyed table.
     const second = await merge('3002', su, 'full', columns, [['ENG7', 'English']]);
     expect(second.result).toEqual(counts({ inserted: 1 }));
@@ -156,7 +210,9 @@ describe('mergeFile', () => {
   const dan = ['DAN0001', 'Dow', 'Dan', '09C', '2009-09-10 00:00:00', 0.5, 15];
 
   const changesOf = (runId: number) =>
-    rows(`SELECT school_id, table_name, row_key, op, before, after FROM etl_changes WHERE run_id = $1 ORDER BY id`, [runId]);
+    rows(`SELECT school_id, table_name, row_key, op, before, after FROM etl_changes WHERE run_id = $1 ORDER BY id`, [
+      runId,
+    ]);
 
   it('loads a full file, skips an unchanged re-run, then updates, deactivates and reactivates', async () => {
     const school = '2001';
@@ -170,14 +226,23 @@ describe('mergeFile', () => {
     ]);
     // An insert's after image is the row's address; the row itself is in the mirror.
     expect(inserted[0]?.after).toEqual({ school_id: school, stkey: 'ANN0001' });
-    expect(await rows(`SELECT surname, birthdate::text, dist_schl, _active, _inserted_run::int FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`, [school])).toEqual([
+    expect(
+      await rows(
+        `SELECT surname, birthdate::text, dist_schl, _active, _inserted_run::int FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`,
+        [school],
+      ),
+    ).toEqual([
       { surname: 'Ng', birthdate: '2011-03-04 00:00:00', dist_schl: 1.5, _active: true, _inserted_run: night1.runId },
     ]);
 
     const rerun = await merge(school, stMirror, 'full', columns, [ann, bob, cat]);
     expect(rerun.result).toEqual(counts({ unchanged: 3 }));
     expect(await changesOf(rerun.runId)).toEqual([]);
-    expect((await rows(`SELECT DISTINCT _changed_run FROM cases_st WHERE school_id = $1`, [school])).map((r) => Number(r._changed_run))).toEqual([night1.runId]);
+    expect(
+      (await rows(`SELECT DISTINCT _changed_run FROM cases_st WHERE school_id = $1`, [school])).map((r) =>
+        Number(r._changed_run),
+      ),
+    ).toEqual([night1.runId]);
 
     const annMarried = ['ANN0001', 'Ng-Park', 'Ann', '07A', '2011-03-04 00:00:00', 1.5, 12];
     const night2 = await merge(school, stMirror, 'full', columns, [annMarried, cat, dan]);
@@ -195,24 +260,63 @@ describe('mergeFile', () => {
     expect(gone.before).toMatchObject({ surname: 'Bell', _active: true });
     // Null columns are left out of an image, as on SQLite: restoring reads a missing column as null.
     expect(gone.before).not.toHaveProperty('_deactivated_run');
-    expect(gone.after).toMatchObject({ surname: 'Bell', _active: false, _deactivated_run: night2.runId, _changed_run: night2.runId });
+    expect(gone.after).toMatchObject({
+      surname: 'Bell',
+      _active: false,
+      _deactivated_run: night2.runId,
+      _changed_run: night2.runId,
+    });
 
     const bobBack = ['BOB0001', 'Bell', 'Bob', '08A', '2011-05-06 00:00:00', 2.25, 13];
     const night3 = await merge(school, stMirror, 'full', columns, [annMarried, bobBack, cat, dan]);
     expect(night3.result).toEqual(counts({ reactivated: 1, unchanged: 3 }));
     const [back] = await changesOf(night3.runId);
-    expect(back).toMatchObject({ op: 'reactivate', row_key: 'BOB0001', before: { _active: false, home_group: '07A' }, after: { _active: true, home_group: '08A' } });
-    const bobRow = (await rows(`SELECT _active, _inserted_run, _changed_run, _deactivated_run, home_group FROM cases_st WHERE school_id = $1 AND stkey = 'BOB0001'`, [school]))[0];
-    expect(bobRow).toEqual({ _active: true, _inserted_run: String(night1.runId), _changed_run: String(night3.runId), _deactivated_run: null, home_group: '08A' });
+    expect(back).toMatchObject({
+      op: 'reactivate',
+      row_key: 'BOB0001',
+      before: { _active: false, home_group: '07A' },
+      after: { _active: true, home_group: '08A' },
+    });
+    const bobRow = (
+      await rows(
+        `SELECT _active, _inserted_run, _changed_run, _deactivated_run, home_group FROM cases_st WHERE school_id = $1 AND stkey = 'BOB0001'`,
+        [school],
+      )
+    )[0];
+    expect(bobRow).toEqual({
+      _active: true,
+      _inserted_run: String(night1.runId),
+      _changed_run: String(night3.runId),
+      _deactivated_run: null,
+      home_group: '08A',
+    });
 
     // A file without some columns: the row's content is the file's row, so those become NULL.
-    const night4 = await merge(school, stMirror, 'full', ['stkey', 'surname'], [['ANN0001', 'Ng-Park'], ['BOB0001', 'Bell'], ['CAT0001', 'Cole'], ['DAN0001', 'Dow']]);
+    const night4 = await merge(
+      school,
+      stMirror,
+      'full',
+      ['stkey', 'surname'],
+      [
+        ['ANN0001', 'Ng-Park'],
+        ['BOB0001', 'Bell'],
+        ['CAT0001', 'Cole'],
+        ['DAN0001', 'Dow'],
+      ],
+    );
     expect(night4.result).toEqual(counts({ updated: 4 }));
-    const ann4 = (await rows(`SELECT surname, first_name, birthdate, registration FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`, [school]))[0];
+    const ann4 = (
+      await rows(
+        `SELECT surname, first_name, birthdate, registration FROM cases_st WHERE school_id = $1 AND stkey = 'ANN0001'`,
+        [school],
+      )
+    )[0];
     expect(ann4).toEqual({ surname: 'Ng-Park', first_name: null, birthdate: null, registration: null });
 
     // Another school's rows are its own: untouched by all of the above.
-    expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id <> $1 AND school_id LIKE '200%'`, [school])).toEqual([{ n: 0 }]);
+    expect(
+      await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id <> $1 AND school_id LIKE '200%'`, [school]),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('upserts a delta and never deactivates', async () => {
@@ -221,7 +325,9 @@ describe('mergeFile', () => {
     const annMoved = ['ANN0001', 'Ng', 'Ann', '08A', '2011-03-04 00:00:00', 1.5, 12];
     const delta = await merge(school, stMirror, 'delta', columns, [annMoved, dan]);
     expect(delta.result).toEqual(counts({ inserted: 1, updated: 1 }));
-    const active = await rows(`SELECT stkey, _active, home_group FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+    const active = await rows(`SELECT stkey, _active, home_group FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [
+      school,
+    ]);
     expect(active).toEqual([
       { stkey: 'ANN0001', _active: true, home_group: '08A' },
       { stkey: 'BOB0001', _active: true, home_group: '07A' },
@@ -236,28 +342,60 @@ describe('mergeFile', () => {
       await tx.ensureMirror(stMirror, views);
       const input = { runId, school, mirror: stMirror, columns };
       const full = await tx.mergeFile({ ...input, mode: 'full' }, batchesOf(stage(stMirror, columns, [ann, bob])));
-      const delta = await tx.mergeFile({ ...input, mode: 'delta' }, batchesOf(stage(stMirror, columns, [bobMoved, cat])));
+      const delta = await tx.mergeFile(
+        { ...input, mode: 'delta' },
+        batchesOf(stage(stMirror, columns, [bobMoved, cat])),
+      );
       return { full, delta };
     });
     expect(result).toEqual({ full: counts({ inserted: 2 }), delta: counts({ inserted: 1, updated: 1 }) });
-    expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id = $1 AND _active`, [school])).toEqual([{ n: 3 }]);
+    expect(await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id = $1 AND _active`, [school])).toEqual([
+      { n: 3 },
+    ]);
   });
 
   it('applies a re-run a few rows at a time exactly as it applies it at once', async () => {
-    const student = (i: number, group = '07A', surname = `S${i}`): Value[] => [`K${String(i).padStart(4, '0')}`, surname, 'F', group, null, i / 4, i];
+    const student = (i: number, group = '07A', surname = `S${i}`): Value[] => [
+      `K${String(i).padStart(4, '0')}`,
+      surname,
+      'F',
+      group,
+      null,
+      i / 4,
+      i,
+    ];
     const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
     // Night 2 of each school: 0–9 unchanged, 10–19 and 30–39 changed, 20–24 gone, 25–29 unchanged, 40–49 new, in mixed order.
-    const night2 = [...range(40, 50), ...range(0, 20), ...range(25, 40)].map((i) => (i >= 10 && i < 20) || (i >= 30 && i < 40) ? student(i, '08B') : student(i));
+    const night2 = [...range(40, 50), ...range(0, 20), ...range(25, 40)].map((i) =>
+      (i >= 10 && i < 20) || (i >= 30 && i < 40) ? student(i, '08B') : student(i),
+    );
     // Night 3: 20–22 back (reactivated), 0–4 changed, the rest as night 2.
-    const night3 = [...night2.filter((r) => !['K0000', 'K0001', 'K0002', 'K0003', 'K0004'].includes(r[0] as string)), ...range(0, 5).map((i) => student(i, '07A', `T${i}`)), ...range(20, 23).map((i) => student(i))];
+    const night3 = [
+      ...night2.filter((r) => !['K0000', 'K0001', 'K0002', 'K0003', 'K0004'].includes(r[0] as string)),
+      ...range(0, 5).map((i) => student(i, '07A', `T${i}`)),
+      ...range(20, 23).map((i) => student(i)),
+    ];
     const outcome = async (school: string, segmentRows?: number) => {
       const nights = [];
       for (const night of [range(0, 40).map((i) => student(i)), night2, night3]) {
         const { runId, result } = await merge(school, stMirror, 'full', columns, night, segmentRows);
         const changes = await changesOf(runId);
-        nights.push({ result, changes: changes.map((c) => [c.op, c.row_key, (c.before as Record<string, unknown> | null)?.surname ?? null, (c.after as Record<string, unknown> | null)?.home_group ?? null]).sort() });
+        nights.push({
+          result,
+          changes: changes
+            .map((c) => [
+              c.op,
+              c.row_key,
+              (c.before as Record<string, unknown> | null)?.surname ?? null,
+              (c.after as Record<string, unknown> | null)?.home_group ?? null,
+            ])
+            .sort(),
+        });
       }
-      const table = await rows(`SELECT stkey, surname, home_group, dist_schl, _active, _deactivated_run IS NULL AS live FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+      const table = await rows(
+        `SELECT stkey, surname, home_group, dist_schl, _active, _deactivated_run IS NULL AS live FROM cases_st WHERE school_id = $1 ORDER BY stkey`,
+        [school],
+      );
       return { nights, table };
     };
     const inSegments = await outcome('2010', 3);
@@ -271,7 +409,11 @@ describe('mergeFile', () => {
     expect(inSegments.table).toHaveLength(50);
     expect(inSegments.table.filter((r) => !r._active).map((r) => r.stkey)).toEqual(['K0023', 'K0024']);
     expect(inSegments.table.find((r) => r.stkey === 'K0003')).toMatchObject({ surname: 'T3', home_group: '07A' });
-    expect(inSegments.table.find((r) => r.stkey === 'K0033')).toMatchObject({ surname: 'S33', home_group: '08B', _active: true });
+    expect(inSegments.table.find((r) => r.stkey === 'K0033')).toMatchObject({
+      surname: 'S33',
+      home_group: '08B',
+      _active: true,
+    });
   });
 
   it('builds row keys of composite int and date keys exactly as the validator does', async () => {
@@ -287,7 +429,10 @@ describe('mergeFile', () => {
       ],
     };
     const cols = ['id', 'day', 'note'];
-    await merge(school, mirror, 'full', cols, [[7, '2024-02-01', 'a'], [12, '2024-02-29', 'b']]);
+    await merge(school, mirror, 'full', cols, [
+      [7, '2024-02-01', 'a'],
+      [12, '2024-02-29', 'b'],
+    ]);
     const night2 = await merge(school, mirror, 'full', cols, [[7, '2024-02-01', 'a']]);
     expect(night2.result).toEqual(counts({ deactivated: 1, unchanged: 1 }));
     expect((await changesOf(night2.runId)).map((c) => c.row_key)).toEqual([`12${KEY_SEPARATOR}2024-02-29`]);
@@ -300,11 +445,15 @@ describe('mergeFile', () => {
     const records = keys.map((k, i) => [k, `S${i}`, null, null, null, null, null]);
     expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ inserted: keys.length }));
     // The re-run reads these keys back out of PostgreSQL and must match every one of them.
-    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ unchanged: keys.length }));
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(
+      counts({ unchanged: keys.length }),
+    );
     // Without the first three, exactly those three are deactivated: their keys went back in typed.
     const night3 = await merge(school, stMirror, 'full', columns, records.slice(3));
     expect(night3.result).toEqual(counts({ deactivated: 3, unchanged: keys.length - 3 }));
-    const inactive = await rows(`SELECT stkey FROM cases_st WHERE school_id = $1 AND NOT _active ORDER BY stkey`, [school]);
+    const inactive = await rows(`SELECT stkey FROM cases_st WHERE school_id = $1 AND NOT _active ORDER BY stkey`, [
+      school,
+    ]);
     expect(inactive.map((r) => r.stkey).sort()).toEqual(keys.slice(0, 3).sort());
   });
 
@@ -326,22 +475,35 @@ describe('mergeFile', () => {
     const records = tricky.map((s, i) => [`T${i}`, s, null, null, null, null, null]);
     const loaded = await merge(school, stMirror, 'full', columns, records);
     expect(loaded.result).toEqual(counts({ inserted: tricky.length }));
-    const back = await rows(`SELECT stkey, surname, first_name FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [school]);
+    const back = await rows(`SELECT stkey, surname, first_name FROM cases_st WHERE school_id = $1 ORDER BY stkey`, [
+      school,
+    ]);
     expect(back).toEqual(tricky.map((s, i) => ({ stkey: `T${i}`, surname: s, first_name: null })));
     // Loaded again, every row hashes the same and compares equal: nothing is rewritten.
-    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ unchanged: tricky.length }));
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(
+      counts({ unchanged: tricky.length }),
+    );
     // Changed, the before and after images carry the text exactly.
     const changed = tricky.map((s, i) => [`T${i}`, `${s}!`, null, null, null, null, null]);
     const update = await merge(school, stMirror, 'full', columns, changed);
     expect(update.result).toEqual(counts({ updated: tricky.length }));
-    const logged = await rows(`SELECT before->>'surname' AS before, after->>'surname' AS after FROM etl_changes WHERE run_id = $1 ORDER BY row_key`, [update.runId]);
+    const logged = await rows(
+      `SELECT before->>'surname' AS before, after->>'surname' AS after FROM etl_changes WHERE run_id = $1 ORDER BY row_key`,
+      [update.runId],
+    );
     expect(logged).toEqual(tricky.map((s) => ({ before: s, after: `${s}!` })));
   });
 
   it("logs a first load's inserts under their keys exactly, whatever the keys hold", async () => {
     const school = '2012';
     const keys = ['PLAIN01', 'quo"te', 'back\\slash', 'tab\there', 'new\nline', 'Zoë’s', 'emoji😀', 'ctl\u0001x'];
-    const loaded = await merge(school, stMirror, 'full', columns, keys.map((k) => [k, 'S', null, null, null, null, null]));
+    const loaded = await merge(
+      school,
+      stMirror,
+      'full',
+      columns,
+      keys.map((k) => [k, 'S', null, null, null, null, null]),
+    );
     expect(loaded.result).toEqual(counts({ inserted: keys.length }));
     const logged = await rows(`SELECT row_key, after FROM etl_changes WHERE run_id = $1 ORDER BY id`, [loaded.runId]);
     expect(logged).toEqual(keys.map((k) => ({ row_key: k, after: { school_id: school, stkey: k } })));
@@ -360,31 +522,58 @@ describe('mergeFile', () => {
   it('writes change images exactly as json_strip_nulls(row_to_json(row)) would, for every type and more columns than a call takes', async () => {
     // 30 columns of each of seven types, several groups of concat_ws, and rows with whole groups null.
     const types = ['text', 'integer', 'double precision', 'numeric', 'timestamp', 'boolean', 'bytea'];
-    const cols = Array.from({ length: 210 }, (_, i) => ({ name: i === 3 ? 'Odd "name"' : `c${i}`, type: types[i % types.length] as string }));
+    const cols = Array.from({ length: 210 }, (_, i) => ({
+      name: i === 3 ? 'Odd "name"' : `c${i}`,
+      type: types[i % types.length] as string,
+    }));
     await probe.query(`CREATE TEMP TABLE images (${cols.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
     const value = (type: string, seed: number): string | null => {
       if (seed % 3 === 0) return null;
       switch (type) {
-        case 'text': return ['plain', 'quote " back \\ slash', 'tab\tline\nbreak', 'Zoë 日本 😀', '\u0001ctl', ''][seed % 6] as string;
-        case 'integer': return String(seed * 7919 - 50000);
-        case 'double precision': return ['1.5', 'NaN', 'Infinity', '-Infinity', '1e-300', '0.1'][seed % 6] as string;
-        case 'numeric': return ['12.50', '-0.001', '1e20', 'NaN'][seed % 4] as string;
-        case 'timestamp': return ['2011-03-04 00:00:00', '1999-12-31 23:59:59.5', 'infinity'][seed % 3] as string;
-        case 'boolean': return seed % 2 ? 'true' : 'false';
-        default: return '\\x00ff10';
+        case 'text':
+          return ['plain', 'quote " back \\ slash', 'tab\tline\nbreak', 'Zoë 日本 😀', '\u0001ctl', ''][
+            seed % 6
+          ] as string;
+        case 'integer':
+          return String(seed * 7919 - 50000);
+        case 'double precision':
+          return ['1.5', 'NaN', 'Infinity', '-Infinity', '1e-300', '0.1'][seed % 6] as string;
+        case 'numeric':
+          return ['12.50', '-0.001', '1e20', 'NaN'][seed % 4] as string;
+        case 'timestamp':
+          return ['2011-03-04 00:00:00', '1999-12-31 23:59:59.5', 'infinity'][seed % 3] as string;
+        case 'boolean':
+          return seed % 2 ? 'true' : 'false';
+        default:
+          return '\\x00ff10';
       }
     };
     for (let r = 0; r < 40; r++) {
       // Row 0 is all null; rows 1–3 null all but one group.
-      const values = cols.map((c, i) => (r === 0 || (r <= 3 && Math.floor(i / 90) !== r - 1) ? null : value(c.type, r * 31 + i)));
+      const values = cols.map((c, i) =>
+        r === 0 || (r <= 3 && Math.floor(i / 90) !== r - 1) ? null : value(c.type, r * 31 + i),
+      );
       await probe.query(`INSERT INTO images VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
     }
     const mismatches = await rows(
-      `SELECT ${imageSql('m', cols.map((c) => c.name))}::text AS ours, json_strip_nulls(row_to_json(m))::text AS theirs FROM images m
-       WHERE ${imageSql('m', cols.map((c) => c.name))}::text IS DISTINCT FROM json_strip_nulls(row_to_json(m))::text`,
+      `SELECT ${imageSql(
+        'm',
+        cols.map((c) => c.name),
+      )}::text AS ours, json_strip_nulls(row_to_json(m))::text AS theirs FROM images m
+       WHERE ${imageSql(
+         'm',
+         cols.map((c) => c.name),
+       )}::text IS DISTINCT FROM json_strip_nulls(row_to_json(m))::text`,
     );
     expect(mismatches).toEqual([]);
-    expect(await rows(`SELECT ${imageSql('m', cols.map((c) => c.name))}::text AS image FROM images m LIMIT 1`)).toEqual([{ image: '{}' }]);
+    expect(
+      await rows(
+        `SELECT ${imageSql(
+          'm',
+          cols.map((c) => c.name),
+        )}::text AS image FROM images m LIMIT 1`,
+      ),
+    ).toEqual([{ image: '{}' }]);
     expect((await rows(`SELECT count(*)::int AS n FROM images`))[0]?.n).toBe(40);
   });
 });

@@ -59,7 +59,8 @@ describe('converters', () => {
 });
 
 describe('row rules on fixture files', () => {
-  const inspect = (name: string, layout: TableLayout = ST) => inspectFile(sourceFile(fixture('eduhub', ...name.split('/')), layout), 20);
+  const inspect = (name: string, layout: TableLayout = ST) =>
+    inspectFile(sourceFile(fixture('eduhub', ...name.split('/')), layout), 20);
 
   it('accepts a clean file with no rejects', async () => {
     const report = await inspect('good/ST_8865.csv');
@@ -82,13 +83,20 @@ describe('row rules on fixture files', () => {
     const report = await inspect('broken/duplicate-keys.csv');
     expect(report.rows).toBe(2);
     expect(report.examples).toEqual([
-      expect.objectContaining({ line: 4, key: 'ABC0001', code: 'ETL_ROW_DUPLICATE_KEY', message: 'the key already appeared on line 2; the first row is kept' }),
+      expect.objectContaining({
+        line: 4,
+        key: 'ABC0001',
+        code: 'ETL_ROW_DUPLICATE_KEY',
+        message: 'the key already appeared on line 2; the first row is kept',
+      }),
     ]);
   });
 
   it('rejects a missing key', async () => {
     const report = await inspect('broken/missing-key.csv');
-    expect(report.examples).toEqual([expect.objectContaining({ line: 3, key: null, field: 'STKEY', code: 'ETL_ROW_KEY_MISSING' })]);
+    expect(report.examples).toEqual([
+      expect.objectContaining({ line: 3, key: null, field: 'STKEY', code: 'ETL_ROW_KEY_MISSING' }),
+    ]);
   });
 
   it('reports lengths, ranges, bad numbers, required fields and field counts, and loses nothing else', async () => {
@@ -100,7 +108,13 @@ describe('row rules on fixture files', () => {
       [5, 'REGISTRATION', 'ETL_ROW_REQUIRED'],
       [6, null, 'ETL_PARSE_FIELD_COUNT'],
     ]);
-    expect(report.rejectsByCode).toEqual({ ETL_ROW_TOO_LONG: 1, ETL_TYPE_INT_RANGE: 1, ETL_TYPE_INT: 1, ETL_ROW_REQUIRED: 1, ETL_PARSE_FIELD_COUNT: 1 });
+    expect(report.rejectsByCode).toEqual({
+      ETL_ROW_TOO_LONG: 1,
+      ETL_TYPE_INT_RANGE: 1,
+      ETL_TYPE_INT: 1,
+      ETL_ROW_REQUIRED: 1,
+      ETL_PARSE_FIELD_COUNT: 1,
+    });
   });
 
   it('records every failure of a row, and counts the row once', async () => {
@@ -112,7 +126,10 @@ describe('row rules on fixture files', () => {
       await writeFile(path, 'STKEY,BIRTHDATE,REGISTRATION\r\nK1,31/02/2019,x\r\nK2,1/02/2019,2\r\n');
       const report = await inspectFile(sourceFile(path, ST), 10);
       expect(report).toMatchObject({ records: 2, rows: 1, rejectedRows: 1 });
-      expect(report.examples.map((r) => [r.line, r.field])).toEqual([[2, 'BIRTHDATE'], [2, 'REGISTRATION']]);
+      expect(report.examples.map((r) => [r.line, r.field])).toEqual([
+        [2, 'BIRTHDATE'],
+        [2, 'REGISTRATION'],
+      ]);
     } finally {
       await cleanup();
     }
@@ -121,9 +138,19 @@ describe('row rules on fixture files', () => {
   it('names the file and line for the bad quote and the wrong encoding', async () => {
     const quote = await inspect('broken/bad-quote.csv');
     // A broken quote may have moved anything into the key's place: no key is read from the line.
-    expect(quote.examples).toEqual([expect.objectContaining({ file: 'bad-quote.csv', line: 3, key: null, code: 'ETL_PARSE_BAD_QUOTE' })]);
+    expect(quote.examples).toEqual([
+      expect.objectContaining({ file: 'bad-quote.csv', line: 3, key: null, code: 'ETL_PARSE_BAD_QUOTE' }),
+    ]);
     const enc = await inspect('broken/wrong-encoding.csv');
-    expect(enc.examples).toEqual([expect.objectContaining({ file: 'wrong-encoding.csv', line: 2, key: 'ABC0001', field: 'FIRST_NAME', code: 'ETL_PARSE_ENCODING_MISMATCH' })]);
+    expect(enc.examples).toEqual([
+      expect.objectContaining({
+        file: 'wrong-encoding.csv',
+        line: 2,
+        key: 'ABC0001',
+        field: 'FIRST_NAME',
+        code: 'ETL_PARSE_ENCODING_MISMATCH',
+      }),
+    ]);
   });
 
   it('reads a fixed-width file through its layout: types, dates and per-line problems', async () => {

@@ -39,46 +39,58 @@ function row(...cells) {
 
 async function refresh() {
   try {
-    const [health, schools, runs] = await Promise.all([getJson('/api/cases-etl/health'), getJson('/api/cases-etl/schools'), getJson('/api/cases-etl/runs?limit=50')]);
+    const [health, schools, runs] = await Promise.all([
+      getJson('/api/cases-etl/health'),
+      getJson('/api/cases-etl/schools'),
+      getJson('/api/cases-etl/runs?limit=50'),
+    ]);
     $('health').textContent = `${health.status}: ${health.message}`;
     $('health').className = `health ${health.status}`;
-    fill('schools', schools, (s) =>
-      row(
-        cell(s.school),
-        cell(s.lastRun ? String(s.lastRun.id) : '—'),
-        cell(s.lastRun?.status ?? '—', `status ${s.lastRun?.status ?? ''}`),
-        cell(when(s.lastRun?.finishedAt)),
-        cell(s.lastRun ? int(s.lastRun.rows) : '', 'n'),
-        cell(s.lastRun ? int(s.lastRun.rejected) : '', 'n'),
-        cell(when(s.lastPublishedAt)),
-        cell(int(Object.values(s.runs).reduce((a, b) => a + b, 0)), 'n'),
-        cell(int(s.rollbacks), 'n'),
-      ),
+    fill(
+      'schools',
+      schools,
+      (s) =>
+        row(
+          cell(s.school),
+          cell(s.lastRun ? String(s.lastRun.id) : '—'),
+          cell(s.lastRun?.status ?? '—', `status ${s.lastRun?.status ?? ''}`),
+          cell(when(s.lastRun?.finishedAt)),
+          cell(s.lastRun ? int(s.lastRun.rows) : '', 'n'),
+          cell(s.lastRun ? int(s.lastRun.rejected) : '', 'n'),
+          cell(when(s.lastPublishedAt)),
+          cell(int(Object.values(s.runs).reduce((a, b) => a + b, 0)), 'n'),
+          cell(int(s.rollbacks), 'n'),
+        ),
       'No runs yet.',
     );
-    fill('runs', runs, (r) => {
-      const tr = row(
-        cell(String(r.id)),
-        cell(r.school),
-        cell(r.status + (r.dryRun ? ' (dry)' : ''), `status ${r.status}`),
-        cell(r.trigger),
-        cell(when(r.startedAt)),
-        cell(r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1), 'n'),
-        cell(int(r.rows), 'n'),
-        // A failed or dry run changed nothing: its would-be counts are in the run's detail.
-        ...[r.inserted, r.updated, r.deactivated].map((n) => cell(applied(r) ? int(n) : '-', 'n')),
-        cell(int(r.held), 'n'),
-        cell(int(r.deferred), 'n'),
-        cell(int(r.rejected), 'n'),
-        cell(r.reason ?? ''),
-      );
-      tr.className = `run${r.id === selected ? ' selected' : ''}`;
-      tr.dataset.run = String(r.id);
-      tr.tabIndex = 0;
-      tr.addEventListener('click', () => void show(r.id));
-      tr.addEventListener('keydown', (e) => e.key === 'Enter' && void show(r.id));
-      return tr;
-    }, 'No runs yet.');
+    fill(
+      'runs',
+      runs,
+      (r) => {
+        const tr = row(
+          cell(String(r.id)),
+          cell(r.school),
+          cell(r.status + (r.dryRun ? ' (dry)' : ''), `status ${r.status}`),
+          cell(r.trigger),
+          cell(when(r.startedAt)),
+          cell(r.durationMs === null ? '' : (r.durationMs / 1000).toFixed(1), 'n'),
+          cell(int(r.rows), 'n'),
+          // A failed or dry run changed nothing: its would-be counts are in the run's detail.
+          ...[r.inserted, r.updated, r.deactivated].map((n) => cell(applied(r) ? int(n) : '-', 'n')),
+          cell(int(r.held), 'n'),
+          cell(int(r.deferred), 'n'),
+          cell(int(r.rejected), 'n'),
+          cell(r.reason ?? ''),
+        );
+        tr.className = `run${r.id === selected ? ' selected' : ''}`;
+        tr.dataset.run = String(r.id);
+        tr.tabIndex = 0;
+        tr.addEventListener('click', () => void show(r.id));
+        tr.addEventListener('keydown', (e) => e.key === 'Enter' && void show(r.id));
+        return tr;
+      },
+      'No runs yet.',
+    );
     $('updated').textContent = new Date().toLocaleTimeString('en-AU');
     if (selected !== null) await show(selected, false);
   } catch (err) {
@@ -105,7 +117,11 @@ async function show(id, scroll = true) {
     `${int(run.rows)} rows, ${int(run.rejected)} rejected (${(run.errorRate * 100).toFixed(2)}%), ${int(run.held)} held` +
     `${run.deferred > 0 ? `, ${int(run.deferred)} deactivations deferred` : ''}` +
     `${published ? '' : ' · nothing was published: the file counts are what the run would have done'}${run.reason ? ` · ${run.reason}` : ''}`;
-  for (const [id, text] of [['files-inserted', 'Inserted'], ['files-updated', 'Updated'], ['files-inactive', 'Inactive']]) {
+  for (const [id, text] of [
+    ['files-inserted', 'Inserted'],
+    ['files-updated', 'Updated'],
+    ['files-inactive', 'Inactive'],
+  ]) {
     $(id).textContent = published ? text : `Would be ${text.toLowerCase()}`;
   }
   fill('files', files, (f) =>
@@ -113,11 +129,15 @@ async function show(id, scroll = true) {
       cell(f.fileName),
       cell(f.table),
       cell(f.mode),
-      ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map((n) => cell(int(n), 'n')),
+      ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map((n) =>
+        cell(int(n), 'n'),
+      ),
       cell(f.error ?? ''),
     ),
   );
-  fill('rejects', rejects, (r) => row(cell(r.file), cell(String(r.line), 'n'), cell(r.key ?? ''), cell(r.field ?? ''), cell(r.code), cell(r.message)));
+  fill('rejects', rejects, (r) =>
+    row(cell(r.file), cell(String(r.line), 'n'), cell(r.key ?? ''), cell(r.field ?? ''), cell(r.code), cell(r.message)),
+  );
   const undoable = (run.status === 'succeeded' || run.status === 'warning') && !run.dryRun;
   $('rollback').hidden = !undoable;
   if (!undoable) {
@@ -134,7 +154,11 @@ async function rollback(dryRun) {
   const plan = $('rollback-plan');
   plan.className = '';
   try {
-    const r = await getJson(`/api/cases-etl/runs/${selected}/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const r = await getJson(`/api/cases-etl/runs/${selected}/rollback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
     const runs = r.runs.map((x) => x.runId).join(', ');
     if (dryRun) {
       plan.textContent = `Would undo run${r.runs.length > 1 ? 's' : ''} ${runs}: ${int(r.rowsDeleted)} rows removed, ${int(r.rowsRestored)} restored.`;
@@ -143,7 +167,8 @@ async function rollback(dryRun) {
     }
     plan.textContent = '';
     $('confirm').hidden = true;
-    $('rollback-result').textContent = `Rolled back (rollback ${r.rollbackId}): run${r.runs.length > 1 ? 's' : ''} ${runs} undone, ${int(r.rowsDeleted)} rows removed, ${int(r.rowsRestored)} restored.`;
+    $('rollback-result').textContent =
+      `Rolled back (rollback ${r.rollbackId}): run${r.runs.length > 1 ? 's' : ''} ${runs} undone, ${int(r.rowsDeleted)} rows removed, ${int(r.rowsRestored)} restored.`;
     await refresh();
   } catch (err) {
     plan.textContent = err.message;

@@ -15,4 +15,15 @@ const seconds = (performance.now() - started) / 1000;
 const busy = busyCores(cpu, cpuSample());
 if (!result.success) throw new Error(`run failed: ${result.errors.join('; ')}`);
 const s = result.stats;
-console.log(JSON.stringify({ rows: s.records, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, busyCores: busy, status: result.status, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged }));
+console.log(
+  JSON.stringify({
+    rows: s.records,
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    busyCores: busy,
+    status: result.status,
+    inserted: s.inserted,
+    updated: s.updated,
+    unchanged: s.unchanged,
+  }),
+);

@@ -14,7 +14,8 @@ const layout = JSON.parse(readFileSync(relationships, 'utf8')).file_layouts['STU
 const cols = layout.columns.map((c) => ({ name: c.name.toLowerCase(), start: c.start, width: c.width }));
 const key = (Array.isArray(layout.primary_key) ? layout.primary_key : [layout.primary_key])[0].toLowerCase();
 const table = `bench_pgloader_${process.pid}`;
-const psql = (sql) => execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-At', '-c', sql], { encoding: 'utf8' });
+const psql = (sql) =>
+  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-At', '-c', sql], { encoding: 'utf8' });
 psql(`CREATE TABLE ${table} (${cols.map((c) => `"${c.name}" text`).join(', ')}, PRIMARY KEY ("${key}"))`);
 const dir = mkdtempSync(join(tmpdir(), 'pgloader-'));
 try {
@@ -29,7 +30,9 @@ try {
 `,
   );
   const started = performance.now();
-  execFileSync('pgloader', ['--quiet', '--root-dir', dir, join(dir, 'load.load')], { stdio: process.env.PGLOADER_VERBOSE ? 'inherit' : 'ignore' });
+  execFileSync('pgloader', ['--quiet', '--root-dir', dir, join(dir, 'load.load')], {
+    stdio: process.env.PGLOADER_VERBOSE ? 'inherit' : 'ignore',
+  });
   const seconds = (performance.now() - started) / 1000;
   const rows = Number(psql(`SELECT count(*) FROM ${table}`).trim());
   console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

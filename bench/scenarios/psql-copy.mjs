@@ -12,7 +12,9 @@ closeSync(fd);
 const columns = head.toString('latin1').split(/\r?\n/)[0].split(',');
 const table = `bench_copy_${process.pid}`;
 const psql = (sql) => execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
-psql(`CREATE TABLE ${table} (${columns.map((c) => `"${c.toLowerCase()}" text`).join(', ')}, PRIMARY KEY ("${key.toLowerCase()}"))`);
+psql(
+  `CREATE TABLE ${table} (${columns.map((c) => `"${c.toLowerCase()}" text`).join(', ')}, PRIMARY KEY ("${key.toLowerCase()}"))`,
+);
 try {
   const started = performance.now();
   const out = psql(`\\copy ${table} FROM '${csv}' WITH (FORMAT csv, HEADER true, ENCODING 'WIN1252')`);

@@ -8,7 +8,11 @@ const path = process.argv[2];
 const started = performance.now();
 let rows = 0;
 await new Promise((resolve, reject) =>
-  Papa.parse(createReadStream(path, { encoding: 'latin1' }), { step: () => void rows++, complete: resolve, error: reject }),
+  Papa.parse(createReadStream(path, { encoding: 'latin1' }), {
+    step: () => void rows++,
+    complete: resolve,
+    error: reject,
+  }),
 );
 const seconds = (performance.now() - started) / 1000;
 console.log(JSON.stringify({ rows: rows - 1, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

@@ -9,9 +9,18 @@ const config = loadConfig(process.env);
 const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
 const [newest] = await store.listRuns({ limit: 1 });
 await store.close();
-if (!newest || !['succeeded', 'warning'].includes(newest.status)) throw new Error(`no published run to undo (newest: ${newest?.status ?? 'none'})`);
+if (!newest || !['succeeded', 'warning'].includes(newest.status))
+  throw new Error(`no published run to undo (newest: ${newest?.status ?? 'none'})`);
 const started = performance.now();
 const result = await rollbackRun(newest.id, { config, reason: 'benchmark' });
 const seconds = (performance.now() - started) / 1000;
 const { rowsDeleted: deleted, rowsRestored: restored } = result;
-console.log(JSON.stringify({ rows: deleted + restored, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, deleted, restored }));
+console.log(
+  JSON.stringify({
+    rows: deleted + restored,
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    deleted,
+    restored,
+  }),
+);

@@ -18,16 +18,26 @@ const [workersText, folder, schoolsText] = process.argv.slice(2);
 const workers = Number(workersText);
 const schools = schoolsText.split(',');
 const prefix = `bench-${randomUUID().slice(0, 8)}`;
-const env = { ...process.env, CASES_DIRECTORY: folder, ETL_SCHOOLS: schoolsText, ETL_QUEUE_PREFIX: prefix, ETL_FILE_STABLE_MS: '0', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+const env = {
+  ...process.env,
+  CASES_DIRECTORY: folder,
+  ETL_SCHOOLS: schoolsText,
+  ETL_QUEUE_PREFIX: prefix,
+  ETL_FILE_STABLE_MS: '0',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const app = await createApp(loadConfig(env), { logger: createLogger({ level: 'silent' }) });
-const children = Array.from({ length: workers }, () => spawn(process.execPath, [cli, 'worker'], { env, stdio: 'ignore' }));
+const children = Array.from({ length: workers }, () =>
+  spawn(process.execPath, [cli, 'worker'], { env, stdio: 'ignore' }),
+);
 try {
   // The clock starts once every worker is connected and waiting for jobs (startup, migrations and
   // Redis connections are not what this measures), or fails if they never all are.
   const queue = app.queue;
-  for (const deadline = Date.now() + 60_000; (await queue.getWorkers()).length < workers; ) {
-    if (Date.now() > deadline) throw new Error(`only ${(await queue.getWorkers()).length} of ${workers} workers connected within 60 s`);
+  for (const deadline = Date.now() + 60_000; (await queue.getWorkers()).length < workers;) {
+    if (Date.now() > deadline)
+      throw new Error(`only ${(await queue.getWorkers()).length} of ${workers} workers connected within 60 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const cpu = cpuSample();
@@ -44,7 +54,9 @@ try {
   const busy = busyCores(cpu, cpuSample());
   const runs = await app.store.listRuns({ limit: 1000 });
   const rows = runs.reduce((n, r) => n + r.rows, 0);
-  console.log(JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, busyCores: busy, workers }));
+  console.log(
+    JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, busyCores: busy, workers }),
+  );
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));

@@ -46,7 +46,10 @@ for await (const buf of createReadStream(csv, { highWaterMark: 1 << 16 })) {
   flush(batch);
   batch = [];
 }
-new Papa.Parser({ newline: '\n', step: (res) => res.data[0].length === header.length && batch.push(res.data[0]) }).parse(rest, 0, false);
+new Papa.Parser({
+  newline: '\n',
+  step: (res) => res.data[0].length === header.length && batch.push(res.data[0]),
+}).parse(rest, 0, false);
 flush(batch);
 const started = performance.now();
 db.exec('COMMIT');

@@ -25,7 +25,10 @@ export function createProgram(io: CliIo): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .addHelpText('after', `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`);
+    .addHelpText(
+      'after',
+      `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`,
+    );
   registerRun(program, io);
   registerRuns(program, io);
   registerRollback(program, io);
@@ -35,7 +38,8 @@ export function createProgram(io: CliIo): Command {
   registerLayouts(program, io);
   registerGenerate(program, io);
   registerNotify(program, io);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  for (const cmd of program.commands)
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   return program;
 }
 

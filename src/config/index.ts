@@ -138,50 +138,210 @@ export interface Variable {
 
 /** Every environment variable cases-etl reads, for docs and `--help`. */
 export const VARIABLES: readonly Variable[] = [
-  { name: 'CASES_DIRECTORY', default: '(none; or --source)', description: 'Folder the nightly CASES21 export is written to.' },
-  { name: 'CASES_RELATIONSHIPS_JSON', default: './relationships.json', description: 'relationships.json with primary_keys, relationships and optional file_layouts. The default path may be absent (built-in layouts only); a path you set must exist.' },
-  { name: 'CASES_SCHOOL_ID', default: '(none)', description: 'School number for fixed-width .DAT files, whose names carry none. Falls back to the site in the layout\'s table_name.' },
-  { name: 'ETL_REQUIRED_TABLES', default: 'ST,SF', description: 'Comma-separated tables an export must contain; layouts marked "required": true are added.' },
-  { name: 'ETL_FILE_STABLE_MS', default: '2000', description: 'A file modified this recently is re-checked until its size and mtime stop changing.' },
-  { name: 'ETL_FILE_STABLE_TIMEOUT_MS', default: '60000', description: 'How long to wait for a changing file before skipping it for this run.' },
-  { name: 'ETL_MAX_ERROR_RATE', default: '0.10', description: 'Share of rejected rows (0–1) above which a run is failed, for the run and for each table.' },
-  { name: 'ETL_MAX_SHRINK', default: '0.5', description: 'Largest share (0–1) a full file\'s row count may shrink by against the same table\'s last published load.' },
-  { name: 'DATABASE_URL', default: '(SQLite at ./data/cases-etl.db)', description: 'sqlite:PATH for the embedded database, or postgres://user@host:5432/db for PostgreSQL.' },
-  { name: 'DATABASE_SCHEMA', default: 'public', description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).' },
-  { name: 'CASES_ARCHIVE_DIRECTORY', default: '(none: no archive)', description: 'Published files are copied to <dir>/<school>/<timestamp>/ with a manifest.json.' },
-  { name: 'ETL_ARCHIVE_DAYS', default: '30', description: 'Archives older than this many days are pruned after each published run.' },
-  { name: 'ETL_RETRY_ATTEMPTS', default: '3', description: 'Attempts for directory access and file reads (and, in jobs, infrastructure failures), including the first.' },
-  { name: 'ETL_RETRY_DELAY_MS', default: '1000', description: 'Delay before the first retry; each later one is ETL_RETRY_FACTOR times longer.' },
+  {
+    name: 'CASES_DIRECTORY',
+    default: '(none; or --source)',
+    description: 'Folder the nightly CASES21 export is written to.',
+  },
+  {
+    name: 'CASES_RELATIONSHIPS_JSON',
+    default: './relationships.json',
+    description:
+      'relationships.json with primary_keys, relationships and optional file_layouts. The default path may be absent (built-in layouts only); a path you set must exist.',
+  },
+  {
+    name: 'CASES_SCHOOL_ID',
+    default: '(none)',
+    description:
+      "School number for fixed-width .DAT files, whose names carry none. Falls back to the site in the layout's table_name.",
+  },
+  {
+    name: 'ETL_REQUIRED_TABLES',
+    default: 'ST,SF',
+    description: 'Comma-separated tables an export must contain; layouts marked "required": true are added.',
+  },
+  {
+    name: 'ETL_FILE_STABLE_MS',
+    default: '2000',
+    description: 'A file modified this recently is re-checked until its size and mtime stop changing.',
+  },
+  {
+    name: 'ETL_FILE_STABLE_TIMEOUT_MS',
+    default: '60000',
+    description: 'How long to wait for a changing file before skipping it for this run.',
+  },
+  {
+    name: 'ETL_MAX_ERROR_RATE',
+    default: '0.10',
+    description: 'Share of rejected rows (0–1) above which a run is failed, for the run and for each table.',
+  },
+  {
+    name: 'ETL_MAX_SHRINK',
+    default: '0.5',
+    description:
+      "Largest share (0–1) a full file's row count may shrink by against the same table's last published load.",
+  },
+  {
+    name: 'DATABASE_URL',
+    default: '(SQLite at ./data/cases-etl.db)',
+    description: 'sqlite:PATH for the embedded database, or postgres://user@host:5432/db for PostgreSQL.',
+  },
+  {
+    name: 'DATABASE_SCHEMA',
+    default: 'public',
+    description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).',
+  },
+  {
+    name: 'CASES_ARCHIVE_DIRECTORY',
+    default: '(none: no archive)',
+    description: 'Published files are copied to <dir>/<school>/<timestamp>/ with a manifest.json.',
+  },
+  {
+    name: 'ETL_ARCHIVE_DAYS',
+    default: '30',
+    description: 'Archives older than this many days are pruned after each published run.',
+  },
+  {
+    name: 'ETL_RETRY_ATTEMPTS',
+    default: '3',
+    description:
+      'Attempts for directory access and file reads (and, in jobs, infrastructure failures), including the first.',
+  },
+  {
+    name: 'ETL_RETRY_DELAY_MS',
+    default: '1000',
+    description: 'Delay before the first retry; each later one is ETL_RETRY_FACTOR times longer.',
+  },
   { name: 'ETL_RETRY_FACTOR', default: '2', description: 'Growth of the retry delay (exponential backoff).' },
-  { name: 'ETL_LOCK_TIMEOUT_MS', default: '600000', description: 'Longest wait for another run of the same school to finish before giving up.' },
-  { name: 'ETL_MAX_STORED_REJECTS', default: '10000', description: 'Rejects stored per file in etl_rejects; beyond this they are counted only.' },
-  { name: 'REDIS_URL', default: '(none)', description: 'Redis for the job queue, e.g. redis://127.0.0.1:6379. Without Redis (and without REDIS_HOST), serve schedules in-process and trigger runs the ETL directly.' },
-  { name: 'REDIS_HOST', default: '(none)', description: 'The seed\'s alternative to REDIS_URL, with REDIS_PORT.' },
+  {
+    name: 'ETL_LOCK_TIMEOUT_MS',
+    default: '600000',
+    description: 'Longest wait for another run of the same school to finish before giving up.',
+  },
+  {
+    name: 'ETL_MAX_STORED_REJECTS',
+    default: '10000',
+    description: 'Rejects stored per file in etl_rejects; beyond this they are counted only.',
+  },
+  {
+    name: 'REDIS_URL',
+    default: '(none)',
+    description:
+      'Redis for the job queue, e.g. redis://127.0.0.1:6379. Without Redis (and without REDIS_HOST), serve schedules in-process and trigger runs the ETL directly.',
+  },
+  { name: 'REDIS_HOST', default: '(none)', description: "The seed's alternative to REDIS_URL, with REDIS_PORT." },
   { name: 'REDIS_PORT', default: '6379', description: 'Port for REDIS_HOST.' },
-  { name: 'ETL_QUEUE_PREFIX', default: 'bull', description: 'BullMQ key prefix, to share one Redis between deployments.' },
+  {
+    name: 'ETL_QUEUE_PREFIX',
+    default: 'bull',
+    description: 'BullMQ key prefix, to share one Redis between deployments.',
+  },
   { name: 'ETL_SCHEDULE', default: '0 2 * * *', description: 'Cron pattern of the nightly run.' },
-  { name: 'ETL_TIMEZONE', default: 'Australia/Melbourne', description: 'Time zone the schedule is read in (IANA name).' },
-  { name: 'ETL_SCHOOLS', default: '(every school in the folder)', description: 'Comma-separated school numbers a scheduled run covers.' },
+  {
+    name: 'ETL_TIMEZONE',
+    default: 'Australia/Melbourne',
+    description: 'Time zone the schedule is read in (IANA name).',
+  },
+  {
+    name: 'ETL_SCHOOLS',
+    default: '(every school in the folder)',
+    description: 'Comma-separated school numbers a scheduled run covers.',
+  },
   { name: 'ETL_WORKER_CONCURRENCY', default: '1', description: 'Schools one worker process runs at once.' },
-  { name: 'ETL_JOB_ATTEMPTS', default: '3', description: 'Attempts per job for infrastructure failures; bad data and tripped guard rails fail once.' },
-  { name: 'ETL_JOB_BACKOFF_MS', default: '30000', description: 'Delay before a job\'s first retry; it doubles each time.' },
-  { name: 'ETL_JOB_LOCK_MS', default: '30000', description: 'Job lock lifetime; a job whose worker died is retried after it.' },
-  { name: 'ETL_SHUTDOWN_TIMEOUT_MS', default: '60000', description: 'On SIGTERM, how long to wait for the current run before exiting (an unfinished run publishes nothing).' },
+  {
+    name: 'ETL_JOB_ATTEMPTS',
+    default: '3',
+    description: 'Attempts per job for infrastructure failures; bad data and tripped guard rails fail once.',
+  },
+  {
+    name: 'ETL_JOB_BACKOFF_MS',
+    default: '30000',
+    description: "Delay before a job's first retry; it doubles each time.",
+  },
+  {
+    name: 'ETL_JOB_LOCK_MS',
+    default: '30000',
+    description: 'Job lock lifetime; a job whose worker died is retried after it.',
+  },
+  {
+    name: 'ETL_SHUTDOWN_TIMEOUT_MS',
+    default: '60000',
+    description:
+      'On SIGTERM, how long to wait for the current run before exiting (an unfinished run publishes nothing).',
+  },
   { name: 'PORT', default: '3000', description: 'HTTP port of serve.' },
   { name: 'HOST', default: '127.0.0.1', description: 'HTTP listen address of serve.' },
-  { name: 'ETL_ADMIN_TOKENS', default: '(none)', description: 'Comma-separated bearer tokens (name:token or token) allowed to trigger runs over HTTP.' },
-  { name: 'ETL_PUBLIC_URL', default: '(none)', description: 'The http(s) address people reach serve at, such as a proxy\'s; its host is allowed in Host headers.' },
-  { name: 'ETL_ALLOWED_HOSTS', default: 'HOST, localhost, 127.0.0.1, ::1 and ETL_PUBLIC_URL\'s host', description: 'Comma-separated host names (a port is ignored) HTTP requests may name in their Host header; others get 421, which stops DNS rebinding. * allows any. A HOST of 0.0.0.0 or :: is not a name and is left out.' },
-  { name: 'SLACK_WEBHOOK_URL', default: '(none: no Slack)', description: 'Slack incoming webhook URL; run outcomes are posted as Block Kit messages.' },
-  { name: 'TEAMS_WEBHOOK_URL', default: '(none: no Teams)', description: 'Microsoft Teams Workflows webhook URL; run outcomes are posted as Adaptive Cards.' },
-  { name: 'ETL_NOTIFICATION_EMAIL', default: '(none: no email)', description: 'Comma-separated email addresses told of run outcomes; needs SMTP_URL.' },
-  { name: 'SMTP_URL', default: '(none)', description: 'Mail server for notification email: smtp://host:25, or smtps://user:password@host:465.' },
-  { name: 'ETL_NOTIFICATION_FROM', default: 'cases-etl@<host name>', description: 'From address of notification email.' },
-  { name: 'ETL_NOTIFY_ON', default: 'succeeded,warning,failed,rolled_back', description: 'Outcomes that are notified (comma-separated), or none. A run that could not run at all counts as failed.' },
-  { name: 'ETL_NOTIFY_TIMEOUT_MS', default: '10000', description: 'Longest wait for one delivery attempt; failed deliveries are retried as ETL_RETRY_* says, and never fail a run.' },
-  { name: 'ETL_MAX_LINE_BYTES', default: '1048576', description: 'Longest line read (bytes); a longer line is one ETL_PARSE_LINE_TOO_LONG reject, skipped without being held in memory. At least 1024.' },
-  { name: 'ETL_MAX_REJECT_LINE_BYTES', default: '4096', description: 'Bytes of a rejected line kept in etl_rejects.original_line (the full length is counted beside it); 0 keeps none. At most ETL_MAX_LINE_BYTES. Shown only to an admin who asks.' },
-  { name: 'ETL_SNAPSHOT_RETENTION', default: '30', description: 'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.' },
+  {
+    name: 'ETL_ADMIN_TOKENS',
+    default: '(none)',
+    description: 'Comma-separated bearer tokens (name:token or token) allowed to trigger runs over HTTP.',
+  },
+  {
+    name: 'ETL_PUBLIC_URL',
+    default: '(none)',
+    description: "The http(s) address people reach serve at, such as a proxy's; its host is allowed in Host headers.",
+  },
+  {
+    name: 'ETL_ALLOWED_HOSTS',
+    default: "HOST, localhost, 127.0.0.1, ::1 and ETL_PUBLIC_URL's host",
+    description:
+      'Comma-separated host names (a port is ignored) HTTP requests may name in their Host header; others get 421, which stops DNS rebinding. * allows any. A HOST of 0.0.0.0 or :: is not a name and is left out.',
+  },
+  {
+    name: 'SLACK_WEBHOOK_URL',
+    default: '(none: no Slack)',
+    description: 'Slack incoming webhook URL; run outcomes are posted as Block Kit messages.',
+  },
+  {
+    name: 'TEAMS_WEBHOOK_URL',
+    default: '(none: no Teams)',
+    description: 'Microsoft Teams Workflows webhook URL; run outcomes are posted as Adaptive Cards.',
+  },
+  {
+    name: 'ETL_NOTIFICATION_EMAIL',
+    default: '(none: no email)',
+    description: 'Comma-separated email addresses told of run outcomes; needs SMTP_URL.',
+  },
+  {
+    name: 'SMTP_URL',
+    default: '(none)',
+    description: 'Mail server for notification email: smtp://host:25, or smtps://user:password@host:465.',
+  },
+  {
+    name: 'ETL_NOTIFICATION_FROM',
+    default: 'cases-etl@<host name>',
+    description: 'From address of notification email.',
+  },
+  {
+    name: 'ETL_NOTIFY_ON',
+    default: 'succeeded,warning,failed,rolled_back',
+    description:
+      'Outcomes that are notified (comma-separated), or none. A run that could not run at all counts as failed.',
+  },
+  {
+    name: 'ETL_NOTIFY_TIMEOUT_MS',
+    default: '10000',
+    description:
+      'Longest wait for one delivery attempt; failed deliveries are retried as ETL_RETRY_* says, and never fail a run.',
+  },
+  {
+    name: 'ETL_MAX_LINE_BYTES',
+    default: '1048576',
+    description:
+      'Longest line read (bytes); a longer line is one ETL_PARSE_LINE_TOO_LONG reject, skipped without being held in memory. At least 1024.',
+  },
+  {
+    name: 'ETL_MAX_REJECT_LINE_BYTES',
+    default: '4096',
+    description:
+      'Bytes of a rejected line kept in etl_rejects.original_line (the full length is counted beside it); 0 keeps none. At most ETL_MAX_LINE_BYTES. Shown only to an admin who asks.',
+  },
+  {
+    name: 'ETL_SNAPSHOT_RETENTION',
+    default: '30',
+    description:
+      'Published runs per school whose change history (etl_changes) is kept, so they can be rolled back; older history is pruned after each run.',
+  },
 ];
 
 function text(v: string | undefined): string | null {
@@ -192,7 +352,8 @@ function text(v: string | undefined): string | null {
 function nonNegativeInt(name: string, raw: string | undefined, fallback: number): Parsed<number> {
   const t = text(raw);
   if (t === null) return { ok: true, value: fallback };
-  if (!/^\d+$/.test(t)) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a whole number of 0 or more` };
+  if (!/^\d+$/.test(t))
+    return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a whole number of 0 or more` };
   return { ok: true, value: Number(t) };
 }
 
@@ -200,22 +361,31 @@ function fraction(name: string, raw: string | undefined, fallback: number): Pars
   const t = text(raw);
   if (t === null) return { ok: true, value: fallback };
   const n = Number(t);
-  if (!Number.isFinite(n) || n < 0 || n > 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number from 0 to 1 (e.g. 0.10)` };
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number from 0 to 1 (e.g. 0.10)` };
   return { ok: true, value: n };
 }
 
 function tableList(name: string, raw: string | undefined, fallback: readonly string[]): Parsed<readonly string[]> {
   const t = text(raw);
   if (t === null) return { ok: true, value: fallback };
-  const items = t.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const items = t
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   const bad = items.filter((s) => !/^[A-Z][A-Z0-9]*$/.test(s));
-  if (bad.length > 0) return { ok: false, problem: `${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}, which ${bad.length === 1 ? 'is not a table name' : 'are not table names'} (e.g. ST,SF)` };
+  if (bad.length > 0)
+    return {
+      ok: false,
+      problem: `${name} has ${bad.map((b) => JSON.stringify(b)).join(', ')}, which ${bad.length === 1 ? 'is not a table name' : 'are not table names'} (e.g. ST,SF)`,
+    };
   return { ok: true, value: items };
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): Parsed<number> {
   const p = nonNegativeInt(name, raw, fallback);
-  if (p.ok && p.value < 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a whole number of 1 or more` };
+  if (p.ok && p.value < 1)
+    return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a whole number of 1 or more` };
   return p;
 }
 
@@ -223,21 +393,28 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   const t = text(raw);
   if (t === null) return { ok: true, value: fallback };
   const n = Number(t);
-  if (!Number.isFinite(n) || n < 1) return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number of 1 or more` };
+  if (!Number.isFinite(n) || n < 1)
+    return { ok: false, problem: `${name}=${JSON.stringify(raw)} must be a number of 1 or more` };
   return { ok: true, value: n };
 }
 
 /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES, checked together: the kept part of a line cannot exceed the line. */
 function lineLimitsOf(env: Readonly<Record<string, string | undefined>>, problems: string[]): LineLimits {
   const line = positiveInt('ETL_MAX_LINE_BYTES', env.ETL_MAX_LINE_BYTES, DEFAULT_MAX_LINE_BYTES);
-  const kept = nonNegativeInt('ETL_MAX_REJECT_LINE_BYTES', env.ETL_MAX_REJECT_LINE_BYTES, DEFAULT_MAX_REJECT_LINE_BYTES);
+  const kept = nonNegativeInt(
+    'ETL_MAX_REJECT_LINE_BYTES',
+    env.ETL_MAX_REJECT_LINE_BYTES,
+    DEFAULT_MAX_REJECT_LINE_BYTES,
+  );
   let maxLineBytes = DEFAULT_MAX_LINE_BYTES;
   if (!line.ok) problems.push(line.problem);
-  else if (line.value < MIN_LINE_BYTES) problems.push(`ETL_MAX_LINE_BYTES=${line.value} must be at least ${MIN_LINE_BYTES}`);
+  else if (line.value < MIN_LINE_BYTES)
+    problems.push(`ETL_MAX_LINE_BYTES=${line.value} must be at least ${MIN_LINE_BYTES}`);
   else maxLineBytes = line.value;
   let maxRejectLineBytes = Math.min(DEFAULT_MAX_REJECT_LINE_BYTES, maxLineBytes);
   if (!kept.ok) problems.push(kept.problem);
-  else if (kept.value > maxLineBytes) problems.push(`ETL_MAX_REJECT_LINE_BYTES=${kept.value} must be at most ETL_MAX_LINE_BYTES (${maxLineBytes})`);
+  else if (kept.value > maxLineBytes)
+    problems.push(`ETL_MAX_REJECT_LINE_BYTES=${kept.value} must be at most ETL_MAX_LINE_BYTES (${maxLineBytes})`);
   else maxRejectLineBytes = kept.value;
   return { maxLineBytes, maxRejectLineBytes };
 }
@@ -251,7 +428,8 @@ function redisOf(url: string | undefined, host: string | undefined, port: string
   const h = text(host);
   if (h === null) return { ok: true, value: null };
   const p = text(port) ?? '6379';
-  if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) return { ok: false, problem: `REDIS_PORT=${JSON.stringify(port)} must be a port number` };
+  if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)
+    return { ok: false, problem: `REDIS_PORT=${JSON.stringify(port)} must be a port number` };
   return { ok: true, value: `redis://${h.includes(':') ? `[${h}]` : h}:${p}` };
 }
 
@@ -277,12 +455,22 @@ function timezoneOf(raw: string | undefined): Parsed<string> {
 function tokensOf(raw: string | undefined): Parsed<HttpConfig['adminTokens']> {
   const t = text(raw);
   if (t === null) return { ok: true, value: [] };
-  const tokens = t.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
-    const at = entry.indexOf(':');
-    return at > 0 ? { name: entry.slice(0, at), token: entry.slice(at + 1) } : { name: `token${i + 1}`, token: entry };
-  });
+  const tokens = t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const at = entry.indexOf(':');
+      return at > 0
+        ? { name: entry.slice(0, at), token: entry.slice(at + 1) }
+        : { name: `token${i + 1}`, token: entry };
+    });
   const short = tokens.filter((x) => x.token.length < 16);
-  if (short.length > 0) return { ok: false, problem: `ETL_ADMIN_TOKENS has ${short.length} token${short.length > 1 ? 's' : ''} shorter than 16 characters (${short.map((x) => x.name).join(', ')})` };
+  if (short.length > 0)
+    return {
+      ok: false,
+      problem: `ETL_ADMIN_TOKENS has ${short.length} token${short.length > 1 ? 's' : ''} shorter than 16 characters (${short.map((x) => x.name).join(', ')})`,
+    };
   return { ok: true, value: tokens };
 }
 
@@ -295,23 +483,42 @@ function publicUrlOf(raw: string | undefined): Parsed<string | null> {
   } catch {
     // reported below, as a URL that is not http(s)
   }
-  return { ok: false, problem: `ETL_PUBLIC_URL=${JSON.stringify(raw)} must be an http:// or https:// URL (e.g. https://etl.school.vic.edu.au/)` };
+  return {
+    ok: false,
+    problem: `ETL_PUBLIC_URL=${JSON.stringify(raw)} must be an http:// or https:// URL (e.g. https://etl.school.vic.edu.au/)`,
+  };
 }
 
 /** Names a listen address does not stand for: it listens on every interface, and no Host header names it. */
 const ANY_ADDRESS = new Set(['0.0.0.0', '::', '[::]']);
 
-function allowedHostsOf(raw: string | undefined, listenHost: string, publicUrl: string | null): Parsed<readonly string[] | null> {
+function allowedHostsOf(
+  raw: string | undefined,
+  listenHost: string,
+  publicUrl: string | null,
+): Parsed<readonly string[] | null> {
   const t = text(raw);
   if (t === '*') return { ok: true, value: null };
   if (t === null) {
-    const names = [...(ANY_ADDRESS.has(listenHost) ? [] : [listenHost]), 'localhost', '127.0.0.1', '::1', ...(publicUrl ? [new URL(publicUrl).host] : [])];
+    const names = [
+      ...(ANY_ADDRESS.has(listenHost) ? [] : [listenHost]),
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      ...(publicUrl ? [new URL(publicUrl).host] : []),
+    ];
     return { ok: true, value: [...new Set(names.map((n) => hostNameOf(n)).filter((n): n is string => n !== null))] };
   }
-  const entries = t.split(',').map((x) => x.trim()).filter(Boolean);
+  const entries = t
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const bad = entries.filter((x) => hostNameOf(x) === null);
   if (bad.length > 0 || entries.length === 0) {
-    return { ok: false, problem: `ETL_ALLOWED_HOSTS=${JSON.stringify(raw)} must be host names separated by commas (e.g. etl.school.lan,localhost), or *` };
+    return {
+      ok: false,
+      problem: `ETL_ALLOWED_HOSTS=${JSON.stringify(raw)} must be host names separated by commas (e.g. etl.school.lan,localhost), or *`,
+    };
   }
   return { ok: true, value: [...new Set(entries.map((x) => hostNameOf(x) as string))] };
 }
@@ -319,7 +526,11 @@ function allowedHostsOf(raw: string | undefined, listenHost: string, publicUrl: 
 function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): Parsed<DatabaseConfig> {
   const url = text(rawUrl);
   const schema = text(rawSchema) ?? 'public';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) return { ok: false, problem: `DATABASE_SCHEMA=${JSON.stringify(rawSchema)} must be a lower-case SQL name (letters, digits, _)` };
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+    return {
+      ok: false,
+      problem: `DATABASE_SCHEMA=${JSON.stringify(rawSchema)} must be a lower-case SQL name (letters, digits, _)`,
+    };
   if (url === null) return { ok: true, value: { kind: 'sqlite', path: resolve('./data/cases-etl.db') } };
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -334,13 +545,23 @@ function databaseOf(rawUrl: string | undefined, rawSchema: string | undefined): 
     }
     return { ok: true, value: { kind: 'postgres', url, schema } };
   }
-  return { ok: false, problem: 'DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://postgres@127.0.0.1:5432/cases)' };
+  return {
+    ok: false,
+    problem: 'DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://postgres@127.0.0.1:5432/cases)',
+  };
 }
 
 function schoolList(raw: string | undefined): Parsed<readonly string[]> {
-  const items = (text(raw) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const items = (text(raw) ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const bad = items.filter((x) => !/^[A-Za-z0-9]+$/.test(x));
-  if (bad.length > 0 || items.length === 0) return { ok: false, problem: `ETL_SCHOOLS=${JSON.stringify(raw)} must be school numbers separated by commas (e.g. 8865,8866)` };
+  if (bad.length > 0 || items.length === 0)
+    return {
+      ok: false,
+      problem: `ETL_SCHOOLS=${JSON.stringify(raw)} must be school numbers separated by commas (e.g. 8865,8866)`,
+    };
   return { ok: true, value: items };
 }
 
@@ -382,7 +603,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     maxErrorRate: take(fraction('ETL_MAX_ERROR_RATE', env.ETL_MAX_ERROR_RATE, 0.1), 0.1),
     maxShrink: take(fraction('ETL_MAX_SHRINK', env.ETL_MAX_SHRINK, 0.5), 0.5),
     database: take(databaseOf(env.DATABASE_URL, env.DATABASE_SCHEMA), { kind: 'sqlite', path: ':memory:' }),
-    archiveDirectory: text(env.CASES_ARCHIVE_DIRECTORY) === null ? null : resolve(text(env.CASES_ARCHIVE_DIRECTORY) as string),
+    archiveDirectory:
+      text(env.CASES_ARCHIVE_DIRECTORY) === null ? null : resolve(text(env.CASES_ARCHIVE_DIRECTORY) as string),
     archiveDays: take(nonNegativeInt('ETL_ARCHIVE_DAYS', env.ETL_ARCHIVE_DAYS, 30), 30),
     retry: {
       attempts: take(positiveInt('ETL_RETRY_ATTEMPTS', env.ETL_RETRY_ATTEMPTS, 3), 3),
@@ -416,7 +638,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
   };
 
   if (problems.length > 0) {
-    throw new EtlError('ETL_CONFIG_INVALID', `configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, { problems });
+    throw new EtlError(
+      'ETL_CONFIG_INVALID',
+      `configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+      { problems },
+    );
   }
   return Object.freeze(config);
 }

@@ -15,12 +15,14 @@ export const ERROR_CATALOGUE = {
   ETL_CONFIG_INVALID: {
     title: 'The configuration is invalid',
     fix: 'Correct each environment variable or option listed; every problem is reported at once.',
-    exit: 2, http: 400,
+    exit: 2,
+    http: 400,
   },
   ETL_USAGE: {
     title: 'A command was called the wrong way',
     fix: 'Run the command with --help to see its arguments.',
-    exit: 2, http: 400,
+    exit: 2,
+    http: 400,
   },
   ETL_LAYOUT_FILE_UNREADABLE: {
     title: 'relationships.json could not be read or is not JSON',
@@ -46,11 +48,11 @@ export const ERROR_CATALOGUE = {
     exit: 2,
   },
   ETL_LAYOUT_KEY_CHANGED: {
-    title: 'A layout\'s primary key differs from the key of the mirror table already in the database',
+    title: "A layout's primary key differs from the key of the mirror table already in the database",
     fix: 'Run `cases-etl migrate --rekey TABLE` to rebuild the mirror under the new key, or give the layout a different table_name.',
   },
   ETL_LAYOUT_REKEY_REFUSED: {
-    title: 'A mirror table cannot be rebuilt under the layout\'s key',
+    title: "A mirror table cannot be rebuilt under the layout's key",
     fix: 'The message says why (a key column the table lacks, empty or repeated keys in stored rows); fix the layout or the data and retry.',
   },
   ETL_SOURCE_NOT_FOUND: {
@@ -64,11 +66,11 @@ export const ERROR_CATALOGUE = {
   },
   ETL_SOURCE_UNSTABLE: {
     title: 'A file was still being written',
-    fix: 'The file\'s size or modification time kept changing; it is read on the next run once the export has finished.',
+    fix: "The file's size or modification time kept changing; it is read on the next run once the export has finished.",
   },
   ETL_SOURCE_STALE_DELTA: {
     title: 'A delta file is older than its full extract and is ignored',
-    fix: 'Nothing to do: the full extract already contains the delta\'s changes.',
+    fix: "Nothing to do: the full extract already contains the delta's changes.",
   },
   ETL_SOURCE_NO_SCHOOL: {
     title: 'A fixed-width file has no school id',
@@ -84,7 +86,7 @@ export const ERROR_CATALOGUE = {
   },
   ETL_SOURCE_UNREADABLE: {
     title: 'A file could not be read',
-    fix: 'Check the file\'s permissions and that the share is mounted; reads are retried before this is reported.',
+    fix: "Check the file's permissions and that the share is mounted; reads are retried before this is reported.",
   },
   ETL_PARSE_EMPTY_FILE: {
     title: 'A CSV file has no header row',
@@ -99,12 +101,12 @@ export const ERROR_CATALOGUE = {
     fix: 'A header name may not be empty (a trailing comma), hold control characters or exceed 63 bytes; re-run the export.',
   },
   ETL_PARSE_RESERVED_HEADER: {
-    title: 'A CSV header uses a name reserved for the loader\'s own columns',
+    title: "A CSV header uses a name reserved for the loader's own columns",
     fix: 'school_id and names starting with _ are bookkeeping; the file is not a valid eduHub extract, so re-run the export.',
   },
   ETL_PARSE_KEY_COLUMN_MISSING: {
     title: 'A CSV header lacks a primary key column',
-    fix: 'The file cannot be loaded without its key; check the layout\'s primary_key or the export.',
+    fix: "The file cannot be loaded without its key; check the layout's primary_key or the export.",
   },
   ETL_PARSE_UNKNOWN_COLUMN: {
     title: 'A CSV header has columns the layout does not know',
@@ -132,18 +134,18 @@ export const ERROR_CATALOGUE = {
   },
   ETL_PARSE_SHORT_LINE: {
     title: 'A fixed-width line is shorter than its layout',
-    fix: 'The line ends before the last column; check the layout\'s widths or the export.',
+    fix: "The line ends before the last column; check the layout's widths or the export.",
   },
   ETL_PARSE_LONG_LINE: {
     title: 'A fixed-width line is longer than its layout',
-    fix: 'There are characters after the last column; check the layout\'s widths or the export.',
+    fix: "There are characters after the last column; check the layout's widths or the export.",
   },
   ETL_PARSE_TAB: {
     title: 'A fixed-width line contains a tab',
     fix: 'Tabs break character positions; the export must pad with spaces.',
   },
   ETL_PARSE_ENCODING_INVALID: {
-    title: 'Bytes are not valid in the file\'s encoding',
+    title: "Bytes are not valid in the file's encoding",
     fix: 'Set "encoding" on the layout to the file\'s real encoding (windows-1252 or utf-8).',
   },
   ETL_PARSE_ENCODING_MISMATCH: {
@@ -168,15 +170,15 @@ export const ERROR_CATALOGUE = {
   },
   ETL_ROW_TOO_LONG: {
     title: 'A text value is longer than its column allows',
-    fix: 'Shorten the value in CASES21, or raise the column\'s width in the layout.',
+    fix: "Shorten the value in CASES21, or raise the column's width in the layout.",
   },
   ETL_TYPE_INT: {
     title: 'A value is not a whole number',
-    fix: 'The column holds integers; fix the value or the column\'s type in the layout.',
+    fix: "The column holds integers; fix the value or the column's type in the layout.",
   },
   ETL_TYPE_INT_RANGE: {
     title: 'A whole number is out of range for its column',
-    fix: 'The value does not fit the column\'s integer size; fix the value or the layout.',
+    fix: "The value does not fit the column's integer size; fix the value or the layout.",
   },
   ETL_TYPE_DECIMAL: {
     title: 'A value is not a number',
@@ -208,7 +210,7 @@ export const ERROR_CATALOGUE = {
   },
   ETL_GUARD_UNREADABLE: {
     title: 'A file of a known table could not be read, so nothing was published',
-    fix: 'The file\'s own error says why (its layout, encoding, header or permissions); fix it and run again, or `--override-guards` publishes the other tables for one run.',
+    fix: "The file's own error says why (its layout, encoding, header or permissions); fix it and run again, or `--override-guards` publishes the other tables for one run.",
   },
   ETL_LOAD_DEFERRED: {
     title: 'Deactivations were put off: rejected rows had no readable key',
@@ -217,7 +219,8 @@ export const ERROR_CATALOGUE = {
   ETL_RUN_LOCKED: {
     title: 'Another run of the same school did not finish in time',
     fix: 'Wait for the other run (see `cases-etl runs`), or raise ETL_LOCK_TIMEOUT_MS.',
-    http: 409, retry: true,
+    http: 409,
+    retry: true,
   },
   ETL_RUN_INTERRUPTED: {
     title: 'A run ended without finishing (the process was killed or the machine stopped)',
@@ -226,7 +229,8 @@ export const ERROR_CATALOGUE = {
   ETL_ROLLBACK_UNKNOWN_RUN: {
     title: 'No run has that id',
     fix: 'See `cases-etl runs` for the run ids.',
-    exit: 2, http: 404,
+    exit: 2,
+    http: 404,
   },
   ETL_ROLLBACK_NOT_PUBLISHED: {
     title: 'The run published nothing, so there is nothing to roll back',
@@ -244,19 +248,20 @@ export const ERROR_CATALOGUE = {
     http: 409,
   },
   ETL_ROLLBACK_PRUNED: {
-    title: 'The run\'s change history was pruned',
+    title: "The run's change history was pruned",
     fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history. Rekeying a table (`cases-etl migrate --rekey`) prunes every run that changed it.',
     http: 409,
   },
   ETL_HTTP_HOST_REFUSED: {
     title: 'An HTTP request named a host this server does not answer for',
-    fix: 'Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL\'s host), or add the name you use to it.',
+    fix: "Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL's host), or add the name you use to it.",
     http: 421,
   },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
-    http: 503, retry: true,
+    http: 503,
+    retry: true,
   },
   ETL_INTERNAL: {
     title: 'cases-etl failed in a way it did not foresee',

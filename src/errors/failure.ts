@@ -20,7 +20,7 @@ export interface FailureKind {
 /** Whatever was thrown, as an Error: a thrown string or object gets one with its text. */
 export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;
-  return new Error(typeof err === 'string' ? err : JSON.stringify(err) ?? String(err));
+  return new Error(typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)));
 }
 
 /** A Node file-system error: it has an errno code and names the call that failed. */
@@ -43,9 +43,16 @@ export function describeFailure(err: unknown, storeKind: StoreFailureKind = () =
   const message = coerceError(err).message;
   if (err instanceof EtlError) return { code: err.code, retry: behaviourOf(err.code).retry, reason: message };
   const kind = storeKind(err);
-  if (kind === 'transient') return { code: 'ETL_DB_UNAVAILABLE', retry: true, reason: `database unavailable: ${message}` };
+  if (kind === 'transient')
+    return { code: 'ETL_DB_UNAVAILABLE', retry: true, reason: `database unavailable: ${message}` };
   // An unknown database or refused credentials: unavailable all the same, but a retry cannot help.
-  if (kind === 'refused') return { code: 'ETL_DB_UNAVAILABLE', retry: false, reason: `the database refused the connection: ${message}` };
-  if (isFileSystemError(err)) return { code: 'ETL_SOURCE_UNREADABLE', retry: TRANSIENT_ERRNO.has(err.code ?? ''), reason: `file system: ${message}` };
+  if (kind === 'refused')
+    return { code: 'ETL_DB_UNAVAILABLE', retry: false, reason: `the database refused the connection: ${message}` };
+  if (isFileSystemError(err))
+    return {
+      code: 'ETL_SOURCE_UNREADABLE',
+      retry: TRANSIENT_ERRNO.has(err.code ?? ''),
+      reason: `file system: ${message}`,
+    };
   return { code: 'ETL_INTERNAL', retry: false, reason: `internal error: ${message}` };
 }

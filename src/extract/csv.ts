@@ -49,7 +49,8 @@ interface ParsedRecord {
 
 const BAD_QUOTE: RecordProblem = {
   code: 'ETL_PARSE_BAD_QUOTE',
-  message: 'a quoted field is malformed: a closing quote is followed by something other than a comma or line end; this line is rejected',
+  message:
+    'a quoted field is malformed: a closing quote is followed by something other than a comma or line end; this line is rejected',
   field: null,
 };
 const UNTERMINATED_QUOTE: RecordProblem = {
@@ -184,7 +185,17 @@ class CsvRecordSplitter {
       const { line, kept, bytes } = this.skipping;
       this.skipping = null;
       const problem = lineTooLong(bytes, this.limits.maxLineBytes);
-      out.push({ line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, plain: false, bytes });
+      out.push({
+        line,
+        fields: [],
+        text: kept,
+        start: 0,
+        end: kept.length,
+        problem,
+        lineHash: null,
+        plain: false,
+        bytes,
+      });
       if (nl === -1) return;
       this.line = line + 1;
       chunk = chunk.slice(nl + 1);
@@ -211,7 +222,8 @@ class CsvRecordSplitter {
     for (;;) {
       const quote = input.indexOf('"', done);
       // Whole lines before the first quote (on the last chunk: everything, when no quote is left).
-      const fastEnd = quote === -1 ? (final ? input.length : input.lastIndexOf('\n') + 1) : input.lastIndexOf('\n', quote) + 1;
+      const fastEnd =
+        quote === -1 ? (final ? input.length : input.lastIndexOf('\n') + 1) : input.lastIndexOf('\n', quote) + 1;
       if (fastEnd > done) {
         if (nul !== -1 && nul < done) nul = input.indexOf('\0', done);
         // Lines without a quote are plain CSV unless U+0000 is among them.
@@ -223,7 +235,16 @@ class CsvRecordSplitter {
       const end = readQuotedRecord(input, done, final, fields);
       if (end === INCOMPLETE) break;
       if (end !== MALFORMED && (this.expectedFields === 0 || fields.length === this.expectedFields)) {
-        out.push({ line: this.line, fields, text: input, start: done, end, problem: null, lineHash: null, plain: false });
+        out.push({
+          line: this.line,
+          fields,
+          text: input,
+          start: done,
+          end,
+          problem: null,
+          lineHash: null,
+          plain: false,
+        });
         this.line += countNewlines(input, done, end);
         done = end;
         continue;
@@ -237,7 +258,9 @@ class CsvRecordSplitter {
       const nl = input.indexOf('\n', done);
       if (nl === -1 && overUtf8(input, done, input.length, this.limits.maxLineBytes)) {
         // One line, unfinished and already too long: keep its start for the reject, skip the rest as it comes.
-        const kept = detach(cutUtf8(input.slice(done, done + this.limits.maxRejectLineBytes), this.limits.maxRejectLineBytes));
+        const kept = detach(
+          cutUtf8(input.slice(done, done + this.limits.maxRejectLineBytes), this.limits.maxRejectLineBytes),
+        );
         this.skipping = { line: this.line, kept, bytes: utf8Length(input, done, input.length) };
         return null;
       }
@@ -253,13 +276,23 @@ class CsvRecordSplitter {
     const contentTo = nl === -1 ? lineEnd : nl;
     let problem: RecordProblem;
     const { maxLineBytes } = this.limits;
-    if (overUtf8(input, broken, contentTo, maxLineBytes)) problem = lineTooLong(utf8Length(input, broken, contentTo), maxLineBytes);
+    if (overUtf8(input, broken, contentTo, maxLineBytes))
+      problem = lineTooLong(utf8Length(input, broken, contentTo), maxLineBytes);
     else {
       // An odd number of quotes on the line means one was opened and never closed on it.
       const quotes = input.slice(broken, lineEnd).split('"').length - 1;
       problem = quotes % 2 === 1 ? UNTERMINATED_QUOTE : BAD_QUOTE;
     }
-    out.push({ line: this.line, fields: [], text: input, start: broken, end: lineEnd, problem, lineHash: null, plain: false });
+    out.push({
+      line: this.line,
+      fields: [],
+      text: input,
+      start: broken,
+      end: lineEnd,
+      problem,
+      lineHash: null,
+      plain: false,
+    });
     if (nl !== -1) this.line += 1;
     return lineEnd;
   }
@@ -290,7 +323,16 @@ class CsvRecordSplitter {
         }
         lineHash = hasher.lastHex();
       }
-      out.push({ line: this.line, fields: splitFields(input, units, start, lineEnd, this.expectedFields), text: input, start, end: lineEnd < to ? lineEnd + 1 : to, problem: null, lineHash, plain });
+      out.push({
+        line: this.line,
+        fields: splitFields(input, units, start, lineEnd, this.expectedFields),
+        text: input,
+        start,
+        end: lineEnd < to ? lineEnd + 1 : to,
+        problem: null,
+        lineHash,
+        plain,
+      });
       if (lineEnd < to) this.line++;
       start = lineEnd + 1;
     }
@@ -302,7 +344,12 @@ class CsvRecordSplitter {
    * mode, until one ends where the next line holds no quote (then `finished` is false and fast
    * mode resumes at `done`), the input ends, or a broken record is found.
    */
-  private parseQuoted(input: string, from: number, final: boolean, out: ParsedRecord[]): { done: number; broken: number; finished: boolean } {
+  private parseQuoted(
+    input: string,
+    from: number,
+    final: boolean,
+    out: ParsedRecord[],
+  ): { done: number; broken: number; finished: boolean } {
     let done = from;
     let broken = -1;
     let resume = false;
@@ -317,14 +364,24 @@ class CsvRecordSplitter {
         const lines = countNewlines(input, start, end);
         const spansLines = lines > 1 || (lines === 1 && input.charCodeAt(end - 1) !== 10);
         const quoteError = result.errors.length > 0;
-        const wrongCount = this.expectedFields > 0 && row.length !== this.expectedFields && !(row.length === 1 && row[0] === '');
+        const wrongCount =
+          this.expectedFields > 0 && row.length !== this.expectedFields && !(row.length === 1 && row[0] === '');
         if ((quoteError || wrongCount) && spansLines) {
           broken = start;
           parser.abort();
           return;
         }
         done = end;
-        out.push({ line: this.line, fields: row, text: input, start, end, problem: quoteError ? BAD_QUOTE : null, lineHash: null, plain: false });
+        out.push({
+          line: this.line,
+          fields: row,
+          text: input,
+          start,
+          end,
+          problem: quoteError ? BAD_QUOTE : null,
+          lineHash: null,
+          plain: false,
+        });
         this.line += lines;
         // Back to fast mode when the next line is whole and holds no quote.
         if (nextQuote !== -1 && nextQuote < end) nextQuote = input.indexOf('"', end);
@@ -366,7 +423,13 @@ export async function* readCsvRecords(
   let encoding = layout.encoding;
   const onEncoding = (used: string, bom: boolean): void => {
     encoding = used;
-    if (bom && used !== layout.encoding) notice({ severity: 'info', code: 'ETL_PARSE_ENCODING_MISMATCH', file, message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}` });
+    if (bom && used !== layout.encoding)
+      notice({
+        severity: 'info',
+        code: 'ETL_PARSE_ENCODING_MISMATCH',
+        file,
+        message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}`,
+      });
   };
   for await (const { text, final, mayHoldNul } of readTextChunks(path, layout.encoding, onEncoding)) {
     // Each chunk's records are parsed into a fresh array, which is then compacted in place and yielded.
@@ -388,7 +451,10 @@ export async function* readCsvRecords(
       }
       columns = mapped.columns;
       splitter.expectedFields = columns.present;
-      splitter.hasher = new LineHasher(lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []), splitter.units);
+      splitter.hasher = new LineHasher(
+        lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []),
+        splitter.units,
+      );
       from = 1;
     }
     const hasher = splitter.hasher as LineHasher;
@@ -418,7 +484,11 @@ export async function* readCsvRecords(
       }
       if (!r.problem) {
         if (fields.length !== present) {
-          r.problem = { code: 'ETL_PARSE_FIELD_COUNT', message: `the record has ${fields.length} fields, the header has ${present}`, field: null };
+          r.problem = {
+            code: 'ETL_PARSE_FIELD_COUNT',
+            message: `the record has ${fields.length} fields, the header has ${present}`,
+            field: null,
+          };
         } else {
           if (r.text !== checkedText) {
             checkedText = r.text;

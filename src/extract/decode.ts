@@ -11,16 +11,46 @@ import iconv from 'iconv-lite';
 
 /** Windows-1252 0x80–0x9F; the five undefined bytes become U+FFFD so they can be reported. */
 const CP1252_HIGH = [
-  '\u20AC', '\uFFFD', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021',
-  '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\uFFFD', '\u017D', '\uFFFD',
-  '\uFFFD', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014',
-  '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\uFFFD', '\u017E', '\u0178',
+  '\u20AC',
+  '\uFFFD',
+  '\u201A',
+  '\u0192',
+  '\u201E',
+  '\u2026',
+  '\u2020',
+  '\u2021',
+  '\u02C6',
+  '\u2030',
+  '\u0160',
+  '\u2039',
+  '\u0152',
+  '\uFFFD',
+  '\u017D',
+  '\uFFFD',
+  '\uFFFD',
+  '\u2018',
+  '\u2019',
+  '\u201C',
+  '\u201D',
+  '\u2022',
+  '\u2013',
+  '\u2014',
+  '\u02DC',
+  '\u2122',
+  '\u0161',
+  '\u203A',
+  '\u0153',
+  '\uFFFD',
+  '\u017E',
+  '\u0178',
 ] as const;
 
 const C1_BLOCK = /[\u0080-\u009F]/g;
 const C1_TEST = /[\u0080-\u009F]/;
 
-const CP1252_ENCODE = new Map<string, number>(CP1252_HIGH.map((ch, i) => [ch, 0x80 + i] as const).filter(([ch]) => ch !== '\uFFFD'));
+const CP1252_ENCODE = new Map<string, number>(
+  CP1252_HIGH.map((ch, i) => [ch, 0x80 + i] as const).filter(([ch]) => ch !== '\uFFFD'),
+);
 
 /** The canonical name for an encoding label, or null when unknown. */
 export function canonicalEncoding(label: string): string | null {
@@ -75,7 +105,9 @@ const NOT_LATIN1_ALL = /[\u0080-\u009F]|[^\u0000-\u00FF]/gu;
 
 /** Encodes text as Windows-1252; characters it cannot hold become '?'. Used to write sample data. */
 export function encodeWindows1252(text: string): Buffer {
-  const mapped = NOT_LATIN1.test(text) ? text.replace(NOT_LATIN1_ALL, (ch) => String.fromCharCode(CP1252_ENCODE.get(ch) ?? 0x3f)) : text;
+  const mapped = NOT_LATIN1.test(text)
+    ? text.replace(NOT_LATIN1_ALL, (ch) => String.fromCharCode(CP1252_ENCODE.get(ch) ?? 0x3f))
+    : text;
   return Buffer.from(mapped, 'latin1');
 }
 
@@ -83,7 +115,8 @@ export function encodeWindows1252(text: string): Buffer {
  * Signs that UTF-8 bytes were decoded as Windows-1252: a lead byte (Â–ï) followed by what a
  * continuation byte (0x80–0xBF) turns into. "Zoë" written as UTF-8 reads as "ZoÃ«".
  */
-const CONT = '\u0080-\u00BF\u20AC\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u017D\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u017E\u0178';
+const CONT =
+  '\u0080-\u00BF\u20AC\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u017D\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u017E\u0178';
 export const MOJIBAKE = new RegExp(`[\u00C2-\u00DF][${CONT}]|[\u00E0-\u00EF][${CONT}]{2}`);
 
 /**

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EtlError, type Notice } from '../errors/index.js';
-import { tableForFile, type FileTable, type LayoutRegistry, type LoadMode, type TableLayout } from '../layouts/index.js';
+import {
+  tableForFile,
+  type FileTable,
+  type LayoutRegistry,
+  type LoadMode,
+  type TableLayout,
+} from '../layouts/index.js';
 
 /**
  * Discovery: which files in the export folder are which tables of which school. eduHub names
@@ -88,7 +94,11 @@ async function listNames(directory: string): Promise<string[]> {
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (cause) {
-    throw new EtlError('ETL_SOURCE_NOT_FOUND', `cannot list the source folder ${directory}: ${(cause as Error).message}`, { cause });
+    throw new EtlError(
+      'ETL_SOURCE_NOT_FOUND',
+      `cannot list the source folder ${directory}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
 }
@@ -171,7 +181,9 @@ function withoutConflicts(files: readonly SourceFile[]): { files: SourceFile[]; 
     }
     const names = group.map((f) => f.name).sort();
     const mixed = new Set(group.map((f) => f.layout.format)).size > 1;
-    const described = mixed ? group.map((f) => `${f.name} (${f.layout.format === 'csv' ? 'eduHub CSV' : 'fixed-width'})`).sort() : names;
+    const described = mixed
+      ? group.map((f) => `${f.name} (${f.layout.format === 'csv' ? 'eduHub CSV' : 'fixed-width'})`).sort()
+      : names;
     const what = first.mode === 'full' ? 'the full extract' : 'a delta';
     const many = names.length > 2;
     conflicts.push({
@@ -214,7 +226,11 @@ function inferredKeyNotices(fileSets: readonly FileSet[]): Notice[] {
  * network's folder the others' are hundreds of files, some still being written. Throws
  * ETL_SOURCE_NOT_FOUND if the folder cannot be listed.
  */
-export async function discoverSource(directory: string, registry: LayoutRegistry, options: DiscoverOptions): Promise<Discovery> {
+export async function discoverSource(
+  directory: string,
+  registry: LayoutRegistry,
+  options: DiscoverOptions,
+): Promise<Discovery> {
   const ignored = new Set(options.ignorePaths ?? []);
   const notices: Notice[] = [];
   const unknown: string[] = [];
@@ -227,7 +243,12 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
       continue;
     }
     if (match.site === null) {
-      notices.push({ severity: 'error', code: 'ETL_SOURCE_NO_SCHOOL', file: name, message: 'a fixed-width file with no school id: set CASES_SCHOOL_ID' });
+      notices.push({
+        severity: 'error',
+        code: 'ETL_SOURCE_NO_SCHOOL',
+        file: name,
+        message: 'a fixed-width file with no school id: set CASES_SCHOOL_ID',
+      });
       continue;
     }
     if (options.onlySchool && match.site !== options.onlySchool) continue;
@@ -235,18 +256,37 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
   }
   const { stable, unstable } = await settle(await statFiles(directory, [...matches.keys()]), options);
   for (const name of unstable) {
-    notices.push({ severity: 'warning', code: 'ETL_SOURCE_UNSTABLE', file: name, message: `still being written after ${options.stableTimeoutMs} ms; it will be read on a later run` });
+    notices.push({
+      severity: 'warning',
+      code: 'ETL_SOURCE_UNSTABLE',
+      file: name,
+      message: `still being written after ${options.stableTimeoutMs} ms; it will be read on a later run`,
+    });
   }
   const bySchool = new Map<string, SourceFile[]>();
   for (const f of stable.sort((a, b) => a.name.localeCompare(b.name))) {
     const match = matches.get(f.name);
     if (!match) continue;
     const list = bySchool.get(match.site) ?? [];
-    list.push({ name: f.name, path: f.path, bytes: f.size, mtimeMs: f.mtimeMs, layout: match.layout, table: match.layout.table, tableId: match.tableId, mode: match.mode });
+    list.push({
+      name: f.name,
+      path: f.path,
+      bytes: f.size,
+      mtimeMs: f.mtimeMs,
+      layout: match.layout,
+      table: match.layout.table,
+      tableId: match.tableId,
+      mode: match.mode,
+    });
     bySchool.set(match.site, list);
   }
   if (unknown.length > 0) {
-    notices.push({ severity: 'info', code: 'ETL_SOURCE_UNKNOWN_FILE', file: null, message: `ignored ${unknown.length} file${unknown.length > 1 ? 's' : ''} that match no layout: ${unknown.join(', ')}` });
+    notices.push({
+      severity: 'info',
+      code: 'ETL_SOURCE_UNKNOWN_FILE',
+      file: null,
+      message: `ignored ${unknown.length} file${unknown.length > 1 ? 's' : ''} that match no layout: ${unknown.join(', ')}`,
+    });
   }
 
   const fileSets: FileSet[] = [];
@@ -256,7 +296,12 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
       if (f.mode !== 'delta') return true;
       const base = files.find((b) => b.table === f.table && b.mode === 'full');
       if (!base || f.mtimeMs > base.mtimeMs) return true;
-      notices.push({ severity: 'info', code: 'ETL_SOURCE_STALE_DELTA', file: f.name, message: `older than ${base.name}, whose full extract already holds its changes; ignored` });
+      notices.push({
+        severity: 'info',
+        code: 'ETL_SOURCE_STALE_DELTA',
+        file: f.name,
+        message: `older than ${base.name}, whose full extract already holds its changes; ignored`,
+      });
       return false;
     });
     kept.sort((a, b) => a.table.localeCompare(b.table) || (a.mode === b.mode ? 0 : a.mode === 'full' ? -1 : 1));
@@ -273,7 +318,12 @@ export async function discoverSource(directory: string, registry: LayoutRegistry
     fileSets.push({ school, files: kept, missingRequired, conflicts });
   }
   if (options.onlySchool && !fileSets.some((s) => s.school === options.onlySchool)) {
-    fileSets.push({ school: options.onlySchool, files: [], missingRequired: [...options.requiredTables], conflicts: [] });
+    fileSets.push({
+      school: options.onlySchool,
+      files: [],
+      missingRequired: [...options.requiredTables],
+      conflicts: [],
+    });
   }
   notices.push(...inferredKeyNotices(fileSets));
   return { directory, fileSets, unknown, unstable, notices };

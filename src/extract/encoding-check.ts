@@ -7,13 +7,21 @@ import type { RecordProblem } from './records.js';
  * in the file's encoding, or UTF-8 read as Windows-1252 ("ZoÃ«"). Such a row is rejected rather
  * than loaded as garbled names.
  */
-export function checkEncoding(fields: readonly string[], columns: readonly ColumnLayout[], encoding: string): RecordProblem | null {
+export function checkEncoding(
+  fields: readonly string[],
+  columns: readonly ColumnLayout[],
+  encoding: string,
+): RecordProblem | null {
   for (let i = 0; i < fields.length; i++) {
     const v = fields[i];
     if (!v) continue;
     const field = columns[i]?.name ?? null;
     if (v.indexOf('\uFFFD') !== -1) {
-      return { code: 'ETL_PARSE_ENCODING_INVALID', field, message: `bytes that are not valid ${encoding} text in ${field ?? 'a field'}; set "encoding" on the layout to the file's real encoding` };
+      return {
+        code: 'ETL_PARSE_ENCODING_INVALID',
+        field,
+        message: `bytes that are not valid ${encoding} text in ${field ?? 'a field'}; set "encoding" on the layout to the file's real encoding`,
+      };
     }
     if (encoding === 'windows-1252') {
       // The message names the column, not the characters found: those are part of a value.

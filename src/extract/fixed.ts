@@ -3,7 +3,17 @@ import { textNeedsEncodingCheck } from './decode.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
 import { cutUtf8, overUtf8, utf8Length } from '../util/utf8.js';
-import { DEFAULT_LINE_LIMITS, detach, lineTooLong, nulProblem, type FileColumns, type LineLimits, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
+import {
+  DEFAULT_LINE_LIMITS,
+  detach,
+  lineTooLong,
+  nulProblem,
+  type FileColumns,
+  type LineLimits,
+  type RawRecord,
+  type RecordBatch,
+  type RecordProblem,
+} from './records.js';
 import { readTextChunks } from './text.js';
 
 /**
@@ -25,8 +35,14 @@ export function recordWidth(layout: TableLayout): number {
 function lineProblem(line: string, width: number, layout: TableLayout): RecordProblem | null {
   const tab = line.indexOf('\t');
   if (tab !== -1) {
-    const col = layout.columns.find((c) => c.start !== null && c.width !== null && tab >= c.start && tab < c.start + c.width);
-    return { code: 'ETL_PARSE_TAB', field: col?.name ?? null, message: `a tab at character ${tab + 1}; fixed-width lines must be padded with spaces` };
+    const col = layout.columns.find(
+      (c) => c.start !== null && c.width !== null && tab >= c.start && tab < c.start + c.width,
+    );
+    return {
+      code: 'ETL_PARSE_TAB',
+      field: col?.name ?? null,
+      message: `a tab at character ${tab + 1}; fixed-width lines must be padded with spaces`,
+    };
   }
   if (line.length < width) {
     const cut = layout.columns.filter((c) => (c.start ?? 0) + (c.width ?? 0) > line.length).map((c) => c.name);
@@ -37,7 +53,11 @@ function lineProblem(line: string, width: number, layout: TableLayout): RecordPr
     };
   }
   if (line.length > width && line.slice(width).trim() !== '') {
-    return { code: 'ETL_PARSE_LONG_LINE', field: null, message: `the line has ${line.length} characters, the layout ends at ${width}; check the layout's widths` };
+    return {
+      code: 'ETL_PARSE_LONG_LINE',
+      field: null,
+      message: `the line has ${line.length} characters, the layout ends at ${width}; check the layout's widths`,
+    };
   }
   return null;
 }
@@ -50,7 +70,17 @@ function lineProblem(line: string, width: number, layout: TableLayout): RecordPr
 function trimmable(c: number): boolean {
   if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
   if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** Whether units[from, to) is all trimmable (or empty). */
@@ -95,7 +125,16 @@ export async function* readFixedRecords(
       if (nl === -1 && !chunk.final) continue;
       const { kept, bytes } = skipping;
       const problem = lineTooLong(bytes, limits.maxLineBytes);
-      records.push({ line: skipping.line, fields: [], text: kept, start: 0, end: kept.length, problem, lineHash: null, bytes });
+      records.push({
+        line: skipping.line,
+        fields: [],
+        text: kept,
+        start: 0,
+        end: kept.length,
+        problem,
+        lineHash: null,
+        bytes,
+      });
       line = skipping.line + 1;
       skipping = null;
       chunkText = nl === -1 ? '' : chunkText.slice(nl + 1);
@@ -122,8 +161,13 @@ export async function* readFixedRecords(
         }
         const length = end - start;
         if (nul !== -1 && nul < start) nul = text.indexOf('\0', start);
-        let problem = overUtf8(text, start, end, limits.maxLineBytes) ? lineTooLong(utf8Length(text, start, end), limits.maxLineBytes) : null;
-        problem ??= tab < end || length < width || (length > width && !blank(units, start + width, end)) ? lineProblem(text.slice(start, end), width, layout) : null;
+        let problem = overUtf8(text, start, end, limits.maxLineBytes)
+          ? lineTooLong(utf8Length(text, start, end), limits.maxLineBytes)
+          : null;
+        problem ??=
+          tab < end || length < width || (length > width && !blank(units, start + width, end))
+            ? lineProblem(text.slice(start, end), width, layout)
+            : null;
         // Fields are read even for a rejected line, so its reject can name the key.
         const fields: string[] = [];
         for (let i = 0; i < cols.length; i++) {
@@ -135,7 +179,15 @@ export async function* readFixedRecords(
         }
         if (!problem && nul !== -1 && nul < end) problem = nulProblem(fields, cols);
         if (!problem && checkText) problem = checkEncoding(fields, cols, encoding);
-        records.push({ line, fields, text, start, end: nl === -1 ? end : nl + 1, problem, lineHash: problem ? null : hasher.lastHex() });
+        records.push({
+          line,
+          fields,
+          text,
+          start,
+          end: nl === -1 ? end : nl + 1,
+          problem,
+          lineHash: problem ? null : hasher.lastHex(),
+        });
       }
       line++;
       if (nl === -1) break;
@@ -144,7 +196,11 @@ export async function* readFixedRecords(
     pending = chunk.final ? '' : text.slice(start);
     if (overUtf8(pending, 0, pending.length, limits.maxLineBytes)) {
       // An unfinished line already too long: keep its start for the reject and skip the rest as it comes.
-      skipping = { line, kept: detach(cutUtf8(pending.slice(0, limits.maxRejectLineBytes), limits.maxRejectLineBytes)), bytes: utf8Length(pending) };
+      skipping = {
+        line,
+        kept: detach(cutUtf8(pending.slice(0, limits.maxRejectLineBytes), limits.maxRejectLineBytes)),
+        bytes: utf8Length(pending),
+      };
       pending = '';
     }
     // The first batch goes out even when empty, so an empty file is still seen as a file of this layout.

@@ -13,12 +13,26 @@ function listSome(names: readonly string[], max = 10): string {
 }
 
 function profileColumn(name: string): ColumnLayout {
-  return { name, type: 'string', maxLength: null, format: 'auto', required: false, start: null, width: null, references: null, description: null };
+  return {
+    name,
+    type: 'string',
+    maxLength: null,
+    format: 'auto',
+    required: false,
+    start: null,
+    width: null,
+    references: null,
+    description: null,
+  };
 }
 
 /** Why a header makes the file unreadable, with the code it is reported under. */
 export interface HeaderProblem {
-  readonly code: 'ETL_PARSE_DUPLICATE_HEADER' | 'ETL_PARSE_KEY_COLUMN_MISSING' | 'ETL_PARSE_BAD_HEADER' | 'ETL_PARSE_RESERVED_HEADER';
+  readonly code:
+    | 'ETL_PARSE_DUPLICATE_HEADER'
+    | 'ETL_PARSE_KEY_COLUMN_MISSING'
+    | 'ETL_PARSE_BAD_HEADER'
+    | 'ETL_PARSE_RESERVED_HEADER';
   readonly problem: string;
 }
 
@@ -39,15 +53,24 @@ function checkHeaderNames(header: readonly string[], layout: TableLayout): Heade
     const bad = sqlNameProblem(name);
     if (bad !== null) {
       const hint = name === '' && i === header.length - 1 ? ' (a trailing comma on the header line?)' : '';
-      return { code: 'ETL_PARSE_BAD_HEADER', problem: `${at}${name === '' ? '' : ` ("${printableName(name)}")`} ${bad}${hint}` };
+      return {
+        code: 'ETL_PARSE_BAD_HEADER',
+        problem: `${at}${name === '' ? '' : ` ("${printableName(name)}")`} ${bad}${hint}`,
+      };
     }
     if (isReservedColumnName(name) && !(ownSchoolId && name.toUpperCase() === 'SCHOOL_ID')) {
-      return { code: 'ETL_PARSE_RESERVED_HEADER', problem: `${at} is ${printableName(name)}, a reserved name: ${RESERVED_COLUMN_REASON}` };
+      return {
+        code: 'ETL_PARSE_RESERVED_HEADER',
+        problem: `${at} is ${printableName(name)}, a reserved name: ${RESERVED_COLUMN_REASON}`,
+      };
     }
     const upper = name.toUpperCase();
     const first = seen.get(upper);
     if (first !== undefined) {
-      return { code: 'ETL_PARSE_DUPLICATE_HEADER', problem: `the header names column ${printableName(upper)} twice (columns ${first + 1} and ${i + 1}, ignoring case)` };
+      return {
+        code: 'ETL_PARSE_DUPLICATE_HEADER',
+        problem: `the header names column ${printableName(upper)} twice (columns ${first + 1} and ${i + 1}, ignoring case)`,
+      };
     }
     seen.set(upper, i);
   }
@@ -59,7 +82,12 @@ function checkHeaderNames(header: readonly string[], layout: TableLayout): Heade
  * kept as text, layout columns the file lacks appended (they read as null). Returns the problem
  * that makes the file unreadable, if any: a bad, reserved or repeated name, or a missing key.
  */
-export function mapHeader(header: readonly string[], layout: TableLayout, file: string, notice: NoticeSink): { columns: FileColumns } | HeaderProblem {
+export function mapHeader(
+  header: readonly string[],
+  layout: TableLayout,
+  file: string,
+  notice: NoticeSink,
+): { columns: FileColumns } | HeaderProblem {
   const checked = checkHeaderNames(header, layout);
   if (checked !== null) return checked;
   const byName = new Map(layout.columns.map((c) => [c.name, c] as const));
@@ -77,7 +105,10 @@ export function mapHeader(header: readonly string[], layout: TableLayout, file: 
   }
   const missingKey = (layout.primaryKey ?? []).filter((k) => !seen.has(k));
   if (missingKey.length > 0) {
-    return { code: 'ETL_PARSE_KEY_COLUMN_MISSING', problem: `the header lacks the key column${missingKey.length > 1 ? 's' : ''} ${missingKey.join(', ')} of table ${layout.table}` };
+    return {
+      code: 'ETL_PARSE_KEY_COLUMN_MISSING',
+      problem: `the header lacks the key column${missingKey.length > 1 ? 's' : ''} ${missingKey.join(', ')} of table ${layout.table}`,
+    };
   }
   const missing = layout.columns.filter((c) => !seen.has(c.name));
   if (extra.length > 0 && layout.columns.length > 0) {
@@ -97,5 +128,7 @@ export function mapHeader(header: readonly string[], layout: TableLayout, file: 
       message: `${missing.length} ${layout.table} column${missing.length > 1 ? 's' : ''} not in the file, read as null: ${listSome(missing.map((c) => c.name))}`,
     });
   }
-  return { columns: { columns: [...columns, ...missing], present: names.length, extra, missing: missing.map((c) => c.name) } };
+  return {
+    columns: { columns: [...columns, ...missing], present: names.length, extra, missing: missing.map((c) => c.name) },
+  };
 }

@@ -3,6 +3,26 @@ export { mapHeader } from './header.js';
 export { readFixedRecords, fixedColumns, recordWidth } from './fixed.js';
 export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEncoding } from './decode.js';
 export { DECODE_CHUNK_BYTES, readTextChunks, READ_CHUNK_BYTES } from './text.js';
-export { contentEnd, countNewlines, DEFAULT_LINE_LIMITS, detach, originalLine, rawText, type FileColumns, type LineLimits, type NoticeSink, type RawRecord, type RecordBatch, type RecordProblem } from './records.js';
-export { discoverSource, type Discovery, type DiscoverOptions, type FileConflict, type FileSet, type SourceFile } from './discover.js';
+export {
+  contentEnd,
+  countNewlines,
+  DEFAULT_LINE_LIMITS,
+  detach,
+  originalLine,
+  rawText,
+  type FileColumns,
+  type LineLimits,
+  type NoticeSink,
+  type RawRecord,
+  type RecordBatch,
+  type RecordProblem,
+} from './records.js';
+export {
+  discoverSource,
+  type Discovery,
+  type DiscoverOptions,
+  type FileConflict,
+  type FileSet,
+  type SourceFile,
+} from './discover.js';
 export { LineHasher, lineFingerprint, parseLineHash, readHex32, type KnownLineTest } from './line-hash.js';

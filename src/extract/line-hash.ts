@@ -19,15 +19,31 @@ const SCHEME = 1;
 
 const PACKAGE_VERSION = ((): string => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string })
+        .version ?? 'unknown'
+    );
   } catch {
     return 'unknown';
   }
 })();
 
 /** What a line's text is read with, as one string to seed its hash with. */
-export function lineFingerprint(columns: FileColumns, format: string, encoding: string, key: readonly string[]): string {
-  return JSON.stringify({ scheme: SCHEME, version: PACKAGE_VERSION, format, encoding, key, present: columns.present, columns: columns.columns });
+export function lineFingerprint(
+  columns: FileColumns,
+  format: string,
+  encoding: string,
+  key: readonly string[],
+): string {
+  return JSON.stringify({
+    scheme: SCHEME,
+    version: PACKAGE_VERSION,
+    format,
+    encoding,
+    key,
+    present: columns.present,
+    columns: columns.columns,
+  });
 }
 
 /**
@@ -108,7 +124,9 @@ export class LineHasher {
 }
 
 /** Lower-case hex digit → value; -1 for anything else. */
-const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1));
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1,
+);
 
 /**
  * The 8 lower-case hex digits at s[at] as a signed 32-bit number, or NaN when they are not 8

@@ -52,10 +52,17 @@ export const DEFAULT_LINE_LIMITS: LineLimits = { maxLineBytes: 1 << 20, maxRejec
  * SQLite stores it but most readers cut the value there, so neither database gets the value
  * faithfully: the row is rejected, the same on both. Fields stay in place, so the key still counts.
  */
-export function nulProblem(fields: readonly string[], columns: ReadonlyArray<{ readonly name: string }>): RecordProblem {
+export function nulProblem(
+  fields: readonly string[],
+  columns: ReadonlyArray<{ readonly name: string }>,
+): RecordProblem {
   const at = fields.findIndex((f) => f.includes('\0'));
   const field = at === -1 ? null : (columns[at]?.name ?? null);
-  return { code: 'ETL_ROW_NUL', field, message: `${field ?? 'a value'} holds a NUL character (U+0000), which the database cannot store` };
+  return {
+    code: 'ETL_ROW_NUL',
+    field,
+    message: `${field ?? 'a value'} holds a NUL character (U+0000), which the database cannot store`,
+  };
 }
 
 /** The message of a line over ETL_MAX_LINE_BYTES: sizes only. */
@@ -100,7 +107,10 @@ export function rawText(record: Pick<RawRecord, 'text' | 'start' | 'end'>): stri
  * The record's original text cut to `maxBytes` of UTF-8 (detached from its chunk), U+0000 shown
  * as ␀, and the full length in bytes: what etl_rejects keeps of a rejected line, and how much there was.
  */
-export function originalLine(record: Pick<RawRecord, 'text' | 'start' | 'end' | 'bytes'>, maxBytes: number): { text: string; bytes: number } {
+export function originalLine(
+  record: Pick<RawRecord, 'text' | 'start' | 'end' | 'bytes'>,
+  maxBytes: number,
+): { text: string; bytes: number } {
   const end = contentEnd(record);
   // Cut before copying, so a long record is never copied whole.
   const cut = detach(cutUtf8(record.text.slice(record.start, Math.min(end, record.start + maxBytes)), maxBytes));

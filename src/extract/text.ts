@@ -38,7 +38,11 @@ const NUL_IS_ZERO_BYTE = new Set(['windows-1252', 'latin1', 'utf-8']);
  * normalised to LF here and parsers need to know only one; a CR at a chunk's end is held back
  * in case its LF arrives in the next chunk. `onEncoding` is told the encoding actually used.
  */
-export async function* readTextChunks(path: string, encoding: string, onEncoding?: (encoding: string, bom: boolean) => void): AsyncGenerator<TextChunk> {
+export async function* readTextChunks(
+  path: string,
+  encoding: string,
+  onEncoding?: (encoding: string, bom: boolean) => void,
+): AsyncGenerator<TextChunk> {
   let decoder: ChunkDecoder | undefined;
   let zeroByteNul = false;
   let carry = '';
@@ -69,7 +73,11 @@ export async function* readTextChunks(path: string, encoding: string, onEncoding
     }
     for (let at = 0; at < buf.length; at += DECODE_CHUNK_BYTES) {
       const bytes = buf.subarray(at, at + DECODE_CHUNK_BYTES);
-      yield { text: normalise(decoder.write(bytes), false), final: false, mayHoldNul: !zeroByteNul || bytes.indexOf(0) !== -1 };
+      yield {
+        text: normalise(decoder.write(bytes), false),
+        final: false,
+        mayHoldNul: !zeroByteNul || bytes.indexOf(0) !== -1,
+      };
     }
   }
   // What a decoder still holds at the end is the replacement for an unfinished sequence.

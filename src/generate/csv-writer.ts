@@ -130,7 +130,8 @@ function createRowBuilder(layout: TableLayout, state: RowState): RowBuilder {
     int(name, value) {
       const slot = column(name, 'int');
       if (value === null || value === undefined) return;
-      if (!Number.isInteger(value) || value < slot.min || value > slot.max) throw new Error(`${layout.table}.${name}: ${value} is out of range`);
+      if (!Number.isInteger(value) || value < slot.min || value > slot.max)
+        throw new Error(`${layout.table}.${name}: ${value} is out of range`);
       put(slot.index, String(value));
     },
     money(name, value) {
@@ -142,7 +143,13 @@ function createRowBuilder(layout: TableLayout, state: RowState): RowBuilder {
       const slot = column(name, 'float');
       if (value === null || value === undefined) return;
       // toFixed never uses an exponent for these magnitudes; trailing zeros are trimmed as .NET does.
-      put(slot.index, value.toFixed(places).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''));
+      put(
+        slot.index,
+        value
+          .toFixed(places)
+          .replace(/(\.\d*?)0+$/, '$1')
+          .replace(/\.$/, ''),
+      );
     },
     date(name, day) {
       const slot = column(name, 'datetime');
@@ -176,7 +183,8 @@ export function createCsvTableWriter(path: string, layout: TableLayout): CsvTabl
     row,
     commit() {
       for (const i of required) {
-        if (values[i] === '') throw new Error(`${layout.table}.${layout.columns[i]?.name ?? i} is required but was not set`);
+        if (values[i] === '')
+          throw new Error(`${layout.table}.${layout.columns[i]?.name ?? i} is required but was not set`);
       }
       // Most of a row is empty, so the line is built from the set values and runs of commas
       // rather than joining all columns: this is the hot loop of a 1,000,000-row file.

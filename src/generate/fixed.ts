@@ -58,8 +58,17 @@ const STUDENT_FILE: FixedFile<Student> = {
     { name: 'EXIT_DATE', width: 8, type: 'date', value: (s) => date(s.exitDay) },
   ],
   fieldMapping: {
-    CASES_KEY: 'studentId', SURNAME: 'surname', FIRST_NAME: 'givenNames', BIRTHDATE: 'dob', GENDER: 'sex', HOME_GROUP: 'homeGroup',
-    HOUSE: 'house', SCHOOL_YEAR: 'yearLevel', E_MAIL: 'email', MOBILE: 'phone', STATUS: 'status',
+    CASES_KEY: 'studentId',
+    SURNAME: 'surname',
+    FIRST_NAME: 'givenNames',
+    BIRTHDATE: 'dob',
+    GENDER: 'sex',
+    HOME_GROUP: 'homeGroup',
+    HOUSE: 'house',
+    SCHOOL_YEAR: 'yearLevel',
+    E_MAIL: 'email',
+    MOBILE: 'phone',
+    STATUS: 'status',
   },
 };
 
@@ -87,8 +96,18 @@ const STAFF_FILE: FixedFile<StaffMember> = {
     { name: 'FTE', width: 4, type: 'float', value: (s) => s.fte.toFixed(1) },
   ],
   fieldMapping: {
-    SFKEY: 'staffId', SURNAME: 'surname', FIRST_NAME: 'givenNames', PREF_NAME: 'preferredName', TITLE: 'title', GENDER: 'sex',
-    E_MAIL: 'email', MOBILE: 'phone', FACULTY01: 'faculty', STAFF_STATUS: 'status', START: 'startDate', FINISH: 'endDate',
+    SFKEY: 'staffId',
+    SURNAME: 'surname',
+    FIRST_NAME: 'givenNames',
+    PREF_NAME: 'preferredName',
+    TITLE: 'title',
+    GENDER: 'sex',
+    E_MAIL: 'email',
+    MOBILE: 'phone',
+    FACULTY01: 'faculty',
+    STAFF_STATUS: 'status',
+    START: 'startDate',
+    FINISH: 'endDate',
   },
 };
 
@@ -102,7 +121,9 @@ function formatRecord<T>(file: FixedFile<T>, item: T): string {
     const raw = col.value(item);
     const text = raw === null ? '' : String(raw);
     if (text.length > col.width || /[\r\n\t]/.test(text)) {
-      throw new Error(`${file.filename} ${col.name}: ${JSON.stringify(text)} does not fit ${col.width} characters on one line`);
+      throw new Error(
+        `${file.filename} ${col.name}: ${JSON.stringify(text)} does not fit ${col.width} characters on one line`,
+      );
     }
     line += col.type === 'int' || col.type === 'float' ? text.padStart(col.width) : text.padEnd(col.width);
   }
@@ -129,7 +150,13 @@ async function writeFixedFile<T>(dir: string, file: FixedFile<T>, items: Iterabl
 function layoutJson<T>(file: FixedFile<T>, school: string): object {
   let start = 0;
   const columns = file.columns.map((c) => {
-    const col = { name: c.name, start, width: c.width, type: c.type, ...(c.type === 'date' ? { format: 'yyyymmdd' } : {}) };
+    const col = {
+      name: c.name,
+      start,
+      width: c.width,
+      type: c.type,
+      ...(c.type === 'date' ? { format: 'yyyymmdd' } : {}),
+    };
     start += c.width;
     return col;
   });

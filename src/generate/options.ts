@@ -44,7 +44,10 @@ export const MAX_STUDENTS = 1_000_000;
  */
 export function assertSchool(school: string): void {
   if (!/^[A-Za-z0-9]{1,6}$/.test(school)) {
-    throw new EtlError('ETL_USAGE', `school must be 1–6 letters or digits (for example 8865), not ${JSON.stringify(school)}`);
+    throw new EtlError(
+      'ETL_USAGE',
+      `school must be 1–6 letters or digits (for example 8865), not ${JSON.stringify(school)}`,
+    );
   }
 }
 
@@ -66,9 +69,11 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
   const school = options.school ?? '8865';
   const students = options.students ?? 1500;
   const format = options.format ?? 'eduhub';
-  if (typeof options.outDir !== 'string' || options.outDir === '') throw new EtlError('ETL_USAGE', 'outDir must name a folder');
+  if (typeof options.outDir !== 'string' || options.outDir === '')
+    throw new EtlError('ETL_USAGE', 'outDir must name a folder');
   assertSchool(school);
   assertCount('students', students, 1, MAX_STUDENTS);
-  if (format !== 'eduhub' && format !== 'fixed') throw new EtlError('ETL_USAGE', `format must be "eduhub" or "fixed", not ${JSON.stringify(format)}`);
+  if (format !== 'eduhub' && format !== 'fixed')
+    throw new EtlError('ETL_USAGE', `format must be "eduhub" or "fixed", not ${JSON.stringify(format)}`);
   return { outDir: options.outDir, school, students, seed: normaliseSeed(options.seed ?? 1), format };
 }

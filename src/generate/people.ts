@@ -107,17 +107,33 @@ const CHILDREN_WEIGHTS: readonly (readonly [number, number])[] = [
 const BACKGROUND_WEIGHTS = BACKGROUNDS.map((b) => [b, b.weight] as const);
 
 function givenName(random: Random, background: Background, gender: Gender): string {
-  const pool = gender === 'M' ? background.male : gender === 'F' ? background.female : random.chance(0.5) ? background.male : background.female;
+  const pool =
+    gender === 'M'
+      ? background.male
+      : gender === 'F'
+        ? background.female
+        : random.chance(0.5)
+          ? background.male
+          : background.female;
   return random.pick(pool);
 }
 
-function makeAdult(random: Random, background: Background, gender: 'M' | 'F', surname: string, overseasShare: number): Adult {
+function makeAdult(
+  random: Random,
+  background: Background,
+  gender: 'M' | 'F',
+  surname: string,
+  overseasShare: number,
+): Adult {
   return {
     given: givenName(random, background, gender),
     surname,
     gender,
     title: gender === 'M' ? 'Mr' : random.pick(['Ms', 'Mrs', 'Ms', 'Dr']),
-    relation: gender === 'M' ? random.pick(['Father', 'Father', 'Father', 'Step-father', 'Guardian']) : random.pick(['Mother', 'Mother', 'Mother', 'Step-mother', 'Guardian']),
+    relation:
+      gender === 'M'
+        ? random.pick(['Father', 'Father', 'Father', 'Step-father', 'Guardian'])
+        : random.pick(['Mother', 'Mother', 'Mother', 'Step-mother', 'Guardian']),
     bornOverseas: random.chance(overseasShare),
   };
 }
@@ -187,7 +203,9 @@ export function createStudentSequence(plan: SchoolPlan, options: { keepFamilies:
     const background = family.background;
     const surname = random.chance(0.95) ? family.surname : random.pick(background.surnames);
     const firstName = givenName(random, background, gender);
-    const secondName = random.chance(0.35) ? givenName(random, random.chance(0.7) ? background : (BACKGROUNDS[0] ?? background), gender) : null;
+    const secondName = random.chance(0.35)
+      ? givenName(random, random.chance(0.7) ? background : (BACKGROUNDS[0] ?? background), gender)
+      : null;
     const nickname = NICKNAMES[firstName];
     const prefName = nickname && random.chance(0.4) ? nickname : firstName;
 
@@ -200,7 +218,12 @@ export function createStudentSequence(plan: SchoolPlan, options: { keepFamilies:
     const lateEntry = random.chance(0.2);
     // A fifth arrive after the start of year 7 (transfers), on any later day up to the extract.
     const lateSpan = EXTRACT_DAY - startOfYear7 - 41;
-    const entryDay = status === 'FUT' ? dayOf(EXTRACT_YEAR + 1, 1, 29) : lateEntry && lateSpan > 0 ? startOfYear7 + 40 + random.int(lateSpan) : startOfYear7;
+    const entryDay =
+      status === 'FUT'
+        ? dayOf(EXTRACT_YEAR + 1, 1, 29)
+        : lateEntry && lateSpan > 0
+          ? startOfYear7 + 40 + random.int(lateSpan)
+          : startOfYear7;
     const exitDay = status === 'LEFT' ? entryDay + 1 + random.int(Math.max(1, EXTRACT_DAY - entryDay - 1)) : null;
     const departureDay = status === 'LVNG' ? EXTRACT_DAY + 7 + random.int(60) : null;
 

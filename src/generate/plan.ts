@@ -158,7 +158,8 @@ const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** `English - Year 7`, `Physics Units 3&4`; shorter forms when SU.FULLNAME's 30 characters are too few. */
 function subjectName(name: string, year: number): string {
   const units = year === 11 ? '1&2' : '3&4';
-  const forms = year <= 10 ? [`${name} - Year ${year}`, `${name} Yr ${year}`] : [`${name} Units ${units}`, `${name} U${units}`];
+  const forms =
+    year <= 10 ? [`${name} - Year ${year}`, `${name} Yr ${year}`] : [`${name} Units ${units}`, `${name} U${units}`];
   return forms.find((f) => f.length <= 30) ?? name.slice(0, 30);
 }
 
@@ -207,7 +208,11 @@ export function planSchool(school: string, seed: number, students: number): Scho
         ]
       : [{ key: 1, name: 'Main Campus', type: 'Secondary', years: [...YEAR_NUMBERS] }];
   const campusOf = (year: number): number => campuses.find((c) => c.years.includes(year))?.key ?? 1;
-  const years: YearLevel[] = YEAR_NUMBERS.map((num) => ({ key: String(num).padStart(2, '0'), num, campus: campusOf(num) }));
+  const years: YearLevel[] = YEAR_NUMBERS.map((num) => ({
+    key: String(num).padStart(2, '0'),
+    num,
+    campus: campusOf(num),
+  }));
 
   const perYear = students / YEAR_NUMBERS.length;
   const groupsPerYear = Math.min(LETTERS.length, Math.max(1, Math.ceil(perYear / HOME_GROUP_SIZE)));

@@ -13,18 +13,48 @@ import { writeAbsences } from './tables/absences.js';
 import type { SchoolContext } from './tables/common.js';
 import { writeClasses, writeEnrolments, writeSubjects } from './tables/curriculum.js';
 import { writeFamilies, writeStaffAddresses } from './tables/families.js';
-import { writeAbsenceTypes, writeCampuses, writeCountries, writeFaculties, writeHomeGroups, writeHouses, writeRooms, writeYearLevels } from './tables/reference.js';
+import {
+  writeAbsenceTypes,
+  writeCampuses,
+  writeCountries,
+  writeFaculties,
+  writeHomeGroups,
+  writeHouses,
+  writeRooms,
+  writeYearLevels,
+} from './tables/reference.js';
 import { writeStaff } from './tables/staff.js';
 import { writeStudents } from './tables/students.js';
 
 /** The eduHub tables the sample school consists of, in the order they are written. */
-export const EDUHUB_TABLES = ['ST', 'DF', 'UM', 'SF', 'SCI', 'KCY', 'KGC', 'KGH', 'KSF', 'SM', 'SU', 'STMA', 'SCL', 'SXAB', 'KCT', 'KGT'] as const;
+export const EDUHUB_TABLES = [
+  'ST',
+  'DF',
+  'UM',
+  'SF',
+  'SCI',
+  'KCY',
+  'KGC',
+  'KGH',
+  'KSF',
+  'SM',
+  'SU',
+  'STMA',
+  'SCL',
+  'SXAB',
+  'KCT',
+  'KGT',
+] as const;
 
 /**
  * Opens `<TABLE>_<SCHOOL>.csv`, lets `fill` write its rows and closes it. On failure the file
  * is closed before the error propagates, so no handle outlives a failed run.
  */
-async function writeTable(options: ResolvedOptions, table: string, fill: (w: CsvTableWriter) => Promise<void>): Promise<GeneratedFile> {
+async function writeTable(
+  options: ResolvedOptions,
+  table: string,
+  fill: (w: CsvTableWriter) => Promise<void>,
+): Promise<GeneratedFile> {
   const writer = createCsvTableWriter(join(options.outDir, `${table}_${options.school}.csv`), builtinLayout(table));
   try {
     await fill(writer);

@@ -85,7 +85,8 @@ function createStaffKeys(): (first: string, surname: string) => string {
   };
 }
 
-const TEACHER_WEIGHTS = (plan: SchoolPlan): (readonly [string, number])[] => plan.faculties.map((f) => [f.key, f.weight] as const);
+const TEACHER_WEIGHTS = (plan: SchoolPlan): (readonly [string, number])[] =>
+  plan.faculties.map((f) => [f.key, f.weight] as const);
 
 /** Draws `plan.staffCount` staff. The first few are the principal team; a few others have left. */
 export function makeStaff(plan: SchoolPlan): StaffRoster {
@@ -99,7 +100,15 @@ export function makeStaff(plan: SchoolPlan): StaffRoster {
 
   for (let index = 0; index < plan.staffCount; index++) {
     const role: StaffRole =
-      index === 0 ? 'principal' : index <= assistantCount ? 'assistant' : index === assistantCount + 1 ? 'business' : random.chance(0.78) ? 'teacher' : 'support';
+      index === 0
+        ? 'principal'
+        : index <= assistantCount
+          ? 'assistant'
+          : index === assistantCount + 1
+            ? 'business'
+            : random.chance(0.78)
+              ? 'teacher'
+              : 'support';
     const background = pickWeighted(random, backgroundWeights);
     const gender: 'M' | 'F' = random.chance(0.62) ? 'F' : 'M';
     const firstName = random.pick(gender === 'F' ? background.female : background.male);
@@ -111,10 +120,13 @@ export function makeStaff(plan: SchoolPlan): StaffRoster {
     // The principal team and business manager are current; about 6% of the others have left.
     const left = index > assistantCount + 1 && random.chance(0.06);
     const startDay = dayOf(1995 + random.int(29), 1, 25) + random.int(300);
-    const finishDay = left ? Math.min(EXTRACT_DAY - 1, Math.max(startDay + 200, dayOf(2019, 1, 1) + random.int(2000))) : null;
+    const finishDay = left
+      ? Math.min(EXTRACT_DAY - 1, Math.max(startDay + 200, dayOf(2019, 1, 1) + random.int(2000)))
+      : null;
 
     let mailbox = `${asciiLetters(firstName)}.${asciiLetters(surname)}`.toLowerCase();
-    for (let n = 2; emails.has(mailbox); n++) mailbox = `${asciiLetters(firstName)}.${asciiLetters(surname)}${n}`.toLowerCase();
+    for (let n = 2; emails.has(mailbox); n++)
+      mailbox = `${asciiLetters(firstName)}.${asciiLetters(surname)}${n}`.toLowerCase();
     emails.add(mailbox);
 
     all.push({
@@ -124,7 +136,8 @@ export function makeStaff(plan: SchoolPlan): StaffRoster {
       firstName,
       secondName: secondName === firstName ? null : secondName,
       prefName: firstName,
-      title: role === 'principal' && random.chance(0.5) ? 'Dr' : gender === 'M' ? 'Mr' : random.pick(['Ms', 'Mrs', 'Ms']),
+      title:
+        role === 'principal' && random.chance(0.5) ? 'Dr' : gender === 'M' ? 'Mr' : random.pick(['Ms', 'Mrs', 'Ms']),
       gender,
       birthDay: dayOf(1960 + random.int(38), 1, 1) + random.int(365),
       role,

@@ -14,7 +14,10 @@ export const MAX_STUDENT_ROWS = 10_000_000;
  * Windows-1252, CRLF); memory stays flat because families are not kept. Defaults: seed 1,
  * school 8865.
  */
-export async function writeStudentsFile(path: string, options: { rows: number; seed?: number; school?: string }): Promise<GeneratedFile> {
+export async function writeStudentsFile(
+  path: string,
+  options: { rows: number; seed?: number; school?: string },
+): Promise<GeneratedFile> {
   const school = options.school ?? '8865';
   assertSchool(school);
   assertCount('rows', options.rows, 0, MAX_STUDENT_ROWS);
@@ -22,7 +25,12 @@ export async function writeStudentsFile(path: string, options: { rows: number; s
   const plan = planSchool(school, seed, Math.max(1, options.rows));
   const writer = createCsvTableWriter(path, builtinLayout('ST'));
   try {
-    await writeStudents(writer, createStudentSequence(plan, { keepFamilies: false }), options.rows, createRandom(seed, 'ST'));
+    await writeStudents(
+      writer,
+      createStudentSequence(plan, { keepFamilies: false }),
+      options.rows,
+      createRandom(seed, 'ST'),
+    );
   } catch (err) {
     // Release the file handle; the generation error is the one worth reporting.
     await writer.close().catch(() => undefined);

@@ -39,7 +39,15 @@ export interface StudentTally {
 }
 
 function emptyCount(): GroupCount {
-  return { size: 0, males: 0, females: 0, selfDescribed: 0, agesF: new Array<number>(21).fill(0), agesM: new Array<number>(21).fill(0), agesS: new Array<number>(21).fill(0) };
+  return {
+    size: 0,
+    males: 0,
+    females: 0,
+    selfDescribed: 0,
+    agesF: new Array<number>(21).fill(0),
+    agesM: new Array<number>(21).fill(0),
+    agesS: new Array<number>(21).fill(0),
+  };
 }
 
 function addTo(map: Map<string, GroupCount>, key: string, s: Student): void {

@@ -1,7 +1,17 @@
 import type { Random } from './random.js';
 
 /** Letters with no decomposition under NFD, folded by hand for codes and e-mail addresses. */
-const FOLD: Readonly<Record<string, string>> = { Ø: 'O', ø: 'o', Æ: 'AE', æ: 'ae', ß: 'ss', Œ: 'OE', œ: 'oe', Đ: 'D', đ: 'd' };
+const FOLD: Readonly<Record<string, string>> = {
+  Ø: 'O',
+  ø: 'o',
+  Æ: 'AE',
+  æ: 'ae',
+  ß: 'ss',
+  Œ: 'OE',
+  œ: 'oe',
+  Đ: 'D',
+  đ: 'd',
+};
 
 const lettersCache = new Map<string, string>();
 

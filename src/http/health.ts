@@ -45,10 +45,18 @@ export function assessHealth(recent: readonly RunRecord[], now: Date = new Date(
   if (m.runs === 0) return { status: 'healthy', message: 'no runs yet', metrics: m };
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
   if (m.failureRate > 0.5 || m.errorRate > 0.2) {
-    return { status: 'unhealthy', message: `${pct(m.failureRate)} of recent runs failed and ${pct(m.errorRate)} of rows were rejected`, metrics: m };
+    return {
+      status: 'unhealthy',
+      message: `${pct(m.failureRate)} of recent runs failed and ${pct(m.errorRate)} of rows were rejected`,
+      metrics: m,
+    };
   }
   if (m.failureRate >= 0.2 || m.errorRate >= 0.1) {
-    return { status: 'degraded', message: `${pct(m.failureRate)} of recent runs failed and ${pct(m.errorRate)} of rows were rejected`, metrics: m };
+    return {
+      status: 'degraded',
+      message: `${pct(m.failureRate)} of recent runs failed and ${pct(m.errorRate)} of rows were rejected`,
+      metrics: m,
+    };
   }
   if (m.lastPublishedAt === null || now.getTime() - Date.parse(m.lastPublishedAt) > STALE_HOURS * 3_600_000) {
     return { status: 'degraded', message: `no run has published in the last ${STALE_HOURS} hours`, metrics: m };

@@ -24,7 +24,10 @@ export function registerHostCheck(server: FastifyInstance, allowedHosts: readonl
     const name = hostNameOf(given);
     if (name !== null && allowed.has(name)) return;
     const shown = JSON.stringify(given.slice(0, 100));
-    throw new EtlError('ETL_HTTP_HOST_REFUSED', `this server does not answer for the host ${shown}; add it to ETL_ALLOWED_HOSTS if it is yours`);
+    throw new EtlError(
+      'ETL_HTTP_HOST_REFUSED',
+      `this server does not answer for the host ${shown}; add it to ETL_ALLOWED_HOSTS if it is yours`,
+    );
   });
 }
 
@@ -37,7 +40,8 @@ export function registerSecurityHeaders(server: FastifyInstance): void {
   server.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('content-security-policy', HTML_CSP);
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+      reply.header('content-security-policy', HTML_CSP);
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     return payload;
   });

@@ -13,7 +13,11 @@ import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
 /** What the HTTP layer can ask of the rest: queue a run (or run it, without Redis). */
 export interface HttpDeps {
-  trigger(input: { school: string | null; force: boolean; requestedBy: string }): Promise<{ jobId: string | null; created: boolean; mode: 'queue' | 'direct' }>;
+  trigger(input: {
+    school: string | null;
+    force: boolean;
+    requestedBy: string;
+  }): Promise<{ jobId: string | null; created: boolean; mode: 'queue' | 'direct' }>;
 }
 
 function tokenMatches(given: string, wanted: string): boolean {
@@ -23,7 +27,11 @@ function tokenMatches(given: string, wanted: string): boolean {
 }
 
 /** Route ids: digits only, no leading zero (anything else is 400 by schema; see runIdOf for the range). */
-const RUN_ID = { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]*$' } }, required: ['id'] } as const;
+const RUN_ID = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[1-9][0-9]*$' } },
+  required: ['id'],
+} as const;
 
 /**
  * A route's run id as a number. One past 2^53 - 1 is no run of ours: ids are JavaScript numbers
@@ -32,7 +40,8 @@ const RUN_ID = { type: 'object', properties: { id: { type: 'string', pattern: '^
  */
 function runIdOf(raw: string): number {
   const id = Number(raw);
-  if (!Number.isSafeInteger(id)) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
+  if (!Number.isSafeInteger(id))
+    throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
   return id;
 }
 
@@ -63,7 +72,8 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
       return;
     }
     await reply.code(tokens.length === 0 ? 403 : 401).send({
-      error: tokens.length === 0 ? 'no admin tokens are configured (ETL_ADMIN_TOKENS)' : 'a valid bearer token is required',
+      error:
+        tokens.length === 0 ? 'no admin tokens are configured (ETL_ADMIN_TOKENS)' : 'a valid bearer token is required',
     });
   };
   const adminName = (req: FastifyRequest): string => {
@@ -80,7 +90,14 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message });
   });
 
-  const schoolQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, school: { type: 'string', pattern: '^[A-Za-z0-9]+$' } }, additionalProperties: false } as const;
+  const schoolQuery = {
+    type: 'object',
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      school: { type: 'string', pattern: '^[A-Za-z0-9]+$' },
+    },
+    additionalProperties: false,
+  } as const;
 
   server.get('/livez', async () => ({ status: 'ok' }));
   registerDashboard(server);
@@ -121,8 +138,11 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
     async (req) => app.store.listRuns({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
   );
 
-
-  const originalQuery = { type: 'object', properties: { original: { type: 'integer', enum: [0, 1] } }, additionalProperties: false } as const;
+  const originalQuery = {
+    type: 'object',
+    properties: { original: { type: 'integer', enum: [0, 1] } },
+    additionalProperties: false,
+  } as const;
 
   server.get<{ Params: { id: string }; Querystring: { original?: 0 | 1 } }>(
     '/api/cases-etl/runs/:id',
@@ -138,15 +158,20 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
       const id = runIdOf(req.params.id);
       const run = await app.store.getRun(id);
       if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
-      const [files, rejects] = await Promise.all([app.store.listRunFiles(run.id), app.store.listRejects(run.id, 100, { originals })]);
+      const [files, rejects] = await Promise.all([
+        app.store.listRunFiles(run.id),
+        app.store.listRejects(run.id, 100, { originals }),
+      ]);
       // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
       if (originals) void reply.header('cache-control', 'no-store');
       return { run, files, rejects };
     },
   );
 
-  server.get<{ Querystring: { limit?: number; school?: string } }>('/api/cases-etl/rollbacks', { schema: { querystring: schoolQuery } }, async (req) =>
-    app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
+  server.get<{ Querystring: { limit?: number; school?: string } }>(
+    '/api/cases-etl/rollbacks',
+    { schema: { querystring: schoolQuery } },
+    async (req) => app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
   );
 
   server.get('/api/cases-etl/schools', async () => app.store.schoolSummaries());
@@ -157,7 +182,15 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
       onRequest: requireAdmin,
       schema: {
         params: RUN_ID,
-        body: { type: ['object', 'null'], properties: { cascade: { type: 'boolean' }, dryRun: { type: 'boolean' }, reason: { type: 'string', maxLength: 500 } }, additionalProperties: false },
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            cascade: { type: 'boolean' },
+            dryRun: { type: 'boolean' },
+            reason: { type: 'string', maxLength: 500 },
+          },
+          additionalProperties: false,
+        },
       },
     },
     async (req) => {
@@ -171,7 +204,16 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
         requestedBy: `api:${who}`,
         ...(req.body?.reason ? { reason: req.body.reason } : {}),
       });
-      app.logger.info({ runId: result.runId, school: result.school, rollbackId: result.rollbackId, dryRun: result.dryRun, by: `api:${who}` }, 'rollback over HTTP');
+      app.logger.info(
+        {
+          runId: result.runId,
+          school: result.school,
+          rollbackId: result.rollbackId,
+          dryRun: result.dryRun,
+          by: `api:${who}`,
+        },
+        'rollback over HTTP',
+      );
       return result;
     },
   );
@@ -180,13 +222,23 @@ export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
     '/api/cases-etl/trigger',
     {
       onRequest: requireAdmin,
-      schema: { body: { type: ['object', 'null'], properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } }, additionalProperties: false } },
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } },
+          additionalProperties: false,
+        },
+      },
     },
     async (req, reply) => {
       const who = adminName(req);
       const school = req.body?.school ?? app.config.schoolId;
       if (!school && !app.queue) throw new EtlError('ETL_USAGE', 'name the school to run ({"school": "8865"})');
-      const result = await deps.trigger({ school: school ?? null, force: req.body?.force ?? false, requestedBy: `api:${who}` });
+      const result = await deps.trigger({
+        school: school ?? null,
+        force: req.body?.force ?? false,
+        requestedBy: `api:${who}`,
+      });
       return reply.code(202).send(result);
     },
   );

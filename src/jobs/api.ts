@@ -50,22 +50,45 @@ async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcom
   const schools = options.school ? [options.school] : await scheduledSchools(app);
   if (!app.queue) {
     const results: EtlResult[] = [];
-    for (const school of schools) results.push(await runEtl({ config: app.config, store: app.store, layouts: app.layouts, notifier: app.notifier, school, force: options.force ?? false, trigger: options.trigger ?? 'manual' }));
+    for (const school of schools)
+      results.push(
+        await runEtl({
+          config: app.config,
+          store: app.store,
+          layouts: app.layouts,
+          notifier: app.notifier,
+          school,
+          force: options.force ?? false,
+          trigger: options.trigger ?? 'manual',
+        }),
+      );
     return { mode: 'direct', jobs: [], results };
   }
   const queue = app.queue;
   const jobs: Array<TriggerResult & { school: string }> = [];
   for (const school of schools) {
-    jobs.push({ school, ...(await enqueueRun(queue, app.config.jobs, { school, force: options.force ?? false, trigger: options.trigger ?? 'manual' })) });
+    jobs.push({
+      school,
+      ...(await enqueueRun(queue, app.config.jobs, {
+        school,
+        force: options.force ?? false,
+        trigger: options.trigger ?? 'manual',
+      })),
+    });
   }
   const results = options.wait ? await Promise.all(jobs.map((j) => waitForJob<RunJobResult>(queue, j.jobId))) : [];
   return { mode: 'queue', jobs, results };
 }
 
 /** Registers (or replaces) the nightly schedule on Redis (ETL_SCHEDULE in ETL_TIMEZONE). */
-export async function scheduleNightlyEtl(options: { app?: App } = {}): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
+export async function scheduleNightlyEtl(
+  options: { app?: App } = {},
+): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
   return withApp(options.app, async (app) => {
-    if (!app.queue) throw new Error('scheduleNightlyEtl needs Redis (REDIS_URL or REDIS_HOST); without it, `cases-etl serve` schedules in-process');
+    if (!app.queue)
+      throw new Error(
+        'scheduleNightlyEtl needs Redis (REDIS_URL or REDIS_HOST); without it, `cases-etl serve` schedules in-process',
+      );
     return registerSchedule(app.queue, app.config.jobs);
   });
 }

@@ -4,7 +4,13 @@ import type { Logger } from '../observability/logger.js';
 import { runEtl } from '../pipeline/index.js';
 import { isRetryableError } from './errors.js';
 import { localDate, nextRunTimes } from './schedule.js';
-import { logFailedDeliveries, scheduledSchools, tellNightStartedNothing, tellRunCouldNotRun, type JobContext } from './worker.js';
+import {
+  logFailedDeliveries,
+  scheduledSchools,
+  tellNightStartedNothing,
+  tellRunCouldNotRun,
+  type JobContext,
+} from './worker.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,7 +41,14 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
     let delay = backoffMs;
     for (let attempt = 1; attempt <= attempts && !stopped; attempt++) {
       try {
-        const result = await runEtl({ config: ctx.config, store: ctx.store, layouts: ctx.layouts, notifier: ctx.notifier, school, trigger: 'schedule' });
+        const result = await runEtl({
+          config: ctx.config,
+          store: ctx.store,
+          layouts: ctx.layouts,
+          notifier: ctx.notifier,
+          school,
+          trigger: 'schedule',
+        });
         logger.info({ school, night, runId: result.runId, status: result.status }, 'scheduled run finished');
         logFailedDeliveries(logger, result.notifications);
         return;
@@ -43,7 +56,10 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
         const retry = attempt < attempts && isRetryableError(err);
         logger.warn({ school, night, attempt, error: (err as Error).message, retry }, 'scheduled run failed');
         if (!retry) {
-          await tellRunCouldNotRun({ notifier: ctx.notifier, logger }, { school, attempts: attempt, error: (err as Error).message, jobId: null });
+          await tellRunCouldNotRun(
+            { notifier: ctx.notifier, logger },
+            { school, attempts: attempt, error: (err as Error).message, jobId: null },
+          );
           return;
         }
         await sleep(delay);
@@ -61,7 +77,8 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
       await tellNightStartedNothing({ ...ctx, logger }, night, (err as Error).message);
       throw err;
     }
-    if (schools.length === 0) await tellNightStartedNothing({ ...ctx, logger }, night, 'no CASES21 files were found in the export folder');
+    if (schools.length === 0)
+      await tellNightStartedNothing({ ...ctx, logger }, night, 'no CASES21 files were found in the export folder');
     // Schools run one after another here; the queue is what spreads them over workers.
     for (const school of schools) if (!stopped) await runSchool(school, night);
   }
@@ -74,7 +91,9 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
         if (Date.now() < nextAt.getTime()) return arm();
         const at = nextAt;
         nextAt = nextRunTimes(schedule, timezone, new Date(at.getTime() + 1000), 1)[0] as Date;
-        current = fire(at).catch((err: unknown) => logger.error({ error: (err as Error).message }, 'scheduled night failed'));
+        current = fire(at).catch((err: unknown) =>
+          logger.error({ error: (err as Error).message }, 'scheduled night failed'),
+        );
         arm();
       },
       Math.max(0, Math.min(wait, MAX_TIMER_MS)),

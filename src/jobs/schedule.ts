@@ -22,18 +22,34 @@ export function nextRunTimes(pattern: string, timezone: string, from: Date, coun
 
 /** `at` as a local calendar date in `timezone`: YYYY-MM-DD. The night a scheduled run belongs to. */
 export function localDate(at: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
   return parts;
 }
 
 /** `at` as local time in `timezone`, e.g. `2026-10-04 03:00 AEDT`. */
 export function localTime(at: Date, timezone: string): string {
-  const f = new Intl.DateTimeFormat('en-AU', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+  const f = new Intl.DateTimeFormat('en-AU', {
+    timeZone: timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  });
   return `${localDate(at, timezone)} ${f.format(at)}`;
 }
 
 /** The job options every ETL job gets: attempts with exponential backoff, bounded history. */
-export function jobOptions(config: JobsConfig): { attempts: number; backoff: { type: 'exponential'; delay: number }; removeOnComplete: { age: number; count: number }; removeOnFail: { age: number; count: number } } {
+export function jobOptions(config: JobsConfig): {
+  attempts: number;
+  backoff: { type: 'exponential'; delay: number };
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+} {
   return {
     attempts: config.attempts,
     backoff: { type: 'exponential', delay: config.backoffMs },
@@ -44,7 +60,10 @@ export function jobOptions(config: JobsConfig): { attempts: number; backoff: { t
 }
 
 /** Registers (or replaces) the nightly schedule. Returns the next job it will create. */
-export async function registerSchedule(queue: Queue, config: JobsConfig): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
+export async function registerSchedule(
+  queue: Queue,
+  config: JobsConfig,
+): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
   const job = await queue.upsertJobScheduler(
     SCHEDULER_ID,
     { pattern: config.schedule, tz: config.timezone },
@@ -55,7 +74,9 @@ export async function registerSchedule(queue: Queue, config: JobsConfig): Promis
 }
 
 /** The schedule as Redis holds it, or null when none is registered. */
-export async function registeredSchedule(queue: Queue): Promise<{ pattern: string | null; timezone: string | null; next: Date | null } | null> {
+export async function registeredSchedule(
+  queue: Queue,
+): Promise<{ pattern: string | null; timezone: string | null; next: Date | null } | null> {
   const s = await queue.getJobScheduler(SCHEDULER_ID);
   if (!s) return null;
   return { pattern: s.pattern ?? null, timezone: s.tz ?? null, next: s.next ? new Date(s.next) : null };

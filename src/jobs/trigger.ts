@@ -31,7 +31,8 @@ export async function waitForJob<T>(queue: Queue, jobId: string, pollMs = 250): 
     if (!job) throw new Error(`job ${jobId} is gone`);
     const state = await job.getState();
     if (state === 'completed') return job.returnvalue as T;
-    if (state === 'failed' && (job.attemptsMade >= (job.opts.attempts ?? 1) || job.finishedOn !== undefined)) throw new Error(job.failedReason || `job ${jobId} failed`);
+    if (state === 'failed' && (job.attemptsMade >= (job.opts.attempts ?? 1) || job.finishedOn !== undefined))
+      throw new Error(job.failedReason || `job ${jobId} failed`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -4,7 +4,13 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { discoverSource } from '../extract/index.js';
 import type { LayoutRegistry } from '../layouts/index.js';
-import { jobFailureNotification, nightNotification, type Delivery, type Notification, type Notifier } from '../notify/index.js';
+import {
+  jobFailureNotification,
+  nightNotification,
+  type Delivery,
+  type Notification,
+  type Notifier,
+} from '../notify/index.js';
 import type { Logger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
@@ -62,10 +68,19 @@ async function fanOut(ctx: JobContext, job: Job<NightlyJobData>): Promise<{ nigh
     if (isLastAttempt(job)) await tellNightStartedNothing(ctx, night, (err as Error).message);
     throw err;
   }
-  if (schools.length === 0) await tellNightStartedNothing(ctx, night, `no CASES21 files were found in the export folder${ctx.config.sourceDirectory ? '' : ' (CASES_DIRECTORY is not set and neither is ETL_SCHOOLS)'}`);
+  if (schools.length === 0)
+    await tellNightStartedNothing(
+      ctx,
+      night,
+      `no CASES21 files were found in the export folder${ctx.config.sourceDirectory ? '' : ' (CASES_DIRECTORY is not set and neither is ETL_SCHOOLS)'}`,
+    );
   for (const school of schools) {
     const data: RunJobData = { school, force: false, trigger: 'schedule', night };
-    await ctx.queue.add(RUN_JOB, data, { ...jobOptions(ctx.config.jobs), jobId: `nightly-${school}-${night}`, deduplication: { id: runDedupId(school) } });
+    await ctx.queue.add(RUN_JOB, data, {
+      ...jobOptions(ctx.config.jobs),
+      jobId: `nightly-${school}-${night}`,
+      deduplication: { id: runDedupId(school) },
+    });
   }
   ctx.logger.info({ night, schools: schools.length }, 'nightly run fanned out');
   return { night, schools };
@@ -94,20 +109,45 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       trigger: job.data.trigger,
       jobId: job.id ?? null,
       onProgress: (e) => {
-        if (e.kind === 'file-done') void job.updateProgress({ school, file: e.file, table: e.table, done: e.index + 1, total: e.total, rows: e.rows, rejected: e.rejected });
+        if (e.kind === 'file-done')
+          void job.updateProgress({
+            school,
+            file: e.file,
+            table: e.table,
+            done: e.index + 1,
+            total: e.total,
+            rows: e.rows,
+            rejected: e.rejected,
+          });
       },
     });
   } catch (err) {
-    if (!isRetryableError(err) || isLastAttempt(job)) await tellRunCouldNotRun(ctx, { school, attempts: job.attemptsMade + 1, error: (err as Error).message, jobId: job.id ?? null });
+    if (!isRetryableError(err) || isLastAttempt(job))
+      await tellRunCouldNotRun(ctx, {
+        school,
+        attempts: job.attemptsMade + 1,
+        error: (err as Error).message,
+        jobId: job.id ?? null,
+      });
     if (!isRetryableError(err)) throw new UnrecoverableError(`${(err as Error).message}`);
-    log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'run failed on infrastructure; it will be retried');
+    log.warn(
+      { err: { message: (err as Error).message, code: (err as { code?: unknown }).code } },
+      'run failed on infrastructure; it will be retried',
+    );
     throw err;
   }
   const run = result.runs[0];
-  const summary: RunJobResult = { runId: result.runId, school, status: result.status, stats: result.stats, reason: run?.reason ?? result.errors[0] ?? null };
+  const summary: RunJobResult = {
+    runId: result.runId,
+    school,
+    status: result.status,
+    stats: result.stats,
+    reason: run?.reason ?? result.errors[0] ?? null,
+  };
   log.info({ runId: result.runId, status: result.status }, 'run finished');
   logFailedDeliveries(log, result.notifications);
-  if (result.status === 'failed') throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);
+  if (result.status === 'failed')
+    throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);
   return summary;
 }
 
@@ -115,7 +155,10 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
  * A run that could not run at all (the database or the share down through every attempt, a broken
  * relationships.json) recorded nothing a person will see: the channels hear of it.
  */
-export function tellRunCouldNotRun(ctx: Pick<JobContext, 'notifier' | 'logger'>, input: Parameters<typeof jobFailureNotification>[0]): Promise<void> {
+export function tellRunCouldNotRun(
+  ctx: Pick<JobContext, 'notifier' | 'logger'>,
+  input: Parameters<typeof jobFailureNotification>[0],
+): Promise<void> {
   return tell(ctx, jobFailureNotification(input), { school: input.school });
 }
 
@@ -123,19 +166,31 @@ export function tellRunCouldNotRun(ctx: Pick<JobContext, 'notifier' | 'logger'>,
  * A scheduled night that starts no run at all would otherwise be silent: no run, no ledger row,
  * nothing for a person to notice until the intranet is a day stale.
  */
-export function tellNightStartedNothing(ctx: Pick<JobContext, 'notifier' | 'logger' | 'config'>, night: string, problem: string): Promise<void> {
+export function tellNightStartedNothing(
+  ctx: Pick<JobContext, 'notifier' | 'logger' | 'config'>,
+  night: string,
+  problem: string,
+): Promise<void> {
   ctx.logger.warn({ night, problem }, 'the scheduled night started no run');
   return tell(ctx, nightNotification({ night, folder: ctx.config.sourceDirectory, problem }), { night });
 }
 
-async function tell(ctx: Pick<JobContext, 'notifier' | 'logger'>, n: Notification, context: Record<string, string>): Promise<void> {
+async function tell(
+  ctx: Pick<JobContext, 'notifier' | 'logger'>,
+  n: Notification,
+  context: Record<string, string>,
+): Promise<void> {
   if (ctx.notifier.channels.length === 0 || !ctx.notifier.wants(n)) return;
   logFailedDeliveries(ctx.logger.child(context), await ctx.notifier.send(n));
 }
 
 /** A warning per delivery that failed (channel and why, never the webhook URL): the run's outcome stands. */
 export function logFailedDeliveries(logger: Logger, deliveries: ReadonlyArray<Delivery & { school?: string }>): void {
-  for (const d of deliveries.filter((x) => !x.ok)) logger.warn({ ...(d.school ? { school: d.school } : {}), channel: d.channel, attempts: d.attempts, error: d.error }, 'notification failed');
+  for (const d of deliveries.filter((x) => !x.ok))
+    logger.warn(
+      { ...(d.school ? { school: d.school } : {}), channel: d.channel, attempts: d.attempts, error: d.error },
+      'notification failed',
+    );
 }
 
 /** Whether this attempt is the job's last: BullMQ will not retry it if it fails. */
@@ -171,7 +226,12 @@ export function createEtlWorker(ctx: JobContext, connection: Redis, options: Wor
       maxStalledCount: 1,
     },
   );
-  worker.on('failed', (job, err) => ctx.logger.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, error: err.message }, 'job failed'));
+  worker.on('failed', (job, err) =>
+    ctx.logger.warn(
+      { jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, error: err.message },
+      'job failed',
+    ),
+  );
   worker.on('error', (err) => ctx.logger.error({ error: err.message }, 'worker error'));
   return worker;
 }

@@ -1,4 +1,13 @@
-export type { ColumnLayout, ColumnType, DateFormat, FileFormat, KeyRule, LayoutOrigin, LoadMode, TableLayout } from './types.js';
+export type {
+  ColumnLayout,
+  ColumnType,
+  DateFormat,
+  FileFormat,
+  KeyRule,
+  LayoutOrigin,
+  LoadMode,
+  TableLayout,
+} from './types.js';
 export { COLUMN_TYPES, DATE_FORMATS } from './types.js';
 export { loadBuiltinLayouts, BUILTIN_SCHEMAS_PATH } from './builtin.js';
 export {
@@ -12,4 +21,12 @@ export {
   type RelationshipsFile,
 } from './relationships.js';
 export { createLayoutRegistry, loadLayouts, type LayoutRegistry } from './registry.js';
-export { eduhubFileName, fileNameForTable, parseEduhubFileName, tableForFile, tableId, type EduhubName, type FileTable } from './naming.js';
+export {
+  eduhubFileName,
+  fileNameForTable,
+  parseEduhubFileName,
+  tableForFile,
+  tableId,
+  type EduhubName,
+  type FileTable,
+} from './naming.js';

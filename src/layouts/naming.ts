@@ -56,7 +56,12 @@ export function tableForFile(fileName: string, registry: LayoutRegistry, schoolI
     // A built-in .DAT layout's table_name (DF_8865) is the seed school's, not this folder's.
     const ownSite = named.origin === 'builtin' || !named.tableName ? null : siteOf(named.tableName);
     const site = schoolId ?? ownSite;
-    return { layout: named, tableId: site ? tableId(named.table, site) : named.table, site, mode: named.mode ?? 'full' };
+    return {
+      layout: named,
+      tableId: site ? tableId(named.table, site) : named.table,
+      site,
+      mode: named.mode ?? 'full',
+    };
   }
   const parsed = parseEduhubFileName(fileName);
   if (!parsed) return null;

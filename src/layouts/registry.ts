@@ -1,7 +1,15 @@
 import { access } from 'node:fs/promises';
 
 import { loadBuiltinLayouts } from './builtin.js';
-import { baseTableOf, formatJsonPath, inferFormat, readRelationshipsJson, type FileLayoutInput, type RelationshipInput, type RelationshipsFile } from './relationships.js';
+import {
+  baseTableOf,
+  formatJsonPath,
+  inferFormat,
+  readRelationshipsJson,
+  type FileLayoutInput,
+  type RelationshipInput,
+  type RelationshipsFile,
+} from './relationships.js';
 import { loadSeedDatLayouts } from './seed-dat.js';
 import type { ColumnLayout, ColumnType, KeyRule, TableLayout } from './types.js';
 
@@ -54,14 +62,19 @@ function resolveKey(
 ): ResolvedKey {
   if (own) return { key: own, rule: 'layout', problem: null };
   const has = (col: string): boolean => columns.length === 0 || columns.some((c) => c.name === col);
-  if (builtin?.primaryKey && builtin.primaryKey.every(has)) return { key: builtin.primaryKey, rule: 'builtin', problem: null };
+  if (builtin?.primaryKey && builtin.primaryKey.every(has))
+    return { key: builtin.primaryKey, rule: 'builtin', problem: null };
   const first = columns[0]?.name;
-  if (first !== undefined && candidates.includes(first)) return { key: [first], rule: 'profile-first-column', problem: null };
-  if (candidates.includes(`${table}KEY`) && has(`${table}KEY`)) return { key: [`${table}KEY`], rule: 'table-key', problem: null };
+  if (first !== undefined && candidates.includes(first))
+    return { key: [first], rule: 'profile-first-column', problem: null };
+  if (candidates.includes(`${table}KEY`) && has(`${table}KEY`))
+    return { key: [`${table}KEY`], rule: 'table-key', problem: null };
   if (candidates.includes('TID') && has('TID')) return { key: ['TID'], rule: 'tid', problem: null };
   const present = candidates.filter(has);
   const hint = present.length > 0 ? ` The profile's unique columns for ${table} are ${present.join(', ')}.` : '';
-  const builtinText = builtin?.primaryKey ? ` it can use (${builtin.primaryKey.join(', ')} is not among its columns)` : '';
+  const builtinText = builtin?.primaryKey
+    ? ` it can use (${builtin.primaryKey.join(', ')} is not among its columns)`
+    : '';
   const firstText = first !== undefined ? `its first column ${first} is not among the profile's unique columns, ` : '';
   return {
     key: null,
@@ -89,7 +102,12 @@ function profileCandidates(file: RelationshipsFile | null): Map<string, string[]
  * STUDENT.DAT has HOMEKEY = home group `7A`, where eduHub's DF.HOMEKEY is an address number).
  * A CSV layout is the eduHub table itself, so its untyped columns take the built-in column's facts.
  */
-function userColumns(input: FileLayoutInput, format: 'csv' | 'fixed', builtin: TableLayout | undefined, keys: ReadonlySet<string>): ColumnLayout[] {
+function userColumns(
+  input: FileLayoutInput,
+  format: 'csv' | 'fixed',
+  builtin: TableLayout | undefined,
+  keys: ReadonlySet<string>,
+): ColumnLayout[] {
   return input.columns.map((c) => {
     const name = c.name.toUpperCase();
     if (format === 'fixed') {
@@ -139,12 +157,17 @@ function userLayout(
 ): TableLayout {
   const table = baseTableOf(input.table_name);
   const format = inferFormat(input, key);
-  const own = input.primary_key === undefined ? null : (typeof input.primary_key === 'string' ? [input.primary_key] : input.primary_key).map((k) => k.toUpperCase());
+  const own =
+    input.primary_key === undefined
+      ? null
+      : (typeof input.primary_key === 'string' ? [input.primary_key] : input.primary_key).map((k) => k.toUpperCase());
   const draftColumns = userColumns(input, format, builtin, new Set(own ?? []));
   const resolved = resolveKey(table, own, draftColumns, builtin, candidates, source.where);
   const keySet = new Set(resolved.key ?? []);
   const columns = draftColumns.map((c) => (keySet.has(c.name) && !c.required ? { ...c, required: true } : c));
-  const fieldMapping = input.field_mapping ? Object.fromEntries(Object.entries(input.field_mapping).map(([k, v]) => [k.toUpperCase(), v])) : null;
+  const fieldMapping = input.field_mapping
+    ? Object.fromEntries(Object.entries(input.field_mapping).map(([k, v]) => [k.toUpperCase(), v]))
+    : null;
   return {
     table,
     origin: source.origin,
@@ -210,7 +233,10 @@ export function createLayoutRegistry(file: RelationshipsFile | null): LayoutRegi
   for (const [key, input] of Object.entries(file?.fileLayouts ?? {})) {
     const table = baseTableOf(input.table_name);
     const where = `relationships.json ${formatJsonPath(['file_layouts', key])}`;
-    tables.set(table, userLayout(key, input, builtins.get(table), candidates.get(table) ?? [], { origin: 'relationships', where }));
+    tables.set(
+      table,
+      userLayout(key, input, builtins.get(table), candidates.get(table) ?? [], { origin: 'relationships', where }),
+    );
     userFiles.add((input.filename ?? key).toLowerCase());
   }
 
@@ -225,7 +251,10 @@ export function createLayoutRegistry(file: RelationshipsFile | null): LayoutRegi
     if (userFiles.has(name)) continue;
     const table = baseTableOf(input.table_name);
     const where = `built-in layout (data/seed-dat-layouts.json file_layouts[${JSON.stringify(key)}], the seed's fixed-width export)`;
-    const layout = userLayout(key, input, builtins.get(table), candidates.get(table) ?? [], { origin: 'builtin', where });
+    const layout = userLayout(key, input, builtins.get(table), candidates.get(table) ?? [], {
+      origin: 'builtin',
+      where,
+    });
     seedDat.push(layout);
     byFileName.set(name, layout);
   }

@@ -61,10 +61,20 @@ const fileLayoutSchema = strictObject({
   filename: nonEmptyString.optional(),
   table_name: nonEmptyString.regex(TABLE_NAME, { error: 'must be a CASES table name such as DF_8865 or ST' }),
   format: z.enum(['csv', 'fixed'], { error: 'must be "csv" or "fixed"' }).optional(),
-  encoding: nonEmptyString.refine(isSupportedEncoding, { error: 'must be an encoding Node can decode (windows-1252, utf-8, …)' }).optional(),
-  primary_key: z.union([columnName, z.array(columnName).min(1)], { error: 'must be a column name or a non-empty list of them' }).optional(),
+  encoding: nonEmptyString
+    .refine(isSupportedEncoding, { error: 'must be an encoding Node can decode (windows-1252, utf-8, …)' })
+    .optional(),
+  primary_key: z
+    .union([columnName, z.array(columnName).min(1)], { error: 'must be a column name or a non-empty list of them' })
+    .optional(),
   columns: z.array(columnSchema, typed('a list of columns')).min(1, { error: 'must list at least one column' }),
-  field_mapping: z.record(z.string(), nonEmptyString.regex(IDENT, { error: 'must be a field name (letters, digits and _)' }), typed('an object of CASES column to field name')).optional(),
+  field_mapping: z
+    .record(
+      z.string(),
+      nonEmptyString.regex(IDENT, { error: 'must be a field name (letters, digits and _)' }),
+      typed('an object of CASES column to field name'),
+    )
+    .optional(),
   required: z.boolean(typed('true or false')).optional(),
   view: nonEmptyString.regex(IDENT, { error: 'must be a view name (letters, digits and _)' }).optional(),
   mode: z.enum(['full', 'delta'], { error: 'must be "full" or "delta"' }).optional(),
@@ -128,17 +138,21 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
   const at = (...path: PropertyKey[]): string => formatJsonPath(['file_layouts', key, ...path]);
   const problems: string[] = [];
-  const columns: LooseColumn[] = Array.isArray(raw.columns) ? (raw.columns as unknown[]).map((c) => (typeof c === 'object' && c !== null ? (c as LooseColumn) : {})) : [];
+  const columns: LooseColumn[] = Array.isArray(raw.columns)
+    ? (raw.columns as unknown[]).map((c) => (typeof c === 'object' && c !== null ? (c as LooseColumn) : {}))
+    : [];
   const format = inferFormat(raw, key);
   const names = new Map<string, number>();
   columns.forEach((col, i) => {
     if (typeof col.name !== 'string') return;
     const sqlProblem = col.name === '' ? null : sqlNameProblem(col.name);
     if (sqlProblem !== null) problems.push(`${at('columns', i, 'name')} ${sqlProblem}`);
-    if (isReservedColumnName(col.name)) problems.push(`${at('columns', i, 'name')} "${col.name}" is a reserved name: ${RESERVED_COLUMN_REASON}`);
+    if (isReservedColumnName(col.name))
+      problems.push(`${at('columns', i, 'name')} "${col.name}" is a reserved name: ${RESERVED_COLUMN_REASON}`);
     const upper = col.name.toUpperCase();
     const first = names.get(upper);
-    if (first !== undefined) problems.push(`${at('columns', i, 'name')} repeats column "${col.name}" (first at columns[${first}])`);
+    if (first !== undefined)
+      problems.push(`${at('columns', i, 'name')} repeats column "${col.name}" (first at columns[${first}])`);
     else names.set(upper, i);
     if (format === 'fixed') {
       if (col.start === undefined) problems.push(`${at('columns', i, 'start')} is required for a fixed-width layout`);
@@ -148,7 +162,10 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
   if (format === 'fixed') {
     const placed = columns
       .map((col, i) => ({ name: String(col.name), start: col.start, width: col.width, i }))
-      .filter((c): c is { name: string; start: number; width: number; i: number } => isNum(c.start) && c.start >= 0 && isNum(c.width) && c.width > 0)
+      .filter(
+        (c): c is { name: string; start: number; width: number; i: number } =>
+          isNum(c.start) && c.start >= 0 && isNum(c.width) && c.width > 0,
+      )
       .sort((a, b) => a.start - b.start);
     for (let j = 1; j < placed.length; j++) {
       const prev = placed[j - 1];
@@ -161,7 +178,10 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
       }
     }
   }
-  const mapping = typeof raw.field_mapping === 'object' && raw.field_mapping !== null ? (raw.field_mapping as Record<string, unknown>) : {};
+  const mapping =
+    typeof raw.field_mapping === 'object' && raw.field_mapping !== null
+      ? (raw.field_mapping as Record<string, unknown>)
+      : {};
   const fields = new Map<string, string>();
   for (const [cases, field] of Object.entries(mapping)) {
     if (!names.has(cases.toUpperCase())) problems.push(`${at('field_mapping', cases)} names unknown column "${cases}"`);
@@ -169,15 +189,21 @@ function semanticProblems(key: string, raw: Record<string, unknown>): string[] {
     const fieldProblem = field === '' ? null : sqlNameProblem(field);
     if (fieldProblem !== null) problems.push(`${at('field_mapping', cases)} maps to a name that ${fieldProblem}`);
     const builder = VIEW_BUILDER_FIELDS.find((f) => f.toLowerCase() === field.toLowerCase());
-    if (builder !== undefined) problems.push(`${at('field_mapping', cases)} maps to "${field}", which every view has already (${VIEW_BUILDER_FIELDS.join(', ')})`);
+    if (builder !== undefined)
+      problems.push(
+        `${at('field_mapping', cases)} maps to "${field}", which every view has already (${VIEW_BUILDER_FIELDS.join(', ')})`,
+      );
     const prior = fields.get(field.toLowerCase());
-    if (prior !== undefined) problems.push(`${at('field_mapping', cases)} maps to "${field}", which "${prior}" already uses`);
+    if (prior !== undefined)
+      problems.push(`${at('field_mapping', cases)} maps to "${field}", which "${prior}" already uses`);
     else fields.set(field.toLowerCase(), cases);
   }
   const table = raw.table_name;
   // The mirror is cases_<table>: its name must fit too.
   if (typeof table === 'string' && Buffer.byteLength(`cases_${baseTableOf(table)}`, 'utf8') > MAX_NAME_BYTES) {
-    problems.push(`${at('table_name')} is too long: its mirror table cases_${baseTableOf(table).toLowerCase()} would pass ${MAX_NAME_BYTES} bytes`);
+    problems.push(
+      `${at('table_name')} is too long: its mirror table cases_${baseTableOf(table).toLowerCase()} would pass ${MAX_NAME_BYTES} bytes`,
+    );
   }
   const pk = raw.primary_key;
   const pkList = typeof pk === 'string' ? [pk] : Array.isArray(pk) ? pk : [];
@@ -199,7 +225,8 @@ function viewProblems(key: string, layout: FileLayoutInput, views: Map<string, s
   if (!layout.field_mapping) return [];
   const explicit = layout.view !== undefined;
   // As the registry reads it: a CSV layout without `filename` has none, and its view is named after its table.
-  const fileName = inferFormat(layout, key) === 'fixed' || layout.filename !== undefined ? (layout.filename ?? key) : null;
+  const fileName =
+    inferFormat(layout, key) === 'fixed' || layout.filename !== undefined ? (layout.filename ?? key) : null;
   const name = layout.view ?? defaultViewName(fileName, baseTableOf(layout.table_name));
   const at = formatJsonPath(['file_layouts', key, ...(explicit ? ['view'] : [])]);
   const what = explicit ? `view "${name}"` : `has no "view", so its view is named "${name}" after its file; that name`;
@@ -207,12 +234,17 @@ function viewProblems(key: string, layout: FileLayoutInput, views: Map<string, s
   const sqlProblem = sqlNameProblem(name);
   if (sqlProblem !== null) problems.push(`${at} ${what} ${sqlProblem}`);
   const prefix = reservedViewPrefix(name);
-  if (prefix !== null) problems.push(`${at} ${what} starts with ${prefix}, which is reserved for cases-etl's own tables; choose another view name`);
+  if (prefix !== null)
+    problems.push(
+      `${at} ${what} starts with ${prefix}, which is reserved for cases-etl's own tables; choose another view name`,
+    );
   const lower = name.toLowerCase();
   const builtin = Object.entries(BUILTIN_VIEWS).find(([view]) => view === lower);
   const table = baseTableOf(layout.table_name);
   if (builtin && builtin[1].table !== table) {
-    problems.push(`${at} ${what} is the built-in view of table ${builtin[1].table}, not ${table}; choose another view name`);
+    problems.push(
+      `${at} ${what} is the built-in view of table ${builtin[1].table}, not ${table}; choose another view name`,
+    );
   }
   const other = views.get(lower);
   if (other !== undefined) problems.push(`${at} ${what} is already the view of file_layouts[${JSON.stringify(other)}]`);
@@ -224,14 +256,27 @@ function viewProblems(key: string, layout: FileLayoutInput, views: Map<string, s
  * Checks parsed JSON against the relationships.json shape. Returns the typed file or every
  * problem found, each prefixed with its JSON path.
  */
-export function checkRelationshipsJson(json: unknown, path: string): { file: RelationshipsFile; problems: [] } | { file: null; problems: string[] } {
+export function checkRelationshipsJson(
+  json: unknown,
+  path: string,
+): { file: RelationshipsFile; problems: [] } | { file: null; problems: string[] } {
   const problems: string[] = [];
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { file: null, problems: ['(top level) must be a JSON object with primary_keys, relationships and optionally file_layouts'] };
+    return {
+      file: null,
+      problems: ['(top level) must be a JSON object with primary_keys, relationships and optionally file_layouts'],
+    };
   }
   const root = json as Record<string, unknown>;
 
-  const pkResult = z.record(z.string(), z.array(nonEmptyString, typed('a list of column names')), typed('an object of TABLE_SITE to column lists')).optional().safeParse(root.primary_keys);
+  const pkResult = z
+    .record(
+      z.string(),
+      z.array(nonEmptyString, typed('a list of column names')),
+      typed('an object of TABLE_SITE to column lists'),
+    )
+    .optional()
+    .safeParse(root.primary_keys);
   if (!pkResult.success) problems.push(...zodProblems(pkResult.error, ['primary_keys']));
 
   const relResult = z.array(relationshipSchema, typed('a list')).optional().safeParse(root.relationships);
@@ -248,7 +293,8 @@ export function checkRelationshipsJson(json: unknown, path: string): { file: Rel
       const views = new Map<string, string>();
       for (const [key, value] of Object.entries(rawLayouts)) {
         const parsed = fileLayoutSchema.safeParse(value);
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) problems.push(...semanticProblems(key, value as Record<string, unknown>));
+        if (typeof value === 'object' && value !== null && !Array.isArray(value))
+          problems.push(...semanticProblems(key, value as Record<string, unknown>));
         if (!parsed.success) {
           problems.push(...zodProblems(parsed.error, ['file_layouts', key]));
           continue;
@@ -256,12 +302,16 @@ export function checkRelationshipsJson(json: unknown, path: string): { file: Rel
         const table = baseTableOf(parsed.data.table_name);
         const otherTable = tables.get(table);
         if (otherTable !== undefined) {
-          problems.push(`${formatJsonPath(['file_layouts', key, 'table_name'])} defines table ${table} again (already defined by file_layouts[${JSON.stringify(otherTable)}])`);
+          problems.push(
+            `${formatJsonPath(['file_layouts', key, 'table_name'])} defines table ${table} again (already defined by file_layouts[${JSON.stringify(otherTable)}])`,
+          );
         } else tables.set(table, key);
         const filename = (parsed.data.filename ?? key).toLowerCase();
         const otherFile = files.get(filename);
         if (otherFile !== undefined) {
-          problems.push(`${formatJsonPath(['file_layouts', key, 'filename'])} reuses file name "${parsed.data.filename ?? key}" (already used by file_layouts[${JSON.stringify(otherFile)}])`);
+          problems.push(
+            `${formatJsonPath(['file_layouts', key, 'filename'])} reuses file name "${parsed.data.filename ?? key}" (already used by file_layouts[${JSON.stringify(otherFile)}])`,
+          );
         } else files.set(filename, key);
         problems.push(...viewProblems(key, parsed.data, views));
         fileLayouts[key] = parsed.data;
@@ -316,9 +366,13 @@ export async function readRelationshipsJson(path: string): Promise<Relationships
   const checked = checkRelationshipsJson(json, path);
   if (checked.file === null) {
     const n = checked.problems.length;
-    throw new EtlError('ETL_LAYOUT_INVALID', `${path} has ${n} problem${n === 1 ? '' : 's'}:\n  ${checked.problems.join('\n  ')}`, {
-      problems: checked.problems,
-    });
+    throw new EtlError(
+      'ETL_LAYOUT_INVALID',
+      `${path} has ${n} problem${n === 1 ? '' : 's'}:\n  ${checked.problems.join('\n  ')}`,
+      {
+        problems: checked.problems,
+      },
+    );
   }
   return checked.file;
 }

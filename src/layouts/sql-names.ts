@@ -32,7 +32,8 @@ export function sqlNameProblem(name: string): string | null {
   if (name.trim() === '') return 'is empty';
   if (CONTROL.test(name)) return 'contains a control character';
   const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes > MAX_NAME_BYTES) return `is ${bytes} bytes long; names may be at most ${MAX_NAME_BYTES} bytes (PostgreSQL's limit)`;
+  if (bytes > MAX_NAME_BYTES)
+    return `is ${bytes} bytes long; names may be at most ${MAX_NAME_BYTES} bytes (PostgreSQL's limit)`;
   return null;
 }
 
@@ -62,7 +63,10 @@ export function printableName(name: string, max = 64): string {
 
 /** The view name of a user layout without `view`: its file name without extension, in lower case. */
 export function defaultViewName(fileName: string | null, table: string): string {
-  const stem = (fileName ?? table).replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const stem = (fileName ?? table)
+    .replace(/\.[^.]*$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
   return /^[a-z_]/.test(stem) ? stem : `v_${stem}`;
 }
 

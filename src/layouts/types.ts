@@ -1,7 +1,17 @@
 /** How a column's text is turned into a value. `flag` is a one-letter code (Y/N/U) kept as is. */
 export type ColumnType = 'string' | 'flag' | 'smallint' | 'int' | 'decimal' | 'float' | 'date' | 'datetime' | 'bytes';
 
-export const COLUMN_TYPES = ['string', 'flag', 'smallint', 'int', 'decimal', 'float', 'date', 'datetime', 'bytes'] as const;
+export const COLUMN_TYPES = [
+  'string',
+  'flag',
+  'smallint',
+  'int',
+  'decimal',
+  'float',
+  'date',
+  'datetime',
+  'bytes',
+] as const;
 
 /**
  * Accepted date formats. `eduhub` is `d/MM/yyyy h:mm:ss tt` (time optional), `yyyymmdd` the

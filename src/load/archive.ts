@@ -27,7 +27,13 @@ export type NotArchivedReason = 'changed since it was read' | 'removed since it 
  */
 export type ManifestEntry =
   | { readonly name: string; readonly bytes: number; readonly sha256: string; readonly archived: true }
-  | { readonly name: string; readonly bytes: number; readonly sha256: string; readonly archived: false; readonly reason: NotArchivedReason };
+  | {
+      readonly name: string;
+      readonly bytes: number;
+      readonly sha256: string;
+      readonly archived: false;
+      readonly reason: NotArchivedReason;
+    };
 
 export interface Manifest {
   readonly school: string;
@@ -44,7 +50,10 @@ export interface ArchiveResult {
 
 /** `2026-11-26T02:00:05.123Z` → `20261126T020005Z`: sortable, and safe in every file system. */
 export function archiveStamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/;
@@ -97,7 +106,13 @@ async function copyIfUnchanged(source: string, dest: string, sha256: string): Pr
  * exporter rewrote it, or its name became a symlink) is left out and marked in the manifest, and
  * the result names it. On a failure the half-made folder is removed, so a retry starts afresh.
  */
-export async function archiveFiles(root: string, school: string, runId: number, at: Date, files: readonly ArchivedFile[]): Promise<ArchiveResult> {
+export async function archiveFiles(
+  root: string,
+  school: string,
+  runId: number,
+  at: Date,
+  files: readonly ArchivedFile[],
+): Promise<ArchiveResult> {
   const dir = join(root, school, `${archiveStamp(at)}-run${runId}`);
   // Made in `<folder>.partial` and renamed when whole, so a folder named like a night is always a
   // complete one: a failed copy (a full disk) removes its partial folder, and one left by a killed

@@ -54,7 +54,13 @@ export function sha256FileAside(path: string, bytes: number): Promise<string> {
       settled = true;
       if (m.sha256 !== undefined) resolve(m.sha256);
       // The errno code and syscall make it a file-system error to the caller (ETL_SOURCE_UNREADABLE).
-      else reject(Object.assign(new Error(m.error?.message ?? 'checksum failed'), { code: m.error?.code, syscall: m.error?.syscall }));
+      else
+        reject(
+          Object.assign(new Error(m.error?.message ?? 'checksum failed'), {
+            code: m.error?.code,
+            syscall: m.error?.syscall,
+          }),
+        );
       void worker.terminate();
     });
     worker.once('error', (err) => {

@@ -91,13 +91,17 @@ export class MirrorDigest implements KnownLines {
     if ((flags & (ACTIVE | VALID_HASH)) !== (ACTIVE | VALID_HASH)) return Verdict.work;
     if (!readHalves(hash) || halves[0] !== this.hi[entry] || halves[1] !== this.lo[entry]) return Verdict.work;
     if (lineHash === null || !readHalves(lineHash)) return Verdict.unchanged;
-    return (flags & LINE) !== 0 && halves[0] === this.lineHi[entry] && halves[1] === this.lineLo[entry] ? Verdict.unchanged : Verdict.staleLine;
+    return (flags & LINE) !== 0 && halves[0] === this.lineHi[entry] && halves[1] === this.lineLo[entry]
+      ? Verdict.unchanged
+      : Verdict.staleLine;
   }
 
   /** The address (`(page,slot)`) of the row `classify` last found; null for a new key or a row without one. */
   lastAddress(): string | null {
     const entry = this.found;
-    return entry === -1 || this.slots[entry] === 0 ? null : `(${this.pages[entry] as number},${this.slots[entry] as number})`;
+    return entry === -1 || this.slots[entry] === 0
+      ? null
+      : `(${this.pages[entry] as number},${this.slots[entry] as number})`;
   }
 
   /** Whether the row `classify` last found is active (false for a new key). */
@@ -144,7 +148,8 @@ export class MirrorDigest implements KnownLines {
   /** How many active rows the file never showed. */
   countUnseenActive(): number {
     let n = 0;
-    for (let entry = 0; entry < this.keys.size; entry++) if (((this.flags[entry] as number) & (SEEN | ACTIVE)) === ACTIVE) n++;
+    for (let entry = 0; entry < this.keys.size; entry++)
+      if (((this.flags[entry] as number) & (SEEN | ACTIVE)) === ACTIVE) n++;
     return n;
   }
 
@@ -167,7 +172,8 @@ export class MirrorDigest implements KnownLines {
   /** Indexes the line hashes of active rows whose row hash can match. */
   private indexLines(): Int32Array {
     let n = 0;
-    for (let entry = 0; entry < this.keys.size; entry++) if (((this.flags[entry] as number) & KNOWABLE) === KNOWABLE) n++;
+    for (let entry = 0; entry < this.keys.size; entry++)
+      if (((this.flags[entry] as number) & KNOWABLE) === KNOWABLE) n++;
     let size = 1024;
     while (size < n * 2) size *= 2;
     const slots = new Int32Array(size);
@@ -227,7 +233,9 @@ function spread(hi: number, lo: number): number {
 }
 
 /** A copy of a typed array with room for `size` entries. */
-function grown<T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, size: number): T {
+function grown<
+  T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>,
+>(a: T, size: number): T {
   const b = new (a.constructor as new (length: number) => T)(size);
   b.set(a);
   return b;

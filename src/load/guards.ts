@@ -46,7 +46,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 export function evaluateGuards(input: GuardInput): GuardTrip[] {
   const trips: GuardTrip[] = [];
-  const trip = (code: GuardTrip['code'], message: string, overridden: boolean): void => void trips.push({ code, message, overridden });
+  const trip = (code: GuardTrip['code'], message: string, overridden: boolean): void =>
+    void trips.push({ code, message, overridden });
 
   const all = input.overrideGuards;
   // Not even --override-guards publishes a night with two files for one table: which is the
@@ -56,14 +57,19 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   // A night is one unit: publishing staff without students would hide that the students are stale.
   for (const f of input.files) {
     if (!f.error) continue;
-    if (input.requiredTables.has(f.table)) trip('ETL_GUARD_REQUIRED', `required table ${f.table} could not be read from ${f.name}: ${f.error}`, all);
+    if (input.requiredTables.has(f.table))
+      trip('ETL_GUARD_REQUIRED', `required table ${f.table} could not be read from ${f.name}: ${f.error}`, all);
     else trip('ETL_GUARD_UNREADABLE', `table ${f.table} could not be read from ${f.name}: ${f.error}`, all);
   }
 
   const records = input.files.reduce((n, f) => n + f.records, 0);
   const rejected = input.files.reduce((n, f) => n + f.rejected, 0);
   if (records > 0 && rejected / records > input.maxErrorRate) {
-    trip('ETL_GUARD_ERROR_RATE', `${pct(rejected / records)} of the run's rows were rejected (${rejected} of ${records}); the limit is ${pct(input.maxErrorRate)}`, all);
+    trip(
+      'ETL_GUARD_ERROR_RATE',
+      `${pct(rejected / records)} of the run's rows were rejected (${rejected} of ${records}); the limit is ${pct(input.maxErrorRate)}`,
+      all,
+    );
   }
   const byTable = new Map<string, { records: number; rejected: number }>();
   for (const f of input.files) {
@@ -74,7 +80,11 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   }
   for (const [table, t] of byTable) {
     if (t.records > 0 && t.rejected / t.records > input.maxErrorRate) {
-      trip('ETL_GUARD_ERROR_RATE', `${pct(t.rejected / t.records)} of table ${table}'s rows were rejected (${t.rejected} of ${t.records}); the limit is ${pct(input.maxErrorRate)}`, all);
+      trip(
+        'ETL_GUARD_ERROR_RATE',
+        `${pct(t.rejected / t.records)} of table ${table}'s rows were rejected (${t.rejected} of ${t.records}); the limit is ${pct(input.maxErrorRate)}`,
+        all,
+      );
     }
   }
 
@@ -82,12 +92,20 @@ export function evaluateGuards(input: GuardInput): GuardTrip[] {
   for (const f of input.files) {
     if (f.mode !== 'full' || f.error) continue;
     if (f.records === 0) {
-      trip('ETL_GUARD_EMPTY', `${f.name} is a full extract with no rows; loading it would mark every ${f.table} row inactive`, shrinkOk);
+      trip(
+        'ETL_GUARD_EMPTY',
+        `${f.name} is a full extract with no rows; loading it would mark every ${f.table} row inactive`,
+        shrinkOk,
+      );
       continue;
     }
     const last = input.lastPublishedRows.get(f.table);
     if (last !== undefined && last > 0 && f.rows < last * (1 - input.maxShrink)) {
-      trip('ETL_GUARD_SHRINK', `${f.name} has ${f.rows} rows, down ${pct(1 - f.rows / last)} from ${last} in the last published load; the limit is ${pct(input.maxShrink)}`, shrinkOk);
+      trip(
+        'ETL_GUARD_SHRINK',
+        `${f.name} has ${f.rows} rows, down ${pct(1 - f.rows / last)} from ${last} in the last published load; the limit is ${pct(input.maxShrink)}`,
+        shrinkOk,
+      );
     }
   }
   return trips;

@@ -23,7 +23,12 @@ export interface RowHasher {
 
 export function createRowHasher(names: readonly string[]): RowHasher {
   // Values are folded in column-name order, so the same row hashes the same whatever the file's order.
-  const order = Int32Array.from(names.map((n, i) => [n, i] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, i]) => i));
+  const order = Int32Array.from(
+    names
+      .map((n, i) => [n, i] as const)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+      .map(([, i]) => i),
+  );
   const seedsA = Int32Array.from(names.map((n) => mixString(0x9747b28c, n, 0)));
   const seedsB = Int32Array.from(names.map((n) => mixString(0x165667b1, n, 0x27d4eb2d)));
   const n = order.length;

@@ -45,7 +45,9 @@ export const BOOKKEEPING = {
 } as const;
 
 /** Bookkeeping columns added after a mirror table may have been created: ensureMirror adds them. */
-export const LATER_BOOKKEEPING: readonly MirrorColumn[] = [{ name: BOOKKEEPING.lineHash, source: BOOKKEEPING.lineHash, type: 'string' }];
+export const LATER_BOOKKEEPING: readonly MirrorColumn[] = [
+  { name: BOOKKEEPING.lineHash, source: BOOKKEEPING.lineHash, type: 'string' },
+];
 
 export const SCHOOL_COLUMN = 'school_id';
 
@@ -108,7 +110,11 @@ export function assertSameKey(mirror: MirrorTable, existing: readonly string[]):
   if (existing.length === 0) return;
   const wanted = [SCHOOL_COLUMN, ...mirror.key];
   if (existing.length === wanted.length && existing.every((c, i) => c === wanted[i])) return;
-  const show = (cols: readonly string[]): string => cols.filter((c) => c !== SCHOOL_COLUMN).map((c) => c.toUpperCase()).join(', ') || '(none)';
+  const show = (cols: readonly string[]): string =>
+    cols
+      .filter((c) => c !== SCHOOL_COLUMN)
+      .map((c) => c.toUpperCase())
+      .join(', ') || '(none)';
   throw new EtlError(
     'ETL_LAYOUT_KEY_CHANGED',
     `table ${mirror.table} (${mirror.name}) is keyed on ${show(existing)} in the database, but its layout's key is ${show(wanted)}: ` +

@@ -52,15 +52,22 @@ export function keyAfterSchool(primaryKey: readonly string[]): string[] {
  * differs from `currentKey` (the table's primary key, `school_id` first); throws
  * ETL_LAYOUT_REKEY_REFUSED otherwise.
  */
-export function assertRekeyable(mirror: MirrorTable, columns: ReadonlySet<string>, currentKey: readonly string[]): boolean {
+export function assertRekeyable(
+  mirror: MirrorTable,
+  columns: ReadonlySet<string>,
+  currentKey: readonly string[],
+): boolean {
   const refuse = (why: string): never => {
     throw new EtlError('ETL_LAYOUT_REKEY_REFUSED', `cannot rekey table ${mirror.table} (${mirror.name}): ${why}`);
   };
-  if (columns.size === 0) refuse('there is no such mirror table in the database (nothing to rekey: the next run creates it)');
+  if (columns.size === 0)
+    refuse('there is no such mirror table in the database (nothing to rekey: the next run creates it)');
   if (mirror.key.length === 0) refuse('its layout has no primary key');
   const missing = mirror.key.filter((c) => !columns.has(c));
   if (missing.length > 0) {
-    refuse(`the table has no column ${show(missing)} of the layout's key ${show(mirror.key)} (load a file with it first)`);
+    refuse(
+      `the table has no column ${show(missing)} of the layout's key ${show(mirror.key)} (load a file with it first)`,
+    );
   }
   const wanted = [SCHOOL_COLUMN, ...mirror.key];
   return !(currentKey.length === wanted.length && currentKey.every((c, i) => c === wanted[i]));
@@ -72,7 +79,8 @@ export function assertRekeyable(mirror: MirrorTable, columns: ReadonlySet<string
  */
 export function assertKeyHolds(mirror: MirrorTable, counts: RekeyCounts): void {
   const problems: string[] = [];
-  if (counts.nullRows > 0) problems.push(`${counts.nullRows} of ${counts.rows} rows have no value in ${show(mirror.key)}`);
+  if (counts.nullRows > 0)
+    problems.push(`${counts.nullRows} of ${counts.rows} rows have no value in ${show(mirror.key)}`);
   if (counts.duplicateRows > 0) {
     const shared = `${counts.duplicateRows} rows share ${counts.duplicateKeys} values of ${show(mirror.key)}`;
     problems.push(`${shared} with another row of the same school`);

@@ -35,7 +35,11 @@ function withBookkeeping(name: string, table: string, mapped: Array<[string, str
     name,
     table,
     mirror: mirrorTableName(table),
-    fields: [{ field: SCHOOL_FIELD, column: SCHOOL_COLUMN }, ...mapped.map(([field, cases]) => ({ field, column: mirrorColumnName(cases) })), { field: ACTIVE_FIELD, column: BOOKKEEPING.active }],
+    fields: [
+      { field: SCHOOL_FIELD, column: SCHOOL_COLUMN },
+      ...mapped.map(([field, cases]) => ({ field, column: mirrorColumnName(cases) })),
+      { field: ACTIVE_FIELD, column: BOOKKEEPING.active },
+    ],
   };
 }
 
@@ -51,7 +55,13 @@ export function viewsFor(registry: LayoutRegistry, inUse: readonly TableLayout[]
   for (const layout of layouts) {
     if (!layout.fieldMapping) continue;
     const name = layout.view ?? defaultViewName(layout.filename, layout.table);
-    user.push(withBookkeeping(name, layout.table, Object.entries(layout.fieldMapping).map(([cases, field]) => [field, cases])));
+    user.push(
+      withBookkeeping(
+        name,
+        layout.table,
+        Object.entries(layout.fieldMapping).map(([cases, field]) => [field, cases]),
+      ),
+    );
   }
   const taken = new Set(user.map((v) => v.name));
   const replacedTables = new Set(user.map((v) => v.table));

@@ -7,7 +7,18 @@ import { runNotification, type RunForNotice } from './message.js';
 import { createNotifier, type Delivery, type Notifier } from './notifier.js';
 
 export { emailMessage, slackPayload, teamsPayload } from './channels.js';
-export { jobFailureNotification, nightNotification, rollbackNotification, runNotification, testNotification, type Notification, type NotificationLevel, type NotifyEvent, type RollbackForNotice, type RunForNotice } from './message.js';
+export {
+  jobFailureNotification,
+  nightNotification,
+  rollbackNotification,
+  runNotification,
+  testNotification,
+  type Notification,
+  type NotificationLevel,
+  type NotifyEvent,
+  type RollbackForNotice,
+  type RunForNotice,
+} from './message.js';
 export { createNotifier, type ChannelName, type Delivery, type Notifier } from './notifier.js';
 
 /** A delivery, with the school it was about. */
@@ -21,7 +32,11 @@ export function notifierFor(config: Config): Notifier {
 }
 
 /** Tells every channel about each finished run (not skipped runs or dry runs), as ETL_NOTIFY_ON says. */
-export async function notifyRuns(notifier: Notifier, runs: readonly RunForNotice[], trigger: string): Promise<SchoolDelivery[]> {
+export async function notifyRuns(
+  notifier: Notifier,
+  runs: readonly RunForNotice[],
+  trigger: string,
+): Promise<SchoolDelivery[]> {
   if (notifier.channels.length === 0) return [];
   const out: SchoolDelivery[] = [];
   for (const run of runs) {

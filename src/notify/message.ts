@@ -57,7 +57,10 @@ const MAX_NAME_CHARS = 80;
 
 /** At most MAX_DETAILS lines, each cleaned and cut (cleanText), the last saying where the rest are. */
 function capped(lines: readonly string[], rest = 'in the run ledger'): string[] {
-  const kept = lines.length <= MAX_DETAILS ? [...lines] : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more ${rest}`];
+  const kept =
+    lines.length <= MAX_DETAILS
+      ? [...lines]
+      : [...lines.slice(0, MAX_DETAILS - 1), `… and ${lines.length - (MAX_DETAILS - 1)} more ${rest}`];
   return kept.map((l) => cleanText(l));
 }
 
@@ -69,8 +72,26 @@ export interface RunForNotice {
   readonly dryRun: boolean;
   readonly reason: string | null;
   readonly errors: readonly string[];
-  readonly stats: { readonly files: number; readonly records: number; readonly rows: number; readonly rejected: number; readonly durationMs: number; readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number; readonly held: number; readonly deferred: number };
-  readonly tables: ReadonlyArray<{ readonly file: string; readonly table: string; readonly rejected: number; readonly rejectsByCode?: Partial<Record<ErrorCode, number>>; readonly error: string | null }>;
+  readonly stats: {
+    readonly files: number;
+    readonly records: number;
+    readonly rows: number;
+    readonly rejected: number;
+    readonly durationMs: number;
+    readonly inserted: number;
+    readonly updated: number;
+    readonly deactivated: number;
+    readonly reactivated: number;
+    readonly held: number;
+    readonly deferred: number;
+  };
+  readonly tables: ReadonlyArray<{
+    readonly file: string;
+    readonly table: string;
+    readonly rejected: number;
+    readonly rejectsByCode?: Partial<Record<ErrorCode, number>>;
+    readonly error: string | null;
+  }>;
 }
 
 /** What a message needs of a rollback (the pipeline's RollbackResult has it all). */
@@ -90,7 +111,10 @@ function byCode(codes: Partial<Record<ErrorCode, number>> | undefined): string {
   return `: ${entries.map(([code, n]) => `${count(n)} × ${code} (${ERROR_CATALOGUE[code]?.title ?? 'see docs/errors.md'})`).join(', ')}`;
 }
 
-const TITLES: Record<Exclude<RunForNotice['status'], 'skipped'>, { level: NotificationLevel; title: (school: string) => string }> = {
+const TITLES: Record<
+  Exclude<RunForNotice['status'], 'skipped'>,
+  { level: NotificationLevel; title: (school: string) => string }
+> = {
   succeeded: { level: 'success', title: (school) => `CASES21 data for school ${school} loaded` },
   warning: { level: 'warning', title: (school) => `CASES21 data for school ${school} loaded, with rejected rows` },
   failed: { level: 'error', title: (school) => `CASES21 load of school ${school} failed: nothing was published` },
@@ -104,7 +128,12 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
   const details = [
     ...(run.reason ? [run.reason] : []),
     ...run.errors.filter((e) => e !== run.reason),
-    ...run.tables.filter((t) => t.rejected > 0 && !t.error).map((t) => `${cleanText(t.file, MAX_NAME_CHARS)} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected${byCode(t.rejectsByCode)}`),
+    ...run.tables
+      .filter((t) => t.rejected > 0 && !t.error)
+      .map(
+        (t) =>
+          `${cleanText(t.file, MAX_NAME_CHARS)} (${t.table}): ${count(t.rejected)} row${t.rejected === 1 ? '' : 's'} rejected${byCode(t.rejectsByCode)}`,
+      ),
   ];
   return {
     event: run.status === 'skipped' ? 'succeeded' : run.status,
@@ -158,7 +187,12 @@ export function rollbackNotification(result: RollbackForNotice, requestedBy: str
 }
 
 /** The message for a school's run that could not finish at all (the database or the share was down through every attempt). */
-export function jobFailureNotification(input: { school: string; attempts: number; error: string; jobId: string | null }): Notification {
+export function jobFailureNotification(input: {
+  school: string;
+  attempts: number;
+  error: string;
+  jobId: string | null;
+}): Notification {
   return {
     event: 'failed',
     level: 'error',
@@ -200,7 +234,10 @@ export function testNotification(): Notification {
     level: 'info',
     title: 'cases-etl test notification',
     summary: 'If you can read this, cases-etl can reach this channel. Nothing was loaded.',
-    facts: [['Host', hostname()], ['Sent', new Date().toISOString()]],
+    facts: [
+      ['Host', hostname()],
+      ['Sent', new Date().toISOString()],
+    ],
     details: [],
   };
 }

@@ -45,30 +45,49 @@ const MAX_RETRY_AFTER_MS = 30_000;
 async function postJson(url: string, body: unknown, timeoutMs: number): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const why =
+      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
     throw new DeliveryError(why, true);
   }
   const text = (await res.text().catch(() => '')).trim().slice(0, 200);
   if (res.ok) return;
   const retryAfter = Number(res.headers.get('retry-after'));
   const retryable = res.status === 429 || res.status >= 500;
-  throw new DeliveryError(`HTTP ${res.status}${text ? `: ${text}` : ''}`, retryable, Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) : null);
+  throw new DeliveryError(
+    `HTTP ${res.status}${text ? `: ${text}` : ''}`,
+    retryable,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) : null,
+  );
 }
 
 async function sendEmail(config: NotificationConfig, n: Notification): Promise<void> {
   const { createTransport } = await import('nodemailer');
   const t = config.timeoutMs;
-  const transport = createTransport({ url: config.smtpUrl as string, connectionTimeout: t, greetingTimeout: t, socketTimeout: t });
+  const transport = createTransport({
+    url: config.smtpUrl as string,
+    connectionTimeout: t,
+    greetingTimeout: t,
+    socketTimeout: t,
+  });
   try {
     await transport.sendMail({ from: config.emailFrom, to: config.emailTo.join(', '), ...emailMessage(n) });
   } catch (err) {
     const e = err as Error & { code?: string; responseCode?: number };
     // 5xx from the server is a permanent refusal (a bad address, relaying denied); the rest may pass.
     const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
-    throw new DeliveryError(`${e.code ? `${e.code}: ` : ''}${e.message.replace(/\/\/[^@/\s]*@/g, '//***@')}`, !permanent);
+    throw new DeliveryError(
+      `${e.code ? `${e.code}: ` : ''}${e.message.replace(/\/\/[^@/\s]*@/g, '//***@')}`,
+      !permanent,
+    );
   } finally {
     transport.close();
   }
@@ -86,7 +105,11 @@ export function createNotifier(config: NotificationConfig, retry: RetryConfig): 
   }
   if (config.emailTo.length > 0 && config.smtpUrl) senders.push(['email', (n) => sendEmail(config, n)]);
 
-  const deliver = async (channel: ChannelName, send: (n: Notification) => Promise<void>, n: Notification): Promise<Delivery> => {
+  const deliver = async (
+    channel: ChannelName,
+    send: (n: Notification) => Promise<void>,
+    n: Notification,
+  ): Promise<Delivery> => {
     let attempts = 0;
     try {
       await withRetry(

@@ -12,7 +12,10 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     {
       level: options.level ?? 'info',
       base: { service: 'cases-etl' },
-      redact: { paths: ['*.raw', '*.before', '*.after', '*.values', 'req.headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.raw', '*.before', '*.after', '*.values', 'req.headers.authorization'],
+        censor: '[redacted]',
+      },
     },
     options.destination ?? process.stderr,
   );

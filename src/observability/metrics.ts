@@ -20,17 +20,41 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
-export function createMetrics(source: { readonly store: Store; readonly queue: Queue | null }, version: string): Metrics {
+export function createMetrics(
+  source: { readonly store: Store; readonly queue: Queue | null },
+  version: string,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const counter = (name: string, help: string, labelNames: readonly string[]) => new Counter({ name, help, labelNames, registers: [registry] });
-  const gauge = (name: string, help: string, labelNames: readonly string[]) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const counter = (name: string, help: string, labelNames: readonly string[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: readonly string[]) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
 
-  gauge('cases_etl_build_info', 'Always 1; the labels say which cases-etl and Node.js this is.', ['version', 'node']).set({ version, node: process.version }, 1);
-  const ledgerUp = gauge('cases_etl_ledger_up', 'Whether the run ledger could be read for this scrape (1) or not (0).', []);
-  const queueUp = gauge('cases_etl_queue_up', 'Whether the job queue on Redis could be read for this scrape (1) or not (0); absent without Redis.', []);
-  const runs = counter('cases_etl_runs_total', 'Finished runs (not dry runs) by school and status; a run rolled back later counts as rolled_back.', ['school', 'status']);
-  const rows = counter('cases_etl_rows_written_total', 'Mirror rows written by runs that published, by school and kind of change.', ['school', 'change']);
+  gauge('cases_etl_build_info', 'Always 1; the labels say which cases-etl and Node.js this is.', [
+    'version',
+    'node',
+  ]).set({ version, node: process.version }, 1);
+  const ledgerUp = gauge(
+    'cases_etl_ledger_up',
+    'Whether the run ledger could be read for this scrape (1) or not (0).',
+    [],
+  );
+  const queueUp = gauge(
+    'cases_etl_queue_up',
+    'Whether the job queue on Redis could be read for this scrape (1) or not (0); absent without Redis.',
+    [],
+  );
+  const runs = counter(
+    'cases_etl_runs_total',
+    'Finished runs (not dry runs) by school and status; a run rolled back later counts as rolled_back.',
+    ['school', 'status'],
+  );
+  const rows = counter(
+    'cases_etl_rows_written_total',
+    'Mirror rows written by runs that published, by school and kind of change.',
+    ['school', 'change'],
+  );
   const kept = counter(
     'cases_etl_rows_total',
     'Rows runs that published left as they were on purpose, by school and outcome: held (rejected, kept at their last version) and deferred (deactivations put off by rejects with no readable key).',
@@ -39,15 +63,49 @@ export function createMetrics(source: { readonly store: Store; readonly queue: Q
   const rejected = counter('cases_etl_rejected_rows_total', 'Rows rejected by finished runs, by school.', ['school']);
   const rollbacks = counter('cases_etl_rollbacks_total', 'Rollbacks carried out, by school.', ['school']);
   const running = gauge('cases_etl_runs_in_progress', 'Runs in progress now, by school.', ['school']);
-  const lastAt = gauge('cases_etl_last_run_timestamp_seconds', 'When the school\'s newest finished run finished (Unix time).', ['school']);
-  const lastStatus = gauge('cases_etl_last_run_status', '1 for the status of the school\'s newest finished run, 0 for the others.', ['school', 'status']);
-  const lastDuration = gauge('cases_etl_last_run_duration_seconds', 'How long the school\'s newest finished run took.', ['school']);
-  const lastRows = gauge('cases_etl_last_run_rows', 'Rows the school\'s newest finished run read without rejecting.', ['school']);
-  const lastErrorRate = gauge('cases_etl_last_run_error_rate', 'Share of rows the school\'s newest finished run rejected (0–1).', ['school']);
-  const lastPublished = gauge('cases_etl_last_published_timestamp_seconds', 'When the school\'s newest run that still stands published (Unix time): alert when it is over a day old.', ['school']);
+  const lastAt = gauge(
+    'cases_etl_last_run_timestamp_seconds',
+    "When the school's newest finished run finished (Unix time).",
+    ['school'],
+  );
+  const lastStatus = gauge(
+    'cases_etl_last_run_status',
+    "1 for the status of the school's newest finished run, 0 for the others.",
+    ['school', 'status'],
+  );
+  const lastDuration = gauge('cases_etl_last_run_duration_seconds', "How long the school's newest finished run took.", [
+    'school',
+  ]);
+  const lastRows = gauge('cases_etl_last_run_rows', "Rows the school's newest finished run read without rejecting.", [
+    'school',
+  ]);
+  const lastErrorRate = gauge(
+    'cases_etl_last_run_error_rate',
+    "Share of rows the school's newest finished run rejected (0–1).",
+    ['school'],
+  );
+  const lastPublished = gauge(
+    'cases_etl_last_published_timestamp_seconds',
+    "When the school's newest run that still stands published (Unix time): alert when it is over a day old.",
+    ['school'],
+  );
   const queueJobs = gauge('cases_etl_queue_jobs', 'Jobs in the cases-etl queue by state.', ['state']);
 
-  const perScrape = [runs, rows, kept, rejected, rollbacks, running, lastAt, lastStatus, lastDuration, lastRows, lastErrorRate, lastPublished, queueJobs];
+  const perScrape = [
+    runs,
+    rows,
+    kept,
+    rejected,
+    rollbacks,
+    running,
+    lastAt,
+    lastStatus,
+    lastDuration,
+    lastRows,
+    lastErrorRate,
+    lastPublished,
+    queueJobs,
+  ];
 
   async function refresh(): Promise<void> {
     for (const metric of perScrape) metric.reset();

@@ -1,5 +1,20 @@
-export { inspectFile, inspectSource, DEFAULT_EXAMPLES, type FileReport, type InspectOptions, type SchoolReport, type SourceReport } from './inspect.js';
+export {
+  inspectFile,
+  inspectSource,
+  DEFAULT_EXAMPLES,
+  type FileReport,
+  type InspectOptions,
+  type SchoolReport,
+  type SourceReport,
+} from './inspect.js';
 export { runEtl, type EtlResult, type RunEtlOptions } from './run.js';
-export { runSchool, type ProgressEvent, type RunStats, type SchoolRunOptions, type SchoolRunResult, type TableSummary } from './run-school.js';
+export {
+  runSchool,
+  type ProgressEvent,
+  type RunStats,
+  type SchoolRunOptions,
+  type SchoolRunResult,
+  type TableSummary,
+} from './run-school.js';
 export { loadFile, type FileLoadResult } from './load-file.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';

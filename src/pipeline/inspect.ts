@@ -1,6 +1,12 @@
 import type { Config } from '../config/index.js';
 import { EtlError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
-import { discoverSource, type Discovery, type FileConflict, type LineLimits, type SourceFile } from '../extract/index.js';
+import {
+  discoverSource,
+  type Discovery,
+  type FileConflict,
+  type LineLimits,
+  type SourceFile,
+} from '../extract/index.js';
 import type { LayoutRegistry, LoadMode } from '../layouts/index.js';
 import { createValidatedFileReader } from '../validate/index.js';
 import { unreadableMessage } from './load-file.js';
@@ -50,7 +56,13 @@ export interface SourceReport {
   readonly unknown: readonly string[];
   readonly unstable: readonly string[];
   readonly notices: readonly Notice[];
-  readonly totals: { readonly files: number; readonly records: number; readonly rows: number; readonly rejectedRows: number; readonly unreadable: number };
+  readonly totals: {
+    readonly files: number;
+    readonly records: number;
+    readonly rows: number;
+    readonly rejectedRows: number;
+    readonly unreadable: number;
+  };
   /** 0: every file was readable; 1: a required file is missing, a file is unreadable, or a table has two files. */
   readonly exitCode: 0 | 1;
 }
@@ -118,9 +130,15 @@ export interface InspectOptions {
 }
 
 /** Discovers and reads every file under the configured source folder. */
-export async function inspectSource(config: Config, registry: LayoutRegistry, options: InspectOptions = {}): Promise<SourceReport> {
+export async function inspectSource(
+  config: Config,
+  registry: LayoutRegistry,
+  options: InspectOptions = {},
+): Promise<SourceReport> {
   if (config.sourceDirectory === null) {
-    throw new EtlError('ETL_CONFIG_INVALID', 'no source folder: set CASES_DIRECTORY or pass --source DIR', { problems: ['CASES_DIRECTORY is not set'] });
+    throw new EtlError('ETL_CONFIG_INVALID', 'no source folder: set CASES_DIRECTORY or pass --source DIR', {
+      problems: ['CASES_DIRECTORY is not set'],
+    });
   }
   const discovery: Discovery = await discoverSource(config.sourceDirectory, registry, {
     schoolId: config.schoolId,
@@ -148,7 +166,12 @@ export async function inspectSource(config: Config, registry: LayoutRegistry, op
   const notices = [...discovery.notices];
   if (discovery.fileSets.length === 0) {
     // Nothing to load is never a good night: the export did not run or wrote somewhere else.
-    notices.push({ severity: 'error', code: 'ETL_SOURCE_REQUIRED_MISSING', file: null, message: `no CASES21 files found in ${discovery.directory}` });
+    notices.push({
+      severity: 'error',
+      code: 'ETL_SOURCE_REQUIRED_MISSING',
+      file: null,
+      message: `no CASES21 files found in ${discovery.directory}`,
+    });
     exitCode = 1;
   }
   return {

@@ -33,7 +33,9 @@ export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
 
 /** Why a file could not be read, in words: its path and the OS's reason (`EACCES (open)`), never its bytes. */
 export function unreadableMessage(path: string, err: unknown): string {
-  return isFileSystemError(err) ? `cannot read ${path}: ${err.code} (${err.syscall})` : `cannot read ${path}: ${(err as Error).message}`;
+  return isFileSystemError(err)
+    ? `cannot read ${path}: ${err.code} (${err.syscall})`
+    : `cannot read ${path}: ${(err as Error).message}`;
 }
 
 function unreadable(file: SourceFile, err: NodeJS.ErrnoException): { code: ErrorCode; message: string } {
@@ -58,8 +60,15 @@ export interface LoadFileOptions {
  * the lines those rows were read from. Bad rows are collected as rejects; the file's rows are
  * never held together.
  */
-export async function loadFile(tx: LoadTransaction, file: SourceFile, options: LoadFileOptions): Promise<FileLoadResult> {
-  const reader = createValidatedFileReader(file, { csv: tx.writesCsv, ...(options.lines === undefined ? {} : { lines: options.lines }) });
+export async function loadFile(
+  tx: LoadTransaction,
+  file: SourceFile,
+  options: LoadFileOptions,
+): Promise<FileLoadResult> {
+  const reader = createValidatedFileReader(file, {
+    csv: tx.writesCsv,
+    ...(options.lines === undefined ? {} : { lines: options.lines }),
+  });
   const batches = reader.batches();
   const rejects: Reject[] = [];
   const rejectsByCode: Partial<Record<ErrorCode, number>> = {};
@@ -120,14 +129,32 @@ export async function loadFile(tx: LoadTransaction, file: SourceFile, options: L
     let batch: ValidatedBatch | undefined = first.done ? undefined : first.value;
     while (batch) {
       take(batch);
-      yield batch.rows.map((r) => ({ key: r.key, values: r.values, hash: hasher.hash(r.values), line: r.lineHash, csv: r.csv }));
+      yield batch.rows.map((r) => ({
+        key: r.key,
+        values: r.values,
+        hash: hasher.hash(r.values),
+        line: r.lineHash,
+        csv: r.csv,
+      }));
       const next = await batches.next();
       batch = next.done ? undefined : next.value;
     }
   }
 
   try {
-    const counts = await tx.mergeFile({ runId: options.runId, school: options.school, mirror, mode: file.mode, columns: names, digest, rejected, ...(options.onDeactivate ? { onDeactivate: options.onDeactivate } : {}) }, staged());
+    const counts = await tx.mergeFile(
+      {
+        runId: options.runId,
+        school: options.school,
+        mirror,
+        mode: file.mode,
+        columns: names,
+        digest,
+        rejected,
+        ...(options.onDeactivate ? { onDeactivate: options.onDeactivate } : {}),
+      },
+      staged(),
+    );
     return result(counts, reader.failure);
   } catch (err) {
     if (!isFileSystemError(err)) throw err;

@@ -54,10 +54,16 @@ function defaultRequester(): string {
 
 function assertUndoable(run: RunRecord): void {
   if (run.status === 'rolled_back') {
-    throw new EtlError('ETL_ROLLBACK_ALREADY', `run ${run.id} was already rolled back${run.rollbackId ? ` (rollback ${run.rollbackId})` : ''}`);
+    throw new EtlError(
+      'ETL_ROLLBACK_ALREADY',
+      `run ${run.id} was already rolled back${run.rollbackId ? ` (rollback ${run.rollbackId})` : ''}`,
+    );
   }
   if (run.dryRun || (run.status !== 'succeeded' && run.status !== 'warning')) {
-    throw new EtlError('ETL_ROLLBACK_NOT_PUBLISHED', `run ${run.id} ${run.dryRun ? 'was a dry run' : `has status ${run.status}`}: it published nothing, so there is nothing to roll back`);
+    throw new EtlError(
+      'ETL_ROLLBACK_NOT_PUBLISHED',
+      `run ${run.id} ${run.dryRun ? 'was a dry run' : `has status ${run.status}`}: it published nothing, so there is nothing to roll back`,
+    );
   }
 }
 
@@ -115,7 +121,15 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
               rowsRestored,
               detail: runs,
             });
-        return { rollbackId, runId: run.id, school: run.school, dryRun: options.dryRun ?? false, runs, rowsDeleted, rowsRestored };
+        return {
+          rollbackId,
+          runId: run.id,
+          school: run.school,
+          dryRun: options.dryRun ?? false,
+          runs,
+          rowsDeleted,
+          rowsRestored,
+        };
       }),
     );
     // Told after the commit: a rollback that did not happen is reported to whoever asked, not announced.

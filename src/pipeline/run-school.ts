@@ -3,8 +3,26 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import { describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
-import { archiveFiles, evaluateGuards, filesetChecksum, pruneArchives, sha256FileAside, type GuardTrip, type ViewDef } from '../load/index.js';
-import { countsOf, storeFailureKind, zeroCounts, type MergeCounts, type RunFileRecord, type RunOutcome, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
+import {
+  archiveFiles,
+  evaluateGuards,
+  filesetChecksum,
+  pruneArchives,
+  sha256FileAside,
+  type GuardTrip,
+  type ViewDef,
+} from '../load/index.js';
+import {
+  countsOf,
+  storeFailureKind,
+  zeroCounts,
+  type MergeCounts,
+  type RunFileRecord,
+  type RunOutcome,
+  type RunStatus,
+  type RunTrigger,
+  type Store,
+} from '../store/index.js';
 import { withRetry } from '../util/retry.js';
 import { loadFile, unreadableMessage, type FileLoadResult } from './load-file.js';
 
@@ -23,9 +41,32 @@ export interface SchoolRunOptions {
 }
 
 export type ProgressEvent =
-  | { readonly kind: 'file-start'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number }
-  | { readonly kind: 'file-deactivate'; readonly school: string; readonly file: string; readonly table: string; readonly done: number; readonly total: number }
-  | { readonly kind: 'file-done'; readonly school: string; readonly file: string; readonly table: string; readonly index: number; readonly total: number; readonly rows: number; readonly rejected: number };
+  | {
+      readonly kind: 'file-start';
+      readonly school: string;
+      readonly file: string;
+      readonly table: string;
+      readonly index: number;
+      readonly total: number;
+    }
+  | {
+      readonly kind: 'file-deactivate';
+      readonly school: string;
+      readonly file: string;
+      readonly table: string;
+      readonly done: number;
+      readonly total: number;
+    }
+  | {
+      readonly kind: 'file-done';
+      readonly school: string;
+      readonly file: string;
+      readonly table: string;
+      readonly index: number;
+      readonly total: number;
+      readonly rows: number;
+      readonly rejected: number;
+    };
 
 export interface TableSummary extends MergeCounts {
   readonly file: string;
@@ -67,7 +108,15 @@ export interface SchoolRunResult {
 }
 
 function summarise(results: readonly FileLoadResult[]): RunStats {
-  const s: RunStats = { ...zeroCounts(), files: results.length, records: 0, rows: 0, rejected: 0, errorRate: 0, durationMs: 0 };
+  const s: RunStats = {
+    ...zeroCounts(),
+    files: results.length,
+    records: 0,
+    rows: 0,
+    rejected: 0,
+    errorRate: 0,
+    durationMs: 0,
+  };
   for (const r of results) {
     s.records += r.records;
     s.rows += r.rows;
@@ -105,7 +154,14 @@ function fileError(r: FileLoadResult): string | null {
   return r.error ? `${r.error.code}: ${r.error.message}` : null;
 }
 
-function outcome(status: RunOutcome['status'], stats: RunStats, fileset: string | null, overrides: readonly string[], reason: string | null, errorCode: ErrorCode | null): RunOutcome {
+function outcome(
+  status: RunOutcome['status'],
+  stats: RunStats,
+  fileset: string | null,
+  overrides: readonly string[],
+  reason: string | null,
+  errorCode: ErrorCode | null,
+): RunOutcome {
   return { status, finishedAt: new Date(), ...stats, filesetSha256: fileset, overrides, reason, errorCode };
 }
 
@@ -137,7 +193,8 @@ function checksumFiles(config: Config, set: FileSet): Promise<Checksums> {
       if (typeof sum === 'string') checksums.set(name, sum);
       else unreadable.set(name, sum.message);
     }
-    const fileset = unreadable.size > 0 ? null : filesetChecksum([...checksums].map(([name, sha256]) => ({ name, sha256 })));
+    const fileset =
+      unreadable.size > 0 ? null : filesetChecksum([...checksums].map(([name, sha256]) => ({ name, sha256 })));
     return { checksums, fileset, unreadable };
   });
 }
@@ -176,7 +233,13 @@ function deferralNotes(loaded: readonly FileLoadResult[]): string[] {
  * as a failed result; infrastructure failures (database, I/O after retries) throw, after the run
  * is recorded as failed with the failure's own code.
  */
-export async function runSchool(config: Config, store: Store, set: FileSet, views: readonly ViewDef[], options: SchoolRunOptions): Promise<SchoolRunResult> {
+export async function runSchool(
+  config: Config,
+  store: Store,
+  set: FileSet,
+  views: readonly ViewDef[],
+  options: SchoolRunOptions,
+): Promise<SchoolRunResult> {
   const school = set.school;
   const overrides = [
     ...(options.force ? ['force'] : []),
@@ -204,11 +267,21 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
     try {
       return await session.transaction(async (tx): Promise<SchoolRunResult> => {
         await tx.failInterruptedRuns(school, runId);
-        const finish = async (status: SchoolRunResult['status'], reason: string | null, errorCode: ErrorCode | null, guards: GuardTrip[]): Promise<SchoolRunResult> => {
+        const finish = async (
+          status: SchoolRunResult['status'],
+          reason: string | null,
+          errorCode: ErrorCode | null,
+          guards: GuardTrip[],
+        ): Promise<SchoolRunResult> => {
           const { checksums, fileset } = await sums;
           const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
           const rejects: Reject[] = loaded.flatMap((r) => r.rejects);
-          await tx.recordRun(runId, outcome(status, stats, fileset, overrides, reason, errorCode), loaded.map((r) => fileRecord(r, checksums)), rejects);
+          await tx.recordRun(
+            runId,
+            outcome(status, stats, fileset, overrides, reason, errorCode),
+            loaded.map((r) => fileRecord(r, checksums)),
+            rejects,
+          );
           return {
             runId,
             school,
@@ -219,7 +292,10 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
             stats,
             tables: tableSummaries(loaded),
             guards,
-            errors: [...guards.filter((g) => !g.overridden).map((g) => g.message), ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${fileError(r)}`)],
+            errors: [
+              ...guards.filter((g) => !g.overridden).map((g) => g.message),
+              ...loaded.filter((r) => r.error).map((r) => `${r.file.name}: ${fileError(r)}`),
+            ],
             archivePath: null,
           };
         };
@@ -230,23 +306,55 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           const latest = await tx.latestPublishedFileset(school);
           if (latest && latest.filesetSha256 === (await sums).fileset) {
             if (latest.rollbackId !== null) {
-              return finish('skipped', `this file set was published by run ${latest.runId} and rolled back (rollback ${latest.rollbackId}); --force loads it again`, null, []);
+              return finish(
+                'skipped',
+                `this file set was published by run ${latest.runId} and rolled back (rollback ${latest.rollbackId}); --force loads it again`,
+                null,
+                [],
+              );
             }
             return finish('skipped', `this file set was already published by run ${latest.runId}`, null, []);
           }
         }
         // Only a full file can trip the shrink guard, so only full files' tables are looked up.
-        const lastRows = await tx.lastPublishedRows(school, set.files.filter((f) => f.mode === 'full').map((f) => f.table));
+        const lastRows = await tx.lastPublishedRows(
+          school,
+          set.files.filter((f) => f.mode === 'full').map((f) => f.table),
+        );
         await tx.savepoint();
         const unreadable = (await sums).unreadable;
         for (const [index, file] of set.files.entries()) {
-          options.onProgress?.({ kind: 'file-start', school, file: file.name, table: file.table, index, total: set.files.length });
+          options.onProgress?.({
+            kind: 'file-start',
+            school,
+            file: file.name,
+            table: file.table,
+            index,
+            total: set.files.length,
+          });
           const why = unreadable.get(file.name);
-          const onDeactivate = (done: number, total: number): void => options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
-          const load = { runId, school, views, maxStoredRejects: config.maxStoredRejects, lines: config.lines, onDeactivate };
+          const onDeactivate = (done: number, total: number): void =>
+            options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
+          const load = {
+            runId,
+            school,
+            views,
+            maxStoredRejects: config.maxStoredRejects,
+            lines: config.lines,
+            onDeactivate,
+          };
           const r = why === undefined ? await loadFile(tx, file, load) : unreadableFile(file, why);
           loaded.push(r);
-          options.onProgress?.({ kind: 'file-done', school, file: file.name, table: file.table, index, total: set.files.length, rows: r.rows, rejected: r.rejected });
+          options.onProgress?.({
+            kind: 'file-done',
+            school,
+            file: file.name,
+            table: file.table,
+            index,
+            total: set.files.length,
+            rows: r.rows,
+            rejected: r.rejected,
+          });
           if (r.aborted === true) {
             // The file broke off part way: what it wrote cannot be told from the rest, so the night fails whole.
             await tx.rollbackToSavepoint();
@@ -254,10 +362,21 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           }
         }
 
-        const required = new Set([...config.requiredTables, ...set.files.filter((f) => f.layout.required).map((f) => f.table)]);
+        const required = new Set([
+          ...config.requiredTables,
+          ...set.files.filter((f) => f.layout.required).map((f) => f.table),
+        ]);
         const guards = evaluateGuards({
           // An empty file has no header and so is "unreadable"; the empty-file guard speaks for it.
-          files: loaded.map((r) => ({ name: r.file.name, table: r.file.table, mode: r.file.mode, records: r.records, rows: r.rows, rejected: r.rejected, error: r.error?.code === 'ETL_PARSE_EMPTY_FILE' ? null : (r.error?.message ?? null) })),
+          files: loaded.map((r) => ({
+            name: r.file.name,
+            table: r.file.table,
+            mode: r.file.mode,
+            records: r.records,
+            rows: r.rows,
+            rejected: r.rejected,
+            error: r.error?.code === 'ETL_PARSE_EMPTY_FILE' ? null : (r.error?.message ?? null),
+          })),
           missingRequired: set.missingRequired,
           conflicts: set.conflicts,
           requiredTables: required,
@@ -269,7 +388,8 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
         });
         const blocking = guards.filter((g) => !g.overridden);
         if (blocking.length > 0 || options.dryRun) await tx.rollbackToSavepoint();
-        if (blocking.length > 0) return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
+        if (blocking.length > 0)
+          return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
         const deferred = deferralNotes(loaded);
         const clean = deferred.length === 0 && loaded.every((r) => r.rejected === 0 && r.error === null);
         const notes = [
@@ -277,7 +397,12 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
           ...(guards.length > 0 ? [`published with overrides: ${guards.map((g) => g.message).join('; ')}`] : []),
           ...deferred,
         ];
-        const published = await finish(clean ? 'succeeded' : 'warning', notes.length > 0 ? notes.join('; ') : null, deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : null, guards);
+        const published = await finish(
+          clean ? 'succeeded' : 'warning',
+          notes.length > 0 ? notes.join('; ') : null,
+          deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : null,
+          guards,
+        );
         // Change history beyond the retention window goes in the same transaction as the run that pushed it out.
         if (!options.dryRun) await tx.pruneChanges(school, config.snapshotRetention);
         return published;
@@ -289,13 +414,19 @@ export async function runSchool(config: Config, store: Store, set: FileSet, view
       const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
       const known = await sums;
       await session
-        .recordFailure(runId, outcome('failed', stats, known.fileset, overrides, failure.reason, failure.code), loaded.map((r) => fileRecord(r, known.checksums)), [])
+        .recordFailure(
+          runId,
+          outcome('failed', stats, known.fileset, overrides, failure.reason, failure.code),
+          loaded.map((r) => fileRecord(r, known.checksums)),
+          [],
+        )
         .catch(() => undefined);
       throw err;
     }
   });
 
-  if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null) return result;
+  if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null)
+    return result;
   return archive(config, store, set, (await sums).checksums, result);
 }
 
@@ -315,11 +446,25 @@ function unreadableFile(file: FileSet['files'][number], why: string): FileLoadRe
   };
 }
 
-async function archive(config: Config, store: Store, set: FileSet, checksums: ReadonlyMap<string, string>, result: SchoolRunResult): Promise<SchoolRunResult> {
+async function archive(
+  config: Config,
+  store: Store,
+  set: FileSet,
+  checksums: ReadonlyMap<string, string>,
+  result: SchoolRunResult,
+): Promise<SchoolRunResult> {
   const root = config.archiveDirectory as string;
-  const files = set.files.map((f) => ({ name: f.name, path: f.path, bytes: f.bytes, sha256: checksums.get(f.name) ?? '' }));
+  const files = set.files.map((f) => ({
+    name: f.name,
+    path: f.path,
+    bytes: f.bytes,
+    sha256: checksums.get(f.name) ?? '',
+  }));
   try {
-    const { path, notArchived } = await withRetry(() => archiveFiles(root, set.school, result.runId, new Date(), files), config.retry);
+    const { path, notArchived } = await withRetry(
+      () => archiveFiles(root, set.school, result.runId, new Date(), files),
+      config.retry,
+    );
     await store.withRunSession(set.school, config.lockTimeoutMs, (s) => s.setArchivePath(result.runId, path));
     await pruneArchives(root, set.school, config.archiveDays, new Date());
     // The night is published as loaded; only its archive is short of the files whose names now hold other bytes.

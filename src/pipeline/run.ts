@@ -51,7 +51,20 @@ const SEVERITY: Record<SchoolRunResult['status'], number> = { skipped: 0, succee
 
 function total(runs: readonly SchoolRunResult[]): RunStats {
   const t: RunStats = { ...zeroCounts(), files: 0, records: 0, rows: 0, rejected: 0, errorRate: 0, durationMs: 0 };
-  const keys = ['files', 'records', 'rows', 'rejected', 'durationMs', 'inserted', 'updated', 'deactivated', 'reactivated', 'unchanged', 'held', 'deferred'] as const;
+  const keys = [
+    'files',
+    'records',
+    'rows',
+    'rejected',
+    'durationMs',
+    'inserted',
+    'updated',
+    'deactivated',
+    'reactivated',
+    'unchanged',
+    'held',
+    'deferred',
+  ] as const;
   for (const r of runs) for (const k of keys) t[k] += r.stats[k];
   t.errorRate = t.records === 0 ? 0 : t.rejected / t.records;
   return t;
@@ -66,10 +79,14 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
   const overrides: ConfigOverrides = { sourceDirectory: options.source, schoolId: options.school };
   const config = options.config ?? loadEnvironmentConfig(overrides);
   const source = options.source ?? config.sourceDirectory;
-  if (!source) throw new EtlError('ETL_CONFIG_INVALID', 'no source folder: set CASES_DIRECTORY or pass --source DIR', { problems: ['CASES_DIRECTORY is not set'] });
-  const layouts = options.layouts ?? (await loadLayouts(config.relationshipsPath, { optional: !config.relationshipsExplicit }));
+  if (!source)
+    throw new EtlError('ETL_CONFIG_INVALID', 'no source folder: set CASES_DIRECTORY or pass --source DIR', {
+      problems: ['CASES_DIRECTORY is not set'],
+    });
+  const layouts =
+    options.layouts ?? (await loadLayouts(config.relationshipsPath, { optional: !config.relationshipsExplicit }));
   const ownStore = options.store === undefined;
-  const store = options.store ?? await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
+  const store = options.store ?? (await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs }));
   try {
     if (ownStore) await store.migrate();
     const discovery = await withRetry(
@@ -88,26 +105,52 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
     // A folder with nothing in it is still a night to record when we know whose it was.
     const school = options.school ?? config.schoolId;
     const sets =
-      discovery.fileSets.length === 0 && school ? [{ school, files: [], missingRequired: [...config.requiredTables], conflicts: [] }] : discovery.fileSets;
+      discovery.fileSets.length === 0 && school
+        ? [{ school, files: [], missingRequired: [...config.requiredTables], conflicts: [] }]
+        : discovery.fileSets;
     for (const set of sets) {
       runs.push(
         // A set read with the seed's built-in .DAT layouts gets their views too (student, staff, …).
-        await runSchool(config, store, set, viewsFor(layouts, set.files.map((f) => f.layout)), {
-          trigger: options.trigger ?? 'library',
-          jobId: options.jobId ?? null,
-          dryRun: options.dryRun ?? false,
-          force: options.force ?? false,
-          overrideGuards: options.overrideGuards ?? false,
-          allowShrink: options.allowShrink ?? false,
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        }),
+        await runSchool(
+          config,
+          store,
+          set,
+          viewsFor(
+            layouts,
+            set.files.map((f) => f.layout),
+          ),
+          {
+            trigger: options.trigger ?? 'library',
+            jobId: options.jobId ?? null,
+            dryRun: options.dryRun ?? false,
+            force: options.force ?? false,
+            overrideGuards: options.overrideGuards ?? false,
+            allowShrink: options.allowShrink ?? false,
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          },
+        ),
       );
     }
-    const status = runs.reduce<SchoolRunResult['status']>((worst, r) => (SEVERITY[r.status] > SEVERITY[worst] ? r.status : worst), runs.length === 0 ? 'failed' : 'skipped');
-    const errors = runs.length === 0 ? [`no CASES21 files found in ${source}`] : runs.flatMap((r) => r.errors.map((e) => (runs.length > 1 ? `school ${r.school}: ${e}` : e)));
+    const status = runs.reduce<SchoolRunResult['status']>(
+      (worst, r) => (SEVERITY[r.status] > SEVERITY[worst] ? r.status : worst),
+      runs.length === 0 ? 'failed' : 'skipped',
+    );
+    const errors =
+      runs.length === 0
+        ? [`no CASES21 files found in ${source}`]
+        : runs.flatMap((r) => r.errors.map((e) => (runs.length > 1 ? `school ${r.school}: ${e}` : e)));
     const notifier = options.notifier === undefined ? notifierFor(config) : options.notifier;
     const notifications = notifier ? await notifyRuns(notifier, runs, options.trigger ?? 'library') : [];
-    return { runId: runs[0]?.runId ?? null, status, success: runs.length > 0 && runs.every((r) => r.success), stats: total(runs), errors, runs, notices: discovery.notices, notifications };
+    return {
+      runId: runs[0]?.runId ?? null,
+      status,
+      success: runs.length > 0 && runs.every((r) => r.success),
+      stats: total(runs),
+      errors,
+      runs,
+      notices: discovery.notices,
+      notifications,
+    };
   } finally {
     if (ownStore) await store.close();
   }

@@ -1,5 +1,13 @@
 import type { LoadMode } from '../layouts/index.js';
-import type { RejectRecord, RollbackRecord, RunFileRecord, RunRecord, RunStatus, RunTrigger, SchoolSummary } from './types.js';
+import type {
+  RejectRecord,
+  RollbackRecord,
+  RunFileRecord,
+  RunRecord,
+  RunStatus,
+  RunTrigger,
+  SchoolSummary,
+} from './types.js';
 
 /** Pieces both adapters share: the in-process mutex, process liveness, ledger row mapping. */
 
@@ -78,7 +86,12 @@ export function toRunRecord(row: Record<string, unknown>): RunRecord {
     held: num(row.held),
     deferred: num(row.deferred),
     filesetSha256: (row.fileset_sha256 as string | null) ?? null,
-    overrides: typeof overrides === 'string' ? (JSON.parse(overrides) as string[]) : Array.isArray(overrides) ? (overrides as string[]) : [],
+    overrides:
+      typeof overrides === 'string'
+        ? (JSON.parse(overrides) as string[])
+        : Array.isArray(overrides)
+          ? (overrides as string[])
+          : [],
     reason: (row.reason as string | null) ?? null,
     errorCode: (row.error_code as string | null) ?? null,
     archivePath: (row.archive_path as string | null) ?? null,
@@ -87,7 +100,8 @@ export function toRunRecord(row: Record<string, unknown>): RunRecord {
   };
 }
 
-const parsed = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v === null || v === undefined ? fallback : (v as T));
+const parsed = <T>(v: unknown, fallback: T): T =>
+  typeof v === 'string' ? (JSON.parse(v) as T) : v === null || v === undefined ? fallback : (v as T);
 
 /** A ledger row of etl_rollbacks (either dialect) as a RollbackRecord. */
 export function toRollbackRecord(row: Record<string, unknown>): RollbackRecord {
@@ -122,7 +136,11 @@ export const SUMMARY_SQL = {
 } as const;
 
 /** Puts the three reads together, one summary per school, in school order. */
-export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown>>, lastRuns: ReadonlyArray<Record<string, unknown>>, rollbacks: ReadonlyArray<Record<string, unknown>>): SchoolSummary[] {
+export function toSchoolSummaries(
+  byStatus: ReadonlyArray<Record<string, unknown>>,
+  lastRuns: ReadonlyArray<Record<string, unknown>>,
+  rollbacks: ReadonlyArray<Record<string, unknown>>,
+): SchoolSummary[] {
   type Mutable = { -readonly [K in keyof SchoolSummary]: SchoolSummary[K] } & {
     runs: Partial<Record<RunStatus, number>>;
     rows: { inserted: number; updated: number; deactivated: number; reactivated: number };
@@ -131,7 +149,21 @@ export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown
   const bySchool = new Map<string, Mutable>();
   const of = (school: string): Mutable => {
     let s = bySchool.get(school);
-    if (!s) bySchool.set(school, (s = { school, runs: {}, running: 0, rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 }, kept: { held: 0, deferred: 0 }, rejected: 0, rollbacks: 0, lastRun: null, lastPublishedAt: null }));
+    if (!s)
+      bySchool.set(
+        school,
+        (s = {
+          school,
+          runs: {},
+          running: 0,
+          rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 },
+          kept: { held: 0, deferred: 0 },
+          rejected: 0,
+          rollbacks: 0,
+          lastRun: null,
+          lastPublishedAt: null,
+        }),
+      );
     return s;
   };
   for (const row of byStatus) {
@@ -148,7 +180,12 @@ export function toSchoolSummaries(byStatus: ReadonlyArray<Record<string, unknown
       for (const k of ['held', 'deferred'] as const) s.kept[k] += num(row[k]);
     }
     const finished = iso(row.last_finished);
-    if ((status === 'succeeded' || status === 'warning') && finished && (!s.lastPublishedAt || Date.parse(finished) > Date.parse(s.lastPublishedAt))) s.lastPublishedAt = new Date(finished).toISOString();
+    if (
+      (status === 'succeeded' || status === 'warning') &&
+      finished &&
+      (!s.lastPublishedAt || Date.parse(finished) > Date.parse(s.lastPublishedAt))
+    )
+      s.lastPublishedAt = new Date(finished).toISOString();
   }
   for (const row of lastRuns) of(String(row.school_id)).lastRun = toRunRecord(row);
   for (const row of rollbacks) of(String(row.school_id)).rollbacks = num(row.rollbacks);
@@ -168,7 +205,8 @@ export const LEGACY_KEYLESS_CODES = ['ETL_PARSE_BAD_QUOTE', 'ETL_PARSE_UNTERMINA
 export const RUN_DETAIL_SQL = {
   files: 'SELECT * FROM etl_run_files WHERE run_id = $1 ORDER BY file_name',
   // The original line is personal data: it stays in the database unless an admin asks (rejectsWithOriginals).
-  rejects: 'SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2',
+  rejects:
+    'SELECT file_name, line, row_key, field, code, message FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2',
   rejectsWithOriginals: `SELECT file_name, line, row_key, field, code, message, original_line, original_bytes
                            FROM etl_rejects WHERE run_id = $1 ORDER BY file_name, line, id LIMIT $2`,
 } as const;
@@ -205,6 +243,7 @@ export function toRejectRecord(row: Record<string, unknown>): RejectRecord {
     message: String(row.message),
   };
   if (!('original_line' in row)) return record;
-  const originalBytes = row.original_bytes === null || row.original_bytes === undefined ? null : num(row.original_bytes);
+  const originalBytes =
+    row.original_bytes === null || row.original_bytes === undefined ? null : num(row.original_bytes);
   return { ...record, originalLine: (row.original_line as string | null) ?? null, originalBytes };
 }

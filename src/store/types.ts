@@ -219,13 +219,20 @@ export interface LoadTransaction {
    * loaded, since the data has moved on from it; a rolled-back set is not reloaded by itself,
    * since the files that were undone are usually still in the folder). Null before any.
    */
-  latestPublishedFileset(school: string): Promise<{ runId: number; filesetSha256: string; rollbackId: number | null } | null>;
+  latestPublishedFileset(
+    school: string,
+  ): Promise<{ runId: number; filesetSha256: string; rollbackId: number | null } | null>;
   /** Rows loaded by the last published full load of each of `tables` that `school` ever had one of. */
   lastPublishedRows(school: string, tables: readonly string[]): Promise<Map<string, number>>;
   /** Marks the school's runs left 'running' by processes that are gone as failed. */
   failInterruptedRuns(school: string, currentRunId: number): Promise<number>;
   /** Writes the run's outcome, its files and its rejects. */
-  recordRun(runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void>;
+  recordRun(
+    runId: number,
+    outcome: RunOutcome,
+    files: readonly RunFileRecord[],
+    rejects: readonly Reject[],
+  ): Promise<void>;
   /**
    * Deletes the etl_changes rows of the school's runs older than its `keep` newest published
    * runs, and marks those runs `changes_pruned`. Returns the run ids pruned.
@@ -257,7 +264,12 @@ export interface RunSession {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: LoadTransaction) => Promise<T>): Promise<T>;
   /** Records a run that failed outside the transaction (it was rolled back). */
-  recordFailure(runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void>;
+  recordFailure(
+    runId: number,
+    outcome: RunOutcome,
+    files: readonly RunFileRecord[],
+    rejects: readonly Reject[],
+  ): Promise<void>;
   setArchivePath(runId: number, path: string): Promise<void>;
 }
 
@@ -296,7 +308,12 @@ export interface SchoolSummary {
   /** Runs in progress now. */
   readonly running: number;
   /** Rows written by runs that published, rolled back since or not: only ever grows. */
-  readonly rows: { readonly inserted: number; readonly updated: number; readonly deactivated: number; readonly reactivated: number };
+  readonly rows: {
+    readonly inserted: number;
+    readonly updated: number;
+    readonly deactivated: number;
+    readonly reactivated: number;
+  };
   /** Rows runs that published left as they were on purpose: rejected rows held, deactivations deferred. */
   readonly kept: { readonly held: number; readonly deferred: number };
   /** Rows rejected by finished runs. */

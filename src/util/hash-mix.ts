@@ -14,5 +14,10 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** A 32-bit number as 8 lower-case hex digits (its bit pattern: signed and unsigned alike). */
 export function hex32(n: number): string {
-  return (HEX[(n >>> 24) & 255] as string) + (HEX[(n >>> 16) & 255] as string) + (HEX[(n >>> 8) & 255] as string) + (HEX[n & 255] as string);
+  return (
+    (HEX[(n >>> 24) & 255] as string) +
+    (HEX[(n >>> 16) & 255] as string) +
+    (HEX[(n >>> 8) & 255] as string) +
+    (HEX[n & 255] as string)
+  );
 }

@@ -70,7 +70,8 @@ export class ReadAhead<T> {
         this.queue.push(item);
         this.held += this.weigh(item);
         this.wake('consumer');
-        while (this.held >= this.limit && !this.closed) await new Promise<void>((resolve) => (this.wakeSource = resolve));
+        while (this.held >= this.limit && !this.closed)
+          await new Promise<void>((resolve) => (this.wakeSource = resolve));
         if (this.closed) break;
       }
     } catch (err) {

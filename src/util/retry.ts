@@ -9,7 +9,22 @@ import type { RetryConfig } from '../config/index.js';
  */
 
 /** errno codes worth another try: the resource may be back in a moment. */
-const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ESTALE', 'ENOENT', 'EACCES', 'EPERM']);
+const TRANSIENT_ERRNO = new Set([
+  'EAGAIN',
+  'EBUSY',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ESTALE',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+]);
 
 export function isTransientIoError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -28,7 +28,10 @@ const RANGES = { smallint: [-32768, 32767], int: [-2147483648, 2147483647] } as 
 function intConverter(col: ColumnLayout, kind: 'smallint' | 'int'): Converter {
   const [min, max] = RANGES[kind];
   const notInt: ConversionFailure = { code: 'ETL_TYPE_INT', message: `${col.name} must be a whole number` };
-  const range: ConversionFailure = { code: 'ETL_TYPE_INT_RANGE', message: `${col.name} is outside the ${kind} range ${min} to ${max}` };
+  const range: ConversionFailure = {
+    code: 'ETL_TYPE_INT_RANGE',
+    message: `${col.name} is outside the ${kind} range ${min} to ${max}`,
+  };
   return (text) => {
     const t = text.trim();
     if (!INT.test(t)) return notInt;
@@ -40,15 +43,24 @@ function intConverter(col: ColumnLayout, kind: 'smallint' | 'int'): Converter {
 function textConverter(col: ColumnLayout): Converter {
   const max = col.maxLength;
   if (max === null) return (text) => text;
-  return (text) => (text.length > max ? { code: 'ETL_ROW_TOO_LONG', message: `${col.name} has ${text.length} characters, the column allows ${max}` } : text);
+  return (text) =>
+    text.length > max
+      ? { code: 'ETL_ROW_TOO_LONG', message: `${col.name} has ${text.length} characters, the column allows ${max}` }
+      : text;
 }
 
 /** Distinct date texts remembered per column; exports repeat the same dates (entry dates, LW_DATE) endlessly. */
 const DATE_CACHE_SIZE = 4096;
 
 function dateConverter(col: ColumnLayout, withTime: boolean): Converter {
-  const shape: ConversionFailure = { code: 'ETL_TYPE_DATE', message: `${col.name} is not a date in the form ${describeDateFormat(col.format)}` };
-  const calendar: ConversionFailure = { code: 'ETL_TYPE_DATE_INVALID', message: `${col.name} is not a real calendar date or time` };
+  const shape: ConversionFailure = {
+    code: 'ETL_TYPE_DATE',
+    message: `${col.name} is not a date in the form ${describeDateFormat(col.format)}`,
+  };
+  const calendar: ConversionFailure = {
+    code: 'ETL_TYPE_DATE_INVALID',
+    message: `${col.name} is not a real calendar date or time`,
+  };
   const cache = new Map<string, Value | ConversionFailure>();
   const eduhub = col.format === 'auto' || col.format === 'eduhub';
   return (text) => {
@@ -76,7 +88,10 @@ export function converterFor(col: ColumnLayout): Converter {
     case 'int':
       return intConverter(col, col.type);
     case 'decimal': {
-      const bad: ConversionFailure = { code: 'ETL_TYPE_DECIMAL', message: `${col.name} must be a number written with a dot and no thousands separator` };
+      const bad: ConversionFailure = {
+        code: 'ETL_TYPE_DECIMAL',
+        message: `${col.name} must be a number written with a dot and no thousands separator`,
+      };
       return (text) => {
         const t = text.trim();
         return DECIMAL.test(t) ? (t.startsWith('+') ? t.slice(1) : t) : bad;

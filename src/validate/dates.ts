@@ -16,14 +16,15 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 function daysInMonth(year: number, month: number): number {
-  if (month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return 29;
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
   return DAYS[month - 1] ?? 0;
 }
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 function build(y: number, mo: number, d: number, h: number, mi: number, s: number, withTime: boolean): DateResult {
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return { ok: false, reason: 'calendar' };
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59)
+    return { ok: false, reason: 'calendar' };
   const date = `${String(y).padStart(4, '0')}-${pad2(mo)}-${pad2(d)}`;
   return { ok: true, value: withTime ? `${date} ${pad2(h)}:${pad2(mi)}:${pad2(s)}` : date };
 }
@@ -55,7 +56,16 @@ export function parseDate(text: string, format: DateFormat, withTime: boolean): 
   }
   if (format === 'auto' || format === 'iso') {
     const m = ISO.exec(t);
-    if (m) return build(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), withTime);
+    if (m)
+      return build(
+        Number(m[1]),
+        Number(m[2]),
+        Number(m[3]),
+        Number(m[4] ?? 0),
+        Number(m[5] ?? 0),
+        Number(m[6] ?? 0),
+        withTime,
+      );
   }
   return { ok: false, reason: 'shape' };
 }

@@ -34,7 +34,9 @@ export class KeyTable {
   /** The key of an entry. */
   keyAt(entry: number): string {
     const start = entry === 0 ? 0 : (this.ends[entry - 1] as number);
-    return Buffer.from(this.arena.buffer, this.arena.byteOffset + start, (this.ends[entry] as number) - start).toString('utf8');
+    return Buffer.from(this.arena.buffer, this.arena.byteOffset + start, (this.ends[entry] as number) - start).toString(
+      'utf8',
+    );
   }
 
   private locate(key: string, add: boolean): number {

@@ -1,5 +1,14 @@
 import type { ErrorCode, Notice, Reject } from '../errors/index.js';
-import { DEFAULT_LINE_LIMITS, readCsvRecords, readFixedRecords, type FileColumns, type LineLimits, type KnownLineTest, type RecordBatch, type SourceFile } from '../extract/index.js';
+import {
+  DEFAULT_LINE_LIMITS,
+  readCsvRecords,
+  readFixedRecords,
+  type FileColumns,
+  type LineLimits,
+  type KnownLineTest,
+  type RecordBatch,
+  type SourceFile,
+} from '../extract/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { createRowValidator, type RowValidator, type RowValidatorOptions, type TypedRow } from './validator.js';
 
@@ -64,7 +73,10 @@ export interface ValidatedFileReaderOptions extends Omit<RowValidatorOptions, 'm
   readonly lines?: LineLimits;
 }
 
-export function createValidatedFileReader(file: SourceFile, readerOptions: ValidatedFileReaderOptions = {}): ValidatedFileReader {
+export function createValidatedFileReader(
+  file: SourceFile,
+  readerOptions: ValidatedFileReaderOptions = {},
+): ValidatedFileReader {
   const lines = readerOptions.lines ?? DEFAULT_LINE_LIMITS;
   const options: RowValidatorOptions = { ...readerOptions, maxRejectLineBytes: lines.maxRejectLineBytes };
   const notices: Notice[] = [];
@@ -94,7 +106,15 @@ export function createValidatedFileReader(file: SourceFile, readerOptions: Valid
     const source: AsyncGenerator<RecordBatch> =
       layout.format === 'fixed'
         ? readFixedRecords(file.path, layout, known, lines)
-        : readCsvRecords(file.path, file.name, layout, (n) => notices.push(n), (p) => (failure = p), known, lines);
+        : readCsvRecords(
+            file.path,
+            file.name,
+            layout,
+            (n) => notices.push(n),
+            (p) => (failure = p),
+            known,
+            lines,
+          );
     let validator: RowValidator | null = null;
     let columns: FileColumns | null = null;
     for await (const batch of source) {
@@ -103,7 +123,12 @@ export function createValidatedFileReader(file: SourceFile, readerOptions: Valid
         validator = createRowValidator(file.name, columns, layout, seen, options);
         const absentRequired = columns.columns.slice(columns.present).filter((c) => c.required);
         if (absentRequired.length > 0) {
-          notices.push({ severity: 'warning', code: 'ETL_PARSE_MISSING_COLUMNS', file: file.name, message: `required column${absentRequired.length > 1 ? 's' : ''} ${absentRequired.map((c) => c.name).join(', ')} not in the file; read as null` });
+          notices.push({
+            severity: 'warning',
+            code: 'ETL_PARSE_MISSING_COLUMNS',
+            file: file.name,
+            message: `required column${absentRequired.length > 1 ? 's' : ''} ${absentRequired.map((c) => c.name).join(', ')} not in the file; read as null`,
+          });
         }
       }
       const rows: TypedRow[] = [];

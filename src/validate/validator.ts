@@ -1,5 +1,12 @@
 import type { ErrorCode, Reject } from '../errors/index.js';
-import { contentEnd, DEFAULT_LINE_LIMITS, detach, originalLine, type FileColumns, type RawRecord } from '../extract/index.js';
+import {
+  contentEnd,
+  DEFAULT_LINE_LIMITS,
+  detach,
+  originalLine,
+  type FileColumns,
+  type RawRecord,
+} from '../extract/index.js';
 import { commas } from '../util/csv-field.js';
 import type { TableLayout } from '../layouts/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
@@ -57,7 +64,11 @@ const CONVERT = -2;
  * shown. Any other problem (a broken quote, a `;`-delimited line, a line too long) may have put
  * anything, a surname or the whole line, where the key should be, so no key is read from it.
  */
-const FIELDS_IN_PLACE: ReadonlySet<ErrorCode> = new Set(['ETL_PARSE_ENCODING_INVALID', 'ETL_PARSE_ENCODING_MISMATCH', 'ETL_ROW_NUL']);
+const FIELDS_IN_PLACE: ReadonlySet<ErrorCode> = new Set([
+  'ETL_PARSE_ENCODING_INVALID',
+  'ETL_PARSE_ENCODING_MISMATCH',
+  'ETL_ROW_NUL',
+]);
 
 /** Characters of a key part shown when its column declares no width: any real key is shorter. */
 export const KEY_SHOWN_CHARS = 64;
@@ -87,7 +98,13 @@ export interface RowValidatorOptions {
  * the line of the first; `seen` holds the keys met so far). Only columns present in the file are
  * held to `required`: a missing column is reported once for the file, not once per row.
  */
-export function createRowValidator(file: string, fileColumns: FileColumns, layout: TableLayout, seen: KeyLines = new KeyLineIndex(), options: RowValidatorOptions = {}): RowValidator {
+export function createRowValidator(
+  file: string,
+  fileColumns: FileColumns,
+  layout: TableLayout,
+  seen: KeyLines = new KeyLineIndex(),
+  options: RowValidatorOptions = {},
+): RowValidator {
   const cols = fileColumns.columns;
   const n = cols.length;
   const names = cols.map((c) => c.name);
@@ -95,19 +112,38 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
   const keyIdx = (layout.primaryKey ?? []).map((k) => names.indexOf(k));
   const keyNames = keyIdx.map((i) => names[i] ?? '?');
   /** 1 where an empty field is a reject: required, present in the file, and not a key part (reported as a missing key). */
-  const mustHave = Uint8Array.from(cols, (c, i) => (i < fileColumns.present && c.required && !keyIdx.includes(i) ? 1 : 0));
+  const mustHave = Uint8Array.from(cols, (c, i) =>
+    i < fileColumns.present && c.required && !keyIdx.includes(i) ? 1 : 0,
+  );
   /** Per column: the longest text kept as is, NO_LIMIT for any text, CONVERT for a converter call. */
-  const textLimit = Int32Array.from(cols, (c) => (c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT));
+  const textLimit = Int32Array.from(cols, (c) =>
+    c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT,
+  );
   const wantCsv = options.csv === true;
   const positional = layout.format === 'fixed';
   const keepBytes = options.maxRejectLineBytes ?? DEFAULT_LINE_LIMITS.maxRejectLineBytes;
   /** Per key part: the characters shown, the column's declared width or KEY_SHOWN_CHARS. */
   const keyWidth = keyIdx.map((i) => cols[i]?.maxLength ?? cols[i]?.width ?? KEY_SHOWN_CHARS);
 
-  const reject = (record: RawRecord, key: string | null, field: string | null, code: ErrorCode, message: string): Reject => {
+  const reject = (
+    record: RawRecord,
+    key: string | null,
+    field: string | null,
+    code: ErrorCode,
+    message: string,
+  ): Reject => {
     const original = originalLine(record, keepBytes);
     const displayed = key === null ? null : detach(displayKey(key));
-    return { file, line: record.line, key: displayed, field, code, message, raw: original.text, rawBytes: original.bytes };
+    return {
+      file,
+      line: record.line,
+      key: displayed,
+      field,
+      code,
+      message,
+      raw: original.text,
+      rawBytes: original.bytes,
+    };
   };
 
   /**
@@ -149,7 +185,8 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
       const text = fields[i];
       if (text === undefined || text.trim().length === 0) return null;
       const limit = textLimit[i] as number;
-      const v = limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit) ? text : (converters[i] as Converter)(text);
+      const v =
+        limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit) ? text : (converters[i] as Converter)(text);
       if (isFailure(v)) return null;
       values[i] = v;
     }
@@ -164,18 +201,26 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         // held; a broken quote, a stray delimiter or a bad fixed-width line may have moved
         // anything into the key's place, so the row shows no key and counts as keyless.
         // A key with U+0000 is no key: neither database can store or look up such a value.
-        const inPlace = fields.length > 0 && FIELDS_IN_PLACE.has(record.problem.code) && !(record.problem.code === 'ETL_ROW_NUL' && keyHasNul(fields));
+        const inPlace =
+          fields.length > 0 &&
+          FIELDS_IN_PLACE.has(record.problem.code) &&
+          !(record.problem.code === 'ETL_ROW_NUL' && keyHasNul(fields));
         // A fixed-width key is read from its own positions, at most its width, whatever else is
         // wrong with the line: it can be shown, though not trusted to hold the row.
         const shown = inPlace || (positional && fields.length > 0) ? textKey(fields) : null;
         const heldKey = inPlace ? typedKey(fields) : null;
-        return { rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)], heldKey };
+        return {
+          rejects: [reject(record, shown, record.problem.field, record.problem.code, record.problem.message)],
+          heldKey,
+        };
       }
       const shownKey = textKey(fields);
       const rejects: Reject[] = [];
       if (shownKey === null) {
         const empty = keyNames.filter((_, k) => !fields[keyIdx[k] as number]?.trim());
-        rejects.push(reject(record, null, empty[0] ?? null, 'ETL_ROW_KEY_MISSING', `the key ${empty.join(', ')} is empty`));
+        rejects.push(
+          reject(record, null, empty[0] ?? null, 'ETL_ROW_KEY_MISSING', `the key ${empty.join(', ')} is empty`),
+        );
       }
       const values = new Array<Value>(n);
       // The CSV of the values is the line itself up to `copied`, then converted values in place.
@@ -190,7 +235,10 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
         if (text === undefined || text.length === 0) {
           values[i] = null;
           at++;
-          if (mustHave[i] === 1) rejects.push(reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`));
+          if (mustHave[i] === 1)
+            rejects.push(
+              reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`),
+            );
           continue;
         }
         // Text within its length is kept as it is without a call; anything else goes to the column's converter.
@@ -217,7 +265,19 @@ export function createRowValidator(file: string, fileColumns: FileColumns, layou
       const key = keyOf(values) as string;
       const first = seen.addOrGetLine(key, record.line);
       if (first !== undefined) {
-        return { rejects: [reject(record, key, keyNames.join(', '), 'ETL_ROW_DUPLICATE_KEY', `the key already appeared on line ${first}; the first row is kept`)], heldKey: key, duplicate: true };
+        return {
+          rejects: [
+            reject(
+              record,
+              key,
+              keyNames.join(', '),
+              'ETL_ROW_DUPLICATE_KEY',
+              `the key already appeared on line ${first}; the first row is kept`,
+            ),
+          ],
+          heldKey: key,
+          duplicate: true,
+        };
       }
       // After the line's last field, a comma for it and one for each column the file lacks.
       const csvText = csv ? written + line.slice(copied, contentEnd(record)) + commas(n - fields.length + 1) : null;

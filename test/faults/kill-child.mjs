@@ -63,8 +63,15 @@ if (typeof task.killMs === 'number') setTimeout(die, task.killMs);
 try {
   const outcome =
     task.op === 'rollback'
-      ? await rollbackRun(task.runId, { notifier: null, requestedBy: 'faults', onProgress: onEvent }).then((r) => ({ status: 'rolled_back', runId: r.rollbackId }))
-      : await runEtl({ source: task.source, allowShrink: true, notifier: null, onProgress: onEvent }).then((r) => ({ status: r.status, runId: r.runId, errors: r.errors }));
+      ? await rollbackRun(task.runId, { notifier: null, requestedBy: 'faults', onProgress: onEvent }).then((r) => ({
+          status: 'rolled_back',
+          runId: r.rollbackId,
+        }))
+      : await runEtl({ source: task.source, allowShrink: true, notifier: null, onProgress: onEvent }).then((r) => ({
+          status: r.status,
+          runId: r.runId,
+          errors: r.errors,
+        }));
   process.stdout.write(`${JSON.stringify({ ...outcome, ms: Date.now() - started, ...counts })}\n`);
   // The kill timer must not hold the process open once the work is done.
   process.exit(0);

@@ -15,9 +15,15 @@ export interface CliResult {
  * given, such as setpriv). The environment is cleared of CASES and ETL
  * variables from the caller's shell so only `env` decides, and files settle at once.
  */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, cwd?: string, options: { readonly wrap?: readonly string[] } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  options: { readonly wrap?: readonly string[] } = {},
+): Promise<CliResult> {
   const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(CASES_|ETL_|DATABASE_URL|REDIS_)/.test(k)) base[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(CASES_|ETL_|DATABASE_URL|REDIS_)/.test(k)) base[k] = v;
   return new Promise((resolve) => {
     const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
     execFile(

@@ -38,7 +38,8 @@ function isKillTrace(run: Record<string, unknown>): boolean {
 
 /** Replaces every run id inside parsed JSON (rollback detail, a change's before and after) by its ordinal. */
 function mapJsonRuns(value: unknown, runs: ReadonlyMap<number, string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'number' ? (runs.get(v) ?? `unknown run ${v}`) : mapJsonRuns(v, runs)));
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'number' ? (runs.get(v) ?? `unknown run ${v}`) : mapJsonRuns(v, runs)));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -62,9 +63,12 @@ export async function readFaultState(probe: Probe, dialect: Dialect): Promise<St
     const out: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(row)) {
       if (drop.includes(column)) continue;
-      if (RUN_COLUMNS.has(column) && value !== null) out[column] = runs.get(Number(value)) ?? `unknown run ${String(value)}`;
-      else if (column === 'rollback_id' && value !== null) out[column] = rollbacks.get(Number(value)) ?? `unknown rollback ${String(value)}`;
-      else if (JSON_COLUMNS.has(column) && value !== null) out[column] = mapJsonRuns(typeof value === 'string' ? JSON.parse(value) : value, runs);
+      if (RUN_COLUMNS.has(column) && value !== null)
+        out[column] = runs.get(Number(value)) ?? `unknown run ${String(value)}`;
+      else if (column === 'rollback_id' && value !== null)
+        out[column] = rollbacks.get(Number(value)) ?? `unknown rollback ${String(value)}`;
+      else if (JSON_COLUMNS.has(column) && value !== null)
+        out[column] = mapJsonRuns(typeof value === 'string' ? JSON.parse(value) : value, runs);
       else out[column] = value;
     }
     return out;

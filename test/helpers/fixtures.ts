@@ -18,7 +18,10 @@ export async function tempDir(prefix = 'cases-etl-'): Promise<{ dir: string; cle
 }
 
 /** Copies fixtures into `dir`, optionally renamed, with mtimes `ageSeconds` in the past. */
-export async function stage(dir: string, files: Array<{ from: string; to: string; ageSeconds?: number }>): Promise<void> {
+export async function stage(
+  dir: string,
+  files: Array<{ from: string; to: string; ageSeconds?: number }>,
+): Promise<void> {
   for (const f of files) {
     const dest = join(dir, f.to);
     await copyFile(fixture(f.from), dest);
@@ -35,5 +38,16 @@ export function sourceFile(path: string, layout: TableLayout, mode: LoadMode = '
 
 /** A column layout: text of any length, optional, unless `over` says otherwise. */
 export function columnLayout(over: Partial<ColumnLayout>): ColumnLayout {
-  return { name: 'C', type: 'string', maxLength: null, format: 'auto', required: false, start: null, width: null, references: null, description: null, ...over };
+  return {
+    name: 'C',
+    type: 'string',
+    maxLength: null,
+    format: 'auto',
+    required: false,
+    start: null,
+    width: null,
+    references: null,
+    description: null,
+    ...over,
+  };
 }

@@ -23,7 +23,14 @@ export async function jobApp(target: Target, env: Record<string, string>): Promi
 
 /** A worker for the app on its own connection; close it with the returned function. */
 export function startWorker(app: App): { worker: Worker; close: () => Promise<void> } {
-  const ctx: JobContext = { config: app.config, store: app.store, layouts: app.layouts, logger: app.logger, notifier: app.notifier, queue: app.queue as Queue };
+  const ctx: JobContext = {
+    config: app.config,
+    store: app.store,
+    layouts: app.layouts,
+    logger: app.logger,
+    notifier: app.notifier,
+    queue: app.queue as Queue,
+  };
   const connection = createRedis(app.config.jobs.redisUrl as string);
   const worker = createEtlWorker(ctx, connection);
   return {
@@ -43,7 +50,11 @@ export async function obliterate(prefix: string): Promise<void> {
 }
 
 /** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -58,11 +69,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
  * the job fetched after: a job fetched while active and found completed a moment later would
  * carry no return value.
  */
-export function settledJob(queue: Queue, jobId: string, state: 'completed' | 'failed', timeoutMs = 30_000): Promise<Job> {
-  return eventually(async () => {
-    if ((await queue.getJobState(jobId)) !== state) return undefined;
-    return (await Job.fromId(queue, jobId)) ?? undefined;
-  }, timeoutMs, `job ${jobId} to be ${state}`);
+export function settledJob(
+  queue: Queue,
+  jobId: string,
+  state: 'completed' | 'failed',
+  timeoutMs = 30_000,
+): Promise<Job> {
+  return eventually(
+    async () => {
+      if ((await queue.getJobState(jobId)) !== state) return undefined;
+      return (await Job.fromId(queue, jobId)) ?? undefined;
+    },
+    timeoutMs,
+    `job ${jobId} to be ${state}`,
+  );
 }
 
 /**

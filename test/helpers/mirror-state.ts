@@ -29,7 +29,13 @@ export async function runOrdinals(probe: Probe, school: string): Promise<Map<num
  * Every row of `cases_<table>` for the school, inactive ones included, ordered by `key`. A table
  * that does not exist yet reads as empty.
  */
-export async function readMirror(probe: Probe, dialect: Dialect, table: string, key: string, school: string): Promise<MirrorRow[]> {
+export async function readMirror(
+  probe: Probe,
+  dialect: Dialect,
+  table: string,
+  key: string,
+  school: string,
+): Promise<MirrorRow[]> {
   const name = `cases_${table.toLowerCase()}`;
   if (!(await tableExists(probe, dialect, name))) return [];
   const ordinal = await runOrdinals(probe, school);
@@ -38,7 +44,9 @@ export async function readMirror(probe: Probe, dialect: Dialect, table: string, 
     const out: MirrorRow = {};
     for (const [column, value] of Object.entries(row)) {
       if (column === 'school_id' || value === null || value === undefined) continue;
-      out[column] = (RUN_COLUMNS as readonly string[]).includes(column) ? (ordinal.get(Number(value)) ?? `unknown run ${String(value)}`) : value;
+      out[column] = (RUN_COLUMNS as readonly string[]).includes(column)
+        ? (ordinal.get(Number(value)) ?? `unknown run ${String(value)}`)
+        : value;
     }
     return out;
   });

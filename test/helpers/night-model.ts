@@ -77,7 +77,11 @@ export const studentRowArb: fc.Arbitrary<StudentRow> = fc.record({
   birthdate: poolIndex(BIRTHDATES.length),
   status: poolIndex(STATUSES.length),
   registration: poolIndex(REGISTRATIONS),
-  fault: fc.oneof({ arbitrary: fc.constant(0), weight: 8 }, { arbitrary: fc.constant(1), weight: 1 }, { arbitrary: fc.constant(2), weight: 1 }),
+  fault: fc.oneof(
+    { arbitrary: fc.constant(0), weight: 8 },
+    { arbitrary: fc.constant(1), weight: 1 },
+    { arbitrary: fc.constant(2), weight: 1 },
+  ),
 });
 
 export const staffRowArb: fc.Arbitrary<StaffRow> = fc.record({
@@ -85,14 +89,21 @@ export const staffRowArb: fc.Arbitrary<StaffRow> = fc.record({
   surname: poolIndex(STAFF_SURNAMES.length),
 });
 
-const students = (minLength: number, maxLength: number): fc.Arbitrary<StudentRow[]> => fc.uniqueArray(studentRowArb, { selector: (r) => r.key, minLength, maxLength });
+const students = (minLength: number, maxLength: number): fc.Arbitrary<StudentRow[]> =>
+  fc.uniqueArray(studentRowArb, { selector: (r) => r.key, minLength, maxLength });
 
 export const fullNightArb: fc.Arbitrary<Night> = fc.record({
   kind: fc.constant('full' as const),
   // Now and then every student leaves at once: a header-only file, published only with allowShrink.
   students: fc.oneof({ arbitrary: students(1, STUDENT_KEYS), weight: 12 }, { arbitrary: fc.constant([]), weight: 1 }),
   // SF changes less often than ST: usually the file is left as it was.
-  staff: fc.oneof({ arbitrary: fc.constant(null), weight: 2 }, { arbitrary: fc.uniqueArray(staffRowArb, { selector: (r) => r.key, minLength: 1, maxLength: STAFF_KEYS }), weight: 1 }),
+  staff: fc.oneof(
+    { arbitrary: fc.constant(null), weight: 2 },
+    {
+      arbitrary: fc.uniqueArray(staffRowArb, { selector: (r) => r.key, minLength: 1, maxLength: STAFF_KEYS }),
+      weight: 1,
+    },
+  ),
 });
 
 export const deltaNightArb: fc.Arbitrary<Night> = fc.record({
@@ -108,7 +119,14 @@ export const unchangedNightArb: fc.Arbitrary<Night> = fc.constant({ kind: 'uncha
  * applies), now and then a night with nothing new. A plain array, so shrinking can drop any night.
  */
 export const nightsArb = (maxNights: number): fc.Arbitrary<Night[]> =>
-  fc.array(fc.oneof({ arbitrary: fullNightArb, weight: 5 }, { arbitrary: deltaNightArb, weight: 5 }, { arbitrary: unchangedNightArb, weight: 1 }), { minLength: 1, maxLength: maxNights });
+  fc.array(
+    fc.oneof(
+      { arbitrary: fullNightArb, weight: 5 },
+      { arbitrary: deltaNightArb, weight: 5 },
+      { arbitrary: unchangedNightArb, weight: 1 },
+    ),
+    { minLength: 1, maxLength: maxNights },
+  );
 
 /** The STKEY of pool key `key`. */
 export const studentKey = (key: number): string => `STU${String(key).padStart(4, '0')}`;
@@ -150,10 +168,15 @@ export async function writeNight(dir: string, school: string, night: Night, inde
   const at = nightTime(index, epoch);
   if (night.kind === 'unchanged') return;
   if (night.kind === 'delta') {
-    await writeCsv(join(dir, `ST_${school}_D.csv`), { header: STUDENT_HEADER, rows: night.students.map(studentCells) }, at);
+    await writeCsv(
+      join(dir, `ST_${school}_D.csv`),
+      { header: STUDENT_HEADER, rows: night.students.map(studentCells) },
+      at,
+    );
     return;
   }
   await rm(join(dir, `ST_${school}_D.csv`), { force: true });
   await writeCsv(join(dir, `ST_${school}.csv`), { header: STUDENT_HEADER, rows: night.students.map(studentCells) }, at);
-  if (night.staff) await writeCsv(join(dir, `SF_${school}.csv`), { header: STAFF_HEADER, rows: night.staff.map(staffCells) }, at);
+  if (night.staff)
+    await writeCsv(join(dir, `SF_${school}.csv`), { header: STAFF_HEADER, rows: night.staff.map(staffCells) }, at);
 }

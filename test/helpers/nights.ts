@@ -40,7 +40,11 @@ export async function writeCsv(path: string, csv: Csv, mtime: Date = new Date(Da
 }
 
 /** Edits one CSV in place. `edit` gets the rows and a column lookup by name. */
-export async function editCsv(path: string, edit: (rows: string[][], col: (name: string) => number) => string[][], mtime?: Date): Promise<void> {
+export async function editCsv(
+  path: string,
+  edit: (rows: string[][], col: (name: string) => number) => string[][],
+  mtime?: Date,
+): Promise<void> {
   const csv = await readCsv(path);
   const col = (name: string): number => {
     const i = csv.header.indexOf(name);

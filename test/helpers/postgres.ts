@@ -76,10 +76,19 @@ export async function closePgStore(file: Partial<PgStoreFile>): Promise<void> {
 }
 
 /** Rows for `columns`, keyed and hashed the way the pipeline does it. */
-export function stagedRows(mirror: MirrorTable, columns: readonly string[], records: ReadonlyArray<readonly Value[]>): StagedRow[] {
+export function stagedRows(
+  mirror: MirrorTable,
+  columns: readonly string[],
+  records: ReadonlyArray<readonly Value[]>,
+): StagedRow[] {
   const hasher = createRowHasher(columns);
   const keyIdx = mirror.key.map((k) => columns.indexOf(k));
-  return records.map((values) => ({ key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR), values, hash: hasher.hash(values), line: null }));
+  return records.map((values) => ({
+    key: keyIdx.map((i) => String(values[i])).join(KEY_SEPARATOR),
+    values,
+    hash: hasher.hash(values),
+    line: null,
+  }));
 }
 
 /** The rows as an async stream of small batches, as a file arrives. */

@@ -27,7 +27,9 @@ export interface Webhook {
   close(): Promise<void>;
 }
 
-export async function startWebhook(answer: (n: number) => Answer = () => ({ status: 200, body: 'ok' })): Promise<Webhook> {
+export async function startWebhook(
+  answer: (n: number) => Answer = () => ({ status: 200, body: 'ok' }),
+): Promise<Webhook> {
   const requests: WebhookRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -35,7 +37,13 @@ export async function startWebhook(answer: (n: number) => Answer = () => ({ stat
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const a = answer(requests.length);
-      requests.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(raw) as Record<string, unknown>, raw, at: Date.now() });
+      requests.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: JSON.parse(raw) as Record<string, unknown>,
+        raw,
+        at: Date.now(),
+      });
       if (a === 'hang') return;
       res.writeHead(a.status, { 'content-type': 'text/plain', ...a.headers }).end(a.body ?? '');
     });

@@ -47,7 +47,9 @@ export const SEED_DAT_FILES = ['STUDENT.DAT', 'STAFF.DAT', 'ENROL.DAT', 'PARENT.
 export type SeedDatFile = (typeof SEED_DAT_FILES)[number];
 
 async function seedColumns(file: SeedDatFile): Promise<SeedColumn[]> {
-  const json = JSON.parse(await readFile(SEED_DAT_LAYOUTS_PATH, 'utf8')) as { file_layouts: Record<string, { columns: SeedColumn[] }> };
+  const json = JSON.parse(await readFile(SEED_DAT_LAYOUTS_PATH, 'utf8')) as {
+    file_layouts: Record<string, { columns: SeedColumn[] }>;
+  };
   const layout = json.file_layouts[file];
   if (!layout) throw new Error(`no seed layout for ${file}`);
   return layout.columns;
@@ -88,7 +90,15 @@ export function seedNight(n: number): Record<SeedDatFile, DatRecord[]> {
       POSITION: 'Teacher',
       TELEPHONE: '03 9000 0000',
     })),
-    'ENROL.DAT': students.flatMap((s) => ['ENG', 'MAT'].map((subject) => ({ CASES_KEY: s.CASES_KEY ?? '', CLASS_CODE: `${s.HOMEKEY}${subject}`, PERIOD: '01', YEAR: '2025', SEMESTER: '1' }))),
+    'ENROL.DAT': students.flatMap((s) =>
+      ['ENG', 'MAT'].map((subject) => ({
+        CASES_KEY: s.CASES_KEY ?? '',
+        CLASS_CODE: `${s.HOMEKEY}${subject}`,
+        PERIOD: '01',
+        YEAR: '2025',
+        SEMESTER: '1',
+      })),
+    ),
     'PARENT.DAT': students.map((s, i) => ({
       PARENT_KEY: `PAR${String(i + 1).padStart(4, '0')}`,
       SURNAME: s.SURNAME ?? '',
@@ -123,7 +133,11 @@ export async function writeSeedDat(dir: string, file: SeedDatFile, records: read
 }
 
 /** Writes a whole seed night (or the files named in `only`) into `dir`. */
-export async function writeSeedNight(dir: string, n = 12, only: readonly SeedDatFile[] = SEED_DAT_FILES): Promise<void> {
+export async function writeSeedNight(
+  dir: string,
+  n = 12,
+  only: readonly SeedDatFile[] = SEED_DAT_FILES,
+): Promise<void> {
   const night = seedNight(n);
   for (const file of only) await writeSeedDat(dir, file, night[file]);
 }

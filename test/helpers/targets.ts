@@ -34,7 +34,8 @@ export interface Target {
 
 function normalise(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Date ? v.toISOString() : v;
+  for (const [k, v] of Object.entries(row))
+    out[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Date ? v.toISOString() : v;
   return out;
 }
 
@@ -53,7 +54,8 @@ export async function createTarget(dialect: Dialect): Promise<Target> {
       async probe() {
         const db = new BetterSqlite3(path, { readonly: true });
         return {
-          all: async (sql, params = []) => (db.prepare(sql).all(...(params as never[])) as Array<Record<string, unknown>>).map(normalise),
+          all: async (sql, params = []) =>
+            (db.prepare(sql).all(...(params as never[])) as Array<Record<string, unknown>>).map(normalise),
           close: async () => void db.close(),
         };
       },
@@ -70,7 +72,10 @@ export async function createTarget(dialect: Dialect): Promise<Target> {
     config: (extra = {}) => loadConfig({ ...env, ...extra }),
     async probe() {
       // bigint (run ids, counts) as numbers, as SQLite gives them.
-      const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) };
+      const types = {
+        getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'),
+      };
       const client = new pg.Client({ connectionString: pgSchema.url, types: types as pg.CustomTypesConfig });
       await client.connect();
       await client.query(`SET search_path TO "${pgSchema.schema}"`);

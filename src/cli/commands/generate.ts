@@ -5,12 +5,14 @@ import type { CliIo } from '../context.js';
 import { formatCount, formatTable } from '../format.js';
 
 function positiveInt(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new EtlError('ETL_USAGE', `${name} must be a whole number of 1 or more, not ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new EtlError('ETL_USAGE', `${name} must be a whole number of 1 or more, not ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 function seedOf(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) > 0xffffffff) throw new EtlError('ETL_USAGE', `--seed must be a whole number from 0 to 4294967295, not ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || Number(raw) > 0xffffffff)
+    throw new EtlError('ETL_USAGE', `--seed must be a whole number from 0 to 4294967295, not ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -22,10 +24,19 @@ export function registerGenerate(program: Command, io: CliIo): void {
     .option('--school <id>', 'school number', '8865')
     .option('--students <n>', 'number of students', '1500')
     .option('--seed <n>', 'random seed; the same seed writes the same bytes', '1')
-    .option('--format <format>', 'eduhub (CSV files) or fixed (STUDENT.DAT, STAFF.DAT and relationships.json)', 'eduhub')
+    .option(
+      '--format <format>',
+      'eduhub (CSV files) or fixed (STUDENT.DAT, STAFF.DAT and relationships.json)',
+      'eduhub',
+    )
     .action(async (opts: { out: string; school: string; students: string; seed: string; format: string }) => {
-      if (opts.format !== 'eduhub' && opts.format !== 'fixed') throw new EtlError('ETL_USAGE', `--format must be eduhub or fixed, not ${JSON.stringify(opts.format)}`);
-      if (!/^[A-Za-z0-9]+$/.test(opts.school)) throw new EtlError('ETL_USAGE', `--school must be letters and digits (e.g. 8865), not ${JSON.stringify(opts.school)}`);
+      if (opts.format !== 'eduhub' && opts.format !== 'fixed')
+        throw new EtlError('ETL_USAGE', `--format must be eduhub or fixed, not ${JSON.stringify(opts.format)}`);
+      if (!/^[A-Za-z0-9]+$/.test(opts.school))
+        throw new EtlError(
+          'ETL_USAGE',
+          `--school must be letters and digits (e.g. 8865), not ${JSON.stringify(opts.school)}`,
+        );
       const { generateSchool } = await import('../../generate/index.js');
       const result = await generateSchool({
         outDir: opts.out,
@@ -35,6 +46,11 @@ export function registerGenerate(program: Command, io: CliIo): void {
         format: opts.format,
       });
       io.out(`Wrote ${result.files.length} files to ${opts.out}`);
-      io.out(formatTable(['FILE', 'TABLE', '>ROWS', '>BYTES'], result.files.map((f) => [f.name, f.table, formatCount(f.rows), formatCount(f.bytes)])));
+      io.out(
+        formatTable(
+          ['FILE', 'TABLE', '>ROWS', '>BYTES'],
+          result.files.map((f) => [f.name, f.table, formatCount(f.rows), formatCount(f.bytes)]),
+        ),
+      );
     });
 }

@@ -11,10 +11,10 @@ function keyText(l: TableLayout): string {
 
 /** How each key rule reads in `layouts show`. */
 const KEY_RULE_TEXT: Record<KeyRule, string> = {
-  layout: 'the layout\'s primary_key',
+  layout: "the layout's primary_key",
   builtin: 'the built-in key of the table',
-  'profile-first-column': 'inferred: the layout\'s first column, which primary_keys lists as unique',
-  'table-key': 'inferred: the table\'s <TABLE>KEY column, which primary_keys lists as unique',
+  'profile-first-column': "inferred: the layout's first column, which primary_keys lists as unique",
+  'table-key': "inferred: the table's <TABLE>KEY column, which primary_keys lists as unique",
   tid: 'inferred: the TID column, which primary_keys lists as unique',
 };
 
@@ -53,7 +53,9 @@ function summary(l: TableLayout): Record<string, unknown> {
 }
 
 export function registerLayouts(program: Command, io: CliIo): void {
-  const layouts = program.command('layouts').description('show the table layouts that were loaded and where each came from');
+  const layouts = program
+    .command('layouts')
+    .description('show the table layouts that were loaded and where each came from');
 
   layouts
     .command('list')
@@ -62,9 +64,16 @@ export function registerLayouts(program: Command, io: CliIo): void {
     .action(async (opts: { json?: boolean }) => {
       const { layouts: registry } = await loadCliContext(io);
       const all = [...registry.tables.values()];
-      const brief = ({ columns: _c, ...rest }: TableLayout): Record<string, unknown> => ({ ...rest, columns: _c.length });
+      const brief = ({ columns: _c, ...rest }: TableLayout): Record<string, unknown> => ({
+        ...rest,
+        columns: _c.length,
+      });
       if (opts.json) {
-        const json = { relationships: registry.relationshipsPath, tables: all.map(brief), seedDatFiles: registry.seedDat.map(brief) };
+        const json = {
+          relationships: registry.relationshipsPath,
+          tables: all.map(brief),
+          seedDatFiles: registry.seedDat.map(brief),
+        };
         io.out(JSON.stringify(json, null, 2));
         return;
       }
@@ -79,12 +88,15 @@ export function registerLayouts(program: Command, io: CliIo): void {
             l.filename ?? `${l.table}_<SITE>.csv`,
             keyText(l),
             l.columns.length === 0 ? 'header' : String(l.columns.length),
-            l.description ?? (registry.seedDat.includes(l) ? 'the seed\'s fixed-width export (by file name only)' : ''),
+            l.description ?? (registry.seedDat.includes(l) ? "the seed's fixed-width export (by file name only)" : ''),
           ]),
         ),
       );
       const keyless = all.filter((l) => l.keyProblem);
-      if (keyless.length > 0) io.out(`\n${keyless.length} table${keyless.length > 1 ? 's have' : ' has'} no primary key and cannot be loaded until one is given: ${keyless.map((l) => l.table).join(', ')}`);
+      if (keyless.length > 0)
+        io.out(
+          `\n${keyless.length} table${keyless.length > 1 ? 's have' : ' has'} no primary key and cannot be loaded until one is given: ${keyless.map((l) => l.table).join(', ')}`,
+        );
     });
 
   layouts
@@ -94,7 +106,8 @@ export function registerLayouts(program: Command, io: CliIo): void {
     .action(async (table: string, opts: { json?: boolean }) => {
       const { layouts: registry } = await loadCliContext(io);
       const layout = registry.layoutForFileName(table) ?? registry.layoutFor(table);
-      if (!layout) throw new EtlError('ETL_LAYOUT_UNKNOWN_TABLE', `no layout for ${table}; see \`cases-etl layouts list\``);
+      if (!layout)
+        throw new EtlError('ETL_LAYOUT_UNKNOWN_TABLE', `no layout for ${table}; see \`cases-etl layouts list\``);
       if (opts.json) {
         io.out(JSON.stringify(summary(layout), null, 2));
         return;
@@ -110,12 +123,20 @@ export function registerLayouts(program: Command, io: CliIo): void {
       if (layout.tableName) lines.push(`  table:     ${layout.tableName}`);
       if (layout.mode) lines.push(`  mode:      ${layout.mode}`);
       const seedDat = registry.seedDat.includes(layout);
-      if (layout.required) lines.push(`  required:  yes${seedDat ? ' (with the other .DAT files, when the folder holds any of them)' : ''}`);
+      if (layout.required)
+        lines.push(
+          `  required:  yes${seedDat ? ' (with the other .DAT files, when the folder holds any of them)' : ''}`,
+        );
       if (layout.candidateKeys.length > 0) lines.push(`  profile unique columns: ${layout.candidateKeys.join(', ')}`);
-      if (layout.fieldMapping) lines.push(`  view:      ${layout.view ?? '(named after the table)'} with ${Object.entries(layout.fieldMapping).map(([c, f]) => `${c}→${f}`).join(', ')}`);
+      if (layout.fieldMapping)
+        lines.push(
+          `  view:      ${layout.view ?? '(named after the table)'} with ${Object.entries(layout.fieldMapping)
+            .map(([c, f]) => `${c}→${f}`)
+            .join(', ')}`,
+        );
       io.out(lines.join('\n'));
       if (layout.columns.length === 0) {
-        io.out('  columns:   taken from each file\'s header (profile-only table)');
+        io.out("  columns:   taken from each file's header (profile-only table)");
         return;
       }
       const fixed = layout.format === 'fixed';

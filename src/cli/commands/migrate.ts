@@ -30,9 +30,9 @@ export function registerMigrate(program: Command, io: CliIo): void {
     .description('create or update the ledger tables (also done at the start of every command that needs them)')
     .option(
       '--rekey <table>',
-      'rebuild a mirror table under its layout\'s key (DF, DF_8865, or a layout\'s file name such as STUDENT.DAT)',
+      "rebuild a mirror table under its layout's key (DF, DF_8865, or a layout's file name such as STUDENT.DAT)",
     )
-    .option('--json', 'print the rekey\'s result as JSON (with --rekey)')
+    .option('--json', "print the rekey's result as JSON (with --rekey)")
     .action(async (opts: { rekey?: string; json?: boolean }) => {
       if (opts.json && opts.rekey === undefined) throw new EtlError('ETL_USAGE', '--json is for --rekey only');
       const { config, layouts } = await loadCliContext(io);
@@ -46,7 +46,9 @@ export function registerMigrate(program: Command, io: CliIo): void {
       try {
         const applied = await store.migrate();
         if (!layout) {
-          io.out(applied.length === 0 ? `${store.location}: up to date` : `${store.location}: applied ${applied.join(', ')}`);
+          io.out(
+            applied.length === 0 ? `${store.location}: up to date` : `${store.location}: applied ${applied.join(', ')}`,
+          );
           return;
         }
         // Only the layout's key matters here: the table keeps every column it has.

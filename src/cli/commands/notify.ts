@@ -7,7 +7,9 @@ import { loadCliContext, type CliIo } from '../context.js';
 /** A line on stderr for each notification that could not be delivered: the run's outcome stands. */
 export function reportFailedDeliveries(io: CliIo, deliveries: ReadonlyArray<Delivery & { school?: string }>): void {
   for (const d of deliveries.filter((x) => !x.ok)) {
-    io.err(`warning: the ${d.channel} notification${d.school ? ` for school ${d.school}` : ''} failed after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`);
+    io.err(
+      `warning: the ${d.channel} notification${d.school ? ` for school ${d.school}` : ''} failed after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`,
+    );
   }
 }
 
@@ -21,10 +23,16 @@ export function registerNotify(program: Command, io: CliIo): void {
       const { notifierFor, testNotification } = await import('../../notify/index.js');
       const notifier = notifierFor(config);
       if (notifier.channels.length === 0) {
-        throw new EtlError('ETL_USAGE', 'no notification channel is configured: set SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, or ETL_NOTIFICATION_EMAIL with SMTP_URL');
+        throw new EtlError(
+          'ETL_USAGE',
+          'no notification channel is configured: set SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, or ETL_NOTIFICATION_EMAIL with SMTP_URL',
+        );
       }
       const deliveries = await notifier.send(testNotification());
-      for (const d of deliveries) io.out(`${d.channel.padEnd(6)} ${d.ok ? 'sent' : `FAILED after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`}`);
+      for (const d of deliveries)
+        io.out(
+          `${d.channel.padEnd(6)} ${d.ok ? 'sent' : `FAILED after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`}`,
+        );
       io.setExitCode(deliveries.every((d) => d.ok) ? 0 : 1);
     });
 }

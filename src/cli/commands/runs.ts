@@ -12,18 +12,30 @@ export function registerRuns(program: Command, io: CliIo): void {
     .option('--limit <n>', 'how many runs', '20')
     .option('--school <id>', 'only this school')
     .option('--id <run>', 'one run in full: its files and its first rejects (--limit of them, default 20)')
-    .option('--original', 'with --id: show each reject\'s original line (personal data; the start of it, as etl_rejects keeps it)')
+    .option(
+      '--original',
+      "with --id: show each reject's original line (personal data; the start of it, as etl_rejects keeps it)",
+    )
     .option('--json', 'print as JSON')
     .action(async (opts: { limit: string; school?: string; id?: string; json?: boolean; original?: boolean }) => {
-      if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1) throw new EtlError('ETL_USAGE', `--limit must be a whole number of 1 or more, not ${JSON.stringify(opts.limit)}`);
-      if (opts.original === true && opts.id === undefined) throw new EtlError('ETL_USAGE', '--original shows one run\'s rejected lines: give the run with --id');
-      if (opts.id !== undefined && !/^\d+$/.test(opts.id)) throw new EtlError('ETL_USAGE', `--id must be a run id (a whole number), not ${JSON.stringify(opts.id)}`);
+      if (!/^\d+$/.test(opts.limit) || Number(opts.limit) < 1)
+        throw new EtlError(
+          'ETL_USAGE',
+          `--limit must be a whole number of 1 or more, not ${JSON.stringify(opts.limit)}`,
+        );
+      if (opts.original === true && opts.id === undefined)
+        throw new EtlError('ETL_USAGE', "--original shows one run's rejected lines: give the run with --id");
+      if (opts.id !== undefined && !/^\d+$/.test(opts.id))
+        throw new EtlError('ETL_USAGE', `--id must be a run id (a whole number), not ${JSON.stringify(opts.id)}`);
       const { config } = await loadCliContext(io);
       const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
       try {
         await store.migrate();
         if (opts.id !== undefined) {
-          await showRun(io, store, Number(opts.id), Number(opts.limit), { json: opts.json ?? false, originals: opts.original ?? false });
+          await showRun(io, store, Number(opts.id), Number(opts.limit), {
+            json: opts.json ?? false,
+            originals: opts.original ?? false,
+          });
           return;
         }
         const runs = await store.listRuns({ school: opts.school ?? null, limit: Number(opts.limit) });
@@ -37,7 +49,22 @@ export function registerRuns(program: Command, io: CliIo): void {
         }
         io.out(
           formatTable(
-            ['RUN', 'SCHOOL', 'STATUS', 'TRIGGER', 'STARTED', '>SECONDS', '>ROWS', '>INSERTED', '>UPDATED', '>DEACTIVATED', '>HELD', '>DEFERRED', '>REJECTED', 'REASON'],
+            [
+              'RUN',
+              'SCHOOL',
+              'STATUS',
+              'TRIGGER',
+              'STARTED',
+              '>SECONDS',
+              '>ROWS',
+              '>INSERTED',
+              '>UPDATED',
+              '>DEACTIVATED',
+              '>HELD',
+              '>DEFERRED',
+              '>REJECTED',
+              'REASON',
+            ],
             runs.map((r) => [
               String(r.id),
               r.school,
@@ -66,7 +93,13 @@ export function registerRuns(program: Command, io: CliIo): void {
  * `--original`, each reject's original line too: the CLI runs as the database's owner, who can
  * read etl_rejects anyway, so asking for them is an admin asking.
  */
-async function showRun(io: CliIo, store: Store, id: number, limit: number, options: { json: boolean; originals: boolean }): Promise<void> {
+async function showRun(
+  io: CliIo,
+  store: Store,
+  id: number,
+  limit: number,
+  options: { json: boolean; originals: boolean },
+): Promise<void> {
   const { json, originals } = options;
   const run = await store.getRun(id);
   if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
@@ -86,13 +119,26 @@ async function showRun(io: CliIo, store: Store, id: number, limit: number, optio
     lines.push(
       formatTable(
         [
-          'FILE', 'TABLE', 'MODE', '>ROWS',
-          ...(countsApplied(run) ? ['>INSERTED', '>UPDATED', '>DEACTIVATED'] : ['>WOULD INSERT', '>WOULD UPDATE', '>WOULD DEACTIVATE']),
-          '>UNCHANGED', '>HELD', '>DEFERRED', '>REJECTED', 'ERROR',
+          'FILE',
+          'TABLE',
+          'MODE',
+          '>ROWS',
+          ...(countsApplied(run)
+            ? ['>INSERTED', '>UPDATED', '>DEACTIVATED']
+            : ['>WOULD INSERT', '>WOULD UPDATE', '>WOULD DEACTIVATE']),
+          '>UNCHANGED',
+          '>HELD',
+          '>DEFERRED',
+          '>REJECTED',
+          'ERROR',
         ],
         files.map((f) => [
-          f.fileName, f.table, f.mode,
-          ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map(formatCount),
+          f.fileName,
+          f.table,
+          f.mode,
+          ...[f.rows, f.inserted, f.updated, f.deactivated, f.unchanged, f.held, f.deferred, f.rejected].map(
+            formatCount,
+          ),
           f.error ?? '',
         ]),
       ),
@@ -100,13 +146,22 @@ async function showRun(io: CliIo, store: Store, id: number, limit: number, optio
   }
   if (rejects.length > 0 && !originals) {
     lines.push(`First ${rejects.length} of ${formatCount(run.rejected)} rejected rows (values are not shown):`);
-    lines.push(formatTable(['FILE', '>LINE', 'KEY', 'FIELD', 'CODE', 'MESSAGE'], rejects.map((r) => [r.file, String(r.line), r.key ?? '', r.field ?? '', r.code, r.message])));
+    lines.push(
+      formatTable(
+        ['FILE', '>LINE', 'KEY', 'FIELD', 'CODE', 'MESSAGE'],
+        rejects.map((r) => [r.file, String(r.line), r.key ?? '', r.field ?? '', r.code, r.message]),
+      ),
+    );
   }
   if (rejects.length > 0 && originals) {
     // One block a reject: an original line does not fit a table column.
-    lines.push(`First ${rejects.length} of ${formatCount(run.rejected)} rejected rows, with their original lines (personal data):`);
+    lines.push(
+      `First ${rejects.length} of ${formatCount(run.rejected)} rejected rows, with their original lines (personal data):`,
+    );
     for (const r of rejects) {
-      lines.push(`  ${r.file} line ${r.line}${r.key ? ` key ${r.key}` : ''}${r.field ? ` ${r.field}` : ''}: ${r.code} ${r.message}`);
+      lines.push(
+        `  ${r.file} line ${r.line}${r.key ? ` key ${r.key}` : ''}${r.field ? ` ${r.field}` : ''}: ${r.code} ${r.message}`,
+      );
       lines.push(`    ${originalShown(r.originalLine ?? null, r.originalBytes ?? null)}`);
     }
   }
@@ -118,5 +173,7 @@ function originalShown(text: string | null, bytes: number | null): string {
   if (text === null) return '(not kept)';
   const shown = JSON.stringify(text);
   const keptBytes = Buffer.byteLength(text, 'utf8');
-  return bytes !== null && bytes > keptBytes ? `${shown} … (${formatCount(keptBytes)} of ${formatCount(bytes)} bytes kept)` : shown;
+  return bytes !== null && bytes > keptBytes
+    ? `${shown} … (${formatCount(keptBytes)} of ${formatCount(bytes)} bytes kept)`
+    : shown;
 }

@@ -9,13 +9,23 @@ function fileLines(f: FileReport): string[] {
   if (f.error) out.push(`  ${f.file}: not readable — ${f.error.code}: ${f.error.message}`);
   for (const n of f.notices) out.push(`  ${f.file}: ${n.severity} ${n.code}: ${n.message}`);
   if (f.rejectedRows > 0) {
-    const codes = Object.entries(f.rejectsByCode).map(([code, n]) => `${code} ×${formatCount(n)}`).join(', ');
+    const codes = Object.entries(f.rejectsByCode)
+      .map(([code, n]) => `${code} ×${formatCount(n)}`)
+      .join(', ');
     out.push(`  ${f.file}: ${formatCount(f.rejectedRows)} rejected row${f.rejectedRows === 1 ? '' : 's'} (${codes})`);
-    if (f.held > 0) out.push(`  ${f.file}: ${formatCount(f.held)} with a readable key: a run holds those rows as they were last published`);
+    if (f.held > 0)
+      out.push(
+        `  ${f.file}: ${formatCount(f.held)} with a readable key: a run holds those rows as they were last published`,
+      );
     if (f.keyless > 0 && f.mode === 'full') {
-      out.push(`  ${f.file}: ${formatCount(f.keyless)} without a readable key: a run defers this table's deactivations (ETL_LOAD_DEFERRED)`);
+      out.push(
+        `  ${f.file}: ${formatCount(f.keyless)} without a readable key: a run defers this table's deactivations (ETL_LOAD_DEFERRED)`,
+      );
     }
-    for (const r of f.examples) out.push(`    line ${r.line}${r.key ? ` key ${r.key}` : ''}${r.field ? ` ${r.field}` : ''}: ${r.code} ${r.message}`);
+    for (const r of f.examples)
+      out.push(
+        `    line ${r.line}${r.key ? ` key ${r.key}` : ''}${r.field ? ` ${r.field}` : ''}: ${r.code} ${r.message}`,
+      );
   }
   return out;
 }
@@ -28,15 +38,27 @@ export function renderReport(report: SourceReport): string {
     out.push(
       formatTable(
         ['FILE', 'TABLE', 'MODE', 'FORMAT', '>ROWS', '>REJECTED', 'STATUS'],
-        school.files.map((f) => [f.file, f.tableId, f.mode, f.format, formatCount(f.rows), formatCount(f.rejectedRows), f.error ? 'unreadable' : f.rejectedRows > 0 ? 'rejects' : 'ok']),
+        school.files.map((f) => [
+          f.file,
+          f.tableId,
+          f.mode,
+          f.format,
+          formatCount(f.rows),
+          formatCount(f.rejectedRows),
+          f.error ? 'unreadable' : f.rejectedRows > 0 ? 'rejects' : 'ok',
+        ]),
       ),
     );
     for (const c of school.conflicts) out.push(`  ETL_SOURCE_DUPLICATE_TABLE: ${c.message}`);
-    if (school.missingRequired.length > 0) out.push(`  missing required table${school.missingRequired.length > 1 ? 's' : ''}: ${school.missingRequired.join(', ')}`);
+    if (school.missingRequired.length > 0)
+      out.push(
+        `  missing required table${school.missingRequired.length > 1 ? 's' : ''}: ${school.missingRequired.join(', ')}`,
+      );
     const details = school.files.flatMap(fileLines);
     if (details.length > 0) out.push('', ...details);
   }
-  if (report.notices.length > 0) out.push('', ...report.notices.map((n) => `${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`));
+  if (report.notices.length > 0)
+    out.push('', ...report.notices.map((n) => `${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`));
   const t = report.totals;
   out.push(
     '',
@@ -49,7 +71,13 @@ export function renderReport(report: SourceReport): string {
 function publicReport(report: SourceReport): unknown {
   return {
     ...report,
-    schools: report.schools.map((s) => ({ ...s, files: s.files.map((f) => ({ ...f, examples: f.examples.map(({ raw: _raw, rawBytes: _bytes, ...rest }) => rest) })) })),
+    schools: report.schools.map((s) => ({
+      ...s,
+      files: s.files.map((f) => ({
+        ...f,
+        examples: f.examples.map(({ raw: _raw, rawBytes: _bytes, ...rest }) => rest),
+      })),
+    })),
   };
 }
 
@@ -65,7 +93,11 @@ export function registerValidate(program: Command, io: CliIo): void {
       const ctx = await loadCliContext(io, { sourceDirectory: opts.source, schoolId: opts.school });
       const progress = io.isTTY && !opts.json ? (f: { name: string }) => io.err(`reading ${f.name}…`) : undefined;
       const { inspectSource } = await import('../../pipeline/index.js');
-      const report = await inspectSource(ctx.config, ctx.layouts, { school: opts.school ?? null, examples: Number(opts.examples) || 5, ...(progress ? { onFile: progress } : {}) });
+      const report = await inspectSource(ctx.config, ctx.layouts, {
+        school: opts.school ?? null,
+        examples: Number(opts.examples) || 5,
+        ...(progress ? { onFile: progress } : {}),
+      });
       io.out(opts.json ? JSON.stringify(publicReport(report), null, 2) : renderReport(report));
       io.setExitCode(report.exitCode);
     });

@@ -36,7 +36,8 @@ export async function writeSubjects(w: CsvTableWriter, ctx: SchoolContext): Prom
     r.text('SHORTNAME', s.shortName);
     r.text('FACULTY', s.faculty);
     r.text('PROMOTE', keys.has(promote) ? promote : null);
-    if (random.chance(0.5)) r.text('OVERVIEW', `Year ${s.year} ${s.fullName.replace(/ - Year \d+$/, '')}. ${random.pick(OVERVIEWS)}`);
+    if (random.chance(0.5))
+      r.text('OVERVIEW', `Year ${s.year} ${s.fullName.replace(/ - Year \d+$/, '')}. ${random.pick(OVERVIEWS)}`);
     r.text('SUBJECT_ACADEMIC_YEAR', String(s.year).padStart(2, '0'));
     r.int('SEMESTER', 0);
     r.text('DURATION', 'Y');
@@ -114,7 +115,11 @@ export async function writeEnrolments(w: CsvTableWriter, ctx: SchoolContext): Pr
 }
 
 /** SCL: the classes of each subject in the current quilt, with teacher, room and campus. */
-export async function writeClasses(w: CsvTableWriter, ctx: SchoolContext, seats: ReadonlyMap<string, number>): Promise<void> {
+export async function writeClasses(
+  w: CsvTableWriter,
+  ctx: SchoolContext,
+  seats: ReadonlyMap<string, number>,
+): Promise<void> {
   const { plan } = ctx;
   const random = createRandom(plan.seed, 'SCL');
   const campusOf = new Map(plan.years.map((y) => [y.num, y.campus]));
@@ -131,7 +136,8 @@ export async function writeClasses(w: CsvTableWriter, ctx: SchoolContext, seats:
       r.text('SUBJECT', subject.key);
       r.int('CLASS', classNo);
       r.text('TEACHER01', classTeacher(ctx, subject, classNo).key);
-      if (random.chance(0.05)) r.text('TEACHER02', ctx.staff.teacherFor(subject.faculty, subject.index * 3 + classNo + 1).key);
+      if (random.chance(0.05))
+        r.text('TEACHER02', ctx.staff.teacherFor(subject.faculty, subject.index * 3 + classNo + 1).key);
       r.text('ROOM01', room?.code);
       r.int('FREQUENCY', subject.core ? 5 : 3 + random.int(2));
       r.text('PERIOD_ABSENCES', 'Y');

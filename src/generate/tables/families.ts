@@ -1,7 +1,16 @@
 import { SCHOOL_YEAR_START } from '../calendar.js';
 import type { CsvTableWriter } from '../csv-writer.js';
 import type { Adult, Family } from '../people.js';
-import { AUSTRALIA, BILLING_MEMOS, EMERGENCY_MEMOS, EMPLOYERS, E_MAIL_DOMAINS, OCCUPATIONS, STREETS, SUBURBS } from '../pools.js';
+import {
+  AUSTRALIA,
+  BILLING_MEMOS,
+  EMERGENCY_MEMOS,
+  EMPLOYERS,
+  E_MAIL_DOMAINS,
+  OCCUPATIONS,
+  STREETS,
+  SUBURBS,
+} from '../pools.js';
 import { createRandom, type Random } from '../random.js';
 import type { StaffMember } from '../staff.js';
 import { asciiLetters, digits, fit, landline, luhnDigit, mobileNumber } from '../text.js';
@@ -41,7 +50,8 @@ function fillAddress(um: CsvTableWriter, key: number, random: Random, postal: bo
 }
 
 function mailbox(adult: Adult, random: Random): string {
-  const local = `${asciiLetters(adult.given)}.${asciiLetters(adult.surname)}${random.chance(0.4) ? random.int(100) : ''}`.toLowerCase();
+  const local =
+    `${asciiLetters(adult.given)}.${asciiLetters(adult.surname)}${random.chance(0.4) ? random.int(100) : ''}`.toLowerCase();
   return fit(`${local}@${random.pick(E_MAIL_DOMAINS)}`, 60);
 }
 
@@ -78,7 +88,14 @@ function addressee(family: Family, width: number): string {
   return fit(family.adultB ? `${one(family.adultA)} & ${one(family.adultB)}` : one(family.adultA), width);
 }
 
-function fillFamily(df: CsvTableWriter, family: Family, homeKey: number, mailKey: number, school: string, random: Random): void {
+function fillFamily(
+  df: CsvTableWriter,
+  family: Family,
+  homeKey: number,
+  mailKey: number,
+  school: string,
+  random: Random,
+): void {
   const r = df.row;
   r.text('DFKEY', family.key);
   fillAdult(df, family, family.adultA, 'A', random);
@@ -123,7 +140,12 @@ function fillFamily(df: CsvTableWriter, family: Family, homeKey: number, mailKey
 }
 
 /** Writes DF and the family half of UM; returns the next free UMKEY. */
-export async function writeFamilies(df: CsvTableWriter, um: CsvTableWriter, families: readonly Family[], ctx: SchoolContext): Promise<number> {
+export async function writeFamilies(
+  df: CsvTableWriter,
+  um: CsvTableWriter,
+  families: readonly Family[],
+  ctx: SchoolContext,
+): Promise<number> {
   let umKey = 1;
   for (const family of families) {
     const random = createRandom(ctx.plan.seed, 'DF', family.index);
@@ -146,7 +168,12 @@ export async function writeFamilies(df: CsvTableWriter, um: CsvTableWriter, fami
  * Writes the staff half of UM: staff member i lives at UMKEY `firstKey + i`, which the SF writer
  * uses for HOMEKEY and MAILKEY.
  */
-export async function writeStaffAddresses(um: CsvTableWriter, staff: readonly StaffMember[], firstKey: number, seed: number): Promise<void> {
+export async function writeStaffAddresses(
+  um: CsvTableWriter,
+  staff: readonly StaffMember[],
+  firstKey: number,
+  seed: number,
+): Promise<void> {
   for (const s of staff) {
     fillAddress(um, firstKey + s.index, createRandom(seed, 'UM-staff', s.index), false);
     await commitRow(um);

@@ -152,7 +152,11 @@ export async function writeFaculties(w: CsvTableWriter, ctx: SchoolContext): Pro
 }
 
 const ROOM_KINDS: Readonly<Record<string, string>> = {
-  SCI: 'Science Lab', ARTS: 'Art Studio', TECH: 'Computer Lab', HPE: 'Gymnasium', LOTE: 'Language Room',
+  SCI: 'Science Lab',
+  ARTS: 'Art Studio',
+  TECH: 'Computer Lab',
+  HPE: 'Gymnasium',
+  LOTE: 'Language Room',
 };
 
 /** SM: rooms, spread over the campuses and faculties. */
@@ -167,7 +171,10 @@ export async function writeRooms(w: CsvTableWriter, ctx: SchoolContext): Promise
     r.text('TITLE', `${kind} ${room.code}`);
     r.int('SEATING', kind === 'Gymnasium' ? 120 : kind === 'Classroom' ? 28 : 24);
     // Commas in a plain text column, as room descriptions often have.
-    r.text('DESCRIPTION', `${campus?.name ?? 'Main Campus'}, Block ${room.code.replace(/\d+$/, '')}, level ${room.code.replace(/^[A-Z]+/, '').slice(0, 1)}`);
+    r.text(
+      'DESCRIPTION',
+      `${campus?.name ?? 'Main Campus'}, Block ${room.code.replace(/\d+$/, '')}, level ${room.code.replace(/^[A-Z]+/, '').slice(0, 1)}`,
+    );
     r.text('ROOM_TYPE', 'R');
     r.text('FACULTY', room.faculty);
     r.int('CAMPUS', room.campus);
@@ -209,7 +216,11 @@ export async function writeAbsenceTypes(w: CsvTableWriter, ctx: SchoolContext): 
     r.text('PRE_APPROVED', approved ? 'Y' : 'N');
     r.int('ABS_RATE', rate);
     r.text('SMS', code === 800 ? 'Y' : 'N');
-    if (code === 800) r.text('SMS_MESSAGE', 'Your child was marked absent today without explanation. Please contact the school office, or reply to this SMS.');
+    if (code === 800)
+      r.text(
+        'SMS_MESSAGE',
+        'Your child was marked absent today without explanation. Please contact the school office, or reply to this SMS.',
+      );
     r.text('EMAIL', code === 800 ? 'Y' : 'N');
     setLastWrite(r, random, dayOf(EXTRACT_YEAR - 1, 1, 1));
     await commitRow(w);

@@ -46,10 +46,12 @@ export async function writeStaff(w: CsvTableWriter, ctx: SchoolContext, firstAdd
     r.text('FACULTY02', s.secondFaculty);
     if (s.faculty) {
       const own = plan.subjects.filter((su) => su.faculty === s.faculty);
-      for (let n = 0; n < 3 && own.length > 0; n++) r.text(`SUBJECT0${n + 1}`, own[(s.index + n * 5) % own.length]?.key);
+      for (let n = 0; n < 3 && own.length > 0; n++)
+        r.text(`SUBJECT0${n + 1}`, own[(s.index + n * 5) % own.length]?.key);
     }
     r.float('FTE', s.fte, 2);
-    for (let day = 1; day <= 5; day++) r.text(`AVAILABILITY0${day}`, s.fte < 1 && day > Math.round(s.fte * 5) ? 'N' : 'Y');
+    for (let day = 1; day <= 5; day++)
+      r.text(`AVAILABILITY0${day}`, s.fte < 1 && day > Math.round(s.fte * 5) ? 'N' : 'Y');
     r.int('CAMPUS', s.campus);
     r.text('HOUSE', plan.houses[s.index % plan.houses.length]?.key);
     if (teaches) r.text('ROOM', plan.rooms[s.index % plan.rooms.length]?.code);

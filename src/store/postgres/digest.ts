@@ -49,13 +49,22 @@ export async function readDigest(client: PoolClient, mirror: MirrorTable, school
       const comma = text.indexOf(',', t4);
       const page = readNumber(text, t4 + 2, comma);
       const slot = readNumber(text, comma + 1, nl - 1);
-      if (Number.isNaN(page) || Number.isNaN(slot) || slot === 0) throw new Error(`reading ${mirror.name}: a digest row has no address`);
-      digest.add(unescapeCopy(text.slice(start, t1)), text.slice(t1 + 1, t2), text.charCodeAt(t2 + 1) === 116, line === '\\N' ? null : line, page, slot);
+      if (Number.isNaN(page) || Number.isNaN(slot) || slot === 0)
+        throw new Error(`reading ${mirror.name}: a digest row has no address`);
+      digest.add(
+        unescapeCopy(text.slice(start, t1)),
+        text.slice(t1 + 1, t2),
+        text.charCodeAt(t2 + 1) === 116,
+        line === '\\N' ? null : line,
+        page,
+        slot,
+      );
       start = nl + 1;
     }
     rest = text.slice(start);
   };
-  for await (const chunk of client.query(copyTo(digestSql(mirror, school))) as AsyncIterable<Buffer>) take(rest + decoder.write(chunk));
+  for await (const chunk of client.query(copyTo(digestSql(mirror, school))) as AsyncIterable<Buffer>)
+    take(rest + decoder.write(chunk));
   take(rest + decoder.end());
   if (rest.length > 0) throw new Error(`reading ${mirror.name}: the digest ended inside a row`);
   return digest;

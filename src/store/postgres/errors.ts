@@ -55,7 +55,8 @@ function isTransientOne(err: object): boolean {
   if (code !== null) {
     // Errno first: EPIPE is five capitals too and would pass for a SQLSTATE.
     if (code in TRANSIENT_ERRNOS) return true;
-    if (/^[0-9A-Z]{5}$/.test(code)) return code in TRANSIENT_SQLSTATES || code.slice(0, 2) in TRANSIENT_SQLSTATE_CLASSES;
+    if (/^[0-9A-Z]{5}$/.test(code))
+      return code in TRANSIENT_SQLSTATES || code.slice(0, 2) in TRANSIENT_SQLSTATE_CLASSES;
   }
   const message = (err as { message?: unknown }).message;
   return typeof message === 'string' && TRANSIENT_MESSAGES.some((m) => message.includes(m));

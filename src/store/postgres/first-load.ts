@@ -49,7 +49,12 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
  * Loads `batches` into a mirror the school has no rows in yet; `createdHere` when the table was
  * created in the current subtransaction (its rows are then written frozen).
  */
-export async function firstLoad(client: PoolClient, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere: boolean): Promise<MergeCounts> {
+export async function firstLoad(
+  client: PoolClient,
+  input: MergeInput,
+  batches: AsyncIterable<readonly StagedRow[]>,
+  createdHere: boolean,
+): Promise<MergeCounts> {
   const { mirror, columns, school, runId } = input;
   const schoolField = `${csvField(school)},`;
   const bookkeeping = `,t,${runId},${runId}`;
@@ -99,9 +104,16 @@ export async function firstLoad(client: PoolClient, input: MergeInput, batches: 
   const ahead = new ReadAhead(chunks(), (c) => c.data.length + c.changes.length, READ_AHEAD_BYTES);
   let inserted = 0;
   try {
-    for (let last = false; !last; ) {
+    for (let last = false; !last;) {
       const changes: Buffer[] = [];
-      const segment = await copySegment(client, copyMirror, ahead, input.segmentRows ?? SEGMENT_ROWS, undefined, (chunk) => changes.push(chunk.changes));
+      const segment = await copySegment(
+        client,
+        copyMirror,
+        ahead,
+        input.segmentRows ?? SEGMENT_ROWS,
+        undefined,
+        (chunk) => changes.push(chunk.changes),
+      );
       last = segment.last;
       if (segment.rows === 0) break;
       await pipeline(Readable.from(changes, { highWaterMark: 1 }), client.query(copyFrom(copyChangesSql())));

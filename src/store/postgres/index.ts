@@ -5,7 +5,15 @@ import type { PoolClient } from 'pg';
 
 import { EtlError, type Reject } from '../../errors/index.js';
 import type { MirrorTable } from '../../load/mirror.js';
-import { RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
+import {
+  RUN_DETAIL_SQL,
+  SUMMARY_SQL,
+  toRejectRecord,
+  toRollbackRecord,
+  toRunFileRecord,
+  toRunRecord,
+  toSchoolSummaries,
+} from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
 import { mergePostgres } from './merge.js';
@@ -43,7 +51,13 @@ function describeUrl(url: string, schema: string): string {
 }
 
 /** Writes a finished run's row, its files and its rejects: three statements whatever their number. */
-async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutcome, files: readonly RunFileRecord[], rejects: readonly Reject[]): Promise<void> {
+async function writeOutcome(
+  client: PoolClient,
+  runId: number,
+  outcome: RunOutcome,
+  files: readonly RunFileRecord[],
+  rejects: readonly Reject[],
+): Promise<void> {
   await client.query(LEDGER.finishRun, [
     runId,
     outcome.status,
@@ -91,7 +105,17 @@ async function writeOutcome(client: PoolClient, runId: number, outcome: RunOutco
   for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
     const part = rejects.slice(i, i + REJECTS_PER_STATEMENT);
     const col = <K extends keyof Reject>(k: K): Array<Reject[K]> => part.map((r) => r[k]);
-    await client.query(LEDGER.insertRejects, [runId, col('file'), col('line'), col('key'), col('field'), col('code'), col('message'), col('raw'), col('rawBytes')]);
+    await client.query(LEDGER.insertRejects, [
+      runId,
+      col('file'),
+      col('line'),
+      col('key'),
+      col('field'),
+      col('code'),
+      col('message'),
+      col('raw'),
+      col('rawBytes'),
+    ]);
   }
 }
 
@@ -148,7 +172,13 @@ function createSession(client: PoolClient, schema: string): RunSession {
         await client.query(RAISE_WORK_MEM);
         workMemRaised = true;
       }
-      const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, createdHere(input.mirror.name));
+      const counts = await mergePostgres(
+        client,
+        `cases_etl_stage_${++stages}`,
+        input,
+        batches,
+        createdHere(input.mirror.name),
+      );
       await addKey(input.mirror.name);
       return counts;
     },
@@ -165,10 +195,21 @@ function createSession(client: PoolClient, schema: string): RunSession {
     async latestPublishedFileset(school) {
       type Row = { id: string; fileset_sha256: string; rollback_id: string | null };
       const row = (await client.query<Row>(LEDGER.latestPublishedFileset, [school])).rows[0];
-      return row ? { runId: Number(row.id), filesetSha256: row.fileset_sha256, rollbackId: row.rollback_id === null ? null : Number(row.rollback_id) } : null;
+      return row
+        ? {
+            runId: Number(row.id),
+            filesetSha256: row.fileset_sha256,
+            rollbackId: row.rollback_id === null ? null : Number(row.rollback_id),
+          }
+        : null;
     },
     async lastPublishedRows(school, tables) {
-      const rows = (await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [school, [...new Set(tables)]])).rows;
+      const rows = (
+        await client.query<{ table_name: string; rows_loaded: number }>(LEDGER.lastPublishedRows, [
+          school,
+          [...new Set(tables)],
+        ])
+      ).rows;
       return new Map(rows.map((r) => [r.table_name, Number(r.rows_loaded)]));
     },
     async failInterruptedRuns(school, currentRunId) {
@@ -185,7 +226,9 @@ function createSession(client: PoolClient, schema: string): RunSession {
       return row ? toRunRecord(row) : null;
     },
     async publishedRunsAfter(school, runId) {
-      return (await client.query<Record<string, unknown>>(LEDGER.publishedRunsAfter, [school, runId])).rows.map(toRunRecord);
+      return (await client.query<Record<string, unknown>>(LEDGER.publishedRunsAfter, [school, runId])).rows.map(
+        toRunRecord,
+      );
     },
     planUndo: (runId) => planUndoPostgres(client, runId),
     undoRun: (runId) => undoRunPostgres(client, schema, `cases_etl_undo_${++undos}`, runId),
@@ -235,7 +278,8 @@ function createSession(client: PoolClient, schema: string): RunSession {
         return result;
       });
     },
-    recordFailure: (runId, outcome, files, rejects) => inTransaction(client, () => writeOutcome(client, runId, outcome, files, rejects)),
+    recordFailure: (runId, outcome, files, rejects) =>
+      inTransaction(client, () => writeOutcome(client, runId, outcome, files, rejects)),
     async setArchivePath(runId, archivePath) {
       await client.query(LEDGER.setArchivePath, [archivePath, runId]);
     },
@@ -290,7 +334,11 @@ export function createPostgresStore(url: string, schema: string): Store {
       const { rows } = await client.query<{ locked: boolean }>(LOCKS.tryRun, [schema, school]);
       if (rows[0]?.locked === true) return;
       const left = deadline - Date.now();
-      if (left <= 0) throw new EtlError('ETL_RUN_LOCKED', `another run of school ${school} still held its lock after ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new EtlError(
+          'ETL_RUN_LOCKED',
+          `another run of school ${school} still held its lock after ${timeoutMs} ms`,
+        );
       await sleep(Math.min(LOCK_POLL_MS, left));
     }
   }
@@ -308,7 +356,9 @@ export function createPostgresStore(url: string, schema: string): Store {
           const exists = (await client.query<{ present: boolean }>(SCHEMA_EXISTS, [schema])).rows[0]?.present === true;
           if (!exists) await client.query(createSchemaSql(schema));
           await client.query(LEDGER.createMigrations);
-          const applied = new Set((await client.query<{ version: number }>(LEDGER.appliedMigrations)).rows.map((r) => r.version));
+          const applied = new Set(
+            (await client.query<{ version: number }>(LEDGER.appliedMigrations)).rows.map((r) => r.version),
+          );
           const names: string[] = [];
           for (const m of MIGRATIONS) {
             if (applied.has(m.version)) continue;
@@ -341,15 +391,26 @@ export function createPostgresStore(url: string, schema: string): Store {
       }
     },
     listRuns: (filter) =>
-      withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRuns, [filter.school ?? null, filter.limit])).rows.map(toRunRecord)),
+      withClient(async (client) =>
+        (await client.query<Record<string, unknown>>(LEDGER.listRuns, [filter.school ?? null, filter.limit])).rows.map(
+          toRunRecord,
+        ),
+      ),
     getRun: (id): Promise<RunRecord | null> =>
       withClient(async (client) => {
         const row = (await client.query<Record<string, unknown>>(LEDGER.getRun, [id])).rows[0];
         return row ? toRunRecord(row) : null;
       }),
     listRollbacks: (filter) =>
-      withClient(async (client) => (await client.query<Record<string, unknown>>(LEDGER.listRollbacks, [filter.school ?? null, filter.limit])).rows.map(toRollbackRecord)),
-    listRunFiles: (runId) => withClient(async (client) => (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.files, [runId])).rows.map(toRunFileRecord)),
+      withClient(async (client) =>
+        (
+          await client.query<Record<string, unknown>>(LEDGER.listRollbacks, [filter.school ?? null, filter.limit])
+        ).rows.map(toRollbackRecord),
+      ),
+    listRunFiles: (runId) =>
+      withClient(async (client) =>
+        (await client.query<Record<string, unknown>>(RUN_DETAIL_SQL.files, [runId])).rows.map(toRunFileRecord),
+      ),
     listRejects: (runId, limit, options = {}) =>
       withClient(async (client) => {
         const sql = options.originals === true ? RUN_DETAIL_SQL.rejectsWithOriginals : RUN_DETAIL_SQL.rejects;
@@ -357,8 +418,13 @@ export function createPostgresStore(url: string, schema: string): Store {
       }),
     schoolSummaries: () =>
       withClient(async (client) => {
-        const all = async (sql: string): Promise<Array<Record<string, unknown>>> => (await client.query<Record<string, unknown>>(sql)).rows;
-        return toSchoolSummaries(await all(SUMMARY_SQL.byStatus), await all(SUMMARY_SQL.lastRuns), await all(SUMMARY_SQL.rollbacks));
+        const all = async (sql: string): Promise<Array<Record<string, unknown>>> =>
+          (await client.query<Record<string, unknown>>(sql)).rows;
+        return toSchoolSummaries(
+          await all(SUMMARY_SQL.byStatus),
+          await all(SUMMARY_SQL.lastRuns),
+          await all(SUMMARY_SQL.rollbacks),
+        );
       }),
     rekeyMirror: (mirror) => withClient((client) => inTransaction(client, () => rekeyPostgres(client, schema, mirror))),
     async close() {

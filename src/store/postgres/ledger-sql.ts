@@ -170,7 +170,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
 
 export const LEDGER = {
-  createMigrations: 'CREATE TABLE IF NOT EXISTS etl_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)',
+  createMigrations:
+    'CREATE TABLE IF NOT EXISTS etl_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)',
   appliedMigrations: 'SELECT version FROM etl_migrations',
   recordMigration: 'INSERT INTO etl_migrations (version, name, applied_at) VALUES ($1, $2, now())',
   insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)

@@ -51,11 +51,18 @@ function assertMergeable(input: MergeInput): void {
   const stray = columns.filter((c) => !known.has(c));
   if (stray.length > 0) throw new Error(`cannot merge into ${mirror.name}: ${stray.join(', ')} are not mirror columns`);
   const missingKey = mirror.key.filter((k) => !columns.includes(k));
-  if (missingKey.length > 0) throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
+  if (missingKey.length > 0)
+    throw new Error(`cannot merge into ${mirror.name}: the file lacks the key column ${missingKey.join(', ')}`);
 }
 
 /** Brings the line hashes of unchanged rows up to date: `text` is chunks of COPY lines of address and line hash. */
-async function refreshLines(client: PoolClient, lines: string, mirror: MergeInput['mirror'], school: string, text: readonly string[]): Promise<void> {
+async function refreshLines(
+  client: PoolClient,
+  lines: string,
+  mirror: MergeInput['mirror'],
+  school: string,
+  text: readonly string[],
+): Promise<void> {
   await client.query(createLinesSql(lines));
   await pipeline(Readable.from(text, { highWaterMark: 1 }), client.query(copyFrom(copyLinesSql(lines))));
   await client.query(refreshLinesSql(lines, mirror), [school]);
@@ -86,12 +93,26 @@ interface StagedChunk extends SegmentChunk {
  * `segmentRows` rows, or sooner, once it holds an eighth of that and nothing more is read yet, so
  * that PostgreSQL starts on the first rows early and then takes what piled up while it worked.
  */
-async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead<StagedChunk>, segmentRows: number, apply: { copy: string; changed: string; inserts: string }, params: unknown[]): Promise<MergeCounts> {
+async function applySegments(
+  client: PoolClient,
+  stage: string,
+  ahead: ReadAhead<StagedChunk>,
+  segmentRows: number,
+  apply: { copy: string; changed: string; inserts: string },
+  params: unknown[],
+): Promise<MergeCounts> {
   const counts = zeroCounts();
   const early = Math.max(1, segmentRows >> 3);
-  for (let last = false; !last; ) {
+  for (let last = false; !last;) {
     let inserts = 0;
-    const segment = await copySegment(client, apply.copy, ahead, segmentRows, early, (chunk) => (inserts += chunk.inserts));
+    const segment = await copySegment(
+      client,
+      apply.copy,
+      ahead,
+      segmentRows,
+      early,
+      (chunk) => (inserts += chunk.inserts),
+    );
     const staged = segment.rows;
     last = segment.last;
     if (staged > inserts) {
@@ -99,7 +120,8 @@ async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead
       counts.updated += changed?.updated ?? 0;
       counts.reactivated += changed?.reactivated ?? 0;
     }
-    if (inserts > 0) counts.inserted += (await client.query<{ inserted: number }>(apply.inserts, params)).rows[0]?.inserted ?? 0;
+    if (inserts > 0)
+      counts.inserted += (await client.query<{ inserted: number }>(apply.inserts, params)).rows[0]?.inserted ?? 0;
     if (!last && staged > 0) await client.query(truncateSql(stage));
   }
   return counts;
@@ -111,12 +133,21 @@ async function applySegments(client: PoolClient, stage: string, ahead: ReadAhead
  * with every column in `input.columns` (ensureMirror runs first); `createdHere` when it was
  * created in the current subtransaction. The caller raises work_mem (RAISE_WORK_MEM) first.
  */
-export async function mergePostgres(client: PoolClient, stage: string, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>, createdHere = false): Promise<MergeCounts> {
+export async function mergePostgres(
+  client: PoolClient,
+  stage: string,
+  input: MergeInput,
+  batches: AsyncIterable<readonly StagedRow[]>,
+  createdHere = false,
+): Promise<MergeCounts> {
   assertMergeable(input);
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
   // The store's digest (readDigest) is null exactly when the school has no rows here yet.
-  const present = input.digest !== undefined ? input.digest !== null : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
+  const present =
+    input.digest !== undefined
+      ? input.digest !== null
+      : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
   // The school's first night for this table (checked under its run lock): every row is new.
   if (!present) return firstLoad(client, input, batches, createdHere);
   // Which rows need work is decided here, against a digest of the school's rows (key, hashes,
@@ -171,11 +202,17 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     }
   }
 
-  const tableColumns = (await client.query<{ attname: string }>(IMAGE_COLUMNS, [q(mirror.name)])).rows.map((r) => r.attname);
+  const tableColumns = (await client.query<{ attname: string }>(IMAGE_COLUMNS, [q(mirror.name)])).rows.map(
+    (r) => r.attname,
+  );
   const ahead = new ReadAhead(wanted(), (chunk) => chunk.data.length, READ_AHEAD_BYTES);
   let counts: MergeCounts;
   try {
-    const apply = { copy: copyStageSql(stage, columns), changed: applyChangedSql(stage, mirror, columns, tableColumns), inserts: applyInsertsSql(stage, mirror, columns) };
+    const apply = {
+      copy: copyStageSql(stage, columns),
+      changed: applyChangedSql(stage, mirror, columns, tableColumns),
+      inserts: applyInsertsSql(stage, mirror, columns),
+    };
     counts = await applySegments(client, stage, ahead, input.segmentRows ?? SEGMENT_ROWS, apply, params);
   } finally {
     await ahead.close();
@@ -196,8 +233,13 @@ export async function mergePostgres(client: PoolClient, stage: string, input: Me
     const total = digest.countUnseenActive();
     if (total > 0) input.onDeactivate?.(0, total);
     await client.query(createAddressesSql(gone));
-    await pipeline(Readable.from(chunked(digest.unseenActiveAddresses()), { highWaterMark: 1 }), client.query(copyFrom(copyAddressesSql(gone))));
-    counts.deactivated = (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]?.deactivated ?? 0;
+    await pipeline(
+      Readable.from(chunked(digest.unseenActiveAddresses()), { highWaterMark: 1 }),
+      client.query(copyFrom(copyAddressesSql(gone))),
+    );
+    counts.deactivated =
+      (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]
+        ?.deactivated ?? 0;
     if (total > 0) input.onDeactivate?.(counts.deactivated, total);
     await client.query(dropTempSql(gone));
   }

@@ -2,9 +2,26 @@ import { createHash } from 'node:crypto';
 
 import type { PoolClient } from 'pg';
 
-import { assertSameKey, BOOKKEEPING, missingColumns, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
+import {
+  assertSameKey,
+  BOOKKEEPING,
+  missingColumns,
+  SCHOOL_COLUMN,
+  type MirrorColumn,
+  type MirrorTable,
+} from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { addColumnSql, commentViewSql, createMirrorSql, createViewSql, dropViewSql, LOCKS, MIRROR_CATALOG, MIRROR_CATALOG_CACHED, PRIMARY_KEY_COLUMNS } from './sql.js';
+import {
+  addColumnSql,
+  commentViewSql,
+  createMirrorSql,
+  createViewSql,
+  dropViewSql,
+  LOCKS,
+  MIRROR_CATALOG,
+  MIRROR_CATALOG_CACHED,
+  PRIMARY_KEY_COLUMNS,
+} from './sql.js';
 
 /**
  * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually
@@ -24,19 +41,40 @@ function viewStamp(view: ViewDef): string {
   return `cases-etl view over ${view.mirror} (definition ${digest})`;
 }
 
-async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], cached: boolean): Promise<DdlPlan> {
+async function planDdl(
+  client: PoolClient,
+  schema: string,
+  mirror: MirrorTable,
+  views: readonly ViewDef[],
+  cached: boolean,
+): Promise<DdlPlan> {
   const text = cached ? MIRROR_CATALOG_CACHED : MIRROR_CATALOG;
-  const catalog = (await client.query<{ kind: 'column' | 'view'; name: string; stamp: string | null }>(text, [schema, mirror.name, views.map((v) => v.name)])).rows;
+  const catalog = (
+    await client.query<{ kind: 'column' | 'view'; name: string; stamp: string | null }>(text, [
+      schema,
+      mirror.name,
+      views.map((v) => v.name),
+    ])
+  ).rows;
   const existing = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
   const stamps = new Map(catalog.filter((r) => r.kind === 'view').map((r) => [r.name, r.stamp]));
   const create = existing.size === 0;
   // The columns the table will have once this plan is applied, which is what the views may show.
-  const columns = new Set([...existing, SCHOOL_COLUMN, ...Object.values(BOOKKEEPING), ...mirror.columns.map((c) => c.name)]);
+  const columns = new Set([
+    ...existing,
+    SCHOOL_COLUMN,
+    ...Object.values(BOOKKEEPING),
+    ...mirror.columns.map((c) => c.name),
+  ]);
   const wanted = views.map((v) => {
     const view = viewOver(v, columns);
     return { view, stamp: viewStamp(view) };
   });
-  return { create, add: create ? [] : missingColumns(mirror, existing), views: wanted.filter((w) => stamps.get(w.view.name) !== w.stamp) };
+  return {
+    create,
+    add: create ? [] : missingColumns(mirror, existing),
+    views: wanted.filter((w) => stamps.get(w.view.name) !== w.stamp),
+  };
 }
 
 const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 0 && plan.views.length === 0;
@@ -48,10 +86,19 @@ const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 
  * the table; with `deferKey`, a table it creates has no primary key yet, and the caller must add
  * it (addPrimaryKeySql) before the transaction commits.
  */
-export async function ensurePostgresMirror(client: PoolClient, schema: string, mirror: MirrorTable, views: readonly ViewDef[], deferKey = false): Promise<boolean> {
+export async function ensurePostgresMirror(
+  client: PoolClient,
+  schema: string,
+  mirror: MirrorTable,
+  views: readonly ViewDef[],
+  deferKey = false,
+): Promise<boolean> {
   const own = views.filter((v) => v.table === mirror.table);
   // A table made earlier in this transaction has no key yet (deferKey), and is this layout's anyway.
-  assertSameKey(mirror, (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map((r) => r.name));
+  assertSameKey(
+    mirror,
+    (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map((r) => r.name),
+  );
   if (isEmpty(await planDdl(client, schema, mirror, own, true))) return false;
   // Two schools' first runs may both find the table missing: the second waits here until the
   // first commits, then plans again and finds nothing left to do.

@@ -1,7 +1,13 @@
 import type { PoolClient } from 'pg';
 
 import type { MirrorTable } from '../../load/mirror.js';
-import { assertKeyHolds, assertRekeyable, keyAfterSchool, type RekeyCounts, type RekeyResult } from '../../load/rekey.js';
+import {
+  assertKeyHolds,
+  assertRekeyable,
+  keyAfterSchool,
+  type RekeyCounts,
+  type RekeyResult,
+} from '../../load/rekey.js';
 import { LEDGER } from './ledger-sql.js';
 import {
   lockTableSql,
@@ -24,7 +30,9 @@ export async function rekeyPostgres(client: PoolClient, schema: string, mirror: 
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
   const catalog = (await client.query<{ kind: string; name: string }>(MIRROR_CATALOG, [schema, mirror.name, []])).rows;
   const columns = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
-  const current = (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map((r) => r.name);
+  const current = (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map(
+    (r) => r.name,
+  );
   const changed = assertRekeyable(mirror, columns, current);
   // Runs loading the table finish first; none starts on it until this commits, so the counts
   // below still hold when the key is swapped. Nothing is locked when there is nothing to do.
@@ -41,8 +49,11 @@ export async function rekeyPostgres(client: PoolClient, schema: string, mirror: 
   const result = { table: mirror.table, mirror: mirror.name, oldKey, newKey: [...mirror.key], rows: counts.rows };
   if (!changed) return { ...result, changed: false, prunedRuns: [] };
   assertKeyHolds(mirror, counts);
-  const constraint = (await client.query<{ name: string }>(PRIMARY_KEY_CONSTRAINT, [schema, mirror.name])).rows[0]?.name ?? null;
+  const constraint =
+    (await client.query<{ name: string }>(PRIMARY_KEY_CONSTRAINT, [schema, mirror.name])).rows[0]?.name ?? null;
   await client.query(rekeySql(mirror, constraint, oldKey));
-  const pruned = (await client.query<{ id: string }>(LEDGER.pruneTableChanges, [mirror.table])).rows.map((r) => Number(r.id));
+  const pruned = (await client.query<{ id: string }>(LEDGER.pruneTableChanges, [mirror.table])).rows.map((r) =>
+    Number(r.id),
+  );
   return { ...result, changed: true, prunedRuns: pruned };
 }

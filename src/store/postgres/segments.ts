@@ -23,7 +23,14 @@ export interface Segment {
  * `early` rows and nothing more is read yet (PostgreSQL then starts on what it has while Node
  * reads on), or to the end of the source. `each` sees every chunk as it goes.
  */
-export async function copySegment<T extends SegmentChunk>(client: PoolClient, sql: string, ahead: ReadAhead<T>, max: number, early = max, each?: (chunk: T) => void): Promise<Segment> {
+export async function copySegment<T extends SegmentChunk>(
+  client: PoolClient,
+  sql: string,
+  ahead: ReadAhead<T>,
+  max: number,
+  early = max,
+  each?: (chunk: T) => void,
+): Promise<Segment> {
   let rows = 0;
   let last = false;
   async function* segment(): AsyncGenerator<Buffer> {

@@ -246,8 +246,10 @@ const temp = (name: string): string => `pg_temp.${q(name)}`;
  * statement that applies it reads it once.
  */
 export function createStageSql(stage: string, mirror: MirrorTable, columns: readonly string[]): string {
-  return `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_LINE)}, ` +
-    `NULL::text AS ${q(STAGE_AFTER)}, NULL::text AS ${q(STAGE_OP)}, NULL::tid AS ${q(STAGE_RID)} FROM ${q(mirror.name)} m WITH NO DATA`;
+  return (
+    `CREATE TEMP TABLE ${q(stage)} ON COMMIT DROP AS SELECT ${columns.map((c) => `m.${q(c)}`).join(', ')}, NULL::text AS ${q(STAGE_HASH)}, NULL::text AS ${q(STAGE_LINE)}, ` +
+    `NULL::text AS ${q(STAGE_AFTER)}, NULL::text AS ${q(STAGE_OP)}, NULL::tid AS ${q(STAGE_RID)} FROM ${q(mirror.name)} m WITH NO DATA`
+  );
 }
 
 export function copyStageSql(stage: string, columns: readonly string[]): string {
@@ -290,7 +292,12 @@ const CONCAT_ARGS = 90;
 export function imageSql(alias: string, columns: readonly string[]): string {
   const parts: string[] = [];
   for (let i = 0; i < columns.length; i += CONCAT_ARGS) {
-    const pairs = columns.slice(i, i + CONCAT_ARGS).map((c) => `CASE WHEN ${alias}.${q(c)} IS NOT NULL THEN ${lit(`${JSON.stringify(c)}:`)} || to_json(${alias}.${q(c)})::text END`);
+    const pairs = columns
+      .slice(i, i + CONCAT_ARGS)
+      .map(
+        (c) =>
+          `CASE WHEN ${alias}.${q(c)} IS NOT NULL THEN ${lit(`${JSON.stringify(c)}:`)} || to_json(${alias}.${q(c)})::text END`,
+      );
     // concat_ws skips nulls; a group whose columns are all null gives '' and is skipped too.
     parts.push(`NULLIF(concat_ws(',', ${pairs.join(', ')}), '')`);
   }
@@ -303,7 +310,15 @@ export const IMAGE_COLUMNS = `SELECT attname FROM pg_catalog.pg_attribute WHERE 
 function insertColumns(columns: readonly string[]): { target: string; source: string } {
   return {
     target: [SCHOOL_COLUMN, ...columns, B.active, B.hash, B.lineHash, B.insertedRun, B.changedRun].map(q).join(', '),
-    source: ['$1::text', ...columns.map((c) => `s.${q(c)}`), 'true', `s.${q(STAGE_HASH)}`, `s.${q(STAGE_LINE)}`, '$2::bigint', '$2::bigint'].join(', '),
+    source: [
+      '$1::text',
+      ...columns.map((c) => `s.${q(c)}`),
+      'true',
+      `s.${q(STAGE_HASH)}`,
+      `s.${q(STAGE_LINE)}`,
+      '$2::bigint',
+      '$2::bigint',
+    ].join(', '),
   };
 }
 
@@ -356,7 +371,12 @@ export function refreshLinesSql(lines: string, mirror: MirrorTable): string {
  * same row read through the statement's snapshot, which is how an UPDATE returns the image from
  * before it. Rows are reached by address (TID scans), not by key.
  */
-export function applyChangedSql(stage: string, mirror: MirrorTable, columns: readonly string[], tableColumns: readonly string[]): string {
+export function applyChangedSql(
+  stage: string,
+  mirror: MirrorTable,
+  columns: readonly string[],
+  tableColumns: readonly string[],
+): string {
   const keys = new Set(mirror.key);
   const inFile = new Set(columns);
   const set = [

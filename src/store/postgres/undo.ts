@@ -92,7 +92,12 @@ export function deleteInsertedSql(firsts: string, table: string, key: readonly K
 }
 
 /** $1 base CASES table: writes every other changed row's before image back, bookkeeping included. */
-export function restoreBeforeSql(firsts: string, table: string, key: readonly KeyColumn[], columns: readonly string[]): string {
+export function restoreBeforeSql(
+  firsts: string,
+  table: string,
+  key: readonly KeyColumn[],
+  columns: readonly string[],
+): string {
   return `UPDATE ${q(table)} AS m SET ${columns.map((c) => `${q(c)} = r.${q(c)}`).join(', ')}
   FROM ${imageRow(firsts, table)}
   WHERE f.table_name = $1 AND f.op <> 'insert' AND ${keyMatch(key)}`;
@@ -107,7 +112,9 @@ interface MirrorShape {
 
 /** A mirror table's key and other columns, read from the catalog of `schema`. */
 async function mirrorShape(client: PoolClient, schema: string, table: string): Promise<MirrorShape> {
-  const rows = (await client.query<{ name: string; type: string; key_position: number | null }>(MIRROR_SHAPE, [schema, table])).rows;
+  const rows = (
+    await client.query<{ name: string; type: string; key_position: number | null }>(MIRROR_SHAPE, [schema, table])
+  ).rows;
   if (rows.length === 0) throw new Error(`cannot undo changes to ${schema}.${table}: the table does not exist`);
   const key = rows
     .filter((r) => r.key_position !== null)
@@ -119,7 +126,8 @@ async function mirrorShape(client: PoolClient, schema: string, table: string): P
 
 type CountRow = { table_name: string; deleted: number; restored: number };
 
-const toCounts = (rows: readonly CountRow[]): UndoCounts[] => rows.map((r) => ({ table: r.table_name, deleted: Number(r.deleted), restored: Number(r.restored) }));
+const toCounts = (rows: readonly CountRow[]): UndoCounts[] =>
+  rows.map((r) => ({ table: r.table_name, deleted: Number(r.deleted), restored: Number(r.restored) }));
 
 /** Per table, what undoing `runId` would do, changing nothing. */
 export async function planUndoPostgres(client: PoolClient, runId: number): Promise<UndoCounts[]> {
@@ -132,7 +140,12 @@ export async function planUndoPostgres(client: PoolClient, runId: number): Promi
  * returns what it did per table: the rows its DELETE and UPDATE really affected, not what the
  * change log says, so a row the log names but the mirror no longer matches is not counted.
  */
-export async function undoRunPostgres(client: PoolClient, schema: string, firsts: string, runId: number): Promise<UndoCounts[]> {
+export async function undoRunPostgres(
+  client: PoolClient,
+  schema: string,
+  firsts: string,
+  runId: number,
+): Promise<UndoCounts[]> {
   await client.query(RAISE_WORK_MEM);
   await client.query(createFirstsSql(firsts));
   await client.query(fillFirstsSql(firsts), [runId]);
@@ -143,8 +156,12 @@ export async function undoRunPostgres(client: PoolClient, schema: string, firsts
   for (const c of logged) {
     const table = mirrorTableName(c.table);
     const shape = await mirrorShape(client, schema, table);
-    const deleted = c.deleted > 0 ? ((await client.query(deleteInsertedSql(firsts, table, shape.key), [c.table])).rowCount ?? 0) : 0;
-    const restored = c.restored > 0 ? ((await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table])).rowCount ?? 0) : 0;
+    const deleted =
+      c.deleted > 0 ? ((await client.query(deleteInsertedSql(firsts, table, shape.key), [c.table])).rowCount ?? 0) : 0;
+    const restored =
+      c.restored > 0
+        ? ((await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table])).rowCount ?? 0)
+        : 0;
     counts.push({ table: c.table, deleted, restored });
   }
   // Dropped now, not at commit: a cascade undoes several runs in one transaction.

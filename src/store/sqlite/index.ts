@@ -7,7 +7,17 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { EtlError } from '../../errors/index.js';
 import { assertSameKey, missingColumns, type MirrorTable } from '../../load/mirror.js';
 import { viewOver, type ViewDef } from '../../load/views.js';
-import { createMutex, isProcessAlive, RUN_DETAIL_SQL, SUMMARY_SQL, toRejectRecord, toRollbackRecord, toRunFileRecord, toRunRecord, toSchoolSummaries } from '../common.js';
+import {
+  createMutex,
+  isProcessAlive,
+  RUN_DETAIL_SQL,
+  SUMMARY_SQL,
+  toRejectRecord,
+  toRollbackRecord,
+  toRunFileRecord,
+  toRunRecord,
+  toSchoolSummaries,
+} from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { mergeSqlite } from './merge.js';
 import { rekeySqlite } from './rekey.js';
@@ -35,7 +45,12 @@ async function whenWritable<T>(fn: () => T, timeoutMs: number, what: string): Pr
       return fn();
     } catch (err) {
       if (!isBusy(err)) throw err;
-      if (Date.now() >= deadline) throw new EtlError('ETL_RUN_LOCKED', `the database stayed locked by another process for ${timeoutMs} ms (${what})`, { cause: err });
+      if (Date.now() >= deadline)
+        throw new EtlError(
+          'ETL_RUN_LOCKED',
+          `the database stayed locked by another process for ${timeoutMs} ms (${what})`,
+          { cause: err },
+        );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -61,7 +76,12 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     return s;
   };
 
-  function writeOutcome(runId: number, outcome: RunOutcome, files: Parameters<LoadTransaction['recordRun']>[2], rejects: Parameters<LoadTransaction['recordRun']>[3]): void {
+  function writeOutcome(
+    runId: number,
+    outcome: RunOutcome,
+    files: Parameters<LoadTransaction['recordRun']>[2],
+    rejects: Parameters<LoadTransaction['recordRun']>[3],
+  ): void {
     stmt(LEDGER.finishRun).run({
       id: runId,
       status: outcome.status,
@@ -84,16 +104,26 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       errorCode: outcome.errorCode,
     });
     for (const f of files) stmt(LEDGER.insertRunFile).run({ runId, ...f });
-    for (const r of rejects) stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw, r.rawBytes);
+    for (const r of rejects)
+      stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw, r.rawBytes);
   }
 
   const tx: LoadTransaction = {
     writesCsv: false,
     async ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]) {
-      const keyed = db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(mirror.name) as Array<{ name: string }>;
-      assertSameKey(mirror, keyed.map((r) => r.name));
+      const keyed = db
+        .prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`)
+        .all(mirror.name) as Array<{ name: string }>;
+      assertSameKey(
+        mirror,
+        keyed.map((r) => r.name),
+      );
       db.exec(createMirrorSql(mirror));
-      const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map((r) => r.name));
+      const existing = new Set(
+        (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map(
+          (r) => r.name,
+        ),
+      );
       for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
       const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
       for (const view of views.filter((v) => v.table === mirror.table)) {
@@ -111,7 +141,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       db.exec('ROLLBACK TO cases_etl_publish');
     },
     async latestPublishedFileset(school) {
-      const row = stmt(LEDGER.latestPublishedFileset).get(school) as { id: number; fileset_sha256: string; rollback_id: number | null } | undefined;
+      const row = stmt(LEDGER.latestPublishedFileset).get(school) as
+        { id: number; fileset_sha256: string; rollback_id: number | null } | undefined;
       return row ? { runId: row.id, filesetSha256: row.fileset_sha256, rollbackId: row.rollback_id } : null;
     },
     async lastPublishedRows(school, tables) {
@@ -124,11 +155,20 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     },
     async failInterruptedRuns(school, currentRunId) {
       const here = hostname();
-      const stale = (stmt(LEDGER.runningRuns).all(school, currentRunId) as Array<{ id: number; host: string | null; pid: number | null }>).filter(
-        (r) => r.host === here && r.pid !== null && !isProcessAlive(r.pid),
-      );
+      const stale = (
+        stmt(LEDGER.runningRuns).all(school, currentRunId) as Array<{
+          id: number;
+          host: string | null;
+          pid: number | null;
+        }>
+      ).filter((r) => r.host === here && r.pid !== null && !isProcessAlive(r.pid));
       const fail = stmt(LEDGER.failRun);
-      for (const r of stale) fail.run(new Date().toISOString(), 'interrupted: the process ended before the run finished; nothing it did was published', r.id);
+      for (const r of stale)
+        fail.run(
+          new Date().toISOString(),
+          'interrupted: the process ended before the run finished; nothing it did was published',
+          r.id,
+        );
       return stale.length;
     },
     async recordRun(runId, outcome, files, rejects) {
@@ -178,16 +218,21 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
 
   const session: RunSession = {
     async startRun(run) {
-      const info = await whenWritable(() => stmt(LEDGER.insertRun).run({
-        school: run.school,
-        trigger: run.trigger,
-        jobId: run.jobId,
-        dryRun: run.dryRun ? 1 : 0,
-        sourceDir: run.sourceDir,
-        host: run.host,
-        pid: run.pid,
-        startedAt: run.startedAt.toISOString(),
-      }), options.busyTimeoutMs, 'starting a run');
+      const info = await whenWritable(
+        () =>
+          stmt(LEDGER.insertRun).run({
+            school: run.school,
+            trigger: run.trigger,
+            jobId: run.jobId,
+            dryRun: run.dryRun ? 1 : 0,
+            sourceDir: run.sourceDir,
+            host: run.host,
+            pid: run.pid,
+            startedAt: run.startedAt.toISOString(),
+          }),
+        options.busyTimeoutMs,
+        'starting a run',
+      );
       return Number(info.lastInsertRowid);
     },
     async transaction(fn) {
@@ -213,7 +258,11 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       }
     },
     async setArchivePath(runId, archivePath) {
-      await whenWritable(() => stmt(LEDGER.setArchivePath).run(archivePath, runId), options.busyTimeoutMs, 'recording the archive');
+      await whenWritable(
+        () => stmt(LEDGER.setArchivePath).run(archivePath, runId),
+        options.busyTimeoutMs,
+        'recording the archive',
+      );
     },
   };
 
@@ -224,7 +273,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'migrating');
       try {
         db.exec(LEDGER.createMigrations);
-        const applied = new Set((stmt(LEDGER.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version));
+        const applied = new Set(
+          (stmt(LEDGER.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version),
+        );
         const names: string[] = [];
         for (const m of MIGRATIONS) {
           if (applied.has(m.version)) continue;
@@ -249,16 +300,26 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       }
     },
     async listRuns(filter) {
-      return (stmt(LEDGER.listRuns).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRunRecord);
+      return (
+        stmt(LEDGER.listRuns).all({ school: filter.school ?? null, limit: filter.limit }) as Array<
+          Record<string, unknown>
+        >
+      ).map(toRunRecord);
     },
     async getRun(id): Promise<RunRecord | null> {
       return tx.getRun(id);
     },
     async listRollbacks(filter) {
-      return (stmt(LEDGER.listRollbacks).all({ school: filter.school ?? null, limit: filter.limit }) as Array<Record<string, unknown>>).map(toRollbackRecord);
+      return (
+        stmt(LEDGER.listRollbacks).all({ school: filter.school ?? null, limit: filter.limit }) as Array<
+          Record<string, unknown>
+        >
+      ).map(toRollbackRecord);
     },
     async listRunFiles(runId) {
-      return (stmt(RUN_DETAIL_SQL.files.replace(/\$\d/g, '?')).all(runId) as Array<Record<string, unknown>>).map(toRunFileRecord);
+      return (stmt(RUN_DETAIL_SQL.files.replace(/\$\d/g, '?')).all(runId) as Array<Record<string, unknown>>).map(
+        toRunFileRecord,
+      );
     },
     async listRejects(runId, limit, options = {}) {
       const sql = options.originals === true ? RUN_DETAIL_SQL.rejectsWithOriginals : RUN_DETAIL_SQL.rejects;
@@ -271,7 +332,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async rekeyMirror(mirror) {
       // Not while a run of this process holds the connection's transaction.
       const release = await mutex.acquire(options.busyTimeoutMs);
-      if (!release) throw new EtlError('ETL_RUN_LOCKED', `a run was still using ${path} after ${options.busyTimeoutMs} ms`);
+      if (!release)
+        throw new EtlError('ETL_RUN_LOCKED', `a run was still using ${path} after ${options.busyTimeoutMs} ms`);
       try {
         await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'rekeying a mirror table');
         try {

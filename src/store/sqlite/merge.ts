@@ -102,7 +102,11 @@ function afterImage(input: MergeInput, row: StagedRow, before: Row): string {
   return JSON.stringify(image);
 }
 
-export async function mergeSqlite(db: Database, input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts> {
+export async function mergeSqlite(
+  db: Database,
+  input: MergeInput,
+  batches: AsyncIterable<readonly StagedRow[]>,
+): Promise<MergeCounts> {
   const s = prepare(db, input);
   const counts = zeroCounts();
   const { runId, school, mirror } = input;
@@ -111,7 +115,9 @@ export async function mergeSqlite(db: Database, input: MergeInput, batches: Asyn
 
   // The school's first night for this table: every row is new, nothing can be deactivated, so
   // there is nothing to look up and no seen-set to keep.
-  const present = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = ?) AS present`).get(school) as { present: number };
+  const present = db
+    .prepare(`SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = ?) AS present`)
+    .get(school) as { present: number };
   if (present.present === 0) {
     for await (const batch of batches) {
       for (const row of batch) s.insert.run(school, ...row.values, row.hash, row.line, runId, runId);
@@ -181,11 +187,16 @@ const GONE = 'temp.cases_etl_gone';
  * JSON was most of deactivating a large table.
  */
 function imageSql(db: Database, table: string, alias: string): string {
-  const columns = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as Array<{ name: string; type: string }>;
+  const columns = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as Array<{
+    name: string;
+    type: string;
+  }>;
   const members = columns.map((c) => {
     const ref = `${alias}.${q(c.name)}`;
     // JSON holds no BLOB: a bytes column's value goes in as hex rather than failing the night.
-    const value = /BLOB/i.test(c.type) ? `json_quote(CASE WHEN typeof(${ref}) = 'blob' THEN hex(${ref}) ELSE ${ref} END)` : `json_quote(${ref})`;
+    const value = /BLOB/i.test(c.type)
+      ? `json_quote(CASE WHEN typeof(${ref}) = 'blob' THEN hex(${ref}) ELSE ${ref} END)`
+      : `json_quote(${ref})`;
     const name = JSON.stringify(c.name).replace(/'/g, "''");
     return `CASE WHEN ${ref} IS NULL THEN '' ELSE '${`,${name}:`}' || ${value} END`;
   });
@@ -214,7 +225,9 @@ function deactivateUnseen(db: Database, input: MergeInput): number {
     .run(school).changes;
   if (total === 0) return 0;
   input.onDeactivate?.(0, total);
-  const pageEnd = db.prepare(`SELECT max(rid) AS hi FROM (SELECT rid FROM ${GONE} WHERE rid > ? ORDER BY rid LIMIT ${DEACTIVATE_PAGE})`);
+  const pageEnd = db.prepare(
+    `SELECT max(rid) AS hi FROM (SELECT rid FROM ${GONE} WHERE rid > ? ORDER BY rid LIMIT ${DEACTIVATE_PAGE})`,
+  );
   const after = `json_set(img, '$.${B.active}', 0, '$.${B.changedRun}', ?, '$.${B.deactivatedRun}', ?)`;
   // CROSS JOIN keeps the page's rowids as the outer loop; ORDER BY keeps the log in rowid order.
   const log = db.prepare(
@@ -224,14 +237,16 @@ function deactivateUnseen(db: Database, input: MergeInput): number {
          FROM ${GONE} g CROSS JOIN ${t} m ON m.rowid = g.rid WHERE g.rid > ? AND g.rid <= ? ORDER BY g.rid)`,
   );
   let done = 0;
-  for (let from = -1; done < total; ) {
+  for (let from = -1; done < total;) {
     const hi = (pageEnd.get(from) as { hi: number | null }).hi;
     if (hi === null) break;
     done += log.run(runId, mirror.table, runId, runId, from, hi).changes;
     input.onDeactivate?.(done, total);
     from = hi;
   }
-  db.prepare(`UPDATE ${t} SET ${q(B.active)} = 0, ${q(B.changedRun)} = ?, ${q(B.deactivatedRun)} = ? WHERE rowid IN (SELECT rid FROM ${GONE})`).run(runId, runId);
+  db.prepare(
+    `UPDATE ${t} SET ${q(B.active)} = 0, ${q(B.changedRun)} = ?, ${q(B.deactivatedRun)} = ? WHERE rowid IN (SELECT rid FROM ${GONE})`,
+  ).run(runId, runId);
   db.exec(`DELETE FROM ${GONE}`);
   return total;
 }

@@ -1,7 +1,13 @@
 import type { Database } from 'better-sqlite3';
 
 import type { MirrorTable } from '../../load/mirror.js';
-import { assertKeyHolds, assertRekeyable, keyAfterSchool, type RekeyCounts, type RekeyResult } from '../../load/rekey.js';
+import {
+  assertKeyHolds,
+  assertRekeyable,
+  keyAfterSchool,
+  type RekeyCounts,
+  type RekeyResult,
+} from '../../load/rekey.js';
 import {
   copyRowsSql,
   dropTableSql,
@@ -30,7 +36,10 @@ const REBUILT = 'cases_etl_rekey';
  */
 export function rekeySqlite(db: Database, mirror: MirrorTable): RekeyResult {
   const info = db.prepare(TABLE_COLUMNS).all(mirror.name) as TableColumnInfo[];
-  const current = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  const current = info
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
   const changed = assertRekeyable(mirror, new Set(info.map((c) => c.name)), current);
   type CountRow = { rows: number; null_rows: number; duplicate_rows: number; duplicate_keys: number };
   const row = db.prepare(rekeyCountsSql(mirror.name, mirror.key)).get() as CountRow;
@@ -49,7 +58,13 @@ export function rekeySqlite(db: Database, mirror: MirrorTable): RekeyResult {
 
   const extras = (db.prepare(TABLE_EXTRAS).all(mirror.name) as Array<{ sql: string }>).map((r) => r.sql);
   db.exec(rebuiltMirrorSql(REBUILT, info, mirror.key));
-  db.exec(copyRowsSql(mirror.name, REBUILT, info.map((c) => c.name)));
+  db.exec(
+    copyRowsSql(
+      mirror.name,
+      REBUILT,
+      info.map((c) => c.name),
+    ),
+  );
   db.exec(dropTableSql(mirror.name));
   const legacy = db.pragma('legacy_alter_table', { simple: true }) as number;
   db.pragma('legacy_alter_table = ON');

@@ -95,7 +95,12 @@ export function rebuiltMirrorSql(name: string, columns: readonly TableColumnInfo
     const dflt = c.dflt_value === null ? '' : ` DEFAULT ${c.dflt_value}`;
     return `  ${q(c.name)}${c.type ? ` ${c.type}` : ''}${notNull}${dflt},`;
   });
-  return [`CREATE TABLE ${q(name)} (`, ...defs, `  PRIMARY KEY (${[SCHOOL_COLUMN, ...key].map(q).join(', ')})`, ')'].join('\n');
+  return [
+    `CREATE TABLE ${q(name)} (`,
+    ...defs,
+    `  PRIMARY KEY (${[SCHOOL_COLUMN, ...key].map(q).join(', ')})`,
+    ')',
+  ].join('\n');
 }
 
 /** Every row of `from` into `to`, with its rowid, in rowid order. */
@@ -243,7 +248,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 ];
 
 export const LEDGER = {
-  createMigrations: 'CREATE TABLE IF NOT EXISTS etl_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  createMigrations:
+    'CREATE TABLE IF NOT EXISTS etl_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
   appliedMigrations: 'SELECT version FROM etl_migrations',
   recordMigration: 'INSERT INTO etl_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)
@@ -272,7 +278,8 @@ export const LEDGER = {
                         ORDER BY r.id DESC LIMIT 1`,
   listRuns: `SELECT * FROM etl_runs WHERE (@school IS NULL OR school_id = @school) ORDER BY id DESC LIMIT @limit`,
   getRun: 'SELECT * FROM etl_runs WHERE id = ?',
-  insertChange: 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  insertChange:
+    'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)',
   publishedRunsAfter: `SELECT * FROM etl_runs WHERE school_id = ? AND id > ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC`,
   /** Per table: a key's first change in the run decides what undoing does to it. */
   planUndo: `SELECT c.table_name AS table_name,

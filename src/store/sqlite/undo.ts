@@ -24,7 +24,10 @@ interface TableStatements {
 
 /** Key columns of a mirror table, from its primary key (after school_id). */
 function keyColumns(db: Database, table: string): string[] {
-  const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{ name: string; pk: number }>;
+  const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as Array<{
+    name: string;
+    pk: number;
+  }>;
   return info.map((c) => c.name).filter((c) => c !== SCHOOL_COLUMN);
 }
 
@@ -33,7 +36,9 @@ function statementsFor(db: Database, cache: Map<string, TableStatements>, table:
   if (hit) return hit;
   const name = mirrorTableName(table);
   const key = keyColumns(db, name);
-  const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== SCHOOL_COLUMN && !key.includes(c));
+  const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>)
+    .map((c) => c.name)
+    .filter((c) => c !== SCHOOL_COLUMN && !key.includes(c));
   const where = [SCHOOL_COLUMN, ...key].map((c) => `${q(c)} = ?`).join(' AND ');
   const made: TableStatements = {
     remove: db.prepare(`DELETE FROM ${q(name)} WHERE ${where}`),
@@ -46,7 +51,9 @@ function statementsFor(db: Database, cache: Map<string, TableStatements>, table:
 }
 
 export function planUndoSqlite(db: Database, runId: number): UndoCounts[] {
-  return (db.prepare(LEDGER.planUndo).all(runId) as Array<{ table_name: string; deleted: number; restored: number }>).map((r) => ({
+  return (
+    db.prepare(LEDGER.planUndo).all(runId) as Array<{ table_name: string; deleted: number; restored: number }>
+  ).map((r) => ({
     table: r.table_name,
     deleted: Number(r.deleted),
     restored: Number(r.restored),
@@ -60,19 +67,31 @@ export function planUndoSqlite(db: Database, runId: number): UndoCounts[] {
  */
 export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
   const tables = planUndoSqlite(db, runId).map((c) => c.table);
-  const touched = new Map<string, { deleted: Set<string>; restored: Set<string> }>(tables.map((t) => [t, { deleted: new Set(), restored: new Set() }]));
+  const touched = new Map<string, { deleted: Set<string>; restored: Set<string> }>(
+    tables.map((t) => [t, { deleted: new Set(), restored: new Set() }]),
+  );
   const counted = (table: string): { deleted: Set<string>; restored: Set<string> } => {
     let t = touched.get(table);
     if (!t) touched.set(table, (t = { deleted: new Set(), restored: new Set() }));
     return t;
   };
   const counts = (): UndoCounts[] =>
-    [...touched].map(([table, t]) => ({ table, deleted: t.deleted.size, restored: [...t.restored].filter((k) => !t.deleted.has(k)).length }));
+    [...touched].map(([table, t]) => ({
+      table,
+      deleted: t.deleted.size,
+      restored: [...t.restored].filter((k) => !t.deleted.has(k)).length,
+    }));
   const cache = new Map<string, TableStatements>();
   const page = db.prepare(LEDGER.changesPage);
   let below = Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const changes = page.all(runId, below, PAGE) as Array<{ id: number; table_name: string; op: string; before: string | null; after: string | null }>;
+    const changes = page.all(runId, below, PAGE) as Array<{
+      id: number;
+      table_name: string;
+      op: string;
+      before: string | null;
+      after: string | null;
+    }>;
     for (const c of changes) {
       const s = statementsFor(db, cache, c.table_name);
       if (c.op === 'insert') {
@@ -82,7 +101,8 @@ export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
       } else {
         const before = JSON.parse(c.before ?? '{}') as Image;
         const key = [before[SCHOOL_COLUMN], ...s.key.map((k) => before[k] ?? null)];
-        if (s.restore.run(...s.columns.map((col) => before[col] ?? null), ...key).changes > 0) counted(c.table_name).restored.add(JSON.stringify(key));
+        if (s.restore.run(...s.columns.map((col) => before[col] ?? null), ...key).changes > 0)
+          counted(c.table_name).restored.add(JSON.stringify(key));
       }
     }
     if (changes.length < PAGE) return counts();
