@@ -8,13 +8,7 @@ export {
   type SourceReport,
 } from './inspect.js';
 export { runEtl, type EtlResult, type RunEtlOptions } from './run.js';
-export {
-  runSchool,
-  type ProgressEvent,
-  type RunStats,
-  type SchoolRunOptions,
-  type SchoolRunResult,
-  type TableSummary,
-} from './run-school.js';
+export { runSchool, type ProgressEvent, type SchoolRunOptions, type SchoolRunResult } from './run-school.js';
+export type { RunStats, TableSummary } from './run-summary.js';
 export { loadFile, type FileLoadResult } from './load-file.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';

@@ -161,3 +161,19 @@ export async function loadFile(
     return { ...result(zeroCounts(), unreadable(file, err)), aborted: true };
   }
 }
+
+/** A file whose bytes could not be read at all: it loads nothing and fails the night (see guards). */
+export function unreadableFile(file: SourceFile, why: string): FileLoadResult {
+  return {
+    file,
+    records: 0,
+    rows: 0,
+    known: 0,
+    rejected: 0,
+    rejectsByCode: {},
+    rejects: [],
+    notices: [],
+    error: { code: 'ETL_SOURCE_UNREADABLE', message: why },
+    ...zeroCounts(),
+  };
+}

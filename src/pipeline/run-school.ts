@@ -3,28 +3,21 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import { describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
-import {
-  archiveFiles,
-  evaluateGuards,
-  filesetChecksum,
-  pruneArchives,
-  sha256FileAside,
-  type GuardTrip,
-  type ViewDef,
-} from '../load/index.js';
-import {
-  countsOf,
-  storeFailureKind,
-  zeroCounts,
-  type MergeCounts,
-  type RunFileRecord,
-  type RunOutcome,
-  type RunStatus,
-  type RunTrigger,
-  type Store,
-} from '../store/index.js';
+import { archiveFiles, evaluateGuards, pruneArchives, type GuardTrip, type ViewDef } from '../load/index.js';
+import { storeFailureKind, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
-import { loadFile, unreadableMessage, type FileLoadResult } from './load-file.js';
+import { checksumFiles } from './checksums.js';
+import {
+  deferralNotes,
+  fileError,
+  fileRecord,
+  outcome,
+  summarise,
+  tableSummaries,
+  type RunStats,
+  type TableSummary,
+} from './run-summary.js';
+import { loadFile, unreadableFile, type FileLoadResult } from './load-file.js';
 
 /** Options for one school's run. */
 export interface SchoolRunOptions {
@@ -68,28 +61,6 @@ export type ProgressEvent =
       readonly rejected: number;
     };
 
-export interface TableSummary extends MergeCounts {
-  readonly file: string;
-  readonly table: string;
-  readonly mode: string;
-  readonly rows: number;
-  /** Of `rows`, those counted unchanged from their line hash alone, without being read. */
-  readonly known: number;
-  readonly rejected: number;
-  /** Of `rejected`, how many by error code. */
-  readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
-  readonly error: string | null;
-}
-
-export interface RunStats extends MergeCounts {
-  files: number;
-  records: number;
-  rows: number;
-  rejected: number;
-  errorRate: number;
-  durationMs: number;
-}
-
 /** The outcome of one school's run. */
 export interface SchoolRunResult {
   readonly runId: number;
@@ -105,124 +76,6 @@ export interface SchoolRunResult {
   readonly guards: readonly GuardTrip[];
   readonly errors: readonly string[];
   readonly archivePath: string | null;
-}
-
-function summarise(results: readonly FileLoadResult[]): RunStats {
-  const s: RunStats = {
-    ...zeroCounts(),
-    files: results.length,
-    records: 0,
-    rows: 0,
-    rejected: 0,
-    errorRate: 0,
-    durationMs: 0,
-  };
-  for (const r of results) {
-    s.records += r.records;
-    s.rows += r.rows;
-    s.rejected += r.rejected;
-    s.inserted += r.inserted;
-    s.updated += r.updated;
-    s.deactivated += r.deactivated;
-    s.reactivated += r.reactivated;
-    s.unchanged += r.unchanged;
-    s.held += r.held;
-    s.deferred += r.deferred;
-  }
-  s.errorRate = s.records === 0 ? 0 : s.rejected / s.records;
-  return s;
-}
-
-function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, string>): RunFileRecord {
-  return {
-    fileName: r.file.name,
-    table: r.file.table,
-    tableId: r.file.tableId,
-    mode: r.file.mode,
-    sha256: checksums.get(r.file.name) ?? '',
-    bytes: r.file.bytes,
-    records: r.records,
-    rows: r.rows,
-    rejected: r.rejected,
-    ...countsOf(r),
-    error: fileError(r),
-  };
-}
-
-/** Why a file loaded nothing, code first, so `run` and the ledger show the code `validate` shows. */
-function fileError(r: FileLoadResult): string | null {
-  return r.error ? `${r.error.code}: ${r.error.message}` : null;
-}
-
-function outcome(
-  status: RunOutcome['status'],
-  stats: RunStats,
-  fileset: string | null,
-  overrides: readonly string[],
-  reason: string | null,
-  errorCode: ErrorCode | null,
-): RunOutcome {
-  return { status, finishedAt: new Date(), ...stats, filesetSha256: fileset, overrides, reason, errorCode };
-}
-
-/** What the file set's checksums came to; a file that could not be read has none (and fails the run). */
-interface Checksums {
-  readonly checksums: ReadonlyMap<string, string>;
-  readonly fileset: string | null;
-  /** Files whose bytes could not be read, by name: why, in words (with the path and the OS reason). */
-  readonly unreadable: ReadonlyMap<string, string>;
-}
-
-/**
- * The file set's checksums, the big files' each on a thread of its own (with retries). A file
- * that cannot be read (removed, no permission, an I/O error) is left out and named, rather than
- * failing the run with no record: the load meets the same file and fails the night on it.
- */
-function checksumFiles(config: Config, set: FileSet): Promise<Checksums> {
-  const one = async (f: FileSet['files'][number]): Promise<readonly [string, string | Error]> => {
-    try {
-      return [f.name, await withRetry(() => sha256FileAside(f.path, f.bytes), config.retry)];
-    } catch (err) {
-      return [f.name, new Error(unreadableMessage(f.path, err))];
-    }
-  };
-  return Promise.all(set.files.map(one)).then((pairs) => {
-    const checksums = new Map<string, string>();
-    const unreadable = new Map<string, string>();
-    for (const [name, sum] of pairs) {
-      if (typeof sum === 'string') checksums.set(name, sum);
-      else unreadable.set(name, sum.message);
-    }
-    const fileset =
-      unreadable.size > 0 ? null : filesetChecksum([...checksums].map(([name, sha256]) => ({ name, sha256 })));
-    return { checksums, fileset, unreadable };
-  });
-}
-
-/** The table rows of a school's result, from what loading each file did. */
-function tableSummaries(loaded: readonly FileLoadResult[]): TableSummary[] {
-  return loaded.map((r) => ({
-    file: r.file.name,
-    table: r.file.table,
-    mode: r.file.mode,
-    rows: r.rows,
-    known: r.known,
-    rejected: r.rejected,
-    rejectsByCode: r.rejectsByCode,
-    error: fileError(r),
-    ...countsOf(r),
-  }));
-}
-
-/** What a published night left undone on purpose: deactivations deferred by keyless rejects, per file. */
-function deferralNotes(loaded: readonly FileLoadResult[]): string[] {
-  return loaded
-    .filter((r) => r.deferred > 0)
-    .map(
-      (r) =>
-        `${r.file.name}: deactivations deferred (ETL_LOAD_DEFERRED): ${r.deferred} ${r.file.table} row${r.deferred === 1 ? '' : 's'} ` +
-        `missing from the file stay active tonight, because rejected rows had no readable key; the next clean night applies them`,
-    );
 }
 
 /**
@@ -428,22 +281,6 @@ export async function runSchool(
   if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null)
     return result;
   return archive(config, store, set, (await sums).checksums, result);
-}
-
-/** A file whose bytes could not be read at all: it loads nothing and fails the night (see guards). */
-function unreadableFile(file: FileSet['files'][number], why: string): FileLoadResult {
-  return {
-    file,
-    records: 0,
-    rows: 0,
-    known: 0,
-    rejected: 0,
-    rejectsByCode: {},
-    rejects: [],
-    notices: [],
-    error: { code: 'ETL_SOURCE_UNREADABLE', message: why },
-    ...zeroCounts(),
-  };
 }
 
 async function archive(

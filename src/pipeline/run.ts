@@ -6,7 +6,8 @@ import { viewsFor } from '../load/index.js';
 import { notifierFor, notifyRuns, type Notifier, type SchoolDelivery } from '../notify/index.js';
 import { createStore, zeroCounts, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';
-import { runSchool, type ProgressEvent, type RunStats, type SchoolRunResult } from './run-school.js';
+import { runSchool, type ProgressEvent, type SchoolRunResult } from './run-school.js';
+import type { RunStats } from './run-summary.js';
 
 export interface RunEtlOptions {
   /** Export folder; default CASES_DIRECTORY. */
