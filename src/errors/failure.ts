@@ -24,7 +24,7 @@ export function coerceError(err: unknown): Error {
 }
 
 /** A Node file-system error: it has an errno code and names the call that failed. */
-function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
   const e = err as NodeJS.ErrnoException | null;
   return typeof e?.code === 'string' && typeof e.syscall === 'string' && /^E[A-Z]+$/.test(e.code);
 }

@@ -2,7 +2,7 @@ import type { ErrorCode } from './catalogue.js';
 
 export { behaviourOf, ERROR_CATALOGUE, type ErrorBehaviour, type ErrorCode } from './catalogue.js';
 export { EtlError, isEtlError } from './etl-error.js';
-export { coerceError, describeFailure, type FailureKind, type StoreFailureKind } from './failure.js';
+export { coerceError, describeFailure, isFileSystemError, type FailureKind, type StoreFailureKind } from './failure.js';
 
 /**
  * One rejected row: a row that fails a rule is dropped, recorded with where it came from and

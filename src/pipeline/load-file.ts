@@ -1,4 +1,4 @@
-import type { ErrorCode, Notice, Reject } from '../errors/index.js';
+import { isFileSystemError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
 import type { LineLimits, SourceFile } from '../extract/index.js';
 import { createRowHasher, mirrorColumnName, mirrorFor, type ViewDef } from '../load/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
@@ -23,12 +23,6 @@ export interface FileLoadResult extends MergeCounts {
    * wrote cannot be told from the rest, so the run must roll back whole (see run-school.ts).
    */
   readonly aborted?: boolean;
-}
-
-/** A Node file-system error (an errno code and the call that failed): the file, not its data. */
-export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
-  const e = err as NodeJS.ErrnoException | null;
-  return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
 /** Why a file could not be read, in words: its path and the OS's reason (`EACCES (open)`), never its bytes. */
@@ -125,6 +119,9 @@ export async function loadFile(
   const digest = await tx.readDigest(mirror, options.school);
   if (digest) reader.skipKnownLines(digest);
 
+  // What reading the file threw, if it did: a merge can fail from the file's side or the
+  // database's, and a database socket's ECONNRESET looks like a file-system error too.
+  let readFailure: unknown = null;
   async function* staged(): AsyncGenerator<readonly StagedRow[]> {
     let batch: ValidatedBatch | undefined = first.done ? undefined : first.value;
     while (batch) {
@@ -136,7 +133,10 @@ export async function loadFile(
         line: r.lineHash,
         csv: r.csv,
       }));
-      const next = await batches.next();
+      const next = await batches.next().catch((err: unknown) => {
+        readFailure = err;
+        throw err;
+      });
       batch = next.done ? undefined : next.value;
     }
   }
@@ -157,8 +157,8 @@ export async function loadFile(
     );
     return result(counts, reader.failure);
   } catch (err) {
-    if (!isFileSystemError(err)) throw err;
-    return { ...result(zeroCounts(), unreadable(file, err)), aborted: true };
+    if (readFailure === null || !isFileSystemError(readFailure)) throw err;
+    return { ...result(zeroCounts(), unreadable(file, readFailure)), aborted: true };
   }
 }
 
