@@ -157,9 +157,9 @@ describe('discovery', () => {
     const busy = setInterval(() => void appendFile(path, 'K,X\r\n'), 20);
     try {
       await new Promise((r) => setTimeout(r, 60));
-      // A file written every 20 ms must not look settled even when a busy machine delays a write
-      // or two: settled means unchanged for 250 ms.
-      const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 250, stableTimeoutMs: 1000 });
+      // A file written every 20 ms must not look settled even when a loaded CI machine stalls the
+      // writer for a few hundred milliseconds: settled here means unchanged for a whole second.
+      const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 1000, stableTimeoutMs: 3000 });
       expect(unsettled.unstable).toEqual(['ST_8865.csv']);
       expect(unsettled.notices.map((n) => n.code)).toContain('ETL_SOURCE_UNSTABLE');
       expect(unsettled.fileSets).toEqual([]);
@@ -186,7 +186,7 @@ describe('discovery', () => {
       expect(mine.unstable).toEqual([]);
       expect(mine.notices.map((n) => n.code)).not.toContain('ETL_SOURCE_UNSTABLE');
       // The whole folder's discovery still sees, and waits for, the file being written.
-      const all = await discoverSource(dir, registry, { ...options, stableMs: 250, stableTimeoutMs: 1000 });
+      const all = await discoverSource(dir, registry, { ...options, stableMs: 1000, stableTimeoutMs: 3000 });
       expect(all.unstable).toEqual(['ST_1234.csv']);
     } finally {
       clearInterval(busy);
