@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseLineHash } from '../src/extract/index.js';
-import { MirrorDigest, Verdict } from '../src/load/index.js';
+import { MirrorDigest, Verdict } from '../src/plan/index.js';
+import { addressOf, ctidOf } from '../src/store/postgres/digest.js';
 
 const hash = (i: number): string => i.toString(16).padStart(16, '0');
 /** A line hash unlike any row hash above, with both halves in use (signed halves included). */
@@ -66,19 +67,20 @@ describe('MirrorDigest', () => {
 
   it("keeps each row's address and tells it, and whether the row is active, for the row last classified", () => {
     const digest = new MirrorDigest();
-    // Pages past 2^31 and the largest slot survive.
-    digest.add('A', hash(1), true, null, 0, 1);
-    digest.add('B', hash(2), false, null, 3_000_000_000, 65535);
-    digest.add('C', hash(3), true, null, 7, 2);
-    digest.add('D', hash(4), true, null, 8, 3);
+    // A PostgreSQL ctid with a page past 2^31 and the largest slot survives as one exact number.
+    const far = addressOf(3_000_000_000, 65535);
+    digest.add('A', hash(1), true, null, addressOf(0, 1));
+    digest.add('B', hash(2), false, null, far);
+    digest.add('C', hash(3), true, null, 7);
+    digest.add('D', hash(4), true, null, 2 ** 40);
     expect(digest.classify('A', hash(9), null)).toBe(Verdict.work);
-    expect([digest.lastAddress(), digest.lastActive()]).toEqual(['(0,1)', true]);
+    expect([digest.lastAddress(), digest.lastActive()]).toEqual([1, true]);
     expect(digest.classify('B', hash(2), null)).toBe(Verdict.work);
-    expect([digest.lastAddress(), digest.lastActive()]).toEqual(['(3000000000,65535)', false]);
+    expect([ctidOf(digest.lastAddress() as number), digest.lastActive()]).toEqual(['(3000000000,65535)', false]);
     expect(digest.classify('NEW', hash(2), null)).toBe(Verdict.work);
     expect([digest.lastAddress(), digest.lastActive()]).toEqual([null, false]);
     expect(digest.classify('C', hash(3), null)).toBe(Verdict.unchanged);
-    expect([...digest.unseenActiveAddresses()]).toEqual(['(8,3)']);
+    expect([...digest.unseenActiveAddresses()]).toEqual([2 ** 40]);
     // A digest read without addresses says so instead of inventing one.
     const bare = new MirrorDigest();
     bare.add('X', hash(1), true);
@@ -86,6 +88,6 @@ describe('MirrorDigest', () => {
     expect(bare.lastAddress()).toBeNull();
     expect(() => [...bare.unseenActiveAddresses()]).not.toThrow();
     bare.add('Y', hash(1), true);
-    expect(() => [...bare.unseenActiveAddresses()]).toThrow(/no address for Y/);
+    expect(() => [...bare.unseenActiveAddresses()]).toThrow(/no address for entry 1/);
   });
 });

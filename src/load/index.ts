@@ -24,4 +24,3 @@ export {
 } from './mirror.js';
 export { assertKeyHolds, assertRekeyable, keyAfterSchool, type RekeyCounts, type RekeyResult } from './rekey.js';
 export { BUILTIN_VIEW_NAMES, viewOver, viewsFor, type ViewDef, type ViewField } from './views.js';
-export { MirrorDigest, Verdict } from './digest.js';

@@ -117,7 +117,7 @@ export async function loadFile(
   const hasher = createRowHasher(names);
   // On a re-run, lines the school's rows were read from are known from here on, and skipped.
   const digest = await tx.readDigest(mirror, options.school);
-  if (digest) reader.skipKnownLines(digest);
+  if (digest.size > 0) reader.skipKnownLines(digest);
 
   // What reading the file threw, if it did: a merge can fail from the file's side or the
   // database's, and a database socket's ECONNRESET looks like a file-system error too.

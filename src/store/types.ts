@@ -1,10 +1,11 @@
 import type { Reject } from '../errors/index.js';
 import type { LoadMode } from '../layouts/index.js';
-import type { MirrorDigest } from '../load/digest.js';
 import type { MirrorTable } from '../load/mirror.js';
 import type { RekeyResult } from '../load/rekey.js';
 import type { ViewDef } from '../load/views.js';
-import type { Value } from '../validate/index.js';
+import type { MirrorDigest, RejectedKeys, StagedRow } from '../plan/index.js';
+
+export type { RejectedKeys, StagedRow } from '../plan/index.js';
 
 /**
  * One storage interface, two adapters (store/sqlite, store/postgres). The pipeline talks only to
@@ -52,15 +53,6 @@ export function zeroCounts(): MergeCounts {
 export function countsOf(c: MergeCounts): MergeCounts {
   const { inserted, updated, deactivated, reactivated, unchanged, held, deferred } = c;
   return { inserted, updated, deactivated, reactivated, unchanged, held, deferred };
-}
-
-/**
- * A file's rejected rows as the merge needs them, filled in while its rows stream and complete
- * once the stream has ended: the keys it holds (read, not loaded) and how many had no key.
- */
-export interface RejectedKeys {
-  readonly keys: ReadonlySet<string>;
-  readonly keyless: number;
 }
 
 export interface RunFileRecord extends MergeCounts {
@@ -158,17 +150,6 @@ export interface RollbackRecord {
   readonly detail: ReadonlyArray<{ readonly runId: number; readonly tables: readonly UndoCounts[] }>;
 }
 
-/** One valid row ready to merge: values in `MergeInput.columns` order, its key, row hash and line hash. */
-export interface StagedRow {
-  readonly key: string;
-  readonly values: readonly Value[];
-  readonly hash: string;
-  /** The hash of the line the row was read from (see extract/line-hash.ts). */
-  readonly line: string | null;
-  /** The values as CSV, each followed by a comma, when the reader wrote them (TypedRow.csv). */
-  readonly csv?: string | null;
-}
-
 export interface MergeInput {
   readonly runId: number;
   readonly school: string;
@@ -177,10 +158,10 @@ export interface MergeInput {
   /** Mirror column names of the values in each StagedRow, in order. */
   readonly columns: readonly string[];
   /**
-   * The digest `readDigest` gave, if any: the merge classifies rows with it, and the rows the
-   * reader skipped as known are already marked seen in it.
+   * The digest `readDigest` gave: the merge plans the file's rows with it, and the rows the reader
+   * skipped as known are already marked seen in it. Read by the merge itself when absent.
    */
-  readonly digest?: MirrorDigest | null;
+  readonly digest?: MirrorDigest;
   /**
    * The file's rejected rows, read by a full file's merge after the last batch: held keys count as
    * shown (not deactivated), and any keyless reject defers the deactivations. None when absent.
@@ -200,12 +181,11 @@ export interface LoadTransaction {
   /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
   ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]): Promise<void>;
   /**
-   * A digest of the school's rows in the mirror (key, row hash, line hash, active, and on
-   * PostgreSQL the row's address), for a re-run to skip lines it already holds; null when the
-   * school has no rows there yet, or the store does not skip lines. The mirror must exist
-   * (ensureMirror runs first).
+   * A digest of the school's rows in the mirror (key, row hash, line hash, active, address), for
+   * the merge plan and for a re-run to skip lines it already holds; empty when the school has no
+   * rows there yet. The mirror must exist (ensureMirror runs first).
    */
-  readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest | null>;
+  readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest>;
   /** Whether mergeFile writes rows as CSV, and so wants StagedRow.csv when the reader can make it. */
   readonly writesCsv: boolean;
   /** Merges one file's rows into its mirror table, logging every change in etl_changes. */

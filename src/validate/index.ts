@@ -9,6 +9,7 @@ export {
   type RowValidatorOptions,
   type TypedRow,
 } from './validator.js';
+export { KeyTable } from './key-index.js';
 export {
   createValidatedFileReader,
   type FileFailure,

@@ -3,9 +3,23 @@ import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
-import { MirrorDigest } from '../../load/digest.js';
+import { MirrorDigest } from '../../plan/index.js';
 import type { MirrorTable } from '../../load/mirror.js';
 import { digestSql } from './sql.js';
+
+/**
+ * A row's ctid `(page,slot)` as the one number the digest holds: page × 2^16 + slot (a slot is
+ * below 2^16 and counts from 1; a page below 2^32), so it is never 0 and stays exact.
+ */
+export function addressOf(page: number, slot: number): number {
+  return page * 65536 + slot;
+}
+
+/** The ctid text of an address `addressOf` made, as COPY writes it into a tid column. */
+export function ctidOf(address: number): string {
+  const slot = address % 65536;
+  return `(${(address - slot) / 65536},${slot})`;
+}
 
 /** COPY's text format escapes backslash, tab, line breaks and a few control characters. */
 function unescapeCopy(field: string): string {
@@ -28,8 +42,8 @@ function readNumber(text: string, from: number, to: number): number {
 }
 
 /**
- * Reads the digest of `school`'s rows in `mirror` (see load/digest.ts) in one COPY: key (as the
- * validator builds it), row hash, active, line hash and address (ctid).
+ * Reads the digest of `school`'s rows in `mirror` (see plan/digest.ts) in one COPY: key (as the
+ * validator builds it), row hash, active, line hash and address (ctid, as `addressOf` numbers it).
  */
 export async function readDigest(client: PoolClient, mirror: MirrorTable, school: string): Promise<MirrorDigest> {
   const digest = new MirrorDigest();
@@ -56,8 +70,7 @@ export async function readDigest(client: PoolClient, mirror: MirrorTable, school
         text.slice(t1 + 1, t2),
         text.charCodeAt(t2 + 1) === 116,
         line === '\\N' ? null : line,
-        page,
-        slot,
+        addressOf(page, slot),
       );
       start = nl + 1;
     }

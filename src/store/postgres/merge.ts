@@ -5,7 +5,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
-import { Verdict } from '../../load/digest.js';
+import { MergePlan } from '../../plan/index.js';
 import { ReadAhead } from '../../util/read-ahead.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
@@ -22,20 +22,19 @@ import {
   IMAGE_COLUMNS,
   q,
   refreshLinesSql,
-  schoolHasRowsSql,
   truncateSql,
 } from './sql.js';
 import { csvField } from '../../util/csv-field.js';
 import { chunked, COPY_CHUNK_CHARS, rowLine } from './copy-text.js';
-import { readDigest } from './digest.js';
+import { ctidOf, readDigest } from './digest.js';
 import { firstLoad } from './first-load.js';
 import { copySegment, type SegmentChunk } from './segments.js';
 
 /**
- * The PostgreSQL merge. A school's first load of a table goes straight into the mirror by COPY
- * (first-load.ts). Later loads read a digest of the school's rows (key, hashes, active, address)
- * and stage (COPY into a temporary table) only the file's rows that are new, changed or inactive,
- * each with what it needs and its mirror row's address; one statement per kind of change then
+ * The PostgreSQL writer: applies the merge plan (plan/plan.ts). A school's first load of a table
+ * goes straight into the mirror by COPY (first-load.ts). Later loads stage (COPY into a temporary
+ * table) only the rows the plan finds new, changed or inactive, each with what it needs and its
+ * mirror row's address; one statement per kind of change then
  * applies them, reaching rows by address, and logs each change to etl_changes itself, so no row
  * travels back to Node. Unchanged rows are never written. For a full file, the addresses of the
  * active rows it never showed go to a second temporary table, to be deactivated.
@@ -143,17 +142,11 @@ export async function mergePostgres(
   assertMergeable(input);
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
-  // The store's digest (readDigest) is null exactly when the school has no rows here yet.
-  const present =
-    input.digest !== undefined
-      ? input.digest !== null
-      : (await client.query<{ present: boolean }>(schoolHasRowsSql(mirror), [school])).rows[0]?.present === true;
-  // The school's first night for this table (checked under its run lock): every row is new.
-  if (!present) return firstLoad(client, input, batches, createdHere);
-  // Which rows need work is decided here, against a digest of the school's rows (key, hashes,
-  // active, address): only new, changed and inactive rows are staged, and unchanged rows never
-  // leave Node but for their address and line hash when that is out of date.
-  const digest = input.digest ?? (await readDigest(client, mirror, school));
+  const plan = new MergePlan(input.digest ?? (await readDigest(client, mirror, school)), mode);
+  // The school's first night for this table (read under its run lock): every row is new.
+  if (plan.firstLoad) return firstLoad(client, input, batches, createdHere);
+  // Only the rows the plan finds new, changed or inactive are staged; unchanged rows never leave
+  // Node but for their address and line hash when that is out of date.
   await client.query(createStageSql(stage, mirror, columns));
   let received = 0;
   // The JSON names of the columns, and the image's fixed part, made once.
@@ -178,25 +171,29 @@ export async function mergePostgres(
       let rows = 0;
       let inserts = 0;
       let lines = '';
-      for (const row of batch) {
-        const verdict = digest.classify(row.key, row.hash, row.line);
-        if (verdict === Verdict.work) {
-          const rid = digest.lastAddress();
-          const op = rid === null ? 'insert' : digest.lastActive() ? 'update' : 'reactivate';
-          text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},${op},${csvField(rid)}`);
-          rows++;
-          if (rid === null) inserts++;
-          if (text.length >= COPY_CHUNK_CHARS) {
-            yield { data: Buffer.from(text), rows, inserts };
-            text = '';
-            rows = 0;
-            inserts = 0;
-          }
-        } else if (verdict === Verdict.staleLine) {
-          const rid = digest.lastAddress();
-          if (rid !== null) lines += `${rid}\t${row.line}\n`;
+      const planned = plan.batch(batch);
+      for (const row of planned.inserts) {
+        text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},insert,`);
+        rows++;
+        inserts++;
+        if (text.length >= COPY_CHUNK_CHARS) {
+          yield { data: Buffer.from(text), rows, inserts };
+          text = '';
+          rows = 0;
+          inserts = 0;
         }
       }
+      for (const { row, op, address } of planned.changes) {
+        text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},${op},${csvField(ctidOf(address))}`);
+        rows++;
+        if (text.length >= COPY_CHUNK_CHARS) {
+          yield { data: Buffer.from(text), rows, inserts };
+          text = '';
+          rows = 0;
+          inserts = 0;
+        }
+      }
+      for (const { address, line } of planned.lineRefreshes) lines += `${ctidOf(address)}\t${line}\n`;
       if (lines.length > 0) stale.push(lines);
       if (text.length > 0) yield { data: Buffer.from(text), rows, inserts };
     }
@@ -217,30 +214,24 @@ export async function mergePostgres(
   } finally {
     await ahead.close();
   }
-  // Every row is read: the digest now knows which rows the file showed.
+  // Every row is read: the plan now knows which rows the file showed.
   if (stale.length > 0) await refreshLines(client, `${stage}_lines`, mirror, school, stale);
   stale.length = 0;
-  if (mode === 'full') {
-    // Rejected rows whose key was read are held as they stand: shown, so not deactivated.
-    for (const key of input.rejected?.keys ?? []) digest.hold(key);
-  }
-  if (mode === 'full' && (input.rejected?.keyless ?? 0) > 0) {
-    // A reject with no readable key could be any of the rows the file did not show: none is deactivated tonight.
-    counts.deferred = digest.countUnseenActive();
-  } else if (mode === 'full') {
-    // A full file deactivates the active rows it never showed.
+  const end = plan.end(input.rejected);
+  counts.deferred = end.deferred;
+  if (end.deactivate > 0) {
     const gone = `${stage}_gone`;
-    const total = digest.countUnseenActive();
-    if (total > 0) input.onDeactivate?.(0, total);
+    const total = end.deactivate;
+    input.onDeactivate?.(0, total);
     await client.query(createAddressesSql(gone));
     await pipeline(
-      Readable.from(chunked(digest.unseenActiveAddresses()), { highWaterMark: 1 }),
+      Readable.from(chunked(ctids(end.addresses())), { highWaterMark: 1 }),
       client.query(copyFrom(copyAddressesSql(gone))),
     );
     counts.deactivated =
       (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]
         ?.deactivated ?? 0;
-    if (total > 0) input.onDeactivate?.(counts.deactivated, total);
+    input.onDeactivate?.(counts.deactivated, total);
     await client.query(dropTempSql(gone));
   }
   counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;
@@ -248,4 +239,8 @@ export async function mergePostgres(
   // Dropped now, not at commit, so a run of many files holds one staging table at a time.
   await client.query(dropTempSql(stage));
   return counts;
+}
+
+function* ctids(addresses: Iterable<number>): Generator<string> {
+  for (const address of addresses) yield ctidOf(address);
 }

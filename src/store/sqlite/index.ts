@@ -19,7 +19,8 @@ import {
   toSchoolSummaries,
 } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
-import { mergeSqlite } from './merge.js';
+import { readDigest } from './digest.js';
+import { mergeSqlite } from './writer.js';
 import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGRATIONS } from './sql.js';
@@ -131,8 +132,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         db.exec(createViewSql(viewOver(view, columns)));
       }
     },
-    // Each row is looked up by key as it comes (see merge.ts); lines are not skipped on SQLite.
-    readDigest: async () => null,
+    readDigest: async (mirror, school) => readDigest(db, mirror, school),
     mergeFile: (input, batches) => mergeSqlite(db, input, batches),
     async savepoint() {
       db.exec('SAVEPOINT cases_etl_publish');

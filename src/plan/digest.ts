@@ -1,6 +1,6 @@
 import { readHex32 } from '../extract/index.js';
 import type { KnownLines } from '../validate/index.js';
-import { KeyTable } from '../validate/key-index.js';
+import { KeyTable } from '../validate/index.js';
 
 /** What a file row needs, by `MirrorDigest.classify`. */
 export const Verdict = {
@@ -15,7 +15,8 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 /**
  * What a re-run needs to know of a school's mirror rows: each row's key, row hash, line hash,
- * whether it is active and, where the store has one, its address (PostgreSQL's ctid), read once at the start of a file's merge (under the school's run lock,
+ * whether it is active and its address (SQLite's rowid, PostgreSQL's ctid as one number: see
+ * `addressOf`), read once at the start of a file's merge (under the school's run lock,
  * inside the run's transaction). The reader asks it which lines it already holds, by line hash,
  * and skips them, and keeps here the line that first showed each of these keys, for duplicates
  * (see validate/read.ts); the merge asks it, per row read, whether the row is new, changed or
@@ -38,9 +39,8 @@ export class MirrorDigest implements KnownLines {
   private lineLo = new Int32Array(1024);
   /** Entry → the line of the file that first showed the key; 0 while none has. */
   private firstLines = new Int32Array(1024);
-  /** Entry → the row's address as page and slot; slot 0 when the store gave none. */
-  private pages = new Uint32Array(1024);
-  private slots = new Uint16Array(1024);
+  /** Entry → the row's address, a positive integer; 0 when the store gave none. */
+  private addresses = new Float64Array(1024);
   /** The entry `classify` last found, or -1 when its key was new. */
   private found = -1;
   /**
@@ -56,12 +56,11 @@ export class MirrorDigest implements KnownLines {
     return this.keys.size;
   }
 
-  /** `page` and `slot` are the row's address (slots count from 1), when the store has one. */
-  add(key: string, hash: string, active: boolean, lineHash: string | null = null, page = 0, slot = 0): void {
+  /** `address` is where the store finds the row again: a positive integer below 2^53 (0 for none). */
+  add(key: string, hash: string, active: boolean, lineHash: string | null = null, address = 0): void {
     const entry = this.keys.add(key);
     if (entry >= this.hi.length) this.grow();
-    this.pages[entry] = page;
-    this.slots[entry] = slot;
+    this.addresses[entry] = address;
     let flags = active ? ACTIVE : 0;
     if (readHalves(hash)) {
       this.hi[entry] = halves[0] as number;
@@ -96,12 +95,10 @@ export class MirrorDigest implements KnownLines {
       : Verdict.staleLine;
   }
 
-  /** The address (`(page,slot)`) of the row `classify` last found; null for a new key or a row without one. */
-  lastAddress(): string | null {
+  /** The address of the row `classify` last found; null for a new key or a row without one. */
+  lastAddress(): number | null {
     const entry = this.found;
-    return entry === -1 || this.slots[entry] === 0
-      ? null
-      : `(${this.pages[entry] as number},${this.slots[entry] as number})`;
+    return entry === -1 || this.addresses[entry] === 0 ? null : (this.addresses[entry] as number);
   }
 
   /** Whether the row `classify` last found is active (false for a new key). */
@@ -160,12 +157,12 @@ export class MirrorDigest implements KnownLines {
     }
   }
 
-  /** Addresses (`(page,slot)`) of the active rows the file never showed; only for a digest whose rows all have one. */
-  *unseenActiveAddresses(): Generator<string> {
+  /** Addresses of the active rows the file never showed, in the order they were added; only for a digest whose rows all have one. */
+  *unseenActiveAddresses(): Generator<number> {
     for (let entry = 0; entry < this.keys.size; entry++) {
       if (((this.flags[entry] as number) & (SEEN | ACTIVE)) !== ACTIVE) continue;
-      if (this.slots[entry] === 0) throw new Error(`the digest holds no address for ${this.keys.keyAt(entry)}`);
-      yield `(${this.pages[entry] as number},${this.slots[entry] as number})`;
+      if (this.addresses[entry] === 0) throw new Error(`the digest holds no address for entry ${entry}`);
+      yield this.addresses[entry] as number;
     }
   }
 
@@ -202,8 +199,7 @@ export class MirrorDigest implements KnownLines {
     this.lineHi = grown(this.lineHi, size);
     this.lineLo = grown(this.lineLo, size);
     this.firstLines = grown(this.firstLines, size);
-    this.pages = grown(this.pages, size);
-    this.slots = grown(this.slots, size);
+    this.addresses = grown(this.addresses, size);
     this.flags = grown(this.flags, size);
   }
 }
@@ -233,9 +229,10 @@ function spread(hi: number, lo: number): number {
 }
 
 /** A copy of a typed array with room for `size` entries. */
-function grown<
-  T extends Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>,
->(a: T, size: number): T {
+function grown<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
+  a: T,
+  size: number,
+): T {
   const b = new (a.constructor as new (length: number) => T)(size);
   b.set(a);
   return b;

@@ -1,0 +1,10 @@
+export { MirrorDigest, Verdict } from './digest.js';
+export {
+  MergePlan,
+  type LineRefresh,
+  type PlannedBatch,
+  type PlannedChange,
+  type PlannedEnd,
+  type RowAction,
+} from './plan.js';
+export type { RejectedKeys, StagedRow } from './types.js';

@@ -1,0 +1,90 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorTable } from '../../load/mirror.js';
+import { MirrorDigest } from '../../plan/index.js';
+import { q } from './sql.js';
+
+/** The key as the validator builds it, in SQL: parts as text joined by U+001F. */
+export function keySql(key: readonly string[], alias: string): string {
+  return key.map((k) => `CAST(${alias}.${q(k)} AS TEXT)`).join(` || char(31) || `);
+}
+
+/** Rows read per statement: a page of the school's rows in key order. */
+const PAGE = 20_000;
+/** Between a row's fields, and between rows, in a page's text: neither occurs in a hash or a number. */
+const FIELD = '\x1d';
+const ROW = '\x1e';
+
+/**
+ * Reads the digest of `school`'s rows in `mirror` (see plan/digest.ts): each row's key (as the
+ * validator builds it), row hash, active, line hash and address (rowid). SQLite hands over a
+ * page of rows as one text (better-sqlite3 costs a call per row stepped, which was most of
+ * reading a digest row by row); pages follow the table's primary key, so only the school's rows
+ * are visited. A page whose text cannot be split back into its rows (a key holding one of the
+ * separators) is read again row by row.
+ */
+export function readDigest(db: Database, mirror: MirrorTable, school: string): MirrorDigest {
+  const digest = new MirrorDigest();
+  const B = BOOKKEEPING;
+  const t = q(mirror.name);
+  const key = mirror.key.map(q);
+  const after = `(${key.map((k) => `m.${k}`).join(', ')}) > (${key.map(() => '?').join(', ')})`;
+  const order = key.map((k) => `m.${k}`).join(', ');
+  const fields = `${keySql(mirror.key, 'm')} AS k, m.${q(B.hash)} AS h, m.${q(B.active)} AS a, m.${q(B.lineHash)} AS l, m.rowid AS r`;
+  const page = (where: string): Statement =>
+    db.prepare(
+      `SELECT group_concat(ifnull(k, '') || '${FIELD}' || ifnull(h, '') || '${FIELD}' || a || '${FIELD}' || ifnull(l, '') || '${FIELD}' || r, '${ROW}') AS text, count(*) AS n
+       FROM (SELECT ${fields} FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? ${where} ORDER BY ${order} LIMIT ${PAGE})`,
+    );
+  const rows = (where: string): Statement =>
+    db
+      .prepare(
+        `SELECT ${fields} FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? ${where} ORDER BY ${order} LIMIT ${PAGE}`,
+      )
+      .raw(true);
+  // The key of a page's last row, where the next page starts.
+  const lastKey = (where: string): Statement =>
+    db
+      .prepare(
+        `SELECT ${order} FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? ${where} ORDER BY ${order} LIMIT 1 OFFSET ${PAGE - 1}`,
+      )
+      .raw(true);
+  const first = { page: page(''), rows: rows(''), last: lastKey('') };
+  const next = { page: page(`AND ${after}`), rows: rows(`AND ${after}`), last: lastKey(`AND ${after}`) };
+
+  let from: unknown[] | null = null;
+  for (;;) {
+    const args = from === null ? [school] : [school, ...from];
+    const s = from === null ? first : next;
+    const { text, n } = s.page.get(...args) as { text: string | null; n: number };
+    if (n === 0 || text === null) break;
+    if (!addPage(digest, text, n)) {
+      for (const [k, h, a, l, r] of s.rows.iterate(...args) as IterableIterator<
+        [string | null, string | null, number, string | null, number]
+      >)
+        add(digest, k ?? '', h ?? '', a, l ?? '', r);
+    }
+    if (n < PAGE) break;
+    from = s.last.get(...args) as unknown[];
+  }
+  return digest;
+}
+
+function add(digest: MirrorDigest, key: string, hash: string, active: number, line: string, rowid: number): void {
+  if (!(rowid > 0)) throw new Error('reading a digest: a row has no positive rowid');
+  digest.add(key, hash, active === 1, line === '' ? null : line, rowid);
+}
+
+/** Adds a page's rows from its text; false, adding nothing, when the text does not hold exactly `n` rows of five fields. */
+function addPage(digest: MirrorDigest, text: string, n: number): boolean {
+  const rows = text.split(ROW);
+  if (rows.length !== n) return false;
+  const parsed: string[][] = [];
+  for (const row of rows) {
+    const f = row.split(FIELD);
+    if (f.length !== 5) return false;
+    parsed.push(f);
+  }
+  for (const [k, h, a, l, r] of parsed) add(digest, k as string, h as string, Number(a), l as string, Number(r));
+  return true;
+}
