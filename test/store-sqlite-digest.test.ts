@@ -22,7 +22,7 @@ const mirror: MirrorTable = {
   name: 'cases_xx',
   key: ['yr', 'code'],
   columns: [
-    { name: 'yr', source: 'YR', type: 'integer' },
+    { name: 'yr', source: 'YR', type: 'int' },
     { name: 'code', source: 'CODE', type: 'string' },
     { name: 'note', source: 'NOTE', type: 'string' },
   ],
