@@ -8,7 +8,7 @@ import type { Reject } from '../src/errors/index.js';
 import { DECODE_CHUNK_BYTES, encodeWindows1252 } from '../src/extract/index.js';
 import { loadBuiltinLayouts, type ColumnLayout, type ColumnType, type TableLayout } from '../src/layouts/index.js';
 import { createRowHasher } from '../src/load/index.js';
-import { rowLine } from '../src/store/postgres/copy-text.js';
+import { rowLine } from '../src/store/postgres/copy/text.js';
 import type { StagedRow } from '../src/store/index.js';
 import { createValidatedFileReader, type TypedRow } from '../src/validate/index.js';
 import { columnLayout, sourceFile, tempDir } from './helpers/fixtures.js';

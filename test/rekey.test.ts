@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { EtlError } from '../src/errors/index.js';
 import { loadLayouts } from '../src/layouts/index.js';
-import { mirrorFor, type MirrorTable } from '../src/load/index.js';
+import { mirrorFor, type MirrorTable } from '../src/schema/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { createStore, type Store } from '../src/store/index.js';
 import { runCli } from './helpers/cli.js';

@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadBuiltinLayouts } from '../src/layouts/index.js';
-import { createRowHasher, mirrorFor } from '../src/load/index.js';
+import { createRowHasher } from '../src/load/index.js';
+import { mirrorFor } from '../src/schema/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import type { Store } from '../src/store/types.js';
 import { closePgStore, createPgSchema, newRun, openPgStore, type PgSchema } from './helpers/postgres.js';

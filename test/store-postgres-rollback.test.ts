@@ -4,9 +4,9 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
-import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
+import { mirrorFor, viewsFor, type MirrorTable } from '../src/schema/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
-import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger-sql.js';
+import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger.js';
 import type {
   LoadTransaction,
   MergeCounts,

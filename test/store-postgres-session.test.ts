@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isEtlError, type Reject } from '../src/errors/index.js';
 import { loadBuiltinLayouts } from '../src/layouts/index.js';
-import { createRowHasher, mirrorFor } from '../src/load/index.js';
+import { createRowHasher } from '../src/load/index.js';
+import { mirrorFor } from '../src/schema/index.js';
 import { createPostgresStore, isTransientPostgresError } from '../src/store/postgres/index.js';
 import type { RunFileRecord, RunOutcome, RunSession, Store } from '../src/store/types.js';
 import { closePgStore, newRun, openPgStore, type PgSchema } from './helpers/postgres.js';

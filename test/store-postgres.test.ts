@@ -4,8 +4,9 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
-import { mirrorFor, viewsFor, type MirrorTable } from '../src/load/index.js';
+import { mirrorFor, viewsFor, type MirrorTable } from '../src/schema/index.js';
 import type { LoadTransaction, MergeCounts, MergeInput, Store } from '../src/store/types.js';
+import { createPostgresStore } from '../src/store/postgres/index.js';
 import { imageSql, q } from '../src/store/postgres/sql.js';
 import { KEY_SEPARATOR, type Value } from '../src/validate/index.js';
 import { batchesOf, closePgStore, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
@@ -30,8 +31,9 @@ const stMirror = mirrorFor(layouts.get('ST')!, []);
 async function run<T>(
   school: string,
   fn: (tx: LoadTransaction, runId: number) => Promise<T>,
+  on: Store = store,
 ): Promise<{ runId: number; result: T }> {
-  return store.withRunSession(school, 10_000, async (session) => {
+  return on.withRunSession(school, 10_000, async (session) => {
     const runId = await session.startRun({
       school,
       trigger: 'cli',
@@ -54,13 +56,20 @@ async function merge(
   records: ReadonlyArray<readonly Value[]>,
   segmentRows?: number,
 ) {
-  return run(school, async (tx, runId) => {
-    await tx.ensureMirror(mirror, views);
-    return tx.mergeFile(
-      { runId, school, mirror, mode, columns, ...(segmentRows ? { segmentRows } : {}) },
-      batchesOf(stage(mirror, columns, records)),
+  // A store of its own over the same schema stages a few rows per segment, to cross many of them.
+  const on = segmentRows ? createPostgresStore(target.url, target.schema, { segmentRows }) : store;
+  try {
+    return await run(
+      school,
+      async (tx, runId) => {
+        await tx.ensureMirror(mirror, views);
+        return tx.mergeFile({ runId, school, mirror, mode, columns }, batchesOf(stage(mirror, columns, records)));
+      },
+      on,
     );
-  });
+  } finally {
+    if (on !== store) await on.close();
+  }
 }
 
 const counts = (c: Partial<MergeCounts>): MergeCounts => ({

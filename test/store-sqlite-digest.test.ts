@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { MirrorTable } from '../src/load/index.js';
+import type { MirrorTable } from '../src/schema/index.js';
 import { Verdict } from '../src/plan/index.js';
 import { readDigest } from '../src/store/sqlite/digest.js';
-import { createMirrorSql } from '../src/store/sqlite/sql.js';
+import { createMirrorSql } from '../src/store/sqlite/mirror.js';
 
 /**
  * The SQLite digest reads the school's rows a page of text at a time, in key order: across page

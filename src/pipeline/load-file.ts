@@ -1,6 +1,7 @@
 import { isFileSystemError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
 import type { LineLimits, SourceFile } from '../extract/index.js';
-import { createRowHasher, mirrorColumnName, mirrorFor, type ViewDef } from '../load/index.js';
+import { createRowHasher } from '../load/index.js';
+import { mirrorColumnName, mirrorFor, type ViewDef } from '../schema/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
 import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
 
@@ -60,7 +61,8 @@ export async function loadFile(
   options: LoadFileOptions,
 ): Promise<FileLoadResult> {
   const reader = createValidatedFileReader(file, {
-    csv: tx.writesCsv,
+    // Plain lines' values as CSV too: a slice of the line, which a COPY-based store writes as it is.
+    csv: true,
     ...(options.lines === undefined ? {} : { lines: options.lines }),
   });
   const batches = reader.batches();

@@ -2,7 +2,7 @@ import { loadEnvironmentConfig, type Config, type ConfigOverrides } from '../con
 import { EtlError, type Notice } from '../errors/index.js';
 import { discoverSource } from '../extract/index.js';
 import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
-import { viewsFor } from '../load/index.js';
+import { viewsFor } from '../schema/index.js';
 import { notifierFor, notifyRuns, type Notifier, type SchoolDelivery } from '../notify/index.js';
 import { createStore, zeroCounts, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/retry.js';

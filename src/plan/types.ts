@@ -1,4 +1,4 @@
-import type { Value } from '../validate/index.js';
+import type { Value } from '../schema/index.js';
 
 /** One valid row ready to merge: values in the merge's column order, its key, row hash and line hash. */
 export interface StagedRow {

@@ -1,8 +1,6 @@
 import type { Reject } from '../errors/index.js';
 import type { LoadMode } from '../layouts/index.js';
-import type { MirrorTable } from '../load/mirror.js';
-import type { RekeyResult } from '../load/rekey.js';
-import type { ViewDef } from '../load/views.js';
+import type { MirrorTable, RekeyResult, ViewDef } from '../schema/index.js';
 import type { MirrorDigest, RejectedKeys, StagedRow } from '../plan/index.js';
 
 export type { RejectedKeys, StagedRow } from '../plan/index.js';
@@ -169,11 +167,6 @@ export interface MergeInput {
   readonly rejected?: RejectedKeys;
   /** Told how far a full file's deactivations have got (`done` of `total` rows), when there are any. */
   readonly onDeactivate?: (done: number, total: number) => void;
-  /**
-   * Rows of work a store that applies a file in segments, while reading the rest (PostgreSQL),
-   * stages at a time; its own default when absent. Tests set it small to cross many segments.
-   */
-  readonly segmentRows?: number;
 }
 
 /** Work inside the run's one transaction. */
@@ -186,8 +179,6 @@ export interface LoadTransaction {
    * rows there yet. The mirror must exist (ensureMirror runs first).
    */
   readDigest(mirror: MirrorTable, school: string): Promise<MirrorDigest>;
-  /** Whether mergeFile writes rows as CSV, and so wants StagedRow.csv when the reader can make it. */
-  readonly writesCsv: boolean;
   /** Merges one file's rows into its mirror table, logging every change in etl_changes. */
   mergeFile(input: MergeInput, batches: AsyncIterable<readonly StagedRow[]>): Promise<MergeCounts>;
   /** Marks the point a tripped guard rail or a dry run rolls back to: the data, not the ledger. */

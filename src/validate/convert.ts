@@ -1,10 +1,11 @@
+import type { Value } from '../schema/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { detach } from '../extract/index.js';
 import type { ColumnLayout } from '../layouts/index.js';
 import { describeDateFormat, NOT_A_CALENDAR_DATE, parseDate, readEduhubDate } from './dates.js';
 
 /** A typed value: text, a number, or null. Decimals stay text so money keeps its exact digits. */
-export type Value = string | number | null;
+export type { Value };
 
 /** Why a value failed, without the value itself: messages may reach logs and must not carry personal data. */
 export interface ConversionFailure {

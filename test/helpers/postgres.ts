@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 
 import pg from 'pg';
 
-import { createRowHasher, type MirrorTable } from '../../src/load/index.js';
+import { createRowHasher } from '../../src/load/index.js';
+import { type MirrorTable } from '../../src/schema/index.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/index.js';
 import type { NewRun, StagedRow } from '../../src/store/types.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { mirrorFor, type RekeyResult } from '../../load/index.js';
+import { mirrorFor, type RekeyResult } from '../../schema/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatCount } from '../format.js';

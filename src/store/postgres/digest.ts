@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
 import { MirrorDigest } from '../../plan/index.js';
-import type { MirrorTable } from '../../load/mirror.js';
+import type { MirrorTable } from '../../schema/index.js';
 import { digestSql } from './sql.js';
 
 /**

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 
 import { EtlError, type Reject } from '../../errors/index.js';
-import type { MirrorTable } from '../../load/mirror.js';
+import type { MirrorTable } from '../../schema/index.js';
 import {
   RUN_DETAIL_SQL,
   SUMMARY_SQL,
@@ -16,9 +16,9 @@ import {
 } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
-import { mergePostgres } from './merge.js';
+import { mergePostgres, type WriterOptions } from './writer.js';
 import { ensurePostgresMirror } from './mirror.js';
-import { LEDGER, MIGRATIONS } from './ledger-sql.js';
+import { LEDGER, MIGRATIONS } from './ledger.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { rekeyPostgres } from './rekey.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
@@ -31,6 +31,9 @@ export { isTransientPostgresError } from './errors.js';
  * runs never overlap across processes and machines, while other schools load alongside it. If
  * the process dies, its connection ends and PostgreSQL releases the lock by itself.
  */
+
+/** How the store writes a file's rows; tests set segments small to cross many of them. */
+export type PostgresWriterOptions = Pick<WriterOptions, 'segmentRows'>;
 
 /** How often a run waiting for its school's lock tries again, in ms. */
 const LOCK_POLL_MS = 200;
@@ -134,7 +137,7 @@ async function inTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promi
 }
 
 /** The work a run does on its dedicated connection: the RunSession and its LoadTransaction. */
-function createSession(client: PoolClient, schema: string): RunSession {
+function createSession(client: PoolClient, schema: string, writer: PostgresWriterOptions): RunSession {
   // Temporary tables are named by a counter: a transaction may merge many files and undo many runs.
   let stages = 0;
   let undos = 0;
@@ -157,8 +160,6 @@ function createSession(client: PoolClient, schema: string): RunSession {
   };
 
   const tx: LoadTransaction = {
-    // Rows go in by COPY in csv format.
-    writesCsv: true,
     async ensureMirror(mirror, views) {
       if (!(await ensurePostgresMirror(client, schema, mirror, views, true))) return;
       keyless.set(mirror.name, { mirror, afterSavepoint: savepointTaken });
@@ -169,13 +170,10 @@ function createSession(client: PoolClient, schema: string): RunSession {
         await client.query(RAISE_WORK_MEM);
         workMemRaised = true;
       }
-      const counts = await mergePostgres(
-        client,
-        `cases_etl_stage_${++stages}`,
-        input,
-        batches,
-        createdHere(input.mirror.name),
-      );
+      const counts = await mergePostgres(client, `cases_etl_stage_${++stages}`, input, batches, {
+        createdHere: createdHere(input.mirror.name),
+        ...writer,
+      });
       await addKey(input.mirror.name);
       return counts;
     },
@@ -288,7 +286,7 @@ function createSession(client: PoolClient, schema: string): RunSession {
  * Connections are pooled (node-postgres defaults: up to 10); each sets its search_path and
  * DateStyle before its first use.
  */
-export function createPostgresStore(url: string, schema: string): Store {
+export function createPostgresStore(url: string, schema: string, writer: PostgresWriterOptions = {}): Store {
   const pool = new pg.Pool({ connectionString: url });
   // An idle pooled connection that dies (server restart) emits 'error'; unhandled, that would end
   // the process. The pool drops the connection and the next checkout opens a fresh one.
@@ -376,7 +374,7 @@ export function createPostgresStore(url: string, schema: string): Store {
         throw err;
       }
       try {
-        return await fn(createSession(client, schema));
+        return await fn(createSession(client, schema, writer));
       } finally {
         try {
           await client.query(LOCKS.unlockRun, [schema, school]);

@@ -9,8 +9,9 @@ import {
   SCHOOL_COLUMN,
   type MirrorColumn,
   type MirrorTable,
-} from '../../load/mirror.js';
-import { viewOver, type ViewDef } from '../../load/views.js';
+  viewOver,
+  type ViewDef,
+} from '../../schema/index.js';
 import {
   addColumnSql,
   commentViewSql,

@@ -1,14 +1,14 @@
 import type { PoolClient } from 'pg';
 
-import type { MirrorTable } from '../../load/mirror.js';
 import {
+  type MirrorTable,
   assertKeyHolds,
   assertRekeyable,
   keyAfterSchool,
   type RekeyCounts,
   type RekeyResult,
-} from '../../load/rekey.js';
-import { LEDGER } from './ledger-sql.js';
+} from '../../schema/index.js';
+import { LEDGER } from './ledger.js';
 import {
   lockTableSql,
   LOCKS,

@@ -1,7 +1,6 @@
 import type { ColumnType } from '../../layouts/index.js';
-import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../load/mirror.js';
-import type { ViewDef } from '../../load/views.js';
-import { ROW_COPY_OPTIONS } from './copy-text.js';
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable, type ViewDef } from '../../schema/index.js';
+import { ROW_COPY_OPTIONS } from './copy/text.js';
 
 /**
  * The PostgreSQL adapter's statements on the schema, the mirror tables and their views, and the

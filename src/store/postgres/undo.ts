@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 
-import { mirrorTableName } from '../../load/mirror.js';
+import { mirrorTableName } from '../../schema/index.js';
 import type { UndoCounts } from '../types.js';
 import { dropTempSql, lit, q, RAISE_WORK_MEM } from './sql.js';
 

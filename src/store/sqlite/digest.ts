@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorTable } from '../../load/mirror.js';
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorTable } from '../../schema/index.js';
 import { MirrorDigest } from '../../plan/index.js';
 import { q } from './sql.js';
 

@@ -5,8 +5,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 
 import { EtlError } from '../../errors/index.js';
-import { assertSameKey, missingColumns, type MirrorTable } from '../../load/mirror.js';
-import { viewOver, type ViewDef } from '../../load/views.js';
+import { assertSameKey, missingColumns, type MirrorTable, viewOver, type ViewDef } from '../../schema/index.js';
 import {
   createMutex,
   isProcessAlive,
@@ -23,7 +22,8 @@ import { readDigest } from './digest.js';
 import { mergeSqlite } from './writer.js';
 import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
-import { addColumnSql, createMirrorSql, createViewSql, dropViewSql, LEDGER, MIGRATIONS } from './sql.js';
+import { LEDGER, MIGRATIONS } from './ledger.js';
+import { ensureSqliteMirror } from './mirror.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
@@ -110,27 +110,8 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   }
 
   const tx: LoadTransaction = {
-    writesCsv: false,
-    async ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]) {
-      const keyed = db
-        .prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`)
-        .all(mirror.name) as Array<{ name: string }>;
-      assertSameKey(
-        mirror,
-        keyed.map((r) => r.name),
-      );
-      db.exec(createMirrorSql(mirror));
-      const existing = new Set(
-        (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map(
-          (r) => r.name,
-        ),
-      );
-      for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
-      const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
-      for (const view of views.filter((v) => v.table === mirror.table)) {
-        db.exec(dropViewSql(view));
-        db.exec(createViewSql(viewOver(view, columns)));
-      }
+    async ensureMirror(mirror, views) {
+      ensureSqliteMirror(db, mirror, views);
     },
     readDigest: async (mirror, school) => readDigest(db, mirror, school),
     mergeFile: (input, batches) => mergeSqlite(db, input, batches),

@@ -1,17 +1,16 @@
 import type { Database } from 'better-sqlite3';
 
-import type { MirrorTable } from '../../load/mirror.js';
 import {
+  type MirrorTable,
   assertKeyHolds,
   assertRekeyable,
   keyAfterSchool,
   type RekeyCounts,
   type RekeyResult,
-} from '../../load/rekey.js';
+} from '../../schema/index.js';
 import {
   copyRowsSql,
   dropTableSql,
-  LEDGER,
   rebuiltMirrorSql,
   rekeyCountsSql,
   renameTableSql,
@@ -19,6 +18,7 @@ import {
   TABLE_EXTRAS,
   type TableColumnInfo,
 } from './sql.js';
+import { LEDGER } from './ledger.js';
 
 /** The rebuilt table's name until it takes the old one's. */
 const REBUILT = 'cases_etl_rekey';

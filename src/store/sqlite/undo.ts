@@ -1,8 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-import { mirrorTableName, SCHOOL_COLUMN } from '../../load/mirror.js';
+import { mirrorTableName, SCHOOL_COLUMN } from '../../schema/index.js';
 import type { UndoCounts } from '../types.js';
-import { LEDGER, q } from './sql.js';
+import { LEDGER } from './ledger.js';
+import { q } from './sql.js';
 
 /**
  * Undoing a run on SQLite: its changes are replayed backwards, newest first, a page at a time.

@@ -1,10 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
+import { BOOKKEEPING, SCHOOL_COLUMN } from '../../schema/index.js';
 import { MergePlan, type StagedRow } from '../../plan/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput } from '../types.js';
 import { keySql, readDigest } from './digest.js';
-import { LEDGER, q } from './sql.js';
+import { LEDGER } from './ledger.js';
+import { q } from './sql.js';
 
 /**
  * The SQLite writer: applies the merge plan (plan/plan.ts) with prepared statements inside the

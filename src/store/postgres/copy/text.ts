@@ -1,6 +1,6 @@
-import type { Value } from '../../validate/index.js';
-import { commas, csvField } from '../../util/csv-field.js';
-import type { StagedRow } from '../types.js';
+import type { Value } from '../../../schema/index.js';
+import { commas, csvField } from '../../../util/csv-field.js';
+import type { StagedRow } from '../../types.js';
 
 /**
  * COPY data as the merge writes it: mirror and staged rows in csv format (rowLine),

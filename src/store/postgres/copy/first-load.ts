@@ -4,14 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-import { SCHOOL_COLUMN } from '../../load/mirror.js';
-import { ReadAhead } from '../../util/read-ahead.js';
-import type { Value } from '../../validate/index.js';
-import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
-import { csvField } from '../../util/csv-field.js';
-import { COPY_CHUNK_CHARS, copyField, rowLine } from './copy-text.js';
+import { SCHOOL_COLUMN, type Value } from '../../../schema/index.js';
+import { ReadAhead } from '../../../util/read-ahead.js';
+import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../../types.js';
+import { csvField } from '../../../util/csv-field.js';
+import { COPY_CHUNK_CHARS, copyField, rowLine } from './text.js';
 import { copySegment, type SegmentChunk } from './segments.js';
-import { copyChangesSql, copyMirrorSql } from './sql.js';
+import { copyChangesSql, copyMirrorSql } from '../sql.js';
 
 /**
  * A school's first load of a table on PostgreSQL: every row is new, so the rows go straight into
@@ -22,8 +21,6 @@ import { copyChangesSql, copyMirrorSql } from './sql.js';
  * load.
  */
 
-/** Rows per segment: the mirror's COPY, then the segment's changes (held until then: some 1.5 MB). */
-const SEGMENT_ROWS = 16_384;
 /**
  * COPY data held ahead of the database at most, in bytes. Node is the slower side of a first
  * load: this only has to cover a segment's changes going in, and it counts against the flat
@@ -47,13 +44,15 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 /**
  * Loads `batches` into a mirror the school has no rows in yet; `createdHere` when the table was
- * created in the current subtransaction (its rows are then written frozen).
+ * created in the current subtransaction (its rows are then written frozen). Each segment of
+ * `segmentRows` rows is the mirror's COPY, then the segment's changes (held until then).
  */
 export async function firstLoad(
   client: PoolClient,
   input: MergeInput,
   batches: AsyncIterable<readonly StagedRow[]>,
   createdHere: boolean,
+  segmentRows: number,
 ): Promise<MergeCounts> {
   const { mirror, columns, school, runId } = input;
   const schoolField = `${csvField(school)},`;
@@ -106,13 +105,8 @@ export async function firstLoad(
   try {
     for (let last = false; !last;) {
       const changes: Buffer[] = [];
-      const segment = await copySegment(
-        client,
-        copyMirror,
-        ahead,
-        input.segmentRows ?? SEGMENT_ROWS,
-        undefined,
-        (chunk) => changes.push(chunk.changes),
+      const segment = await copySegment(client, copyMirror, ahead, segmentRows, undefined, (chunk) =>
+        changes.push(chunk.changes),
       );
       last = segment.last;
       if (segment.rows === 0) break;

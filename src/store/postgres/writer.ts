@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-import { BOOKKEEPING, SCHOOL_COLUMN } from '../../load/mirror.js';
+import { BOOKKEEPING, SCHOOL_COLUMN } from '../../schema/index.js';
 import { MergePlan } from '../../plan/index.js';
 import { ReadAhead } from '../../util/read-ahead.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
@@ -25,10 +25,10 @@ import {
   truncateSql,
 } from './sql.js';
 import { csvField } from '../../util/csv-field.js';
-import { chunked, COPY_CHUNK_CHARS, rowLine } from './copy-text.js';
+import { chunked, COPY_CHUNK_CHARS, rowLine } from './copy/text.js';
 import { ctidOf, readDigest } from './digest.js';
-import { firstLoad } from './first-load.js';
-import { copySegment, type SegmentChunk } from './segments.js';
+import { firstLoad } from './copy/first-load.js';
+import { copySegment, type SegmentChunk } from './copy/segments.js';
 
 /**
  * The PostgreSQL writer: applies the merge plan (plan/plan.ts). A school's first load of a table
@@ -66,6 +66,14 @@ async function refreshLines(
   await pipeline(Readable.from(text, { highWaterMark: 1 }), client.query(copyFrom(copyLinesSql(lines))));
   await client.query(refreshLinesSql(lines, mirror), [school]);
   await client.query(dropTempSql(lines));
+}
+
+/** How a PostgreSQL store writes: see `createPostgresStore`. */
+export interface WriterOptions {
+  /** The mirror was created in the current subtransaction: a first load writes its rows frozen. */
+  readonly createdHere?: boolean;
+  /** Rows of work staged and applied at a time, while the rest of the file is read; SEGMENT_ROWS by default. */
+  readonly segmentRows?: number;
 }
 
 /**
@@ -129,22 +137,23 @@ async function applySegments(
 /**
  * Merges one file's rows into its mirror table through the staging table `stage` (a name unique
  * within the transaction), logging every change, and returns the counts. The mirror must exist
- * with every column in `input.columns` (ensureMirror runs first); `createdHere` when it was
- * created in the current subtransaction. The caller raises work_mem (RAISE_WORK_MEM) first.
+ * with every column in `input.columns` (ensureMirror runs first); `options.createdHere` when
+ * it was created in the current subtransaction. The caller raises work_mem (RAISE_WORK_MEM) first.
  */
 export async function mergePostgres(
   client: PoolClient,
   stage: string,
   input: MergeInput,
   batches: AsyncIterable<readonly StagedRow[]>,
-  createdHere = false,
+  options: WriterOptions = {},
 ): Promise<MergeCounts> {
   assertMergeable(input);
+  const segmentRows = options.segmentRows ?? SEGMENT_ROWS;
   const { mirror, columns, school, runId, mode } = input;
   const params = [school, runId, mirror.table];
   const plan = new MergePlan(input.digest ?? (await readDigest(client, mirror, school)), mode);
   // The school's first night for this table (read under its run lock): every row is new.
-  if (plan.firstLoad) return firstLoad(client, input, batches, createdHere);
+  if (plan.firstLoad) return firstLoad(client, input, batches, options.createdHere === true, segmentRows);
   // Only the rows the plan finds new, changed or inactive are staged; unchanged rows never leave
   // Node but for their address and line hash when that is out of date.
   await client.query(createStageSql(stage, mirror, columns));
@@ -210,7 +219,7 @@ export async function mergePostgres(
       changed: applyChangedSql(stage, mirror, columns, tableColumns),
       inserts: applyInsertsSql(stage, mirror, columns),
     };
-    counts = await applySegments(client, stage, ahead, input.segmentRows ?? SEGMENT_ROWS, apply, params);
+    counts = await applySegments(client, stage, ahead, segmentRows, apply, params);
   } finally {
     await ahead.close();
   }

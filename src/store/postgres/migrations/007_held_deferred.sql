@@ -1,0 +1,3 @@
+-- Rejected rows held at their last version, and deactivations put off by keyless rejects.
+ALTER TABLE etl_runs ADD COLUMN held integer NOT NULL DEFAULT 0, ADD COLUMN deferred integer NOT NULL DEFAULT 0;
+ALTER TABLE etl_run_files ADD COLUMN held integer NOT NULL DEFAULT 0, ADD COLUMN deferred integer NOT NULL DEFAULT 0;

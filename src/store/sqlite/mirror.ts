@@ -1,0 +1,85 @@
+import type { Database } from 'better-sqlite3';
+
+import type { ColumnType } from '../../layouts/index.js';
+import {
+  assertSameKey,
+  BOOKKEEPING,
+  missingColumns,
+  SCHOOL_COLUMN,
+  viewOver,
+  type MirrorColumn,
+  type MirrorTable,
+  type ViewDef,
+} from '../../schema/index.js';
+import { q } from './sql.js';
+
+/** The mirror tables' DDL on SQLite, and making a mirror table and its views ready for a file. */
+
+/** SQLite has type affinities, not types; these keep values as the pipeline wrote them. */
+const TYPES: Record<ColumnType, string> = {
+  string: 'TEXT',
+  flag: 'TEXT',
+  smallint: 'INTEGER',
+  int: 'INTEGER',
+  decimal: 'NUMERIC',
+  float: 'REAL',
+  // ISO text sorts and compares correctly; a DATETIME declaration would give NUMERIC affinity.
+  date: 'TEXT',
+  datetime: 'TEXT',
+  bytes: 'BLOB',
+};
+
+export function columnDdl(c: MirrorColumn): string {
+  return `${q(c.name)} ${TYPES[c.type]}`;
+}
+
+export function createMirrorSql(m: MirrorTable): string {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(m.name)} (`,
+    `  ${q(SCHOOL_COLUMN)} TEXT NOT NULL,`,
+    ...m.columns.map((c) => `  ${columnDdl(c)},`),
+    `  ${q(BOOKKEEPING.active)} INTEGER NOT NULL DEFAULT 1,`,
+    `  ${q(BOOKKEEPING.hash)} TEXT NOT NULL,`,
+    `  ${q(BOOKKEEPING.insertedRun)} INTEGER NOT NULL,`,
+    `  ${q(BOOKKEEPING.changedRun)} INTEGER NOT NULL,`,
+    `  ${q(BOOKKEEPING.deactivatedRun)} INTEGER,`,
+    `  ${q(BOOKKEEPING.lineHash)} TEXT,`,
+    `  PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`,
+    ')',
+  ].join('\n');
+}
+
+export function addColumnSql(table: string, c: MirrorColumn): string {
+  return `ALTER TABLE ${q(table)} ADD COLUMN ${columnDdl(c)}`;
+}
+
+export function dropViewSql(view: ViewDef): string {
+  return `DROP VIEW IF EXISTS ${q(view.name)}`;
+}
+
+export function createViewSql(view: ViewDef): string {
+  return `CREATE VIEW ${q(view.name)} AS SELECT ${view.fields.map((f) => `${q(f.column)} AS ${q(f.field)}`).join(', ')} FROM ${q(view.mirror)}`;
+}
+
+/** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
+export function ensureSqliteMirror(db: Database, mirror: MirrorTable, views: readonly ViewDef[]): void {
+  const keyed = db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(mirror.name) as Array<{
+    name: string;
+  }>;
+  assertSameKey(
+    mirror,
+    keyed.map((r) => r.name),
+  );
+  db.exec(createMirrorSql(mirror));
+  const existing = new Set(
+    (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map(
+      (r) => r.name,
+    ),
+  );
+  for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
+  const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
+  for (const view of views.filter((v) => v.table === mirror.table)) {
+    db.exec(dropViewSql(view));
+    db.exec(createViewSql(viewOver(view, columns)));
+  }
+}
