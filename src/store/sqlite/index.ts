@@ -5,7 +5,6 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 
 import { EtlError } from '../../errors/index.js';
-import { assertSameKey, missingColumns, type MirrorTable, viewOver, type ViewDef } from '../../schema/index.js';
 import {
   createMutex,
   isProcessAlive,

@@ -1,5 +1,4 @@
-import type { ColumnType } from '../../layouts/index.js';
-import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable, type ViewDef } from '../../schema/index.js';
+import { SCHOOL_COLUMN } from '../../schema/index.js';
 
 /**
  * Quoting, and the statements that rebuild a mirror table under a new key. The ledger's fixed
