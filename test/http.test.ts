@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { App } from '../src/app.js';
-import { createApp } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
-import { triggerEtl } from '../src/jobs/index.js';
+import { createApp, triggerEtl, type App } from '../src/app/index.js';
+import { buildServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';

@@ -11,9 +11,8 @@ import {
   registeredSchedule,
   registerSchedule,
   SCHEDULER_ID,
-  triggerEtl,
 } from '../src/jobs/index.js';
-import type { App } from '../src/app.js';
+import { triggerEtl, type App } from '../src/app/index.js';
 import {
   eventually,
   jobApp,

@@ -4,9 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Queue } from 'bullmq';
 
-import { createApp } from '../src/app.js';
+import { createApp, triggerEtl } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { registerSchedule, SCHEDULER_ID, startInProcessScheduler, triggerEtl } from '../src/jobs/index.js';
+import { registerSchedule, SCHEDULER_ID, startInProcessScheduler } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createNotifier, runNotification, slackPayload, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';

@@ -3,7 +3,7 @@ import { createServer, Socket, type Server } from 'node:net';
 
 import { Job, Queue } from 'bullmq';
 
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App } from '../../src/app/index.js';
 import { createEtlWorker, createRedis, QUEUE_NAME, type JobContext } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { Worker } from 'bullmq';

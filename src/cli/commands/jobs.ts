@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 
-import type * as AppModule from '../../app.js';
+import type * as AppModule from '../../app/index.js';
 import { EtlError } from '../../errors/index.js';
-import type * as HttpModule from '../../http/server.js';
+import type * as HttpModule from '../../http/index.js';
 import type * as JobsModule from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/logger.js';
 import { loadCliContext, type CliIo } from '../context.js';
@@ -18,8 +18,8 @@ async function runtime(): Promise<{
   logger: typeof LoggerModule;
 }> {
   const [app, http, jobs, logger] = await Promise.all([
-    import('../../app.js'),
-    import('../../http/server.js'),
+    import('../../app/index.js'),
+    import('../../http/index.js'),
     import('../../jobs/index.js'),
     import('../../observability/logger.js'),
   ]);
@@ -96,7 +96,8 @@ export function registerJobs(program: Command, io: CliIo): void {
         jobs,
         logger: { createLogger },
       } = await runtime();
-      const { registerSchedule, startInProcessScheduler, triggerEtl } = jobs;
+      const { registerSchedule, startInProcessScheduler } = jobs;
+      const { triggerEtl } = await import('../../app/index.js');
       const app = await createApp(config, { logger: createLogger() });
       let inProcess: ReturnType<typeof startInProcessScheduler> | null = null;
       if (app.queue) {
@@ -184,7 +185,7 @@ export function registerJobs(program: Command, io: CliIo): void {
       const { config } = await loadCliContext(io, { schoolId: opts.school });
       const {
         app: { createApp },
-        jobs: { triggerEtl },
+        app: { triggerEtl },
         logger: { createLogger },
       } = await runtime();
       const app = await createApp(config, { logger: createLogger({ level: 'warn' }) });
