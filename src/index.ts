@@ -36,8 +36,12 @@ export { generateSchool, writeStudentsFile, type GenerateOptions, type Generated
 export {
   createApp,
   scheduleNightlyEtl,
+  startServe,
+  startWorker,
   triggerEtl,
   type App,
+  type ServeHandle,
+  type WorkerHandle,
   type TriggerOptions,
   type TriggerOutcome,
 } from './app/index.js';
