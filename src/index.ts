@@ -33,15 +33,20 @@ export {
 export { createStore, type RunRecord, type RunStatus, type Store } from './store/index.js';
 export { createValidatedFileReader, type TypedRow, type ValidatedBatch } from './validate/index.js';
 export { generateSchool, writeStudentsFile, type GenerateOptions, type GeneratedFile } from './generate/index.js';
-export { createApp, type App } from './app.js';
 export {
+  createApp,
   scheduleNightlyEtl,
+  startServe,
+  startWorker,
   triggerEtl,
-  nextRunTimes,
+  type App,
+  type ServeHandle,
+  type WorkerHandle,
   type TriggerOptions,
   type TriggerOutcome,
-} from './jobs/index.js';
-export { buildServer } from './http/server.js';
+} from './app/index.js';
+export { nextRunTimes } from './jobs/index.js';
+export { buildServer } from './http/index.js';
 export {
   createNotifier,
   notifierFor,

@@ -52,7 +52,8 @@ describe('CLI start-up', () => {
     for (const pkg of ['bullmq', 'ioredis', 'fastify', 'pg', 'nodemailer', 'pino', 'prom-client'])
       expect(graph.packages, pkg).not.toContain(pkg);
     for (const file of [
-      'app.ts',
+      join('app', 'index.ts'),
+      join('http', 'index.ts'),
       join('http', 'server.ts'),
       join('jobs', 'index.ts'),
       join('pipeline', 'index.ts'),

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createApp, type App } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
+import { createApp, type App } from '../src/app/index.js';
+import { buildServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { tempDir } from './helpers/fixtures.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createApp, type App } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
+import { createApp, type App } from '../src/app/index.js';
+import { buildServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { copySample } from './helpers/nights.js';

@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { App } from '../src/app.js';
-import { createApp } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
-import { triggerEtl } from '../src/jobs/index.js';
+import { buildAppServer, createApp, type App } from '../src/app/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';
@@ -34,13 +31,8 @@ describe('HTTP API', () => {
     await target.cleanup();
   });
 
-  const server = () =>
-    buildServer(app, {
-      trigger: async ({ school, force }) => {
-        const t = await triggerEtl({ app, school, force, trigger: 'api' });
-        return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
-      },
-    });
+  // The server as serve builds it: a trigger queues a run on the app's queue.
+  const server = () => buildAppServer(app);
 
   it('answers liveness and readiness, checking the database and Redis', async () => {
     const s = server();
@@ -182,7 +174,7 @@ describe('HTTP API', () => {
       logger: createLogger({ level: 'silent' }),
     });
     try {
-      const s = buildServer(bare, { trigger: async () => ({ jobId: null, created: true, mode: 'direct' }) });
+      const s = buildAppServer(bare);
       const r = await s.inject({
         method: 'POST',
         url: '/api/cases-etl/trigger',

@@ -6,8 +6,8 @@ import { Job, type Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { generateSchool } from '../src/generate/index.js';
-import { createRedis, evictionWarning, startInProcessScheduler, triggerEtl } from '../src/jobs/index.js';
-import { createApp } from '../src/app.js';
+import { createApp, triggerEtl } from '../src/app/index.js';
+import { createRedis, evictionWarning, startInProcessScheduler } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { CLI } from './helpers/cli.js';
 import { eventually, jobApp, obliterate, REDIS_URL, settledJob, uniquePrefix } from './helpers/jobs.js';

@@ -11,9 +11,8 @@ import {
   registeredSchedule,
   registerSchedule,
   SCHEDULER_ID,
-  triggerEtl,
 } from '../src/jobs/index.js';
-import type { App } from '../src/app.js';
+import { startWorker, triggerEtl, type App } from '../src/app/index.js';
 import {
   eventually,
   jobApp,
@@ -21,7 +20,6 @@ import {
   REDIS_URL,
   settledJob,
   startFlakyProxy,
-  startWorker,
   uniquePrefix,
 } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
@@ -91,7 +89,7 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
   let prefix: string;
   let src: string;
   const apps: App[] = [];
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<unknown>> = [];
 
   beforeEach(async () => {
     target = await createTarget(dialect);
@@ -116,7 +114,7 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
     apps.push(a);
     return a;
   };
-  const worker = (a: App): void => void closers.push(startWorker(a).close);
+  const worker = (a: App): void => void closers.push(startWorker(a).stop);
 
   it('fires a scheduled night (a per-second test pattern) and records one run per school per night', async () => {
     const a = await app({ ETL_SCHEDULE: '* * * * * *' });
@@ -255,7 +253,7 @@ describe('retries of infrastructure failures', () => {
       const runs = await a.store.listRuns({ limit: 5 });
       expect(runs.filter((r) => r.status === 'succeeded').map((r) => r.jobId)).toEqual([jobs[0]?.jobId]);
     } finally {
-      await w.close();
+      await w.stop();
       await a.stop();
       await proxy.close();
     }

@@ -4,9 +4,8 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { App } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
-import { triggerEtl } from '../src/jobs/index.js';
+import { triggerEtl, type App } from '../src/app/index.js';
+import { buildServer } from '../src/http/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';

@@ -4,22 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Queue } from 'bullmq';
 
-import { createApp } from '../src/app.js';
+import { createApp, startWorker, triggerEtl } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { registerSchedule, SCHEDULER_ID, startInProcessScheduler, triggerEtl } from '../src/jobs/index.js';
+import { registerSchedule, SCHEDULER_ID, startInProcessScheduler } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createNotifier, runNotification, slackPayload, testNotification } from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
-import {
-  eventually,
-  jobApp,
-  obliterate,
-  settledJob,
-  startFlakyProxy,
-  startWorker,
-  uniquePrefix,
-} from './helpers/jobs.js';
+import { eventually, jobApp, obliterate, settledJob, startFlakyProxy, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv, readCsv } from './helpers/nights.js';
 import { startMailbox, startWebhook, type Answer, type Mailbox, type Webhook } from './helpers/receivers.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
@@ -471,7 +463,7 @@ describe('a job that could not run at all', () => {
       expect(text).toContain('no CASES21 files were found in the export folder');
       expect(await a.store.listRuns({ limit: 5 })).toEqual([]);
     } finally {
-      await w.close();
+      await w.stop();
       await a.stop();
     }
   });
@@ -504,7 +496,7 @@ describe('a job that could not run at all', () => {
       expect(text).toContain('The run gave up after 2 attempts');
       expect(text).toContain(`*Job*\n${jobs[0]?.jobId}`);
     } finally {
-      await w.close();
+      await w.stop();
       await a.stop();
       await proxy.close();
     }

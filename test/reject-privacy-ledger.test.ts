@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { createApp, type App } from '../src/app.js';
-import { buildServer } from '../src/http/server.js';
+import { createApp, type App } from '../src/app/index.js';
+import { buildServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';

@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 
 import { loadConfig } from '../../dist/config/index.js';
-import { createApp } from '../../dist/app.js';
-import { triggerEtl } from '../../dist/jobs/index.js';
+import { createApp, triggerEtl } from '../../dist/app/index.js';
 import { createLogger } from '../../dist/observability/logger.js';
 import { busyCores, cpuSample } from '../lib.mjs';
 

@@ -1,15 +1,34 @@
 import { timingSafeEqual } from 'node:crypto';
 
+import type { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 
-import type { App } from '../app.js';
+import type { Config } from '../config/index.js';
 import { behaviourOf, EtlError, isEtlError } from '../errors/index.js';
+import type { Notifier } from '../notify/index.js';
+import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { rollbackRun } from '../pipeline/index.js';
+import type { Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
 import { assessHealth, summariseRuns } from './health.js';
 import { registerHostCheck, registerSecurityHeaders } from './security.js';
+
+/**
+ * What the HTTP layer reads of the running app. Named here rather than imported from app/, which
+ * builds the server: the composition root depends on its parts, never the other way round.
+ */
+export interface ServerContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly notifier: Notifier;
+  /** The queue and its connection, when Redis is configured (readiness and metrics read them). */
+  readonly queue: Queue | null;
+  readonly redis: Redis | null;
+}
 
 /** What the HTTP layer can ask of the rest: queue a run (or run it, without Redis). */
 export interface HttpDeps {
@@ -51,7 +70,7 @@ function runIdOf(raw: string): number {
  * ETL_ADMIN_TOKENS. Every request must name an allowed host (ETL_ALLOWED_HOSTS), and every answer
  * carries the security headers (security.ts).
  */
-export function buildServer(app: App, deps: HttpDeps): FastifyInstance {
+export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance {
   const server = Fastify({ logger: false });
   registerHostCheck(server, app.config.http.allowedHosts);
   registerSecurityHeaders(server);

@@ -5,4 +5,3 @@ export { NIGHTLY_JOB, QUEUE_NAME, RUN_JOB, SCHEDULER_ID, type NightlyJobData, ty
 export { jobOptions, localDate, localTime, nextRunTimes, registeredSchedule, registerSchedule } from './schedule.js';
 export { enqueueRun, waitForJob, type TriggerResult } from './trigger.js';
 export { createEtlWorker, scheduledSchools, type JobContext, type RunJobResult, type WorkerOptions } from './worker.js';
-export { scheduleNightlyEtl, triggerEtl, type TriggerOptions, type TriggerOutcome } from './api.js';

@@ -2,7 +2,31 @@ import type { DatabaseConfig } from '../config/index.js';
 import { createSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
-export * from './types.js';
+export {
+  countsOf,
+  zeroCounts,
+  type ListRejectsOptions,
+  type LoadTransaction,
+  type MergeCounts,
+  type MergeInput,
+  type NewRollback,
+  type NewRun,
+  type RejectedKeys,
+  type RejectRecord,
+  type RollbackRecord,
+  type RunFileRecord,
+  type RunFilter,
+  type RunOutcome,
+  type RunRecord,
+  type RunSession,
+  type RunStatus,
+  type RunSummary,
+  type RunTrigger,
+  type SchoolSummary,
+  type StagedRow,
+  type Store,
+  type UndoCounts,
+} from './types.js';
 export { storeFailureKind } from './errors.js';
 
 /**

@@ -3,10 +3,9 @@ import { createServer, Socket, type Server } from 'node:net';
 
 import { Job, Queue } from 'bullmq';
 
-import { createApp, type App } from '../../src/app.js';
-import { createEtlWorker, createRedis, QUEUE_NAME, type JobContext } from '../../src/jobs/index.js';
+import { createApp, type App } from '../../src/app/index.js';
+import { QUEUE_NAME } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { Worker } from 'bullmq';
 import type { Target } from './targets.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,27 +18,6 @@ export function uniquePrefix(): string {
 /** An App on the target's database and the local Redis, with a silent logger. */
 export async function jobApp(target: Target, env: Record<string, string>): Promise<App> {
   return createApp(target.config({ REDIS_URL, ...env }), { logger: createLogger({ level: 'silent' }) });
-}
-
-/** A worker for the app on its own connection; close it with the returned function. */
-export function startWorker(app: App): { worker: Worker; close: () => Promise<void> } {
-  const ctx: JobContext = {
-    config: app.config,
-    store: app.store,
-    layouts: app.layouts,
-    logger: app.logger,
-    notifier: app.notifier,
-    queue: app.queue as Queue,
-  };
-  const connection = createRedis(app.config.jobs.redisUrl as string);
-  const worker = createEtlWorker(ctx, connection);
-  return {
-    worker,
-    close: async () => {
-      await worker.close();
-      connection.disconnect();
-    },
-  };
 }
 
 /** Removes every key of a test prefix. */

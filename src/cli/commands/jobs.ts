@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 
-import type * as AppModule from '../../app.js';
-import { EtlError } from '../../errors/index.js';
-import type * as HttpModule from '../../http/server.js';
+import type * as AppModule from '../../app/index.js';
 import type * as JobsModule from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/logger.js';
 import { loadCliContext, type CliIo } from '../context.js';
@@ -13,76 +11,24 @@ import { loadCliContext, type CliIo } from '../context.js';
  */
 async function runtime(): Promise<{
   app: typeof AppModule;
-  http: typeof HttpModule;
   jobs: typeof JobsModule;
   logger: typeof LoggerModule;
 }> {
-  const [app, http, jobs, logger] = await Promise.all([
-    import('../../app.js'),
-    import('../../http/server.js'),
+  const [app, jobs, logger] = await Promise.all([
+    import('../../app/index.js'),
     import('../../jobs/index.js'),
     import('../../observability/logger.js'),
   ]);
-  return { app, http, jobs, logger };
+  return { app, jobs, logger };
 }
 
 /**
  * Long-running commands (`serve`, `worker`) and the job commands (`trigger`, `schedule show`).
- * SIGTERM or SIGINT stops taking new jobs, waits for the current run up to
- * ETL_SHUTDOWN_TIMEOUT_MS, then exits; a run cut short publishes nothing.
+ * What serve and worker run is put together in app/serve.ts. SIGTERM or SIGINT stops taking new
+ * jobs, waits for the current run up to ETL_SHUTDOWN_TIMEOUT_MS, then exits; a run cut short
+ * publishes nothing (the process exits 1 before anything else closes).
  */
-
-function startWorker(app: AppModule.App, { createEtlWorker, createRedis }: typeof JobsModule): void {
-  if (!app.queue || !app.config.jobs.redisUrl) return;
-  const ctx: JobsModule.JobContext = {
-    config: app.config,
-    store: app.store,
-    layouts: app.layouts,
-    logger: app.logger,
-    notifier: app.notifier,
-    queue: app.queue,
-  };
-  // A worker blocks on its own connection; it must not share the queue's.
-  const connection = createRedis(app.config.jobs.redisUrl);
-  const worker = createEtlWorker(ctx, connection);
-  app.onStop(() => void connection.disconnect());
-  app.onStop(async () => {
-    const timeout = app.config.jobs.shutdownTimeoutMs;
-    const closed = worker.close().then(() => true);
-    const gaveUp = new Promise<boolean>((r) => setTimeout(() => r(false), timeout).unref());
-    if (!(await Promise.race([closed, gaveUp]))) {
-      app.logger.warn(
-        { timeoutMs: timeout },
-        'the current run did not finish in time; exiting without publishing it (the job is retried after its lock expires)',
-      );
-      process.exit(1);
-    }
-  });
-  app.logger.info({ concurrency: app.config.jobs.concurrency, prefix: app.config.jobs.prefix }, 'worker started');
-  logChannels(app);
-}
-
-/** Says at start who will be told of failures, or that nobody will: a silent failure is the one to fear. */
-function logChannels(app: AppModule.App): void {
-  if (app.notifier.channels.length === 0)
-    app.logger.warn(
-      'no notification channel is configured (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, ETL_NOTIFICATION_EMAIL): failed runs are only in the ledger, the logs and /metrics',
-    );
-  else app.logger.info({ channels: app.notifier.channels, on: app.config.notifications.on }, 'notifications on');
-}
-
-/** Resolves when SIGTERM or SIGINT arrives, then stops the app. */
-async function runUntilSignal(app: AppModule.App): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string): void => {
-      app.logger.info({ signal }, 'shutting down: no new jobs, waiting for the current run');
-      resolve();
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
-  });
-  await app.stop();
-}
+const exitOnShutdownTimeout = (): never => process.exit(1);
 
 export function registerJobs(program: Command, io: CliIo): void {
   program
@@ -91,68 +37,13 @@ export function registerJobs(program: Command, io: CliIo): void {
     .action(async () => {
       const { config } = await loadCliContext(io);
       const {
-        app: { createApp },
-        http: { buildServer },
-        jobs,
+        app: { createApp, startServe, untilSignal },
         logger: { createLogger },
       } = await runtime();
-      const { registerSchedule, startInProcessScheduler, triggerEtl } = jobs;
       const app = await createApp(config, { logger: createLogger() });
-      let inProcess: ReturnType<typeof startInProcessScheduler> | null = null;
-      if (app.queue) {
-        const s = await registerSchedule(app.queue, config.jobs);
-        app.logger.info(
-          { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
-          'nightly schedule registered',
-        );
-        startWorker(app, jobs);
-      } else {
-        inProcess = startInProcessScheduler(app, app.logger);
-        logChannels(app);
-        const scheduler = inProcess;
-        app.onStop(() => scheduler.stop());
-        app.logger.warn(
-          { pattern: config.jobs.schedule, timezone: config.jobs.timezone, next: inProcess.next().toISOString() },
-          'no Redis configured: scheduling in this process (one process only; set REDIS_URL to use the queue)',
-        );
-      }
-      const server = buildServer(app, {
-        trigger: async ({ school, force }) => {
-          if (app.queue) {
-            const t = await triggerEtl({ app, school, force, trigger: 'api' });
-            return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
-          }
-          // Without a queue the run happens here, after the reply.
-          void triggerEtl({ app, school, force, trigger: 'api' }).catch((err: unknown) =>
-            app.logger.error({ error: (err as Error).message }, 'triggered run failed'),
-          );
-          return { jobId: null, created: true, mode: 'direct' };
-        },
-      });
-      await server.listen({ port: config.http.port, host: config.http.host });
-      app.onStop(() => server.close());
-      const address = server.server.address();
-      const where =
-        typeof address === 'string'
-          ? address
-          : `${address?.family === 'IPv6' ? `[${address.address}]` : address?.address}:${address?.port}`;
-      const hosts = config.http.allowedHosts;
-      app.logger.info(
-        { address: where, dashboard: `http://${where}/dashboard`, allowedHosts: hosts ?? '*' },
-        'HTTP listening',
-      );
-      if (
-        hosts !== null &&
-        (config.http.host === '0.0.0.0' || config.http.host === '::') &&
-        config.http.publicUrl === null
-      ) {
-        // Listening everywhere but answering only loopback names: a request by this machine's name or address gets 421.
-        app.logger.warn(
-          { allowedHosts: hosts },
-          'HTTP answers only these Host names; set ETL_ALLOWED_HOSTS or ETL_PUBLIC_URL to be reached by another',
-        );
-      }
-      await runUntilSignal(app);
+      await startServe(app, { onShutdownTimeout: exitOnShutdownTimeout });
+      await untilSignal(app);
+      await app.stop();
     });
 
   program
@@ -160,18 +51,15 @@ export function registerJobs(program: Command, io: CliIo): void {
     .description('run a worker alone, to scale out over more machines (needs Redis)')
     .action(async () => {
       const { config } = await loadCliContext(io);
-      if (!config.jobs.redisUrl)
-        throw new EtlError('ETL_CONFIG_INVALID', 'a worker needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT)', {
-          problems: ['REDIS_URL is not set'],
-        });
       const {
-        app: { createApp },
-        jobs,
+        app: { assertWorkerConfig, createApp, startWorker, untilSignal },
         logger: { createLogger },
       } = await runtime();
+      assertWorkerConfig(config);
       const app = await createApp(config, { logger: createLogger() });
-      startWorker(app, jobs);
-      await runUntilSignal(app);
+      startWorker(app, { onShutdownTimeout: exitOnShutdownTimeout });
+      await untilSignal(app);
+      await app.stop();
     });
 
   program
@@ -183,8 +71,7 @@ export function registerJobs(program: Command, io: CliIo): void {
     .action(async (opts: { school?: string; force?: boolean; wait?: boolean }) => {
       const { config } = await loadCliContext(io, { schoolId: opts.school });
       const {
-        app: { createApp },
-        jobs: { triggerEtl },
+        app: { createApp, triggerEtl },
         logger: { createLogger },
       } = await runtime();
       const app = await createApp(config, { logger: createLogger({ level: 'warn' }) });

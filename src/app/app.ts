@@ -1,12 +1,12 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import type { Config } from './config/index.js';
-import { createRedis, evictionWarning, QUEUE_NAME } from './jobs/index.js';
-import { loadLayouts, type LayoutRegistry } from './layouts/index.js';
-import { notifierFor, type Notifier } from './notify/index.js';
-import { createLogger, type Logger } from './observability/logger.js';
-import { createStore, type Store } from './store/index.js';
+import type { Config } from '../config/index.js';
+import { createRedis, evictionWarning, QUEUE_NAME } from '../jobs/index.js';
+import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
+import { notifierFor, type Notifier } from '../notify/index.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createStore, type Store } from '../store/index.js';
 
 /**
  * The composition root: builds the store, layouts, logger and (with Redis) the queue once and

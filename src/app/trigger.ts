@@ -1,12 +1,21 @@
-import type { App } from '../app.js';
+import { loadEnvironmentConfig } from '../config/index.js';
+import { EtlError } from '../errors/index.js';
+import {
+  enqueueRun,
+  registerSchedule,
+  scheduledSchools,
+  waitForJob,
+  type RunJobResult,
+  type TriggerResult,
+} from '../jobs/index.js';
+import { createLogger } from '../observability/logger.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
-import { registerSchedule } from './schedule.js';
-import { enqueueRun, waitForJob, type TriggerResult } from './trigger.js';
-import { scheduledSchools, type RunJobResult } from './worker.js';
+import { createApp, type App } from './app.js';
 
 /**
  * The seed's job API over an App: `triggerEtl` queues a run (or, without Redis, runs it now) and
- * `scheduleNightlyEtl` registers the nightly schedule.
+ * `scheduleNightlyEtl` registers the nightly schedule. It lives beside the composition root, not in
+ * jobs/, because it builds an App when given none: jobs/ knows nothing of the app that runs it.
  */
 
 export interface TriggerOptions {
@@ -35,9 +44,6 @@ export async function triggerEtl(options: TriggerOptions = {}): Promise<TriggerO
 /** Runs `fn` with the given app, or with one made from the environment and stopped afterwards. */
 async function withApp<T>(given: App | undefined, fn: (app: App) => Promise<T>): Promise<T> {
   if (given) return fn(given);
-  const { createApp } = await import('../app.js');
-  const { loadEnvironmentConfig } = await import('../config/index.js');
-  const { createLogger } = await import('../observability/logger.js');
   const app = await createApp(loadEnvironmentConfig(), { logger: createLogger({ level: 'warn' }) });
   try {
     return await fn(app);
@@ -86,8 +92,10 @@ export async function scheduleNightlyEtl(
 ): Promise<{ id: string; pattern: string; timezone: string; next: Date | null }> {
   return withApp(options.app, async (app) => {
     if (!app.queue)
-      throw new Error(
+      throw new EtlError(
+        'ETL_CONFIG_INVALID',
         'scheduleNightlyEtl needs Redis (REDIS_URL or REDIS_HOST); without it, `cases-etl serve` schedules in-process',
+        { problems: ['REDIS_URL is not set'] },
       );
     return registerSchedule(app.queue, app.config.jobs);
   });

@@ -1,0 +1,12 @@
+export { createApp, type App } from './app.js';
+export {
+  assertWorkerConfig,
+  buildAppServer,
+  startServe,
+  startWorker,
+  untilSignal,
+  type ServeHandle,
+  type WorkerHandle,
+  type WorkerStartOptions,
+} from './serve.js';
+export { scheduleNightlyEtl, triggerEtl, type TriggerOptions, type TriggerOutcome } from './trigger.js';

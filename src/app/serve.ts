@@ -1,0 +1,170 @@
+import type { Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+
+import type { Config } from '../config/index.js';
+import { EtlError } from '../errors/index.js';
+import { buildServer } from '../http/index.js';
+import { createEtlWorker, createRedis, registerSchedule, startInProcessScheduler } from '../jobs/index.js';
+import type { App } from './app.js';
+import { triggerEtl } from './trigger.js';
+
+/**
+ * What `serve` and `worker` run, put together once: a worker on the queue, the nightly schedule
+ * (on Redis, or in this process without it) and the HTTP server. Each part registers its close
+ * with app.onStop, so app.stop() takes them down in reverse: HTTP first, then the worker (which
+ * waits for the current run), then the queue and the store. The CLI only parses, calls and prints.
+ */
+
+export interface WorkerStartOptions {
+  /**
+   * Called when the current run outlives ETL_SHUTDOWN_TIMEOUT_MS during stop, before anything else
+   * is closed. The CLI exits the process here, so the run publishes nothing and its job is retried
+   * after its lock expires; default: stop goes on closing the rest underneath the run.
+   */
+  readonly onShutdownTimeout?: () => void;
+}
+
+export interface WorkerHandle {
+  readonly worker: Worker;
+  /** Stops taking jobs and waits for the current run, at most ETL_SHUTDOWN_TIMEOUT_MS; true when it finished. */
+  stop(): Promise<boolean>;
+}
+
+/** A worker needs Redis; checked before anything is opened. */
+export function assertWorkerConfig(config: Config): void {
+  if (!config.jobs.redisUrl)
+    throw new EtlError('ETL_CONFIG_INVALID', 'a worker needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT)', {
+      problems: ['REDIS_URL is not set'],
+    });
+}
+
+/**
+ * A BullMQ worker for the app's queue, on a connection of its own (a worker blocks on it and must
+ * not share the queue's). Its stop is registered with app.onStop; calling it earlier is fine.
+ */
+export function startWorker(app: App, options: WorkerStartOptions = {}): WorkerHandle {
+  assertWorkerConfig(app.config);
+  const { queue } = app;
+  const { redisUrl, shutdownTimeoutMs, concurrency, prefix } = app.config.jobs;
+  // createApp opens a queue whenever Redis is configured; this narrows the types.
+  if (!queue || !redisUrl) throw new EtlError('ETL_CONFIG_INVALID', 'the app was built without its queue');
+  const connection = createRedis(redisUrl);
+  const worker = createEtlWorker({ ...app, queue }, connection);
+  let stopping: Promise<boolean> | undefined;
+  const stop = (): Promise<boolean> =>
+    (stopping ??= (async () => {
+      const closed = worker.close().then(() => true);
+      const gaveUp = new Promise<boolean>((r) => setTimeout(() => r(false), shutdownTimeoutMs).unref());
+      const finished = await Promise.race([closed, gaveUp]);
+      if (!finished) {
+        app.logger.warn(
+          { timeoutMs: shutdownTimeoutMs },
+          'the current run did not finish in time; stopping without publishing it (the job is retried after its lock expires)',
+        );
+        options.onShutdownTimeout?.();
+      }
+      connection.disconnect();
+      return finished;
+    })());
+  app.onStop(async () => void (await stop()));
+  app.logger.info({ concurrency, prefix }, 'worker started');
+  logChannels(app);
+  return { worker, stop };
+}
+
+/**
+ * The HTTP server for the app, built apart from listen() so tests can inject(). A trigger queues
+ * a run; without a queue the run happens in this process, after the reply.
+ */
+export function buildAppServer(app: App): FastifyInstance {
+  return buildServer(app, {
+    trigger: async ({ school, force }) => {
+      if (app.queue) {
+        const t = await triggerEtl({ app, school, force, trigger: 'api' });
+        return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
+      }
+      void triggerEtl({ app, school, force, trigger: 'api' }).catch((err: unknown) =>
+        app.logger.error({ error: (err as Error).message }, 'triggered run failed'),
+      );
+      return { jobId: null, created: true, mode: 'direct' };
+    },
+  });
+}
+
+export interface ServeHandle {
+  readonly server: FastifyInstance;
+  /** Where HTTP listens, as `host:port` (IPv6 in brackets). */
+  readonly address: string;
+  /** The worker, when Redis is configured; without it runs happen in this process. */
+  readonly worker: WorkerHandle | null;
+}
+
+/**
+ * `serve`: registers the nightly schedule and starts a worker (with Redis) or schedules in this
+ * process (without), then listens on ETL_HTTP_HOST:ETL_HTTP_PORT. Stop it with app.stop().
+ */
+export async function startServe(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
+  const { config, logger } = app;
+  let worker: WorkerHandle | null = null;
+  if (app.queue) {
+    const s = await registerSchedule(app.queue, config.jobs);
+    logger.info(
+      { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
+      'nightly schedule registered',
+    );
+    worker = startWorker(app, options);
+  } else {
+    const scheduler = startInProcessScheduler(app, logger);
+    app.onStop(() => scheduler.stop());
+    logChannels(app);
+    logger.warn(
+      { pattern: config.jobs.schedule, timezone: config.jobs.timezone, next: scheduler.next().toISOString() },
+      'no Redis configured: scheduling in this process (one process only; set REDIS_URL to use the queue)',
+    );
+  }
+  const server = buildAppServer(app);
+  await server.listen({ port: config.http.port, host: config.http.host });
+  app.onStop(() => server.close());
+  const bound = server.server.address();
+  const address =
+    typeof bound === 'string'
+      ? bound
+      : `${bound?.family === 'IPv6' ? `[${bound.address}]` : bound?.address}:${bound?.port}`;
+  const hosts = config.http.allowedHosts;
+  logger.info({ address, dashboard: `http://${address}/dashboard`, allowedHosts: hosts ?? '*' }, 'HTTP listening');
+  const everywhere = config.http.host === '0.0.0.0' || config.http.host === '::';
+  if (hosts !== null && everywhere && config.http.publicUrl === null) {
+    // Listening everywhere but answering only loopback names: a request by this machine's name or address gets 421.
+    logger.warn(
+      { allowedHosts: hosts },
+      'HTTP answers only these Host names; set ETL_ALLOWED_HOSTS or ETL_PUBLIC_URL to be reached by another',
+    );
+  }
+  return { server, address, worker };
+}
+
+/** Resolves with the signal's name when SIGTERM or SIGINT arrives; the caller then stops the app. */
+export function untilSignal(app: App): Promise<'SIGTERM' | 'SIGINT'> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      app.logger.info({ signal }, 'shutting down: no new jobs, waiting for the current run');
+      resolve(signal);
+    };
+    const onTerm = (): void => onSignal('SIGTERM');
+    const onInt = (): void => onSignal('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+  });
+}
+
+/** Says at start who will be told of failures, or that nobody will: a silent failure is the one to fear. */
+function logChannels(app: App): void {
+  if (app.notifier.channels.length === 0)
+    app.logger.warn(
+      'no notification channel is configured (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, ETL_NOTIFICATION_EMAIL): ' +
+        'failed runs are only in the ledger, the logs and /metrics',
+    );
+  else app.logger.info({ channels: app.notifier.channels, on: app.config.notifications.on }, 'notifications on');
+}

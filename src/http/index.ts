@@ -1,0 +1,1 @@
+export { buildServer, type HttpDeps, type ServerContext } from './server.js';
