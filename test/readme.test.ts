@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 
 import { describe, expect, it } from 'vitest';
 
@@ -31,5 +31,36 @@ describe('README', () => {
     expect(readme).toContain('[bench/README.md](bench/README.md)');
     // Keys, not values: a new `npm run bench` writes new figures, and that must not fail the tests.
     for (const key of Object.keys(latest.targets)) expect(notes, key).toContain(`\`${key}\``);
+  });
+
+  it('has a table of contents that links every section', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const sections = readme.split('\n').filter((line) => line.startsWith('## '));
+    expect(sections.length).toBeGreaterThan(5);
+    for (const heading of sections) {
+      const slug = heading
+        .slice(3)
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-');
+      expect(readme, heading).toContain(`](#${slug})`);
+    }
+  });
+
+  it('links only files that exist, from the README and from docs/', async () => {
+    // The README is short because its detail lives in docs/*.md: a moved or renamed page must not leave a dead link.
+    const docs = (await readdir(new URL('../docs/', import.meta.url))).filter((name) => name.endsWith('.md'));
+    for (const page of ['README.md', 'CHANGELOG.md', ...docs.map((name) => `docs/${name}`)]) {
+      const url = new URL(`../${page}`, import.meta.url);
+      const text = await readFile(url, 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (target === undefined || /^[a-z]+:/.test(target)) continue;
+        await expect(
+          access(new URL(target, url)).then(() => true),
+          `${page} → ${target}`,
+        ).resolves.toBe(true);
+      }
+    }
   });
 });
