@@ -1,8 +1,44 @@
 // @ts-check
 import js from '@eslint/js';
+import { fileURLToPath } from 'node:url';
+
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers of src/, lowest first. A folder imports its own layer and those below, never one
+ * above: the store knows nothing of loading files, the pipeline nothing of jobs or HTTP, and only
+ * the app and the CLI put everything together. `npm run lint` enforces it (no-restricted-paths),
+ * with deep imports: another folder is imported through its index.ts.
+ */
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+
+const LAYERS = [
+  ['errors', 'version.ts'],
+  ['util', 'config'],
+  ['layouts'],
+  ['extract'],
+  ['schema'],
+  ['validate'],
+  ['plan'],
+  ['store', 'load', 'notify', 'generate'],
+  ['observability'],
+  ['pipeline'],
+  ['jobs', 'http'],
+  ['app'],
+  ['cli'],
+];
+
+const layerZones = LAYERS.flatMap((layer, i) =>
+  layer.map((folder) => ({
+    target: `./src/${folder}`,
+    from: LAYERS.slice(i + 1)
+      .flat()
+      .map((above) => `./src/${above}`),
+    message: `${folder} is below these in the layers of eslint.config.js: move the shared part down, or pass it in.`,
+  })),
+).filter((zone) => zone.from.length > 0);
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', 'bench/data/', 'examples/', '.tmp/'] },
@@ -36,7 +72,22 @@ export default tseslint.config(
         importX.createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } }),
       ],
     },
-    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { basePath: ROOT, zones: layerZones }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // `../x/y.js` reaches into another folder: import `../x/index.js`, which says what x offers.
+              regex: '^(\\.\\./)+[a-z-]+/(?!index\\.js$)',
+              message: "Import another folder through its index.js; add what you need to the folder's exports.",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // The dashboard's script runs in the browser.

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { EtlError } from '../src/errors/index.js';
+import { EtlError, describeFailure } from '../src/errors/index.js';
 import { isRetryableError } from '../src/jobs/index.js';
-import { describeFailure } from '../src/errors/index.js';
 import { storeFailureKind } from '../src/store/index.js';
 
 describe('describeFailure', () => {

@@ -61,4 +61,48 @@ describe('lint boundaries', () => {
       expect.stringMatching(/^no-restricted-syntax: Name what a module exports/),
     ]);
   });
+
+  // Checked as if written in the project's own folders, against its real files.
+  const inProject = async (file: string, code: string): Promise<string[]> => {
+    const project = new ESLint({ cwd: fileURLToPath(new URL('..', import.meta.url)), overrideConfigFile: CONFIG });
+    const [result] = await project.lintText(code, {
+      filePath: fileURLToPath(new URL(`../src/${file}`, import.meta.url)),
+    });
+    return (result?.messages ?? []).map((m) => `${m.ruleId}: ${m.message}`);
+  };
+
+  it('fails an import from a lower layer to a higher one, and lets the other way through', async () => {
+    const upward = "import { loadFile } from '../pipeline/index.js';\nexport const f = loadFile;\n";
+    expect(await inProject('store/probe.ts', upward)).toEqual([
+      expect.stringMatching(/^import-x\/no-restricted-paths: .*store is below/),
+    ]);
+    expect(
+      await inProject(
+        'plan/probe.ts',
+        "import { createStore } from '../store/index.js';\nexport const s = createStore;\n",
+      ),
+    ).toEqual([expect.stringMatching(/^import-x\/no-restricted-paths: /)]);
+    expect(await inProject('jobs/probe.ts', upward)).toEqual([]);
+  });
+
+  it("fails a deep import into another folder, and lets its index and one's own files through", async () => {
+    expect(
+      await inProject(
+        'pipeline/probe.ts',
+        "import { withRetry } from '../util/retry.js';\nexport const r = withRetry;\n",
+      ),
+    ).toEqual([expect.stringMatching(/^no-restricted-imports: .*through its index\.js/)]);
+    expect(
+      await inProject(
+        'pipeline/probe.ts',
+        "import { withRetry } from '../util/index.js';\nexport const r = withRetry;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await inProject(
+        'pipeline/probe.ts',
+        "import { checksumFiles } from './checksums.js';\nexport const c = checksumFiles;\n",
+      ),
+    ).toEqual([]);
+  });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { TableLayout } from '../src/layouts/index.js';
-import { loadBuiltinLayouts, loadLayouts } from '../src/layouts/index.js';
+import { type TableLayout, loadBuiltinLayouts, loadLayouts } from '../src/layouts/index.js';
 import { inspectFile } from '../src/pipeline/index.js';
 import { converterFor, isFailure, parseDate } from '../src/validate/index.js';
 import { columnLayout, fixture, sourceFile } from './helpers/fixtures.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { createRedis, evictionWarning, QUEUE_NAME } from '../jobs/index.js';
 import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { notifierFor, type Notifier } from '../notify/index.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/index.js';
 import { createStore, type Store } from '../store/index.js';
 
 /**

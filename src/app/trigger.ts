@@ -8,7 +8,7 @@ import {
   type RunJobResult,
   type TriggerResult,
 } from '../jobs/index.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../observability/index.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import { createApp, type App } from './app.js';
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import { EtlError } from '../errors/index.js';
-import { hostNameOf } from '../util/host.js';
+import { hostNameOf } from '../util/index.js';
 import { notificationConfig, type NotificationConfig } from './notifications.js';
 
 export { NOTIFY_ON, type NotificationConfig, type NotifyOn } from './notifications.js';

@@ -1,11 +1,10 @@
 import Papa from 'papaparse';
 
 import type { TableLayout } from '../layouts/index.js';
-import { textNeedsEncodingCheck } from './decode.js';
+import { textNeedsEncodingCheck, cutUtf8, overUtf8, utf8Length } from '../util/index.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
 import { mapHeader, type HeaderProblem } from './header.js';
-import { cutUtf8, overUtf8, utf8Length } from '../util/utf8.js';
 import {
   contentEnd,
   countNewlines,

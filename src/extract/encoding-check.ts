@@ -1,5 +1,5 @@
 import type { ColumnLayout } from '../layouts/index.js';
-import { MOJIBAKE } from './decode.js';
+import { MOJIBAKE } from '../util/index.js';
 import type { RecordProblem } from './records.js';
 
 /**

@@ -1,8 +1,7 @@
 import type { TableLayout } from '../layouts/index.js';
-import { textNeedsEncodingCheck } from './decode.js';
+import { textNeedsEncodingCheck, cutUtf8, overUtf8, utf8Length } from '../util/index.js';
 import { checkEncoding } from './encoding-check.js';
 import { LineHasher, lineFingerprint, TextUnits, type KnownLineTest } from './line-hash.js';
-import { cutUtf8, overUtf8, utf8Length } from '../util/utf8.js';
 import {
   DEFAULT_LINE_LIMITS,
   detach,

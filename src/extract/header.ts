@@ -1,5 +1,11 @@
-import type { ColumnLayout, TableLayout } from '../layouts/index.js';
-import { isReservedColumnName, printableName, RESERVED_COLUMN_REASON, sqlNameProblem } from '../layouts/sql-names.js';
+import {
+  type ColumnLayout,
+  type TableLayout,
+  isReservedColumnName,
+  printableName,
+  RESERVED_COLUMN_REASON,
+  sqlNameProblem,
+} from '../layouts/index.js';
 import type { FileColumns, NoticeSink } from './records.js';
 
 /**

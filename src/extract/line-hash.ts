@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { fmix32, hex32 } from '../util/hash-mix.js';
+import { fmix32, hex32 } from '../util/index.js';
 import type { FileColumns } from './records.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ErrorCode, Notice } from '../errors/index.js';
 import type { ColumnLayout } from '../layouts/index.js';
-import { cutUtf8, utf8Length } from '../util/utf8.js';
+import { cutUtf8, utf8Length } from '../util/index.js';
 
 /** A problem found while reading a record (before any type conversion); the record is rejected. */
 export interface RecordProblem {

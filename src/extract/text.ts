@@ -1,5 +1,4 @@
-import { openSourceStream } from '../util/no-follow.js';
-import { createChunkDecoder, type ChunkDecoder } from './decode.js';
+import { openSourceStream, createChunkDecoder, type ChunkDecoder } from '../util/index.js';
 
 /**
  * Bytes read at a time, decoded DECODE_CHUNK_BYTES at a time. Measured on a 1M-row ST file: small

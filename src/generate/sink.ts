@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
-import { encodeWindows1252 } from '../extract/decode.js';
+import { encodeWindows1252 } from '../util/index.js';
 
 /**
  * Streaming output for generated files. Text is gathered into ~1 MB pieces, encoded as

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { EtlError } from '../errors/index.js';
-import { hostNameOf } from '../util/host.js';
+import { hostNameOf } from '../util/index.js';
 
 /**
  * The content security policy of every HTML page: its own scripts, styles and images, requests

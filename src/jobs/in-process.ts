@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../observability/index.js';
 import { runEtl } from '../pipeline/index.js';
 import { isRetryableError } from './errors.js';
 import { localDate, nextRunTimes } from './schedule.js';

@@ -11,7 +11,7 @@ import {
   type Notification,
   type Notifier,
 } from '../notify/index.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../observability/index.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { isRetryableError } from './errors.js';

@@ -30,3 +30,12 @@ export {
   type EduhubName,
   type FileTable,
 } from './naming.js';
+export { BUILTIN_VIEWS } from './builtin-views.js';
+export {
+  defaultViewName,
+  isReservedColumnName,
+  printableName,
+  RESERVED_COLUMN_REASON,
+  sqlNameProblem,
+  VIEW_BUILDER_FIELDS,
+} from './sql-names.js';

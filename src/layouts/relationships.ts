@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 import { EtlError } from '../errors/index.js';
-import { isSupportedEncoding } from '../extract/decode.js';
+import { isSupportedEncoding } from '../util/index.js';
 import { BUILTIN_VIEWS } from './builtin-views.js';
 import {
   defaultViewName,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { SOURCE_READ_FLAGS } from '../util/no-follow.js';
+import { SOURCE_READ_FLAGS } from '../util/index.js';
 
 /**
  * The archive: after a published run, the night's files are copied to

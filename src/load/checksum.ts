@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
-import { openSourceStream, SOURCE_READ_FLAGS } from '../util/no-follow.js';
+import { openSourceStream, SOURCE_READ_FLAGS } from '../util/index.js';
 
 /** SHA-256 of a file, streamed; a symlink is refused (ELOOP), as every read of a source file refuses it. */
 export async function sha256File(path: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { fmix32, hex32 } from '../util/hash-mix.js';
+import { fmix32, hex32 } from '../util/index.js';
 import type { Value } from '../validate/index.js';
 
 /**

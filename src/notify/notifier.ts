@@ -1,5 +1,5 @@
 import type { NotificationConfig, RetryConfig } from '../config/index.js';
-import { withRetry } from '../util/retry.js';
+import { withRetry } from '../util/index.js';
 import { emailMessage, slackPayload, teamsPayload } from './channels.js';
 import type { Notification } from './message.js';
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { FileSet } from '../extract/index.js';
 import { filesetChecksum, sha256FileAside } from '../load/index.js';
-import { withRetry } from '../util/retry.js';
+import { withRetry } from '../util/index.js';
 import { unreadableMessage } from './load-file.js';
 
 /** What the file set's checksums came to; a file that could not be read has none (and fails the run). */

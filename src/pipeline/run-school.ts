@@ -6,7 +6,7 @@ import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, pruneArchives, type GuardTrip } from '../load/index.js';
 import { type ViewDef } from '../schema/index.js';
 import { storeFailureKind, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
-import { withRetry } from '../util/retry.js';
+import { withRetry } from '../util/index.js';
 import { checksumFiles } from './checksums.js';
 import {
   deferralNotes,

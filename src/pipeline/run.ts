@@ -5,7 +5,7 @@ import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { viewsFor } from '../schema/index.js';
 import { notifierFor, notifyRuns, type Notifier, type SchoolDelivery } from '../notify/index.js';
 import { createStore, zeroCounts, type RunTrigger, type Store } from '../store/index.js';
-import { withRetry } from '../util/retry.js';
+import { withRetry } from '../util/index.js';
 import { runSchool, type ProgressEvent, type SchoolRunResult } from './run-school.js';
 import type { RunStats } from './run-summary.js';
 

@@ -1,6 +1,5 @@
 import { readHex32 } from '../extract/index.js';
-import type { KnownLines } from '../validate/index.js';
-import { KeyTable } from '../validate/index.js';
+import { type KnownLines, KeyTable } from '../validate/index.js';
 
 /** What a file row needs, by `MirrorDigest.classify`. */
 export const Verdict = {

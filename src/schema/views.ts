@@ -1,6 +1,10 @@
-import { BUILTIN_VIEWS } from '../layouts/builtin-views.js';
-import type { LayoutRegistry, TableLayout } from '../layouts/index.js';
-import { defaultViewName, VIEW_BUILDER_FIELDS } from '../layouts/sql-names.js';
+import {
+  BUILTIN_VIEWS,
+  type LayoutRegistry,
+  type TableLayout,
+  defaultViewName,
+  VIEW_BUILDER_FIELDS,
+} from '../layouts/index.js';
 import { BOOKKEEPING, mirrorColumnName, mirrorTableName, SCHOOL_COLUMN } from './mirror.js';
 
 /**

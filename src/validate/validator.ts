@@ -7,7 +7,7 @@ import {
   type FileColumns,
   type RawRecord,
 } from '../extract/index.js';
-import { commas } from '../util/csv-field.js';
+import { commas } from '../util/index.js';
 import type { TableLayout } from '../layouts/index.js';
 import { KeyLineIndex, type KeyLines } from './key-index.js';
 import { converterFor, isFailure, type Converter, type Value } from './convert.js';

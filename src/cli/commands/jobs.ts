@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import type * as AppModule from '../../app/index.js';
 import type * as JobsModule from '../../jobs/index.js';
-import type * as LoggerModule from '../../observability/logger.js';
+import type * as LoggerModule from '../../observability/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 
 /**
@@ -17,7 +17,7 @@ async function runtime(): Promise<{
   const [app, jobs, logger] = await Promise.all([
     import('../../app/index.js'),
     import('../../jobs/index.js'),
-    import('../../observability/logger.js'),
+    import('../../observability/index.js'),
   ]);
   return { app, jobs, logger };
 }

@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 import { BOOKKEEPING, SCHOOL_COLUMN } from '../../schema/index.js';
 import { MergePlan } from '../../plan/index.js';
-import { ReadAhead } from '../../util/read-ahead.js';
+import { ReadAhead, csvField } from '../../util/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../types.js';
 import {
   applyChangedSql,
@@ -24,7 +24,6 @@ import {
   refreshLinesSql,
   truncateSql,
 } from './sql.js';
-import { csvField } from '../../util/csv-field.js';
 import { chunked, COPY_CHUNK_CHARS, rowLine } from './copy/text.js';
 import { ctidOf, readDigest } from './digest.js';
 import { firstLoad } from './copy/first-load.js';

@@ -5,9 +5,8 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import { SCHOOL_COLUMN, type Value } from '../../../schema/index.js';
-import { ReadAhead } from '../../../util/read-ahead.js';
+import { ReadAhead, csvField } from '../../../util/index.js';
 import { zeroCounts, type MergeCounts, type MergeInput, type StagedRow } from '../../types.js';
-import { csvField } from '../../../util/csv-field.js';
 import { COPY_CHUNK_CHARS, copyField, rowLine } from './text.js';
 import { copySegment, type SegmentChunk } from './segments.js';
 import { copyChangesSql, copyMirrorSql } from '../sql.js';

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-import type { ReadAhead } from '../../../util/read-ahead.js';
+import type { ReadAhead } from '../../../util/index.js';
 
 /** COPY data read ahead of the database, and the rows it holds. */
 export interface SegmentChunk {

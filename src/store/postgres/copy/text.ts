@@ -1,5 +1,5 @@
 import type { Value } from '../../../schema/index.js';
-import { commas, csvField } from '../../../util/csv-field.js';
+import { commas, csvField } from '../../../util/index.js';
 import type { StagedRow } from '../../types.js';
 
 /**
