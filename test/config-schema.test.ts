@@ -14,6 +14,34 @@ function problemsOf(env: Record<string, string>): readonly string[] {
   }
 }
 
+describe('the configuration object', () => {
+  // Test files are ES modules, so strict mode: writing to a frozen object throws instead of doing nothing.
+  it('is frozen all the way down: nested objects and arrays throw when changed', () => {
+    const config = loadConfig({ ETL_ADMIN_TOKENS: 'ops:0123456789abcdef', ETL_SCHOOLS: '8865' });
+    expect(() => {
+      (config.jobs as { redisUrl: string | null }).redisUrl = 'redis://elsewhere:6379';
+    }).toThrow(TypeError);
+    expect(() => (config.requiredTables as string[]).push('KGC')).toThrow(TypeError);
+    expect(() => (config.jobs.schools as string[]).pop()).toThrow(TypeError);
+    expect(() => {
+      (config.http.adminTokens[0] as { token: string }).token = 'x';
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.database as { kind: string }).kind = 'postgres';
+    }).toThrow(TypeError);
+    expect(() => (config.notifications.on as string[]).splice(0)).toThrow(TypeError);
+    expect(config.jobs.redisUrl).toBeNull();
+    expect(config.requiredTables).toEqual(['ST', 'SF']);
+  });
+
+  it('gives every load its own values: freezing one does not reach into the defaults of the next', () => {
+    const first = loadConfig({});
+    const second = loadConfig({});
+    expect(second.requiredTables).not.toBe(first.requiredTables);
+    expect(second.notifications.on).toEqual(['succeeded', 'warning', 'failed', 'rolled_back']);
+  });
+});
+
 describe('variables read by the schema', () => {
   it('checks the schedule with the cron parser BullMQ fires by, not only its characters', () => {
     expect(problemsOf({ ETL_SCHEDULE: '0 25 * * *' })).toEqual([

@@ -78,11 +78,20 @@ function readEnvironment(env: Readonly<Record<string, string | undefined>>): {
 
 const isSet = (raw: string | undefined): boolean => raw !== undefined && raw.trim() !== '';
 
+/** Freezes `value` and everything reachable from it, so no module can change the configuration. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /**
  * Builds the configuration from `env` (normally process.env) and command-line overrides: every
  * variable is read by its entry in ENVIRONMENT, then the rules between variables are applied.
  * Throws ETL_CONFIG_INVALID listing every problem, in the order of the table. The result is
- * frozen.
+ * deep-frozen.
  */
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   // The command line wins, and its values are checked as the variables they stand for.
@@ -162,7 +171,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   };
 
   if (problems.length > 0) throw configInvalid(problems);
-  return Object.freeze(config);
+  return deepFreeze(config);
 }
 
 /**

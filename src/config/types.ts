@@ -4,7 +4,7 @@ import type { NotificationConfig } from './notifications.js';
  * The one typed configuration, built from the environment once at start-up. Every variable is
  * described, with its default, in src/config/schema.ts (the README's table, docs/configuration.md
  * and `--help` are generated from it), every problem is reported together, and the result is
- * frozen. No other module reads process.env.
+ * deep-frozen. No other module reads process.env.
  */
 export interface Config {
   /** Folder CASES21 drops its nightly export into (CASES_DIRECTORY); null until set or passed as --source. */
