@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 
-import { VARIABLES } from '../config/index.js';
+import { environmentHelp } from '../config/index.js';
 import { behaviourOf, describeFailure, ERROR_CATALOGUE, isEtlError } from '../errors/index.js';
 import { storeFailureKind } from '../store/index.js';
 import { registerGenerate } from './commands/generate.js';
@@ -25,10 +25,7 @@ export function createProgram(io: CliIo): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .addHelpText(
-      'after',
-      `\nEnvironment:\n${VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${v.description} (default ${v.default})`).join('\n')}`,
-    );
+    .addHelpText('after', `\n${environmentHelp()}`);
   registerRun(program, io);
   registerRuns(program, io);
   registerRollback(program, io);

@@ -1,0 +1,372 @@
+import { emailList, fromAddress, notifyOn, smtpUrl, webhookUrl } from './notifications.js';
+import {
+  adminTokens,
+  atLeastOne,
+  cronPattern,
+  databaseUrl,
+  fraction,
+  hostList,
+  httpUrl,
+  lineBytes,
+  path,
+  port,
+  redisUrl,
+  schoolId,
+  schoolList,
+  sqlName,
+  tableList,
+  text,
+  timeZone,
+  wholeNumber,
+} from './values.js';
+import { variable, type Definition, type Group } from './variable.js';
+
+/**
+ * Every environment variable cases-etl reads: its kind of value, its default and what it means.
+ * This table is the one place a default lives: loadConfig parses with it, and the README's
+ * table, docs/configuration.md (`npm run docs:config`) and `--help` are written from it.
+ */
+
+/** ETL_MAX_LINE_BYTES's default: 1 MiB, far beyond any real eduHub row (a few KiB at most). */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+/** ETL_MAX_REJECT_LINE_BYTES's default: 4 KiB, a whole ordinary row. */
+export const DEFAULT_MAX_REJECT_LINE_BYTES = 4096;
+
+const SOURCE = 'Source and layouts';
+const GUARDS = 'Guard rails';
+const STORAGE = 'Database and archive';
+const LIMITS = 'Retries and limits';
+const JOBS = 'Jobs and schedule';
+const HTTP = 'HTTP (serve)';
+const NOTIFY = 'Notifications';
+
+/** The variables, in the order they are documented and their problems reported. */
+export const ENVIRONMENT = {
+  CASES_DIRECTORY: variable({
+    group: SOURCE,
+    common: true,
+    kind: path,
+    unset: '(none; or `--source`)',
+    description: 'Folder the nightly CASES21 export is written to.',
+  }),
+  CASES_RELATIONSHIPS_JSON: variable({
+    group: SOURCE,
+    common: true,
+    kind: path,
+    default: './relationships.json',
+    description:
+      'relationships.json with `primary_keys`, `relationships` and optional `file_layouts`. The default path may be absent (built-in layouts only); a path you set must exist.',
+  }),
+  CASES_SCHOOL_ID: variable({
+    group: SOURCE,
+    kind: schoolId,
+    unset: '(none)',
+    description:
+      "School number for fixed-width `.DAT` files, whose names carry none. Falls back to the site in the layout's `table_name`.",
+  }),
+  ETL_REQUIRED_TABLES: variable({
+    group: SOURCE,
+    kind: tableList,
+    default: 'ST,SF',
+    description: 'Tables an eduHub export must contain; layouts marked `"required": true` are added.',
+  }),
+  ETL_FILE_STABLE_MS: variable({
+    group: SOURCE,
+    kind: wholeNumber(0),
+    default: '2000',
+    description: 'A file modified this recently (ms) is re-checked until its size and mtime stop changing.',
+  }),
+  ETL_FILE_STABLE_TIMEOUT_MS: variable({
+    group: SOURCE,
+    kind: wholeNumber(0),
+    default: '60000',
+    description: 'How long (ms) to wait for a changing file before skipping it for this run.',
+  }),
+  ETL_MAX_ERROR_RATE: variable({
+    group: GUARDS,
+    common: true,
+    kind: fraction,
+    default: '0.10',
+    description: 'Share of rejected rows (0–1) above which a run is failed, for the run and for each table.',
+  }),
+  ETL_MAX_SHRINK: variable({
+    group: GUARDS,
+    kind: fraction,
+    default: '0.5',
+    description:
+      "Largest share (0–1) a full file's row count may shrink by against the same table's last published load.",
+  }),
+  DATABASE_URL: variable({
+    group: STORAGE,
+    common: true,
+    kind: databaseUrl,
+    default: 'sqlite:./data/cases-etl.db',
+    description: '`sqlite:PATH` for the embedded database, or `postgres://user@host:5432/db` for PostgreSQL.',
+  }),
+  DATABASE_SCHEMA: variable({
+    group: STORAGE,
+    kind: sqlName,
+    default: 'public',
+    description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).',
+  }),
+  CASES_ARCHIVE_DIRECTORY: variable({
+    group: STORAGE,
+    common: true,
+    kind: path,
+    unset: '(none: no archive)',
+    description:
+      'Published files are copied to `<dir>/<school>/<timestamp>/` with a `manifest.json`. A file whose name no longer holds the bytes that were loaded (rewritten, removed, or swapped for a symlink) is not copied; its manifest entry says `archived: false` and why, and the run lists it.',
+  }),
+  ETL_ARCHIVE_DAYS: variable({
+    group: STORAGE,
+    kind: wholeNumber(0),
+    default: '30',
+    description: 'Archives older than this many days are pruned after each published run.',
+  }),
+  ETL_RETRY_ATTEMPTS: variable({
+    group: LIMITS,
+    kind: wholeNumber(1),
+    default: '3',
+    description:
+      'Attempts for directory access and file reads (and, in jobs, infrastructure failures), including the first.',
+  }),
+  ETL_RETRY_DELAY_MS: variable({
+    group: LIMITS,
+    kind: wholeNumber(0),
+    default: '1000',
+    description: 'Delay (ms) before the first retry; each later one is `ETL_RETRY_FACTOR` times longer.',
+  }),
+  ETL_RETRY_FACTOR: variable({
+    group: LIMITS,
+    kind: atLeastOne,
+    default: '2',
+    description: 'Growth of the retry delay (exponential backoff).',
+  }),
+  ETL_LOCK_TIMEOUT_MS: variable({
+    group: LIMITS,
+    kind: wholeNumber(0),
+    default: '600000',
+    description: 'Longest wait (ms) for another run of the same school to finish before giving up.',
+  }),
+  ETL_MAX_STORED_REJECTS: variable({
+    group: LIMITS,
+    kind: wholeNumber(0),
+    default: '10000',
+    description: 'Rejects stored per file in `etl_rejects`; beyond this they are counted only.',
+  }),
+  ETL_MAX_LINE_BYTES: variable({
+    group: LIMITS,
+    kind: lineBytes,
+    default: String(DEFAULT_MAX_LINE_BYTES),
+    description:
+      'Longest line read (bytes); a longer line is one `ETL_PARSE_LINE_TOO_LONG` reject, skipped without being held in memory. At least 1024.',
+  }),
+  ETL_MAX_REJECT_LINE_BYTES: variable({
+    group: LIMITS,
+    kind: wholeNumber(0),
+    default: String(DEFAULT_MAX_REJECT_LINE_BYTES),
+    description:
+      'Bytes of a rejected line kept in `etl_rejects.original_line` (the full length is counted beside it); 0 keeps none. At most `ETL_MAX_LINE_BYTES` (unset, the smaller of the two). Shown only to an admin who asks.',
+  }),
+  ETL_SNAPSHOT_RETENTION: variable({
+    group: LIMITS,
+    kind: wholeNumber(1),
+    default: '30',
+    description:
+      'Published runs per school whose change history (`etl_changes`) is kept, so they can be rolled back; older history is pruned after each run.',
+  }),
+  REDIS_URL: variable({
+    group: JOBS,
+    common: true,
+    kind: redisUrl,
+    unset: '(none)',
+    description:
+      'Redis for the job queue, e.g. `redis://127.0.0.1:6379`. Without Redis (and without `REDIS_HOST`), `serve` schedules in-process and `trigger` runs the ETL directly.',
+  }),
+  REDIS_HOST: variable({
+    group: JOBS,
+    common: true,
+    kind: text,
+    unset: '(none)',
+    description: "The seed's alternative to `REDIS_URL`, with `REDIS_PORT`.",
+  }),
+  REDIS_PORT: variable({
+    group: JOBS,
+    common: true,
+    kind: port,
+    default: '6379',
+    description: 'Port for `REDIS_HOST`.',
+  }),
+  ETL_QUEUE_PREFIX: variable({
+    group: JOBS,
+    kind: text,
+    default: 'bull',
+    description: 'BullMQ key prefix, to share one Redis between deployments.',
+  }),
+  ETL_SCHEDULE: variable({
+    group: JOBS,
+    common: true,
+    kind: cronPattern,
+    default: '0 2 * * *',
+    description: 'Cron pattern of the nightly run (5 fields, or 6 with seconds first).',
+  }),
+  ETL_TIMEZONE: variable({
+    group: JOBS,
+    common: true,
+    kind: timeZone,
+    default: 'Australia/Melbourne',
+    description: 'Time zone the schedule is read in (IANA name).',
+  }),
+  ETL_SCHOOLS: variable({
+    group: JOBS,
+    kind: schoolList,
+    unset: '(every school in the folder)',
+    description: 'Comma-separated school numbers a scheduled run covers.',
+  }),
+  ETL_WORKER_CONCURRENCY: variable({
+    group: JOBS,
+    kind: wholeNumber(1),
+    default: '1',
+    description: 'Schools one worker process runs at once.',
+  }),
+  ETL_JOB_ATTEMPTS: variable({
+    group: JOBS,
+    kind: wholeNumber(1),
+    default: '3',
+    description: 'Attempts per job for infrastructure failures; bad data and tripped guard rails fail once.',
+  }),
+  ETL_JOB_BACKOFF_MS: variable({
+    group: JOBS,
+    kind: wholeNumber(0),
+    default: '30000',
+    description: "Delay (ms) before a job's first retry; it doubles each time.",
+  }),
+  ETL_JOB_LOCK_MS: variable({
+    group: JOBS,
+    kind: wholeNumber(1),
+    default: '30000',
+    description: 'Job lock lifetime (ms); a job whose worker died is retried after it.',
+  }),
+  ETL_SHUTDOWN_TIMEOUT_MS: variable({
+    group: JOBS,
+    kind: wholeNumber(0),
+    default: '60000',
+    description:
+      'On SIGTERM, how long (ms) to wait for the current run before exiting (an unfinished run publishes nothing).',
+  }),
+  PORT: variable({
+    group: HTTP,
+    common: true,
+    kind: wholeNumber(0),
+    default: '3000',
+    description: 'HTTP port of `serve`.',
+  }),
+  HOST: variable({
+    group: HTTP,
+    kind: text,
+    default: '127.0.0.1',
+    description: 'HTTP listen address of `serve`.',
+  }),
+  ETL_ADMIN_TOKENS: variable({
+    group: HTTP,
+    common: true,
+    kind: adminTokens,
+    unset: '(none)',
+    description:
+      'Comma-separated bearer tokens (`name:token` or `token`, 16 characters or more) allowed to trigger runs over HTTP.',
+  }),
+  ETL_PUBLIC_URL: variable({
+    group: HTTP,
+    kind: httpUrl,
+    unset: '(none)',
+    description:
+      "The http(s) address people reach `serve` at, such as a proxy's; its host is allowed in `Host` headers.",
+  }),
+  ETL_ALLOWED_HOSTS: variable({
+    group: HTTP,
+    kind: hostList,
+    unset: "`HOST`, `localhost`, `127.0.0.1`, `::1` and `ETL_PUBLIC_URL`'s host",
+    description:
+      'Comma-separated host names (a port is ignored) HTTP requests may name in their `Host` header; others get 421 (`ETL_HTTP_HOST_REFUSED`), which stops DNS rebinding. `*` allows any. A `HOST` of `0.0.0.0` or `::` is not a name and is left out.',
+  }),
+  SLACK_WEBHOOK_URL: variable({
+    group: NOTIFY,
+    common: true,
+    kind: webhookUrl,
+    unset: '(none: no Slack)',
+    description: 'Slack incoming webhook URL; run outcomes are posted as Block Kit messages.',
+  }),
+  TEAMS_WEBHOOK_URL: variable({
+    group: NOTIFY,
+    common: true,
+    kind: webhookUrl,
+    unset: '(none: no Teams)',
+    description: 'Microsoft Teams Workflows webhook URL; run outcomes are posted as Adaptive Cards.',
+  }),
+  ETL_NOTIFICATION_EMAIL: variable({
+    group: NOTIFY,
+    common: true,
+    kind: emailList,
+    unset: '(none: no email)',
+    description: 'Comma-separated email addresses told of run outcomes; needs `SMTP_URL`.',
+  }),
+  SMTP_URL: variable({
+    group: NOTIFY,
+    common: true,
+    kind: smtpUrl,
+    unset: '(none)',
+    description: 'Mail server for notification email: `smtp://host:25`, or `smtps://user:password@host:465`.',
+  }),
+  ETL_NOTIFICATION_FROM: variable({
+    group: NOTIFY,
+    kind: fromAddress,
+    unset: '`cases-etl@<host name>`',
+    description: 'From address of notification email.',
+  }),
+  ETL_NOTIFY_ON: variable({
+    group: NOTIFY,
+    kind: notifyOn,
+    default: 'succeeded,warning,failed,rolled_back',
+    description:
+      'Outcomes that are notified (comma-separated), or `none`. A run that could not run at all counts as failed.',
+  }),
+  ETL_NOTIFY_TIMEOUT_MS: variable({
+    group: NOTIFY,
+    kind: wholeNumber(1),
+    default: '10000',
+    description:
+      'Longest wait (ms) for one delivery attempt; failed deliveries are retried as `ETL_RETRY_*` says, and never fail a run.',
+  }),
+} as const;
+
+export type VariableName = keyof typeof ENVIRONMENT;
+
+/** The variables' names, in the table's order. */
+export const VARIABLE_NAMES = Object.keys(ENVIRONMENT) as VariableName[];
+
+/** Each variable's value: its kind's type, or undefined for one left unset that has no default. */
+export type EnvironmentValues = {
+  readonly [K in VariableName]: (typeof ENVIRONMENT)[K] extends Definition<infer T> ? T : never;
+};
+
+export interface Variable {
+  readonly name: VariableName;
+  /** What the variable means, in Markdown (names and values in backticks). */
+  readonly description: string;
+  /** The default: a value as it would be written, or what leaving the variable out means. */
+  readonly default: string;
+  /** Whether `default` is a value (shown as code) rather than words. */
+  readonly literal: boolean;
+  /** Heading it is listed under in docs/configuration.md. */
+  readonly group: Group;
+  /** Listed in the README's short table too. */
+  readonly common: boolean;
+}
+
+/** Every environment variable cases-etl reads, for docs and `--help`, in ENVIRONMENT's order. */
+export const VARIABLES: readonly Variable[] = Object.freeze(
+  VARIABLE_NAMES.map((name) => {
+    const { description, shown, literal, group, common } = ENVIRONMENT[name];
+    return Object.freeze({ name, description, default: shown, literal: literal !== undefined, group, common });
+  }),
+);

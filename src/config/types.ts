@@ -1,0 +1,122 @@
+import type { NotificationConfig } from './notifications.js';
+
+/**
+ * The one typed configuration, built from the environment once at start-up. Every variable is
+ * described, with its default, in src/config/schema.ts (the README's table, docs/configuration.md
+ * and `--help` are generated from it), every problem is reported together, and the result is
+ * deep-frozen. No other module reads process.env.
+ */
+export interface Config {
+  /** Folder CASES21 drops its nightly export into (CASES_DIRECTORY); null until set or passed as --source. */
+  readonly sourceDirectory: string | null;
+  /** relationships.json path (CASES_RELATIONSHIPS_JSON), default ./relationships.json. */
+  readonly relationshipsPath: string;
+  /** Whether relationships.json was named explicitly: then a missing file is an error, not "built-ins only". */
+  readonly relationshipsExplicit: boolean;
+  /** School id for fixed-width files, which carry none in their name (CASES_SCHOOL_ID). */
+  readonly schoolId: string | null;
+  /** Base tables a run must have (ETL_REQUIRED_TABLES), default ST and SF. */
+  readonly requiredTables: readonly string[];
+  /** A file whose size or mtime changed within this many milliseconds is still being written (ETL_FILE_STABLE_MS), default 2000. */
+  readonly fileStableMs: number;
+  /** Longest wait, in milliseconds, for a changing file to settle before it is skipped (ETL_FILE_STABLE_TIMEOUT_MS), default 60000. */
+  readonly fileStableTimeoutMs: number;
+  /** Share of rejected rows above which a run fails (ETL_MAX_ERROR_RATE), 0–1, default 0.10. */
+  readonly maxErrorRate: number;
+  /** Largest share a full file's row count may shrink by against the last published load (ETL_MAX_SHRINK), 0–1, default 0.5. */
+  readonly maxShrink: number;
+  /** Database: `sqlite:PATH` or `postgres://…` (DATABASE_URL); default SQLite at ./data/cases-etl.db. */
+  readonly database: DatabaseConfig;
+  /** Where published files are copied (CASES_ARCHIVE_DIRECTORY); null disables archiving. */
+  readonly archiveDirectory: string | null;
+  /** Archives older than this many days are pruned after a published run (ETL_ARCHIVE_DAYS), default 30. */
+  readonly archiveDays: number;
+  /** Retry policy for directory access and file reads (ETL_RETRY_ATTEMPTS, ETL_RETRY_DELAY_MS, ETL_RETRY_FACTOR). */
+  readonly retry: RetryConfig;
+  /** Longest wait, in ms, for another process's run of the same school to finish (ETL_LOCK_TIMEOUT_MS), default 600000. */
+  readonly lockTimeoutMs: number;
+  /** Rejects stored per file in etl_rejects; the rest are counted (ETL_MAX_STORED_REJECTS), default 10000. */
+  readonly maxStoredRejects: number;
+  /** Published runs per school whose change history is kept for rollback (ETL_SNAPSHOT_RETENTION), default 30. */
+  readonly snapshotRetention: number;
+  /** How much of a source line is read and how much of a rejected one is kept. */
+  readonly lines: LineLimits;
+  /** The job queue and its schedule. */
+  readonly jobs: JobsConfig;
+  /** The HTTP server of `serve`. */
+  readonly http: HttpConfig;
+  /** Slack, Teams and email notifications of run outcomes. */
+  readonly notifications: NotificationConfig;
+}
+
+export interface JobsConfig {
+  /** Redis connection URL (REDIS_URL, or REDIS_HOST and REDIS_PORT); null runs without Redis. */
+  readonly redisUrl: string | null;
+  /** BullMQ key prefix (ETL_QUEUE_PREFIX), default `bull`. */
+  readonly prefix: string;
+  /** Cron pattern of the nightly run (ETL_SCHEDULE), default `0 2 * * *`. */
+  readonly schedule: string;
+  /** IANA time zone the pattern is read in (ETL_TIMEZONE), default Australia/Melbourne. */
+  readonly timezone: string;
+  /** Schools a scheduled run covers (ETL_SCHOOLS); null means every school in the export folder. */
+  readonly schools: readonly string[] | null;
+  /** Schools one worker runs at once (ETL_WORKER_CONCURRENCY), default 1. */
+  readonly concurrency: number;
+  /** Attempts per job, the first included (ETL_JOB_ATTEMPTS), default 3. */
+  readonly attempts: number;
+  /** First retry delay of a job in ms, doubling each time (ETL_JOB_BACKOFF_MS), default 30000. */
+  readonly backoffMs: number;
+  /** How long a worker's job lock lasts unrenewed, in ms (ETL_JOB_LOCK_MS), default 30000; a dead worker's job is retried after it. */
+  readonly lockMs: number;
+  /** How long SIGTERM waits for the current run before exiting, in ms (ETL_SHUTDOWN_TIMEOUT_MS), default 60000. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface HttpConfig {
+  /** TCP port (PORT), default 3000. */
+  readonly port: number;
+  /** Listen address (HOST), default 127.0.0.1. */
+  readonly host: string;
+  /** Bearer tokens allowed to trigger and roll back (ETL_ADMIN_TOKENS, comma-separated `name:token` or `token`). */
+  readonly adminTokens: ReadonlyArray<{ readonly name: string; readonly token: string }>;
+  /** The address people reach serve at, e.g. through a proxy (ETL_PUBLIC_URL, http or https); null when not set. */
+  readonly publicUrl: string | null;
+  /**
+   * Host names a request's Host header may name, port ignored (ETL_ALLOWED_HOSTS); null (`*`) allows any.
+   * Default: HOST (unless 0.0.0.0 or ::), localhost, 127.0.0.1, ::1 and ETL_PUBLIC_URL's host. Refusing
+   * the rest stops DNS rebinding: a page elsewhere cannot reach a loopback-bound dashboard by a name of its own.
+   */
+  readonly allowedHosts: readonly string[] | null;
+}
+
+export interface LineLimits {
+  /**
+   * Longest line read, in UTF-8 bytes of its text (ETL_MAX_LINE_BYTES), default 1 MiB. A longer
+   * line is one ETL_PARSE_LINE_TOO_LONG reject, skipped without being held in memory.
+   */
+  readonly maxLineBytes: number;
+  /**
+   * Bytes of a rejected line kept in etl_rejects.original_line (ETL_MAX_REJECT_LINE_BYTES),
+   * default 4 KiB; the line's full length is stored beside it. At most maxLineBytes.
+   */
+  readonly maxRejectLineBytes: number;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
+export interface RetryConfig {
+  /** Attempts in all, including the first (default 3). */
+  readonly attempts: number;
+  /** Delay before the first retry in ms (default 1000); each later delay is `factor` times longer. */
+  readonly delayMs: number;
+  /** Growth of the delay between retries (default 2). */
+  readonly factor: number;
+}
+
+/** Values given on the command line, which win over the environment. */
+export interface ConfigOverrides {
+  sourceDirectory?: string | undefined;
+  schoolId?: string | undefined;
+}
