@@ -7,6 +7,7 @@ import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { notifierFor, type Notifier } from '../notify/index.js';
 import { createLogger, type Logger } from '../observability/index.js';
 import { createStore, type Store } from '../store/index.js';
+import { coerceError } from '../errors/index.js';
 
 /**
  * The composition root: builds the store, layouts, logger and (with Redis) the queue once and
@@ -38,7 +39,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         try {
           await close();
         } catch (err) {
-          logger.warn({ error: (err as Error).message }, 'a resource failed to close');
+          logger.warn({ error: coerceError(err).message }, 'a resource failed to close');
         }
       }
     })());

@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/index.js';
-import { EtlError } from '../errors/index.js';
+import { coerceError, EtlError } from '../errors/index.js';
 import { buildServer } from '../http/index.js';
 import { createEtlWorker, createRedis, registerSchedule, startInProcessScheduler } from '../jobs/index.js';
 import type { App } from './app.js';
@@ -84,7 +84,7 @@ export function buildAppServer(app: App): FastifyInstance {
         return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
       }
       void triggerEtl({ app, school, force, trigger: 'api' }).catch((err: unknown) =>
-        app.logger.error({ error: (err as Error).message }, 'triggered run failed'),
+        app.logger.error({ error: coerceError(err).message }, 'triggered run failed'),
       );
       return { jobId: null, created: true, mode: 'direct' };
     },

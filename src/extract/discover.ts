@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EtlError, type Notice } from '../errors/index.js';
+import { coerceError, EtlError, type Notice } from '../errors/index.js';
 import {
   tableForFile,
   type FileTable,
@@ -96,7 +96,7 @@ async function listNames(directory: string): Promise<string[]> {
   } catch (cause) {
     throw new EtlError(
       'ETL_SOURCE_NOT_FOUND',
-      `cannot list the source folder ${directory}: ${(cause as Error).message}`,
+      `cannot list the source folder ${directory}: ${coerceError(cause).message}`,
       { cause },
     );
   }

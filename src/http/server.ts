@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Redis } from 'ioredis';
 
 import type { Config } from '../config/index.js';
-import { behaviourOf, EtlError, isEtlError } from '../errors/index.js';
+import { coerceError, behaviourOf, EtlError, isEtlError } from '../errors/index.js';
 import type { Notifier } from '../notify/index.js';
 import { type Logger, createMetrics } from '../observability/index.js';
 import { rollbackRun } from '../pipeline/index.js';
@@ -104,8 +104,8 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
   server.setErrorHandler(async (err, _req, reply) => {
     if (isEtlError(err)) return reply.code(behaviourOf(err.code).http).send({ error: err.message, code: err.code });
     const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) app.logger.error({ error: (err as Error).message }, 'request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal error' : (err as Error).message });
+    if (status >= 500) app.logger.error({ error: coerceError(err).message }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : coerceError(err).message });
   });
 
   const schoolQuery = {
@@ -129,14 +129,14 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
       await app.store.listRuns({ limit: 1 });
       checks.database = 'ok';
     } catch (err) {
-      checks.database = (err as Error).message;
+      checks.database = coerceError(err).message;
     }
     if (app.redis) {
       try {
         await app.redis.ping();
         checks.redis = 'ok';
       } catch (err) {
-        checks.redis = (err as Error).message;
+        checks.redis = coerceError(err).message;
       }
     }
     const ok = Object.values(checks).every((v) => v === 'ok');

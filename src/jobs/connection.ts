@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { coerceError } from '../errors/index.js';
 
 /**
  * Redis connections for BullMQ. Workers need `maxRetriesPerRequest: null` (a blocking command
@@ -28,6 +29,6 @@ export async function evictionWarning(redis: Redis): Promise<string | null> {
       : `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued jobs and the nightly schedule. Set maxmemory-policy noeviction.`;
   } catch (err) {
     // Managed Redis services often forbid CONFIG; say we could not tell rather than nothing.
-    return `could not read Redis maxmemory-policy (${(err as Error).message}); make sure it is "noeviction" so queued jobs are never evicted`;
+    return `could not read Redis maxmemory-policy (${coerceError(err).message}); make sure it is "noeviction" so queued jobs are never evicted`;
   }
 }

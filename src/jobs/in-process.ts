@@ -11,6 +11,7 @@ import {
   tellRunCouldNotRun,
   type JobContext,
 } from './worker.js';
+import { coerceError } from '../errors/index.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -54,11 +55,11 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
         return;
       } catch (err) {
         const retry = attempt < attempts && isRetryableError(err);
-        logger.warn({ school, night, attempt, error: (err as Error).message, retry }, 'scheduled run failed');
+        logger.warn({ school, night, attempt, error: coerceError(err).message, retry }, 'scheduled run failed');
         if (!retry) {
           await tellRunCouldNotRun(
             { notifier: ctx.notifier, logger },
-            { school, attempts: attempt, error: (err as Error).message, jobId: null },
+            { school, attempts: attempt, error: coerceError(err).message, jobId: null },
           );
           return;
         }
@@ -74,7 +75,7 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
     try {
       schools = await scheduledSchools(ctx);
     } catch (err) {
-      await tellNightStartedNothing({ ...ctx, logger }, night, (err as Error).message);
+      await tellNightStartedNothing({ ...ctx, logger }, night, coerceError(err).message);
       throw err;
     }
     if (schools.length === 0)
@@ -92,7 +93,7 @@ export function startInProcessScheduler(ctx: Omit<JobContext, 'queue'>, logger: 
         const at = nextAt;
         nextAt = nextRunTimes(schedule, timezone, new Date(at.getTime() + 1000), 1)[0] as Date;
         current = fire(at).catch((err: unknown) =>
-          logger.error({ error: (err as Error).message }, 'scheduled night failed'),
+          logger.error({ error: coerceError(err).message }, 'scheduled night failed'),
         );
         arm();
       },

@@ -17,6 +17,7 @@ import type { Store } from '../store/index.js';
 import { isRetryableError } from './errors.js';
 import { NIGHTLY_JOB, QUEUE_NAME, RUN_JOB, runDedupId, type NightlyJobData, type RunJobData } from './names.js';
 import { jobOptions, localDate } from './schedule.js';
+import { coerceError } from '../errors/index.js';
 
 /** What a job handler gets: the pieces the composition root built, never globals. */
 export interface JobContext {
@@ -65,7 +66,7 @@ async function fanOut(ctx: JobContext, job: Job<NightlyJobData>): Promise<{ nigh
     schools = await scheduledSchools(ctx);
   } catch (err) {
     // Retried like any infrastructure failure; told once, when the last attempt fails too.
-    if (isLastAttempt(job)) await tellNightStartedNothing(ctx, night, (err as Error).message);
+    if (isLastAttempt(job)) await tellNightStartedNothing(ctx, night, coerceError(err).message);
     throw err;
   }
   if (schools.length === 0)
@@ -126,12 +127,12 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       await tellRunCouldNotRun(ctx, {
         school,
         attempts: job.attemptsMade + 1,
-        error: (err as Error).message,
+        error: coerceError(err).message,
         jobId: job.id ?? null,
       });
-    if (!isRetryableError(err)) throw new UnrecoverableError(`${(err as Error).message}`);
+    if (!isRetryableError(err)) throw new UnrecoverableError(`${coerceError(err).message}`);
     log.warn(
-      { err: { message: (err as Error).message, code: (err as { code?: unknown }).code } },
+      { err: { message: coerceError(err).message, code: (err as { code?: unknown }).code } },
       'run failed on infrastructure; it will be retried',
     );
     throw err;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 
 import { z } from 'zod';
 
-import { EtlError } from '../errors/index.js';
+import { coerceError, EtlError } from '../errors/index.js';
 import { isSupportedEncoding } from '../util/index.js';
 import { BUILTIN_VIEWS } from './builtin-views.js';
 import {
@@ -347,13 +347,13 @@ export async function readRelationshipsJson(path: string): Promise<Relationships
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new EtlError('ETL_LAYOUT_FILE_UNREADABLE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    throw new EtlError('ETL_LAYOUT_FILE_UNREADABLE', `cannot read ${path}: ${coerceError(cause).message}`, { cause });
   }
   let json: unknown;
   try {
     json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (cause) {
-    const message = (cause as Error).message;
+    const message = coerceError(cause).message;
     const pos = /position (\d+)/.exec(message);
     let where = '';
     if (pos?.[1]) {

@@ -2,6 +2,7 @@ import type { NotificationConfig, RetryConfig } from '../config/index.js';
 import { withRetry } from '../util/index.js';
 import { emailMessage, slackPayload, teamsPayload } from './channels.js';
 import type { Notification } from './message.js';
+import { coerceError } from '../errors/index.js';
 
 /**
  * Sends notifications to every configured channel at once, each with its own retries. A channel
@@ -125,7 +126,7 @@ export function createNotifier(config: NotificationConfig, retry: RetryConfig): 
       );
       return { channel, ok: true, attempts, error: null };
     } catch (err) {
-      return { channel, ok: false, attempts, error: (err as Error).message };
+      return { channel, ok: false, attempts, error: coerceError(err).message };
     }
   };
 

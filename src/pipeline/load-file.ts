@@ -1,4 +1,4 @@
-import { isFileSystemError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
+import { coerceError, isFileSystemError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
 import type { LineLimits, SourceFile } from '../extract/index.js';
 import { createRowHasher } from '../load/index.js';
 import { mirrorColumnName, mirrorFor, type ViewDef } from '../schema/index.js';
@@ -30,7 +30,7 @@ export interface FileLoadResult extends MergeCounts {
 export function unreadableMessage(path: string, err: unknown): string {
   return isFileSystemError(err)
     ? `cannot read ${path}: ${err.code} (${err.syscall})`
-    : `cannot read ${path}: ${(err as Error).message}`;
+    : `cannot read ${path}: ${coerceError(err).message}`;
 }
 
 function unreadable(file: SourceFile, err: NodeJS.ErrnoException): { code: ErrorCode; message: string } {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 
 import type { Config } from '../config/index.js';
-import { describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
+import { coerceError, describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, pruneArchives, type GuardTrip } from '../load/index.js';
 import { type ViewDef } from '../schema/index.js';
@@ -310,6 +310,6 @@ async function archive(
     return { ...result, archivePath: path, errors: [...result.errors, ...missing] };
   } catch (err) {
     // The data is published; a failed copy is worth a warning, not a failed night.
-    return { ...result, errors: [...result.errors, `archive failed: ${(err as Error).message}`] };
+    return { ...result, errors: [...result.errors, `archive failed: ${coerceError(err).message}`] };
   }
 }
