@@ -430,79 +430,107 @@ export async function* readCsvRecords(
         message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}`,
       });
   };
-  for await (const { text, final, mayHoldNul } of readTextChunks(path, layout.encoding, onEncoding)) {
-    // Each chunk's records are parsed into a fresh array, which is then compacted in place and yielded.
-    const records: ParsedRecord[] = [];
-    splitter.known = known();
-    splitter.knownLines = 0;
-    splitter.push(text, final, records, mayHoldNul);
-    let from = 0;
-    if (!columns) {
-      const header = records[0];
-      if (!header) {
-        if (final) onFileProblem({ code: 'ETL_PARSE_EMPTY_FILE', message: 'the file is empty: no header row' });
-        continue;
-      }
-      const mapped = mapHeader(header.fields, layout, file, notice);
-      if ('problem' in mapped) {
-        onFileProblem({ code: mapped.code, message: mapped.problem });
-        return;
-      }
-      columns = mapped.columns;
-      splitter.expectedFields = columns.present;
-      splitter.hasher = new LineHasher(
-        lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []),
-        splitter.units,
-      );
-      from = 1;
-    }
-    const hasher = splitter.hasher as LineHasher;
-    const present = columns.present;
-    // Encoding checks cost a scan per field, so only text that shows a problem gets them.
-    let checkedText = '';
-    let checkText = false;
-    let kept = 0;
-    // The next U+0000 in `nulText` at or after `nulAt` (-1: none): one search per NUL, not per record.
-    let nulText = '';
-    let nulAt = -1;
-    for (let i = from; i < records.length; i++) {
-      const r = records[i] as ParsedRecord;
-      const fields = r.fields;
-      if (fields.length === 1 && fields[0] === '' && !r.problem) continue;
-      // A whole line over the limit that arrived within one stretch of text is refused as one skipped is.
-      if (!r.problem && overUtf8(r.text, r.start, contentEnd(r), limits.maxLineBytes)) {
-        r.problem = lineTooLong(utf8Length(r.text, r.start, contentEnd(r)), limits.maxLineBytes);
-      }
-      // A plain line holds no U+0000; any other record is looked at, before any value is converted.
-      if (!r.problem && !r.plain) {
-        if (r.text !== nulText || (nulAt !== -1 && nulAt < r.start)) {
-          nulText = r.text;
-          nulAt = r.text.indexOf('\0', r.start);
+  for await (const chunk of readTextChunks(path, layout.encoding, onEncoding)) {
+    const mayHoldNul = chunk.mayHoldNul;
+    for (const [text, final] of columns ? [[chunk.text, chunk.final] as const] : headerFirst(chunk.text, chunk.final)) {
+      // Each piece's records are parsed into a fresh array, which is then compacted in place and yielded.
+      const records: ParsedRecord[] = [];
+      splitter.known = known();
+      splitter.knownLines = 0;
+      splitter.push(text, final, records, mayHoldNul);
+      let from = 0;
+      if (!columns) {
+        const header = records[0];
+        if (!header) {
+          if (final) onFileProblem({ code: 'ETL_PARSE_EMPTY_FILE', message: 'the file is empty: no header row' });
+          continue;
         }
-        if (nulAt !== -1 && nulAt < r.end) r.problem = nulProblem(fields, columns.columns);
+        const mapped = mapHeader(header.fields, layout, file, notice);
+        if ('problem' in mapped) {
+          onFileProblem({ code: mapped.code, message: mapped.problem });
+          return;
+        }
+        columns = mapped.columns;
+        splitter.expectedFields = columns.present;
+        splitter.hasher = new LineHasher(
+          lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []),
+          splitter.units,
+        );
+        from = 1;
       }
-      if (!r.problem) {
-        if (fields.length !== present) {
-          r.problem = {
-            code: 'ETL_PARSE_FIELD_COUNT',
-            message: `the record has ${fields.length} fields, the header has ${present}`,
-            field: null,
-          };
-        } else {
-          if (r.text !== checkedText) {
-            checkedText = r.text;
-            checkText = textNeedsEncodingCheck(r.text, encoding);
+      const hasher = splitter.hasher as LineHasher;
+      const present = columns.present;
+      // Encoding checks cost a scan per field, so only text that shows a problem gets them.
+      let checkedText = '';
+      let checkText = false;
+      let kept = 0;
+      // The next U+0000 in `nulText` at or after `nulAt` (-1: none): one search per NUL, not per record.
+      let nulText = '';
+      let nulAt = -1;
+      for (let i = from; i < records.length; i++) {
+        const r = records[i] as ParsedRecord;
+        const fields = r.fields;
+        if (fields.length === 1 && fields[0] === '' && !r.problem) continue;
+        // A whole line over the limit that arrived within one stretch of text is refused as one skipped is.
+        if (!r.problem && overUtf8(r.text, r.start, contentEnd(r), limits.maxLineBytes)) {
+          r.problem = lineTooLong(utf8Length(r.text, r.start, contentEnd(r)), limits.maxLineBytes);
+        }
+        // A plain line holds no U+0000; any other record is looked at, before any value is converted.
+        if (!r.problem && !r.plain) {
+          if (r.text !== nulText || (nulAt !== -1 && nulAt < r.start)) {
+            nulText = r.text;
+            nulAt = r.text.indexOf('\0', r.start);
           }
-          if (checkText) r.problem = checkEncoding(fields, columns.columns, encoding);
+          if (nulAt !== -1 && nulAt < r.end) r.problem = nulProblem(fields, columns.columns);
         }
+        if (!r.problem) {
+          if (fields.length !== present) {
+            r.problem = {
+              code: 'ETL_PARSE_FIELD_COUNT',
+              message: `the record has ${fields.length} fields, the header has ${present}`,
+              field: null,
+            };
+          } else {
+            if (r.text !== checkedText) {
+              checkedText = r.text;
+              checkText = textNeedsEncodingCheck(r.text, encoding);
+            }
+            if (checkText) r.problem = checkEncoding(fields, columns.columns, encoding);
+          }
+        }
+        // Quoted records (and a first stretch parsed with a quoted header) are hashed here. One a
+        // stored row was read from is as known as a plain line: counted, not read further.
+        if (r.problem) r.lineHash = null;
+        else if (r.lineHash === null) {
+          hasher.hash(r.text, r.start, contentEnd(r));
+          if (splitter.known !== null && splitter.known(hasher.hi, hasher.lo, r.line)) {
+            splitter.knownLines++;
+            continue;
+          }
+          r.lineHash = hasher.lastHex();
+        }
+        records[kept++] = r;
       }
-      // Quoted records, and the first chunk's (read before the header was), are hashed here.
-      if (r.problem) r.lineHash = null;
-      else if (r.lineHash === null) r.lineHash = hasher.hex(r.text, r.start, contentEnd(r));
-      records[kept++] = r;
+      records.length = kept;
+      // The first batch goes out even when empty, so a header-only file still tells its columns.
+      if (kept > 0 || from === 1 || splitter.knownLines > 0) yield { columns, records, known: splitter.knownLines };
     }
-    records.length = kept;
-    // The first batch goes out even when empty, so a header-only file still tells its columns.
-    if (kept > 0 || from === 1 || splitter.knownLines > 0) yield { columns, records, known: splitter.knownLines };
   }
+}
+
+/**
+ * The first stretch of text as the header line alone, then the rest: the header's batch (no rows)
+ * goes out before any data line is parsed, so the caller can learn the columns, read what it
+ * already holds, and have every data line checked against it (see `known`). Only a plain header
+ * line is split off; one with a quote (a field may span lines) is parsed with its stretch.
+ */
+function headerFirst(text: string, final: boolean): ReadonlyArray<readonly [string, boolean]> {
+  const nl = text.indexOf('\n');
+  if (nl === -1 || nl === text.length - 1) return [[text, final]];
+  const header = text.slice(0, nl + 1);
+  if (header.includes('"') || header.trim() === '') return [[text, final]];
+  return [
+    [header, false],
+    [text.slice(nl + 1), final],
+  ];
 }

@@ -115,6 +115,13 @@ export async function* readFixedRecords(
   for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
     // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
     hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []), textUnits);
+    if (first) {
+      // The first batch, before any line is read (the file has opened, and its first stretch is
+      // in): it tells the columns even for an empty file, and the caller may then have every line
+      // checked against what it already holds (see `known`).
+      first = false;
+      yield { columns, records: [], known: 0 };
+    }
     const test = known();
     const records: RawRecord[] = [];
     let chunkText = chunk.text;
@@ -202,8 +209,6 @@ export async function* readFixedRecords(
       };
       pending = '';
     }
-    // The first batch goes out even when empty, so an empty file is still seen as a file of this layout.
-    if (records.length > 0 || knownLines > 0 || first) yield { columns, records, known: knownLines };
-    first = false;
+    if (records.length > 0 || knownLines > 0) yield { columns, records, known: knownLines };
   }
 }
