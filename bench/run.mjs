@@ -46,6 +46,7 @@ const targets = {
   rss_growth_mb_100k_to_1m: { max: 64 },
   sqlite_first_load_vs_raw_insert: { min: 0.5 },
   sqlite_deactivate_250k_vs_insert: { max: 1.0 },
+  sqlite_school_1500_rerun_vs_night: { max: 0.3 },
   pg_first_load_vs_copy: { min: 0.5 },
   pg_unchanged_rerun_vs_copy: { min: 1.0 },
   pg_5pct_changed_vs_copy: { min: 0.8 },

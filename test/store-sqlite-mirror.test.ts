@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { MirrorTable, ViewDef } from '../src/schema/index.js';
+import { ensureSqliteMirror } from '../src/store/sqlite/mirror.js';
+
+/**
+ * Making a mirror ready on SQLite changes the schema only when something changed: any schema
+ * change makes SQLite read the whole schema again at the next statement, which cost a re-run of a
+ * school more than its rows. A view whose columns changed is still made again.
+ */
+
+const mirror = (extra: boolean): MirrorTable => ({
+  table: 'XX',
+  name: 'cases_xx',
+  key: ['code'],
+  columns: [
+    { name: 'code', source: 'CODE', type: 'string' },
+    ...(extra ? [{ name: 'note', source: 'NOTE', type: 'string' as const }] : []),
+  ],
+});
+
+const view: ViewDef = {
+  name: 'xx_view',
+  table: 'XX',
+  mirror: 'cases_xx',
+  fields: [
+    { column: 'code', field: 'code' },
+    { column: 'note', field: 'note' },
+  ],
+};
+
+describe('SQLite mirror', () => {
+  let dir: string;
+  let db: BetterSqlite3.Database;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mirror-'));
+    db = new BetterSqlite3(join(dir, 'm.db'));
+  });
+  afterAll(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const schemaVersion = (): number => db.pragma('schema_version', { simple: true }) as number;
+  const viewColumns = (): string[] =>
+    (db.prepare(`SELECT name FROM pragma_table_info('xx_view')`).all() as Array<{ name: string }>).map((r) => r.name);
+
+  it('leaves the schema alone when the table and its views are as they should be', () => {
+    ensureSqliteMirror(db, mirror(false), [view]);
+    expect(viewColumns()).toEqual(['code']);
+    const before = schemaVersion();
+    ensureSqliteMirror(db, mirror(false), [view]);
+    ensureSqliteMirror(db, mirror(false), [view]);
+    expect(schemaVersion()).toBe(before);
+  });
+
+  it('adds a new column and makes the view over it again', () => {
+    const before = schemaVersion();
+    ensureSqliteMirror(db, mirror(true), [view]);
+    expect(schemaVersion()).toBeGreaterThan(before);
+    expect(viewColumns()).toEqual(['code', 'note']);
+  });
+});
