@@ -175,35 +175,29 @@ export async function mergePostgres(
   async function* wanted(): AsyncGenerator<StagedChunk> {
     for await (const batch of batches) {
       received += batch.length;
+      // The batch's staged rows as chunks of COPY text, each cut once it is long enough.
+      const chunks: StagedChunk[] = [];
       let text = '';
       let rows = 0;
       let inserts = 0;
-      let lines = '';
+      const stage = (row: StagedRow, op: string, rid: string | null): void => {
+        text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},${op},${csvField(rid)}`);
+        rows++;
+        if (rid === null) inserts++;
+        if (text.length < COPY_CHUNK_CHARS) return;
+        chunks.push({ data: Buffer.from(text), rows, inserts });
+        text = '';
+        rows = 0;
+        inserts = 0;
+      };
       const planned = plan.batch(batch);
-      for (const row of planned.inserts) {
-        text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},insert,`);
-        rows++;
-        inserts++;
-        if (text.length >= COPY_CHUNK_CHARS) {
-          yield { data: Buffer.from(text), rows, inserts };
-          text = '';
-          rows = 0;
-          inserts = 0;
-        }
-      }
-      for (const { row, op, address } of planned.changes) {
-        text += rowLine(row, columns.length, `,${csvField(afterImagePrefix(row))},${op},${csvField(ctidOf(address))}`);
-        rows++;
-        if (text.length >= COPY_CHUNK_CHARS) {
-          yield { data: Buffer.from(text), rows, inserts };
-          text = '';
-          rows = 0;
-          inserts = 0;
-        }
-      }
+      for (const row of planned.inserts) stage(row, 'insert', null);
+      for (const { row, op, address } of planned.changes) stage(row, op, ctidOf(address));
+      if (text.length > 0) chunks.push({ data: Buffer.from(text), rows, inserts });
+      let lines = '';
       for (const { address, line } of planned.lineRefreshes) lines += `${ctidOf(address)}\t${line}\n`;
       if (lines.length > 0) stale.push(lines);
-      if (text.length > 0) yield { data: Buffer.from(text), rows, inserts };
+      yield* chunks;
     }
   }
 
