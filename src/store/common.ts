@@ -192,15 +192,6 @@ export function toSchoolSummaries(
   return [...bySchool.values()].sort((a, b) => a.school.localeCompare(b.school));
 }
 
-/**
- * Reject codes whose CSV records' keys were read from a line whose fields may have moved (see
- * FIELDS_IN_PLACE in validate/validator.ts; a fixed-width key has its own positions), as an SQL
- * list: migrations clear the keys stored for them.
- */
-export const LEGACY_KEYLESS_CODES = ['ETL_PARSE_BAD_QUOTE', 'ETL_PARSE_UNTERMINATED_QUOTE', 'ETL_PARSE_FIELD_COUNT']
-  .map((c) => `'${c}'`)
-  .join(', ');
-
 /** A run's files and rejects, PostgreSQL placeholders (SQLite's adapter makes them `?`, in order). */
 export const RUN_DETAIL_SQL = {
   files: 'SELECT * FROM etl_run_files WHERE run_id = $1 ORDER BY file_name',

@@ -270,11 +270,6 @@ export function dropTempSql(name: string): string {
  */
 export const RAISE_WORK_MEM = `SELECT set_config('work_mem', '128MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('128MB')`;
 
-/** $1 school: whether the school has any row in the mirror yet (its first load needs no diff). */
-export function schoolHasRowsSql(mirror: MirrorTable): string {
-  return `SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} WHERE ${q(SCHOOL_COLUMN)} = $1::text) AS present`;
-}
-
 const LOG_CHANGE = 'INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after)';
 
 /** Arguments per concat_ws call: a function takes at most 100. */
