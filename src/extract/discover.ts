@@ -10,6 +10,7 @@ import {
   type LoadMode,
   type TableLayout,
 } from '../layouts/index.js';
+import { compareText } from '../util/index.js';
 
 /**
  * Discovery: which files in the export folder are which tables of which school. eduHub names
@@ -194,7 +195,7 @@ function withoutConflicts(files: readonly SourceFile[]): { files: SourceFile[]; 
         `since only one can be tonight's ${first.table}: remove or rename the other${many ? 's' : ''}`,
     });
   }
-  return { files: kept, conflicts: conflicts.sort((a, b) => a.table.localeCompare(b.table)) };
+  return { files: kept, conflicts: conflicts.sort((a, b) => compareText(a.table, b.table)) };
 }
 
 /**
@@ -235,7 +236,7 @@ export async function discoverSource(
   const notices: Notice[] = [];
   const unknown: string[] = [];
   const matches = new Map<string, FileTable & { readonly site: string }>();
-  for (const name of (await listNames(directory)).sort((a, b) => a.localeCompare(b))) {
+  for (const name of (await listNames(directory)).sort((a, b) => compareText(a, b))) {
     if (ignored.has(join(directory, name))) continue;
     const match = tableForFile(name, registry, options.schoolId);
     if (!match) {
@@ -264,7 +265,7 @@ export async function discoverSource(
     });
   }
   const bySchool = new Map<string, SourceFile[]>();
-  for (const f of stable.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const f of stable.sort((a, b) => compareText(a.name, b.name))) {
     const match = matches.get(f.name);
     if (!match) continue;
     const list = bySchool.get(match.site) ?? [];
@@ -290,7 +291,7 @@ export async function discoverSource(
   }
 
   const fileSets: FileSet[] = [];
-  for (const [school, all] of [...bySchool.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [school, all] of [...bySchool.entries()].sort(([a], [b]) => compareText(a, b))) {
     const { files, conflicts } = withoutConflicts(all);
     const kept = files.filter((f) => {
       if (f.mode !== 'delta') return true;
@@ -304,7 +305,7 @@ export async function discoverSource(
       });
       return false;
     });
-    kept.sort((a, b) => a.table.localeCompare(b.table) || (a.mode === b.mode ? 0 : a.mode === 'full' ? -1 : 1));
+    kept.sort((a, b) => compareText(a.table, b.table) || (a.mode === b.mode ? 0 : a.mode === 'full' ? -1 : 1));
     const hasEduhub = kept.some((f) => f.layout.filename === null);
     const tables = new Set(kept.map((f) => f.table));
     const required = new Set<string>(hasEduhub ? options.requiredTables : []);

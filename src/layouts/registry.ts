@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 
+import { compareText } from '../util/index.js';
 import { loadBuiltinLayouts } from './builtin.js';
 import {
   baseTableOf,
@@ -240,7 +241,7 @@ export function createLayoutRegistry(file: RelationshipsFile | null): LayoutRegi
     userFiles.add((input.filename ?? key).toLowerCase());
   }
 
-  const sorted = new Map([...tables.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = new Map([...tables.entries()].sort(([a], [b]) => compareText(a, b)));
   const byFileName = new Map<string, TableLayout>();
   // The seed's .DAT layouts are found by file name only: STUDENT.DAT is table DF, and taking
   // DF's place in `tables` would read eduHub's DF_8865.csv as fixed-width. A school's own

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 
 import type { NotifyOn } from '../config/index.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/index.js';
+import { compareText } from '../util/index.js';
 
 /**
  * One notification, whatever the channel: a title, a one-line summary, facts and detail lines.
@@ -107,7 +108,7 @@ export interface RollbackForNotice {
 function byCode(codes: Partial<Record<ErrorCode, number>> | undefined): string {
   const entries = Object.entries(codes ?? {}).filter(([, n]) => (n ?? 0) > 0) as Array<[ErrorCode, number]>;
   if (entries.length === 0) return '';
-  entries.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  entries.sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]));
   return `: ${entries.map(([code, n]) => `${count(n)} × ${code} (${ERROR_CATALOGUE[code]?.title ?? 'see docs/errors.md'})`).join(', ')}`;
 }
 

@@ -1,4 +1,5 @@
 import type { LoadMode } from '../layouts/index.js';
+import { compareText } from '../util/index.js';
 import type {
   RejectRecord,
   RollbackRecord,
@@ -189,7 +190,7 @@ export function toSchoolSummaries(
   }
   for (const row of lastRuns) of(String(row.school_id)).lastRun = toRunRecord(row);
   for (const row of rollbacks) of(String(row.school_id)).rollbacks = num(row.rollbacks);
-  return [...bySchool.values()].sort((a, b) => a.school.localeCompare(b.school));
+  return [...bySchool.values()].sort((a, b) => compareText(a.school, b.school));
 }
 
 /** A run's files and rejects, PostgreSQL placeholders (SQLite's adapter makes them `?`, in order). */
