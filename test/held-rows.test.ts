@@ -1,4 +1,6 @@
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -157,17 +159,38 @@ describe.each(DIALECTS)('rejected rows on %s', (dialect) => {
     expect((await run()).runs[0]?.reason).toBe(`this file set was already published by run ${again.runId}`);
   });
 
+  it('loads a small file from the very bytes its checksum was taken over, though it is rewritten mid-run', async () => {
+    expect((await run()).status).toBe('succeeded');
+    // Another night's set (so the run reads every checksum before it loads a file) ...
+    await editCsv(join(folder.src, 'SU_8865.csv'), (rows) => rows.slice(0, -1));
+    const before = await readFile(st());
+    // Every student's surname (ST's second column), the header left as it is.
+    const [header, ...lines] = (await readFile(st(), 'latin1')).split('\r\n');
+    const rewritten = [header, ...lines.map((l) => l.replace(/^([^,]*),[^,]*/, '$1,REWRITTEN'))].join('\r\n');
+    // ... during which ST is rewritten as soon as the first file starts to load.
+    const night = await run({
+      onProgress: (e) => {
+        if (e.kind === 'file-start' && e.index === 0) writeFileSync(st(), rewritten, 'latin1');
+      },
+    });
+    expect(night.status).toBe('succeeded');
+    expect(await readFile(st(), 'latin1')).toBe(rewritten);
+    // What was loaded is what the ledger's checksum describes: the file as it was read for it.
+    expect(await count(`SELECT count(*) AS n FROM cases_st WHERE surname = 'REWRITTEN'`)).toBe(0);
+    expect(
+      await all(`SELECT sha256 FROM etl_run_files WHERE run_id = ? AND file_name = 'ST_8865.csv'`, [night.runId]),
+    ).toEqual([{ sha256: createHash('sha256').update(before).digest('hex') }]);
+  });
+
   it('fails the night when a file vanishes before it is read, and publishes the rest only with --override-guards', async () => {
     const vanish = (options: Parameters<typeof runEtl>[0] = {}) =>
       run({
         ...options,
-        // Between discovery and reading: SU (subjects, not a required table) is removed.
-        onProgress: (e) =>
-          void (
-            e.kind === 'file-start' &&
-            e.index === 0 &&
-            unlink(join(folder.src, 'SU_8865.csv')).catch(() => undefined)
-          ),
+        // Between discovery and reading (a file is first read for its checksum): SU (subjects,
+        // not a required table) is removed.
+        onProgress: (e) => {
+          if (e.kind === 'school-start') rmSync(join(folder.src, 'SU_8865.csv'), { force: true });
+        },
       });
     const { cp } = await import('node:fs/promises');
     const keep = join(folder.target.dir, 'SU_8865.csv');

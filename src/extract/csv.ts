@@ -18,7 +18,7 @@ import {
   type RecordBatch,
   type RecordProblem,
 } from './records.js';
-import { readTextChunks } from './text.js';
+import { readTextChunks, type Source } from './text.js';
 
 /**
  * eduHub CSV: a header row of CASES column names, comma-delimited, double-quoted with `""` for a
@@ -409,7 +409,7 @@ export interface FileProblem {
  * quote-free lines by their line hash; those are counted in the batch's `known`, not read.
  */
 export async function* readCsvRecords(
-  path: string,
+  source: Source,
   file: string,
   layout: TableLayout,
   notice: NoticeSink,
@@ -430,7 +430,7 @@ export async function* readCsvRecords(
         message: `a UTF-8 byte-order mark was found; the file is read as UTF-8, not ${layout.encoding}`,
       });
   };
-  for await (const chunk of readTextChunks(path, layout.encoding, onEncoding)) {
+  for await (const chunk of readTextChunks(source, layout.encoding, onEncoding)) {
     const mayHoldNul = chunk.mayHoldNul;
     for (const [text, final] of columns ? [[chunk.text, chunk.final] as const] : headerFirst(chunk.text, chunk.final)) {
       // Each piece's records are parsed into a fresh array, which is then compacted in place and yielded.

@@ -13,7 +13,7 @@ import {
   type RecordBatch,
   type RecordProblem,
 } from './records.js';
-import { readTextChunks } from './text.js';
+import { readTextChunks, type Source } from './text.js';
 
 /**
  * Fixed-width records: one per line, each column a character range from the layout. Lines of the
@@ -93,7 +93,7 @@ function blank(units: Uint16Array, from: number, to: number): boolean {
  * before each chunk, may recognise lines by their line hash; those are counted, not read.
  */
 export async function* readFixedRecords(
-  path: string,
+  source: Source,
   layout: TableLayout,
   known: () => KnownLineTest | null = () => null,
   limits: LineLimits = DEFAULT_LINE_LIMITS,
@@ -112,7 +112,7 @@ export async function* readFixedRecords(
   let hasher: LineHasher | null = null;
   // A line over the limit being skipped (see the CSV reader): where it started, its kept start, its bytes so far.
   let skipping: { line: number; kept: string; bytes: number } | null = null;
-  for await (const chunk of readTextChunks(path, layout.encoding, (used) => (encoding = used))) {
+  for await (const chunk of readTextChunks(source, layout.encoding, (used) => (encoding = used))) {
     // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
     hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []), textUnits);
     if (first) {

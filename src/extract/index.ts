@@ -2,7 +2,7 @@ export { readCsvRecords, MAX_RECORD_CHARS, type FileProblem } from './csv.js';
 export { mapHeader } from './header.js';
 export { readFixedRecords, fixedColumns, recordWidth } from './fixed.js';
 export { canonicalEncoding, createChunkDecoder, encodeWindows1252, isSupportedEncoding } from '../util/index.js';
-export { DECODE_CHUNK_BYTES, readTextChunks, READ_CHUNK_BYTES } from './text.js';
+export { DECODE_CHUNK_BYTES, readTextChunks, READ_CHUNK_BYTES, type Source } from './text.js';
 export {
   contentEnd,
   countNewlines,

@@ -1,4 +1,10 @@
-import { openSourceStream, createChunkDecoder, type ChunkDecoder } from '../util/index.js';
+import { createChunkDecoder, readSourceChunks, type ChunkDecoder } from '../util/index.js';
+
+/**
+ * Where a source file's bytes come from: its path, or the bytes themselves when they were read
+ * already (a small file is read whole for its checksum, and loaded from those same bytes).
+ */
+export type Source = string | Buffer;
 
 /**
  * Bytes read at a time, decoded DECODE_CHUNK_BYTES at a time. Measured on a 1M-row ST file: small
@@ -15,6 +21,9 @@ export const READ_CHUNK_BYTES = 1 << 16;
 
 /** Bytes decoded into one text chunk (see READ_CHUNK_BYTES). */
 export const DECODE_CHUNK_BYTES = 1 << 15;
+
+/** Bytes of one read (or of a file read whole) decoded between turns of the event loop; a multiple of DECODE_CHUNK_BYTES. */
+const YIELD_BYTES = 1 << 19;
 
 export interface TextChunk {
   /** Decoded text with every line ending (CRLF, CR, LF) turned into LF. */
@@ -33,12 +42,12 @@ export interface TextChunk {
 const NUL_IS_ZERO_BYTE = new Set(['windows-1252', 'latin1', 'utf-8']);
 
 /**
- * Streams a file as decoded text chunks. CR, LF and CRLF all end a line, so every ending is
+ * Streams a file (or its bytes) as decoded text chunks. CR, LF and CRLF all end a line, so every ending is
  * normalised to LF here and parsers need to know only one; a CR at a chunk's end is held back
  * in case its LF arrives in the next chunk. `onEncoding` is told the encoding actually used.
  */
 export async function* readTextChunks(
-  path: string,
+  source: Source,
   encoding: string,
   onEncoding?: (encoding: string, bom: boolean) => void,
 ): AsyncGenerator<TextChunk> {
@@ -60,8 +69,7 @@ export async function* readTextChunks(
     return lf.indexOf('\r') === -1 ? lf : lf.replaceAll('\r', '\n');
   };
   // Never through a symlink: see SOURCE_READ_FLAGS.
-  const stream = await openSourceStream(path, READ_CHUNK_BYTES);
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of typeof source === 'string' ? readSourceChunks(source, READ_CHUNK_BYTES) : [source]) {
     let buf = chunk;
     if (!decoder) {
       const created = createChunkDecoder(encoding, buf);
@@ -71,6 +79,10 @@ export async function* readTextChunks(
       if (created.bomLength > 0) buf = buf.subarray(created.bomLength);
     }
     for (let at = 0; at < buf.length; at += DECODE_CHUNK_BYTES) {
+      // Bytes already in memory never wait for I/O, so nothing else would run until the whole
+      // night was loaded: every YIELD_BYTES the event loop gets its turn (a job's lock renewal,
+      // its progress, HTTP requests to the same process).
+      if (at > 0 && at % YIELD_BYTES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const bytes = buf.subarray(at, at + DECODE_CHUNK_BYTES);
       yield {
         text: normalise(decoder.write(bytes), false),

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
-import { openSourceStream, SOURCE_READ_FLAGS } from '../util/index.js';
+import { readSourceChunks, SOURCE_READ_FLAGS } from '../util/index.js';
 
-/** SHA-256 of a file, streamed; a symlink is refused (ELOOP), as every read of a source file refuses it. */
+/**
+ * SHA-256 of a file, read as every source file is (see readSourceChunks: whole when small,
+ * streamed when big); a symlink is refused (ELOOP), as every read of a source file refuses it.
+ */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of await openSourceStream(path, 1 << 20)) hash.update(chunk as Buffer);
+  for await (const chunk of readSourceChunks(path, 1 << 20)) hash.update(chunk);
   return hash.digest('hex');
 }
 

@@ -46,6 +46,8 @@ export interface LoadFileOptions {
   readonly onDeactivate?: (done: number, total: number) => void;
   /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES; their defaults when absent. */
   readonly lines?: LineLimits;
+  /** The file's bytes, read already for its checksum; else it is read from its path. */
+  readonly bytes?: Buffer;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function loadFile(
     // Plain lines' values as CSV too: a slice of the line, which a COPY-based store writes as it is.
     csv: true,
     ...(options.lines === undefined ? {} : { lines: options.lines }),
+    ...(options.bytes === undefined ? {} : { bytes: options.bytes }),
   });
   const batches = reader.batches();
   const rejects: Reject[] = [];

@@ -36,6 +36,12 @@ export interface SchoolRunOptions {
 
 export type ProgressEvent =
   | {
+      /** Before the school's files are read at all (their checksums come first). */
+      readonly kind: 'school-start';
+      readonly school: string;
+      readonly files: number;
+    }
+  | {
       readonly kind: 'file-start';
       readonly school: string;
       readonly file: string;
@@ -102,6 +108,7 @@ export async function runSchool(
   ];
   // A run needs the checksums before it loads only to skip a file set already published: a
   // forced run, or one of a school that has never published, loads while they are worked out.
+  options.onProgress?.({ kind: 'school-start', school, files: set.files.length });
   const sums = checksumFiles(config, set);
 
   const result = await store.withRunSession(school, config.lockTimeoutMs, async (session) => {
@@ -127,7 +134,7 @@ export async function runSchool(
           errorCode: ErrorCode | null,
           guards: GuardTrip[],
         ): Promise<SchoolRunResult> => {
-          const { checksums, fileset } = await sums;
+          const { checksums, fileset } = await sums.all;
           const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
           const rejects: Reject[] = loaded.flatMap((r) => r.rejects);
           await tx.recordRun(
@@ -158,7 +165,7 @@ export async function runSchool(
           // Only the latest published set is skipped: an older night's set is loaded, since the
           // data has moved on from it (night A, night B, then A again must bring A back).
           const latest = await tx.latestPublishedFileset(school);
-          if (latest && latest.filesetSha256 === (await sums).fileset) {
+          if (latest && latest.filesetSha256 === (await sums.all).fileset) {
             if (latest.rollbackId !== null) {
               return finish(
                 'skipped',
@@ -176,8 +183,10 @@ export async function runSchool(
           set.files.filter((f) => f.mode === 'full').map((f) => f.table),
         );
         await tx.savepoint();
-        const unreadable = (await sums).unreadable;
         for (const [index, file] of set.files.entries()) {
+          // A file read for its checksum is loaded from memory, which never waits: between files
+          // the event loop gets its turn (progress reports, a job's lock renewal, HTTP).
+          if (index > 0) await new Promise<void>((resolve) => setImmediate(resolve));
           options.onProgress?.({
             kind: 'file-start',
             school,
@@ -186,7 +195,7 @@ export async function runSchool(
             index,
             total: set.files.length,
           });
-          const why = unreadable.get(file.name);
+          const why = await sums.unreadable(file.name);
           const onDeactivate = (done: number, total: number): void =>
             options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
           const load = {
@@ -196,6 +205,7 @@ export async function runSchool(
             maxStoredRejects: config.maxStoredRejects,
             lines: config.lines,
             onDeactivate,
+            bytes: sums.takeBytes(file.name),
           };
           const r = why === undefined ? await loadFile(tx, file, load) : unreadableFile(file, why);
           loaded.push(r);
@@ -266,7 +276,7 @@ export async function runSchool(
       // the caller decide on retries (only known infrastructure failures are retried).
       const failure = describeFailure(err, storeFailureKind);
       const stats = { ...summarise(loaded), durationMs: Date.now() - startedAt.getTime() };
-      const known = await sums;
+      const known = await sums.all;
       await session
         .recordFailure(
           runId,
@@ -281,7 +291,7 @@ export async function runSchool(
 
   if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null)
     return result;
-  return archive(config, store, set, (await sums).checksums, result);
+  return archive(config, store, set, (await sums.all).checksums, result);
 }
 
 async function archive(

@@ -71,14 +71,17 @@ export interface ValidatedFileReader {
 export interface ValidatedFileReaderOptions extends Omit<RowValidatorOptions, 'maxRejectLineBytes'> {
   /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES; their defaults when absent. */
   readonly lines?: LineLimits;
+  /** The file's bytes, when they were read already (for its checksum); else the file is read from its path. */
+  readonly bytes?: Buffer;
 }
 
 export function createValidatedFileReader(
   file: SourceFile,
   readerOptions: ValidatedFileReaderOptions = {},
 ): ValidatedFileReader {
+  const { bytes, ...validatorOptions } = readerOptions;
   const lines = readerOptions.lines ?? DEFAULT_LINE_LIMITS;
-  const options: RowValidatorOptions = { ...readerOptions, maxRejectLineBytes: lines.maxRejectLineBytes };
+  const options: RowValidatorOptions = { ...validatorOptions, maxRejectLineBytes: lines.maxRejectLineBytes };
   const notices: Notice[] = [];
   let failure: FileFailure | null = null;
   const layout = file.layout;
@@ -105,9 +108,9 @@ export function createValidatedFileReader(
     }
     const source: AsyncGenerator<RecordBatch> =
       layout.format === 'fixed'
-        ? readFixedRecords(file.path, layout, known, lines)
+        ? readFixedRecords(bytes ?? file.path, layout, known, lines)
         : readCsvRecords(
-            file.path,
+            bytes ?? file.path,
             file.name,
             layout,
             (n) => notices.push(n),
