@@ -76,6 +76,42 @@ export class MirrorDigest implements KnownLines {
   }
 
   /**
+   * `add` from a text holding the row's fields (a page of a store's digest), without a string
+   * per field: the key is text[keyAt, keyEnd), the row hash text[hashAt, hashEnd) and the line
+   * hash text[lineAt, lineEnd) (empty for none). The key is taken as new without a lookup, so
+   * this is for keys known to be distinct, a mirror table's primary keys: they are indexed only
+   * when one is first looked up, which an unchanged re-run (every row found by its line) never does.
+   */
+  addFrom(
+    text: string,
+    keyAt: number,
+    keyEnd: number,
+    hashAt: number,
+    hashEnd: number,
+    active: boolean,
+    lineAt: number,
+    lineEnd: number,
+    address: number,
+  ): void {
+    const entry = this.keys.append(text, keyAt, keyEnd);
+    if (entry >= this.hi.length) this.grow();
+    this.addresses[entry] = address;
+    let flags = active ? ACTIVE : 0;
+    if (hashEnd - hashAt === 16 && readHalvesAt(text, hashAt)) {
+      this.hi[entry] = halves[0] as number;
+      this.lo[entry] = halves[1] as number;
+      flags |= VALID_HASH;
+    }
+    if (lineEnd - lineAt === 16 && readHalvesAt(text, lineAt)) {
+      this.lineHi[entry] = halves[0] as number;
+      this.lineLo[entry] = halves[1] as number;
+      flags |= LINE;
+    }
+    this.flags[entry] = flags;
+    this.lineSlots = null;
+  }
+
+  /**
    * What a file row needs: work when its key is new, or its row is inactive or has another row
    * hash; otherwise unchanged, or staleLine when the stored line hash is not `lineHash`.
    * Remembers that the file showed the key, and which row it is (see `lastAddress`, `lastActive`).
@@ -214,9 +250,13 @@ const halves = new Int32Array(2);
 
 /** Reads 16 lower-case hex digits into `halves`; false for anything else. */
 function readHalves(hex: string): boolean {
-  if (hex.length !== 16) return false;
-  const hi = readHex32(hex, 0);
-  const lo = readHex32(hex, 8);
+  return hex.length === 16 && readHalvesAt(hex, 0);
+}
+
+/** Reads the 16 lower-case hex digits at s[at] into `halves`; false when they are not. */
+function readHalvesAt(s: string, at: number): boolean {
+  const hi = readHex32(s, at);
+  const lo = readHex32(s, at + 8);
   if (Number.isNaN(hi) || Number.isNaN(lo)) return false;
   halves[0] = hi;
   halves[1] = lo;

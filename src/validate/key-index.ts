@@ -21,6 +21,9 @@ export class KeyTable {
     return this.count;
   }
 
+  /** False while entries appended by `append` are not yet in `slots`; the next lookup puts them there. */
+  private indexed = true;
+
   /** The entry of `key`, or -1. */
   find(key: string): number {
     return this.locate(key, false);
@@ -29,6 +32,30 @@ export class KeyTable {
   /** The entry of `key`, added if new; `size` grows when it was. */
   add(key: string): number {
     return this.locate(key, true);
+  }
+
+  /**
+   * Adds s[start, end) as a new entry without looking it up: for keys known to be distinct (a
+   * table's primary keys), read in bulk where most are never looked up (an unchanged re-run
+   * finds its rows by line hash). They are indexed at the first `find` or `add`; should two be
+   * equal after all, lookups find the first.
+   */
+  append(s: string, start: number, end: number): number {
+    const entry = this.count;
+    const n = end - start;
+    let bytes: Uint8Array | null = null;
+    if (n <= this.scratch.length) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(start + i);
+        if (c > 0x7f) break;
+        this.scratch[i] = c;
+      }
+      if (i === n) bytes = this.scratch.subarray(0, n);
+    }
+    this.store(bytes ?? Buffer.from(s.slice(start, end), 'utf8'));
+    this.indexed = false;
+    return entry;
   }
 
   /** The key of an entry. */
@@ -40,6 +67,7 @@ export class KeyTable {
   }
 
   private locate(key: string, add: boolean): number {
+    if (!this.indexed) this.rehash(this.slots.length);
     const bytes = this.encode(key);
     const len = bytes.length;
     const hash = fnv1a(bytes, 0, len);
@@ -72,6 +100,14 @@ export class KeyTable {
   }
 
   private insert(slot: number, bytes: Uint8Array): number {
+    const entry = this.store(bytes);
+    this.slots[slot] = entry + 1;
+    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return entry;
+  }
+
+  /** Puts `bytes` in the arena as the next entry, not yet in `slots`. */
+  private store(bytes: Uint8Array): number {
     const entry = this.count;
     if (entry === this.ends.length) this.ends = growInt32(this.ends, this.ends.length * 2);
     if (this.used + bytes.length > this.arena.length) {
@@ -82,14 +118,15 @@ export class KeyTable {
     this.arena.set(bytes, this.used);
     this.used += bytes.length;
     this.ends[entry] = this.used;
-    this.slots[slot] = entry + 1;
     this.count++;
-    if (this.count * 2 > this.slots.length) this.rehash();
     return entry;
   }
 
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
+  /** Builds `slots` anew from every entry, at least `size` of them and at most half full. */
+  private rehash(size: number): void {
+    while (this.count * 2 > size) size *= 2;
+    this.indexed = true;
+    const slots = new Int32Array(size);
     const mask = slots.length - 1;
     let start = 0;
     for (let entry = 0; entry < this.count; entry++) {

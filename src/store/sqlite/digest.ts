@@ -49,8 +49,23 @@ export function readDigest(db: Database, mirror: MirrorTable, school: string): M
         `SELECT ${order} FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? ${where} ORDER BY ${order} LIMIT 1 OFFSET ${PAGE - 1}`,
       )
       .raw(true);
-  const first = { page: page(''), rows: rows(''), last: lastKey('') };
-  const next = { page: page(`AND ${after}`), rows: rows(`AND ${after}`), last: lastKey(`AND ${after}`) };
+  // Prepared when first needed: most tables fit a page, and few pages ever need reading row by row.
+  const statements = (where: string): { page: Statement; rows: Statement; last: Statement } => {
+    let p: Statement | undefined, r: Statement | undefined, l: Statement | undefined;
+    return {
+      get page() {
+        return (p ??= page(where));
+      },
+      get rows() {
+        return (r ??= rows(where));
+      },
+      get last() {
+        return (l ??= lastKey(where));
+      },
+    };
+  };
+  const first = statements('');
+  const next = statements(`AND ${after}`);
 
   let from: unknown[] | null = null;
   for (;;) {
@@ -77,8 +92,8 @@ function add(digest: MirrorDigest, key: string, hash: string, active: number, li
 
 /**
  * Adds a page's rows from its text; false, adding nothing, when the text does not hold exactly
- * `n` rows of five fields. Read with indexOf and slices: splitting it into an array per row was
- * most of reading a digest.
+ * `n` rows of five fields. Read in place, with indexOf and offsets: a string per field (or an
+ * array per row) was most of reading a digest.
  */
 function addPage(digest: MirrorDigest, text: string, n: number): boolean {
   // Where each row's five fields start, found (and the page's shape checked) before anything is added.
@@ -96,14 +111,39 @@ function addPage(digest: MirrorDigest, text: string, n: number): boolean {
     at[i * 5 + 4] = p;
     const extra = text.indexOf(FIELD, p);
     if (extra !== -1 && extra < end) return false;
+    // The rowid: digits only.
+    if (!(readInteger(text, p, end) > 0)) return false;
     p = end + 1;
   }
   if (p !== text.length + 1) return false;
   at[n * 5] = p;
   for (let i = 0; i < n; i++) {
     const b = i * 5;
-    const field = (f: number): string => text.slice(at[b + f] as number, (at[b + f + 1] as number) - 1);
-    add(digest, field(0), field(1), Number(field(2)), field(3), Number(field(4)));
+    // Each field ends one before the next one starts (at its separator).
+    const start = (f: number): number => at[b + f] as number;
+    digest.addFrom(
+      text,
+      start(0),
+      start(1) - 1,
+      start(1),
+      start(2) - 1,
+      text.charCodeAt(start(2)) === 49 && start(3) - start(2) === 2,
+      start(3),
+      start(4) - 1,
+      readInteger(text, start(4), start(5) - 1),
+    );
   }
   return true;
+}
+
+/** The decimal digits s[start, end) as a number; NaN when there are none or another character is among them. */
+function readInteger(s: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return Number.NaN;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }
