@@ -63,19 +63,22 @@ export function createViewSql(view: ViewDef): string {
 
 /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
 export function ensureSqliteMirror(db: Database, mirror: MirrorTable, views: readonly ViewDef[]): void {
-  const keyed = db.prepare(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(mirror.name) as Array<{
-    name: string;
-  }>;
+  // One look at the table as it stands: its key and its columns (none when it does not exist yet).
+  const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`);
+  type Info = { name: string; pk: number };
+  let table = info.all(mirror.name) as Info[];
   assertSameKey(
     mirror,
-    keyed.map((r) => r.name),
+    table
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name),
   );
-  db.exec(createMirrorSql(mirror));
-  const existing = new Set(
-    (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(mirror.name) as Array<{ name: string }>).map(
-      (r) => r.name,
-    ),
-  );
+  if (table.length === 0) {
+    db.exec(createMirrorSql(mirror));
+    table = info.all(mirror.name) as Info[];
+  }
+  const existing = new Set(table.map((r) => r.name));
   for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
   const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
   const stored = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?`).pluck();

@@ -25,24 +25,31 @@ interface Statements {
   log: Statement;
 }
 
+/**
+ * The writer's statements, each prepared when first used: an unchanged re-run writes nothing,
+ * and preparing five statements for each of a night's files was a twentieth of such a run.
+ */
 function prepare(db: Database, input: MergeInput): Statements {
   const { mirror, columns } = input;
   const t = q(mirror.name);
   const inFile = new Set(columns);
   const absent = mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => c.name);
   const B = BOOKKEEPING;
-  return {
-    fetch: db.prepare(`SELECT * FROM ${t} WHERE rowid = ?`),
-    insert: db.prepare(
+  const sql: Record<keyof Statements, string> = {
+    fetch: `SELECT * FROM ${t} WHERE rowid = ?`,
+    insert:
       `INSERT INTO ${t} (${[SCHOOL_COLUMN, ...columns, B.active, B.hash, B.lineHash, B.insertedRun, B.changedRun].map(q).join(', ')}) ` +
-        `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?', '?'].join(', ')})`,
-    ),
-    update: db.prepare(
-      `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
-    ),
-    refreshLine: db.prepare(`UPDATE ${t} SET ${q(B.lineHash)} = ? WHERE rowid = ?`),
-    log: db.prepare(LEDGER.insertChange),
+      `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?', '?'].join(', ')})`,
+    update: `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
+    refreshLine: `UPDATE ${t} SET ${q(B.lineHash)} = ? WHERE rowid = ?`,
+    log: LEDGER.insertChange,
   };
+  const prepared: Partial<Statements> = {};
+  const lazy = {} as Statements;
+  for (const name of Object.keys(sql) as Array<keyof Statements>) {
+    Object.defineProperty(lazy, name, { get: () => (prepared[name] ??= db.prepare(sql[name])) });
+  }
+  return lazy;
 }
 
 /**
