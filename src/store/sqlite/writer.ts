@@ -32,22 +32,25 @@ interface Statements {
 function prepare(db: Database, input: MergeInput): Statements {
   const { mirror, columns } = input;
   const t = q(mirror.name);
-  const inFile = new Set(columns);
-  const absent = mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => c.name);
   const B = BOOKKEEPING;
-  const sql: Record<keyof Statements, string> = {
-    fetch: `SELECT * FROM ${t} WHERE rowid = ?`,
-    insert:
+  const absent = (): string[] => {
+    const inFile = new Set(columns);
+    return mirror.columns.filter((c) => !inFile.has(c.name)).map((c) => c.name);
+  };
+  const sql: Record<keyof Statements, () => string> = {
+    fetch: () => `SELECT * FROM ${t} WHERE rowid = ?`,
+    insert: () =>
       `INSERT INTO ${t} (${[SCHOOL_COLUMN, ...columns, B.active, B.hash, B.lineHash, B.insertedRun, B.changedRun].map(q).join(', ')}) ` +
       `VALUES (${['?', ...columns.map(() => '?'), '1', '?', '?', '?', '?'].join(', ')})`,
-    update: `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent.map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
-    refreshLine: `UPDATE ${t} SET ${q(B.lineHash)} = ? WHERE rowid = ?`,
-    log: LEDGER.insertChange,
+    update: () =>
+      `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent().map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
+    refreshLine: () => `UPDATE ${t} SET ${q(B.lineHash)} = ? WHERE rowid = ?`,
+    log: () => LEDGER.insertChange,
   };
   const prepared: Partial<Statements> = {};
   const lazy = {} as Statements;
   for (const name of Object.keys(sql) as Array<keyof Statements>) {
-    Object.defineProperty(lazy, name, { get: () => (prepared[name] ??= db.prepare(sql[name])) });
+    Object.defineProperty(lazy, name, { get: () => (prepared[name] ??= db.prepare(sql[name]())) });
   }
   return lazy;
 }
