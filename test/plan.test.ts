@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { LoadMode } from '../src/layouts/index.js';
-import { MergePlan, MirrorDigest, type RowAction, type StagedRow } from '../src/plan/index.js';
+import {
+  MergePlan,
+  MirrorDigest,
+  readAsOf,
+  repeatedLoad,
+  type FileIdentity,
+  type PreviousLoad,
+  type RowAction,
+  type StagedRow,
+} from '../src/plan/index.js';
 
 /**
  * The merge plan against a naive reference written from the rules alone (a Map per table, one
@@ -187,5 +196,33 @@ describe('MergePlan', () => {
     digest.add('A', hex(1), true, null, 0);
     const plan = new MergePlan(digest, 'delta');
     expect(() => plan.classify({ key: 'A', values: [], hash: hex(2), line: null })).toThrow(/without its address/);
+  });
+});
+
+describe('repeatedLoad', () => {
+  const last: PreviousLoad = {
+    runId: 7,
+    sha256: 'a'.repeat(64),
+    readAs: readAsOf('{"columns":[]}', 65536),
+    mode: 'full',
+    records: 120,
+    rows: 120,
+    rejected: 0,
+  };
+  const file: FileIdentity = { sha256: last.sha256, readAs: last.readAs as string, mode: 'full' };
+
+  it('repeats a load of the same bytes, read the same way, in the same mode, that kept every row', () => {
+    expect(repeatedLoad([last], file)).toBe(last);
+  });
+
+  it('reads anything else: other bytes, another reading or mode, rejects, two files, or no load yet', () => {
+    expect(repeatedLoad([], file)).toBeNull();
+    expect(repeatedLoad([last], { ...file, sha256: 'b'.repeat(64) })).toBeNull();
+    expect(repeatedLoad([last], { ...file, readAs: readAsOf('{"columns":[]}', 4096) })).toBeNull();
+    expect(repeatedLoad([last], { ...file, readAs: readAsOf('{"columns":[1]}', 65536) })).toBeNull();
+    expect(repeatedLoad([last], { ...file, mode: 'delta' })).toBeNull();
+    expect(repeatedLoad([{ ...last, rejected: 1, rows: 119 }], file)).toBeNull();
+    expect(repeatedLoad([{ ...last, readAs: null }], file)).toBeNull();
+    expect(repeatedLoad([last, { ...last, mode: 'delta' }], file)).toBeNull();
   });
 });

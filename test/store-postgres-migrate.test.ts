@@ -35,6 +35,7 @@ describe('migrate', () => {
         '006_changes_id_cache',
         '007_held_deferred',
         '008_original_line',
+        '009_repeated_loads',
       ]);
       expect(await s.migrate()).toEqual([]);
     } finally {
@@ -85,7 +86,7 @@ describe('migrate', () => {
         expect(applied.map((a) => a.join(',')).sort()).toEqual([
           '',
           '',
-          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line',
+          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads',
         ]);
         const tables = await probe.query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
@@ -125,6 +126,7 @@ describe('migrate', () => {
           '006_changes_id_cache',
           '007_held_deferred',
           '008_original_line',
+          '009_repeated_loads',
         ]);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);

@@ -151,6 +151,7 @@ describe('migration 002_rollback', () => {
         '006_changes_id_cache',
         '007_held_deferred',
         '008_original_line',
+        '009_repeated_loads',
       ]);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });

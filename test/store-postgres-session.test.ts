@@ -62,6 +62,8 @@ const fileRecord = (extra: Partial<RunFileRecord> = {}): RunFileRecord => ({
   held: 1,
   deferred: 0,
   error: null,
+  readAs: 'b'.repeat(64),
+  unchangedSince: null,
   ...extra,
 });
 

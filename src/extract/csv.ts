@@ -419,6 +419,7 @@ export async function* readCsvRecords(
 ): AsyncGenerator<RecordBatch> {
   const splitter = new CsvRecordSplitter(limits);
   let columns: FileColumns | null = null;
+  let fingerprint = '';
   let encoding = layout.encoding;
   const onEncoding = (used: string, bom: boolean): void => {
     encoding = used;
@@ -452,10 +453,8 @@ export async function* readCsvRecords(
         }
         columns = mapped.columns;
         splitter.expectedFields = columns.present;
-        splitter.hasher = new LineHasher(
-          lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []),
-          splitter.units,
-        );
+        fingerprint = lineFingerprint(columns, 'csv', encoding, layout.primaryKey ?? []);
+        splitter.hasher = new LineHasher(fingerprint, splitter.units);
         from = 1;
       }
       const hasher = splitter.hasher as LineHasher;
@@ -513,7 +512,8 @@ export async function* readCsvRecords(
       }
       records.length = kept;
       // The first batch goes out even when empty, so a header-only file still tells its columns.
-      if (kept > 0 || from === 1 || splitter.knownLines > 0) yield { columns, records, known: splitter.knownLines };
+      if (kept > 0 || from === 1 || splitter.knownLines > 0)
+        yield { columns, records, known: splitter.knownLines, fingerprint };
     }
   }
 }

@@ -110,17 +110,19 @@ export async function* readFixedRecords(
   // The chunk's code units, written out once and read by both the hasher and the trimming.
   const textUnits = new TextUnits();
   let hasher: LineHasher | null = null;
+  let fingerprint = '';
   // A line over the limit being skipped (see the CSV reader): where it started, its kept start, its bytes so far.
   let skipping: { line: number; kept: string; bytes: number } | null = null;
   for await (const chunk of readTextChunks(source, layout.encoding, (used) => (encoding = used))) {
     // The encoding is settled by the first chunk (a byte-order mark), so the seed is made then.
-    hasher ??= new LineHasher(lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []), textUnits);
+    fingerprint ||= lineFingerprint(columns, 'fixed', encoding, layout.primaryKey ?? []);
+    hasher ??= new LineHasher(fingerprint, textUnits);
     if (first) {
       // The first batch, before any line is read (the file has opened, and its first stretch is
       // in): it tells the columns even for an empty file, and the caller may then have every line
       // checked against what it already holds (see `known`).
       first = false;
-      yield { columns, records: [], known: 0 };
+      yield { columns, records: [], known: 0, fingerprint };
     }
     const test = known();
     const records: RawRecord[] = [];
@@ -209,6 +211,6 @@ export async function* readFixedRecords(
       };
       pending = '';
     }
-    if (records.length > 0 || knownLines > 0) yield { columns, records, known: knownLines };
+    if (records.length > 0 || knownLines > 0) yield { columns, records, known: knownLines, fingerprint };
   }
 }

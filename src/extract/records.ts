@@ -87,6 +87,11 @@ export interface RecordBatch {
   readonly records: readonly RawRecord[];
   /** Lines in this stretch of the file that the known-line test recognised: counted, not read. */
   readonly known: number;
+  /**
+   * How the file's lines are read: the line hash's seed (see extract/line-hash.ts), the same for
+   * every batch of a file. Equal fingerprints and equal bytes mean equal rows.
+   */
+  readonly fingerprint: string;
 }
 
 /** Receives findings about the whole file while it is read. */

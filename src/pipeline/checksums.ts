@@ -21,11 +21,14 @@ export const KEPT_BYTES = 32 << 20;
 export interface ChecksumWork {
   /** Every file's checksum, and the set's. */
   readonly all: Promise<Checksums>;
-  /** Why the file named could not be read, in words, or undefined when it could: once its checksum is done. */
-  unreadable(name: string): Promise<string | undefined>;
+  /**
+   * The file's checksum once it is done, or why the file could not be read (in words, with its
+   * path and the OS's reason).
+   */
+  checksum(name: string): Promise<{ readonly sha256: string } | { readonly unreadable: string }>;
   /**
    * The bytes the file's checksum was taken over, when it was small enough to be read whole and
-   * kept (see KEPT_BYTES); given once, then forgotten. Only after `unreadable(name)`.
+   * kept (see KEPT_BYTES); given once, then forgotten. Only after `checksum(name)`.
    */
   takeBytes(name: string): Buffer | undefined;
 }
@@ -79,11 +82,11 @@ export function checksumFiles(config: Config, set: FileSet): ChecksumWork {
   });
   return {
     all,
-    unreadable: async (name) => {
+    checksum: async (name) => {
       const pair = each.get(name);
-      if (pair === undefined) return undefined;
+      if (pair === undefined) return { unreadable: `${name} is not in the file set` };
       const [, sum] = await pair;
-      return typeof sum === 'string' ? undefined : sum.message;
+      return typeof sum === 'string' ? { sha256: sum } : { unreadable: sum.message };
     },
     takeBytes: (name) => {
       const bytes = kept.get(name);

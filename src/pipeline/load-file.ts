@@ -1,6 +1,7 @@
 import { coerceError, isFileSystemError, type ErrorCode, type Notice, type Reject } from '../errors/index.js';
-import type { LineLimits, SourceFile } from '../extract/index.js';
+import { DEFAULT_LINE_LIMITS, type LineLimits, type SourceFile } from '../extract/index.js';
 import { createRowHasher } from '../load/index.js';
+import { readAsOf, repeatedLoad } from '../plan/index.js';
 import { mirrorColumnName, mirrorFor, type ViewDef } from '../schema/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
 import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
@@ -12,6 +13,10 @@ export interface FileLoadResult extends MergeCounts {
   readonly rows: number;
   /** Rows counted as unchanged from their line hash alone, without reading them (see validate/read.ts). */
   readonly known: number;
+  /** How the file's lines were read (plan/unchanged.ts); null when it could not be read as a table. */
+  readonly readAs: string | null;
+  /** The run whose load of the same bytes this file repeated: it was not read past its header. */
+  readonly unchangedSince: number | null;
   readonly rejected: number;
   readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
   /** Rejects kept for etl_rejects (at most ETL_MAX_STORED_REJECTS). */
@@ -48,6 +53,13 @@ export interface LoadFileOptions {
   readonly lines?: LineLimits;
   /** The file's bytes, read already for its checksum; else it is read from its path. */
   readonly bytes?: Buffer;
+  /**
+   * The SHA-256 of the file's bytes: when the table's last load read the same bytes the same
+   * way and kept every row, the file is not read past its header (see plan/unchanged.ts).
+   */
+  readonly sha256?: string;
+  /** Read every line, even those a stored row was read from (see EtlOptions.reread). */
+  readonly reread?: boolean;
 }
 
 /**
@@ -104,6 +116,8 @@ export async function loadFile(
     ...counts,
     unchanged: counts.unchanged + known,
     held: heldKeys.size,
+    readAs: null,
+    unchangedSince: null,
   });
   let first: IteratorResult<ValidatedBatch>;
   try {
@@ -118,11 +132,34 @@ export async function loadFile(
   const columns = first.value.columns;
   const mirror = mirrorFor(file.layout, columns.columns);
   await tx.ensureMirror(mirror, options.views);
+  const readAs = readAsOf(first.value.fingerprint, (options.lines ?? DEFAULT_LINE_LIMITS).maxLineBytes);
+  const repeated =
+    options.sha256 === undefined
+      ? null
+      : repeatedLoad(await tx.previousLoad(options.school, file.table), {
+          sha256: options.sha256,
+          readAs,
+          mode: file.mode,
+        });
+  if (repeated !== null && (await tx.countRows(mirror, options.school)) >= repeated.rows) {
+    // The table holds exactly the rows this file gives: every one unchanged, none to deactivate.
+    await batches.return(undefined);
+    return {
+      ...result(zeroCounts(), null),
+      records: repeated.records,
+      rows: repeated.rows,
+      known: repeated.rows,
+      rejected: 0,
+      unchanged: repeated.rows,
+      readAs,
+      unchangedSince: repeated.runId,
+    };
+  }
   const names = columns.columns.map((c) => mirrorColumnName(c.name));
   const hasher = createRowHasher(names);
   // On a re-run, lines the school's rows were read from are known from here on, and skipped.
   const digest = await tx.readDigest(mirror, options.school);
-  if (digest.size > 0) reader.skipKnownLines(digest);
+  if (digest.size > 0 && options.reread !== true) reader.skipKnownLines(digest);
 
   // What reading the file threw, if it did: a merge can fail from the file's side or the
   // database's, and a database socket's ECONNRESET looks like a file-system error too.
@@ -160,7 +197,7 @@ export async function loadFile(
       },
       staged(),
     );
-    return result(counts, reader.failure);
+    return { ...result(counts, reader.failure), readAs };
   } catch (err) {
     if (readFailure === null || !isFileSystemError(readFailure)) throw err;
     return { ...result(zeroCounts(), unreadable(file, readFailure)), aborted: true };
@@ -180,5 +217,7 @@ export function unreadableFile(file: SourceFile, why: string): FileLoadResult {
     notices: [],
     error: { code: 'ETL_SOURCE_UNREADABLE', message: why },
     ...zeroCounts(),
+    readAs: null,
+    unchangedSince: null,
   };
 }

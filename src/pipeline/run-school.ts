@@ -27,6 +27,8 @@ export interface SchoolRunOptions {
   readonly dryRun: boolean;
   /** Load the file set even when it equals the school's latest published one. */
   readonly force: boolean;
+  /** Read every line of every file, taking none as unchanged unread (see EtlOptions.reread; recorded). */
+  readonly reread?: boolean;
   /** Override every guard rail, for this run only (recorded). */
   readonly overrideGuards: boolean;
   /** Override the shrink and empty-file guards, for this run only (recorded). */
@@ -103,6 +105,7 @@ export async function runSchool(
   const school = set.school;
   const overrides = [
     ...(options.force ? ['force'] : []),
+    ...(options.reread === true ? ['reread'] : []),
     ...(options.overrideGuards ? ['override-guards'] : []),
     ...(options.allowShrink ? ['allow-shrink'] : []),
   ];
@@ -195,7 +198,7 @@ export async function runSchool(
             index,
             total: set.files.length,
           });
-          const why = await sums.unreadable(file.name);
+          const sum = await sums.checksum(file.name);
           const onDeactivate = (done: number, total: number): void =>
             options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
           const load = {
@@ -206,8 +209,11 @@ export async function runSchool(
             lines: config.lines,
             onDeactivate,
             bytes: sums.takeBytes(file.name),
+            reread: options.reread === true,
+            // A file exactly as the table was last loaded from is not read again (plan/unchanged.ts).
+            ...('sha256' in sum && options.reread !== true ? { sha256: sum.sha256 } : {}),
           };
-          const r = why === undefined ? await loadFile(tx, file, load) : unreadableFile(file, why);
+          const r = 'sha256' in sum ? await loadFile(tx, file, load) : unreadableFile(file, sum.unreadable);
           loaded.push(r);
           options.onProgress?.({
             kind: 'file-done',

@@ -18,6 +18,8 @@ export interface TableSummary extends MergeCounts {
   /** Of `rejected`, how many by error code. */
   readonly rejectsByCode: Partial<Record<ErrorCode, number>>;
   readonly error: string | null;
+  /** The run whose load of the same bytes this file repeated: not read past its header, every row unchanged. */
+  readonly unchangedSince: number | null;
 }
 
 export interface RunStats extends MergeCounts {
@@ -68,6 +70,8 @@ export function fileRecord(r: FileLoadResult, checksums: ReadonlyMap<string, str
     rejected: r.rejected,
     ...countsOf(r),
     error: fileError(r),
+    readAs: r.readAs,
+    unchangedSince: r.unchangedSince,
   };
 }
 
@@ -98,6 +102,7 @@ export function tableSummaries(loaded: readonly FileLoadResult[]): TableSummary[
     rejected: r.rejected,
     rejectsByCode: r.rejectsByCode,
     error: fileError(r),
+    unchangedSince: r.unchangedSince,
     ...countsOf(r),
   }));
 }

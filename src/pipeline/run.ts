@@ -17,6 +17,14 @@ export interface RunEtlOptions {
   readonly dryRun?: boolean;
   /** Load the file set even when it equals the school's latest published one. */
   readonly force?: boolean;
+  /**
+   * Read every line of every file: none is taken as unchanged without being read, not a file as
+   * its table was last loaded from, nor a line a stored row was read from. Each row is then
+   * matched by key with the stored one, so rows deleted or deactivated behind the pipeline's back
+   * come back (a stored value edited by hand is not seen: rows are compared by their row hash).
+   * Implies `force` (recorded).
+   */
+  readonly reread?: boolean;
   /** Override every guard rail for this run (recorded). */
   readonly overrideGuards?: boolean;
   /** Override the shrink and empty-file guards for this run (recorded). */
@@ -124,7 +132,8 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
             trigger: options.trigger ?? 'library',
             jobId: options.jobId ?? null,
             dryRun: options.dryRun ?? false,
-            force: options.force ?? false,
+            force: options.force === true || options.reread === true,
+            reread: options.reread ?? false,
             overrideGuards: options.overrideGuards ?? false,
             allowShrink: options.allowShrink ?? false,
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),

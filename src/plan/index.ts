@@ -8,3 +8,4 @@ export {
   type RowAction,
 } from './plan.js';
 export type { RejectedKeys, StagedRow } from './types.js';
+export { readAsOf, repeatedLoad, type FileIdentity, type PreviousLoad } from './unchanged.js';

@@ -1,6 +1,7 @@
 import type { LoadMode } from '../layouts/index.js';
 import { compareText } from '../util/index.js';
 import type {
+  PreviousLoad,
   RejectRecord,
   RollbackRecord,
   RunFileRecord,
@@ -222,6 +223,21 @@ export function toRunFileRecord(row: Record<string, unknown>): RunFileRecord {
     held: num(row.held),
     deferred: num(row.deferred),
     error: (row.error as string | null) ?? null,
+    readAs: (row.read_as as string | null) ?? null,
+    unchangedSince: row.unchanged_since === null || row.unchanged_since === undefined ? null : num(row.unchanged_since),
+  };
+}
+
+/** A row of the ledger's previousLoad query. */
+export function toPreviousLoad(row: Record<string, unknown>): PreviousLoad {
+  return {
+    runId: num(row.run_id),
+    sha256: String(row.sha256),
+    readAs: (row.read_as as string | null) ?? null,
+    mode: row.mode as LoadMode,
+    records: num(row.records),
+    rows: num(row.rows_loaded),
+    rejected: num(row.rejected),
   };
 }
 

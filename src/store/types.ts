@@ -1,9 +1,9 @@
 import type { Reject } from '../errors/index.js';
 import type { LoadMode } from '../layouts/index.js';
 import type { MirrorTable, RekeyResult, ViewDef } from '../schema/index.js';
-import type { MirrorDigest, RejectedKeys, StagedRow } from '../plan/index.js';
+import type { MirrorDigest, PreviousLoad, RejectedKeys, StagedRow } from '../plan/index.js';
 
-export type { RejectedKeys, StagedRow } from '../plan/index.js';
+export type { PreviousLoad, RejectedKeys, StagedRow } from '../plan/index.js';
 
 /**
  * One storage interface, two adapters (store/sqlite, store/postgres). The pipeline talks only to
@@ -65,6 +65,10 @@ export interface RunFileRecord extends MergeCounts {
   readonly rejected: number;
   /** Why the file could not be loaded, when it could not. */
   readonly error: string | null;
+  /** How its lines were read (see plan/unchanged.ts); null when it was not read as a table. */
+  readonly readAs: string | null;
+  /** The run whose load of the same bytes this file repeated, so it was not read (plan/unchanged.ts). */
+  readonly unchangedSince: number | null;
 }
 
 /** What a finished run loaded and decided: recorded by the run, and read back from the ledger. */
@@ -193,6 +197,13 @@ export interface LoadTransaction {
   latestPublishedFileset(
     school: string,
   ): Promise<{ runId: number; filesetSha256: string; rollbackId: number | null } | null>;
+  /**
+   * The file(s) the school's `table` was last loaded from: the newest published run's, not a dry
+   * run, not rolled back, that read a file for the table without a file-level error. Empty when none.
+   */
+  previousLoad(school: string, table: string): Promise<PreviousLoad[]>;
+  /** The school's rows in the mirror table, active or not. */
+  countRows(mirror: MirrorTable, school: string): Promise<number>;
   /** Rows loaded by the last published full load of each of `tables` that `school` ever had one of. */
   lastPublishedRows(school: string, tables: readonly string[]): Promise<Map<string, number>>;
   /** Marks the school's runs left 'running' by processes that are gone as failed. */

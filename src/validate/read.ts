@@ -25,6 +25,8 @@ export interface ValidatedBatch {
   readonly records: number;
   /** Known lines (see `skipKnownLines`): valid rows, unchanged since they were stored, not read. */
   readonly known: number;
+  /** How the file's lines are read (RecordBatch.fingerprint). */
+  readonly fingerprint: string;
 }
 
 /**
@@ -148,7 +150,16 @@ export function createValidatedFileReader(
         if (result.heldKey === null) keyless++;
         else if (result.duplicate !== true) held.push(result.heldKey);
       }
-      yield { columns, rows, rejects, held, keyless, records: batch.records.length + batch.known, known: batch.known };
+      yield {
+        columns,
+        rows,
+        rejects,
+        held,
+        keyless,
+        records: batch.records.length + batch.known,
+        known: batch.known,
+        fingerprint: batch.fingerprint,
+      };
     }
   }
 

@@ -18,7 +18,14 @@ const MIRRORS = [
   { name: 'cases_sf', key: 'sfkey' },
 ] as const;
 
-const RUN_COLUMNS = new Set(['_inserted_run', '_changed_run', '_deactivated_run', 'run_id', 'target_run_id']);
+const RUN_COLUMNS = new Set([
+  '_inserted_run',
+  '_changed_run',
+  '_deactivated_run',
+  'run_id',
+  'target_run_id',
+  'unchanged_since',
+]);
 /** Columns holding JSON (text on SQLite, json on PostgreSQL) that may name runs. */
 const JSON_COLUMNS = new Set(['run_ids', 'detail', 'before', 'after']);
 const RUN_DROPPED = ['id', 'host', 'pid', 'started_at', 'finished_at', 'duration_ms', 'archive_path', 'job_id'];

@@ -45,6 +45,15 @@ function renderSchool(r: SchoolRunResult): string {
       `  ${formatCount(s.rows)} rows from ${s.files} files, ${formatCount(s.rejected)} rejected (${formatPercent(s.rejected, s.records)}), in ${(s.durationMs / 1000).toFixed(1)} s`,
     );
   }
+  const repeated = r.tables.filter((t) => t.unchangedSince !== null);
+  if (repeated.length > 0) {
+    const runs = [...new Set(repeated.map((t) => t.unchangedSince))];
+    const which = repeated.length === r.tables.length ? 'every file' : repeated.map((t) => t.file).join(', ');
+    const since = runs.length === 1 ? `run ${runs[0]}` : `runs ${runs.join(', ')}`;
+    lines.push(
+      `  ${which}: the same bytes, read the same way, as the table's last load (${since}): not read again, every row unchanged`,
+    );
+  }
   if (s.held > 0)
     lines.push(
       `  ${formatCount(s.held)} rejected rows held: their stored rows keep their last published values and state`,
@@ -93,6 +102,10 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--dry-run', 'do everything but publish: report what would change')
     .option('--force', 'load the file set even if it is the one the school last published (recorded)')
     .option(
+      '--reread',
+      'read every line of every file, even those already loaded: rows deleted or deactivated by hand come back (implies --force; recorded)',
+    )
+    .option(
       '--override-guards',
       'publish even if a guard rail trips: rejects over the limit, a missing or unreadable file (recorded)',
     )
@@ -105,6 +118,7 @@ export function registerRun(program: Command, io: CliIo): void {
         school?: string;
         dryRun?: boolean;
         force?: boolean;
+        reread?: boolean;
         overrideGuards?: boolean;
         allowShrink?: boolean;
         json?: boolean;
@@ -123,6 +137,7 @@ export function registerRun(program: Command, io: CliIo): void {
             trigger: 'cli',
             dryRun: opts.dryRun ?? false,
             force: opts.force ?? false,
+            reread: opts.reread ?? false,
             overrideGuards: opts.overrideGuards ?? false,
             allowShrink: opts.allowShrink ?? false,
             ...(ctx.config.sourceDirectory ? { source: ctx.config.sourceDirectory } : {}),

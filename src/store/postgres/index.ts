@@ -10,6 +10,7 @@ import {
   SUMMARY_SQL,
   toRejectRecord,
   toRollbackRecord,
+  toPreviousLoad,
   toRunFileRecord,
   toRunRecord,
   toSchoolSummaries,
@@ -17,7 +18,7 @@ import {
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
 import { mergePostgres, type WriterOptions } from './writer.js';
-import { ensurePostgresMirror } from './mirror.js';
+import { countRowsSql, ensurePostgresMirror } from './mirror.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { rekeyPostgres } from './rekey.js';
@@ -103,6 +104,8 @@ async function writeOutcome(
       col('error'),
       col('held'),
       col('deferred'),
+      col('readAs'),
+      col('unchangedSince'),
     ]);
   }
   for (let i = 0; i < rejects.length; i += REJECTS_PER_STATEMENT) {
@@ -197,6 +200,15 @@ function createSession(client: PoolClient, schema: string, writer: PostgresWrite
             rollbackId: row.rollback_id === null ? null : Number(row.rollback_id),
           }
         : null;
+    },
+    async previousLoad(school, table) {
+      return (await client.query<Record<string, unknown>>(LEDGER.previousLoad, [school, table])).rows.map(
+        toPreviousLoad,
+      );
+    },
+    async countRows(mirror, school) {
+      const { rows } = await client.query<{ n: string }>(countRowsSql(mirror), [school]);
+      return Number(rows[0]?.n ?? 0);
     },
     async lastPublishedRows(school, tables) {
       const rows = (

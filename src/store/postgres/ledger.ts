@@ -27,10 +27,10 @@ export const LEDGER = {
               WHERE id = $1`,
   /** One statement for every file of the run: parallel arrays, unnested. */
   insertRunFiles: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
-                     inserted, updated, deactivated, reactivated, unchanged, error, held, deferred)
+                     inserted, updated, deactivated, reactivated, unchanged, error, held, deferred, read_as, unchanged_since)
                    SELECT $1::bigint, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
                      $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::integer[], $16::text[],
-                     $17::integer[], $18::integer[])`,
+                     $17::integer[], $18::integer[], $19::text[], $20::bigint[])`,
   /** One statement for every stored reject of the run: parallel arrays, unnested. */
   insertRejects: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, original_line, original_bytes)
                   SELECT $1::bigint, * FROM unnest($2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -48,6 +48,11 @@ export const LEDGER = {
    * the cost stays flat as a school's history grows (joining every published run's files and
    * sorting them took 43 ms a run with 200 schools of 1,100 nights; this takes 2.5 ms).
    */
+  /** The file rows of the school's newest published run that read a file for the table (plan/unchanged.ts). */
+  previousLoad: `SELECT f.run_id, f.sha256, f.read_as, f.mode, f.records, f.rows_loaded, f.rejected FROM etl_run_files f
+                   WHERE f.table_name = $2 AND f.error IS NULL AND f.run_id = (
+                     SELECT max(r.id) FROM etl_runs r JOIN etl_run_files g ON g.run_id = r.id AND g.table_name = $2 AND g.error IS NULL
+                      WHERE r.school_id = $1 AND r.status IN ('succeeded', 'warning') AND NOT r.dry_run)`,
   lastPublishedRows: `SELECT t.name AS table_name, l.rows_loaded FROM unnest($2::text[]) AS t(name)
                         CROSS JOIN LATERAL (
                           SELECT f.rows_loaded FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id AND f.table_name = t.name

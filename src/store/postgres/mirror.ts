@@ -22,7 +22,13 @@ import {
   MIRROR_CATALOG,
   MIRROR_CATALOG_CACHED,
   PRIMARY_KEY_COLUMNS,
+  q,
 } from './sql.js';
+
+/** The school's rows in a mirror table, active or not (see plan/unchanged.ts). */
+export function countRowsSql(m: MirrorTable): string {
+  return `SELECT count(*) AS n FROM ${q(m.name)} WHERE ${q(SCHOOL_COLUMN)} = $1`;
+}
 
 /**
  * Mirror tables and their views on PostgreSQL. DDL is done only when something is actually

@@ -12,6 +12,7 @@ import {
   SUMMARY_SQL,
   toRejectRecord,
   toRollbackRecord,
+  toPreviousLoad,
   toRunFileRecord,
   toRunRecord,
   toSchoolSummaries,
@@ -22,7 +23,7 @@ import { mergeSqlite } from './writer.js';
 import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
-import { ensureSqliteMirror } from './mirror.js';
+import { countRowsSql, ensureSqliteMirror } from './mirror.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
@@ -124,6 +125,12 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       const row = stmt(LEDGER.latestPublishedFileset).get(school) as
         { id: number; fileset_sha256: string; rollback_id: number | null } | undefined;
       return row ? { runId: row.id, filesetSha256: row.fileset_sha256, rollbackId: row.rollback_id } : null;
+    },
+    async previousLoad(school, table) {
+      return (stmt(LEDGER.previousLoad).all({ school, table }) as Array<Record<string, unknown>>).map(toPreviousLoad);
+    },
+    async countRows(mirror, school) {
+      return db.prepare(countRowsSql(mirror)).pluck().get(school) as number;
     },
     async lastPublishedRows(school, tables) {
       const last = new Map<string, number>();

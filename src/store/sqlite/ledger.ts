@@ -22,9 +22,9 @@ export const LEDGER = {
                 held = @held, deferred = @deferred, fileset_sha256 = @filesetSha256, overrides = @overrides, reason = @reason, error_code = @errorCode
               WHERE id = @id`,
   insertRunFile: `INSERT INTO etl_run_files (run_id, file_name, table_name, table_id, mode, sha256, bytes, records, rows_loaded, rejected,
-                    inserted, updated, deactivated, reactivated, unchanged, held, deferred, error)
+                    inserted, updated, deactivated, reactivated, unchanged, held, deferred, error, read_as, unchanged_since)
                   VALUES (@runId, @fileName, @table, @tableId, @mode, @sha256, @bytes, @records, @rows, @rejected,
-                    @inserted, @updated, @deactivated, @reactivated, @unchanged, @held, @deferred, @error)`,
+                    @inserted, @updated, @deactivated, @reactivated, @unchanged, @held, @deferred, @error, @readAs, @unchangedSince)`,
   insertReject: `INSERT INTO etl_rejects (run_id, file_name, line, row_key, field, code, message, original_line, original_bytes)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   setArchivePath: 'UPDATE etl_runs SET archive_path = ? WHERE id = ?',
@@ -33,6 +33,11 @@ export const LEDGER = {
   latestPublishedFileset: `SELECT id, fileset_sha256, rollback_id FROM etl_runs
                             WHERE school_id = ? AND fileset_sha256 IS NOT NULL AND status IN ('succeeded', 'warning', 'rolled_back') AND dry_run = 0
                             ORDER BY id DESC LIMIT 1`,
+  /** The file rows of the school's newest published run that read a file for the table (plan/unchanged.ts). */
+  previousLoad: `SELECT f.run_id, f.sha256, f.read_as, f.mode, f.records, f.rows_loaded, f.rejected FROM etl_run_files f
+                   WHERE f.table_name = @table AND f.error IS NULL AND f.run_id = (
+                     SELECT max(r.id) FROM etl_runs r JOIN etl_run_files g ON g.run_id = r.id AND g.table_name = @table AND g.error IS NULL
+                      WHERE r.school_id = @school AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0)`,
   /** One table's latest published full load: the school's runs newest first, up to the first hit. */
   lastPublishedRows: `SELECT f.rows_loaded AS rows_loaded FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id AND f.table_name = ?
                         WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL

@@ -49,6 +49,11 @@ export function createMirrorSql(m: MirrorTable): string {
   ].join('\n');
 }
 
+/** The school's rows in a mirror table, active or not: counted from the primary key's index alone. */
+export function countRowsSql(m: MirrorTable): string {
+  return `SELECT count(*) FROM ${q(m.name)} WHERE ${q(SCHOOL_COLUMN)} = ?`;
+}
+
 export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN ${columnDdl(c)}`;
 }
