@@ -75,8 +75,6 @@ export async function loadFile(
   options: LoadFileOptions,
 ): Promise<FileLoadResult> {
   const reader = createValidatedFileReader(file, {
-    // Plain lines' values as CSV too: a slice of the line, which a COPY-based store writes as it is.
-    csv: true,
     ...(options.lines === undefined ? {} : { lines: options.lines }),
     ...(options.bytes === undefined ? {} : { bytes: options.bytes }),
   });
@@ -173,7 +171,10 @@ export async function loadFile(
         values: r.values,
         hash: hasher.hash(r.values),
         line: r.lineHash,
-        csv: r.csv,
+        // Written only if the store asks (PostgreSQL's COPY does; SQLite binds the values).
+        get csv() {
+          return r.csv;
+        },
       }));
       const next = await batches.next().catch((err: unknown) => {
         readFailure = err;
