@@ -121,6 +121,34 @@ export function cpuCeiling(baseline, work) {
   );
 }
 
+/**
+ * A copy of the folder `src` (once, into DATA_DIR/`folder`) with an empty line added to the end of
+ * every file: the same rows in other bytes, so a re-run cannot take any file as its table was
+ * last loaded from (plan/unchanged.ts) and recognises each row by its line hash instead.
+ */
+export async function withBlankLine(src, folder) {
+  const { appendFile, copyFile, readdir, rm } = await import('node:fs/promises');
+  const dir = join(DATA_DIR, folder);
+  // Beside the folder, not in it: a run would see it as a file of the export.
+  const done = `${dir}.complete`;
+  if (
+    await stat(done).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  // Every file a school's folder holds, or the one file a single-table folder links to.
+  for (const name of await readdir(src)) {
+    await copyFile(join(src, name), join(dir, name));
+    await appendFile(join(dir, name), '\r\n');
+  }
+  await appendFile(done, '');
+  return dir;
+}
+
 /** Hard-links `file` into its own folder as `name`, so a run sees exactly one file. */
 export async function folderWith(file, folder, name) {
   const { link, mkdir: mk, rm } = await import('node:fs/promises');

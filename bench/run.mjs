@@ -29,6 +29,7 @@ import {
   scenario,
   school,
   studentsFile,
+  withBlankLine,
 } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -47,8 +48,10 @@ const targets = {
   sqlite_first_load_vs_raw_insert: { min: 0.5 },
   sqlite_deactivate_250k_vs_insert: { max: 1.0 },
   sqlite_school_1500_rerun_vs_night: { max: 0.3 },
+  sqlite_school_1500_known_lines_vs_night: { max: 0.5 },
   pg_first_load_vs_copy: { min: 0.5 },
   pg_unchanged_rerun_vs_copy: { min: 1.0 },
+  pg_known_lines_vs_copy: { min: 1.0 },
   pg_5pct_changed_vs_copy: { min: 0.8 },
   fixed_width_pg_vs_pgloader: { min: 3 },
   two_workers_vs_one: { min: 1.4 },
@@ -105,6 +108,9 @@ const changedFolder = await folderWith(
   'ST_8865.csv',
 );
 const school1500 = await school(1500);
+// The same rows in other bytes: re-runs of these read every file, and skip rows by line hash.
+const school1500Blank = await withBlankLine(school1500, 'school_1500_seed1_blank');
+const bigBlankFolder = ONLY.has('postgres') ? await withBlankLine(bigFolder, 'st-big-blank') : bigFolder;
 
 /**
  * A scenario that needs a fresh database, as a spec for `rounds`: each run gets its own, which
@@ -135,7 +141,7 @@ async function freshDb(dialect) {
 }
 
 if (ONLY.has('sqlite')) {
-  const [rawInsert, first, firstSmall, night, rerun] = await rounds(
+  const [rawInsert, first, firstSmall, night, rerun, knownLines] = await rounds(
     [
       scenario(`better-sqlite3 raw insert loop, ${fmtRows} rows`, 'sqlite-raw-insert.mjs', [big, 'STKEY']),
       fresh(`SQLite first load, ${fmtRows}-row ST`, 'sqlite', [], 'load-run.mjs', [bigFolder], only()),
@@ -152,14 +158,18 @@ if (ONLY.has('sqlite')) {
         school1500,
         'force',
       ]),
+      fresh('SQLite 1,500-student school, unchanged rows in new bytes', 'sqlite', [[school1500]], 'load-run.mjs', [
+        school1500Blank,
+      ]),
     ],
     RUNS,
   );
-  scenarios.push(rawInsert, first, firstSmall, night, rerun);
+  scenarios.push(rawInsert, first, firstSmall, night, rerun, knownLines);
   ratios.sqlite_first_load_vs_raw_insert = pairedRatio(rawInsert, first);
   ratios.sqlite_school_1500_seconds = night.seconds;
   ratios.sqlite_school_1500_rerun_seconds = rerun.seconds;
   ratios.sqlite_school_1500_rerun_vs_night = rerun.seconds / night.seconds;
+  ratios.sqlite_school_1500_known_lines_vs_night = knownLines.seconds / night.seconds;
   ratios.sqlite_peak_rss_mb_1m = first.peakRssMb;
   ratios.sqlite_rss_growth_mb = first.peakRssMb - firstSmall.peakRssMb;
   await save();
@@ -190,7 +200,7 @@ if (ONLY.has('deactivate')) {
 }
 
 if (ONLY.has('postgres')) {
-  const [copy, first, firstSmall, rerun, changed, night, undoFirst, undoChanged] = await rounds(
+  const [copy, first, firstSmall, rerun, knownLines, changed, night, undoFirst, undoChanged] = await rounds(
     [
       scenario(`psql \\copy into a table with the key, ${fmtRows} rows`, 'psql-copy.mjs', [big, PG_URL, 'STKEY']),
       fresh(`PostgreSQL first load, ${fmtRows}-row ST`, 'postgres', [], 'load-run.mjs', [bigFolder], only()),
@@ -208,6 +218,14 @@ if (ONLY.has('postgres')) {
         [[bigFolder]],
         'load-run.mjs',
         [bigFolder, 'force'],
+        only(),
+      ),
+      fresh(
+        `PostgreSQL unchanged rows in new bytes, ${fmtRows}-row ST`,
+        'postgres',
+        [[bigFolder]],
+        'load-run.mjs',
+        [bigBlankFolder],
         only(),
       ),
       fresh(
@@ -240,9 +258,10 @@ if (ONLY.has('postgres')) {
     ],
     RUNS,
   );
-  scenarios.push(copy, first, firstSmall, rerun, changed, night, undoFirst, undoChanged);
+  scenarios.push(copy, first, firstSmall, rerun, knownLines, changed, night, undoFirst, undoChanged);
   ratios.pg_first_load_vs_copy = pairedRatio(copy, first);
   ratios.pg_unchanged_rerun_vs_copy = pairedRatio(copy, rerun);
+  ratios.pg_known_lines_vs_copy = pairedRatio(copy, knownLines);
   ratios.pg_5pct_changed_vs_copy = pairedRatio(copy, changed);
   ratios.pg_school_1500_seconds = night.seconds;
   ratios.pg_rollback_first_load_seconds = undoFirst.seconds;
