@@ -75,6 +75,8 @@ export async function loadFile(
   options: LoadFileOptions,
 ): Promise<FileLoadResult> {
   const reader = createValidatedFileReader(file, {
+    // Plain lines' values as CSV too: a slice of the line, which a COPY-based store writes as it is.
+    csv: true,
     ...(options.lines === undefined ? {} : { lines: options.lines }),
     ...(options.bytes === undefined ? {} : { bytes: options.bytes }),
   });
@@ -171,10 +173,7 @@ export async function loadFile(
         values: r.values,
         hash: hasher.hash(r.values),
         line: r.lineHash,
-        // Written only if the store asks (PostgreSQL's COPY does; SQLite binds the values).
-        get csv() {
-          return r.csv;
-        },
+        csv: r.csv,
       }));
       const next = await batches.next().catch((err: unknown) => {
         readFailure = err;

@@ -22,61 +22,11 @@ export interface TypedRow {
   /** The line hash of the record's text (see extract/line-hash.ts). */
   readonly lineHash: string | null;
   /**
-   * The values as CSV (util/csv-field.ts), each followed by a comma, when the record was a plain
-   * CSV line: that line, but for the converted fields (numbers, dates), whose values are written
-   * in their place. Null otherwise. Written when first asked for: a store that copies CSV asks,
-   * one that binds values never pays for it.
+   * The values as CSV (util/csv-field.ts), each followed by a comma, when the validator was asked
+   * for it and the record was a plain CSV line: that line, but for the converted fields (numbers,
+   * dates), whose values are written in their place. Null otherwise.
    */
   readonly csv: string | null;
-}
-
-/** A valid row; its CSV is written from its line when asked for (see TypedRow.csv). */
-class ValidRow implements TypedRow {
-  private written: string | null | undefined;
-
-  constructor(
-    readonly line: number,
-    readonly key: string,
-    readonly values: readonly Value[],
-    readonly lineHash: string | null,
-    /** The plain line the row was read from, as text[start, end) without its line end; null for any other record. */
-    private readonly text: string | null,
-    private readonly start: number,
-    private readonly end: number,
-    /** Fields the line holds (the columns present in the file). */
-    private readonly present: number,
-  ) {}
-
-  get csv(): string | null {
-    if (this.written === undefined) this.written = this.text === null ? null : this.writeCsv(this.text);
-    return this.written;
-  }
-
-  /**
-   * The line as it is up to each converted field, the field's value in its place, and after the
-   * line's last field a comma for it and one for each column the file lacks. A plain line holds
-   * no quote, so its fields are what lies between commas; a field is as read when its value is
-   * its text (or null, for an empty one).
-   */
-  private writeCsv(text: string): string {
-    const { values, end } = this;
-    let out = '';
-    let copied = this.start;
-    let at = this.start;
-    for (let i = 0; i < this.present; i++) {
-      let fieldEnd = text.indexOf(',', at);
-      if (fieldEnd === -1 || fieldEnd > end) fieldEnd = end;
-      const v = values[i] ?? null;
-      const asRead =
-        fieldEnd === at ? v === null : typeof v === 'string' && v.length === fieldEnd - at && text.startsWith(v, at);
-      if (!asRead) {
-        out += text.slice(copied, at) + convertedField(v);
-        copied = fieldEnd;
-      }
-      at = fieldEnd + 1;
-    }
-    return out + text.slice(copied, end) + commas(values.length - this.present + 1);
-  }
 }
 
 /**
@@ -136,6 +86,8 @@ export interface RowValidator {
 }
 
 export interface RowValidatorOptions {
+  /** Write TypedRow.csv for rows read from plain CSV lines. */
+  readonly csv?: boolean;
   /** Bytes of a rejected record kept in Reject.raw (ETL_MAX_REJECT_LINE_BYTES), default 4096. */
   readonly maxRejectLineBytes?: number;
 }
@@ -167,6 +119,7 @@ export function createRowValidator(
   const textLimit = Int32Array.from(cols, (c) =>
     c.type === 'string' || c.type === 'flag' ? (c.maxLength ?? NO_LIMIT) : CONVERT,
   );
+  const wantCsv = options.csv === true;
   const positional = layout.format === 'fixed';
   const keepBytes = options.maxRejectLineBytes ?? DEFAULT_LINE_LIMITS.maxRejectLineBytes;
   /** Per key part: the characters shown, the column's declared width or KEY_SHOWN_CHARS. */
@@ -270,11 +223,18 @@ export function createRowValidator(
         );
       }
       const values = new Array<Value>(n);
+      // The CSV of the values is the line itself up to `copied`, then converted values in place.
+      const line = record.text;
+      const csv = wantCsv && record.plain === true;
+      let written = '';
+      let copied = record.start;
+      let at = record.start;
       for (let i = 0; i < n; i++) {
         const text = fields[i];
         // Most eduHub columns are empty in most rows, so the empty case comes first and does least.
         if (text === undefined || text.length === 0) {
           values[i] = null;
+          at++;
           if (mustHave[i] === 1)
             rejects.push(
               reject(record, shownKey, names[i] ?? null, 'ETL_ROW_REQUIRED', `${names[i]} is required but empty`),
@@ -285,13 +245,21 @@ export function createRowValidator(
         const limit = textLimit[i] as number;
         if (limit === NO_LIMIT || (limit !== CONVERT && text.length <= limit)) {
           values[i] = text;
+          at += text.length + 1;
           continue;
         }
         const v = (converters[i] as Converter)(text);
         if (isFailure(v)) {
           rejects.push(reject(record, shownKey, names[i] ?? null, v.code, v.message));
           values[i] = null;
-        } else values[i] = v;
+        } else {
+          values[i] = v;
+          if (csv) {
+            written += line.slice(copied, at) + convertedField(v);
+            copied = at + text.length;
+          }
+        }
+        at += text.length + 1;
       }
       if (rejects.length > 0) return { rejects, heldKey: shownKey === null ? null : keyOf(values) };
       const key = keyOf(values) as string;
@@ -311,19 +279,9 @@ export function createRowValidator(
           duplicate: true,
         };
       }
-      const plain = record.plain === true;
-      return {
-        row: new ValidRow(
-          record.line,
-          key,
-          values,
-          record.lineHash,
-          plain ? record.text : null,
-          record.start,
-          plain ? contentEnd(record) : 0,
-          fields.length,
-        ),
-      };
+      // After the line's last field, a comma for it and one for each column the file lacks.
+      const csvText = csv ? written + line.slice(copied, contentEnd(record)) + commas(n - fields.length + 1) : null;
+      return { row: { line: record.line, key, values, lineHash: record.lineHash, csv: csvText } };
     },
   };
 }
