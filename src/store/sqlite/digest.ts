@@ -24,22 +24,6 @@ const ROW = '\x1e';
  * separators) is read again row by row.
  */
 export function readDigest(db: Database, mirror: MirrorTable, school: string): MirrorDigest {
-  // A digest reads the whole of the school's part of a table, mostly from pages no statement of
-  // this process has read before: mapped, they are read without a system call and a copy each
-  // (a third off reading an unchanged school's digests). Only for the digest, and at most
-  // DIGEST_MMAP_BYTES: mapped pages count as the process's memory while they are mapped.
-  db.pragma(`mmap_size = ${DIGEST_MMAP_BYTES}`);
-  try {
-    return readPages(db, mirror, school);
-  } finally {
-    db.pragma('mmap_size = 0');
-  }
-}
-
-/** The most of the database file a digest maps at once. */
-const DIGEST_MMAP_BYTES = 64 << 20;
-
-function readPages(db: Database, mirror: MirrorTable, school: string): MirrorDigest {
   const digest = new MirrorDigest();
   const B = BOOKKEEPING;
   const t = q(mirror.name);
