@@ -1,11 +1,18 @@
 #!/usr/bin/env node
 import { runCli } from './program.js';
 
+// A reader that goes away (`cases-etl layouts list | head`) closes the pipe: what is left to print is
+// dropped, and the command finishes as it would have (a run still publishes, or not, whole),
+// rather than dying on the write with a stack trace.
+const closed = { out: false, err: false };
+process.stdout.on('error', () => (closed.out = true));
+process.stderr.on('error', () => (closed.err = true));
+
 await runCli(process.argv.slice(2), {
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  out: (text) => void (closed.out || process.stdout.write(`${text}\n`)),
+  err: (text) => void (closed.err || process.stderr.write(`${text}\n`)),
   setExitCode: (code) => {
     process.exitCode = code;
   },
