@@ -1,4 +1,4 @@
-import { constants, type ReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
@@ -9,16 +9,6 @@ import { open } from 'node:fs/promises';
  */
 export const SOURCE_READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
-/**
- * A read stream over a source file opened with SOURCE_READ_FLAGS. Opened before the stream is
- * made, so ELOOP (or ENOENT, EACCES) rejects here with its errno code, and the stream closes the
- * descriptor when it ends or is destroyed.
- */
-export async function openSourceStream(path: string, highWaterMark: number): Promise<ReadStream> {
-  const handle = await open(path, SOURCE_READ_FLAGS);
-  return handle.createReadStream({ highWaterMark });
-}
-
 /** Source files below this size are read whole rather than streamed (see `readSourceChunks`). */
 export const WHOLE_READ_BYTES = 4 << 20;
 
@@ -27,7 +17,7 @@ export const WHOLE_READ_BYTES = 4 << 20;
  * read, a bigger one streamed `chunkBytes` at a time so memory stays flat. A night is mostly
  * small files, and each chunk of a stream is a trip through libuv's thread pool that the reader
  * waits for: reading them whole took a fifth off an unchanged re-run of a school. Errors at the
- * open reject with their errno code, as `openSourceStream`'s do.
+ * open reject with their errno code (ELOOP for a symlink, ENOENT, EACCES).
  */
 export async function* readSourceChunks(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
   const handle = await open(path, SOURCE_READ_FLAGS);
