@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import { coerceError, describeFailure, type ErrorCode, type Reject } from '../errors/index.js';
 import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, pruneArchives, type GuardTrip } from '../load/index.js';
-import { type ViewDef } from '../schema/index.js';
+import { mirrorTableName, type ViewDef } from '../schema/index.js';
 import { storeFailureKind, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/index.js';
 import { checksumFiles } from './checksums.js';
@@ -295,9 +295,30 @@ export async function runSchool(
     }
   });
 
-  if (result.status === 'skipped' || result.status === 'failed' || result.dryRun || config.archiveDirectory === null)
+  if (result.status === 'skipped' || result.status === 'failed' || result.dryRun) return result;
+  const tidied = await reclaim(store, set, result);
+  if (config.archiveDirectory === null) return tidied;
+  return archive(config, store, set, (await sums.all).checksums, tidied);
+}
+
+/** The ledger tables a night writes, beside its files' mirror tables. */
+const LEDGER_TABLES = ['etl_changes', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+
+/**
+ * After a night publishes, room is made again in the tables it wrote (Store.reclaim), so a year
+ * of nights keeps the database the size of its data. A failure is told, and costs the night nothing.
+ */
+async function reclaim(store: Store, set: FileSet, result: SchoolRunResult): Promise<SchoolRunResult> {
+  const tables = [...new Set(set.files.map((f) => mirrorTableName(f.table))), ...LEDGER_TABLES];
+  try {
+    await store.reclaim(tables);
     return result;
-  return archive(config, store, set, (await sums.all).checksums, result);
+  } catch (err) {
+    return {
+      ...result,
+      errors: [...result.errors, `vacuum after the night failed (it is published): ${coerceError(err).message}`],
+    };
+  }
 }
 
 async function archive(

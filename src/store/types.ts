@@ -328,6 +328,13 @@ export interface Store {
   /** Every school's ledger in figures, in school order. */
   schoolSummaries(): Promise<SchoolSummary[]>;
   /**
+   * Makes room again in `tables` (mirror and ledger tables a night just wrote), outside any
+   * transaction. PostgreSQL: VACUUM of those with more dead rows than autovacuum would allow
+   * (see postgres/vacuum.ts). SQLite reuses freed pages by itself: nothing to do. Returns the
+   * tables vacuumed.
+   */
+  reclaim(tables: readonly string[]): Promise<string[]>;
+  /**
    * Rebuilds `mirror`'s table under `mirror.key` (`cases-etl migrate --rekey`), every school's rows
    * kept, in one transaction with marking pruned every run whose change history names the table
    * (its images identify rows by the old key). Nothing changes when the key is already the table's.

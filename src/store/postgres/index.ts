@@ -23,6 +23,7 @@ import { LEDGER, MIGRATIONS } from './ledger.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { rekeyPostgres } from './rekey.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
+import { vacuumDue } from './vacuum.js';
 
 export { isTransientPostgresError } from './errors.js';
 
@@ -433,6 +434,7 @@ export function createPostgresStore(url: string, schema: string, writer: Postgre
           await all(SUMMARY_SQL.rollbacks),
         );
       }),
+    reclaim: (tables) => withClient((client) => vacuumDue(client, schema, tables)),
     rekeyMirror: (mirror) => withClient((client) => inTransaction(client, () => rekeyPostgres(client, schema, mirror))),
     async close() {
       await pool.end();

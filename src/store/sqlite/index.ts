@@ -316,6 +316,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;
       return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
     },
+    async reclaim() {
+      return [];
+    },
     async rekeyMirror(mirror) {
       // Not while a run of this process holds the connection's transaction.
       const release = await mutex.acquire(options.busyTimeoutMs);
