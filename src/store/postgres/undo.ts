@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 
-import { mirrorTableName } from '../../schema/index.js';
+import { BOOKKEEPING, mirrorTableName } from '../../schema/index.js';
 import type { UndoCounts } from '../types.js';
 import { dropTempSql, lit, q, RAISE_WORK_MEM } from './sql.js';
 
@@ -8,8 +8,9 @@ import { dropTempSql, lit, q, RAISE_WORK_MEM } from './sql.js';
  * Undoing a run on PostgreSQL, set-based whatever the run's size. The first change the run made
  * to each row is picked out once into a temporary table: for a row the run inserted, its after
  * image; for any other, its before image (a row changed twice, a full file then a delta, gets the
- * image from before the first). Each table then takes one DELETE (the rows the run inserted) and
- * one UPDATE (every other row gets its image back: every column, bookkeeping included). Images
+ * image from before the first). Each table then takes one DELETE (the rows the run inserted), one
+ * UPDATE for the rows it deactivated (their bookkeeping back) and one for every other row (its
+ * image back: every column, bookkeeping included). Images
  * are read through json_populate_record on the mirror's own row type, so values come back with
  * their real types (int and date keys compare as such), and a column the table gained after the
  * image was taken comes back null, as it was. A row to delete needs only its key, which is read
@@ -26,8 +27,12 @@ export const PLAN_UNDO = `SELECT f.table_name, count(*) FILTER (WHERE f.op = 'in
   FROM (SELECT DISTINCT ON (table_name, row_key) table_name, op FROM etl_changes WHERE run_id = $1 ORDER BY table_name, row_key, id) AS f
   GROUP BY f.table_name ORDER BY f.table_name COLLATE "C"`;
 
+/**
+ * `row_key` and `id` are kept only for a row whose first change is a deactivation the run then
+ * followed with another change (a delta after the full file): see mergeLaterSql.
+ */
 export function createFirstsSql(firsts: string): string {
-  return `CREATE TEMP TABLE ${q(firsts)} (table_name text NOT NULL, op text NOT NULL, image json NOT NULL) ON COMMIT DROP`;
+  return `CREATE TEMP TABLE ${q(firsts)} (table_name text NOT NULL, op text NOT NULL, image json NOT NULL, row_key text, id bigint) ON COMMIT DROP`;
 }
 
 /**
@@ -35,11 +40,29 @@ export function createFirstsSql(firsts: string): string {
  * aggregate, no sort), then only those changes are read whole, so the images are not sorted.
  */
 export function fillFirstsSql(firsts: string): string {
-  return `INSERT INTO ${temp(firsts)} (table_name, op, image)
-  SELECT c.table_name, c.op, CASE WHEN c.op = 'insert' THEN c.after ELSE c.before END
+  const later = `c.op = 'deactivate' AND f.n > 1`;
+  return `INSERT INTO ${temp(firsts)} (table_name, op, image, row_key, id)
+  SELECT c.table_name, c.op, CASE WHEN c.op = 'insert' THEN c.after ELSE c.before END,
+    CASE WHEN ${later} THEN c.row_key END, CASE WHEN ${later} THEN c.id END
   FROM etl_changes AS c
-  JOIN (SELECT min(id) AS id FROM etl_changes WHERE run_id = $1 GROUP BY table_name, row_key) AS f ON f.id = c.id
+  JOIN (SELECT min(id) AS id, count(*) AS n FROM etl_changes WHERE run_id = $1 GROUP BY table_name, row_key) AS f ON f.id = c.id
   WHERE c.run_id = $1`;
+}
+
+/**
+ * $1 run id. A deactivation's image holds only the bookkeeping it changed (flagsImageSql); when
+ * the run changed the row again afterwards, the values to restore are in that next change's
+ * before image (the row as deactivated, values as they were before the run), with the
+ * deactivation's bookkeeping laid over it: the row's full image from before the run.
+ */
+export function mergeLaterSql(firsts: string): string {
+  return `UPDATE ${temp(firsts)} AS f SET op = 'update', image = (l.before::jsonb || f.image::jsonb)::json, row_key = NULL
+  FROM (SELECT DISTINCT ON (d.table_name, d.row_key) d.table_name, d.row_key, c.before
+    FROM ${temp(firsts)} AS d
+    JOIN etl_changes AS c ON c.run_id = $1 AND c.table_name = d.table_name AND c.row_key = d.row_key AND c.id > d.id
+    WHERE d.row_key IS NOT NULL
+    ORDER BY d.table_name, d.row_key, c.id) AS l
+  WHERE f.row_key IS NOT NULL AND f.table_name = l.table_name AND f.row_key = l.row_key`;
 }
 
 /** Each table's statements read only its own rows of the temporary table. */
@@ -52,7 +75,8 @@ export function analyzeFirstsSql(firsts: string): string {
 }
 
 export function countFirstsSql(firsts: string): string {
-  return `SELECT table_name, count(*) FILTER (WHERE op = 'insert')::integer AS deleted, count(*) FILTER (WHERE op <> 'insert')::integer AS restored
+  return `SELECT table_name, count(*) FILTER (WHERE op = 'insert')::integer AS deleted, count(*) FILTER (WHERE op <> 'insert')::integer AS restored,
+    count(row_key)::integer AS later
   FROM ${temp(firsts)} GROUP BY table_name ORDER BY table_name COLLATE "C"`;
 }
 
@@ -86,9 +110,13 @@ function keyMatch(key: readonly KeyColumn[]): string {
  * image as text and cast to the column's type (what json_populate_record does with a scalar).
  */
 export function deleteInsertedSql(firsts: string, table: string, key: readonly KeyColumn[]): string {
-  const match = key.map((k) => `m.${q(k.name)} = (f.image ->> ${lit(k.name)})::${k.type}`).join(' AND ');
   return `DELETE FROM ${q(table)} AS m USING ${temp(firsts)} AS f
-  WHERE f.table_name = $1 AND f.op = 'insert' AND ${match}`;
+  WHERE f.table_name = $1 AND f.op = 'insert' AND ${imageKeyMatch(key)}`;
+}
+
+/** The mirror row is the image's, its key read from the image as text and cast to each column's type. */
+function imageKeyMatch(key: readonly KeyColumn[]): string {
+  return key.map((k) => `m.${q(k.name)} = (f.image ->> ${lit(k.name)})::${k.type}`).join(' AND ');
 }
 
 /** $1 base CASES table: writes every other changed row's before image back, bookkeeping included. */
@@ -100,7 +128,19 @@ export function restoreBeforeSql(
 ): string {
   return `UPDATE ${q(table)} AS m SET ${columns.map((c) => `${q(c)} = r.${q(c)}`).join(', ')}
   FROM ${imageRow(firsts, table)}
-  WHERE f.table_name = $1 AND f.op <> 'insert' AND ${keyMatch(key)}`;
+  WHERE f.table_name = $1 AND f.op NOT IN ('insert', 'deactivate') AND ${keyMatch(key)}`;
+}
+
+/**
+ * $1 base CASES table: undoes the deactivations, writing back the bookkeeping deactivating changed
+ * (all a deactivation's image holds; the values never changed). A column missing from an older,
+ * whole-row image was null.
+ */
+export function restoreFlagsSql(firsts: string, table: string, key: readonly KeyColumn[]): string {
+  const flag = (column: string, type: string): string => `${q(column)} = (f.image ->> ${lit(column)})::${type}`;
+  return `UPDATE ${q(table)} AS m SET ${flag(BOOKKEEPING.active, 'boolean')}, ${flag(BOOKKEEPING.changedRun, 'bigint')}, ${flag(BOOKKEEPING.deactivatedRun, 'bigint')}
+  FROM ${temp(firsts)} AS f
+  WHERE f.table_name = $1 AND f.op = 'deactivate' AND ${imageKeyMatch(key)}`;
 }
 
 interface MirrorShape {
@@ -124,7 +164,7 @@ async function mirrorShape(client: PoolClient, schema: string, table: string): P
   return { key, columns: rows.filter((r) => r.key_position === null).map((r) => r.name) };
 }
 
-type CountRow = { table_name: string; deleted: number; restored: number };
+type CountRow = { table_name: string; deleted: number; restored: number; later?: number };
 
 const toCounts = (rows: readonly CountRow[]): UndoCounts[] =>
   rows.map((r) => ({ table: r.table_name, deleted: Number(r.deleted), restored: Number(r.restored) }));
@@ -151,7 +191,9 @@ export async function undoRunPostgres(
   await client.query(fillFirstsSql(firsts), [runId]);
   await client.query(indexFirstsSql(firsts));
   await client.query(analyzeFirstsSql(firsts));
-  const logged = toCounts((await client.query<CountRow>(countFirstsSql(firsts))).rows);
+  const rows = (await client.query<CountRow>(countFirstsSql(firsts))).rows;
+  if (rows.some((r) => Number(r.later) > 0)) await client.query(mergeLaterSql(firsts), [runId]);
+  const logged = toCounts(rows);
   const counts: UndoCounts[] = [];
   for (const c of logged) {
     const table = mirrorTableName(c.table);
@@ -160,7 +202,8 @@ export async function undoRunPostgres(
       c.deleted > 0 ? ((await client.query(deleteInsertedSql(firsts, table, shape.key), [c.table])).rowCount ?? 0) : 0;
     const restored =
       c.restored > 0
-        ? ((await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table])).rowCount ?? 0)
+        ? ((await client.query(restoreBeforeSql(firsts, table, shape.key, shape.columns), [c.table])).rowCount ?? 0) +
+          ((await client.query(restoreFlagsSql(firsts, table, shape.key), [c.table])).rowCount ?? 0)
         : 0;
     counts.push({ table: c.table, deleted, restored });
   }

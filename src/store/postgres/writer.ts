@@ -231,8 +231,8 @@ export async function mergePostgres(
       client.query(copyFrom(copyAddressesSql(gone))),
     );
     counts.deactivated =
-      (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror, tableColumns), params)).rows[0]
-        ?.deactivated ?? 0;
+      (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror), params)).rows[0]?.deactivated ??
+      0;
     input.onDeactivate?.(counts.deactivated, total);
     await client.query(dropTempSql(gone));
   }

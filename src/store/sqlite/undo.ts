@@ -1,14 +1,15 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-import { mirrorTableName, SCHOOL_COLUMN } from '../../schema/index.js';
+import { BOOKKEEPING, mirrorTableName, SCHOOL_COLUMN } from '../../schema/index.js';
 import type { UndoCounts } from '../types.js';
 import { LEDGER } from './ledger.js';
 import { q } from './sql.js';
 
 /**
  * Undoing a run on SQLite: its changes are replayed backwards, newest first, a page at a time.
- * An insert is undone by deleting the row; any other change by writing its before image back
- * (every column, bookkeeping included; a column missing from the image was null). Going
+ * An insert is undone by deleting the row; a deactivation by writing back the bookkeeping it
+ * changed; any other change by writing its before image back (every column, bookkeeping
+ * included; a column missing from the image was null). Going
  * backwards means a row the run changed twice ends with its first before image.
  */
 
@@ -16,9 +17,14 @@ type Image = Record<string, unknown>;
 
 const PAGE = 2000;
 
+/** The bookkeeping a deactivation changes, and all its image holds beside the row's address. */
+const FLAGS = [BOOKKEEPING.active, BOOKKEEPING.changedRun, BOOKKEEPING.deactivatedRun];
+
 interface TableStatements {
   remove: Statement;
   restore: Statement;
+  /** A deactivation's undo: its image holds the row's address and the bookkeeping it changed. */
+  restoreFlags: Statement;
   columns: readonly string[];
   key: readonly string[];
 }
@@ -44,6 +50,7 @@ function statementsFor(db: Database, cache: Map<string, TableStatements>, table:
   const made: TableStatements = {
     remove: db.prepare(`DELETE FROM ${q(name)} WHERE ${where}`),
     restore: db.prepare(`UPDATE ${q(name)} SET ${columns.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${where}`),
+    restoreFlags: db.prepare(`UPDATE ${q(name)} SET ${FLAGS.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${where}`),
     columns,
     key,
   };
@@ -102,8 +109,12 @@ export function undoRunSqlite(db: Database, runId: number): UndoCounts[] {
       } else {
         const before = JSON.parse(c.before ?? '{}') as Image;
         const key = [before[SCHOOL_COLUMN], ...s.key.map((k) => before[k] ?? null)];
-        if (s.restore.run(...s.columns.map((col) => before[col] ?? null), ...key).changes > 0)
-          counted(c.table_name).restored.add(JSON.stringify(key));
+        // Older logs hold a deactivation's whole row: its values never changed, so its flags suffice too.
+        const restored =
+          c.op === 'deactivate'
+            ? s.restoreFlags.run(...FLAGS.map((col) => before[col] ?? null), ...key)
+            : s.restore.run(...s.columns.map((col) => before[col] ?? null), ...key);
+        if (restored.changes > 0) counted(c.table_name).restored.add(JSON.stringify(key));
       }
     }
     if (changes.length < PAGE) return counts();

@@ -154,27 +154,16 @@ const DEACTIVATE_PAGE = 10_000;
 const GONE = 'temp.cases_etl_gone';
 
 /**
- * SQL for a row image of table `table` as `imageJson` writes one: every column of the row, its null
- * columns left out, as one JSON object. Built by SQLite as text (each present member is
- * `,"name":` and its json_quote), so a 211-column row never becomes a JavaScript object, and no
- * JSON is parsed on the way: reading rows that wide into objects and writing them back out as
- * JSON was most of deactivating a large table.
+ * SQL for a deactivation's image: the row's address (school and key) and the three bookkeeping
+ * columns deactivating changes, nulls written out (rollback restores exactly these; the values
+ * never change). `flags` gives each of the three as SQL. Building every column of each row as
+ * JSON, twice, made emptying a table cost nearly twice loading it.
  */
-function imageSql(db: Database, table: string, alias: string): string {
-  const columns = db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table) as Array<{
-    name: string;
-    type: string;
-  }>;
-  const members = columns.map((c) => {
-    const ref = `${alias}.${q(c.name)}`;
-    // JSON holds no BLOB: a bytes column's value goes in as hex rather than failing the night.
-    const value = /BLOB/i.test(c.type)
-      ? `json_quote(CASE WHEN typeof(${ref}) = 'blob' THEN hex(${ref}) ELSE ${ref} END)`
-      : `json_quote(${ref})`;
-    const name = JSON.stringify(c.name).replace(/'/g, "''");
-    return `CASE WHEN ${ref} IS NULL THEN '' ELSE '${`,${name}:`}' || ${value} END`;
-  });
-  return `'{' || substr(${members.join(' || ')}, 2) || '}'`;
+function flagsImageSql(mirror: MergeInput['mirror'], alias: string, flags: readonly [string, string, string]): string {
+  const B = BOOKKEEPING;
+  const address = [SCHOOL_COLUMN, ...mirror.key].map((k) => `'${k.replace(/'/g, "''")}', ${alias}.${q(k)}`);
+  const bookkeeping = [B.active, B.changedRun, B.deactivatedRun].map((k, i) => `'${k}', ${flags[i]}`);
+  return `json_object(${[...address, ...bookkeeping].join(', ')})`;
 }
 
 /**
@@ -205,19 +194,19 @@ function deactivate(db: Database, input: MergeInput, addresses: Iterable<number>
   const pageEnd = db.prepare(
     `SELECT max(rid) AS hi FROM (SELECT rid FROM ${GONE} WHERE rid > ? ORDER BY rid LIMIT ${DEACTIVATE_PAGE})`,
   );
-  const after = `json_set(img, '$.${B.active}', 0, '$.${B.changedRun}', ?, '$.${B.deactivatedRun}', ?)`;
+  const before = flagsImageSql(mirror, 'm', [`m.${q(B.active)}`, `m.${q(B.changedRun)}`, `m.${q(B.deactivatedRun)}`]);
+  const after = flagsImageSql(mirror, 'm', ['0', '@run', '@run']);
   // CROSS JOIN keeps the page's rowids as the outer loop; ORDER BY keeps the log in rowid order.
   const log = db.prepare(
     `INSERT INTO etl_changes (run_id, school_id, table_name, row_key, op, before, after)
-     SELECT ?, school, ?, k, 'deactivate', img, ${after} FROM (
-       SELECT m.${q(SCHOOL_COLUMN)} AS school, ${keySql(mirror.key, 'm')} AS k, ${imageSql(db, mirror.name, 'm')} AS img
-         FROM ${GONE} g CROSS JOIN ${t} m ON m.rowid = g.rid WHERE g.rid > ? AND g.rid <= ? ORDER BY g.rid)`,
+     SELECT @run, m.${q(SCHOOL_COLUMN)}, @table, ${keySql(mirror.key, 'm')}, 'deactivate', ${before}, ${after}
+       FROM ${GONE} g CROSS JOIN ${t} m ON m.rowid = g.rid WHERE g.rid > @from AND g.rid <= @hi ORDER BY g.rid`,
   );
   let done = 0;
   for (let from = -1; done < total;) {
     const hi = (pageEnd.get(from) as { hi: number | null }).hi;
     if (hi === null) break;
-    done += log.run(runId, mirror.table, runId, runId, from, hi).changes;
+    done += log.run({ run: runId, table: mirror.table, from, hi }).changes;
     input.onDeactivate?.(done, total);
     from = hi;
   }
