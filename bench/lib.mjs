@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark: data generation (cached), child-process scenarios, medians.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +37,49 @@ export function cpuSample() {
   // user nice system idle iowait irq softirq steal …: idle and iowait are the not-busy ones.
   const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: total - ticks[3] - ticks[4], total };
+}
+
+/** Clock ticks per second of /proc's CPU counters (USER_HZ: 100 on Linux). */
+const TICKS = 100;
+
+/** CPU seconds (user + system) each process has used so far, by pid; a process gone is left out. */
+export function processCpu(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    try {
+      // The command name is in parentheses and may hold spaces: fields count from after it.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / TICKS);
+    } catch {
+      // Ended between listing and reading.
+    }
+  }
+  return out;
+}
+
+/** The pids of every process whose command name is `name` (PostgreSQL's are all `postgres`). */
+export function pidsNamed(name) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'latin1').trim() === name) pids.push(Number(entry));
+    } catch {
+      // Ended between listing and reading.
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU seconds used between two `processCpu` samples, summed: a process that started in between
+ * counts from zero; one that ended in between is lost, so sample while the work's processes live.
+ */
+export function cpuUsed(from, to) {
+  let sum = 0;
+  for (const [pid, t] of to) sum += t - (from.get(pid) ?? 0);
+  return sum;
 }
 
 /** Cores busy on average between two `cpuSample`s (0 … CORES). */
