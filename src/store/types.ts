@@ -329,9 +329,9 @@ export interface Store {
   schoolSummaries(): Promise<SchoolSummary[]>;
   /**
    * Makes room again in `tables` (mirror and ledger tables a night just wrote), outside any
-   * transaction. PostgreSQL: VACUUM of those with more dead rows than autovacuum would allow
-   * (see postgres/vacuum.ts). SQLite reuses freed pages by itself: nothing to do. Returns the
-   * tables vacuumed.
+   * transaction. PostgreSQL: VACUUM of those with more dead rows than autovacuum would allow,
+   * ANALYZE of those whose statistics it would refresh (see postgres/vacuum.ts). SQLite reuses
+   * freed pages by itself: nothing to do. Returns the tables vacuumed.
    */
   reclaim(tables: readonly string[]): Promise<string[]>;
   /**

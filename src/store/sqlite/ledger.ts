@@ -36,8 +36,9 @@ export const LEDGER = {
   /** The file rows of the school's newest published run that read a file for the table (plan/unchanged.ts). */
   previousLoad: `SELECT f.run_id, f.sha256, f.read_as, f.mode, f.records, f.rows_loaded, f.rejected FROM etl_run_files f
                    WHERE f.table_name = @table AND f.error IS NULL AND f.run_id = (
-                     SELECT max(r.id) FROM etl_runs r JOIN etl_run_files g ON g.run_id = r.id AND g.table_name = @table AND g.error IS NULL
-                      WHERE r.school_id = @school AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0)`,
+                     SELECT r.id FROM etl_runs r JOIN etl_run_files g ON g.run_id = r.id AND g.table_name = @table AND g.error IS NULL
+                      WHERE r.school_id = @school AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0
+                      ORDER BY r.id DESC LIMIT 1)`,
   /** One table's latest published full load: the school's runs newest first, up to the first hit. */
   lastPublishedRows: `SELECT f.rows_loaded AS rows_loaded FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id AND f.table_name = ?
                         WHERE r.school_id = ? AND r.status IN ('succeeded', 'warning') AND r.dry_run = 0 AND f.mode = 'full' AND f.error IS NULL
