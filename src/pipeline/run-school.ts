@@ -301,28 +301,18 @@ export async function runSchool(
   return archive(config, store, set, (await sums.all).checksums, tidied);
 }
 
+/** The ledger tables a night writes, beside its files' mirror tables. */
+const LEDGER_TABLES = ['etl_changes', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+
 /**
  * After a night publishes, room is made again in the tables it wrote (Store.reclaim), so a year
  * of nights keeps the database the size of its data and its statistics current. A failure is
  * told, and costs the night nothing.
  */
 async function reclaim(store: Store, result: SchoolRunResult): Promise<SchoolRunResult> {
-  const tables = new Map<string, { table: string; written: number; dead: number }>();
-  const add = (table: string, written: number, dead: number): void => {
-    const t = tables.get(table) ?? { table, written: 0, dead: 0 };
-    tables.set(table, { table, written: t.written + written, dead: t.dead + dead });
-  };
-  for (const t of result.tables) {
-    const dead = t.updated + t.deactivated + t.reactivated;
-    add(mirrorTableName(t.table), t.inserted + dead, dead);
-    add('etl_changes', t.inserted + dead, 0);
-  }
-  add('etl_run_files', result.tables.length, 0);
-  add('etl_rejects', result.stats.rejected, 0);
-  // The run's row is written twice: started, then finished.
-  add('etl_runs', 1, 1);
+  const tables = [...new Set(result.tables.map((t) => mirrorTableName(t.table))), ...LEDGER_TABLES];
   try {
-    await store.reclaim([...tables.values()]);
+    await store.reclaim(tables);
     return result;
   } catch (err) {
     return {

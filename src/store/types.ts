@@ -307,13 +307,6 @@ export interface SchoolSummary {
   readonly lastPublishedAt: string | null;
 }
 
-/** What a night wrote to one table: rows written, and of them the updates that left a dead row version. */
-export interface TableWrites {
-  readonly table: string;
-  readonly written: number;
-  readonly dead: number;
-}
-
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, without credentials. */
@@ -337,11 +330,10 @@ export interface Store {
   /**
    * Makes room again in `tables` (mirror and ledger tables a night just wrote), outside any
    * transaction. PostgreSQL: VACUUM of those with more dead rows than autovacuum would allow,
-   * ANALYZE of those whose statistics it would refresh (see postgres/vacuum.ts), counting what
-   * the night says it wrote as well as what the server's statistics have seen so far. SQLite
-   * reuses freed pages by itself: nothing to do. Returns the tables vacuumed.
+   * ANALYZE of those whose statistics it would refresh (see postgres/vacuum.ts). SQLite reuses
+   * freed pages by itself: nothing to do. Returns the tables vacuumed.
    */
-  reclaim(tables: readonly TableWrites[]): Promise<string[]>;
+  reclaim(tables: readonly string[]): Promise<string[]>;
   /**
    * Rebuilds `mirror`'s table under `mirror.key` (`cases-etl migrate --rekey`), every school's rows
    * kept, in one transaction with marking pruned every run whose change history names the table

@@ -23,7 +23,7 @@ import { LEDGER, MIGRATIONS } from './ledger.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { rekeyPostgres } from './rekey.js';
 import { planUndoPostgres, undoRunPostgres } from './undo.js';
-import { vacuumDue } from './vacuum.js';
+import { FLUSH_STATS, vacuumDue } from './vacuum.js';
 
 export { isTransientPostgresError } from './errors.js';
 
@@ -283,6 +283,11 @@ function createSession(client: PoolClient, schema: string, writer: PostgresWrite
       return inTransaction(client, async () => {
         const result = await fn(tx);
         for (const name of [...keyless.keys()]) await addKey(name);
+        return result;
+      }).then(async (result) => {
+        // Committed: what the run wrote reaches the table statistics now (see vacuum.ts). Only
+        // housekeeping, so a failure here is no failure of the night.
+        await client.query(FLUSH_STATS).catch(() => undefined);
         return result;
       });
     },
