@@ -24,6 +24,7 @@ import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
 import { countRowsSql, ensureSqliteMirror } from './mirror.js';
+import { reclaimSqlite } from './vacuum.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
@@ -317,7 +318,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
     },
     async reclaim() {
-      return [];
+      return reclaimSqlite();
     },
     async rekeyMirror(mirror) {
       // Not while a run of this process holds the connection's transaction.
