@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createApp, type App } from '../src/app/index.js';
@@ -97,7 +97,48 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
       payload: { dryRun: true },
     });
     expect(rollback.statusCode).toBe(404);
-    expect(rollback.json()).toMatchObject({ code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
+    expect(rollback.json()).toMatchObject({ code: 'ETL_RUN_UNKNOWN' });
+  });
+
+  it('answers every error in one shape, { error, code, statusCode }: our codes, Fastify checks and unknown routes alike', async () => {
+    const { server } = await serve();
+    const shape = async (request: InjectOptions, statusCode: number, code: string): Promise<void> => {
+      const res = await server.inject(request);
+      const what = JSON.stringify(request);
+      expect(res.statusCode, what).toBe(statusCode);
+      const body = res.json() as Record<string, unknown>;
+      expect(Object.keys(body).sort(), what).toEqual(['code', 'error', 'statusCode']);
+      expect(body, what).toMatchObject({ code, statusCode });
+      expect(typeof body.error, what).toBe('string');
+    };
+    await shape({ method: 'GET', url: '/nowhere' }, 404, 'ETL_HTTP_NOT_FOUND');
+    await shape({ method: 'DELETE', url: '/api/cases-etl/runs' }, 404, 'ETL_HTTP_NOT_FOUND');
+    await shape({ method: 'GET', url: '/api/cases-etl/runs/424242' }, 404, 'ETL_RUN_UNKNOWN');
+    await shape({ method: 'GET', url: '/api/cases-etl/runs/abc' }, 400, 'ETL_HTTP_INVALID_REQUEST');
+    await shape({ method: 'GET', url: '/api/cases-etl/runs?limit=0' }, 400, 'ETL_HTTP_INVALID_REQUEST');
+    await shape({ method: 'POST', url: '/api/cases-etl/trigger', payload: {} }, 401, 'ETL_HTTP_UNAUTHORIZED');
+    await shape(
+      {
+        method: 'POST',
+        url: '/api/cases-etl/trigger',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '{"school":',
+      },
+      400,
+      'ETL_HTTP_INVALID_REQUEST',
+    );
+    await shape(
+      { method: 'GET', url: '/api/cases-etl/health', headers: { host: 'evil.example' } },
+      421,
+      'ETL_HTTP_HOST_REFUSED',
+    );
+    const { server: open } = await serve({ ETL_ADMIN_TOKENS: '' });
+    const res = await open.inject({ method: 'POST', url: '/api/cases-etl/trigger', payload: {} });
+    expect(res.json()).toEqual({
+      error: 'no admin tokens are configured (ETL_ADMIN_TOKENS)',
+      code: 'ETL_HTTP_FORBIDDEN',
+      statusCode: 403,
+    });
   });
 
   it('checks the admin token before reading the body: a big invalid body without one is 401, never parsed', async () => {
@@ -113,7 +154,11 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
     for (const path of ['/api/cases-etl/trigger', '/api/cases-etl/runs/1/rollback']) {
       const refused = await post(port, path, big, {});
       expect(refused.status, path).toBe(401);
-      expect(JSON.parse(refused.body), path).toEqual({ error: 'a valid bearer token is required' });
+      expect(JSON.parse(refused.body), path).toEqual({
+        error: 'a valid bearer token is required',
+        code: 'ETL_HTTP_UNAUTHORIZED',
+        statusCode: 401,
+      });
       expect((await post(port, path, big, { authorization: 'Bearer wrong-token-wrong-token' })).status, path).toBe(401);
     }
     expect(parsed).toBe(0);

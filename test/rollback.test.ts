@@ -131,7 +131,7 @@ describe.each(DIALECTS)('rollback on %s', (dialect) => {
     );
     const failed = await run();
     expect([skipped.status, failed.status]).toEqual(['skipped', 'failed']);
-    await expect(rollbackRun(9999, { config: config() })).rejects.toMatchObject({ code: 'ETL_ROLLBACK_UNKNOWN_RUN' });
+    await expect(rollbackRun(9999, { config: config() })).rejects.toMatchObject({ code: 'ETL_RUN_UNKNOWN' });
     for (const id of [skipped.runId, dry.runId, failed.runId]) {
       await expect(rollbackRun(id as number, { config: config() })).rejects.toMatchObject({
         code: 'ETL_ROLLBACK_NOT_PUBLISHED',

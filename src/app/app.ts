@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import type { Config } from '../config/index.js';
-import { createRedis, evictionWarning, QUEUE_NAME } from '../jobs/index.js';
+import { createRedis, evictionWarning, QUEUE_NAME, redisStateLogger, waitForRedis } from '../jobs/index.js';
 import { loadLayouts, type LayoutRegistry } from '../layouts/index.js';
 import { notifierFor, type Notifier } from '../notify/index.js';
 import { createLogger, type Logger } from '../observability/index.js';
@@ -28,7 +28,17 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+export interface CreateAppOptions {
+  readonly logger?: Logger;
+  /**
+   * Wait for Redis (at most ETL_REDIS_CONNECT_TIMEOUT_MS) and fail with ETL_REDIS_UNAVAILABLE:
+   * for one-off commands. Without it (serve, worker) the app starts at once and the connection
+   * keeps retrying, its losses and returns logged once each.
+   */
+  readonly waitForRedis?: boolean;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger();
   const closers: Array<() => Promise<void> | void> = [];
   const onStop = (close: () => Promise<void> | void): void => void closers.push(close);
@@ -52,13 +62,16 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     let queue: Queue | null = null;
     let redis: Redis | null = null;
     if (config.jobs.redisUrl) {
-      redis = createRedis(config.jobs.redisUrl, (err) =>
-        logger.warn({ error: err.message }, 'Redis connection error; retrying'),
-      );
+      const url = config.jobs.redisUrl;
+      // A one-off command reports an unreachable Redis once, as its error; a service logs each loss and return.
+      redis = createRedis(url, options.waitForRedis ? undefined : redisStateLogger(url, logger, () => redis));
       const r = redis;
       onStop(() => void r.disconnect());
-      const warning = await evictionWarning(redis);
-      if (warning) logger.warn(warning);
+      if (options.waitForRedis) await waitForRedis(r, url, config.jobs.redisConnectTimeoutMs);
+      // Asked once connected: a command sent to a Redis that is down waits for it.
+      const warnOnEviction = (): void => void evictionWarning(r).then((warning) => warning && logger.warn(warning));
+      if (r.status === 'ready') warnOnEviction();
+      else r.once('ready', warnOnEviction);
       queue = new Queue(QUEUE_NAME, { connection: redis, prefix: config.jobs.prefix });
       const q = queue;
       onStop(() => q.close());

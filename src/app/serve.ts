@@ -4,7 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { coerceError, EtlError } from '../errors/index.js';
 import { buildServer } from '../http/index.js';
-import { createEtlWorker, createRedis, registerSchedule, startInProcessScheduler } from '../jobs/index.js';
+import {
+  createEtlWorker,
+  createRedis,
+  describeRedisUrl,
+  registerSchedule,
+  startInProcessScheduler,
+  waitForRedis,
+} from '../jobs/index.js';
 import type { App } from './app.js';
 import { triggerEtl } from './trigger.js';
 
@@ -14,6 +21,9 @@ import { triggerEtl } from './trigger.js';
  * with app.onStop, so app.stop() takes them down in reverse: HTTP first, then the worker (which
  * waits for the current run), then the queue and the store. The CLI only parses, calls and prints.
  */
+
+/** How long `serve` waits for Redis before starting HTTP without it (at most ETL_REDIS_CONNECT_TIMEOUT_MS). */
+const FIRST_CONTACT_MS = 3000;
 
 export interface WorkerStartOptions {
   /**
@@ -79,6 +89,12 @@ export function startWorker(app: App, options: WorkerStartOptions = {}): WorkerH
 export function buildAppServer(app: App): FastifyInstance {
   return buildServer(app, {
     trigger: async ({ school, force }) => {
+      // Queued work waits for Redis to return: say now that it cannot be queued.
+      if (app.queue && app.redis && app.redis.status !== 'ready' && app.config.jobs.redisUrl)
+        throw new EtlError(
+          'ETL_REDIS_UNAVAILABLE',
+          `Redis at ${describeRedisUrl(app.config.jobs.redisUrl)} is not connected (${app.redis.status}): nothing was queued`,
+        );
       if (app.queue) {
         const t = await triggerEtl({ app, school, force, trigger: 'api' });
         return { jobId: t.jobs[0]?.jobId ?? null, created: t.jobs[0]?.created ?? false, mode: 'queue' };
@@ -95,7 +111,7 @@ export interface ServeHandle {
   readonly server: FastifyInstance;
   /** Where HTTP listens, as `host:port` (IPv6 in brackets). */
   readonly address: string;
-  /** The worker, when Redis is configured; without it runs happen in this process. */
+  /** The worker, once Redis has answered; without Redis runs happen in this process. */
   readonly worker: WorkerHandle | null;
 }
 
@@ -106,13 +122,35 @@ export interface ServeHandle {
 export async function startServe(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
   const { config, logger } = app;
   let worker: WorkerHandle | null = null;
-  if (app.queue) {
-    const s = await registerSchedule(app.queue, config.jobs);
-    logger.info(
-      { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
-      'nightly schedule registered',
-    );
-    worker = startWorker(app, options);
+  if (app.queue && app.redis && config.jobs.redisUrl) {
+    const queue = app.queue;
+    const redis = app.redis;
+    const begin = async (): Promise<void> => {
+      const s = await registerSchedule(queue, config.jobs);
+      logger.info(
+        { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
+        'nightly schedule registered',
+      );
+      worker = startWorker(app, options);
+    };
+    try {
+      await waitForRedis(redis, config.jobs.redisUrl, Math.min(config.jobs.redisConnectTimeoutMs, FIRST_CONTACT_MS));
+      await begin();
+    } catch (err) {
+      if (!(err instanceof EtlError) || err.code !== 'ETL_REDIS_UNAVAILABLE') throw err;
+      // HTTP starts anyway (/livez answers, /readyz says why it is not ready); the schedule is
+      // registered and jobs taken as soon as Redis answers.
+      logger.warn(
+        { redis: describeRedisUrl(config.jobs.redisUrl), error: err.message },
+        'Redis unavailable: HTTP starts now; the nightly schedule is registered and jobs are taken once it answers',
+      );
+      const onReady = (): void =>
+        void begin().catch((e: unknown) =>
+          logger.error({ error: coerceError(e).message }, 'could not register the nightly schedule'),
+        );
+      redis.once('ready', onReady);
+      app.onStop(() => void redis.off('ready', onReady));
+    }
   } else {
     const scheduler = startInProcessScheduler(app, logger);
     app.onStop(() => scheduler.stop());
@@ -140,7 +178,13 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
       'HTTP answers only these Host names; set ETL_ALLOWED_HOSTS or ETL_PUBLIC_URL to be reached by another',
     );
   }
-  return { server, address, worker };
+  return {
+    server,
+    address,
+    get worker() {
+      return worker;
+    },
+  };
 }
 
 /** Resolves with the signal's name when SIGTERM or SIGINT arrives; the caller then stops the app. */

@@ -44,7 +44,7 @@ export async function triggerEtl(options: TriggerOptions = {}): Promise<TriggerO
 /** Runs `fn` with the given app, or with one made from the environment and stopped afterwards. */
 async function withApp<T>(given: App | undefined, fn: (app: App) => Promise<T>): Promise<T> {
   if (given) return fn(given);
-  const app = await createApp(loadEnvironmentConfig(), { logger: createLogger({ level: 'warn' }) });
+  const app = await createApp(loadEnvironmentConfig(), { logger: createLogger({ level: 'warn' }), waitForRedis: true });
   try {
     return await fn(app);
   } finally {

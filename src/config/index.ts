@@ -159,6 +159,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       backoffMs: v.ETL_JOB_BACKOFF_MS,
       lockMs: v.ETL_JOB_LOCK_MS,
       shutdownTimeoutMs: v.ETL_SHUTDOWN_TIMEOUT_MS,
+      redisConnectTimeoutMs: v.ETL_REDIS_CONNECT_TIMEOUT_MS,
     },
     http: {
       port: v.PORT,

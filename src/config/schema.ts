@@ -254,6 +254,13 @@ export const ENVIRONMENT = {
     description:
       'On SIGTERM, how long (ms) to wait for the current run before exiting (an unfinished run publishes nothing).',
   }),
+  ETL_REDIS_CONNECT_TIMEOUT_MS: variable({
+    group: JOBS,
+    kind: wholeNumber(1),
+    default: '10000',
+    description:
+      'How long (ms) `trigger` and `schedule show` wait for Redis before giving up with ETL_REDIS_UNAVAILABLE; `serve` and `worker` keep reconnecting instead.',
+  }),
   PORT: variable({
     group: HTTP,
     common: true,

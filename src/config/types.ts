@@ -70,6 +70,8 @@ export interface JobsConfig {
   readonly lockMs: number;
   /** How long SIGTERM waits for the current run before exiting, in ms (ETL_SHUTDOWN_TIMEOUT_MS), default 60000. */
   readonly shutdownTimeoutMs: number;
+  /** How long a one-off command waits for Redis before ETL_REDIS_UNAVAILABLE, in ms (ETL_REDIS_CONNECT_TIMEOUT_MS), default 10000. */
+  readonly redisConnectTimeoutMs: number;
 }
 
 export interface HttpConfig {

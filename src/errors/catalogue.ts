@@ -226,7 +226,7 @@ export const ERROR_CATALOGUE = {
     title: 'A run ended without finishing (the process was killed or the machine stopped)',
     fix: 'Nothing it did was published; the next run loads the export again.',
   },
-  ETL_ROLLBACK_UNKNOWN_RUN: {
+  ETL_RUN_UNKNOWN: {
     title: 'No run has that id',
     fix: 'See `cases-etl runs` for the run ids.',
     exit: 2,
@@ -257,9 +257,39 @@ export const ERROR_CATALOGUE = {
     fix: "Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL's host), or add the name you use to it.",
     http: 421,
   },
+  ETL_HTTP_NOT_FOUND: {
+    title: 'No HTTP route has that method and path',
+    fix: 'See docs/jobs-and-http.md for the routes; every API route is under /api/cases-etl/.',
+    exit: 2,
+    http: 404,
+  },
+  ETL_HTTP_INVALID_REQUEST: {
+    title: 'An HTTP request was not valid: its parameters, query or body',
+    fix: 'The message names what is wrong; see docs/jobs-and-http.md for what each route takes.',
+    exit: 2,
+    http: 400,
+  },
+  ETL_HTTP_UNAUTHORIZED: {
+    title: 'An admin route was called without a valid bearer token',
+    fix: 'Send `Authorization: Bearer <token>` with a token from ETL_ADMIN_TOKENS.',
+    exit: 2,
+    http: 401,
+  },
+  ETL_HTTP_FORBIDDEN: {
+    title: 'An admin route was called, but no admin tokens are configured',
+    fix: 'Set ETL_ADMIN_TOKENS (name:token pairs) on the server to allow triggering and rolling back over HTTP.',
+    exit: 2,
+    http: 403,
+  },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
+    http: 503,
+    retry: true,
+  },
+  ETL_REDIS_UNAVAILABLE: {
+    title: 'Redis could not be reached',
+    fix: 'Check REDIS_URL (or REDIS_HOST and REDIS_PORT) and that Redis is running and reachable from here; nothing was queued. Unset REDIS_URL to run without the queue.',
     http: 503,
     retry: true,
   },

@@ -45,6 +45,23 @@ function tokenMatches(given: string, wanted: string): boolean {
 }
 
 /** Route ids: digits only, no leading zero (anything else is 400 by schema; see runIdOf for the range). */
+/** An error as every route answers one: its message, its code and the HTTP status (the code's, unless given). */
+function sendError(reply: FastifyReply, err: EtlError, status = behaviourOf(err.code).http): FastifyReply {
+  return reply.code(status).send({ error: err.message, code: err.code, statusCode: status });
+}
+
+/** How long /readyz waits for Redis to answer PING, in ms. */
+const READY_PING_MS = 2000;
+
+/** `promise`, or an Error with `message` after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const RUN_ID = {
   type: 'object',
   properties: { id: { type: 'string', pattern: '^[1-9][0-9]*$' } },
@@ -59,7 +76,7 @@ const RUN_ID = {
 function runIdOf(raw: string): number {
   const id = Number(raw);
   if (!Number.isSafeInteger(id))
-    throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
+    throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
   return id;
 }
 
@@ -89,10 +106,12 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
       adminOf.set(req, match.name);
       return;
     }
-    await reply.code(tokens.length === 0 ? 403 : 401).send({
-      error:
-        tokens.length === 0 ? 'no admin tokens are configured (ETL_ADMIN_TOKENS)' : 'a valid bearer token is required',
-    });
+    await sendError(
+      reply,
+      tokens.length === 0
+        ? new EtlError('ETL_HTTP_FORBIDDEN', 'no admin tokens are configured (ETL_ADMIN_TOKENS)')
+        : new EtlError('ETL_HTTP_UNAUTHORIZED', 'a valid bearer token is required'),
+    );
   };
   const adminName = (req: FastifyRequest): string => {
     const name = adminOf.get(req);
@@ -101,12 +120,23 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
     return name;
   };
 
+  // One shape for every error: { error, code, statusCode }, from our code, Fastify's own checks and unknown routes alike.
   server.setErrorHandler(async (err, _req, reply) => {
-    if (isEtlError(err)) return reply.code(behaviourOf(err.code).http).send({ error: err.message, code: err.code });
+    if (isEtlError(err)) return sendError(reply, err);
     const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) app.logger.error({ error: coerceError(err).message }, 'request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal error' : coerceError(err).message });
+    if (status >= 500) {
+      app.logger.error({ error: coerceError(err).message }, 'request failed');
+      return sendError(reply, new EtlError('ETL_INTERNAL', 'internal error'));
+    }
+    // Fastify's own: a body too large or not JSON, a parameter or query its schema refuses.
+    return sendError(reply, new EtlError('ETL_HTTP_INVALID_REQUEST', coerceError(err).message), status);
   });
+  server.setNotFoundHandler(async (req, reply) =>
+    sendError(
+      reply,
+      new EtlError('ETL_HTTP_NOT_FOUND', `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 100)}`),
+    ),
+  );
 
   const schoolQuery = {
     type: 'object',
@@ -132,12 +162,15 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
       checks.database = coerceError(err).message;
     }
     if (app.redis) {
-      try {
-        await app.redis.ping();
-        checks.redis = 'ok';
-      } catch (err) {
-        checks.redis = coerceError(err).message;
-      }
+      // A command to a Redis that is down waits for it to return: its state is the answer then.
+      if (app.redis.status !== 'ready') checks.redis = `unavailable (connection ${app.redis.status}; reconnecting)`;
+      else
+        try {
+          await withTimeout(app.redis.ping(), READY_PING_MS, 'no answer to PING');
+          checks.redis = 'ok';
+        } catch (err) {
+          checks.redis = coerceError(err).message;
+        }
     }
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
@@ -175,7 +208,7 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
       const originals = req.query.original === 1;
       const id = runIdOf(req.params.id);
       const run = await app.store.getRun(id);
-      if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
+      if (!run) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${id}`);
       const [files, rejects] = await Promise.all([
         app.store.listRunFiles(run.id),
         app.store.listRejects(run.id, 100, { originals }),

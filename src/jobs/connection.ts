@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { coerceError } from '../errors/index.js';
+import { coerceError, EtlError } from '../errors/index.js';
 
 /**
  * Redis connections for BullMQ. Workers need `maxRetriesPerRequest: null` (a blocking command
@@ -14,6 +14,76 @@ export function createRedis(url: string, onError: (err: Error) => void = () => u
   // Connection errors are retried by retryStrategy; without a listener ioredis prints each one.
   redis.on('error', onError);
   return redis;
+}
+
+/** A Redis URL as it may be shown: host, port and database, never the user or password. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'redis (URL not shown)';
+  }
+}
+
+/**
+ * Waits until `redis` is connected and ready, for at most `timeoutMs`: a one-off command
+ * (`trigger`, `schedule show`) gives up then, where BullMQ's connection would retry forever.
+ * Throws ETL_REDIS_UNAVAILABLE naming the URL (without password) and the last error.
+ */
+export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  let last = '';
+  const onError = (err: Error): void => {
+    last = err.message;
+  };
+  redis.on('error', onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(
+          new EtlError(
+            'ETL_REDIS_UNAVAILABLE',
+            `Redis at ${describeRedisUrl(url)} did not answer within ${timeoutMs} ms${last ? ` (${last})` : ''} (ETL_REDIS_CONNECT_TIMEOUT_MS)`,
+          ),
+        );
+      }, timeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+  } finally {
+    redis.off('error', onError);
+  }
+}
+
+/**
+ * Logs a Redis connection's state changes once each: lost (with the reason) and back, instead
+ * of a line per reconnection attempt. Returns the listener to pass to createRedis.
+ */
+export function redisStateLogger(
+  url: string,
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+  redis: () => Redis | null,
+): (err: Error) => void {
+  let down = false;
+  let watching = false;
+  return (err) => {
+    if (down) return;
+    down = true;
+    log.warn({ redis: describeRedisUrl(url), error: err.message }, 'Redis unavailable; reconnecting');
+    const r = redis();
+    if (!r || watching) return;
+    watching = true;
+    r.on('ready', () => {
+      if (!down) return;
+      down = false;
+      log.info({ redis: describeRedisUrl(url) }, 'Redis connection restored');
+    });
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-export { createRedis, evictionWarning } from './connection.js';
+export { createRedis, describeRedisUrl, evictionWarning, redisStateLogger, waitForRedis } from './connection.js';
 export { isRetryableError } from './errors.js';
 export { startInProcessScheduler, type InProcessScheduler } from './in-process.js';
 export { NIGHTLY_JOB, QUEUE_NAME, RUN_JOB, SCHEDULER_ID, type NightlyJobData, type RunJobData } from './names.js';

@@ -20,8 +20,12 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
+/**
+ * `source.redis`, when given, is the queue's connection: while it is down the queue is not read
+ * (a command to it would wait for Redis to return, and the scrape with it).
+ */
 export function createMetrics(
-  source: { readonly store: Store; readonly queue: Queue | null },
+  source: { readonly store: Store; readonly queue: Queue | null; readonly redis?: { readonly status: string } | null },
   version: string,
 ): Metrics {
   const registry = new Registry();
@@ -131,7 +135,8 @@ export function createMetrics(
     } catch {
       ledgerUp.set(0);
     }
-    if (source.queue) {
+    if (source.queue && source.redis && source.redis.status !== 'ready') queueUp.set(0);
+    else if (source.queue) {
       try {
         const counts = await source.queue.getJobCounts(...QUEUE_STATES);
         for (const state of QUEUE_STATES) queueJobs.set({ state }, counts[state] ?? 0);

@@ -75,7 +75,7 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
   try {
     if (ownStore) await store.migrate();
     const first = await store.getRun(runId);
-    if (!first) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${runId}`);
+    if (!first) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${runId}`);
     const startedAt = new Date();
     const requestedBy = options.requestedBy ?? defaultRequester();
     const done = await store.withRunSession(first.school, config.lockTimeoutMs, (session) =>

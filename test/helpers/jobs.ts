@@ -15,9 +15,12 @@ export function uniquePrefix(): string {
   return `t-${randomUUID().slice(0, 8)}`;
 }
 
-/** An App on the target's database and the local Redis, with a silent logger. */
+/** An App on the target's database and the local Redis (connected before it is returned), with a silent logger. */
 export async function jobApp(target: Target, env: Record<string, string>): Promise<App> {
-  return createApp(target.config({ REDIS_URL, ...env }), { logger: createLogger({ level: 'silent' }) });
+  return createApp(target.config({ REDIS_URL, ...env }), {
+    logger: createLogger({ level: 'silent' }),
+    waitForRedis: true,
+  });
 }
 
 /** Removes every key of a test prefix. */

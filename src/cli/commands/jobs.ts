@@ -74,7 +74,7 @@ export function registerJobs(program: Command, io: CliIo): void {
         app: { createApp, triggerEtl },
         logger: { createLogger },
       } = await runtime();
-      const app = await createApp(config, { logger: createLogger({ level: 'warn' }) });
+      const app = await createApp(config, { logger: createLogger({ level: 'warn' }), waitForRedis: true });
       try {
         const outcome = await triggerEtl({
           app,
@@ -114,7 +114,7 @@ export function registerJobs(program: Command, io: CliIo): void {
         `schools:  ${config.jobs.schools?.join(', ') ?? `every school in ${config.sourceDirectory ?? 'CASES_DIRECTORY'}`}`,
       );
       if (config.jobs.redisUrl) {
-        const app = await createApp(config, { logger: createLogger({ level: 'error' }) });
+        const app = await createApp(config, { logger: createLogger({ level: 'error' }), waitForRedis: true });
         try {
           const held = app.queue ? await registeredSchedule(app.queue) : null;
           io.out(

@@ -102,7 +102,7 @@ async function showRun(
 ): Promise<void> {
   const { json, originals } = options;
   const run = await store.getRun(id);
-  if (!run) throw new EtlError('ETL_ROLLBACK_UNKNOWN_RUN', `there is no run ${id}`);
+  if (!run) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${id}`);
   const [files, rejects] = await Promise.all([store.listRunFiles(id), store.listRejects(id, limit, { originals })]);
   if (json) {
     io.out(JSON.stringify({ run, files, rejects }, null, 2));
