@@ -15,18 +15,6 @@ const LEFT_KEPT_NIGHTS = 30;
 const UM_UPDATES = 14;
 const SXAB_ADDED = 60;
 
-/** A small seeded generator (mulberry32): the same nights every run. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One CSV record's fields (quotes understood). */
 function splitCsv(line) {
   const out = [];
@@ -86,8 +74,9 @@ const exportDate = (d) =>
  * folder a run reads). `next()` writes the next night and returns what changed in it.
  */
 export async function schoolNights(schoolDir, outDir, seed = 7) {
-  const rnd = random(seed);
-  const pick = (n) => Math.floor(rnd() * n);
+  const { createRandom } = await import('../dist/generate/random.js');
+  // The generator's own seeded stream: the same nights every run.
+  const pick = createRandom(seed, 'nights').int;
   await mkdir(outDir, { recursive: true });
   const files = {};
   for (const name of await readdir(schoolDir)) {
