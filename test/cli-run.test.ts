@@ -35,6 +35,11 @@ describe('cases-etl run, runs and migrate', () => {
     ]);
     const table = await runCli(['runs'], {}, dir);
     expect(table.stdout).toMatch(/^\s+1\s+8865\s+succeeded\s+cli\s/m);
+    // A school without runs in a ledger with others is said to be that, not "nothing has run yet".
+    const none = await runCli(['runs', '--school', '9999'], {}, dir);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('School 9999 has no runs in sqlite:');
+    expect(none.stdout).not.toContain('No runs yet');
 
     expect((await runCli(['migrate'], {}, dir)).stdout).toContain(
       `sqlite:${join(dir, 'data', 'cases-etl.db')}: up to date`,

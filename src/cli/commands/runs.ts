@@ -44,7 +44,11 @@ export function registerRuns(program: Command, io: CliIo): void {
           return;
         }
         if (runs.length === 0) {
-          io.out(`No runs yet in ${store.location}.`);
+          // A school with no runs in a ledger that has others is not "nothing has run yet".
+          const others = opts.school !== undefined && (await store.listRuns({ school: null, limit: 1 })).length > 0;
+          io.out(
+            others ? `School ${opts.school} has no runs in ${store.location}.` : `No runs yet in ${store.location}.`,
+          );
           return;
         }
         io.out(
