@@ -43,12 +43,31 @@ describe('the configuration object', () => {
 });
 
 describe('variables read by the schema', () => {
-  it('checks the schedule with the cron parser BullMQ fires by, not only its characters', () => {
+  it('checks the schedule with the cron parser BullMQ fires by, naming the field that is wrong', () => {
+    const example = 'such as "0 2 * * *" (minute hour day-of-month month day-of-week) or "@daily"';
     expect(problemsOf({ ETL_SCHEDULE: '0 25 * * *' })).toEqual([
-      'ETL_SCHEDULE="0 25 * * *" must be a cron pattern such as "0 2 * * *"',
+      `ETL_SCHEDULE="0 25 * * *" has a wrong hour field "25" (got value 25 expected range 0-23): ${example}`,
     ]);
-    expect(problemsOf({ ETL_SCHEDULE: '0 2 * *' })).toHaveLength(1);
+    const wrong: Array<[string, string]> = [
+      ['61 2 * * *', 'minute'],
+      ['0 2 32 * *', 'day of month'],
+      ['0 2 * 13 *', 'month'],
+      ['0 2 * * 8', 'day of week'],
+      ['0 2 * * mon-xyz', 'day of week'],
+      ['abc 2 * * *', 'minute'],
+    ];
+    for (const [pattern, field] of wrong)
+      expect(problemsOf({ ETL_SCHEDULE: pattern })[0], pattern).toContain(`has a wrong ${field} field`);
+    expect(problemsOf({ ETL_SCHEDULE: '0 2 * *' })).toEqual([
+      `ETL_SCHEDULE="0 2 * *" has 4 fields: give 5, ${example}`,
+    ]);
+    // Six fields are seconds first (the tests' per-second schedules).
+    expect(problemsOf({ ETL_SCHEDULE: '99 0 2 * * *' })[0]).toContain('has a wrong second field "99"');
+    expect(problemsOf({ ETL_SCHEDULE: '0 0 2 * * * *' })[0]).toContain('has 7 fields: give 5');
+    expect(problemsOf({ ETL_SCHEDULE: 'nightly' })[0]).toContain('has 1 field: give 5');
     expect(loadConfig({ ETL_SCHEDULE: ' 30 3 * * 1-5 ' }).jobs.schedule).toBe('30 3 * * 1-5');
+    for (const macro of ['@daily', '@hourly', '@weekly', '@monthly', '@yearly', '@annually', '@midnight', '@DAILY'])
+      expect(loadConfig({ ETL_SCHEDULE: macro }).jobs.schedule, macro).toBe(macro.toLowerCase());
   });
 
   it('reports a bad database URL and a bad schema together, never echoing the URL', () => {

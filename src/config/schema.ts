@@ -208,7 +208,8 @@ export const ENVIRONMENT = {
     common: true,
     kind: cronPattern,
     default: '0 2 * * *',
-    description: 'Cron pattern of the nightly run (5 fields, or 6 with seconds first).',
+    description:
+      'Cron pattern of the nightly run: 5 fields (minute hour day-of-month month day-of-week), or a macro such as `@daily`.',
   }),
   ETL_TIMEZONE: variable({
     group: JOBS,

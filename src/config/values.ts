@@ -113,18 +113,54 @@ export const tableList: ValueKind<readonly string[]> = {
 };
 
 /** A cron pattern of 5 or 6 fields that cron-parser, the parser BullMQ fires by, accepts. */
+/** The five fields of a cron pattern, in order, as a message names them. */
+const CRON_FIELDS = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
+
+/** The macros cron-parser reads, for `@daily` and the like. */
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/**
+ * A cron pattern of five fields (or six, seconds first, as the tests' per-second schedules use),
+ * or a macro such as `@daily`, checked by cron-parser (the library the schedule runs on) when
+ * the configuration is read. A refusal names the field that is wrong and why.
+ */
 export const cronPattern: ValueKind<string> = {
-  schema: z.string().refine((t) => {
-    const fields = t.split(/\s+/).length;
-    if (fields < 5 || fields > 6) return false;
+  schema: z.string().transform((t, ctx) => {
+    if (CRON_MACROS.includes(t.toLowerCase())) return t.toLowerCase();
+    const fields = t.split(/\s+/);
+    const example = 'such as "0 2 * * *" (minute hour day-of-month month day-of-week) or "@daily"';
+    if (fields.length !== 5 && fields.length !== 6)
+      return fail(
+        ctx,
+        t,
+        `=${quoted(t)} has ${fields.length} field${fields.length === 1 ? '' : 's'}: give 5, ${example}`,
+      );
+    const names = fields.length === 6 ? ['second', ...CRON_FIELDS] : CRON_FIELDS;
+    for (const [i, field] of fields.entries()) {
+      // Each field on its own, the others any value: the first one cron-parser refuses is named.
+      const alone = fields.map((f, j) => (j === i ? f : '*')).join(' ');
+      try {
+        cronParser.parseExpression(alone);
+      } catch (err) {
+        const why = err instanceof Error ? err.message.replace(/^Constraint error, /, '') : String(err);
+        return fail(
+          ctx,
+          t,
+          `=${quoted(t)} has a wrong ${names[i] ?? 'field'} field ${quoted(field)} (${why}): ${example}`,
+        );
+      }
+    }
     try {
       cronParser.parseExpression(t);
-      return true;
-    } catch {
-      return false;
+    } catch (err) {
+      return fail(
+        ctx,
+        t,
+        `=${quoted(t)} is not a cron pattern (${err instanceof Error ? err.message : String(err)}): ${example}`,
+      );
     }
+    return t;
   }),
-  problem: (t) => `=${quoted(t)} must be a cron pattern such as "0 2 * * *"`,
 };
 
 /** An IANA time zone name this Node knows. */
