@@ -191,6 +191,39 @@ describe('MergePlan', () => {
     expect(plan.end({ keys: new Set(), keyless: 2 })).toMatchObject({ deactivate: 0, deferred: 0 });
   });
 
+  it('looks a key the digest lacks up among the inactive rows it does not hold, and reactivates one it finds', () => {
+    const digest = new MirrorDigest();
+    digest.add('A', hex(1), true, hex(100), 11);
+    digest.inactiveNotHeld = true;
+    const asked: string[] = [];
+    const plan = new MergePlan(digest, 'full', (row) => {
+      asked.push(row.key);
+      return row.key === 'B' ? 42 : null;
+    });
+    // Not a first load: the school's rows may all be inactive.
+    expect(plan.firstLoad).toBe(false);
+    expect(plan.insertsMayReturn).toBe(false);
+    const batch = plan.batch([
+      { key: 'A', values: [], hash: hex(1), line: hex(100) },
+      { key: 'B', values: [], hash: hex(2), line: null },
+      { key: 'Z', values: [], hash: hex(3), line: null },
+    ]);
+    // The held row is never looked up; B returns, Z is new.
+    expect(asked).toEqual(['B', 'Z']);
+    expect(batch.changes.map((c) => [c.row.key, c.op, c.address])).toEqual([['B', 'reactivate', 42]]);
+    expect(batch.inserts.map((r) => r.key)).toEqual(['Z']);
+    expect(plan.end(undefined).deactivate).toBe(0);
+
+    // Without a lookup, the writer is told to resolve its inserts itself.
+    const only = new MirrorDigest();
+    only.inactiveNotHeld = true;
+    const unresolved = new MergePlan(only, 'full');
+    expect([unresolved.firstLoad, unresolved.insertsMayReturn]).toEqual([false, true]);
+    expect(unresolved.classify({ key: 'B', values: [], hash: hex(2), line: null })).toBe('insert');
+    // A digest holding every row asks nothing.
+    expect(new MergePlan(new MirrorDigest(), 'full').insertsMayReturn).toBe(false);
+  });
+
   it('refuses a digest row it could not reach rather than inserting its key twice', () => {
     const digest = new MirrorDigest();
     digest.add('A', hex(1), true, null, 0);

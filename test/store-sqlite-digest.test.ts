@@ -54,26 +54,36 @@ describe('SQLite digest', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds exactly the rows a row-by-row read finds, across pages and separators in keys', () => {
+  it('holds exactly the active rows a row-by-row read finds, across pages and separators in keys, and knows inactive ones exist', () => {
     const digest = readDigest(db, mirror, '8865');
-    const want = db
+    expect(digest.inactiveNotHeld).toBe(true);
+    const all = db
       .prepare(
         `SELECT CAST(yr AS TEXT) || char(31) || code AS k, _hash AS h, _active AS a, _line_hash AS l, rowid AS r FROM cases_xx WHERE school_id = '8865'`,
       )
       .all() as Array<{ k: string; h: string; a: number; l: string | null; r: number }>;
+    const want = all.filter((row) => row.a === 1);
+    expect(want.length).toBeGreaterThan(30_000);
+    expect(want.length).toBeLessThan(all.length);
     expect(digest.size).toBe(want.length);
-    for (const row of want) {
-      // Same hash and line: unchanged only for an active row whose line hash was stored.
+    for (const row of all) {
+      // Same hash and line: unchanged for an active row whose line hash was stored; an inactive
+      // row is not held, so it is work with no address (the plan looks it up).
       const verdict = digest.classify(row.k, row.h, row.l ?? hex(7));
       const expected = row.a === 1 ? (row.l === null ? Verdict.staleLine : Verdict.unchanged) : Verdict.work;
       expect(verdict, row.k).toBe(expected);
-      expect(digest.lastAddress(), row.k).toBe(row.r);
+      expect(digest.lastAddress(), row.k).toBe(row.a === 1 ? row.r : null);
       expect(digest.lastActive(), row.k).toBe(row.a === 1);
     }
     expect(digest.countUnseenActive()).toBe(0);
   });
 
-  it('is empty for a school without rows', () => {
-    expect(readDigest(db, mirror, '9999').size).toBe(0);
+  it('is empty for a school without rows, and one with only active rows has no inactive ones besides', () => {
+    const none = readDigest(db, mirror, '9999');
+    expect(none.size).toBe(0);
+    expect(none.inactiveNotHeld).toBe(false);
+    const active = readDigest(db, mirror, '1234');
+    expect(active.size).toBe(3_000);
+    expect(active.inactiveNotHeld).toBe(false);
   });
 });

@@ -50,6 +50,14 @@ export class MirrorDigest implements KnownLines {
   /** Line hash → entry + 1, open addressing over active rows with a line hash; built on first use. */
   private lineSlots: Int32Array | null = null;
 
+  /**
+   * Whether the store holds inactive rows of the school that this digest does not (the stores
+   * read active rows only, so that a night's cost does not grow with the leavers and absences of
+   * every night before it). A key the digest lacks may then be one of them, returning: the plan
+   * has it looked up before inserting it.
+   */
+  inactiveNotHeld = false;
+
   /** Rows held. */
   get size(): number {
     return this.keys.size;

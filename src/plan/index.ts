@@ -1,6 +1,7 @@
 export { MirrorDigest, Verdict } from './digest.js';
 export {
   MergePlan,
+  type InactiveLookup,
   type LineRefresh,
   type PlannedBatch,
   type PlannedChange,

@@ -10,7 +10,11 @@ import type { RejectedKeys, StagedRow } from './types.js';
  * PostgreSQL) and only builds the change images, which need the stored rows.
  *
  *  - a key the mirror lacks is inserted;
- *  - a stored row that is inactive is reactivated with the file's values;
+ *  - a stored row that is inactive is reactivated with the file's values. The stores' digests
+ *    hold active rows only (see MirrorDigest.inactiveNotHeld), so a key the digest lacks is
+ *    looked up among the school's inactive rows first: SQLite's writer gives the plan a lookup
+ *    (`findInactive`), PostgreSQL's resolves the whole segment's new keys in one statement
+ *    (`insertsMayReturn`);
  *  - an active row whose row hash differs (or was written by an older hash) is updated;
  *  - an active row with the same values read from other text keeps its values, and only its
  *    stored line hash is refreshed, so the next night skips the line unread;
@@ -57,17 +61,32 @@ export interface PlannedEnd {
   readonly deferred: number;
 }
 
+/** Finds the address of the school's inactive row with `row`'s key; null when there is none. */
+export type InactiveLookup = (row: StagedRow) => number | null;
+
 export class MergePlan {
   private ended = false;
+  /** The address of the inactive row the last `classify` found by `findInactive`, or null. */
+  private returned: number | null = null;
 
   constructor(
     private readonly digest: MirrorDigest,
     private readonly mode: LoadMode,
+    private readonly findInactive?: InactiveLookup,
   ) {}
 
   /** The school has no rows in the mirror: every row is an insert, and nothing can be deactivated. */
   get firstLoad(): boolean {
-    return this.digest.size === 0;
+    return this.digest.size === 0 && !this.digest.inactiveNotHeld;
+  }
+
+  /**
+   * Whether a row `classify` calls an insert may yet be one of the school's inactive rows, which
+   * the digest does not hold and no `findInactive` was given to find: the writer must look the
+   * inserts' keys up among them, and reactivate those it finds, before it inserts the rest.
+   */
+  get insertsMayReturn(): boolean {
+    return this.digest.inactiveNotHeld && this.findInactive === undefined;
   }
 
   /**
@@ -75,12 +94,17 @@ export class MergePlan {
    * `lastAddress` then tells which stored row it is.
    */
   classify(row: StagedRow): RowAction {
+    this.returned = null;
     const verdict = this.digest.classify(row.key, row.hash, row.line);
     if (verdict === Verdict.unchanged) return 'unchanged';
     if (verdict === Verdict.staleLine) return this.digest.lastAddress() === null ? 'unchanged' : 'refreshLine';
     if (this.digest.lastAddress() === null) {
       if (this.digest.findKey(row.key) !== -1)
         throw new Error('the digest holds a stored row without its address: the plan cannot reach it');
+      if (this.digest.inactiveNotHeld && this.findInactive !== undefined) {
+        this.returned = this.findInactive(row);
+        if (this.returned !== null) return 'reactivate';
+      }
       return 'insert';
     }
     return this.digest.lastActive() ? 'update' : 'reactivate';
@@ -88,7 +112,7 @@ export class MergePlan {
 
   /** The address of the stored row `classify` last found; null for a new key. */
   lastAddress(): number | null {
-    return this.digest.lastAddress();
+    return this.returned ?? this.digest.lastAddress();
   }
 
   /** Plans one batch of the file's rows. */
@@ -104,7 +128,7 @@ export class MergePlan {
       else if (action === 'refreshLine') {
         lineRefreshes.push({ address: this.digest.lastAddress() as number, line: row.line as string });
         unchanged++;
-      } else changes.push({ row, op: action, address: this.digest.lastAddress() as number });
+      } else changes.push({ row, op: action, address: this.lastAddress() as number });
     }
     return { inserts, changes, lineRefreshes, unchanged };
   }

@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 
 import { MirrorDigest } from '../../plan/index.js';
 import type { MirrorTable } from '../../schema/index.js';
-import { digestSql } from './sql.js';
+import { digestSql, hasInactiveSql } from './sql.js';
 
 /**
  * A row's ctid `(page,slot)` as the one number the digest holds: page × 2^16 + slot (a slot is
@@ -42,8 +42,9 @@ function readNumber(text: string, from: number, to: number): number {
 }
 
 /**
- * Reads the digest of `school`'s rows in `mirror` (see plan/digest.ts) in one COPY: key (as the
- * validator builds it), row hash, active, line hash and address (ctid, as `addressOf` numbers it).
+ * Reads the digest of `school`'s active rows in `mirror` (see plan/digest.ts) in one COPY: key
+ * (as the validator builds it), row hash, active, line hash and address (ctid, as `addressOf`
+ * numbers it); whether inactive rows exist besides is one more query (MirrorDigest.inactiveNotHeld).
  */
 export async function readDigest(client: PoolClient, mirror: MirrorTable, school: string): Promise<MirrorDigest> {
   const digest = new MirrorDigest();
@@ -80,5 +81,7 @@ export async function readDigest(client: PoolClient, mirror: MirrorTable, school
     take(rest + decoder.write(chunk));
   take(rest + decoder.end());
   if (rest.length > 0) throw new Error(`reading ${mirror.name}: the digest ended inside a row`);
+  const inactive = await client.query<{ inactive: boolean }>(hasInactiveSql(mirror), [school]);
+  digest.inactiveNotHeld = inactive.rows[0]?.inactive === true;
   return digest;
 }

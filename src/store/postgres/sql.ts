@@ -328,7 +328,12 @@ export function copyChangesSql(): string {
  */
 export function digestSql(mirror: MirrorTable, school: string): string {
   return `COPY (SELECT ${rowKeySql(mirror.key, 'm')}, m.${q(B.hash)}, m.${q(B.active)}, m.${q(B.lineHash)}, m.ctid FROM ${q(mirror.name)} AS m
-    WHERE m.${q(SCHOOL_COLUMN)} = ${lit(school)}) TO STDOUT`;
+    WHERE m.${q(SCHOOL_COLUMN)} = ${lit(school)} AND m.${q(B.active)}) TO STDOUT`;
+}
+
+/** Whether `school` has inactive rows in `mirror`, which the digest leaves out ($1: school). */
+export function hasInactiveSql(mirror: MirrorTable): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${q(mirror.name)} AS m WHERE m.${q(SCHOOL_COLUMN)} = $1::text AND NOT m.${q(B.active)}) AS inactive`;
 }
 
 /** A temporary table of mirror row addresses: the active rows a full file never showed. */
@@ -392,6 +397,22 @@ export function applyChangedSql(
   SELECT $2::bigint, $1::text, $3::text, row_key, op, before, after FROM changed
 )
 SELECT count(*) FILTER (WHERE op = 'update')::integer AS updated, count(*) FILTER (WHERE op = 'reactivate')::integer AS reactivated FROM changed`;
+}
+
+/**
+ * Turns the staged inserts whose key is one of the school's inactive rows into reactivations of
+ * those rows (the digest holds active rows only: see MergePlan.insertsMayReturn), found by the
+ * primary key, and counts them. Runs before applyChangedSql.
+ */
+export function applyReturningSql(stage: string, mirror: MirrorTable): string {
+  const keyMatch = mirror.key.map((k) => `m.${q(k)} = s.${q(k)}`).join(' AND ');
+  return `WITH moved AS (
+  UPDATE ${temp(stage)} AS s SET ${q(STAGE_OP)} = 'reactivate', ${q(STAGE_RID)} = m.ctid
+  FROM ${q(mirror.name)} AS m
+  WHERE s.${q(STAGE_OP)} = 'insert' AND m.${q(SCHOOL_COLUMN)} = $1::text AND ${keyMatch} AND NOT m.${q(B.active)}
+  RETURNING 1
+)
+SELECT count(*)::integer AS moved FROM moved`;
 }
 
 /** Inserts the planned new rows and logs them. */

@@ -12,6 +12,7 @@ import {
   applyChangedSql,
   applyDeactivationsSql,
   applyInsertsSql,
+  applyReturningSql,
   copyAddressesSql,
   copyLinesSql,
   copyStageSql,
@@ -104,7 +105,7 @@ async function applySegments(
   stage: string,
   ahead: ReadAhead<StagedChunk>,
   segmentRows: number,
-  apply: { copy: string; changed: string; inserts: string },
+  apply: { copy: string; changed: string; inserts: string; returning: string | null },
   params: unknown[],
 ): Promise<MergeCounts> {
   const counts = zeroCounts();
@@ -121,6 +122,9 @@ async function applySegments(
     );
     const staged = segment.rows;
     last = segment.last;
+    // New keys that are inactive rows returning become reactivations before anything is applied.
+    if (apply.returning !== null && inserts > 0)
+      inserts -= (await client.query<{ moved: number }>(apply.returning, [params[0]])).rows[0]?.moved ?? 0;
     if (staged > inserts) {
       const changed = (await client.query<{ updated: number; reactivated: number }>(apply.changed, params)).rows[0];
       counts.updated += changed?.updated ?? 0;
@@ -211,6 +215,7 @@ export async function mergePostgres(
       copy: copyStageSql(stage, columns),
       changed: applyChangedSql(stage, mirror, columns, tableColumns),
       inserts: applyInsertsSql(stage, mirror, columns),
+      returning: plan.insertsMayReturn ? applyReturningSql(stage, mirror) : null,
     };
     counts = await applySegments(client, stage, ahead, segmentRows, apply, params);
   } finally {

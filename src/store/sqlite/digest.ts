@@ -16,8 +16,9 @@ const FIELD = '\x1d';
 const ROW = '\x1e';
 
 /**
- * Reads the digest of `school`'s rows in `mirror` (see plan/digest.ts): each row's key (as the
- * validator builds it), row hash, active, line hash and address (rowid). SQLite hands over a
+ * Reads the digest of `school`'s active rows in `mirror` (see plan/digest.ts): each row's key (as
+ * the validator builds it), row hash, line hash and address (rowid); whether inactive rows exist
+ * besides is one more statement (MirrorDigest.inactiveNotHeld). SQLite hands over a
  * page of rows as one text (better-sqlite3 costs a call per row stepped, which was most of
  * reading a digest row by row); pages follow the table's primary key, so only the school's rows
  * are visited. A page whose text cannot be split back into its rows (a key holding one of the
@@ -64,8 +65,9 @@ export function readDigest(db: Database, mirror: MirrorTable, school: string): M
       },
     };
   };
-  const first = statements('');
-  const next = statements(`AND ${after}`);
+  const active = `AND m.${q(B.active)} = 1`;
+  const first = statements(active);
+  const next = statements(`${active} AND ${after}`);
 
   let from: unknown[] | null = null;
   for (;;) {
@@ -82,6 +84,11 @@ export function readDigest(db: Database, mirror: MirrorTable, school: string): M
     if (n < PAGE) break;
     from = s.last.get(...args) as unknown[];
   }
+  digest.inactiveNotHeld =
+    db
+      .prepare(`SELECT 1 FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(B.active)} = 0 LIMIT 1`)
+      .pluck()
+      .get(school) !== undefined;
   return digest;
 }
 

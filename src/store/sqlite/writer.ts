@@ -22,6 +22,7 @@ interface Statements {
   insert: Statement;
   update: Statement;
   refreshLine: Statement;
+  findInactive: Statement;
   log: Statement;
 }
 
@@ -45,6 +46,9 @@ function prepare(db: Database, input: MergeInput): Statements {
     update: () =>
       `UPDATE ${t} SET ${[...columns.map((c) => `${q(c)} = ?`), ...absent().map((c) => `${q(c)} = NULL`), `${q(B.active)} = 1`, `${q(B.hash)} = ?`, `${q(B.lineHash)} = ?`, `${q(B.changedRun)} = ?`, `${q(B.deactivatedRun)} = NULL`].join(', ')} WHERE rowid = ?`,
     refreshLine: () => `UPDATE ${t} SET ${q(B.lineHash)} = ? WHERE rowid = ?`,
+    // The primary key's index finds it: school, then the key's columns.
+    findInactive: () =>
+      `SELECT rowid FROM ${t} WHERE ${[SCHOOL_COLUMN, ...mirror.key].map((c) => `${q(c)} = ?`).join(' AND ')} AND ${q(B.active)} = 0`,
     log: () => LEDGER.insertChange,
   };
   const prepared: Partial<Statements> = {};
@@ -109,8 +113,10 @@ export async function mergeSqlite(
   const s = prepare(db, input);
   const counts = zeroCounts();
   const { runId, school, mirror } = input;
-  const plan = new MergePlan(input.digest ?? readDigest(db, mirror, school), input.mode);
   const keyIdx = mirror.key.map((k) => input.columns.indexOf(k));
+  const findInactive = (row: StagedRow): number | null =>
+    (s.findInactive.pluck().get(school, ...keyIdx.map((i) => row.values[i])) as number | undefined) ?? null;
+  const plan = new MergePlan(input.digest ?? readDigest(db, mirror, school), input.mode, findInactive);
 
   if (plan.firstLoad) {
     // The school's first night for this table: every row is new, nothing can be deactivated.
