@@ -79,7 +79,13 @@ describe('variables read by the schema', () => {
       kind: 'postgres',
       url: 'postgres://u@h/db',
       schema: 'etl',
+      connectTimeoutMs: 10_000,
     });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', ETL_DB_CONNECT_TIMEOUT_MS: '2500' }).database).toMatchObject(
+      {
+        connectTimeoutMs: 2500,
+      },
+    );
   });
 
   it('treats a blank variable as unset and reads numbers as digits only', () => {

@@ -140,7 +140,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     fileStableTimeoutMs: v.ETL_FILE_STABLE_TIMEOUT_MS,
     maxErrorRate: v.ETL_MAX_ERROR_RATE,
     maxShrink: v.ETL_MAX_SHRINK,
-    database: databaseOf(v.DATABASE_URL, v.DATABASE_SCHEMA),
+    database: databaseOf(v.DATABASE_URL, v.DATABASE_SCHEMA, v.ETL_DB_CONNECT_TIMEOUT_MS),
     archiveDirectory: v.CASES_ARCHIVE_DIRECTORY ?? null,
     archiveDays: v.ETL_ARCHIVE_DAYS,
     retry: { attempts: v.ETL_RETRY_ATTEMPTS, delayMs: v.ETL_RETRY_DELAY_MS, factor: v.ETL_RETRY_FACTOR },

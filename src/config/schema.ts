@@ -109,6 +109,13 @@ export const ENVIRONMENT = {
     default: 'public',
     description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).',
   }),
+  ETL_DB_CONNECT_TIMEOUT_MS: variable({
+    group: STORAGE,
+    kind: wholeNumber(1),
+    default: '10000',
+    description:
+      'How long (ms) to wait for PostgreSQL to accept a connection before failing with ETL_DB_UNAVAILABLE (a host that never answers would otherwise hang every command).',
+  }),
   CASES_ARCHIVE_DIRECTORY: variable({
     group: STORAGE,
     common: true,

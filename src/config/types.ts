@@ -106,7 +106,13 @@ export interface LineLimits {
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly schema: string;
+      /** How long a connection may take to open, in ms (ETL_DB_CONNECT_TIMEOUT_MS), default 10000. */
+      readonly connectTimeoutMs?: number;
+    };
 
 export interface RetryConfig {
   /** Attempts in all, including the first (default 3). */

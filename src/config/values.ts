@@ -201,8 +201,12 @@ export const databaseUrl: ValueKind<
 };
 
 /** Puts the PostgreSQL schema beside a postgres URL; SQLite has none. */
-export function databaseOf(url: z.output<typeof databaseUrl.schema>, schema: string): DatabaseConfig {
-  return url.kind === 'sqlite' ? url : { ...url, schema };
+export function databaseOf(
+  url: z.output<typeof databaseUrl.schema>,
+  schema: string,
+  connectTimeoutMs: number,
+): DatabaseConfig {
+  return url.kind === 'sqlite' ? url : { ...url, schema, connectTimeoutMs };
 }
 
 /** A Redis URL; never echoed, as it may hold a password. */

@@ -283,7 +283,7 @@ export const ERROR_CATALOGUE = {
   },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
-    fix: 'Check DATABASE_URL and that the database is up; the run published nothing and can be retried.',
+    fix: 'Check DATABASE_URL (host, port, database name, user, password) and that the database is up and accepting connections; nothing was written, so the command or run can be retried as it is.',
     http: 503,
     retry: true,
   },

@@ -36,5 +36,5 @@ export { storeFailureKind } from './errors.js';
 export async function createStore(database: DatabaseConfig, options: { lockTimeoutMs: number }): Promise<Store> {
   if (database.kind === 'sqlite') return createSqliteStore(database.path, { busyTimeoutMs: options.lockTimeoutMs });
   const { createPostgresStore } = await import('./postgres/index.js');
-  return createPostgresStore(database.url, database.schema);
+  return createPostgresStore(database.url, database.schema, { connectTimeoutMs: database.connectTimeoutMs });
 }

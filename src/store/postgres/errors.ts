@@ -1,3 +1,5 @@
+import { EtlError } from '../../errors/index.js';
+
 /**
  * Which PostgreSQL failures are worth retrying. A job that fails with one of these is retried with
  * backoff (the database restarted, the network blinked, a deadlock picked us as the victim); any
@@ -92,4 +94,56 @@ export function isTransientPostgresError(err: unknown): boolean {
     return visit((e as { cause?: unknown }).cause, depth + 1);
   };
   return visit(err, 0);
+}
+
+/** The first Node errno code (ECONNREFUSED, ENOTFOUND, …) in `err`, its causes and aggregated errors. */
+function errnoOf(err: unknown): { code: string; address?: string; port?: number; hostname?: string } | null {
+  const seen = new Set<object>();
+  const visit = (e: unknown, depth: number): ReturnType<typeof errnoOf> => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || depth > MAX_CAUSE_DEPTH) return null;
+    seen.add(e);
+    const code = codeOf(e);
+    if (code !== null && /^E[A-Z_]+$/.test(code)) return e as { code: string };
+    for (const n of ((e as { errors?: unknown }).errors as unknown[] | undefined) ?? []) {
+      const found = visit(n, depth + 1);
+      if (found) return found;
+    }
+    return visit((e as { cause?: unknown }).cause, depth + 1);
+  };
+  return visit(err, 0);
+}
+
+/**
+ * Why a connection to PostgreSQL failed, in words a person can act on: nothing listening, no such
+ * host, no answer in time, or what the server itself said (no such database, the role or password
+ * refused, still starting up). Server messages name the database or role, never a password.
+ */
+export function connectionFailureInWords(err: unknown, connectTimeoutMs: number): string {
+  const errno = errnoOf(err);
+  if (errno !== null) {
+    const where = errno.address ? ` at ${errno.address}${errno.port ? `:${errno.port}` : ''}` : '';
+    if (errno.code === 'ECONNREFUSED') return `the connection was refused: nothing is listening${where}`;
+    if (errno.code === 'ENOTFOUND' || errno.code === 'EAI_AGAIN')
+      return `the host ${errno.hostname ? `${errno.hostname} ` : ''}was not found`;
+    return `${TRANSIENT_ERRNOS[errno.code] ?? errno.code}${where}`;
+  }
+  const message = (err as { message?: unknown } | null)?.message;
+  const text = typeof message === 'string' && message !== '' ? message : 'the connection failed';
+  if (/timeout/i.test(text)) return `no answer within ${connectTimeoutMs} ms (ETL_DB_CONNECT_TIMEOUT_MS)`;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '57P03') return `${text}: PostgreSQL is starting up or shutting down; try again in a moment`;
+  return text;
+}
+
+/**
+ * A failure to open a connection as ETL_DB_UNAVAILABLE: where (the URL without user or password)
+ * and why in words; the driver's error stays as the cause, so retrying still tells a refused
+ * login (not retried) from a server that is down (retried).
+ */
+export function unavailable(err: unknown, where: string, connectTimeoutMs: number): EtlError {
+  return new EtlError(
+    'ETL_DB_UNAVAILABLE',
+    `cannot connect to ${where}: ${connectionFailureInWords(err, connectTimeoutMs)}`,
+    { cause: err },
+  );
 }

@@ -26,6 +26,7 @@ import { planUndoPostgres, undoRunPostgres } from './undo.js';
 import { FLUSH_STATS, vacuumDue } from './vacuum.js';
 
 export { isTransientPostgresError } from './errors.js';
+import { unavailable } from './errors.js';
 
 /**
  * The production store: PostgreSQL through a node-postgres pool, every table in one schema. A run
@@ -36,6 +37,11 @@ export { isTransientPostgresError } from './errors.js';
 
 /** How the store writes a file's rows; tests set segments small to cross many of them. */
 export type PostgresWriterOptions = Pick<WriterOptions, 'segmentRows'>;
+
+export interface PostgresStoreOptions extends PostgresWriterOptions {
+  /** How long opening a connection may take, in ms (ETL_DB_CONNECT_TIMEOUT_MS); default 10000. */
+  readonly connectTimeoutMs?: number;
+}
 
 /** How often a run waiting for its school's lock tries again, in ms. */
 const LOCK_POLL_MS = 200;
@@ -304,8 +310,11 @@ function createSession(client: PoolClient, schema: string, writer: PostgresWrite
  * Connections are pooled (node-postgres defaults: up to 10); each sets its search_path and
  * DateStyle before its first use.
  */
-export function createPostgresStore(url: string, schema: string, writer: PostgresWriterOptions = {}): Store {
-  const pool = new pg.Pool({ connectionString: url });
+export function createPostgresStore(url: string, schema: string, options: PostgresStoreOptions = {}): Store {
+  const { connectTimeoutMs = 10_000, ...writer } = options;
+  // A connection that cannot open within the timeout fails (a host that drops packets would
+  // otherwise hang every command); keepAlive notices a peer that vanished under a long run.
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
   // An idle pooled connection that dies (server restart) emits 'error'; unhandled, that would end
   // the process. The pool drops the connection and the next checkout opens a fresh one.
   pool.on('error', () => undefined);
@@ -314,7 +323,12 @@ export function createPostgresStore(url: string, schema: string, writer: Postgre
 
   /** A pooled connection with the session set up (once per connection, before any other query). */
   async function checkout(): Promise<PoolClient> {
-    const client = await pool.connect();
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw unavailable(err, describeUrl(url, schema), connectTimeoutMs);
+    }
     if (prepared.has(client)) return client;
     try {
       await client.query(setup);
