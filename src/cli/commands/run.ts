@@ -1,72 +1,13 @@
 import type { Command } from 'commander';
 
-import type { EtlResult, ProgressEvent, SchoolRunResult } from '../../pipeline/index.js';
+import type { ProgressEvent } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
-import { countsApplied, formatCount, formatPercent, formatTable } from '../format.js';
+import { formatCount } from '../format.js';
+import { renderRun, runExitCode } from '../summary.js';
 import { reportFailedDeliveries } from './notify.js';
 
-function renderSchool(r: SchoolRunResult): string {
-  const lines = [
-    `School ${r.school}: run ${r.runId} ${r.status}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`,
-  ];
-  if (r.tables.length > 0) {
-    const applied = countsApplied(r);
-    if (!applied) lines.push('  Nothing was published: the counts say what the run would have done.');
-    const heads = applied
-      ? ['>INSERTED', '>UPDATED', '>DEACTIVATED', '>REACTIVATED', '>UNCHANGED', '>HELD', '>DEFERRED']
-      : [
-          '>WOULD INSERT',
-          '>WOULD UPDATE',
-          '>WOULD DEACTIVATE',
-          '>WOULD REACTIVATE',
-          '>UNCHANGED',
-          '>HELD',
-          '>DEFERRED',
-        ];
-    lines.push(
-      formatTable(
-        ['FILE', 'TABLE', 'MODE', ...heads, '>REJECTED'],
-        r.tables.map((t) => [
-          t.file,
-          t.table,
-          t.mode,
-          ...[t.inserted, t.updated, t.deactivated, t.reactivated, t.unchanged, t.held, t.deferred].map(formatCount),
-          t.error ? 'unreadable' : formatCount(t.rejected),
-        ]),
-      ),
-    );
-  }
-  for (const g of r.guards) lines.push(`  guard ${g.code}${g.overridden ? ' (overridden)' : ''}: ${g.message}`);
-  for (const t of r.tables.filter((t) => t.error)) lines.push(`  ${t.file}: ${t.error}`);
-  const s = r.stats;
-  if (r.status !== 'skipped') {
-    lines.push(
-      `  ${formatCount(s.rows)} rows from ${s.files} files, ${formatCount(s.rejected)} rejected (${formatPercent(s.rejected, s.records)}), in ${(s.durationMs / 1000).toFixed(1)} s`,
-    );
-  }
-  const repeated = r.tables.filter((t) => t.unchangedSince !== null);
-  if (repeated.length > 0) {
-    const runs = [...new Set(repeated.map((t) => t.unchangedSince))];
-    const which = repeated.length === r.tables.length ? 'every file' : repeated.map((t) => t.file).join(', ');
-    const since = runs.length === 1 ? `run ${runs[0]}` : `runs ${runs.join(', ')}`;
-    lines.push(
-      `  ${which}: the same bytes, read the same way, as the table's last load (${since}): not read again, every row unchanged`,
-    );
-  }
-  if (s.held > 0)
-    lines.push(
-      `  ${formatCount(s.held)} rejected rows held: their stored rows keep their last published values and state`,
-    );
-  if (s.deferred > 0)
-    lines.push(
-      `  ${formatCount(s.deferred)} deactivations deferred to the next clean night: rejected rows had no readable key`,
-    );
-  if (r.archivePath) lines.push(`  archived to ${r.archivePath}`);
-  // Archive problems come after publishing, so no table row or guard shows them: `archive failed: …`, `archive: X …`.
-  for (const e of r.errors.filter((e) => e.startsWith('archive'))) lines.push(`  ${e}`);
-  return lines.join('\n');
-}
+export { renderRun } from '../summary.js';
 
 /** One progress line on stderr: a file read, or how far its deactivations have got (every tenth, so a big one is seen moving). */
 function progressLine(e: ProgressEvent, io: CliIo): void {
@@ -84,13 +25,6 @@ function progressLine(e: ProgressEvent, io: CliIo): void {
       `    ${e.file}: marking inactive ${formatCount(e.done)} of ${formatCount(e.total)} rows missing from the file`,
     );
   }
-}
-
-export function renderRun(result: EtlResult): string {
-  const out = result.runs.map(renderSchool);
-  for (const n of result.notices) out.push(`${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`);
-  if (result.runs.length === 0) out.push(...result.errors);
-  return out.join('\n\n');
 }
 
 export function registerRun(program: Command, io: CliIo): void {
@@ -148,7 +82,7 @@ export function registerRun(program: Command, io: CliIo): void {
             opts.json ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2) : renderRun(result),
           );
           reportFailedDeliveries(io, result.notifications);
-          io.setExitCode(result.status === 'failed' ? 1 : 0);
+          io.setExitCode(runExitCode(result.status));
         } finally {
           await store.close();
         }
