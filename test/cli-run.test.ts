@@ -98,7 +98,7 @@ describe('cases-etl run, runs and migrate', () => {
     const refused = await runCli(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }, dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /^error ETL_DB_UNAVAILABLE: database unavailable: connect ECONNREFUSED 127\.0\.0\.1:1$/m,
+      /^error ETL_DB_UNAVAILABLE: cannot connect to postgres:\/\/127\.0\.0\.1:1\/test \(schema public\): the connection was refused: nothing is listening at 127\.0\.0\.1:1$/m,
     );
     expect(refused.stderr).toContain('  fix: Check DATABASE_URL');
     const missing = await runCli(
@@ -108,7 +108,7 @@ describe('cases-etl run, runs and migrate', () => {
     );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
-      /^error ETL_DB_UNAVAILABLE: the database refused the connection: database "cases_etl_no_such_database" does not exist$/m,
+      /^error ETL_DB_UNAVAILABLE: cannot connect to postgres:\/\/127\.0\.0\.1:5432\/cases_etl_no_such_database \(schema public\): database "cases_etl_no_such_database" does not exist$/m,
     );
     for (const r of [refused, missing]) expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at |node_modules\//m);
   });

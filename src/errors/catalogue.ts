@@ -287,6 +287,10 @@ export const ERROR_CATALOGUE = {
     http: 503,
     retry: true,
   },
+  ETL_LEDGER_OUTDATED: {
+    title: 'The ledger was written by an older cases-etl and lacks migrations this one needs',
+    fix: 'Run `cases-etl migrate` (or start `serve`, which migrates when it starts); a read-only command never changes the database itself.',
+  },
   ETL_REDIS_UNAVAILABLE: {
     title: 'Redis could not be reached',
     fix: 'Check REDIS_URL (or REDIS_HOST and REDIS_PORT) and that Redis is running and reachable from here; nothing was queued. Unset REDIS_URL to run without the queue.',

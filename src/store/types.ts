@@ -314,6 +314,11 @@ export interface Store {
   /** Applies pending ledger migrations; safe when several processes start at once. Returns their names. */
   migrate(): Promise<string[]>;
   /**
+   * The ledger migrations not yet applied, by name, creating and changing nothing: null when the
+   * database holds no ledger at all (nothing has run), [] when it is current.
+   */
+  pendingMigrations(): Promise<string[] | null>;
+  /**
    * Runs `fn` as the only run of `school` across every process: a PostgreSQL advisory lock on a
    * dedicated connection, or SQLite's single writer. Waits up to `timeoutMs` for another run.
    */

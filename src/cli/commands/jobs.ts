@@ -104,9 +104,7 @@ export function registerJobs(program: Command, io: CliIo): void {
     .action(async (opts: { count: string }) => {
       const { config } = await loadCliContext(io);
       const {
-        app: { createApp },
-        jobs: { localTime, nextRunTimes, registeredSchedule },
-        logger: { createLogger },
+        jobs: { createRedis, localTime, nextRunTimes, QUEUE_NAME, registeredSchedule, waitForRedis },
       } = await runtime();
       const { schedule: pattern, timezone } = config.jobs;
       io.out(`schedule: ${pattern} (${timezone})`);
@@ -114,16 +112,25 @@ export function registerJobs(program: Command, io: CliIo): void {
         `schools:  ${config.jobs.schools?.join(', ') ?? `every school in ${config.sourceDirectory ?? 'CASES_DIRECTORY'}`}`,
       );
       if (config.jobs.redisUrl) {
-        const app = await createApp(config, { logger: createLogger({ level: 'error' }), waitForRedis: true });
+        // Only Redis is asked: showing the schedule opens no database (and so creates none).
+        const url = config.jobs.redisUrl;
+        const redis = createRedis(url);
         try {
-          const held = app.queue ? await registeredSchedule(app.queue) : null;
-          io.out(
-            held
-              ? `on Redis: ${held.pattern} (${held.timezone}), next ${held.next?.toISOString() ?? '?'}`
-              : 'on Redis: not registered yet (serve registers it)',
-          );
+          await waitForRedis(redis, url, config.jobs.redisConnectTimeoutMs);
+          const { Queue } = await import('bullmq');
+          const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: config.jobs.prefix });
+          try {
+            const held = await registeredSchedule(queue);
+            io.out(
+              held
+                ? `on Redis: ${held.pattern} (${held.timezone}), next ${held.next?.toISOString() ?? '?'}`
+                : 'on Redis: not registered yet (serve registers it)',
+            );
+          } finally {
+            await queue.close();
+          }
         } finally {
-          await app.stop();
+          redis.disconnect();
         }
       } else {
         io.out('on Redis: no Redis configured; serve schedules in-process');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { createStore, type Store } from '../../store/index.js';
+import { openLedgerForReading, type Store } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { countsApplied, formatCount, formatTable } from '../format.js';
 
@@ -28,9 +28,18 @@ export function registerRuns(program: Command, io: CliIo): void {
       if (opts.id !== undefined && !/^\d+$/.test(opts.id))
         throw new EtlError('ETL_USAGE', `--id must be a run id (a whole number), not ${JSON.stringify(opts.id)}`);
       const { config } = await loadCliContext(io);
-      const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
+      // Listing runs only reads: it creates no database, schema or table, and migrates nothing.
+      const ledger = await openLedgerForReading(config.database, { lockTimeoutMs: config.lockTimeoutMs });
+      if ('absent' in ledger) {
+        const said = `No ledger in ${ledger.absent}: nothing has run yet; \`cases-etl migrate\` creates it.`;
+        if (opts.json && opts.id === undefined) {
+          io.out('[]');
+          io.err(said);
+        } else io.out(said);
+        return;
+      }
+      const { store } = ledger;
       try {
-        await store.migrate();
         if (opts.id !== undefined) {
           await showRun(io, store, Number(opts.id), Number(opts.limit), {
             json: opts.json ?? false,

@@ -396,6 +396,18 @@ export function createPostgresStore(url: string, schema: string, options: Postgr
           return names;
         }),
       ),
+    pendingMigrations: () =>
+      withClient(async (client) => {
+        const present = await client.query<{ present: boolean }>(
+          `SELECT to_regclass(format('%I.etl_migrations', $1::text)) IS NOT NULL AS present`,
+          [schema],
+        );
+        if (present.rows[0]?.present !== true) return null;
+        const applied = new Set(
+          (await client.query<{ version: number }>(LEDGER.appliedMigrations)).rows.map((r) => r.version),
+        );
+        return MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => m.name);
+      }),
     async withRunSession(school, timeoutMs, fn) {
       const client = await checkout();
       try {

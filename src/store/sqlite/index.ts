@@ -58,10 +58,12 @@ async function whenWritable<T>(fn: () => T, timeoutMs: number, what: string): Pr
   }
 }
 
-export function createSqliteStore(path: string, options: { busyTimeoutMs: number }): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db: Database = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
+export function createSqliteStore(path: string, options: { busyTimeoutMs: number; existing?: boolean }): Store {
+  // `existing`: open a database file that is there, for reading; create no directory or file and
+  // leave its journal mode be (setting it writes the file's header).
+  if (path !== ':memory:' && options.existing !== true) mkdirSync(dirname(path), { recursive: true });
+  const db: Database = new BetterSqlite3(path, { fileMustExist: options.existing === true });
+  if (options.existing !== true) db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // better-sqlite3 is synchronous: a long busy_timeout would freeze this process's event loop
   // (and a worker's job-lock renewals) while another process holds the write lock. So SQLite waits
@@ -277,6 +279,14 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         if (db.inTransaction) db.exec('ROLLBACK');
         throw err;
       }
+    },
+    async pendingMigrations() {
+      const present = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'etl_migrations'`).get();
+      if (present === undefined) return null;
+      const applied = new Set(
+        (stmt(LEDGER.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version),
+      );
+      return MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => m.name);
     },
     async withRunSession(_school, timeoutMs, fn) {
       const release = await mutex.acquire(timeoutMs);
