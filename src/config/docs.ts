@@ -1,10 +1,10 @@
 import { VARIABLES, type Variable } from './schema.js';
-import { GROUPS } from './variable.js';
+import { GROUPS, type CommandName } from './variable.js';
 
 /**
  * The configuration's documentation, written from the variables' table so that it cannot drift:
  * the README's short table and docs/configuration.md (by `npm run docs:config`, checked by
- * test/config-docs.test.ts) and the Environment part of `--help`.
+ * test/config-docs.test.ts), `cases-etl help config`, and the Environment part of each command's `--help`.
  */
 
 /** The markers around the generated table in README.md. */
@@ -44,17 +44,39 @@ export function renderConfigurationDoc(): string {
     '(exit 2), each naming the variable and what it must be. The command-line options `--source` and',
     '`--school` win over `CASES_DIRECTORY` and `CASES_SCHOOL_ID`.',
     '',
-    '`cases-etl --help` lists the same variables and defaults.',
+    "`cases-etl help config` lists the same variables and defaults; each command's `--help` names those it reads.",
     ...sections,
     '',
   ].join('\n');
 }
 
-/** `Environment:` and a line per variable, for the end of `cases-etl --help` (plain text: no backticks). */
+/** Text for a terminal: Markdown's backticks dropped. */
+const plain = (s: string): string => s.replace(/`/g, '');
+
+/** `cases-etl help config`: every variable, with what it means and its default, under its group's heading. */
 export function environmentHelp(): string {
-  const plain = (s: string): string => s.replace(/`/g, '');
-  const lines = VARIABLES.map((v) => `  ${v.name.padEnd(28)} ${plain(v.description)} (default ${plain(v.default)})`);
-  return `Environment:\n${lines.join('\n')}`;
+  const width = Math.max(...VARIABLES.map((v) => v.name.length));
+  const sections = GROUPS.map((group) => [
+    `${group}:`,
+    ...VARIABLES.filter((v) => v.group === group).map(
+      (v) => `  ${v.name.padEnd(width)}  ${plain(v.description)} (default ${plain(v.default)})`,
+    ),
+  ]);
+  return [
+    'Environment variables, read and checked once at start (docs/configuration.md has the same list):',
+    ...sections.map((lines) => ['', ...lines].join('\n')),
+  ].join('\n');
+}
+
+/** The end of one command's `--help`: the variables it reads, with their defaults; null when it reads none. */
+export function commandEnvironmentHelp(command: CommandName): string | null {
+  const read = VARIABLES.filter((v) => v.commands.includes(command));
+  if (read.length === 0) return null;
+  const width = Math.max(...read.map((v) => v.name.length));
+  return [
+    'Environment (what each means: cases-etl help config):',
+    ...read.map((v) => `  ${v.name.padEnd(width)}  default ${plain(v.default)}`),
+  ].join('\n');
 }
 
 /** `document` with the text between README_MARKERS replaced by `block`; null when the markers are missing. */

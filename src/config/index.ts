@@ -8,6 +8,7 @@ import { databaseOf, defaultAllowedHosts } from './values.js';
 import type { Definition } from './variable.js';
 
 export {
+  commandEnvironmentHelp,
   environmentHelp,
   README_MARKERS,
   renderConfigurationDoc,
@@ -22,7 +23,8 @@ export {
   type Variable,
   type VariableName,
 } from './schema.js';
-export { GROUPS, type Group } from './variable.js';
+export { LOG_LEVELS, type LogLevel } from './values.js';
+export { COMMANDS, GROUPS, type CommandName, type Group } from './variable.js';
 export type {
   Config,
   ConfigOverrides,
@@ -169,6 +171,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       allowedHosts: v.ETL_ALLOWED_HOSTS === undefined ? defaultAllowedHosts(v.HOST, publicUrl) : v.ETL_ALLOWED_HOSTS,
     },
     notifications,
+    logLevel: v.LOG_LEVEL,
   };
 
   if (problems.length > 0) throw configInvalid(problems);

@@ -8,6 +8,7 @@ import {
   hostList,
   httpUrl,
   lineBytes,
+  logLevel,
   path,
   port,
   redisUrl,
@@ -19,7 +20,7 @@ import {
   timeZone,
   wholeNumber,
 } from './values.js';
-import { variable, type Definition, type Group } from './variable.js';
+import { variable, type CommandName, type Definition, type Group } from './variable.js';
 
 /**
  * Every environment variable cases-etl reads: its kind of value, its default and what it means.
@@ -39,11 +40,24 @@ const LIMITS = 'Retries and limits';
 const JOBS = 'Jobs and schedule';
 const HTTP = 'HTTP (serve)';
 const NOTIFY = 'Notifications';
+const LOGS = 'Logs';
+
+/** Commands that load a night: `run`, and those that run one as a job (`trigger` without Redis runs it itself). */
+const LOADS = ['run', 'serve', 'worker', 'trigger'] as const satisfies readonly CommandName[];
+/** Commands that read the export folder. */
+const READS_EXPORT = [...LOADS, 'validate'] as const;
+/** Commands that open the database. */
+const OPENS_DATABASE = [...LOADS, 'runs', 'rollback', 'migrate'] as const;
+/** Commands that may send notifications: a loaded night, a rollback, a test message. */
+const NOTIFIES = [...LOADS, 'rollback', 'notify test'] as const;
+/** Commands that use the job queue on Redis. */
+const QUEUES = ['serve', 'worker', 'trigger', 'schedule show'] as const;
 
 /** The variables, in the order they are documented and their problems reported. */
 export const ENVIRONMENT = {
   CASES_DIRECTORY: variable({
     group: SOURCE,
+    commands: [...READS_EXPORT, 'schedule show'],
     common: true,
     kind: path,
     unset: '(none; or `--source`)',
@@ -51,6 +65,7 @@ export const ENVIRONMENT = {
   }),
   CASES_RELATIONSHIPS_JSON: variable({
     group: SOURCE,
+    commands: [...READS_EXPORT, 'migrate', 'layouts list', 'layouts show'],
     common: true,
     kind: path,
     default: './relationships.json',
@@ -59,6 +74,7 @@ export const ENVIRONMENT = {
   }),
   CASES_SCHOOL_ID: variable({
     group: SOURCE,
+    commands: READS_EXPORT,
     kind: schoolId,
     unset: '(none)',
     description:
@@ -66,24 +82,28 @@ export const ENVIRONMENT = {
   }),
   ETL_REQUIRED_TABLES: variable({
     group: SOURCE,
+    commands: READS_EXPORT,
     kind: tableList,
     default: 'ST,SF',
     description: 'Tables an eduHub export must contain; layouts marked `"required": true` are added.',
   }),
   ETL_FILE_STABLE_MS: variable({
     group: SOURCE,
+    commands: READS_EXPORT,
     kind: wholeNumber(0),
     default: '2000',
     description: 'A file modified this recently (ms) is re-checked until its size and mtime stop changing.',
   }),
   ETL_FILE_STABLE_TIMEOUT_MS: variable({
     group: SOURCE,
+    commands: READS_EXPORT,
     kind: wholeNumber(0),
     default: '60000',
     description: 'How long (ms) to wait for a changing file before skipping it for this run.',
   }),
   ETL_MAX_ERROR_RATE: variable({
     group: GUARDS,
+    commands: LOADS,
     common: true,
     kind: fraction,
     default: '0.10',
@@ -91,6 +111,7 @@ export const ENVIRONMENT = {
   }),
   ETL_MAX_SHRINK: variable({
     group: GUARDS,
+    commands: LOADS,
     kind: fraction,
     default: '0.5',
     description:
@@ -98,6 +119,7 @@ export const ENVIRONMENT = {
   }),
   DATABASE_URL: variable({
     group: STORAGE,
+    commands: OPENS_DATABASE,
     common: true,
     kind: databaseUrl,
     default: 'sqlite:./data/cases-etl.db',
@@ -105,12 +127,14 @@ export const ENVIRONMENT = {
   }),
   DATABASE_SCHEMA: variable({
     group: STORAGE,
+    commands: OPENS_DATABASE,
     kind: sqlName,
     default: 'public',
     description: 'PostgreSQL schema for the mirror tables, views and ledger (created if missing).',
   }),
   ETL_DB_CONNECT_TIMEOUT_MS: variable({
     group: STORAGE,
+    commands: OPENS_DATABASE,
     kind: wholeNumber(1),
     default: '10000',
     description:
@@ -118,6 +142,7 @@ export const ENVIRONMENT = {
   }),
   CASES_ARCHIVE_DIRECTORY: variable({
     group: STORAGE,
+    commands: LOADS,
     common: true,
     kind: path,
     unset: '(none: no archive)',
@@ -126,12 +151,14 @@ export const ENVIRONMENT = {
   }),
   ETL_ARCHIVE_DAYS: variable({
     group: STORAGE,
+    commands: LOADS,
     kind: wholeNumber(0),
     default: '30',
     description: 'Archives older than this many days are pruned after each published run.',
   }),
   ETL_RETRY_ATTEMPTS: variable({
     group: LIMITS,
+    commands: NOTIFIES,
     kind: wholeNumber(1),
     default: '3',
     description:
@@ -139,30 +166,35 @@ export const ENVIRONMENT = {
   }),
   ETL_RETRY_DELAY_MS: variable({
     group: LIMITS,
+    commands: NOTIFIES,
     kind: wholeNumber(0),
     default: '1000',
     description: 'Delay (ms) before the first retry; each later one is `ETL_RETRY_FACTOR` times longer.',
   }),
   ETL_RETRY_FACTOR: variable({
     group: LIMITS,
+    commands: NOTIFIES,
     kind: atLeastOne,
     default: '2',
     description: 'Growth of the retry delay (exponential backoff).',
   }),
   ETL_LOCK_TIMEOUT_MS: variable({
     group: LIMITS,
+    commands: [...LOADS, 'rollback'],
     kind: wholeNumber(0),
     default: '600000',
     description: 'Longest wait (ms) for another run of the same school to finish before giving up.',
   }),
   ETL_MAX_STORED_REJECTS: variable({
     group: LIMITS,
+    commands: LOADS,
     kind: wholeNumber(0),
     default: '10000',
     description: 'Rejects stored per file in `etl_rejects`; beyond this they are counted only.',
   }),
   ETL_MAX_LINE_BYTES: variable({
     group: LIMITS,
+    commands: READS_EXPORT,
     kind: lineBytes,
     default: String(DEFAULT_MAX_LINE_BYTES),
     description:
@@ -170,6 +202,7 @@ export const ENVIRONMENT = {
   }),
   ETL_MAX_REJECT_LINE_BYTES: variable({
     group: LIMITS,
+    commands: READS_EXPORT,
     kind: wholeNumber(0),
     default: String(DEFAULT_MAX_REJECT_LINE_BYTES),
     description:
@@ -177,6 +210,7 @@ export const ENVIRONMENT = {
   }),
   ETL_SNAPSHOT_RETENTION: variable({
     group: LIMITS,
+    commands: [...LOADS, 'rollback'],
     kind: wholeNumber(1),
     default: '30',
     description:
@@ -184,6 +218,7 @@ export const ENVIRONMENT = {
   }),
   REDIS_URL: variable({
     group: JOBS,
+    commands: QUEUES,
     common: true,
     kind: redisUrl,
     unset: '(none)',
@@ -192,6 +227,7 @@ export const ENVIRONMENT = {
   }),
   REDIS_HOST: variable({
     group: JOBS,
+    commands: QUEUES,
     common: true,
     kind: text,
     unset: '(none)',
@@ -199,6 +235,7 @@ export const ENVIRONMENT = {
   }),
   REDIS_PORT: variable({
     group: JOBS,
+    commands: QUEUES,
     common: true,
     kind: port,
     default: '6379',
@@ -206,12 +243,14 @@ export const ENVIRONMENT = {
   }),
   ETL_QUEUE_PREFIX: variable({
     group: JOBS,
+    commands: QUEUES,
     kind: text,
     default: 'bull',
     description: 'BullMQ key prefix, to share one Redis between deployments.',
   }),
   ETL_SCHEDULE: variable({
     group: JOBS,
+    commands: ['serve', 'schedule show'],
     common: true,
     kind: cronPattern,
     default: '0 2 * * *',
@@ -220,6 +259,7 @@ export const ENVIRONMENT = {
   }),
   ETL_TIMEZONE: variable({
     group: JOBS,
+    commands: ['serve', 'worker', 'schedule show'],
     common: true,
     kind: timeZone,
     default: 'Australia/Melbourne',
@@ -227,36 +267,42 @@ export const ENVIRONMENT = {
   }),
   ETL_SCHOOLS: variable({
     group: JOBS,
+    commands: ['serve', 'worker', 'trigger', 'schedule show'],
     kind: schoolList,
     unset: '(every school in the folder)',
     description: 'Comma-separated school numbers a scheduled run covers.',
   }),
   ETL_WORKER_CONCURRENCY: variable({
     group: JOBS,
+    commands: ['serve', 'worker'],
     kind: wholeNumber(1),
     default: '1',
     description: 'Schools one worker process runs at once.',
   }),
   ETL_JOB_ATTEMPTS: variable({
     group: JOBS,
+    commands: ['serve', 'trigger'],
     kind: wholeNumber(1),
     default: '3',
     description: 'Attempts per job for infrastructure failures; bad data and tripped guard rails fail once.',
   }),
   ETL_JOB_BACKOFF_MS: variable({
     group: JOBS,
+    commands: ['serve', 'trigger'],
     kind: wholeNumber(0),
     default: '30000',
     description: "Delay (ms) before a job's first retry; it doubles each time.",
   }),
   ETL_JOB_LOCK_MS: variable({
     group: JOBS,
+    commands: ['serve', 'worker'],
     kind: wholeNumber(1),
     default: '30000',
     description: 'Job lock lifetime (ms); a job whose worker died is retried after it.',
   }),
   ETL_SHUTDOWN_TIMEOUT_MS: variable({
     group: JOBS,
+    commands: ['serve', 'worker'],
     kind: wholeNumber(0),
     default: '60000',
     description:
@@ -264,6 +310,7 @@ export const ENVIRONMENT = {
   }),
   ETL_REDIS_CONNECT_TIMEOUT_MS: variable({
     group: JOBS,
+    commands: ['trigger', 'schedule show'],
     kind: wholeNumber(1),
     default: '10000',
     description:
@@ -271,6 +318,7 @@ export const ENVIRONMENT = {
   }),
   PORT: variable({
     group: HTTP,
+    commands: ['serve'],
     common: true,
     kind: wholeNumber(0),
     default: '3000',
@@ -278,12 +326,14 @@ export const ENVIRONMENT = {
   }),
   HOST: variable({
     group: HTTP,
+    commands: ['serve'],
     kind: text,
     default: '127.0.0.1',
     description: 'HTTP listen address of `serve`.',
   }),
   ETL_ADMIN_TOKENS: variable({
     group: HTTP,
+    commands: ['serve'],
     common: true,
     kind: adminTokens,
     unset: '(none)',
@@ -292,6 +342,7 @@ export const ENVIRONMENT = {
   }),
   ETL_PUBLIC_URL: variable({
     group: HTTP,
+    commands: ['serve'],
     kind: httpUrl,
     unset: '(none)',
     description:
@@ -299,6 +350,7 @@ export const ENVIRONMENT = {
   }),
   ETL_ALLOWED_HOSTS: variable({
     group: HTTP,
+    commands: ['serve'],
     kind: hostList,
     unset: "`HOST`, `localhost`, `127.0.0.1`, `::1` and `ETL_PUBLIC_URL`'s host",
     description:
@@ -306,6 +358,7 @@ export const ENVIRONMENT = {
   }),
   SLACK_WEBHOOK_URL: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     common: true,
     kind: webhookUrl,
     unset: '(none: no Slack)',
@@ -313,6 +366,7 @@ export const ENVIRONMENT = {
   }),
   TEAMS_WEBHOOK_URL: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     common: true,
     kind: webhookUrl,
     unset: '(none: no Teams)',
@@ -320,6 +374,7 @@ export const ENVIRONMENT = {
   }),
   ETL_NOTIFICATION_EMAIL: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     common: true,
     kind: emailList,
     unset: '(none: no email)',
@@ -327,6 +382,7 @@ export const ENVIRONMENT = {
   }),
   SMTP_URL: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     common: true,
     kind: smtpUrl,
     unset: '(none)',
@@ -334,12 +390,14 @@ export const ENVIRONMENT = {
   }),
   ETL_NOTIFICATION_FROM: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     kind: fromAddress,
     unset: '`cases-etl@<host name>`',
     description: 'From address of notification email.',
   }),
   ETL_NOTIFY_ON: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     kind: notifyOn,
     default: 'succeeded,warning,failed,rolled_back',
     description:
@@ -347,10 +405,19 @@ export const ENVIRONMENT = {
   }),
   ETL_NOTIFY_TIMEOUT_MS: variable({
     group: NOTIFY,
+    commands: NOTIFIES,
     kind: wholeNumber(1),
     default: '10000',
     description:
       'Longest wait (ms) for one delivery attempt; failed deliveries are retried as `ETL_RETRY_*` says, and never fail a run.',
+  }),
+  LOG_LEVEL: variable({
+    group: LOGS,
+    commands: ['serve', 'worker'],
+    kind: logLevel,
+    default: 'info',
+    description:
+      'Least severe level `serve` and `worker` log: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`. Logs are JSON lines on stderr, one line of text each when stderr is a terminal.',
   }),
 } as const;
 
@@ -376,12 +443,22 @@ export interface Variable {
   readonly group: Group;
   /** Listed in the README's short table too. */
   readonly common: boolean;
+  /** The commands that read it, whose `--help` lists it. */
+  readonly commands: readonly CommandName[];
 }
 
 /** Every environment variable cases-etl reads, for docs and `--help`, in ENVIRONMENT's order. */
 export const VARIABLES: readonly Variable[] = Object.freeze(
   VARIABLE_NAMES.map((name) => {
-    const { description, shown, literal, group, common } = ENVIRONMENT[name];
-    return Object.freeze({ name, description, default: shown, literal: literal !== undefined, group, common });
+    const { description, shown, literal, group, common, commands } = ENVIRONMENT[name];
+    return Object.freeze({
+      name,
+      description,
+      default: shown,
+      literal: literal !== undefined,
+      group,
+      common,
+      commands,
+    });
   }),
 );

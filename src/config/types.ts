@@ -1,4 +1,5 @@
 import type { NotificationConfig } from './notifications.js';
+import type { LogLevel } from './values.js';
 
 /**
  * The one typed configuration, built from the environment once at start-up. Every variable is
@@ -47,6 +48,8 @@ export interface Config {
   readonly http: HttpConfig;
   /** Slack, Teams and email notifications of run outcomes. */
   readonly notifications: NotificationConfig;
+  /** Least severe level the long-running commands (serve, worker) log (LOG_LEVEL), default info. */
+  readonly logLevel: LogLevel;
 }
 
 export interface JobsConfig {

@@ -76,6 +76,19 @@ export const port: ValueKind<number> = {
   problem: (t) => `=${quoted(t)} must be a port number`,
 };
 
+/** pino's levels, most detailed first; `silent` logs nothing. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A log level, in any case. */
+export const logLevel: ValueKind<LogLevel> = {
+  schema: z
+    .string()
+    .transform((t) => t.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS)),
+  problem: (t) => `=${quoted(t)} must be one of ${LOG_LEVELS.join(', ')}`,
+};
+
 /** The smallest ETL_MAX_LINE_BYTES accepted: below this, ordinary rows would be refused. */
 export const MIN_LINE_BYTES = 1024;
 

@@ -16,8 +16,29 @@ export const GROUPS = [
   'Jobs and schedule',
   'HTTP (serve)',
   'Notifications',
+  'Logs',
 ] as const;
 export type Group = (typeof GROUPS)[number];
+
+/**
+ * The commands whose `--help` lists the variables they read, by their path as typed after
+ * `cases-etl` (test/cli-help.test.ts checks that each has its own command and help).
+ */
+export const COMMANDS = [
+  'run',
+  'validate',
+  'runs',
+  'rollback',
+  'migrate',
+  'serve',
+  'worker',
+  'trigger',
+  'schedule show',
+  'layouts list',
+  'layouts show',
+  'notify test',
+] as const;
+export type CommandName = (typeof COMMANDS)[number];
 
 interface Described<T> {
   readonly group: Group;
@@ -26,6 +47,8 @@ interface Described<T> {
   readonly kind: ValueKind<T>;
   /** In the README's short table, not only in docs/configuration.md. */
   readonly common?: boolean;
+  /** The commands that read it, whose `--help` lists it. */
+  readonly commands: readonly CommandName[];
 }
 
 /** A variable read as `default` when unset, so the default is parsed, and documented, like a value. */
@@ -37,6 +60,8 @@ export interface Definition<T> {
   readonly group: Group;
   readonly description: string;
   readonly common: boolean;
+  /** The commands that read it, whose `--help` lists it. */
+  readonly commands: readonly CommandName[];
   /** The default as the docs show it: a value (`literal`) or what leaving the variable out means. */
   readonly shown: string;
   /** The value used when the variable is unset, as it would be written; undefined when computed or none. */
@@ -63,6 +88,7 @@ export function variable<T>(spec: WithDefault<T> | WithoutDefault<T>): Definitio
     group: spec.group,
     description: spec.description,
     common: spec.common ?? false,
+    commands: spec.commands,
     shown: 'default' in spec ? spec.default : spec.unset,
     literal,
     schema: z.preprocess(blankToUndefined, read) as z.ZodType<T, unknown>,
