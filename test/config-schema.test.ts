@@ -70,6 +70,23 @@ describe('variables read by the schema', () => {
       expect(loadConfig({ ETL_SCHEDULE: macro }).jobs.schedule, macro).toBe(macro.toLowerCase());
   });
 
+  it('refuses a six-field schedule (seconds) unless ETL_SCHEDULE_SECONDS allows it', () => {
+    expect(problemsOf({ ETL_SCHEDULE: '0 0 2 * * *' })).toEqual([
+      'ETL_SCHEDULE="0 0 2 * * *" has 6 fields: the first would be seconds; give 5 (minute hour day-of-month month day-of-week), or set ETL_SCHEDULE_SECONDS=true to mean seconds',
+    ]);
+    expect(loadConfig({ ETL_SCHEDULE: '*/10 * * * * *', ETL_SCHEDULE_SECONDS: 'true' }).jobs.schedule).toBe(
+      '*/10 * * * * *',
+    );
+    // Allowed or not, a wrong field is still named, and a bad switch is its own problem.
+    expect(problemsOf({ ETL_SCHEDULE: '70 * * * * *', ETL_SCHEDULE_SECONDS: 'yes' })[0]).toContain(
+      'has a wrong second field "70"',
+    );
+    expect(problemsOf({ ETL_SCHEDULE_SECONDS: 'maybe' })).toEqual([
+      'ETL_SCHEDULE_SECONDS="maybe" must be true or false (also yes/no, 1/0, on/off)',
+    ]);
+    expect(loadConfig({ ETL_SCHEDULE: '0 2 * * *', ETL_SCHEDULE_SECONDS: 'off' }).jobs.schedule).toBe('0 2 * * *');
+  });
+
   it('reports a bad database URL and a bad schema together, never echoing the URL', () => {
     expect(problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/cases', DATABASE_SCHEMA: 'Cases' })).toEqual([
       'DATABASE_URL must start with sqlite: or postgres:// (e.g. postgres://postgres@127.0.0.1:5432/cases)',

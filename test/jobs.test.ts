@@ -117,7 +117,7 @@ describe.each<Dialect>(['sqlite', 'postgres'])('jobs on %s', (dialect) => {
   const worker = (a: App): void => void closers.push(startWorker(a).stop);
 
   it('fires a scheduled night (a per-second test pattern) and records one run per school per night', async () => {
-    const a = await app({ ETL_SCHEDULE: '* * * * * *' });
+    const a = await app({ ETL_SCHEDULE: '* * * * * *', ETL_SCHEDULE_SECONDS: 'true' });
     await registerSchedule(a.queue as Queue, a.config.jobs);
     worker(a);
     const runs = await eventually(async () => {

@@ -450,6 +450,7 @@ describe('a job that could not run at all', () => {
       CASES_DIRECTORY: empty,
       ETL_QUEUE_PREFIX: prefix,
       ETL_SCHEDULE: '* * * * * *',
+      ETL_SCHEDULE_SECONDS: 'true',
       SLACK_WEBHOOK_URL: slack.url,
     });
     const w = startWorker(a);
@@ -517,7 +518,12 @@ describe('the in-process schedule (no Redis)', () => {
     const empty = join(target.dir, 'empty-export');
     await mkdir(empty);
     const app = await createApp(
-      target.config({ CASES_DIRECTORY: empty, ETL_SCHEDULE: '* * * * * *', SLACK_WEBHOOK_URL: slack.url }),
+      target.config({
+        CASES_DIRECTORY: empty,
+        ETL_SCHEDULE: '* * * * * *',
+        ETL_SCHEDULE_SECONDS: 'true',
+        SLACK_WEBHOOK_URL: slack.url,
+      }),
       { logger: createLogger({ level: 'silent' }) },
     );
     expect(app.queue).toBeNull();

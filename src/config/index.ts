@@ -112,6 +112,16 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   const lines = lineLimitsOf(v.ETL_MAX_LINE_BYTES, v.ETL_MAX_REJECT_LINE_BYTES, rejectSet);
   if (typeof lines === 'string') report('ETL_MAX_REJECT_LINE_BYTES', lines);
 
+  // Six fields count seconds: a pattern that fires every second by mistake must be asked for.
+  if (!failed('ETL_SCHEDULE') && !failed('ETL_SCHEDULE_SECONDS') && !v.ETL_SCHEDULE_SECONDS) {
+    const fields = v.ETL_SCHEDULE.startsWith('@') ? [] : v.ETL_SCHEDULE.split(/\s+/);
+    if (fields.length === 6)
+      report(
+        'ETL_SCHEDULE',
+        `ETL_SCHEDULE=${JSON.stringify(v.ETL_SCHEDULE)} has 6 fields: the first would be seconds; give 5 (minute hour day-of-month month day-of-week), or set ETL_SCHEDULE_SECONDS=true to mean seconds`,
+      );
+  }
+
   // REDIS_URL wins; REDIS_HOST and REDIS_PORT are the seed's way of saying the same.
   const host = v.REDIS_HOST;
   const redisUrl = v.REDIS_URL ?? (host ? `redis://${host.includes(':') ? `[${host}]` : host}:${v.REDIS_PORT}` : null);

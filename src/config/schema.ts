@@ -9,6 +9,7 @@ import {
   httpUrl,
   lineBytes,
   logLevel,
+  onOff,
   path,
   port,
   redisUrl,
@@ -256,6 +257,14 @@ export const ENVIRONMENT = {
     default: '0 2 * * *',
     description:
       'Cron pattern of the nightly run: 5 fields (minute hour day-of-month month day-of-week), or a macro such as `@daily`.',
+  }),
+  ETL_SCHEDULE_SECONDS: variable({
+    group: JOBS,
+    commands: ['serve', 'schedule show'],
+    kind: onOff,
+    default: 'false',
+    description:
+      'Allow a six-field ETL_SCHEDULE whose first field is seconds (`*/10 * * * * *`), for tests and demonstrations; a nightly schedule never needs it, so six fields are refused unless this is true.',
   }),
   ETL_TIMEZONE: variable({
     group: JOBS,

@@ -58,6 +58,16 @@ export function wholeNumber(min: 0 | 1): ValueKind<number> {
   };
 }
 
+/** A yes-or-no setting: true/false, yes/no, 1/0, on/off (any case). */
+export const onOff: ValueKind<boolean> = {
+  schema: z
+    .string()
+    .transform((t) => t.toLowerCase())
+    .pipe(z.enum(['true', 'false', 'yes', 'no', '1', '0', 'on', 'off']))
+    .transform((t) => ['true', 'yes', '1', 'on'].includes(t)),
+  problem: (t) => `=${quoted(t)} must be true or false (also yes/no, 1/0, on/off)`,
+};
+
 /** A share such as an error rate, from 0 to 1. */
 export const fraction: ValueKind<number> = {
   schema: z.coerce.number<string>().min(0).max(1),
