@@ -5,11 +5,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Redis } from 'ioredis';
 
 import type { Config } from '../config/index.js';
-import { coerceError, behaviourOf, EtlError, isEtlError } from '../errors/index.js';
+import { coerceError, behaviourOf, describeFailure, EtlError, isEtlError } from '../errors/index.js';
 import type { Notifier } from '../notify/index.js';
 import { type Logger, createMetrics } from '../observability/index.js';
 import { rollbackRun } from '../pipeline/index.js';
-import type { Store } from '../store/index.js';
+import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
 import { assessHealth, summariseRuns } from './health.js';
@@ -159,7 +159,9 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
       await app.store.listRuns({ limit: 1 });
       checks.database = 'ok';
     } catch (err) {
-      checks.database = coerceError(err).message;
+      // Coded, as the CLI says it: ETL_DB_UNAVAILABLE with where and why.
+      const failure = describeFailure(err, storeFailureKind);
+      checks.database = `${failure.code}: ${failure.reason}`;
     }
     if (app.redis) {
       // A command to a Redis that is down waits for it to return: its state is the answer then.

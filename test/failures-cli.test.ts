@@ -1,0 +1,225 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CLI, runCli, type CliResult } from './helpers/cli.js';
+import { startFakePostgres, type FakePostgres } from './helpers/fake-postgres.js';
+import { eventually } from './helpers/jobs.js';
+import { SAMPLE } from './helpers/nights.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+/**
+ * Every CLI command against each fault an unattended service meets: a PostgreSQL where nothing
+ * listens, a database that does not exist, a role or password refused, a PostgreSQL still starting
+ * up, a Redis where nothing listens, a schedule that is wrong. Each answers with its coded error,
+ * where and why in words, and the right exit code; no line of any output is part of a stack trace,
+ * and the password in the URL is never printed. Real child processes, real closed ports, the
+ * machine's real PostgreSQL, and a loopback server speaking PostgreSQL's protocol for the states
+ * the real one cannot be put in here.
+ */
+
+const PASSWORD = 'hunter2-not-printed';
+
+/** A port nothing listens on: taken from the system, then let go. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function expectNoStack(what: string, r: CliResult): void {
+  for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) {
+    expect(line.trimStart().startsWith('at '), `${what}: ${line}`).toBe(false);
+    expect(line, what).not.toContain('node_modules/');
+  }
+  expect(`${r.stdout}${r.stderr}`, what).not.toContain(PASSWORD);
+}
+
+/** The commands that open the database, with what each needs besides. */
+const DATABASE_COMMANDS: ReadonlyArray<readonly string[]> = [
+  ['run'],
+  ['run', '--dry-run'],
+  ['runs'],
+  ['runs', '--id', '1'],
+  ['rollback', '1', '--reason', 'test'],
+  ['migrate'],
+  ['trigger'],
+  ['serve'],
+];
+
+/** Commands that never open the database: a database fault does not touch them. */
+const OTHER_COMMANDS: ReadonlyArray<readonly string[]> = [['validate'], ['layouts', 'list'], ['schedule', 'show']];
+
+describe('every command under each fault', () => {
+  let dir: string;
+  let starting: FakePostgres;
+  let refusedPassword: FakePostgres;
+  let closed: number;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'faults-cli-'));
+    starting = await startFakePostgres('57P03', 'the database system is starting up');
+    refusedPassword = await startFakePostgres('28P01', 'password authentication failed for user "etl"');
+    closed = await closedPort();
+  });
+  afterAll(async () => {
+    await starting.close();
+    await refusedPassword.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const base = (): Record<string, string> => ({
+    CASES_DIRECTORY: SAMPLE,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ETL_RETRY_ATTEMPTS: '1',
+    ETL_DB_CONNECT_TIMEOUT_MS: '3000',
+  });
+
+  const faults = (): Array<{ name: string; url: string; where: string; why: RegExp }> => [
+    {
+      name: 'nothing listening',
+      url: `postgres://etl:${PASSWORD}@127.0.0.1:${closed}/test`,
+      where: `postgres://127.0.0.1:${closed}/test (schema public)`,
+      why: new RegExp(`the connection was refused: nothing is listening at 127\\.0\\.0\\.1:${closed}$`),
+    },
+    {
+      name: 'no such database',
+      url: `postgres://postgres:${PASSWORD}@127.0.0.1:5432/cases_etl_no_such_database`,
+      where: 'postgres://127.0.0.1:5432/cases_etl_no_such_database (schema public)',
+      why: /database "cases_etl_no_such_database" does not exist$/,
+    },
+    {
+      name: 'role refused',
+      url: `postgres://cases_etl_no_such_role:${PASSWORD}@127.0.0.1:5432/test`,
+      where: 'postgres://127.0.0.1:5432/test (schema public)',
+      why: /role "cases_etl_no_such_role" does not exist$/,
+    },
+    {
+      name: 'password refused',
+      url: `postgres://etl:${PASSWORD}@127.0.0.1:${refusedPassword.port}/test`,
+      where: `postgres://127.0.0.1:${refusedPassword.port}/test (schema public)`,
+      why: /password authentication failed for user "etl"$/,
+    },
+    {
+      name: 'starting up',
+      url: `postgres://etl:${PASSWORD}@127.0.0.1:${starting.port}/test`,
+      where: `postgres://127.0.0.1:${starting.port}/test (schema public)`,
+      why: /the database system is starting up: PostgreSQL is starting up or shutting down; try again in a moment$/,
+    },
+  ];
+
+  it('a database fault: ETL_DB_UNAVAILABLE saying where and why, exit 1, on every command that opens it', async () => {
+    const cases = faults().flatMap((fault) => DATABASE_COMMANDS.map((args) => ({ fault, args })));
+    const results = await Promise.all(
+      cases.map(async ({ fault, args }) => ({
+        fault,
+        args,
+        r: await runCli(args, { ...base(), DATABASE_URL: fault.url }, dir),
+      })),
+    );
+    for (const { fault, args, r } of results) {
+      const what = `${fault.name}: ${args.join(' ')}`;
+      expectNoStack(what, r);
+      expect(r.code, `${what}\n${r.stdout}${r.stderr}`).toBe(1);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('error ETL_DB_UNAVAILABLE: '));
+      expect(line, `${what}\n${r.stderr}`).toBeDefined();
+      expect(line, what).toContain(`cannot connect to ${fault.where}: `);
+      expect(line, what).toMatch(fault.why);
+      expect(r.stderr, what).toContain('  fix: Check DATABASE_URL');
+    }
+  });
+
+  it('a database fault leaves the commands that never open it alone', async () => {
+    const [fault] = faults();
+    for (const args of OTHER_COMMANDS) {
+      const r = await runCli(args, { ...base(), DATABASE_URL: fault?.url ?? '' }, dir);
+      expectNoStack(args.join(' '), r);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  });
+
+  it("serve's /readyz says ETL_DB_UNAVAILABLE while PostgreSQL is gone, and ready again when it returns", async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const schema = `readyz_${Date.now().toString(36)}`;
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: {
+        ...process.env,
+        ...base(),
+        DATABASE_URL: proxy.url(`postgres://postgres:${PASSWORD}@127.0.0.1:5432/test`),
+        DATABASE_SCHEMA: schema,
+        REDIS_URL: '',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    try {
+      const address = await eventually(async () => /"address":"([^"]+)"/.exec(log)?.[1], 20_000, 'serve to listen');
+      const ready = async (): Promise<{ status: number; database: string }> => {
+        const res = await fetch(`http://${address}/readyz`);
+        return {
+          status: res.status,
+          database: ((await res.json()) as { checks: { database: string } }).checks.database,
+        };
+      };
+      expect(await ready()).toEqual({ status: 200, database: 'ok' });
+      proxy.arm('drop', 0);
+      const gone = await eventually(
+        async () => {
+          const r = await ready();
+          return r.status === 503 ? r : undefined;
+        },
+        15_000,
+        '/readyz to turn 503',
+      );
+      expect(gone.database).toMatch(/^ETL_DB_UNAVAILABLE: /);
+      expect(gone.database).not.toContain(PASSWORD);
+      expect((await fetch(`http://${address}/livez`)).status).toBe(200);
+      proxy.heal();
+      await eventually(async () => ((await ready()).status === 200 ? true : undefined), 15_000, '/readyz to turn 200');
+      expect(log).not.toContain(PASSWORD);
+      expect(log).not.toMatch(/^\s+at |node_modules\//m);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await proxy.close();
+      const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+
+  it('a wrong schedule: a configuration error naming the field, exit 2, before anything is opened', async () => {
+    const db = join(dir, 'schedule', 'never.db');
+    for (const [pattern, says] of [
+      ['0 25 * * *', 'has a wrong hour field "25"'],
+      ['0 0 2 * * *', 'has 6 fields: the first would be seconds'],
+      ['every night', 'has 2 fields: give 5'],
+    ] as const) {
+      for (const args of [['serve'], ['worker'], ['schedule', 'show'], ['trigger']]) {
+        const r = await runCli(
+          args,
+          { ...base(), DATABASE_URL: `sqlite:${db}`, ETL_SCHEDULE: pattern, REDIS_URL: 'redis://127.0.0.1:6379' },
+          dir,
+        );
+        const what = `${pattern}: ${args.join(' ')}`;
+        expectNoStack(what, r);
+        expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, what).toContain('error ETL_CONFIG_INVALID');
+        expect(r.stderr, what).toContain(`ETL_SCHEDULE=${JSON.stringify(pattern)} ${says}`);
+      }
+    }
+    // Refused at configuration time: no database was made.
+    await expect(import('node:fs/promises').then((fs) => fs.stat(db))).rejects.toThrow(/ENOENT/);
+  });
+});
