@@ -1,6 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
-import { environmentHelp } from '../config/index.js';
 import { behaviourOf, describeFailure, ERROR_CATALOGUE, isEtlError } from '../errors/index.js';
 import { storeFailureKind } from '../store/index.js';
 import { registerGenerate } from './commands/generate.js';
@@ -14,6 +13,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerValidate } from './commands/validate.js';
 import { VERSION } from '../version.js';
 import type { CliIo } from './context.js';
+import { finishCommands, MAIN_HELP_FOOTER, registerHelp } from './help.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -21,11 +21,17 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export function createProgram(io: CliIo): Command {
   const program = new Command('cases-etl')
     .description('Load CASES21 nightly exports (eduHub CSV, fixed-width .DAT) into a trustworthy database')
-    .version(VERSION)
-    .showHelpAfterError()
+    .version(VERSION, '-v, --version', 'print the version')
+    // A mistake gets Commander's "did you mean" and a pointer, not the whole help (see finishCommands).
+    .showHelpAfterError("Run 'cases-etl --help' for the commands and options.")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .addHelpText('after', `\n${environmentHelp()}`);
+    .addHelpText('after', MAIN_HELP_FOOTER);
+  // -V, Commander's own spelling (and this CLI's before -v), still prints the version.
+  program.addOption(new Option('-V').hideHelp()).on('option:V', () => {
+    io.out(VERSION);
+    throw new CommanderError(0, 'commander.version', VERSION);
+  });
   registerRun(program, io);
   registerRuns(program, io);
   registerRollback(program, io);
@@ -35,8 +41,9 @@ export function createProgram(io: CliIo): Command {
   registerLayouts(program, io);
   registerGenerate(program, io);
   registerNotify(program, io);
-  for (const cmd of program.commands)
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  finishCommands(program, io);
+  // After finishCommands: `help` keeps the program's settings, so a wrong topic points at the main help.
+  registerHelp(program, io);
   return program;
 }
 
