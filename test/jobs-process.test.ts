@@ -140,7 +140,7 @@ describe('without Redis', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(0);
     expect(out).toContain('No Redis configured: the run happened here.');
-    expect(out).toMatch(/run 1: succeeded/);
+    expect(out).toMatch(/^School 8865: run 1 succeeded$/m);
   });
 });
 

@@ -1,15 +1,8 @@
 import { loadEnvironmentConfig } from '../config/index.js';
 import { EtlError } from '../errors/index.js';
-import {
-  enqueueRun,
-  registerSchedule,
-  scheduledSchools,
-  waitForJob,
-  type RunJobResult,
-  type TriggerResult,
-} from '../jobs/index.js';
+import { enqueueRun, registerSchedule, scheduledSchools, waitForRunJob, type TriggerResult } from '../jobs/index.js';
 import { createLogger } from '../observability/index.js';
-import { runEtl, type EtlResult } from '../pipeline/index.js';
+import { runEtl, type EtlResult, type RunReport } from '../pipeline/index.js';
 import { createApp, type App } from './app.js';
 
 /**
@@ -32,8 +25,10 @@ export interface TriggerOptions {
 export interface TriggerOutcome {
   readonly mode: 'queue' | 'direct';
   readonly jobs: ReadonlyArray<TriggerResult & { readonly school: string }>;
-  /** With `wait` (always, without Redis): each run's result. */
-  readonly results: ReadonlyArray<RunJobResult | EtlResult>;
+  /** With `wait` (always, without Redis): each run's result, as `run` prints it. */
+  readonly results: readonly RunReport[];
+  /** With `wait`: the jobs that failed with no run to report (the database down through every attempt), and why. */
+  readonly failures: ReadonlyArray<{ readonly school: string; readonly jobId: string; readonly reason: string }>;
 }
 
 /** Queues a run of one school (or of every school the schedule covers) and returns the job ids. */
@@ -68,7 +63,7 @@ async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcom
           trigger: options.trigger ?? 'manual',
         }),
       );
-    return { mode: 'direct', jobs: [], results };
+    return { mode: 'direct', jobs: [], results, failures: [] };
   }
   const queue = app.queue;
   const jobs: Array<TriggerResult & { school: string }> = [];
@@ -82,8 +77,18 @@ async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcom
       })),
     });
   }
-  const results = options.wait ? await Promise.all(jobs.map((j) => waitForJob<RunJobResult>(queue, j.jobId))) : [];
-  return { mode: 'queue', jobs, results };
+  if (!options.wait) return { mode: 'queue', jobs, results: [], failures: [] };
+  const settled = await Promise.all(jobs.map(async (j) => ({ ...j, ...(await waitForRunJob(queue, j.jobId)) })));
+  return {
+    mode: 'queue',
+    jobs,
+    results: settled.flatMap((s) => (s.report ? [s.report] : [])),
+    failures: settled.flatMap((s) =>
+      s.report
+        ? []
+        : [{ school: s.school, jobId: s.jobId, reason: s.failedReason ?? 'the job ended without a report' }],
+    ),
+  };
 }
 
 /** Registers (or replaces) the nightly schedule on Redis (ETL_SCHEDULE in ETL_TIMEZONE). */

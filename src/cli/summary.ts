@@ -1,4 +1,4 @@
-import type { EtlResult, SchoolRunResult } from '../pipeline/index.js';
+import type { EtlResult, RunReport, SchoolRunResult } from '../pipeline/index.js';
 import { countsApplied, formatCount, formatPercent, formatTable } from './format.js';
 
 /**
@@ -70,7 +70,7 @@ function renderSchool(r: SchoolRunResult): string {
 }
 
 /** Every school's run, then the notices about the folder (or why nothing ran). */
-export function renderRun(result: Pick<EtlResult, 'runs' | 'notices' | 'errors'>): string {
+export function renderRun(result: RunReport): string {
   const out = result.runs.map(renderSchool);
   for (const n of result.notices) out.push(`${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`);
   if (result.runs.length === 0) out.push(...result.errors);

@@ -1,3 +1,5 @@
+import type { RunReport } from '../pipeline/index.js';
+
 /** The queue and job names on Redis. */
 export const QUEUE_NAME = 'cases-etl';
 
@@ -16,6 +18,22 @@ export interface RunJobData {
   readonly trigger: 'schedule' | 'manual' | 'api';
   /** The local night (in ETL_TIMEZONE) a scheduled run belongs to, YYYY-MM-DD. */
   readonly night?: string;
+}
+
+/**
+ * A run job's last progress: its finished run as `run` prints it. A failed run fails its job, and a
+ * failed job keeps no return value, so the report travels as progress: `trigger --wait` prints the
+ * same summary whatever the outcome. Earlier progress reports say which file is done.
+ */
+export interface RunJobReport {
+  readonly school: string;
+  readonly report: RunReport;
+}
+
+/** The run's report in a job's progress, or null while (or when) it has none. */
+export function runReportIn(progress: unknown): RunReport | null {
+  const p = progress as Partial<RunJobReport> | null;
+  return typeof p === 'object' && p !== null && typeof p.report === 'object' && p.report !== null ? p.report : null;
 }
 
 export interface NightlyJobData {

@@ -1,7 +1,8 @@
 import { Job, type Queue } from 'bullmq';
 
 import type { JobsConfig } from '../config/index.js';
-import { RUN_JOB, runDedupId, type RunJobData } from './names.js';
+import type { RunReport } from '../pipeline/index.js';
+import { RUN_JOB, runDedupId, runReportIn, type RunJobData } from './names.js';
 import { jobOptions } from './schedule.js';
 
 export interface TriggerResult {
@@ -24,15 +25,29 @@ export async function enqueueRun(queue: Queue, config: JobsConfig, data: RunJobD
   return { jobId: job.id, created: waiting !== job.id };
 }
 
-/** Waits for a job to finish and returns its return value, or throws its failure reason. */
-export async function waitForJob<T>(queue: Queue, jobId: string, pollMs = 250): Promise<T> {
+/** How a run job ended: its run's report when the run got that far, else why the job failed. */
+export interface SettledRunJob {
+  readonly jobId: string;
+  readonly state: 'completed' | 'failed';
+  /** The run as `run` prints it; null when the job failed before its run finished (the database down throughout). */
+  readonly report: RunReport | null;
+  /** Why the job failed, when it did. */
+  readonly failedReason: string | null;
+}
+
+/** Waits for a run job to complete or fail for good (BullMQ's `failed` is final: a retry waits as `delayed`). */
+export async function waitForRunJob(queue: Queue, jobId: string, pollMs = 250): Promise<SettledRunJob> {
   for (;;) {
-    const job = await Job.fromId(queue, jobId);
-    if (!job) throw new Error(`job ${jobId} is gone`);
-    const state = await job.getState();
-    if (state === 'completed') return job.returnvalue as T;
-    if (state === 'failed' && (job.attemptsMade >= (job.opts.attempts ?? 1) || job.finishedOn !== undefined))
-      throw new Error(job.failedReason || `job ${jobId} failed`);
+    // The state first, the job after: a job fetched while active and settled a moment later would lack its outcome.
+    const state = await queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') {
+      const job = await Job.fromId(queue, jobId);
+      if (!job) break;
+      const failedReason = state === 'failed' ? job.failedReason || `job ${jobId} failed` : null;
+      return { jobId, state, report: runReportIn(job.progress), failedReason };
+    }
+    if (state === 'unknown') break;
     await new Promise((r) => setTimeout(r, pollMs));
   }
+  throw new Error(`job ${jobId} is gone from the queue`);
 }

@@ -15,7 +15,15 @@ import type { Logger } from '../observability/index.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { isRetryableError } from './errors.js';
-import { NIGHTLY_JOB, QUEUE_NAME, RUN_JOB, runDedupId, type NightlyJobData, type RunJobData } from './names.js';
+import {
+  NIGHTLY_JOB,
+  QUEUE_NAME,
+  RUN_JOB,
+  runDedupId,
+  type NightlyJobData,
+  type RunJobData,
+  type RunJobReport,
+} from './names.js';
 import { jobOptions, localDate } from './schedule.js';
 import { coerceError } from '../errors/index.js';
 
@@ -146,6 +154,12 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
     reason: run?.reason ?? result.errors[0] ?? null,
   };
   log.info({ runId: result.runId, status: result.status }, 'run finished');
+  const { runId, status, stats, errors, runs, notices } = result;
+  const report: RunJobReport = { school, report: { runId, status, stats, errors, runs, notices } };
+  // Told before the job settles, so whoever waits finds it there; the run stands if Redis drops it.
+  await job
+    .updateProgress(report)
+    .catch((err: unknown) => log.warn({ error: coerceError(err).message }, "could not report the run's summary"));
   logFailedDeliveries(log, result.notifications);
   if (result.status === 'failed')
     throw new UnrecoverableError(`run ${result.runId} failed: ${summary.reason ?? 'see the run ledger'}`);

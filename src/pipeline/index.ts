@@ -7,7 +7,7 @@ export {
   type SchoolReport,
   type SourceReport,
 } from './inspect.js';
-export { runEtl, type EtlResult, type RunEtlOptions } from './run.js';
+export { runEtl, type EtlResult, type RunEtlOptions, type RunReport } from './run.js';
 export { runSchool, type ProgressEvent, type SchoolRunOptions, type SchoolRunResult } from './run-school.js';
 export type { RunStats, TableSummary } from './run-summary.js';
 export { loadFile, type FileLoadResult } from './load-file.js';

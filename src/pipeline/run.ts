@@ -56,6 +56,12 @@ export interface EtlResult {
   readonly notifications: readonly SchoolDelivery[];
 }
 
+/**
+ * What a result says of its runs, without the deliveries: what `run` prints, and what a worker's
+ * job reports for `trigger --wait` to print the same. Ids, counts, codes and file names only.
+ */
+export type RunReport = Pick<EtlResult, 'runId' | 'status' | 'stats' | 'errors' | 'runs' | 'notices'>;
+
 const SEVERITY: Record<SchoolRunResult['status'], number> = { skipped: 0, succeeded: 1, warning: 2, failed: 3 };
 
 function total(runs: readonly SchoolRunResult[]): RunStats {

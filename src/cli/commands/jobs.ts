@@ -4,6 +4,7 @@ import type * as AppModule from '../../app/index.js';
 import type * as JobsModule from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
+import { renderRun, runExitCode } from '../summary.js';
 
 /**
  * What these commands run on (BullMQ, ioredis, Fastify, the app) is imported when one of them
@@ -67,7 +68,7 @@ export function registerJobs(program: Command, io: CliIo): void {
     .description('queue a run now (without Redis: run it now)')
     .option('--school <id>', 'only this school (default: every school the schedule covers)')
     .option('--force', 'load the file set even if it is the one the school last published')
-    .option('--wait', 'wait for the run to finish and print its result')
+    .option('--wait', 'wait for the run to finish, print its summary as `run` does and end with its exit code')
     .action(async (opts: { school?: string; force?: boolean; wait?: boolean }) => {
       const { config } = await loadCliContext(io, { schoolId: opts.school });
       const {
@@ -88,9 +89,14 @@ export function registerJobs(program: Command, io: CliIo): void {
           io.out(
             `school ${j.school}: job ${j.jobId}${j.created ? ' queued' : ' (a run of this school was already waiting)'}`,
           );
-        for (const r of outcome.results)
-          io.out(`run ${r.runId ?? '-'}: ${r.status}${'reason' in r && r.reason ? ` — ${r.reason}` : ''}`);
-        if (outcome.results.some((r) => r.status === 'failed')) io.setExitCode(1);
+        // Each run as `run` prints it, and the exit code `run` would end with: the worst of them.
+        const printed = [
+          ...outcome.results.map(renderRun),
+          ...outcome.failures.map((f) => `School ${f.school}: job ${f.jobId} failed with no run to show — ${f.reason}`),
+        ];
+        if (printed.length > 0) io.out(printed.join('\n\n'));
+        const codes = [...outcome.results.map((r) => runExitCode(r.status)), ...outcome.failures.map(() => 1)];
+        io.setExitCode(Math.max(0, ...codes));
       } finally {
         await app.stop();
       }
