@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -72,6 +73,8 @@ describe('Redis that is not there', () => {
       expect(out).not.toContain('sekrit-pw');
       expectNoStack(out);
     }
+    // Nothing could be queued, so nothing was opened: no database file was made.
+    expect(existsSync(join(target.dir, 'cases-etl.db'))).toBe(false);
   });
 
   it('serve answers HTTP at once, is not ready while Redis is down, and registers the schedule when it comes', async () => {

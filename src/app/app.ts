@@ -55,12 +55,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     })());
 
   try {
-    const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
-    onStop(() => store.close());
-    await store.migrate();
-    const layouts = await loadLayouts(config.relationshipsPath, { optional: !config.relationshipsExplicit });
     let queue: Queue | null = null;
     let redis: Redis | null = null;
+    // Redis first: a one-off command that cannot queue gives up before it opens (or creates) the database.
     if (config.jobs.redisUrl) {
       const url = config.jobs.redisUrl;
       // A one-off command reports an unreachable Redis once, as its error; a service logs each loss and return.
@@ -76,6 +73,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       const q = queue;
       onStop(() => q.close());
     }
+    const store = await createStore(config.database, { lockTimeoutMs: config.lockTimeoutMs });
+    onStop(() => store.close());
+    await store.migrate();
+    const layouts = await loadLayouts(config.relationshipsPath, { optional: !config.relationshipsExplicit });
     return { config, logger, store, layouts, notifier: notifierFor(config), queue, redis, onStop, stop };
   } catch (err) {
     await stop();
