@@ -7,6 +7,18 @@ import { runCli } from './helpers/cli.js';
 import { fixture, stage, tempDir } from './helpers/fixtures.js';
 import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
+/** The TABLE column of the first FILE/TABLE table in a command's output. */
+function tableColumn(output: string): string[] {
+  const lines = output.split('\n');
+  const head = lines.findIndex((l) => /^\s+FILE\s+TABLE\s/.test(l));
+  const rows = [];
+  for (const line of lines.slice(head + 1)) {
+    if (!/^\s+\S/.test(line) || !/\.(csv|DAT)\s/i.test(line)) break;
+    rows.push(line.trim().split(/\s{2,}/)[1]);
+  }
+  return rows.filter((t): t is string => t !== undefined);
+}
+
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
@@ -23,7 +35,7 @@ describe('cases-etl validate', () => {
     const r = await runCli(['validate', '--source', dir], {}, dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/ST_8865\.csv\s+ST_8865\s+full\s+csv\s+5\s+0\s+ok/);
+    expect(r.stdout).toMatch(/ST_8865\.csv\s+ST\s+full\s+csv\s+5\s+0\s+ok/);
     expect(r.stdout).toContain('ETL_SOURCE_UNKNOWN_FILE: ignored 1 file that match no layout: README.txt');
     expect(r.stdout).toContain('Totals: 3 files, 9 rows, 0 rejected (0%), 0 unreadable');
   });
@@ -119,8 +131,26 @@ describe('cases-etl validate', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('School 4321');
-    expect(r.stdout).toMatch(/STUDENT\.DAT\s+DF_4321\s+full\s+fixed\s+2\s+4/);
+    expect(r.stdout).toMatch(/STUDENT\.DAT\s+DF\s+full\s+fixed\s+2\s+4/);
     expect(r.stdout).toContain('line 3 key ABC0003: ETL_PARSE_LONG_LINE');
+  });
+
+  it('names a table as run does: the table (DF), with the school on its own line, not DF_4321', async () => {
+    await stage(dir, [{ from: 'fixed/STUDENT.DAT', to: 'STUDENT.DAT' }]);
+    const env = {
+      CASES_RELATIONSHIPS_JSON: fixture('fixed', 'relationships.json'),
+      CASES_SCHOOL_ID: '4321',
+      DATABASE_URL: `sqlite:${join(dir, 'names.db')}`,
+      ETL_MAX_ERROR_RATE: '1',
+    };
+    const [validated, ran] = [
+      await runCli(['validate', '--source', dir], env, dir),
+      await runCli(['run', '--source', dir], env, dir),
+    ];
+    expect(ran.stdout).toContain('School 4321: run 1');
+    expect(validated.stdout).toContain('School 4321: 1 file');
+    expect(tableColumn(validated.stdout)).toEqual(['DF']);
+    expect(tableColumn(ran.stdout)).toEqual(tableColumn(validated.stdout));
   });
 });
 

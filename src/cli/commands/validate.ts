@@ -40,7 +40,7 @@ export function renderReport(report: SourceReport): string {
         ['FILE', 'TABLE', 'MODE', 'FORMAT', '>ROWS', '>REJECTED', 'STATUS'],
         school.files.map((f) => [
           f.file,
-          f.tableId,
+          f.table,
           f.mode,
           f.format,
           formatCount(f.rows),
