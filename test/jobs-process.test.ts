@@ -20,7 +20,8 @@ function startCliWorker(env: Record<string, string>): {
   stderr: () => string;
 } {
   const child = spawn(process.execPath, [CLI, 'worker'], {
-    env: { ...process.env, ...env },
+    // Its HTTP (/livez, /readyz, /metrics) on any free port: the default 3000 may be another test's.
+    env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

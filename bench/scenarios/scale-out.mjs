@@ -27,6 +27,8 @@ const env = {
   ETL_QUEUE_PREFIX: prefix,
   ETL_FILE_STABLE_MS: '0',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  // Each worker answers /livez, /readyz and /metrics: on a port of its own.
+  PORT: '0',
 };
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const app = await createApp(loadConfig(env), { logger: createLogger({ level: 'silent' }) });

@@ -4,6 +4,7 @@ export {
   buildAppServer,
   startServe,
   startWorker,
+  startWorkerService,
   untilSignal,
   type ServeHandle,
   type WorkerHandle,

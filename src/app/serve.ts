@@ -1,9 +1,10 @@
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 
 import type { Config } from '../config/index.js';
 import { coerceError, EtlError } from '../errors/index.js';
-import { buildServer } from '../http/index.js';
+import { buildProbeServer, buildServer } from '../http/index.js';
 import {
   createEtlWorker,
   createRedis,
@@ -20,9 +21,11 @@ import { triggerEtl } from './trigger.js';
  * (on Redis, or in this process without it) and the HTTP server. Each part registers its close
  * with app.onStop, so app.stop() takes them down in reverse: HTTP first, then the worker (which
  * waits for the current run), then the queue and the store. The CLI only parses, calls and prints.
+ * Neither waits on Redis: HTTP answers from the start (/readyz says why it is not ready) and the
+ * queue's work begins when Redis answers.
  */
 
-/** How long `serve` waits for Redis before starting HTTP without it (at most ETL_REDIS_CONNECT_TIMEOUT_MS). */
+/** How long `serve` and `worker` wait for Redis before going on without it (at most ETL_REDIS_CONNECT_TIMEOUT_MS). */
 const FIRST_CONTACT_MS = 3000;
 
 export interface WorkerStartOptions {
@@ -124,33 +127,18 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
   let worker: WorkerHandle | null = null;
   if (app.queue && app.redis && config.jobs.redisUrl) {
     const queue = app.queue;
-    const redis = app.redis;
-    const begin = async (): Promise<void> => {
-      const s = await registerSchedule(queue, config.jobs);
-      logger.info(
-        { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
-        'nightly schedule registered',
-      );
-      worker = startWorker(app, options);
-    };
-    try {
-      await waitForRedis(redis, config.jobs.redisUrl, Math.min(config.jobs.redisConnectTimeoutMs, FIRST_CONTACT_MS));
-      await begin();
-    } catch (err) {
-      if (!(err instanceof EtlError) || err.code !== 'ETL_REDIS_UNAVAILABLE') throw err;
-      // HTTP starts anyway (/livez answers, /readyz says why it is not ready); the schedule is
-      // registered and jobs taken as soon as Redis answers.
-      logger.warn(
-        { redis: describeRedisUrl(config.jobs.redisUrl), error: err.message },
-        'Redis unavailable: HTTP starts now; the nightly schedule is registered and jobs are taken once it answers',
-      );
-      const onReady = (): void =>
-        void begin().catch((e: unknown) =>
-          logger.error({ error: coerceError(e).message }, 'could not register the nightly schedule'),
+    await whenRedisAnswers(app, app.redis, config.jobs.redisUrl, {
+      later: 'the nightly schedule is registered and jobs are taken once it answers',
+      failed: 'could not register the nightly schedule',
+      begin: async () => {
+        const s = await registerSchedule(queue, config.jobs);
+        logger.info(
+          { pattern: s.pattern, timezone: s.timezone, next: s.next?.toISOString() },
+          'nightly schedule registered',
         );
-      redis.once('ready', onReady);
-      app.onStop(() => void redis.off('ready', onReady));
-    }
+        worker = startWorker(app, options);
+      },
+    });
   } else {
     const scheduler = startInProcessScheduler(app, logger);
     app.onStop(() => scheduler.stop());
@@ -161,7 +149,95 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
     );
   }
   const server = buildAppServer(app);
-  await server.listen({ port: config.http.port, host: config.http.host });
+  const address = await listen(app, server, { dashboard: true });
+  return {
+    server,
+    address,
+    get worker() {
+      return worker;
+    },
+  };
+}
+
+/**
+ * `worker`: takes jobs from the queue once Redis answers, and answers /livez, /readyz and /metrics
+ * on HOST:PORT from the start, as serve does (buildProbeServer: no dashboard or
+ * API, which stay with serve). It listens first: nothing on its HTTP waits for the worker. Stop it
+ * with app.stop().
+ */
+export async function startWorkerService(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
+  assertWorkerConfig(app.config);
+  const { redis } = app;
+  const url = app.config.jobs.redisUrl;
+  // createApp opens the connection whenever Redis is configured; this narrows the types.
+  if (!redis || !url) throw new EtlError('ETL_CONFIG_INVALID', 'the app was built without its queue');
+  const server = buildProbeServer(app);
+  const address = await listen(app, server, { dashboard: false });
+  let worker: WorkerHandle | null = null;
+  await whenRedisAnswers(app, redis, url, {
+    later: 'jobs are taken once it answers',
+    failed: 'could not start taking jobs',
+    begin: async () => {
+      worker = startWorker(app, options);
+    },
+  });
+  return {
+    server,
+    address,
+    get worker() {
+      return worker;
+    },
+  };
+}
+
+/**
+ * Calls `begin` once Redis answers: now, when it does within FIRST_CONTACT_MS, else when the
+ * connection (which keeps retrying) is ready. Until then nothing waits: HTTP answers, /readyz says
+ * why it is not ready, and the connection's losses and returns are logged once each (createApp's
+ * redisStateLogger) besides the one line said here.
+ */
+async function whenRedisAnswers(
+  app: App,
+  redis: Redis,
+  url: string,
+  step: { readonly later: string; readonly failed: string; readonly begin: () => Promise<void> },
+): Promise<void> {
+  try {
+    await waitForRedis(redis, url, Math.min(app.config.jobs.redisConnectTimeoutMs, FIRST_CONTACT_MS));
+  } catch (err) {
+    if (!(err instanceof EtlError) || err.code !== 'ETL_REDIS_UNAVAILABLE') throw err;
+    app.logger.warn(
+      { redis: describeRedisUrl(url), error: err.message },
+      `Redis unavailable: HTTP starts now; ${step.later}`,
+    );
+    const onReady = (): void =>
+      void step.begin().catch((e: unknown) => app.logger.error({ error: coerceError(e).message }, step.failed));
+    redis.once('ready', onReady);
+    app.onStop(() => void redis.off('ready', onReady));
+    return;
+  }
+  await step.begin();
+}
+
+/** Why listen() was refused, by errno: each is a setting to correct, not a failure to retry. */
+const LISTEN_REFUSED: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process is listening on that port (serve and each worker on one machine need a PORT each)',
+  EACCES: 'this user may not listen on that port (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'HOST is not an address of this machine',
+  ENOTFOUND: 'HOST is not a name this machine can resolve',
+};
+
+/** Listens on HOST:PORT, closing with the app, and says where: `host:port` (IPv6 in brackets). */
+async function listen(app: App, server: FastifyInstance, serves: { readonly dashboard: boolean }): Promise<string> {
+  const { config, logger } = app;
+  const { port, host } = config.http;
+  try {
+    await server.listen({ port, host });
+  } catch (err) {
+    const why = LISTEN_REFUSED[(err as NodeJS.ErrnoException).code ?? ''];
+    if (why === undefined) throw err;
+    throw new EtlError('ETL_HTTP_LISTEN_FAILED', `HTTP cannot listen on ${host}:${port}: ${why}`, { cause: err });
+  }
   app.onStop(() => server.close());
   const bound = server.server.address();
   const address =
@@ -169,7 +245,10 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
       ? bound
       : `${bound?.family === 'IPv6' ? `[${bound.address}]` : bound?.address}:${bound?.port}`;
   const hosts = config.http.allowedHosts;
-  logger.info({ address, dashboard: `http://${address}/dashboard`, allowedHosts: hosts ?? '*' }, 'HTTP listening');
+  logger.info(
+    { address, ...(serves.dashboard ? { dashboard: `http://${address}/dashboard` } : {}), allowedHosts: hosts ?? '*' },
+    'HTTP listening',
+  );
   const everywhere = config.http.host === '0.0.0.0' || config.http.host === '::';
   if (hosts !== null && everywhere && config.http.publicUrl === null) {
     // Listening everywhere but answering only loopback names: a request by this machine's name or address gets 421.
@@ -178,13 +257,7 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
       'HTTP answers only these Host names; set ETL_ALLOWED_HOSTS or ETL_PUBLIC_URL to be reached by another',
     );
   }
-  return {
-    server,
-    address,
-    get worker() {
-      return worker;
-    },
-  };
+  return address;
 }
 
 /** Resolves with the signal's name when SIGTERM or SIGINT arrives; the caller then stops the app. */

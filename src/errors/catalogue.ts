@@ -281,6 +281,11 @@ export const ERROR_CATALOGUE = {
     exit: 2,
     http: 403,
   },
+  ETL_HTTP_LISTEN_FAILED: {
+    title: 'serve or worker could not listen for HTTP on HOST:PORT',
+    fix: 'Set PORT to a port nothing else holds (serve and each worker on one machine need their own; PORT=0 takes any free one) and HOST to an address of this machine; ports below 1024 need privileges.',
+    exit: 2,
+  },
   ETL_DB_UNAVAILABLE: {
     title: 'The database could not be reached or failed',
     fix: 'Check DATABASE_URL (host, port, database name, user, password) and that the database is up and accepting connections; nothing was written, so the command or run can be retried as it is.',

@@ -1,1 +1,1 @@
-export { buildServer, type HttpDeps, type ServerContext } from './server.js';
+export { buildProbeServer, buildServer, type HttpDeps, type ServerContext } from './server.js';

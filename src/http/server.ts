@@ -87,6 +87,21 @@ function runIdOf(raw: string): number {
  * carries the security headers (security.ts).
  */
 export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance {
+  return buildHttp(app, deps);
+}
+
+/**
+ * A `worker`'s HTTP: /livez, /readyz and /metrics only, the very routes (host check, headers and
+ * error shape included) `serve` answers. No dashboard and no API: the dashboard is drawn from the
+ * API, and the API triggers and rolls back, which belong to serve; a worker then holds no admin
+ * token and answers nothing that changes data.
+ */
+export function buildProbeServer(app: ServerContext): FastifyInstance {
+  return buildHttp(app, null);
+}
+
+/** Both servers: the probes and metrics always, the dashboard and the API given what they call (`deps`). */
+function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
   const server = Fastify({ logger: false });
   registerHostCheck(server, app.config.http.allowedHosts);
   registerSecurityHeaders(server);
@@ -148,7 +163,6 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
   } as const;
 
   server.get('/livez', async () => ({ status: 'ok' }));
-  registerDashboard(server);
 
   const metrics = createMetrics(app, VERSION);
   server.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
@@ -177,6 +191,9 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });
+
+  if (deps === null) return server;
+  registerDashboard(server);
 
   server.get('/api/cases-etl/health', async () => assessHealth(await app.store.listRuns({ limit: 10 })));
 

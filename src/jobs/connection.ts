@@ -86,6 +86,26 @@ export function redisStateLogger(
   };
 }
 
+/** errno codes of a connection to Redis lost or refused: the connection retries them by itself. */
+const CONNECTION_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * Whether `err` only says a connection to Redis is down, or `connection` is not ready: what its
+ * retries and redisStateLogger already tell, once per loss, where BullMQ repeats it per attempt.
+ */
+export function isRedisConnectionError(err: Error & { code?: unknown }, connection: Redis): boolean {
+  return connection.status !== 'ready' || (typeof err.code === 'string' && CONNECTION_ERRNO.has(err.code));
+}
+
 /**
  * BullMQ keeps jobs and schedules as ordinary keys: a Redis that evicts keys under memory pressure
  * can silently lose them. Returns a warning to print when the policy is not `noeviction`.

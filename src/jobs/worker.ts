@@ -14,6 +14,7 @@ import {
 import type { Logger } from '../observability/index.js';
 import { runEtl, type EtlResult } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
+import { isRedisConnectionError } from './connection.js';
 import { isRetryableError } from './errors.js';
 import {
   NIGHTLY_JOB,
@@ -247,6 +248,11 @@ export function createEtlWorker(ctx: JobContext, connection: Redis, options: Wor
       'job failed',
     ),
   );
-  worker.on('error', (err) => ctx.logger.error({ error: err.message }, 'worker error'));
+  worker.on('error', (err) => {
+    // Each reconnection attempt of the worker's two connections is an error here; the app's own
+    // connection logs the loss and the return once each (redisStateLogger).
+    if (isRedisConnectionError(err, connection)) return;
+    ctx.logger.error({ error: err.message }, 'worker error');
+  });
   return worker;
 }

@@ -31,6 +31,14 @@ async function runtime(): Promise<{
  */
 const exitOnShutdownTimeout = (): never => process.exit(1);
 
+/** A start that failed (HTTP refused its port) closes what it opened: the process ends with the error, not idling on Redis. */
+const stopAnd =
+  (app: AppModule.App) =>
+  async (err: unknown): Promise<never> => {
+    await app.stop();
+    throw err;
+  };
+
 export function registerJobs(program: Command, io: CliIo): void {
   program
     .command('serve')
@@ -42,23 +50,25 @@ export function registerJobs(program: Command, io: CliIo): void {
         logger: { createLogger },
       } = await runtime();
       const app = await createApp(config, { logger: createLogger() });
-      await startServe(app, { onShutdownTimeout: exitOnShutdownTimeout });
+      await startServe(app, { onShutdownTimeout: exitOnShutdownTimeout }).catch(stopAnd(app));
       await untilSignal(app);
       await app.stop();
     });
 
   program
     .command('worker')
-    .description('run a worker alone, to scale out over more machines (needs Redis)')
+    .description(
+      'run a worker alone, to scale out over more machines (needs Redis); /livez, /readyz and /metrics on HOST:PORT',
+    )
     .action(async () => {
       const { config } = await loadCliContext(io);
       const {
-        app: { assertWorkerConfig, createApp, startWorker, untilSignal },
+        app: { assertWorkerConfig, createApp, startWorkerService, untilSignal },
         logger: { createLogger },
       } = await runtime();
       assertWorkerConfig(config);
       const app = await createApp(config, { logger: createLogger() });
-      startWorker(app, { onShutdownTimeout: exitOnShutdownTimeout });
+      await startWorkerService(app, { onShutdownTimeout: exitOnShutdownTimeout }).catch(stopAnd(app));
       await untilSignal(app);
       await app.stop();
     });
