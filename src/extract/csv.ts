@@ -513,7 +513,7 @@ export async function* readCsvRecords(
       records.length = kept;
       // The first batch goes out even when empty, so a header-only file still tells its columns.
       if (kept > 0 || from === 1 || splitter.knownLines > 0)
-        yield { columns, records, known: splitter.knownLines, fingerprint };
+        yield { columns, records, known: splitter.knownLines, fingerprint, bytesRead: chunk.bytesRead };
     }
   }
 }

@@ -122,7 +122,7 @@ export async function* readFixedRecords(
       // in): it tells the columns even for an empty file, and the caller may then have every line
       // checked against what it already holds (see `known`).
       first = false;
-      yield { columns, records: [], known: 0, fingerprint };
+      yield { columns, records: [], known: 0, fingerprint, bytesRead: 0 };
     }
     const test = known();
     const records: RawRecord[] = [];
@@ -211,6 +211,7 @@ export async function* readFixedRecords(
       };
       pending = '';
     }
-    if (records.length > 0 || knownLines > 0) yield { columns, records, known: knownLines, fingerprint };
+    if (records.length > 0 || knownLines > 0)
+      yield { columns, records, known: knownLines, fingerprint, bytesRead: chunk.bytesRead };
   }
 }

@@ -92,6 +92,8 @@ export interface RecordBatch {
    * every batch of a file. Equal fingerprints and equal bytes mean equal rows.
    */
   readonly fingerprint: string;
+  /** Bytes of the file read up to the end of this batch's text (TextChunk.bytesRead), for progress. */
+  readonly bytesRead: number;
 }
 
 /** Receives findings about the whole file while it is read. */

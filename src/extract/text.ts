@@ -36,6 +36,8 @@ export interface TextChunk {
    * the zero byte and no other character has one. True otherwise.
    */
   readonly mayHoldNul: boolean;
+  /** Bytes of the source read up to the end of this chunk's text: how far through the file it is. */
+  readonly bytesRead: number;
 }
 
 /** Encodings in which U+0000 is the byte 0x00 and no other character holds a zero byte. */
@@ -54,6 +56,7 @@ export async function* readTextChunks(
   let decoder: ChunkDecoder | undefined;
   let zeroByteNul = false;
   let carry = '';
+  let bytesRead = 0;
   const normalise = (raw: string, final: boolean): string => {
     let text = carry + raw;
     carry = '';
@@ -76,6 +79,7 @@ export async function* readTextChunks(
       decoder = created;
       zeroByteNul = NUL_IS_ZERO_BYTE.has(created.encoding);
       onEncoding?.(created.encoding, created.bomLength > 0);
+      bytesRead += created.bomLength;
       if (created.bomLength > 0) buf = buf.subarray(created.bomLength);
     }
     for (let at = 0; at < buf.length; at += DECODE_CHUNK_BYTES) {
@@ -84,13 +88,15 @@ export async function* readTextChunks(
       // its progress, HTTP requests to the same process).
       if (at > 0 && at % YIELD_BYTES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const bytes = buf.subarray(at, at + DECODE_CHUNK_BYTES);
+      bytesRead += bytes.length;
       yield {
         text: normalise(decoder.write(bytes), false),
         final: false,
         mayHoldNul: !zeroByteNul || bytes.indexOf(0) !== -1,
+        bytesRead,
       };
     }
   }
   // What a decoder still holds at the end is the replacement for an unfinished sequence.
-  yield { text: normalise(decoder ? decoder.end() : '', true), final: true, mayHoldNul: !zeroByteNul };
+  yield { text: normalise(decoder ? decoder.end() : '', true), final: true, mayHoldNul: !zeroByteNul, bytesRead };
 }

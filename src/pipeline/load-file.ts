@@ -49,6 +49,8 @@ export interface LoadFileOptions {
   readonly maxStoredRejects: number;
   /** Told how far a full file's deactivations have got. */
   readonly onDeactivate?: (done: number, total: number) => void;
+  /** Told, after each stretch of the file, the records and bytes read so far. */
+  readonly onRead?: (records: number, bytesRead: number) => void;
   /** ETL_MAX_LINE_BYTES and ETL_MAX_REJECT_LINE_BYTES; their defaults when absent. */
   readonly lines?: LineLimits;
   /** The file's bytes, read already for its checksum; else it is read from its path. */
@@ -101,6 +103,7 @@ export async function loadFile(
       rejectsByCode[r.code] = (rejectsByCode[r.code] ?? 0) + 1;
       if (rejects.length < options.maxStoredRejects) rejects.push(r);
     }
+    options.onRead?.(records, batch.bytesRead);
   };
 
   const result = (counts: MergeCounts, error: FileLoadResult['error']): FileLoadResult => ({

@@ -52,6 +52,21 @@ export type ProgressEvent =
       readonly total: number;
     }
   | {
+      /** After each stretch of a file is read: how far through it the load is. */
+      readonly kind: 'file-read';
+      readonly school: string;
+      readonly file: string;
+      readonly table: string;
+      readonly index: number;
+      readonly total: number;
+      /** Records read so far: rows, rejects and lines known unchanged. */
+      readonly records: number;
+      /** Bytes of the file read so far, of `bytes`. */
+      readonly bytesRead: number;
+      /** The file's size. */
+      readonly bytes: number;
+    }
+  | {
       readonly kind: 'file-deactivate';
       readonly school: string;
       readonly file: string;
@@ -201,6 +216,18 @@ export async function runSchool(
           const sum = await sums.checksum(file.name);
           const onDeactivate = (done: number, total: number): void =>
             options.onProgress?.({ kind: 'file-deactivate', school, file: file.name, table: file.table, done, total });
+          const onRead = (records: number, bytesRead: number): void =>
+            options.onProgress?.({
+              kind: 'file-read',
+              school,
+              file: file.name,
+              table: file.table,
+              index,
+              total: set.files.length,
+              records,
+              bytesRead,
+              bytes: file.bytes,
+            });
           const load = {
             runId,
             school,
@@ -208,6 +235,7 @@ export async function runSchool(
             maxStoredRejects: config.maxStoredRejects,
             lines: config.lines,
             onDeactivate,
+            onRead,
             bytes: sums.takeBytes(file.name),
             reread: options.reread === true,
             // A file exactly as the table was last loaded from is not read again (plan/unchanged.ts).

@@ -27,6 +27,8 @@ export interface ValidatedBatch {
   readonly known: number;
   /** How the file's lines are read (RecordBatch.fingerprint). */
   readonly fingerprint: string;
+  /** Bytes of the file read so far (RecordBatch.bytesRead), for progress. */
+  readonly bytesRead: number;
 }
 
 /**
@@ -159,6 +161,7 @@ export function createValidatedFileReader(
         records: batch.records.length + batch.known,
         known: batch.known,
         fingerprint: batch.fingerprint,
+        bytesRead: batch.bytesRead,
       };
     }
   }
