@@ -43,8 +43,11 @@ describe('configuration docs', () => {
     await runCli(['help', 'config'], {
       env: {},
       isTTY: false,
+      outIsTTY: false,
+      errColumns: 0,
       out: (t) => void (out += `${t}\n`),
       err: () => {},
+      errRaw: () => {},
       setExitCode: () => {},
     });
     for (const v of VARIABLES) {

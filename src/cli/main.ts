@@ -11,8 +11,11 @@ process.stderr.on('error', () => (closed.err = true));
 await runCli(process.argv.slice(2), {
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
+  outIsTTY: Boolean(process.stdout.isTTY),
+  errColumns: process.stderr.isTTY ? process.stderr.columns : 0,
   out: (text) => void (closed.out || process.stdout.write(`${text}\n`)),
   err: (text) => void (closed.err || process.stderr.write(`${text}\n`)),
+  errRaw: (text) => void (closed.err || process.stderr.write(text)),
   setExitCode: (code) => {
     process.exitCode = code;
   },

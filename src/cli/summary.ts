@@ -1,5 +1,5 @@
 import type { EtlResult, RunReport, SchoolRunResult } from '../pipeline/index.js';
-import { countsApplied, formatCount, formatPercent, formatTable } from './format.js';
+import { countsApplied, formatCount, formatPercent, formatTable, PLAIN, type Palette } from './format.js';
 
 /**
  * What a finished run prints, and the exit code it ends with: `run` and `trigger --wait` (which
@@ -7,9 +7,9 @@ import { countsApplied, formatCount, formatPercent, formatTable } from './format
  */
 
 /** One school's run: its status line, a row per file, guard rails, totals and what was left undone. */
-function renderSchool(r: SchoolRunResult): string {
+function renderSchool(r: SchoolRunResult, palette: Palette): string {
   const lines = [
-    `School ${r.school}: run ${r.runId} ${r.status}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`,
+    `School ${r.school}: run ${r.runId} ${palette.status(r.status)}${r.dryRun ? ' (dry run: nothing published)' : ''}${r.reason ? ` — ${r.reason}` : ''}`,
   ];
   if (r.tables.length > 0) {
     const applied = countsApplied(r);
@@ -35,6 +35,8 @@ function renderSchool(r: SchoolRunResult): string {
           ...[t.inserted, t.updated, t.deactivated, t.reactivated, t.unchanged, t.held, t.deferred].map(formatCount),
           t.error ? 'unreadable' : formatCount(t.rejected),
         ]),
+        '  ',
+        { [heads.length + 3]: palette.status },
       ),
     );
   }
@@ -69,9 +71,9 @@ function renderSchool(r: SchoolRunResult): string {
   return lines.join('\n');
 }
 
-/** Every school's run, then the notices about the folder (or why nothing ran). */
-export function renderRun(result: RunReport): string {
-  const out = result.runs.map(renderSchool);
+/** Every school's run, then the notices about the folder (or why nothing ran); statuses coloured by `palette`. */
+export function renderRun(result: RunReport, palette: Palette = PLAIN): string {
+  const out = result.runs.map((r) => renderSchool(r, palette));
   for (const n of result.notices) out.push(`${n.severity} ${n.code}${n.file ? ` ${n.file}` : ''}: ${n.message}`);
   if (result.runs.length === 0) out.push(...result.errors);
   return out.join('\n\n');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type * as AppModule from '../../app/index.js';
 import type * as JobsModule from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/index.js';
-import { loadCliContext, type CliIo } from '../context.js';
+import { loadCliContext, outPalette, type CliIo } from '../context.js';
 import { renderRun, runExitCode } from '../summary.js';
 
 /**
@@ -101,7 +101,7 @@ export function registerJobs(program: Command, io: CliIo): void {
           );
         // Each run as `run` prints it, and the exit code `run` would end with: the worst of them.
         const printed = [
-          ...outcome.results.map(renderRun),
+          ...outcome.results.map((r) => renderRun(r, outPalette(io))),
           ...outcome.failures.map((f) => `School ${f.school}: job ${f.jobId} failed with no run to show — ${f.reason}`),
         ];
         if (printed.length > 0) io.out(printed.join('\n\n'));

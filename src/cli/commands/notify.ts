@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
 import type { Delivery } from '../../notify/index.js';
-import { loadCliContext, type CliIo } from '../context.js';
+import { loadCliContext, outPalette, type CliIo } from '../context.js';
 
 /** A line on stderr for each notification that could not be delivered: the run's outcome stands. */
 export function reportFailedDeliveries(io: CliIo, deliveries: ReadonlyArray<Delivery & { school?: string }>): void {
@@ -29,9 +29,10 @@ export function registerNotify(program: Command, io: CliIo): void {
         );
       }
       const deliveries = await notifier.send(testNotification());
+      const palette = outPalette(io);
       for (const d of deliveries)
         io.out(
-          `${d.channel.padEnd(6)} ${d.ok ? 'sent' : `FAILED after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`}`,
+          `${d.channel.padEnd(6)} ${palette.status(d.ok ? 'sent' : `FAILED after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error}`)}`,
         );
       io.setExitCode(deliveries.every((d) => d.ok) ? 0 : 1);
     });

@@ -1,31 +1,12 @@
 import type { Command } from 'commander';
 
-import type { ProgressEvent } from '../../pipeline/index.js';
 import { createStore } from '../../store/index.js';
-import { loadCliContext, type CliIo } from '../context.js';
-import { formatCount } from '../format.js';
+import { loadCliContext, outPalette, type CliIo } from '../context.js';
+import { createRunProgress } from '../progress.js';
 import { renderRun, runExitCode } from '../summary.js';
 import { reportFailedDeliveries } from './notify.js';
 
 export { renderRun } from '../summary.js';
-
-/** One progress line on stderr: a file read, or how far its deactivations have got (every tenth, so a big one is seen moving). */
-function progressLine(e: ProgressEvent, io: CliIo): void {
-  if (e.kind === 'file-done')
-    io.err(
-      `[${e.index + 1}/${e.total}] ${e.file}: ${formatCount(e.rows)} rows${e.rejected > 0 ? `, ${formatCount(e.rejected)} rejected` : ''}`,
-    );
-  if (
-    e.kind === 'file-deactivate' &&
-    (e.done === e.total ||
-      e.done === 0 ||
-      Math.floor((e.done * 10) / e.total) !== Math.floor(((e.done - 1000) * 10) / e.total))
-  ) {
-    io.err(
-      `    ${e.file}: marking inactive ${formatCount(e.done)} of ${formatCount(e.total)} rows missing from the file`,
-    );
-  }
-}
 
 export function registerRun(program: Command, io: CliIo): void {
   program
@@ -45,7 +26,7 @@ export function registerRun(program: Command, io: CliIo): void {
     )
     .option('--allow-shrink', 'override the shrink and empty-file guard rails for this run (recorded)')
     .option('--json', 'print the result as JSON')
-    .option('--progress', 'print a progress line per file on stderr even when it is not a terminal')
+    .option('--progress', 'print a progress line per file on stderr even when it is not a terminal (on one, a bar too)')
     .action(
       async (opts: {
         source?: string;
@@ -63,7 +44,11 @@ export function registerRun(program: Command, io: CliIo): void {
         const store = await createStore(ctx.config.database, { lockTimeoutMs: ctx.config.lockTimeoutMs });
         try {
           await store.migrate();
-          const progress = opts.progress === true || (io.isTTY && !opts.json);
+          // On a terminal: a line per file, and a bar for a file that takes more than a second.
+          const progress =
+            opts.progress === true || (io.isTTY && !opts.json)
+              ? createRunProgress(io, { bar: io.isTTY, columns: io.errColumns })
+              : null;
           const result = await runEtl({
             config: ctx.config,
             layouts: ctx.layouts,
@@ -76,10 +61,12 @@ export function registerRun(program: Command, io: CliIo): void {
             allowShrink: opts.allowShrink ?? false,
             ...(ctx.config.sourceDirectory ? { source: ctx.config.sourceDirectory } : {}),
             ...(opts.school ? { school: opts.school } : {}),
-            ...(progress ? { onProgress: (e) => progressLine(e, io) } : {}),
+            ...(progress ? { onProgress: progress } : {}),
           });
           io.out(
-            opts.json ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2) : renderRun(result),
+            opts.json
+              ? JSON.stringify(result, (k, v: unknown) => (k === 'raw' ? undefined : v), 2)
+              : renderRun(result, outPalette(io)),
           );
           reportFailedDeliveries(io, result.notifications);
           io.setExitCode(runExitCode(result.status));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
 import { openLedgerForReading, type Store } from '../../store/index.js';
-import { loadCliContext, type CliIo } from '../context.js';
+import { loadCliContext, outPalette, type CliIo } from '../context.js';
 import { countsApplied, formatCount, formatTable } from '../format.js';
 
 export function registerRuns(program: Command, io: CliIo): void {
@@ -93,6 +93,8 @@ export function registerRuns(program: Command, io: CliIo): void {
               formatCount(r.rejected),
               (r.reason ?? '').slice(0, 80),
             ]),
+            '  ',
+            { 2: outPalette(io).status },
           ),
         );
       } finally {
@@ -122,7 +124,7 @@ async function showRun(
     return;
   }
   const lines = [
-    `Run ${run.id} of school ${run.school}: ${run.status}${run.dryRun ? ' (dry run)' : ''}, ${run.trigger}, started ${run.startedAt}${run.durationMs === null ? '' : `, ${(run.durationMs / 1000).toFixed(1)} s`}`,
+    `Run ${run.id} of school ${run.school}: ${outPalette(io).status(run.status)}${run.dryRun ? ' (dry run)' : ''}, ${run.trigger}, started ${run.startedAt}${run.durationMs === null ? '' : `, ${(run.durationMs / 1000).toFixed(1)} s`}`,
     `  ${formatCount(run.rows)} rows, ${formatCount(run.rejected)} rejected, ${formatCount(run.held)} held; ${countsApplied(run) ? '' : 'nothing published, would have '}` +
       `${formatCount(run.inserted)} inserted, ${formatCount(run.updated)} updated, ${formatCount(run.deactivated)} deactivated, ` +
       `${formatCount(run.reactivated)} reactivated${run.deferred > 0 ? `; ${formatCount(run.deferred)} deactivations deferred` : ''}`,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 
 import type { FileReport, SourceReport } from '../../pipeline/index.js';
-import { formatCount, formatPercent, formatTable } from '../format.js';
-import { loadCliContext, type CliIo } from '../context.js';
+import { formatCount, formatPercent, formatTable, PLAIN, type Palette } from '../format.js';
+import { loadCliContext, outPalette, type CliIo } from '../context.js';
 
 function fileLines(f: FileReport): string[] {
   const out: string[] = [];
@@ -30,8 +30,8 @@ function fileLines(f: FileReport): string[] {
   return out;
 }
 
-/** The human-readable report. Values from the files are never printed: they can be personal data. */
-export function renderReport(report: SourceReport): string {
+/** The human-readable report, statuses coloured by `palette`. Values from the files are never printed: they can be personal data. */
+export function renderReport(report: SourceReport, palette: Palette = PLAIN): string {
   const out: string[] = [`Source ${report.directory}`];
   for (const school of report.schools) {
     out.push('', `School ${school.school}: ${school.files.length} file${school.files.length === 1 ? '' : 's'}`);
@@ -47,6 +47,8 @@ export function renderReport(report: SourceReport): string {
           formatCount(f.rejectedRows),
           f.error ? 'unreadable' : f.rejectedRows > 0 ? 'rejects' : 'ok',
         ]),
+        '  ',
+        { 6: palette.status },
       ),
     );
     for (const c of school.conflicts) out.push(`  ETL_SOURCE_DUPLICATE_TABLE: ${c.message}`);
@@ -98,7 +100,7 @@ export function registerValidate(program: Command, io: CliIo): void {
         examples: Number(opts.examples) || 5,
         ...(progress ? { onFile: progress } : {}),
       });
-      io.out(opts.json ? JSON.stringify(publicReport(report), null, 2) : renderReport(report));
+      io.out(opts.json ? JSON.stringify(publicReport(report), null, 2) : renderReport(report, outPalette(io)));
       io.setExitCode(report.exitCode);
     });
 }
