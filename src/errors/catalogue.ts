@@ -226,6 +226,10 @@ export const ERROR_CATALOGUE = {
     title: 'A run ended without finishing (the process was killed or the machine stopped)',
     fix: 'Nothing it did was published; the next run loads the export again.',
   },
+  ETL_JOB_STALLED: {
+    title: 'A job was given up: its worker stopped in the middle of its run more than once',
+    fix: "Nothing was published, and the job's run is marked failed in the ledger with the job id. Find why the worker stopped (its logs; the system's for the out-of-memory killer), then `cases-etl trigger --school N` runs the school again.",
+  },
   ETL_RUN_UNKNOWN: {
     title: 'No run has that id',
     fix: 'See `cases-etl runs` for the run ids.',

@@ -12,8 +12,8 @@ import {
   type Notifier,
 } from '../notify/index.js';
 import type { Logger } from '../observability/index.js';
-import { runEtl, type EtlResult } from '../pipeline/index.js';
-import type { Store } from '../store/index.js';
+import { failAbandonedRuns, runEtl, type EtlResult } from '../pipeline/index.js';
+import type { RunRecord, Store } from '../store/index.js';
 import { isRedisConnectionError } from './connection.js';
 import { isRetryableError } from './errors.js';
 import {
@@ -209,6 +209,59 @@ export function logFailedDeliveries(logger: Logger, deliveries: ReadonlyArray<De
     );
 }
 
+/**
+ * How often a job's worker may stop mid-run (killed, out of memory, its machine gone) before the
+ * job is given up (BullMQ's maxStalledCount): once, and another worker runs it again; twice, and a
+ * run that keeps killing its worker is not tried a third time.
+ */
+const MAX_STALLED_COUNT = 1;
+
+/**
+ * A job given up because its worker stopped mid-run too often: BullMQ fails it in the next worker
+ * that takes it, without running it, and nobody would hear of it. The channels are told as of a
+ * job that gave up after its retries, and the run the dead worker left running is marked failed,
+ * naming the job (the school's next run would mark it too, but says only that it was interrupted).
+ */
+async function tellJobStalled(ctx: JobContext, job: Job): Promise<void> {
+  const jobId = job.id ?? 'without an id';
+  const stopped =
+    `the worker running job ${jobId} stopped before it finished, ${job.stalledCounter} times ` +
+    '(killed, out of memory, or its machine restarted), so the job was given up';
+  if (job.name === NIGHTLY_JOB) {
+    const night = localDate(new Date(job.timestamp), ctx.config.jobs.timezone);
+    const problem = `ETL_JOB_STALLED: ${stopped}; the schools' runs it had queued before that still run`;
+    return tellNightStartedNothing(ctx, night, problem);
+  }
+  if (job.name !== RUN_JOB) return;
+  const { school } = job.data as RunJobData;
+  const log = ctx.logger.child({ jobId, school });
+  let runs: RunRecord[] = [];
+  try {
+    runs = await failAbandonedRuns(ctx.config, ctx.store, {
+      school,
+      jobId,
+      code: 'ETL_RUN_INTERRUPTED',
+      reason: `interrupted: ${stopped} (ETL_JOB_STALLED); nothing it did was published`,
+    });
+  } catch (err) {
+    log.warn({ error: coerceError(err).message }, "could not mark the stalled job's run failed in the ledger");
+  }
+  const ids = runs.map((r) => r.id).sort((a, b) => a - b);
+  log.error(
+    { code: 'ETL_JOB_STALLED', stalled: job.stalledCounter, runs: ids },
+    'job given up: its worker stopped mid-run',
+  );
+  const marked =
+    ids.length === 0 ? '' : `; ${ids.length === 1 ? 'run' : 'runs'} ${ids.join(', ')} marked failed in the ledger`;
+  await tellRunCouldNotRun(ctx, {
+    school,
+    // The last start was the worker that gave it up, without running it.
+    attempts: Math.max(1, job.attemptsStarted - 1),
+    error: `ETL_JOB_STALLED: ${stopped}${marked}`,
+    jobId: job.id ?? null,
+  });
+}
+
 /** Whether this attempt is the job's last: BullMQ will not retry it if it fails. */
 function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -239,15 +292,20 @@ export function createEtlWorker(ctx: JobContext, connection: Redis, options: Wor
       // back after lockMs and retried by another worker.
       lockDuration: jobs.lockMs,
       stalledInterval: jobs.lockMs,
-      maxStalledCount: 1,
+      maxStalledCount: MAX_STALLED_COUNT,
     },
   );
-  worker.on('failed', (job, err) =>
+  worker.on('failed', (job, err) => {
     ctx.logger.warn(
       { jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, error: err.message },
       'job failed',
-    ),
-  );
+    );
+    // Only a job that stalled too often fails with its count past the limit: it never runs again.
+    if (job && job.stalledCounter > MAX_STALLED_COUNT)
+      void tellJobStalled(ctx, job).catch((e: unknown) =>
+        ctx.logger.error({ jobId: job.id, error: coerceError(e).message }, 'could not tell of a stalled job'),
+      );
+  });
   worker.on('error', (err) => {
     // Each reconnection attempt of the worker's two connections is an error here; the app's own
     // connection logs the loss and the return once each (redisStateLogger).

@@ -12,3 +12,4 @@ export { runSchool, type ProgressEvent, type SchoolRunOptions, type SchoolRunRes
 export type { RunStats, TableSummary } from './run-summary.js';
 export { loadFile, type FileLoadResult } from './load-file.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
+export { failAbandonedRuns, type AbandonedRuns } from './abandoned.js';
