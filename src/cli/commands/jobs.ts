@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type * as AppModule from '../../app/index.js';
 import type * as JobsModule from '../../jobs/index.js';
 import type * as LoggerModule from '../../observability/index.js';
+import type { Config } from '../../config/index.js';
 import { loadCliContext, outPalette, type CliIo } from '../context.js';
+import { colourEnabled } from '../format.js';
 import { renderRun, runExitCode } from '../summary.js';
 
 /**
@@ -39,6 +41,14 @@ const stopAnd =
     throw err;
   };
 
+/**
+ * The logger of the long-running commands: LOG_LEVEL; on a terminal one line of text per entry
+ * (coloured unless NO_COLOR), JSON lines otherwise, for whatever collects them.
+ */
+function serviceLogger(logger: typeof LoggerModule, config: Config, io: CliIo): LoggerModule.Logger {
+  return logger.createLogger({ level: config.logLevel, pretty: io.isTTY, colour: colourEnabled(io.isTTY, io.env) });
+}
+
 export function registerJobs(program: Command, io: CliIo): void {
   program
     .command('serve')
@@ -47,9 +57,9 @@ export function registerJobs(program: Command, io: CliIo): void {
       const { config } = await loadCliContext(io);
       const {
         app: { createApp, startServe, untilSignal },
-        logger: { createLogger },
+        logger,
       } = await runtime();
-      const app = await createApp(config, { logger: createLogger() });
+      const app = await createApp(config, { logger: serviceLogger(logger, config, io) });
       await startServe(app, { onShutdownTimeout: exitOnShutdownTimeout }).catch(stopAnd(app));
       await untilSignal(app);
       await app.stop();
@@ -64,10 +74,10 @@ export function registerJobs(program: Command, io: CliIo): void {
       const { config } = await loadCliContext(io);
       const {
         app: { assertWorkerConfig, createApp, startWorkerService, untilSignal },
-        logger: { createLogger },
+        logger,
       } = await runtime();
       assertWorkerConfig(config);
-      const app = await createApp(config, { logger: createLogger() });
+      const app = await createApp(config, { logger: serviceLogger(logger, config, io) });
       await startWorkerService(app, { onShutdownTimeout: exitOnShutdownTimeout }).catch(stopAnd(app));
       await untilSignal(app);
       await app.stop();
