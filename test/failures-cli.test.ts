@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,7 +16,8 @@ import { startTcpProxy } from './helpers/tcp-proxy.js';
 /**
  * Every CLI command against each fault an unattended service meets: a PostgreSQL where nothing
  * listens, a database that does not exist, a role or password refused, a PostgreSQL still starting
- * up, a Redis where nothing listens, a schedule that is wrong. Each answers with its coded error,
+ * up, an SQLite database whose folder cannot be made or whose file is not a database, a schedule
+ * that is wrong (Redis where nothing listens is test/redis-down.test.ts). Each answers with its coded error,
  * where and why in words, and the right exit code; no line of any output is part of a stack trace,
  * and the password in the URL is never printed. Real child processes, real closed ports, the
  * machine's real PostgreSQL, and a loopback server speaking PostgreSQL's protocol for the states
@@ -35,6 +36,17 @@ function closedPort(): Promise<number> {
   });
 }
 
+/** `work` over `items`, at most `width` at a time (each is a child process), results in order. */
+async function inTurns<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  return results;
+}
+
 function expectNoStack(what: string, r: CliResult): void {
   for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) {
     expect(line.trimStart().startsWith('at '), `${what}: ${line}`).toBe(false);
@@ -46,7 +58,6 @@ function expectNoStack(what: string, r: CliResult): void {
 /** The commands that open the database, with what each needs besides. */
 const DATABASE_COMMANDS: ReadonlyArray<readonly string[]> = [
   ['run'],
-  ['run', '--dry-run'],
   ['runs'],
   ['runs', '--id', '1'],
   ['rollback', '1', '--reason', 'test'],
@@ -63,15 +74,22 @@ describe('every command under each fault', () => {
   let starting: FakePostgres;
   let refusedPassword: FakePostgres;
   let closed: number;
+  /** Accepts and hangs up at once, as a proxy or firewall in the way does. */
+  let hangUp: Server;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'faults-cli-'));
+    await writeFile(join(dir, 'in-the-way'), 'a file, not a folder\n');
+    await writeFile(join(dir, 'not-a-database.db'), 'these bytes are no SQLite header\n'.repeat(200));
     starting = await startFakePostgres('57P03', 'the database system is starting up');
     refusedPassword = await startFakePostgres('28P01', 'password authentication failed for user "etl"');
     closed = await closedPort();
+    hangUp = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
     await starting.close();
     await refusedPassword.close();
+    await new Promise((resolve) => hangUp.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -83,7 +101,7 @@ describe('every command under each fault', () => {
     ETL_DB_CONNECT_TIMEOUT_MS: '3000',
   });
 
-  const faults = (): Array<{ name: string; url: string; where: string; why: RegExp }> => [
+  const faults = (): Array<{ name: string; url: string; where: string; why: RegExp; noLedger?: boolean }> => [
     {
       name: 'nothing listening',
       url: `postgres://etl:${PASSWORD}@127.0.0.1:${closed}/test`,
@@ -114,28 +132,54 @@ describe('every command under each fault', () => {
       where: `postgres://127.0.0.1:${starting.port}/test (schema public)`,
       why: /the database system is starting up: PostgreSQL is starting up or shutting down; try again in a moment$/,
     },
+    {
+      name: 'hung up at once',
+      url: `postgres://etl:${PASSWORD}@127.0.0.1:${(hangUp.address() as { port: number }).port}/test`,
+      where: `postgres://127.0.0.1:${(hangUp.address() as { port: number }).port}/test (schema public)`,
+      why: /the server closed the connection before it was ready \(PostgreSQL restarting, or a proxy or firewall between\)$/,
+    },
+    {
+      name: 'SQLite: a file where its folder should be',
+      noLedger: true,
+      url: `sqlite:${join(dir, 'in-the-way', 'cases-etl.db')}`,
+      where: `sqlite:${join(dir, 'in-the-way', 'cases-etl.db')}`,
+      why: new RegExp(
+        `a file is in the way of its folder \\(${join(dir, 'in-the-way').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`,
+      ),
+    },
+    {
+      name: 'SQLite: not a database',
+      url: `sqlite:${join(dir, 'not-a-database.db')}`,
+      where: `sqlite:${join(dir, 'not-a-database.db')}`,
+      why: /the file is not an SQLite database$/,
+    },
   ];
 
   it('a database fault: ETL_DB_UNAVAILABLE saying where and why, exit 1, on every command that opens it', async () => {
     const cases = faults().flatMap((fault) => DATABASE_COMMANDS.map((args) => ({ fault, args })));
-    const results = await Promise.all(
-      cases.map(async ({ fault, args }) => ({
-        fault,
-        args,
-        r: await runCli(args, { ...base(), DATABASE_URL: fault.url }, dir),
-      })),
-    );
+    const results = await inTurns(cases, 6, async ({ fault, args }) => ({
+      fault,
+      args,
+      r: await runCli(args, { ...base(), DATABASE_URL: fault.url }, dir),
+    }));
     for (const { fault, args, r } of results) {
       const what = `${fault.name}: ${args.join(' ')}`;
       expectNoStack(what, r);
+      if (fault.noLedger && args[0] === 'runs') {
+        // Only reading, it makes no folder: there is no ledger there, which is what it says.
+        expect([r.code, r.stdout], what).toEqual([0, expect.stringContaining(`No ledger in ${fault.where}`)]);
+        continue;
+      }
       expect(r.code, `${what}\n${r.stdout}${r.stderr}`).toBe(1);
       const line = r.stderr.split('\n').find((l) => l.startsWith('error ETL_DB_UNAVAILABLE: '));
       expect(line, `${what}\n${r.stderr}`).toBeDefined();
-      expect(line, what).toContain(`cannot connect to ${fault.where}: `);
+      expect(line, what).toContain(
+        fault.where.startsWith('sqlite:') ? `cannot open ${fault.where}: ` : `cannot connect to ${fault.where}: `,
+      );
       expect(line, what).toMatch(fault.why);
       expect(r.stderr, what).toContain('  fix: Check DATABASE_URL');
     }
-  });
+  }, 240_000);
 
   it('a database fault leaves the commands that never open it alone', async () => {
     const [fault] = faults();

@@ -7,12 +7,22 @@ import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
 export class EtlError extends Error {
   readonly code: ErrorCode;
   readonly problems: readonly string[];
+  /**
+   * Whether a job retries this one failure, where it differs from what its code says: a database
+   * that is down is retried, one that refused the login or is not a database at all is not.
+   */
+  readonly retry: boolean | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { problems?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { problems?: readonly string[]; cause?: unknown; retry?: boolean } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EtlError';
     this.code = code;
     this.problems = options.problems ?? [];
+    this.retry = options.retry;
   }
 
   /** The catalogue's advice for this error's code. */

@@ -41,11 +41,8 @@ export type StoreFailureKind = (err: unknown) => 'transient' | 'refused' | null;
  */
 export function describeFailure(err: unknown, storeKind: StoreFailureKind = () => null): FailureKind {
   const message = coerceError(err).message;
-  if (err instanceof EtlError) {
-    // A connection the server refused (no such database, a refused login) stays refused on retry.
-    const refused = err.code === 'ETL_DB_UNAVAILABLE' && storeKind(err.cause) === 'refused';
-    return { code: err.code, retry: !refused && behaviourOf(err.code).retry, reason: message };
-  }
+  if (err instanceof EtlError)
+    return { code: err.code, retry: err.retry ?? behaviourOf(err.code).retry, reason: message };
   const kind = storeKind(err);
   if (kind === 'transient')
     return { code: 'ETL_DB_UNAVAILABLE', retry: true, reason: `database unavailable: ${message}` };

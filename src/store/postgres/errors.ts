@@ -130,6 +130,8 @@ export function connectionFailureInWords(err: unknown, connectTimeoutMs: number)
   const message = (err as { message?: unknown } | null)?.message;
   const text = typeof message === 'string' && message !== '' ? message : 'the connection failed';
   if (/timeout/i.test(text)) return `no answer within ${connectTimeoutMs} ms (ETL_DB_CONNECT_TIMEOUT_MS)`;
+  if (TRANSIENT_MESSAGES.some((m) => text.includes(m)))
+    return 'the server closed the connection before it was ready (PostgreSQL restarting, or a proxy or firewall between)';
   const code = (err as { code?: unknown } | null)?.code;
   if (code === '57P03') return `${text}: PostgreSQL is starting up or shutting down; try again in a moment`;
   return text;
@@ -141,9 +143,13 @@ export function connectionFailureInWords(err: unknown, connectTimeoutMs: number)
  * login (not retried) from a server that is down (retried).
  */
 export function unavailable(err: unknown, where: string, connectTimeoutMs: number): EtlError {
+  // A connection the server refused (no such database, a refused login) stays refused on retry.
   return new EtlError(
     'ETL_DB_UNAVAILABLE',
     `cannot connect to ${where}: ${connectionFailureInWords(err, connectTimeoutMs)}`,
-    { cause: err },
+    {
+      cause: err,
+      retry: !isRefusedPostgresError(err),
+    },
   );
 }

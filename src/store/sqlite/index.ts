@@ -25,6 +25,7 @@ import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
 import { countRowsSql, ensureSqliteMirror } from './mirror.js';
 import { reclaimSqlite } from './vacuum.js';
+import { cannotOpen } from './errors.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
@@ -61,9 +62,16 @@ async function whenWritable<T>(fn: () => T, timeoutMs: number, what: string): Pr
 export function createSqliteStore(path: string, options: { busyTimeoutMs: number; existing?: boolean }): Store {
   // `existing`: open a database file that is there, for reading; create no directory or file and
   // leave its journal mode be (setting it writes the file's header).
-  if (path !== ':memory:' && options.existing !== true) mkdirSync(dirname(path), { recursive: true });
-  const db: Database = new BetterSqlite3(path, { fileMustExist: options.existing === true });
-  if (options.existing !== true) db.pragma('journal_mode = WAL');
+  let db: Database;
+  try {
+    if (path !== ':memory:' && options.existing !== true) mkdirSync(dirname(path), { recursive: true });
+    db = new BetterSqlite3(path, { fileMustExist: options.existing === true });
+    // Reads the file's header: a file that is not a database fails here.
+    if (options.existing !== true) db.pragma('journal_mode = WAL');
+    else db.pragma('schema_version');
+  } catch (err) {
+    throw cannotOpen(err, path);
+  }
   db.pragma('synchronous = NORMAL');
   // better-sqlite3 is synchronous: a long busy_timeout would freeze this process's event loop
   // (and a worker's job-lock renewals) while another process holds the write lock. So SQLite waits
