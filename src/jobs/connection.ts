@@ -10,6 +10,10 @@ export function createRedis(url: string, onError: (err: Error) => void = () => u
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(times * 200, 5000),
+    // How long disconnect() waits for the socket to close before destroying it. A connection that
+    // never opened has no close to wait for, and the default 2 s kept a command that had already
+    // given up (ETL_REDIS_UNAVAILABLE) alive for that long.
+    disconnectTimeout: 200,
   });
   // Connection errors are retried by retryStrategy; without a listener ioredis prints each one.
   redis.on('error', onError);
