@@ -179,7 +179,11 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     }
     if (app.redis) {
       // A command to a Redis that is down waits for it to return: its state is the answer then.
-      if (app.redis.status !== 'ready') checks.redis = `unavailable (connection ${app.redis.status}; reconnecting)`;
+      if (app.redis.status !== 'ready')
+        checks.redis =
+          app.redis.status === 'reconnecting'
+            ? 'unavailable (reconnecting)'
+            : `unavailable (connection ${app.redis.status}; reconnecting)`;
       else
         try {
           await withTimeout(app.redis.ping(), READY_PING_MS, 'no answer to PING');
