@@ -105,7 +105,7 @@ describe("each command's --help", () => {
     for (const name of COMMANDS) expect(findCommand(program, name.split(' ')), name).toBeDefined();
   });
 
-  it.each<CommandName>(['serve', 'run', 'validate', 'layouts list', 'rollback'])(
+  it.each<CommandName>(['serve', 'worker', 'run', 'validate', 'layouts list', 'rollback'])(
     '`%s --help` lists exactly the variables src/config/schema.ts says it reads',
     async (command) => {
       const r = await cli([...command.split(' '), '--help']);

@@ -327,7 +327,7 @@ export const ENVIRONMENT = {
   }),
   PORT: variable({
     group: HTTP,
-    commands: ['serve'],
+    commands: ['serve', 'worker'],
     common: true,
     kind: wholeNumber(0),
     default: '3000',
@@ -335,7 +335,7 @@ export const ENVIRONMENT = {
   }),
   HOST: variable({
     group: HTTP,
-    commands: ['serve'],
+    commands: ['serve', 'worker'],
     kind: text,
     default: '127.0.0.1',
     description: 'HTTP listen address of `serve`.',
@@ -351,7 +351,7 @@ export const ENVIRONMENT = {
   }),
   ETL_PUBLIC_URL: variable({
     group: HTTP,
-    commands: ['serve'],
+    commands: ['serve', 'worker'],
     kind: httpUrl,
     unset: '(none)',
     description:
@@ -359,7 +359,7 @@ export const ENVIRONMENT = {
   }),
   ETL_ALLOWED_HOSTS: variable({
     group: HTTP,
-    commands: ['serve'],
+    commands: ['serve', 'worker'],
     kind: hostList,
     unset: "`HOST`, `localhost`, `127.0.0.1`, `::1` and `ETL_PUBLIC_URL`'s host",
     description:
