@@ -21,9 +21,9 @@ export interface RunJobData {
 }
 
 /**
- * A run job's last progress: its finished run as `run` prints it. A failed run fails its job, and a
- * failed job keeps no return value, so the report travels as progress: `trigger --wait` prints the
- * same summary whatever the outcome. Earlier progress reports say which file is done.
+ * A run job's last progress: the last file's progress, and the finished run as `run` prints it. A
+ * failed run fails its job, and a failed job keeps no return value, so the report travels as
+ * progress: `trigger --wait` prints the same summary whatever the outcome.
  */
 export interface RunJobReport {
   readonly school: string;

@@ -108,6 +108,8 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
   const log = ctx.logger.child({ jobId: job.id, school, attempt: job.attemptsMade + 1 });
   log.info('run started');
   let result: EtlResult;
+  // The last file's progress, kept in the report that ends it.
+  let progress: object = { school };
   try {
     result = await runEtl({
       config: ctx.config,
@@ -119,16 +121,17 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
       trigger: job.data.trigger,
       jobId: job.id ?? null,
       onProgress: (e) => {
-        if (e.kind === 'file-done')
-          void job.updateProgress({
-            school,
-            file: e.file,
-            table: e.table,
-            done: e.index + 1,
-            total: e.total,
-            rows: e.rows,
-            rejected: e.rejected,
-          });
+        if (e.kind !== 'file-done') return;
+        progress = {
+          school,
+          file: e.file,
+          table: e.table,
+          done: e.index + 1,
+          total: e.total,
+          rows: e.rows,
+          rejected: e.rejected,
+        };
+        void job.updateProgress(progress);
       },
     });
   } catch (err) {
@@ -156,7 +159,7 @@ async function runSchoolJob(ctx: JobContext, job: Job<RunJobData>): Promise<RunJ
   };
   log.info({ runId: result.runId, status: result.status }, 'run finished');
   const { runId, status, stats, errors, runs, notices } = result;
-  const report: RunJobReport = { school, report: { runId, status, stats, errors, runs, notices } };
+  const report: RunJobReport = { ...progress, school, report: { runId, status, stats, errors, runs, notices } };
   // Told before the job settles, so whoever waits finds it there; the run stands if Redis drops it.
   await job
     .updateProgress(report)
