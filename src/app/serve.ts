@@ -161,9 +161,9 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
 
 /**
  * `worker`: takes jobs from the queue once Redis answers, and answers /livez, /readyz and /metrics
- * on HOST:PORT from the start, as serve does (buildProbeServer: no dashboard or
- * API, which stay with serve). It listens first: nothing on its HTTP waits for the worker. Stop it
- * with app.stop().
+ * on HOST:PORT from the start, as serve does (buildProbeServer: the dashboard and the API stay with
+ * serve). It listens first, since nothing on its HTTP waits for the worker; so app.stop() closes
+ * the worker (waiting for its run) before HTTP, and /livez answers while the run drains.
  */
 export async function startWorkerService(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
   assertWorkerConfig(app.config);
