@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -111,15 +111,6 @@ describe('the built CLI', () => {
     }
   });
 
-  const hasScript = (() => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
   /** `validate` on a pseudo-terminal (util-linux script), stdout and stderr as the terminal shows them. */
   const onTerminal = (env: Record<string, string>): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -132,14 +123,12 @@ describe('the built CLI', () => {
       );
     });
 
-  it.skipIf(!hasScript)(
-    'colours statuses on a pseudo-terminal, and writes no escape code there with NO_COLOR',
-    async () => {
-      const coloured = await onTerminal({});
-      expect(coloured).toContain(GREEN('ok'));
-      const plain = await onTerminal({ NO_COLOR: '1' });
-      expect(plain).toMatch(/ST_8865\.csv\s+ST\s+full\s+csv\s+200\s+0\s+ok/);
-      expect(plain).not.toMatch(ESCAPE);
-    },
-  );
+  // util-linux `script` gives a real pseudo-terminal; .ci/run installs it where it is missing.
+  it('colours statuses on a pseudo-terminal, and writes no escape code there with NO_COLOR', async () => {
+    const coloured = await onTerminal({});
+    expect(coloured).toContain(GREEN('ok'));
+    const plain = await onTerminal({ NO_COLOR: '1' });
+    expect(plain).toMatch(/ST_8865\.csv\s+ST\s+full\s+csv\s+200\s+0\s+ok/);
+    expect(plain).not.toMatch(ESCAPE);
+  });
 });

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -86,43 +86,32 @@ describe('serve logs', () => {
     expect(r.stderr).toContain('LOG_LEVEL="loud" must be one of trace, debug, info, warn, error, fatal, silent');
   });
 
-  const hasScript = (() => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.skipIf(!hasScript)(
-    'on a terminal, one line of text per entry (pino-pretty), no colour with NO_COLOR',
-    async () => {
-      const port = await freePort();
-      // util-linux script gives serve a pseudo-terminal; timeout ends it once it has had time to listen.
-      const command = `timeout -s TERM 8 '${process.execPath}' '${CLI}' serve`;
-      const onTerminal = new Promise<string>((resolve, reject) =>
-        execFile(
-          'script',
-          ['-qec', command, '/dev/null'],
-          {
-            cwd: dir,
-            env: {
-              PATH: process.env.PATH ?? '',
-              TERM: 'xterm-256color',
-              NO_COLOR: '1',
-              PORT: String(port),
-              DATABASE_URL: `sqlite:${join(dir, 'pty.db')}`,
-            },
+  // util-linux `script` gives a real pseudo-terminal; .ci/run installs it where it is missing.
+  it('on a terminal, one line of text per entry (pino-pretty), no colour with NO_COLOR', async () => {
+    const port = await freePort();
+    // util-linux script gives serve a pseudo-terminal; timeout ends it once it has had time to listen.
+    const command = `timeout -s TERM 8 '${process.execPath}' '${CLI}' serve`;
+    const onTerminal = new Promise<string>((resolve, reject) =>
+      execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH ?? '',
+            TERM: 'xterm-256color',
+            NO_COLOR: '1',
+            PORT: String(port),
+            DATABASE_URL: `sqlite:${join(dir, 'pty.db')}`,
           },
-          (err, stdout) => (err && err.code !== 124 ? reject(err) : resolve(stdout)),
-        ),
-      );
-      const shown = await onTerminal;
-      expect(shown).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: HTTP listening \{"address":"127\.0\.0\.1:\d+"/m);
-      expect(shown).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: no Redis configured/m);
-      expect(shown).not.toMatch(/^\{"level"/m);
-      expect(shown).not.toContain('\u001b');
-    },
-  );
+        },
+        (err, stdout) => (err && err.code !== 124 ? reject(err) : resolve(stdout)),
+      ),
+    );
+    const shown = await onTerminal;
+    expect(shown).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: HTTP listening \{"address":"127\.0\.0\.1:\d+"/m);
+    expect(shown).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: no Redis configured/m);
+    expect(shown).not.toMatch(/^\{"level"/m);
+    expect(shown).not.toContain('\u001b');
+  });
 });

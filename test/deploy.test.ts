@@ -78,7 +78,8 @@ describe('deploy/', () => {
       expect(settings(unit, 'WorkingDirectory'), path).toEqual([INSTALLED]);
       const [exec, ...more] = settings(unit, 'ExecStart');
       expect(more, path).toEqual([]);
-      const prefix = `node ${INSTALLED}/dist/cli/main.js `;
+      // A worker's HTTP port is its instance name: the environment file's PORT is serve's.
+      const prefix = `${path.includes('@') ? '/usr/bin/env PORT=%i ' : ''}node ${INSTALLED}/dist/cli/main.js `;
       expect(exec?.startsWith(prefix), `${path}: ${exec}`).toBe(true);
       const args = (exec ?? '').slice(prefix.length).split(/\s+/);
       // commander answers `<unknown> --help` with the program's help and exit 0: the usage line tells them apart.

@@ -331,14 +331,14 @@ export const ENVIRONMENT = {
     common: true,
     kind: wholeNumber(0),
     default: '3000',
-    description: 'HTTP port of `serve`.',
+    description: 'HTTP port of `serve`, and of `worker` for its health checks and metrics.',
   }),
   HOST: variable({
     group: HTTP,
     commands: ['serve', 'worker'],
     kind: text,
     default: '127.0.0.1',
-    description: 'HTTP listen address of `serve`.',
+    description: 'HTTP listen address of `serve`, and of `worker` for its health checks and metrics.',
   }),
   ETL_ADMIN_TOKENS: variable({
     group: HTTP,
