@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 
+import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { runCli, type CliResult } from './helpers/cli.js';
 import { startCli, type CliChild } from './helpers/children.js';
+import { QUEUE_NAME } from '../src/jobs/index.js';
 import { obliterate, REDIS_URL, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, type Target } from './helpers/targets.js';
@@ -87,5 +89,38 @@ describe('trigger --wait', () => {
     expect(failed.summary).toMatch(/^ {2}guard ETL_GUARD_ERROR_RATE: /m);
     expect(timeless(failed.summary)).toBe(timeless(failed.run.stdout));
     expect(failed.trigger.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('trigger --wait with no worker', () => {
+  it('stops waiting with ETL_JOB_NO_WORKER once no worker has been connected for the connect timeout, leaving the job queued', async () => {
+    const target = await createTarget('sqlite');
+    const prefix = uniquePrefix();
+    try {
+      await copySample(join(target.dir, 'export'));
+      const r = await runCli(['trigger', '--school', '8865', '--wait'], {
+        ...target.env,
+        CASES_DIRECTORY: join(target.dir, 'export'),
+        REDIS_URL,
+        ETL_QUEUE_PREFIX: prefix,
+        ETL_REDIS_CONNECT_TIMEOUT_MS: '1000',
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const jobId =
+        /^error ETL_JOB_NO_WORKER: job (\d+) is queued, but no worker has been connected to the queue for 1000 ms/m.exec(
+          r.stderr,
+        )?.[1];
+      expect(jobId, r.stderr).toBeDefined();
+      expect(r.stderr).toContain('fix: Start `cases-etl serve` (or `cases-etl worker`)');
+      const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix });
+      try {
+        expect(await queue.getJobState(jobId as string)).toBe('waiting');
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await obliterate(prefix);
+      await target.cleanup();
+    }
   });
 });

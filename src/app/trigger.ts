@@ -78,7 +78,10 @@ async function trigger(app: App, options: TriggerOptions): Promise<TriggerOutcom
     });
   }
   if (!options.wait) return { mode: 'queue', jobs, results: [], failures: [] };
-  const settled = await Promise.all(jobs.map(async (j) => ({ ...j, ...(await waitForRunJob(queue, j.jobId)) })));
+  const noWorkerMs = app.config.jobs.redisConnectTimeoutMs;
+  const settled = await Promise.all(
+    jobs.map(async (j) => ({ ...j, ...(await waitForRunJob(queue, j.jobId, { noWorkerMs })) })),
+  );
   return {
     mode: 'queue',
     jobs,

@@ -230,6 +230,14 @@ export const ERROR_CATALOGUE = {
     title: 'A job was given up: its worker stopped in the middle of its run more than once',
     fix: "Nothing was published, and the job's run is marked failed in the ledger with the job id. Find why the worker stopped (its logs; the system's for the out-of-memory killer), then `cases-etl trigger --school N` runs the school again.",
   },
+  ETL_JOB_NO_WORKER: {
+    title: 'trigger --wait queued a run, but no worker is connected to the queue to take it',
+    fix: 'Start `cases-etl serve` (or `cases-etl worker`) against the same REDIS_URL and ETL_QUEUE_PREFIX; the job stays queued and runs when one starts.',
+  },
+  ETL_JOB_LOST: {
+    title: 'A queued job went from the queue before it settled',
+    fix: 'Someone removed it, or Redis lost it (an eviction policy other than noeviction, or a restart without persistence); `cases-etl runs` shows whether its run happened, and `trigger` queues it again.',
+  },
   ETL_RUN_UNKNOWN: {
     title: 'No run has that id',
     fix: 'See `cases-etl runs` for the run ids.',

@@ -1,6 +1,7 @@
 import { Job, type Queue } from 'bullmq';
 
 import type { JobsConfig } from '../config/index.js';
+import { EtlError } from '../errors/index.js';
 import type { RunReport } from '../pipeline/index.js';
 import { RUN_JOB, runDedupId, runReportIn, type RunJobData } from './names.js';
 import { jobOptions } from './schedule.js';
@@ -21,7 +22,7 @@ export async function enqueueRun(queue: Queue, config: JobsConfig, data: RunJobD
   // A deduplicated add returns the waiting job's id; asking first tells the two cases apart.
   const waiting = await queue.getDeduplicationJobId(dedupId);
   const job = await queue.add(RUN_JOB, data, { ...jobOptions(config), deduplication: { id: dedupId } });
-  if (!job.id) throw new Error(`the queue returned no job id for school ${data.school}`);
+  if (!job.id) throw new EtlError('ETL_JOB_LOST', `the queue returned no job id for school ${data.school}`);
   return { jobId: job.id, created: waiting !== job.id };
 }
 
@@ -35,8 +36,18 @@ export interface SettledRunJob {
   readonly failedReason: string | null;
 }
 
-/** Waits for a run job to complete or fail for good (BullMQ's `failed` is final: a retry waits as `delayed`). */
-export async function waitForRunJob(queue: Queue, jobId: string, pollMs = 250): Promise<SettledRunJob> {
+/**
+ * Waits for a run job to complete or fail for good (BullMQ's `failed` is final: a retry waits as
+ * `delayed`). While it waits to start, no worker connected to the queue for `noWorkerMs` is
+ * ETL_JOB_NO_WORKER: nothing would ever take it, and waiting would never end.
+ */
+export async function waitForRunJob(
+  queue: Queue,
+  jobId: string,
+  options: { pollMs?: number; noWorkerMs?: number } = {},
+): Promise<SettledRunJob> {
+  const { pollMs = 250, noWorkerMs = 10_000 } = options;
+  let lonelySince: number | null = null;
   for (;;) {
     // The state first, the job after: a job fetched while active and settled a moment later would lack its outcome.
     const state = await queue.getJobState(jobId);
@@ -47,7 +58,16 @@ export async function waitForRunJob(queue: Queue, jobId: string, pollMs = 250): 
       return { jobId, state, report: runReportIn(job.progress), failedReason };
     }
     if (state === 'unknown') break;
+    if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
+      if ((await queue.getWorkersCount()) > 0) lonelySince = null;
+      else if (lonelySince === null) lonelySince = Date.now();
+      else if (Date.now() - lonelySince >= noWorkerMs)
+        throw new EtlError(
+          'ETL_JOB_NO_WORKER',
+          `job ${jobId} is queued, but no worker has been connected to the queue for ${noWorkerMs} ms (ETL_REDIS_CONNECT_TIMEOUT_MS); it stays queued`,
+        );
+    } else lonelySince = null;
     await new Promise((r) => setTimeout(r, pollMs));
   }
-  throw new Error(`job ${jobId} is gone from the queue`);
+  throw new EtlError('ETL_JOB_LOST', `job ${jobId} is gone from the queue before it settled`);
 }
