@@ -109,9 +109,12 @@ describe('without Redis', () => {
   it('schedules in-process with the same cron and time zone, once per school per night', async () => {
     const src = join(target.dir, 'export');
     await copySample(src);
-    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_SCHEDULE: '* * * * * *' }), {
-      logger: createLogger({ level: 'silent' }),
-    });
+    const app = await createApp(
+      target.config({ CASES_DIRECTORY: src, ETL_SCHEDULE: '* * * * * *', ETL_SCHEDULE_SECONDS: 'true' }),
+      {
+        logger: createLogger({ level: 'silent' }),
+      },
+    );
     expect(app.queue).toBeNull();
     const scheduler = startInProcessScheduler(app, app.logger);
     try {
