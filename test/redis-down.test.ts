@@ -109,6 +109,15 @@ describe('Redis that is not there', () => {
       expect(await scrape.text()).toMatch(/^cases_etl_queue_up 0$/m);
       // Said once, not once per reconnection attempt.
       expect(log.match(/Redis unavailable/g)?.length).toBeLessThanOrEqual(2);
+      // HTTP first, without waiting out Redis's first seconds; the warning names no setting it did not use.
+      await eventually(
+        async () => (log.includes('Redis unavailable: HTTP is up') ? true : undefined),
+        10_000,
+        'the warning',
+      );
+      expect(log.indexOf('HTTP listening')).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf('HTTP listening')).toBeLessThan(log.indexOf('Redis unavailable: HTTP is up'));
+      expect(log).not.toContain('(ETL_REDIS_CONNECT_TIMEOUT_MS)');
 
       redis = spawn(
         'redis-server',

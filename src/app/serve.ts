@@ -19,8 +19,9 @@ import { triggerEtl } from './trigger.js';
 /**
  * What `serve` and `worker` run, put together once: a worker on the queue, the nightly schedule
  * (on Redis, or in this process without it) and the HTTP server. Each part registers its close
- * with app.onStop, so app.stop() takes them down in reverse: HTTP first, then the worker (which
- * waits for the current run), then the queue and the store. The CLI only parses, calls and prints.
+ * with app.onStop, so app.stop() takes them down in reverse: the worker first (it waits for the
+ * current run, while /livez still answers), then HTTP, then the queue and the store. The CLI only
+ * parses, calls and prints.
  * Neither waits on Redis: HTTP answers from the start (/readyz says why it is not ready) and the
  * queue's work begins when Redis answers.
  */
@@ -125,6 +126,10 @@ export interface ServeHandle {
 export async function startServe(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
   const { config, logger } = app;
   let worker: WorkerHandle | null = null;
+  // HTTP listens first (/livez at once, /readyz saying why it is not ready yet), then Redis is
+  // given its first few seconds; on stop the worker drains before HTTP closes.
+  const server = buildAppServer(app);
+  const address = await listen(app, server, { dashboard: true });
   if (app.queue && app.redis && config.jobs.redisUrl) {
     const queue = app.queue;
     await whenRedisAnswers(app, app.redis, config.jobs.redisUrl, {
@@ -148,8 +153,6 @@ export async function startServe(app: App, options: WorkerStartOptions = {}): Pr
       'no Redis configured: scheduling in this process (one process only; set REDIS_URL to use the queue)',
     );
   }
-  const server = buildAppServer(app);
-  const address = await listen(app, server, { dashboard: true });
   return {
     server,
     address,
@@ -203,12 +206,13 @@ async function whenRedisAnswers(
   step: { readonly later: string; readonly failed: string; readonly begin: () => Promise<void> },
 ): Promise<void> {
   try {
-    await waitForRedis(redis, url, Math.min(app.config.jobs.redisConnectTimeoutMs, FIRST_CONTACT_MS));
+    // Its own short wait, not ETL_REDIS_CONNECT_TIMEOUT_MS: the message must not name that setting.
+    await waitForRedis(redis, url, Math.min(app.config.jobs.redisConnectTimeoutMs, FIRST_CONTACT_MS), null);
   } catch (err) {
     if (!(err instanceof EtlError) || err.code !== 'ETL_REDIS_UNAVAILABLE') throw err;
     app.logger.warn(
       { redis: describeRedisUrl(url), error: err.message },
-      `Redis unavailable: HTTP starts now; ${step.later}`,
+      `Redis unavailable: HTTP is up; ${step.later}`,
     );
     const onReady = (): void =>
       void step.begin().catch((e: unknown) => app.logger.error({ error: coerceError(e).message }, step.failed));

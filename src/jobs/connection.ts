@@ -35,7 +35,13 @@ export function describeRedisUrl(url: string): string {
  * (`trigger`, `schedule show`) gives up then, where BullMQ's connection would retry forever.
  * Throws ETL_REDIS_UNAVAILABLE naming the URL (without password) and the last error.
  */
-export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+export async function waitForRedis(
+  redis: Redis,
+  url: string,
+  timeoutMs: number,
+  /** The setting that gave `timeoutMs`, named in the message; null when it is the caller's own. */
+  setting: string | null = 'ETL_REDIS_CONNECT_TIMEOUT_MS',
+): Promise<void> {
   if (redis.status === 'ready') return;
   let last = '';
   const onError = (err: Error): void => {
@@ -49,7 +55,7 @@ export async function waitForRedis(redis: Redis, url: string, timeoutMs: number)
         reject(
           new EtlError(
             'ETL_REDIS_UNAVAILABLE',
-            `Redis at ${describeRedisUrl(url)} did not answer within ${timeoutMs} ms${last ? ` (${last})` : ''} (ETL_REDIS_CONNECT_TIMEOUT_MS)`,
+            `Redis at ${describeRedisUrl(url)} did not answer within ${timeoutMs} ms${last ? ` (${last})` : ''}${setting ? ` (${setting})` : ''}`,
           ),
         );
       }, timeoutMs);
