@@ -113,6 +113,9 @@ function errnoOf(err: unknown): { code: string; address?: string; port?: number;
   return visit(err, 0);
 }
 
+const HUNG_UP =
+  'the server closed the connection before it was ready (PostgreSQL restarting, or a proxy or firewall between)';
+
 /**
  * Why a connection to PostgreSQL failed, in words a person can act on: nothing listening, no such
  * host, no answer in time, or what the server itself said (no such database, the role or password
@@ -123,6 +126,8 @@ export function connectionFailureInWords(err: unknown, connectTimeoutMs: number)
   if (errno !== null) {
     const where = errno.address ? ` at ${errno.address}${errno.port ? `:${errno.port}` : ''}` : '';
     if (errno.code === 'ECONNREFUSED') return `the connection was refused: nothing is listening${where}`;
+    // Reset or closed while connecting: the same hang-up as a clean close, told the same way.
+    if (errno.code === 'ECONNRESET' || errno.code === 'EPIPE') return HUNG_UP;
     if (errno.code === 'ENOTFOUND' || errno.code === 'EAI_AGAIN')
       return `the host ${errno.hostname ? `${errno.hostname} ` : ''}was not found`;
     return `${TRANSIENT_ERRNOS[errno.code] ?? errno.code}${where}`;
@@ -130,8 +135,7 @@ export function connectionFailureInWords(err: unknown, connectTimeoutMs: number)
   const message = (err as { message?: unknown } | null)?.message;
   const text = typeof message === 'string' && message !== '' ? message : 'the connection failed';
   if (/timeout/i.test(text)) return `no answer within ${connectTimeoutMs} ms (ETL_DB_CONNECT_TIMEOUT_MS)`;
-  if (TRANSIENT_MESSAGES.some((m) => text.includes(m)))
-    return 'the server closed the connection before it was ready (PostgreSQL restarting, or a proxy or firewall between)';
+  if (TRANSIENT_MESSAGES.some((m) => text.includes(m))) return HUNG_UP;
   const code = (err as { code?: unknown } | null)?.code;
   if (code === '57P03') return `${text}: PostgreSQL is starting up or shutting down; try again in a moment`;
   return text;
