@@ -18,9 +18,23 @@ import { fixture, tempDir } from './helpers/fixtures.js';
 import { SEED_EXAMPLE } from './helpers/seed-dat.js';
 
 describe('built-in layouts', () => {
-  it('has the 22 tables of eduhub-schemas.json with their keys and typed columns', () => {
+  it('has the 321 tables of eduhub-schemas.json (CASES21 v67) with their keys and typed columns', () => {
     const builtins = loadBuiltinLayouts();
-    expect(builtins.size).toBe(22);
+    expect(builtins.size).toBe(321);
+    // Every table has a key, and every key column is one of its columns.
+    for (const [table, layout] of builtins) {
+      expect(layout.primaryKey?.length, table).toBeGreaterThan(0);
+      for (const k of layout.primaryKey ?? [])
+        expect(
+          layout.columns.some((c) => c.name === k),
+          `${table}.${k}`,
+        ).toBe(true);
+    }
+    // Tables that loaded as text before: dates, numbers and keys now.
+    expect(builtins.get('KGL')?.primaryKey).toEqual(['KGLKEY']);
+    expect(builtins.get('STVDI')?.columns.find((c) => c.name === 'LW_DATE')?.type).toBe('datetime');
+    expect(builtins.get('TCTB')?.primaryKey).toEqual(['TID']);
+    expect(builtins.get('SXAS')?.columns.find((c) => c.name === 'TID')?.type).toBe('int');
     const st = builtins.get('ST');
     expect(st?.primaryKey).toEqual(['STKEY']);
     expect(st?.columns).toHaveLength(211);
@@ -41,16 +55,13 @@ describe('relationships.json', () => {
   it("loads the school's real file unchanged: 66 profile tables, relationships, profile keys", async () => {
     const registry = await loadLayouts(fixture('relationships.json'));
     expect(registry.relationships).toHaveLength(1130);
-    // 66 profile tables, of which 21 have built-in layouts, plus TXHG which is built-in only.
-    expect(registry.tables.size).toBe(67);
+    // 66 profile tables, of which 65 have built-in layouts (STSSB is newer than CASES21 v67), plus
+    // the 256 built-in tables the profile does not name.
+    expect(registry.tables.size).toBe(322);
     expect(registry.layoutFor('ST')?.origin).toBe('builtin');
     expect(registry.layoutFor('ST')?.candidateKeys).toContain('REGISTRATION');
-    expect(registry.layoutFor('KCC')).toMatchObject({
-      origin: 'profile',
-      primaryKey: ['KCCKEY'],
-      keyProblem: null,
-      columns: [],
-    });
+    expect(registry.layoutFor('KCC')).toMatchObject({ origin: 'builtin', primaryKey: ['KCCKEY'], keyProblem: null });
+    expect(registry.layoutFor('KCC')?.candidateKeys).toContain('KCCKEY');
     expect(registry.layoutFor('STPS')?.primaryKey).toEqual(['TID']);
     const stssb = registry.layoutFor('STSSB');
     expect(stssb?.primaryKey).toBeNull();
@@ -60,7 +71,7 @@ describe('relationships.json', () => {
 
   it('without a file uses built-ins only; an explicit missing file is an error', async () => {
     const registry = await loadLayouts('/nonexistent/relationships.json', { optional: true });
-    expect(registry.tables.size).toBe(22);
+    expect(registry.tables.size).toBe(321);
     expect(registry.relationshipsPath).toBeNull();
     await expect(loadLayouts('/nonexistent/relationships.json')).rejects.toMatchObject({
       code: 'ETL_LAYOUT_FILE_UNREADABLE',

@@ -96,7 +96,8 @@ export function mapHeader(
 ): { columns: FileColumns } | HeaderProblem {
   const checked = checkHeaderNames(header, layout);
   if (checked !== null) return checked;
-  const byName = new Map(layout.columns.map((c) => [c.name, c] as const));
+  // Header names are matched without regard to case, as they are read (upper case).
+  const byName = new Map(layout.columns.map((c) => [c.name.toUpperCase(), c] as const));
   const names = header.map((h) => h.trim().toUpperCase());
   const seen = new Set(names);
   const columns: ColumnLayout[] = [];
@@ -109,14 +110,14 @@ export function mapHeader(
       extra.push(name);
     }
   }
-  const missingKey = (layout.primaryKey ?? []).filter((k) => !seen.has(k));
+  const missingKey = (layout.primaryKey ?? []).filter((k) => !seen.has(k.toUpperCase()));
   if (missingKey.length > 0) {
     return {
       code: 'ETL_PARSE_KEY_COLUMN_MISSING',
       problem: `the header lacks the key column${missingKey.length > 1 ? 's' : ''} ${missingKey.join(', ')} of table ${layout.table}`,
     };
   }
-  const missing = layout.columns.filter((c) => !seen.has(c.name));
+  const missing = layout.columns.filter((c) => !seen.has(c.name.toUpperCase()));
   if (extra.length > 0 && layout.columns.length > 0) {
     notice({
       severity: 'warning',

@@ -42,7 +42,9 @@ function columnTypeOf(field: SchemaField): ColumnType {
 function toLayout(table: string, schema: SchemaTable): TableLayout {
   const keys = new Set(schema.primaryKey);
   const columns: ColumnLayout[] = schema.fields.map((f) => ({
-    name: f.name,
+    // CASES column names are upper case, as eduHub writes them; the schema has one that is not
+    // (PE's MEDICARE_Q9NOTQ12z), which a header read in upper case would otherwise not match.
+    name: f.name.toUpperCase(),
     type: columnTypeOf(f),
     maxLength: f.type === 'string' ? f.maxLength : null,
     format: 'auto',
@@ -77,7 +79,7 @@ function toLayout(table: string, schema: SchemaTable): TableLayout {
 let cached: ReadonlyMap<string, TableLayout> | undefined;
 
 /**
- * The built-in layouts for the 22 CASES21 tables in data/eduhub-schemas.json, keyed by table
+ * The built-in layouts for the 321 CASES21 v67 tables in data/eduhub-schemas.json, keyed by table
  * name. The file is static package data, so it is read once per process.
  */
 export function loadBuiltinLayouts(): ReadonlyMap<string, TableLayout> {

@@ -8,7 +8,8 @@ import type { LoadMode, TableLayout } from './types.js';
  * and belong to the layout's `table_name` (STUDENT.DAT → DF_8865).
  */
 
-const EDUHUB_NAME = /^([A-Za-z][A-Za-z0-9]*)_([A-Za-z0-9]+?)(_D)?\.csv$/i;
+// The table may hold underscores (ST_TFR_8865.csv): the site is the last part before `_D`.
+const EDUHUB_NAME = /^([A-Za-z][A-Za-z0-9_]*?)_([A-Za-z0-9]+?)(_D)?\.csv$/i;
 
 export interface EduhubName {
   /** Base table, upper case: `ST`. */

@@ -16,7 +16,7 @@ import type { ColumnLayout, ColumnType, KeyRule, TableLayout } from './types.js'
 
 /**
  * Every layout cases-etl knows, from three sources in rising priority: the profile tables named
- * in relationships.json `primary_keys` (columns come from the file's header), the 22 built-in
+ * in relationships.json `primary_keys` (columns come from the file's header), the 321 built-in
  * layouts (and the seed's four built-in `.DAT` layouts, by file name), and relationships.json
  * `file_layouts`, which win for their file and table.
  */
@@ -268,7 +268,8 @@ export function createLayoutRegistry(file: RelationshipsFile | null): LayoutRegi
     tables: sorted,
     seedDat,
     seedDatTables: seedDatFiles.map((name) => byFileName.get(name.toLowerCase())?.table ?? '').filter((t) => t !== ''),
-    layoutFor: (table) => sorted.get(baseTableOf(table)),
+    // A table's own name first: ST_TFR is a table of its own, not ST of site TFR.
+    layoutFor: (table) => sorted.get(table.toUpperCase()) ?? sorted.get(baseTableOf(table)),
     layoutForFileName: (fileName) => byFileName.get(fileName.toLowerCase()),
   };
 }

@@ -328,14 +328,25 @@ export function checkRelationshipsJson(
 
 /** `DF_8865` → `DF`; `ST` → `ST`. Table names never contain an underscore; sites follow the first one. */
 export function baseTableOf(tableName: string): string {
-  const i = tableName.indexOf('_');
+  const i = siteSeparator(tableName);
   return (i === -1 ? tableName : tableName.slice(0, i)).toUpperCase();
 }
 
-/** `DF_8865` → `8865`; `ST` → null. */
+/** `DF_8865` → `8865`; `ST_TFR_8865` → `8865`; `ST` → null. */
 export function siteOf(tableName: string): string | null {
-  const i = tableName.indexOf('_');
+  const i = siteSeparator(tableName);
   return i === -1 ? null : tableName.slice(i + 1);
+}
+
+/**
+ * Where a table id's site starts: after its last underscore when what follows holds a digit (a
+ * school number: `ST_TFR_8865`; 50 CASES21 tables have underscores in their names, none a digit
+ * after one), else after its first (`DF_ABC`, as before those tables were known).
+ */
+function siteSeparator(tableName: string): number {
+  const last = tableName.lastIndexOf('_');
+  if (last !== -1 && /\d/.test(tableName.slice(last + 1))) return last;
+  return tableName.indexOf('_');
 }
 
 /**
