@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CLI, runCli, type CliResult } from './helpers/cli.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { closedPort, startCli } from './helpers/children.js';
 import { startFakePostgres, type FakePostgres } from './helpers/fake-postgres.js';
 import { eventually } from './helpers/jobs.js';
 import { SAMPLE } from './helpers/nights.js';
@@ -25,16 +25,6 @@ import { startTcpProxy } from './helpers/tcp-proxy.js';
  */
 
 const PASSWORD = 'hunter2-not-printed';
-
-/** A port nothing listens on: taken from the system, then let go. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `work` over `items`, at most `width` at a time (each is a child process), results in order. */
 async function inTurns<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -193,21 +183,13 @@ describe('every command under each fault', () => {
   it("serve's /readyz says ETL_DB_UNAVAILABLE while PostgreSQL is gone, and ready again when it returns", async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
     const schema = `readyz_${Date.now().toString(36)}`;
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: {
-        ...process.env,
-        ...base(),
-        DATABASE_URL: proxy.url(`postgres://postgres:${PASSWORD}@127.0.0.1:5432/test`),
-        DATABASE_SCHEMA: schema,
-        REDIS_URL: '',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const serve = startCli(['serve'], {
+      ...base(),
+      DATABASE_URL: proxy.url(`postgres://postgres:${PASSWORD}@127.0.0.1:5432/test`),
+      DATABASE_SCHEMA: schema,
     });
-    let log = '';
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', r));
     try {
-      const address = await eventually(async () => /"address":"([^"]+)"/.exec(log)?.[1], 20_000, 'serve to listen');
+      const address = await serve.address();
       const ready = async (): Promise<{ status: number; database: string }> => {
         const res = await fetch(`http://${address}/readyz`);
         return {
@@ -230,11 +212,10 @@ describe('every command under each fault', () => {
       expect((await fetch(`http://${address}/livez`)).status).toBe(200);
       proxy.heal();
       await eventually(async () => ((await ready()).status === 200 ? true : undefined), 15_000, '/readyz to turn 200');
-      expect(log).not.toContain(PASSWORD);
-      expect(log).not.toMatch(/^\s+at |node_modules\//m);
+      expect(serve.log()).not.toContain(PASSWORD);
+      expect(serve.log()).not.toMatch(/^\s+at |node_modules\//m);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await serve.stop();
       await proxy.close();
       const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
       await client.connect();

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { Queue } from 'bullmq';
@@ -8,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { QUEUE_NAME } from '../src/jobs/index.js';
 import { CLI, runCli } from './helpers/cli.js';
+import { closedPort } from './helpers/children.js';
 import { eventually, uniquePrefix } from './helpers/jobs.js';
 import { copySample } from './helpers/nights.js';
 import { createTarget, type Target } from './helpers/targets.js';
@@ -18,16 +18,6 @@ import { createTarget, type Target } from './helpers/targets.js';
  * says why it is not ready, and registers the schedule when Redis appears. Real closed ports
  * and a real redis-server started mid-test.
  */
-
-/** A port nothing listens on: taken from the system, then let go. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** No line of a stack trace: what a user sees is the coded error, its message and its fix. */
 function expectNoStack(text: string): void {
