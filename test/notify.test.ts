@@ -13,7 +13,15 @@ import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
 import { eventually, jobApp, obliterate, settledJob, startFlakyProxy, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv, readCsv } from './helpers/nights.js';
-import { startMailbox, startWebhook, type Answer, type Mailbox, type Webhook } from './helpers/receivers.js';
+import {
+  slackText,
+  startMailbox,
+  startWebhook,
+  type Answer,
+  type Mailbox,
+  type SlackBlock,
+  type Webhook,
+} from './helpers/receivers.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
 
 const TO = 'it-team@school.example.edu.au';
@@ -28,16 +36,6 @@ function everything(slack: Webhook, teams: Webhook, mailbox: Mailbox): string {
     ),
   ].join('\n');
 }
-
-interface SlackBlock {
-  type: string;
-  text?: { text: string };
-  fields?: Array<{ text: string }>;
-}
-const slackText = (body: Record<string, unknown>): string =>
-  (body.blocks as SlackBlock[])
-    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
-    .join('\n');
 
 interface Card {
   type: string;

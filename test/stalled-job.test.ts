@@ -8,7 +8,7 @@ import { generateSchool } from '../src/generate/index.js';
 import { hasStackTrace, startCli, type CliChild } from './helpers/children.js';
 import { eventually, jobApp, obliterate, REDIS_URL, settledJob, uniquePrefix } from './helpers/jobs.js';
 import { readCsv } from './helpers/nights.js';
-import { startWebhook, type Webhook } from './helpers/receivers.js';
+import { slackText, startWebhook, type Webhook } from './helpers/receivers.js';
 import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targets.js';
 
 /**
@@ -17,15 +17,6 @@ import { createTarget, DIALECTS, type Probe, type Target } from './helpers/targe
  * the third worker must tell Slack (a real loopback receiver) as of any job that gave up, and mark
  * the run the dead worker left running as failed, naming the job. No student's name goes out.
  */
-
-interface SlackBlock {
-  text?: { text: string };
-  fields?: Array<{ text: string }>;
-}
-const slackText = (body: Record<string, unknown>): string =>
-  (body.blocks as SlackBlock[])
-    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
-    .join('\n');
 
 describe.each(DIALECTS)('a job whose worker dies mid-run, twice, on %s', (dialect) => {
   let target: Target;

@@ -88,3 +88,16 @@ export async function startMailbox(): Promise<Mailbox> {
   const { port } = server.server.address() as AddressInfo;
   return { url: `smtp://127.0.0.1:${port}`, messages, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/** A Slack message's block, as the tests read it. */
+export interface SlackBlock {
+  type: string;
+  text?: { text: string };
+  fields?: Array<{ text: string }>;
+}
+
+/** Every text of a Slack message's blocks, a line each: what a person would read. */
+export const slackText = (body: Record<string, unknown>): string =>
+  (body.blocks as SlackBlock[])
+    .map((b) => [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].join('\n'))
+    .join('\n');
