@@ -138,6 +138,14 @@ describe('every command under each fault', () => {
       ),
     },
     {
+      // Node's own recursive mkdir spins for ever here (procfs answers ENOENT and EEXIST in turn).
+      name: 'SQLite: a folder the file system refuses',
+      noLedger: true,
+      url: 'sqlite:/proc/cases-etl-nowhere/cases-etl.db',
+      where: 'sqlite:/proc/cases-etl-nowhere/cases-etl.db',
+      why: /its folder cannot be made there \(\/proc\/cases-etl-nowhere\)$/,
+    },
+    {
       name: 'SQLite: not a database',
       url: `sqlite:${join(dir, 'not-a-database.db')}`,
       where: `sqlite:${join(dir, 'not-a-database.db')}`,

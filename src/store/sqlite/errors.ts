@@ -25,6 +25,7 @@ const FOLDER_WORDS: Readonly<Record<string, string>> = {
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
   ENOSPC: 'the disk is full',
+  ENOENT: 'its folder cannot be made there',
 };
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -64,7 +64,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   // leave its journal mode be (setting it writes the file's header).
   let db: Database;
   try {
-    if (path !== ':memory:' && options.existing !== true) mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:' && options.existing !== true) makeFolders(dirname(path));
     db = new BetterSqlite3(path, { fileMustExist: options.existing === true });
     // Reads the file's header: a file that is not a database fails here.
     if (options.existing !== true) db.pragma('journal_mode = WAL');
@@ -361,4 +361,27 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       db.close();
     },
   };
+}
+
+/**
+ * Makes `dir` and any missing folders above it, one level at a time. Node's recursive mkdir
+ * spins for ever where the file system refuses a folder without saying why (under /proc it
+ * answers ENOENT and EEXIST in turn); this fails with the first refusal instead.
+ */
+function makeFolders(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+  } catch {
+    // Not there (or not reachable): make it below.
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeFolders(parent);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    // Another process made it meanwhile: that is the folder wanted.
+    if ((err as { code?: unknown }).code === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+      return;
+    throw err;
+  }
 }
