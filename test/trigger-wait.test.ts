@@ -1,12 +1,13 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { runCli, type CliResult } from './helpers/cli.js';
-import { startCli, type CliChild } from './helpers/children.js';
+import { closedPort, startCli, startRedisServer, type CliChild } from './helpers/children.js';
 import { QUEUE_NAME } from '../src/jobs/index.js';
-import { obliterate, REDIS_URL, uniquePrefix } from './helpers/jobs.js';
+import { eventually, obliterate, REDIS_URL, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, type Target } from './helpers/targets.js';
 
@@ -120,6 +121,42 @@ describe('trigger --wait with no worker', () => {
       }
     } finally {
       await obliterate(prefix);
+      await target.cleanup();
+    }
+  });
+
+  it('waits on where Redis will not say which workers are connected (CLIENT LIST refused, as on some managed services)', async () => {
+    const target = await createTarget('sqlite');
+    const port = await closedPort();
+    const redis = startRedisServer(port);
+    try {
+      // An ACL that refuses CLIENT LIST (NOPERM), as managed services' users often have.
+      await eventually(
+        async () =>
+          (await new Promise<boolean>((resolve) =>
+            execFile('redis-cli', ['-p', String(port), 'ACL', 'SETUSER', 'default', '-client|list'], (err, out) =>
+              resolve(!err && out.trim() === 'OK'),
+            ),
+          ))
+            ? true
+            : undefined,
+        10_000,
+        'the ACL',
+      );
+      await copySample(join(target.dir, 'export'));
+      const trigger = startCli(['trigger', '--school', '8865', '--wait'], {
+        ...target.env,
+        CASES_DIRECTORY: join(target.dir, 'export'),
+        REDIS_URL: redis.url,
+        ETL_REDIS_CONNECT_TIMEOUT_MS: '1000',
+      });
+      // Three times the timeout: it would have given up with ETL_JOB_NO_WORKER by now.
+      const ended = await Promise.race([trigger.exited, new Promise((r) => setTimeout(() => r('waiting'), 3000))]);
+      expect(ended, trigger.log()).toBe('waiting');
+      expect(trigger.log()).not.toContain('ETL_JOB_NO_WORKER');
+      await trigger.stop();
+    } finally {
+      redis.stop();
       await target.cleanup();
     }
   });

@@ -48,6 +48,7 @@ export async function waitForRunJob(
 ): Promise<SettledRunJob> {
   const { pollMs = 250, noWorkerMs = 10_000 } = options;
   let lonelySince: number | null = null;
+  let checkWorkers = true;
   for (;;) {
     // The state first, the job after: a job fetched while active and settled a moment later would lack its outcome.
     const state = await queue.getJobState(jobId);
@@ -58,8 +59,12 @@ export async function waitForRunJob(
       return { jobId, state, report: runReportIn(job.progress), failedReason };
     }
     if (state === 'unknown') break;
-    if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') {
-      if ((await queue.getWorkersCount()) > 0) lonelySince = null;
+    if (checkWorkers && (state === 'waiting' || state === 'prioritized' || state === 'waiting-children')) {
+      // BullMQ counts workers with CLIENT LIST, which some managed Redis services refuse: then
+      // there is no telling, and the wait goes on as it did before this check.
+      const workers = await queue.getWorkersCount().catch(() => null);
+      if (workers === null) checkWorkers = false;
+      else if (workers > 0) lonelySince = null;
       else if (lonelySince === null) lonelySince = Date.now();
       else if (Date.now() - lonelySince >= noWorkerMs)
         throw new EtlError(

@@ -59,11 +59,11 @@ export function closedPort(): Promise<number> {
   });
 }
 
-/** A throwaway redis-server on a loopback port, keeping nothing on disk. */
-export function startRedisServer(port: number): { readonly url: string; stop(): void } {
+/** A throwaway redis-server on a loopback port, keeping nothing on disk; `extra` arguments after. */
+export function startRedisServer(port: number, extra: readonly string[] = []): { readonly url: string; stop(): void } {
   const server = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
     { stdio: 'ignore' },
   );
   return { url: `redis://127.0.0.1:${port}`, stop: () => void server.kill('SIGKILL') };
