@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +253,6 @@ describe('every command under each fault', () => {
       }
     }
     // Refused at configuration time: no database was made.
-    await expect(import('node:fs/promises').then((fs) => fs.stat(db))).rejects.toThrow(/ENOENT/);
+    await expect(stat(db)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,7 +37,7 @@ describe('read-only commands', () => {
   it('create nothing on SQLite, and say no ledger is there yet', async () => {
     const work = join(dir, 'sqlite');
     await rm(work, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.mkdir(work));
+    await mkdir(work);
     const env = {
       DATABASE_URL: `sqlite:${join(work, 'data', 'cases-etl.db')}`,
       CASES_DIRECTORY: SAMPLE,
