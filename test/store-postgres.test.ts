@@ -472,6 +472,36 @@ describe('mergeFile', () => {
     expect(inactive.map((r) => r.stkey).sort()).toEqual(keys.slice(0, 3).sort());
   });
 
+  it('deactivates a few rows by address and many through a temporary table, logging each once', async () => {
+    const school = '2091';
+    const records = Array.from({ length: 2_600 }, (_, i) => [
+      `M${String(i).padStart(5, '0')}`,
+      `S${i}`,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect((await merge(school, stMirror, 'full', columns, records)).result).toEqual(counts({ inserted: 2_600 }));
+    // 2,500 gone: more than go as an array of addresses.
+    const many = await merge(school, stMirror, 'full', columns, records.slice(0, 100));
+    expect(many.result).toEqual(counts({ deactivated: 2_500, unchanged: 100 }));
+    // Then 10 of the rest: a few, by address.
+    const few = await merge(school, stMirror, 'full', columns, records.slice(0, 90));
+    expect(few.result).toEqual(counts({ deactivated: 10, unchanged: 90 }));
+    const logged = await rows(
+      `SELECT run_id::int, count(*)::int AS n, count(DISTINCT row_key)::int AS keys FROM etl_changes WHERE school_id = $1 AND op = 'deactivate' GROUP BY run_id ORDER BY run_id`,
+      [school],
+    );
+    expect(logged).toEqual([
+      { run_id: many.runId, n: 2_500, keys: 2_500 },
+      { run_id: few.runId, n: 10, keys: 10 },
+    ]);
+    const active = await rows(`SELECT count(*)::int AS n FROM cases_st WHERE school_id = $1 AND _active`, [school]);
+    expect(active).toEqual([{ n: 90 }]);
+  });
+
   it('round-trips tabs, newlines, backslashes, quotes and non-ASCII text exactly', async () => {
     const school = '2005';
     const tricky = [

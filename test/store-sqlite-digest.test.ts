@@ -28,6 +28,8 @@ const mirror: MirrorTable = {
   ],
 };
 
+const alone: MirrorTable = { ...mirror, table: 'YY', name: 'cases_yy' };
+
 const hex = (n: number): string => n.toString(16).padStart(16, '0');
 
 describe('SQLite digest', () => {
@@ -47,6 +49,9 @@ describe('SQLite digest', () => {
         insert.run('8865', i % 12, code, i % 9 === 0 ? 0 : 1, hex(i), i % 5 === 0 ? null : hex(1e6 + i));
       }
       for (let i = 0; i < 3_000; i++) insert.run('1234', i % 12, `C${i}`, 1, hex(i), null);
+      // A table of one school's rows alone, which is read in rowid order rather than key order.
+      db.exec(createMirrorSql(alone));
+      db.exec(`INSERT INTO cases_yy SELECT * FROM cases_xx WHERE school_id = '8865'`);
     })();
   });
   afterAll(async () => {
@@ -54,29 +59,35 @@ describe('SQLite digest', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds exactly the active rows a row-by-row read finds, across pages and separators in keys, and knows inactive ones exist', () => {
-    const digest = readDigest(db, mirror, '8865');
-    expect(digest.inactiveNotHeld).toBe(true);
-    const all = db
-      .prepare(
-        `SELECT CAST(yr AS TEXT) || char(31) || code AS k, _hash AS h, _active AS a, _line_hash AS l, rowid AS r FROM cases_xx WHERE school_id = '8865'`,
-      )
-      .all() as Array<{ k: string; h: string; a: number; l: string | null; r: number }>;
-    const want = all.filter((row) => row.a === 1);
-    expect(want.length).toBeGreaterThan(30_000);
-    expect(want.length).toBeLessThan(all.length);
-    expect(digest.size).toBe(want.length);
-    for (const row of all) {
-      // Same hash and line: unchanged for an active row whose line hash was stored; an inactive
-      // row is not held, so it is work with no address (the plan looks it up).
-      const verdict = digest.classify(row.k, row.h, row.l ?? hex(7));
-      const expected = row.a === 1 ? (row.l === null ? Verdict.staleLine : Verdict.unchanged) : Verdict.work;
-      expect(verdict, row.k).toBe(expected);
-      expect(digest.lastAddress(), row.k).toBe(row.a === 1 ? row.r : null);
-      expect(digest.lastActive(), row.k).toBe(row.a === 1);
-    }
-    expect(digest.countUnseenActive()).toBe(0);
-  });
+  it.each([
+    ['beside another school, in key order', mirror],
+    ['alone in its table, in rowid order', alone],
+  ])(
+    'holds exactly the active rows a row-by-row read finds, across pages and separators in keys, and knows inactive ones exist: %s',
+    (_, table) => {
+      const digest = readDigest(db, table, '8865');
+      expect(digest.inactiveNotHeld).toBe(true);
+      const all = db
+        .prepare(
+          `SELECT CAST(yr AS TEXT) || char(31) || code AS k, _hash AS h, _active AS a, _line_hash AS l, rowid AS r FROM ${table.name} WHERE school_id = '8865'`,
+        )
+        .all() as Array<{ k: string; h: string; a: number; l: string | null; r: number }>;
+      const want = all.filter((row) => row.a === 1);
+      expect(want.length).toBeGreaterThan(30_000);
+      expect(want.length).toBeLessThan(all.length);
+      expect(digest.size).toBe(want.length);
+      for (const row of all) {
+        // Same hash and line: unchanged for an active row whose line hash was stored; an inactive
+        // row is not held, so it is work with no address (the plan looks it up).
+        const verdict = digest.classify(row.k, row.h, row.l ?? hex(7));
+        const expected = row.a === 1 ? (row.l === null ? Verdict.staleLine : Verdict.unchanged) : Verdict.work;
+        expect(verdict, row.k).toBe(expected);
+        expect(digest.lastAddress(), row.k).toBe(row.a === 1 ? row.r : null);
+        expect(digest.lastActive(), row.k).toBe(row.a === 1);
+      }
+      expect(digest.countUnseenActive()).toBe(0);
+    },
+  );
 
   it('is empty for a school without rows, and one with only active rows has no inactive ones besides', () => {
     const none = readDigest(db, mirror, '9999');

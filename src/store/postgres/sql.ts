@@ -439,12 +439,21 @@ export function flagsImageSql(key: readonly string[], alias: string): string {
   return `json_build_object(${[SCHOOL_COLUMN, ...key, B.active, B.changedRun, B.deactivatedRun].map((k) => `${lit(k)}, ${alias}.${q(k)}`).join(', ')})`;
 }
 
-/** Marks the active rows a full file never showed (their addresses in `gone`) inactive, and logs them. */
-export function applyDeactivationsSql(gone: string, mirror: MirrorTable): string {
+/**
+ * Marks the active rows a full file never showed inactive, and logs them: their addresses are in
+ * the temporary table `gone`, or, for a few, the array $4 (`tid[]`). Joined to a temporary table
+ * without statistics, PostgreSQL read the whole mirror table, inactive rows and all, to find a
+ * night's few leavers; an array of addresses is read by a TID scan of just those rows.
+ */
+export function applyDeactivationsSql(gone: string | null, mirror: MirrorTable): string {
+  const where =
+    gone === null
+      ? `m.ctid = ANY($4::tid[]) AND old.ctid = ANY($4::tid[]) AND old.ctid = m.ctid`
+      : `m.ctid = g.rid AND old.ctid = g.rid`;
   return `WITH gone AS (
   UPDATE ${q(mirror.name)} AS m SET ${q(B.active)} = false, ${q(B.changedRun)} = $2::bigint, ${q(B.deactivatedRun)} = $2::bigint
-  FROM ${temp(gone)} AS g, ${q(mirror.name)} AS old
-  WHERE m.ctid = g.rid AND old.ctid = g.rid AND m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}
+  FROM ${gone === null ? '' : `${temp(gone)} AS g, `}${q(mirror.name)} AS old
+  WHERE ${where} AND m.${q(SCHOOL_COLUMN)} = $1::text AND m.${q(B.active)}
   RETURNING ${rowKeySql(mirror.key, 'm')} AS row_key, ${flagsImageSql(mirror.key, 'old')} AS before, ${flagsImageSql(mirror.key, 'm')} AS after
 ), logged AS (
   ${LOG_CHANGE}

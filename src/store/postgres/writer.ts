@@ -227,19 +227,26 @@ export async function mergePostgres(
   const end = plan.end(input.rejected);
   counts.deferred = end.deferred;
   if (end.deactivate > 0) {
-    const gone = `${stage}_gone`;
     const total = end.deactivate;
     input.onDeactivate?.(0, total);
-    await client.query(createAddressesSql(gone));
-    await pipeline(
-      Readable.from(chunked(ctids(end.addresses())), { highWaterMark: 1 }),
-      client.query(copyFrom(copyAddressesSql(gone))),
-    );
-    counts.deactivated =
-      (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror), params)).rows[0]?.deactivated ??
-      0;
+    if (total <= FEW_DEACTIVATIONS) {
+      const addresses = [...ctids(end.addresses())];
+      counts.deactivated =
+        (await client.query<{ deactivated: number }>(applyDeactivationsSql(null, mirror), [...params, addresses]))
+          .rows[0]?.deactivated ?? 0;
+    } else {
+      const gone = `${stage}_gone`;
+      await client.query(createAddressesSql(gone));
+      await pipeline(
+        Readable.from(chunked(ctids(end.addresses())), { highWaterMark: 1 }),
+        client.query(copyFrom(copyAddressesSql(gone))),
+      );
+      counts.deactivated =
+        (await client.query<{ deactivated: number }>(applyDeactivationsSql(gone, mirror), params)).rows[0]
+          ?.deactivated ?? 0;
+      await client.query(dropTempSql(gone));
+    }
     input.onDeactivate?.(counts.deactivated, total);
-    await client.query(dropTempSql(gone));
   }
   counts.unchanged = received - counts.inserted - counts.updated - counts.reactivated;
 
@@ -247,6 +254,9 @@ export async function mergePostgres(
   await client.query(dropTempSql(stage));
   return counts;
 }
+
+/** Deactivations up to this many go as an array of addresses (a TID scan), more through a temporary table. */
+const FEW_DEACTIVATIONS = 2_000;
 
 function* ctids(addresses: Iterable<number>): Generator<string> {
   for (const address of addresses) yield ctidOf(address);
