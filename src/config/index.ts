@@ -159,6 +159,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     lockTimeoutMs: v.ETL_LOCK_TIMEOUT_MS,
     maxStoredRejects: v.ETL_MAX_STORED_REJECTS,
     snapshotRetention: v.ETL_SNAPSHOT_RETENTION,
+    historyDays: v.ETL_HISTORY_DAYS,
+    viewNaming: v.ETL_VIEW_NAMING,
     lines: typeof lines === 'string' ? { maxLineBytes: v.ETL_MAX_LINE_BYTES, maxRejectLineBytes: 0 } : lines,
     jobs: {
       redisUrl,

@@ -19,6 +19,7 @@ import {
   tableList,
   text,
   timeZone,
+  viewNaming,
   wholeNumber,
 } from './values.js';
 import { variable, type CommandName, type Definition, type Group } from './variable.js';
@@ -216,6 +217,22 @@ export const ENVIRONMENT = {
     default: '30',
     description:
       'Published runs per school whose change history (`etl_changes`) is kept, so they can be rolled back; older history is pruned after each run.',
+  }),
+  ETL_HISTORY_DAYS: variable({
+    group: LIMITS,
+    commands: LOADS,
+    kind: wholeNumber(0),
+    default: '400',
+    description:
+      'Days the compact history of changes (changed columns and their values, `cases_history`, `cases-etl history`) is kept once a run has left `ETL_SNAPSHOT_RETENTION`; older history is pruned after each run. 400 keeps a school year and its reports; 0 keeps none beyond the rollback window.',
+  }),
+  ETL_VIEW_NAMING: variable({
+    group: STORAGE,
+    commands: LOADS,
+    kind: viewNaming,
+    default: 'snake',
+    description:
+      'Column names of the built-in views: `snake` (`student_id`, `given_names`: usable unquoted in SQL) or `camel` (`studentId`, as the seed named them; quoted on PostgreSQL). A `field_mapping` in relationships.json is used exactly as written either way.',
   }),
   REDIS_URL: variable({
     group: JOBS,

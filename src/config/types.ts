@@ -1,5 +1,5 @@
 import type { NotificationConfig } from './notifications.js';
-import type { LogLevel } from './values.js';
+import type { LogLevel, ViewNaming } from './values.js';
 
 /**
  * The one typed configuration, built from the environment once at start-up. Every variable is
@@ -40,6 +40,10 @@ export interface Config {
   readonly maxStoredRejects: number;
   /** Published runs per school whose change history is kept for rollback (ETL_SNAPSHOT_RETENTION), default 30. */
   readonly snapshotRetention: number;
+  /** Days the compact history of changes is kept past the rollback window (ETL_HISTORY_DAYS), default 400. */
+  readonly historyDays: number;
+  /** Column names of the built-in views (ETL_VIEW_NAMING), default `snake`. */
+  readonly viewNaming: ViewNaming;
   /** How much of a source line is read and how much of a rejected one is kept. */
   readonly lines: LineLimits;
   /** The job queue and its schedule. */

@@ -99,6 +99,18 @@ export const logLevel: ValueKind<LogLevel> = {
   problem: (t) => `=${quoted(t)} must be one of ${LOG_LEVELS.join(', ')}`,
 };
 
+/** How the built-in views name their columns: `student_id` (snake) or `studentId` (camel). */
+export const VIEW_NAMINGS = ['snake', 'camel'] as const;
+export type ViewNaming = (typeof VIEW_NAMINGS)[number];
+
+export const viewNaming: ValueKind<ViewNaming> = {
+  schema: z
+    .string()
+    .transform((t) => t.toLowerCase())
+    .pipe(z.enum(VIEW_NAMINGS)),
+  problem: (t) => `=${quoted(t)} must be one of ${VIEW_NAMINGS.join(', ')}`,
+};
+
 /** The smallest ETL_MAX_LINE_BYTES accepted: below this, ordinary rows would be refused. */
 export const MIN_LINE_BYTES = 1024;
 
