@@ -4,14 +4,14 @@
 // median over rounds of the two rates measured side by side.
 //   BENCH_RUNS=3        runs per scenario (the median is reported; scale-out runs at least 5)
 //   BENCH_ROWS=1000000  rows in the large ST file
-//   BENCH_ONLY=parse,sqlite,deactivate,postgres,fixed,scaleout,year   sections to run (default all)
+//   BENCH_ONLY=startup,parse,sqlite,deactivate,postgres,fixed,scaleout,year   sections to run (default all)
 //   BENCH_NIGHTS=365    nights in the year section
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 import {
   BENCH_DIR,
@@ -36,7 +36,9 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SMALL = Math.max(1, Math.round(ROWS / 10));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'parse,sqlite,deactivate,postgres,fixed,scaleout,year').split(','));
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? 'startup,parse,sqlite,deactivate,postgres,fixed,scaleout,year').split(','),
+);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const fmtRows = ROWS.toLocaleString('en-AU');
 
@@ -65,6 +67,8 @@ const targets = {
   year_pg_health_ms: { max: 50 },
   year_pg_metrics_ms: { max: 50 },
   year_pg_schools_ms: { max: 50 },
+  // Issue 19: 321 built-in layouts must not make the command slow to start.
+  cli_version_ms: { max: 300 },
 };
 
 /**
@@ -90,6 +94,29 @@ async function save() {
   };
   await writeFile(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
   return resultsPath;
+}
+
+if (ONLY.has('startup')) {
+  // Start-up: `cases-etl --version` and `--help` against Node starting and doing nothing, spawned
+  // in turns, 15 times each; medians. --help loads the command tree and the configuration schema.
+  const cli = join(BENCH_DIR, '..', 'dist', 'cli', 'main.js');
+  const spawnMs = (args) => {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return performance.now() - started;
+  };
+  const times = { node: [], version: [], help: [] };
+  for (let i = 0; i < 15; i++) {
+    times.node.push(spawnMs(['-e', '0']));
+    times.version.push(spawnMs([cli, '--version']));
+    times.help.push(spawnMs([cli, '--help']));
+  }
+  ratios.node_startup_ms = median(times.node);
+  ratios.cli_version_ms = median(times.version);
+  ratios.cli_help_ms = median(times.help);
+  ratios.cli_version_vs_node_startup = median(times.version.map((t, i) => t / times.node[i]));
+  await save();
 }
 
 const big = await studentsFile(ROWS);
