@@ -50,18 +50,18 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(await count(`SELECT count(*) AS n FROM etl_changes WHERE run_id = ? AND op = 'insert'`, [first.runId])).toBe(
       first.stats.rows,
     );
-    const student = await one(`SELECT * FROM students WHERE "studentId" = (SELECT min(stkey) FROM cases_st)`);
+    const student = await one(`SELECT * FROM students WHERE student_id = (SELECT min(stkey) FROM cases_st)`);
     expect(Object.keys(student)).toEqual(
       expect.arrayContaining([
-        'schoolId',
-        'studentId',
+        'school_id',
+        'student_id',
         'surname',
-        'givenNames',
-        'dob',
+        'given_names',
+        'date_of_birth',
         'sex',
-        'homeGroup',
+        'home_group',
         'house',
-        'yearLevel',
+        'year_level',
         'email',
         'phone',
         'active',
@@ -137,7 +137,7 @@ describe.each(DIALECTS)('loading on %s', (dialect) => {
     expect(
       await one(`SELECT surname, _changed_run, _inserted_run FROM cases_st WHERE stkey = ?`, [changed1]),
     ).toMatchObject({ _changed_run: night2.runId, _inserted_run: night1.runId });
-    expect(String((await one(`SELECT surname FROM students WHERE "studentId" = ?`, [changed1])).surname)).toMatch(
+    expect(String((await one(`SELECT surname FROM students WHERE student_id = ?`, [changed1])).surname)).toMatch(
       /-SMITH$/,
     );
     expect(await count(`SELECT count(*) AS n FROM students WHERE NOT active`)).toBe(3);

@@ -115,7 +115,7 @@ describe.each(DIALECTS)("the seed's fixed-width export on %s", (dialect) => {
     expect(result.status).toBe('succeeded');
     // The .DAT layouts' views (student, staff, …) are not laid over eduHub's.
     expect(await rows(`SELECT count(*) AS n FROM families`)).not.toEqual([{ n: 0 }]);
-    expect(Object.keys((await rows(`SELECT * FROM staff LIMIT 1`))[0] ?? {})).toContain('payrollNumber');
+    expect(Object.keys((await rows(`SELECT * FROM staff LIMIT 1`))[0] ?? {})).toContain('payroll_number');
   });
 
   it('fails a night with two files for one table, naming both, and loads neither', async () => {

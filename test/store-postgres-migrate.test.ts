@@ -133,7 +133,7 @@ describe('migrate', () => {
         const counts = await limited.withRunSession('7001', 5000, async (session) => {
           const runId = await session.startRun(newRun('7001'));
           return session.transaction(async (tx) => {
-            await tx.ensureMirror(mirror, []);
+            await tx.ensureMirror(mirror);
             async function* batches() {
               yield [{ key: 'ENG', values: ['ENG'], hash: hasher.hash(['ENG']), line: null }];
             }

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.js';
-import { mirrorFor, viewsFor, type MirrorTable } from '../src/schema/index.js';
+import { loadBuiltinLayouts } from '../src/layouts/index.js';
+import { mirrorFor, type MirrorTable } from '../src/schema/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger.js';
 import type {
@@ -41,7 +41,6 @@ beforeAll(async () => ({ target, store, probe } = await openPgStore()));
 afterAll(() => closePgStore({ target, store, probe }));
 
 const layouts = loadBuiltinLayouts();
-const views = viewsFor(createLayoutRegistry(null));
 const stMirror = mirrorFor(layouts.get('ST')!, []);
 const sfMirror = mirrorFor(layouts.get('SF')!, []);
 
@@ -98,7 +97,7 @@ async function night(
       const publishes = !options.dryRun && options.status !== 'failed';
       await tx.savepoint();
       for (const f of files) {
-        await tx.ensureMirror(f.mirror, views);
+        await tx.ensureMirror(f.mirror);
         out.push(
           await tx.mergeFile(
             { runId, school, mirror: f.mirror, mode: f.mode, columns: f.columns },

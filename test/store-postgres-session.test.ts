@@ -254,7 +254,7 @@ describe('two schools at once', () => {
         s.withRunSession(school, 5000, async (session) => {
           const runId = await session.startRun(newRun(school));
           return session.transaction(async (tx) => {
-            await tx.ensureMirror(mirror, []);
+            await tx.ensureMirror(mirror);
             await pause(holdMs);
             async function* batches() {
               yield [
@@ -300,7 +300,7 @@ describe('transactions', () => {
       .withRunSession(school, 5000, async (session) => {
         runId = await session.startRun(newRun(school));
         await session.transaction(async (tx) => {
-          await tx.ensureMirror(lonely, []);
+          await tx.ensureMirror(lonely);
           await tx.mergeFile({ runId, school, mirror: lonely, mode: 'full', columns }, batches());
           throw new Error('guard rail tripped');
         });
@@ -325,13 +325,13 @@ describe('transactions', () => {
       const runId = await session.startRun(newRun(school));
       const err = await session
         .transaction(async (tx) => {
-          await tx.ensureMirror(mirror, []);
+          await tx.ensureMirror(mirror);
           return tx.mergeFile({ runId, school, mirror, mode: 'full', columns }, failing());
         })
         .catch((e: unknown) => e);
       expect((err as Error).message).toBe('disk read failed');
       return session.transaction(async (tx) => {
-        await tx.ensureMirror(mirror, []);
+        await tx.ensureMirror(mirror);
         return tx.mergeFile({ runId, school, mirror, mode: 'full', columns }, batches());
       });
     });
@@ -343,7 +343,7 @@ describe('transactions', () => {
     const runId = await store.withRunSession(school, 5000, async (session) => {
       const id = await session.startRun(newRun(school, { dryRun: true }));
       await session.transaction(async (tx) => {
-        await tx.ensureMirror(mirror, []);
+        await tx.ensureMirror(mirror);
         await tx.savepoint();
         expect(await tx.mergeFile({ runId: id, school, mirror, mode: 'full', columns }, batches())).toMatchObject({
           inserted: 1,

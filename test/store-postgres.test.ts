@@ -62,7 +62,7 @@ async function merge(
     return await run(
       school,
       async (tx, runId) => {
-        await tx.ensureMirror(mirror, views);
+        await tx.ensureMirror(mirror);
         return tx.mergeFile({ runId, school, mirror, mode, columns }, batchesOf(stage(mirror, columns, records)));
       },
       on,
@@ -89,7 +89,10 @@ async function rows(sql: string, params: unknown[] = []): Promise<Array<Record<s
 
 describe('mirror tables and views', () => {
   it('creates the mirror with real types, bookkeeping and the primary key', async () => {
-    await run('1001', (tx) => tx.ensureMirror(stMirror, views));
+    await run('1001', async (tx) => {
+      await tx.ensureMirror(stMirror);
+      await tx.ensureViews(views);
+    });
     const types = new Map(
       (
         await rows(
@@ -118,7 +121,7 @@ describe('mirror tables and views', () => {
     );
     expect(pk[0]?.def).toBe('PRIMARY KEY (school_id, stkey)');
     const fields = (await probe.query('SELECT * FROM students LIMIT 0')).fields.map((f) => f.name);
-    expect(fields).toEqual(expect.arrayContaining(['schoolId', 'studentId', 'givenNames', 'homeGroup', 'active']));
+    expect(fields).toEqual(expect.arrayContaining(['school_id', 'student_id', 'given_names', 'home_group', 'active']));
   });
 
   it('adds the columns a table lacks and widens its views to them, and does no DDL when nothing changed', async () => {
@@ -127,16 +130,20 @@ describe('mirror tables and views', () => {
       ...sf,
       columns: sf.columns.filter((c) => c.name !== 'e_mail' && c.name !== 'mobile'),
     };
-    await run('1002', (tx) => tx.ensureMirror(narrow, views));
+    const ensure = (mirror: MirrorTable) => async (tx: LoadTransaction) => {
+      await tx.ensureMirror(mirror);
+      await tx.ensureViews(views);
+    };
+    await run('1002', ensure(narrow));
     const before = (await probe.query('SELECT * FROM staff LIMIT 0')).fields.map((f) => f.name);
-    expect(before).toContain('staffId');
+    expect(before).toContain('staff_id');
     expect(before).not.toContain('email');
 
     // A new CASES release brings a column no layout knows: it arrives as text.
     const wider = mirrorFor(layouts.get('SF')!, [
       { ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string' },
     ]);
-    await run('1002', (tx) => tx.ensureMirror(wider, views));
+    await run('1002', ensure(wider));
     const cols = (
       await rows(
         `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases_sf'`,
@@ -150,7 +157,7 @@ describe('mirror tables and views', () => {
 
     const viewOid = async (): Promise<unknown> => (await rows(`SELECT 'staff'::regclass::oid AS oid`))[0]?.oid;
     const oid = await viewOid();
-    await run('1002', (tx) => tx.ensureMirror(wider, views));
+    await run('1002', ensure(wider));
     expect(await viewOid()).toBe(oid);
   });
 });
@@ -168,7 +175,7 @@ describe("a new mirror's primary key", () => {
     const su = mirrorFor(layouts.get('SU')!, []);
     const columns = ['sukey', 'fullname'];
     const first = await run('3001', async (tx, runId) => {
-      await tx.ensureMirror(su, views);
+      await tx.ensureMirror(su);
       // Created in this transaction: no key while its rows go in…
       expect(await primaryKey('cases_su')).toEqual([]);
       const counts = await tx.mergeFile(
@@ -199,13 +206,13 @@ describe("a new mirror's primary key", () => {
     const kcy = mirrorFor(layouts.get('KCY')!, []);
     await run('3003', async (tx) => {
       await tx.savepoint();
-      await tx.ensureMirror(kcy, views);
+      await tx.ensureMirror(kcy);
       await tx.rollbackToSavepoint();
     });
     expect((await rows(`SELECT to_regclass('cases_kcy') AS t`))[0]?.t).toBeNull();
     await run('3003', async (tx) => {
       await tx.savepoint();
-      await tx.ensureMirror(kcy, views);
+      await tx.ensureMirror(kcy);
     });
     expect(await primaryKey('cases_kcy')).toEqual(['cases_kcy_pkey: PRIMARY KEY (school_id, kcykey)']);
   });
@@ -354,7 +361,7 @@ describe('mergeFile', () => {
     const school = '2003';
     const bobMoved = ['BOB0001', 'Bell', 'Bob', '09A', '2011-05-06 00:00:00', 2.25, 13];
     const { result } = await run(school, async (tx, runId) => {
-      await tx.ensureMirror(stMirror, views);
+      await tx.ensureMirror(stMirror);
       const input = { runId, school, mirror: stMirror, columns };
       const full = await tx.mergeFile({ ...input, mode: 'full' }, batchesOf(stage(stMirror, columns, [ann, bob])));
       const delta = await tx.mergeFile(

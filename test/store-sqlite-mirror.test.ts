@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { MirrorTable, ViewDef } from '../src/schema/index.js';
+import type { MirrorTable, ViewDef, ViewField } from '../src/schema/index.js';
 import { ensureSqliteMirror } from '../src/store/sqlite/mirror.js';
+import { ensureSqliteViews } from '../src/store/sqlite/views.js';
 
 /**
  * Making a mirror ready on SQLite changes the schema only when something changed: any schema
@@ -24,14 +25,24 @@ const mirror = (extra: boolean): MirrorTable => ({
   ],
 });
 
+const field = (column: string): ViewField => ({
+  field: column,
+  value: { kind: 'column', from: 't', column, cast: 'none' },
+  type: 'text',
+  description: null,
+});
+
 const view: ViewDef = {
   name: 'xx_view',
   table: 'XX',
-  mirror: 'cases_xx',
-  fields: [
-    { column: 'code', field: 'code' },
-    { column: 'note', field: 'note' },
-  ],
+  description: 'a test view',
+  selects: [{ table: 'XX', mirror: 'cases_xx', joins: [], where: [], fields: [field('code'), field('note')] }],
+};
+
+/** What a run does: the file's mirror, then the views once its files are in. */
+const ensure = (db: BetterSqlite3.Database, extra: boolean): void => {
+  ensureSqliteMirror(db, mirror(extra));
+  ensureSqliteViews(db, [view]);
 };
 
 describe('SQLite mirror', () => {
@@ -51,17 +62,17 @@ describe('SQLite mirror', () => {
     (db.prepare(`SELECT name FROM pragma_table_info('xx_view')`).all() as Array<{ name: string }>).map((r) => r.name);
 
   it('leaves the schema alone when the table and its views are as they should be', () => {
-    ensureSqliteMirror(db, mirror(false), [view]);
+    ensure(db, false);
     expect(viewColumns()).toEqual(['code']);
     const before = schemaVersion();
-    ensureSqliteMirror(db, mirror(false), [view]);
-    ensureSqliteMirror(db, mirror(false), [view]);
+    ensure(db, false);
+    ensure(db, false);
     expect(schemaVersion()).toBe(before);
   });
 
   it('adds a new column and makes the view over it again', () => {
     const before = schemaVersion();
-    ensureSqliteMirror(db, mirror(true), [view]);
+    ensure(db, true);
     expect(schemaVersion()).toBeGreaterThan(before);
     expect(viewColumns()).toEqual(['code', 'note']);
   });

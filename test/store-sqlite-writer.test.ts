@@ -58,7 +58,7 @@ describe('SQLite writer', () => {
         startedAt: new Date(),
       });
       const counts = await session.transaction(async (tx) => {
-        await tx.ensureMirror(mirror, []);
+        await tx.ensureMirror(mirror);
         return tx.mergeFile(
           { runId, school: '8865', mirror, mode: 'full', columns, ...(onDeactivate ? { onDeactivate } : {}) },
           batchesOf(stagedRows(mirror, columns, rows), 1000),

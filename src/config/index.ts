@@ -23,7 +23,7 @@ export {
   type Variable,
   type VariableName,
 } from './schema.js';
-export { LOG_LEVELS, type LogLevel } from './values.js';
+export { LOG_LEVELS, type LogLevel, type ViewNaming } from './values.js';
 export { COMMANDS, GROUPS, type CommandName, type Group } from './variable.js';
 export type {
   Config,

@@ -1,7 +1,9 @@
 /**
  * The built-in friendly views as data: view name, the CASES table it reads, and the CASES column
  * behind each application field. Kept with the layouts so relationships.json can be checked
- * against the names they take (load/views.ts builds the views themselves).
+ * against the names they take (schema/views.ts builds the views themselves). Field names are the
+ * seed's camelCase, exactly what ETL_VIEW_NAMING=camel gives; `snake` derives its names from
+ * them (view-naming.ts).
  */
 
 /** Built-in views: CASES column (upper case) per application field, in view column order. */
@@ -27,6 +29,8 @@ export const BUILTIN_VIEWS: Readonly<Record<string, { table: string; fields: Rea
       entryDate: 'ENTRY',
       exitDate: 'EXIT_DATE',
       tag: 'TAG',
+      birthCountry: 'BIRTH_COUNTRY',
+      homeLanguage: 'HOME_LANG',
     },
   },
   staff: {
@@ -207,4 +211,66 @@ export const BUILTIN_VIEWS: Readonly<Record<string, { table: string; fields: Rea
       principal: 'SCH_PRINCIPAL',
     },
   },
+};
+
+/**
+ * `current_students`: the `students` view's fields over the ST rows that are active in the mirror
+ * and whose STATUS is one of these (CASES21: ACTV active, LVNG leaving; FUT future and LEFT left
+ * are not current).
+ */
+export const CURRENT_STUDENTS = { name: 'current_students', table: 'ST', statuses: ['ACTV', 'LVNG'] } as const;
+
+/**
+ * `student_contacts`: one row per student and family the student is linked to. ST names up to
+ * three families (DF): the prime family (FAMILY), an alternative one (FAMB) and an additional
+ * contact family (FAMC), each with its own relationship of adults A and B to the student
+ * (RELATION_x01, RELATION_x02), who receives correspondence (CONTACT_x), academic reports
+ * (ACADEMIC_x) and how often the student lives there (LIVING_x).
+ */
+export const STUDENT_CONTACTS = {
+  name: 'student_contacts',
+  table: 'ST',
+  families: 'DF',
+  links: [
+    { role: 'prime', family: 'FAMILY', letter: 'A' },
+    { role: 'alternative', family: 'FAMB', letter: 'B' },
+    { role: 'additional', family: 'FAMC', letter: 'C' },
+  ],
+  /** The student's own columns: field → ST column. */
+  student: {
+    studentId: 'STKEY',
+    studentSurname: 'SURNAME',
+    studentGivenNames: 'FIRST_NAME',
+    homeGroup: 'HOME_GROUP',
+    yearLevel: 'SCHOOL_YEAR',
+    status: 'STATUS',
+  },
+  /** Per link: field → ST column with `x` standing for the link's letter. */
+  link: {
+    parentARelationship: 'RELATION_x01',
+    parentBRelationship: 'RELATION_x02',
+    correspondenceTo: 'CONTACT_x',
+    academicReports: 'ACADEMIC_x',
+    livingWith: 'LIVING_x',
+  },
+  /** The family's columns: field → DF column. */
+  family: {
+    parentATitle: 'TITLE_A',
+    parentAGivenName: 'NAME_A',
+    parentASurname: 'SURNAME_A',
+    parentAEmail: 'E_MAIL_A',
+    parentAMobile: 'MOBILE_A',
+    parentBTitle: 'TITLE_B',
+    parentBGivenName: 'NAME_B',
+    parentBSurname: 'SURNAME_B',
+    parentBEmail: 'E_MAIL_B',
+    parentBMobile: 'MOBILE_B',
+  },
+} as const;
+
+/** Every built-in view name with the CASES table it belongs to: a user's view may not take one of another table. */
+export const BUILTIN_VIEW_TABLES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(BUILTIN_VIEWS).map(([name, def]) => [name, def.table])),
+  [CURRENT_STUDENTS.name]: CURRENT_STUDENTS.table,
+  [STUDENT_CONTACTS.name]: STUDENT_CONTACTS.table,
 };

@@ -30,12 +30,19 @@ export {
   type EduhubName,
   type FileTable,
 } from './naming.js';
-export { BUILTIN_VIEWS } from './builtin-views.js';
+export { BUILTIN_VIEW_TABLES, BUILTIN_VIEWS, CURRENT_STUDENTS, STUDENT_CONTACTS } from './builtin-views.js';
 export {
   defaultViewName,
   isReservedColumnName,
   printableName,
   RESERVED_COLUMN_REASON,
   sqlNameProblem,
-  VIEW_BUILDER_FIELDS,
 } from './sql-names.js';
+export {
+  builderFields,
+  builtinFieldName,
+  labelFieldName,
+  snakeCase,
+  VIEW_BUILDER_FIELDS,
+  type ViewNaming,
+} from './view-naming.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { coerceError, EtlError } from '../errors/index.js';
 import { isSupportedEncoding } from '../util/index.js';
-import { BUILTIN_VIEWS } from './builtin-views.js';
+import { BUILTIN_VIEW_TABLES } from './builtin-views.js';
 import {
   defaultViewName,
   isReservedColumnName,
@@ -12,8 +12,8 @@ import {
   RESERVED_COLUMN_REASON,
   reservedViewPrefix,
   sqlNameProblem,
-  VIEW_BUILDER_FIELDS,
 } from './sql-names.js';
+import { VIEW_BUILDER_FIELDS } from './view-naming.js';
 import { COLUMN_TYPES, DATE_FORMATS } from './types.js';
 
 /**
@@ -239,12 +239,10 @@ function viewProblems(key: string, layout: FileLayoutInput, views: Map<string, s
       `${at} ${what} starts with ${prefix}, which is reserved for cases-etl's own tables; choose another view name`,
     );
   const lower = name.toLowerCase();
-  const builtin = Object.entries(BUILTIN_VIEWS).find(([view]) => view === lower);
+  const builtin = Object.entries(BUILTIN_VIEW_TABLES).find(([view]) => view === lower);
   const table = baseTableOf(layout.table_name);
-  if (builtin && builtin[1].table !== table) {
-    problems.push(
-      `${at} ${what} is the built-in view of table ${builtin[1].table}, not ${table}; choose another view name`,
-    );
+  if (builtin && builtin[1] !== table) {
+    problems.push(`${at} ${what} is the built-in view of table ${builtin[1]}, not ${table}; choose another view name`);
   }
   const other = views.get(lower);
   if (other !== undefined) problems.push(`${at} ${what} is already the view of file_layouts[${JSON.stringify(other)}]`);

@@ -69,6 +69,3 @@ export function defaultViewName(fileName: string | null, table: string): string 
     .replace(/[^a-z0-9_]/g, '_');
   return /^[a-z_]/.test(stem) ? stem : `v_${stem}`;
 }
-
-/** Application field names the view builder adds to every view itself (load/views.ts). */
-export const VIEW_BUILDER_FIELDS = ['schoolId', 'active'] as const;

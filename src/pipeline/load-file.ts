@@ -2,7 +2,7 @@ import { coerceError, isFileSystemError, type ErrorCode, type Notice, type Rejec
 import { DEFAULT_LINE_LIMITS, type LineLimits, type SourceFile } from '../extract/index.js';
 import { createRowHasher } from '../load/index.js';
 import { readAsOf, repeatedLoad } from '../plan/index.js';
-import { mirrorColumnName, mirrorFor, type ViewDef } from '../schema/index.js';
+import { mirrorColumnName, mirrorFor } from '../schema/index.js';
 import { zeroCounts, type LoadTransaction, type MergeCounts, type StagedRow } from '../store/index.js';
 import { createValidatedFileReader, type ValidatedBatch } from '../validate/index.js';
 
@@ -45,7 +45,6 @@ function unreadable(file: SourceFile, err: NodeJS.ErrnoException): { code: Error
 export interface LoadFileOptions {
   readonly runId: number;
   readonly school: string;
-  readonly views: readonly ViewDef[];
   readonly maxStoredRejects: number;
   /** Told how far a full file's deactivations have got. */
   readonly onDeactivate?: (done: number, total: number) => void;
@@ -134,7 +133,7 @@ export async function loadFile(
 
   const columns = first.value.columns;
   const mirror = mirrorFor(file.layout, columns.columns);
-  await tx.ensureMirror(mirror, options.views);
+  await tx.ensureMirror(mirror);
   const readAs = readAsOf(first.value.fingerprint, (options.lines ?? DEFAULT_LINE_LIMITS).maxLineBytes);
   const repeated =
     options.sha256 === undefined

@@ -184,6 +184,8 @@ export async function runSchool(
           // data has moved on from it (night A, night B, then A again must bring A back).
           const latest = await tx.latestPublishedFileset(school);
           if (latest && latest.filesetSha256 === (await sums.all).fileset) {
+            // Nothing to load, but the views are made as this version and configuration define them.
+            if (!options.dryRun) await tx.ensureViews(views);
             if (latest.rollbackId !== null) {
               return finish(
                 'skipped',
@@ -231,7 +233,6 @@ export async function runSchool(
           const load = {
             runId,
             school,
-            views,
             maxStoredRejects: config.maxStoredRejects,
             lines: config.lines,
             onDeactivate,
@@ -288,6 +289,8 @@ export async function runSchool(
         if (blocking.length > 0 || options.dryRun) await tx.rollbackToSavepoint();
         if (blocking.length > 0)
           return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
+        // Once every file is in: a view may join tables loaded after its own (a label's lookup table).
+        if (!options.dryRun) await tx.ensureViews(views);
         const deferred = deferralNotes(loaded);
         const clean = deferred.length === 0 && loaded.every((r) => r.rejected === 0 && r.error === null);
         const notes = [

@@ -133,6 +133,7 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
           viewsFor(
             layouts,
             set.files.map((f) => f.layout),
+            config.viewNaming,
           ),
           {
             trigger: options.trigger ?? 'library',

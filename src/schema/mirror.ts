@@ -12,6 +12,8 @@ export interface MirrorColumn {
   /** The CASES column name. */
   readonly source: string;
   readonly type: ColumnType;
+  /** What the column means (eduHub's description), for comments and the column catalogue. */
+  readonly description?: string | null;
 }
 
 export interface MirrorTable {
@@ -22,6 +24,8 @@ export interface MirrorTable {
   /** Key columns (SQL names), after `school_id`. */
   readonly key: readonly string[];
   readonly columns: readonly MirrorColumn[];
+  /** What the table holds (eduHub's description: `Students`), for comments and the column catalogue. */
+  readonly description?: string | null;
 }
 
 /** Bookkeeping columns every mirror table has, after the CASES columns. */
@@ -51,6 +55,25 @@ export const LATER_BOOKKEEPING: readonly MirrorColumn[] = [
 
 export const SCHOOL_COLUMN = 'school_id';
 
+/** What the loader's own columns mean, for comments and the column catalogue. */
+export const OWN_COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  [SCHOOL_COLUMN]: 'School number: the site in the export file names (ST_8865.csv is school 8865)',
+  [BOOKKEEPING.active]:
+    'False once the row has gone from a full extract (rows are never deleted); true again when it returns',
+  [BOOKKEEPING.hash]: 'cases-etl: hash of the row values, to tell a changed row',
+  [BOOKKEEPING.insertedRun]: 'cases-etl: the run (etl_runs.id) that first inserted the row',
+  [BOOKKEEPING.changedRun]:
+    'cases-etl: the run (etl_runs.id) that last inserted, changed, deactivated or reactivated the row',
+  [BOOKKEEPING.deactivatedRun]: 'cases-etl: the run (etl_runs.id) that deactivated the row; null while active',
+  [BOOKKEEPING.lineHash]: 'cases-etl: hash of the line the row was read from, so a re-run can skip it',
+};
+
+/** What a mirror table holds, in a sentence: its comment on PostgreSQL. */
+export function mirrorDescription(m: MirrorTable): string {
+  const what = m.description ? `${m.description} (CASES21 table ${m.table})` : `CASES21 table ${m.table}`;
+  return `${what}, as the school's exports last gave it: one row per school and key, never deleted (_active is false once a row has left the export).`;
+}
+
 /** `ST` → `cases_st`. */
 export function mirrorTableName(table: string): string {
   return `cases_${table.toLowerCase()}`;
@@ -71,7 +94,7 @@ export function mirrorColumnName(casesName: string): string {
 export const CASES_SCHOOL_COLUMN = 'cases_school_id';
 
 function mirrorColumn(c: ColumnLayout): MirrorColumn {
-  return { name: mirrorColumnName(c.name), source: c.name, type: c.type };
+  return { name: mirrorColumnName(c.name), source: c.name, type: c.type, description: c.description };
 }
 
 /**
@@ -93,6 +116,7 @@ export function mirrorFor(layout: TableLayout, fileColumns: readonly ColumnLayou
     name: mirrorTableName(layout.table),
     key: (layout.primaryKey ?? []).map(mirrorColumnName),
     columns,
+    description: layout.description,
   };
 }
 

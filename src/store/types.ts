@@ -175,8 +175,14 @@ export interface MergeInput {
 
 /** Work inside the run's one transaction. */
 export interface LoadTransaction {
-  /** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
-  ensureMirror(mirror: MirrorTable, views: readonly ViewDef[]): Promise<void>;
+  /** Creates the mirror table and adds the columns it lacks (describing them: comments, or the SQLite catalogue). */
+  ensureMirror(mirror: MirrorTable): Promise<void>;
+  /**
+   * Makes each of `views` whose base table exists as its definition says, over the mirror
+   * columns and lookup tables that exist now, where it differs: once a run has loaded its files,
+   * since a view may join other tables. Views already as they should be are left alone.
+   */
+  ensureViews(views: readonly ViewDef[]): Promise<void>;
   /**
    * A digest of the school's rows in the mirror (key, row hash, line hash, active, address), for
    * the merge plan and for a re-run to skip lines it already holds; empty when the school has no

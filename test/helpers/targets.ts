@@ -71,10 +71,12 @@ export async function createTarget(dialect: Dialect): Promise<Target> {
     dir,
     config: (extra = {}) => loadConfig({ ...env, ...extra }),
     async probe() {
-      // bigint (run ids, counts) as numbers, as SQLite gives them.
+      // bigint (run ids, counts) as numbers, as SQLite gives them; a date as its ISO text, as
+      // SQLite's views give it (node-postgres would make it a Date at local midnight).
+      const parsers: Record<number, (v: string) => unknown> = { 20: (v) => Number(v), 1082: (v) => v };
       const types = {
         getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text'),
+          parsers[oid] ?? pg.types.getTypeParser(oid, format ?? 'text'),
       };
       const client = new pg.Client({ connectionString: pgSchema.url, types: types as pg.CustomTypesConfig });
       await client.connect();

@@ -19,6 +19,7 @@ import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession,
 import { readDigest } from './digest.js';
 import { mergePostgres, type WriterOptions } from './writer.js';
 import { countRowsSql, ensurePostgresMirror } from './mirror.js';
+import { ensurePostgresViews } from './views.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
 import { addPrimaryKeySql, createSchemaSql, LOCKS, RAISE_WORK_MEM, SCHEMA_EXISTS, sessionSetupSql } from './sql.js';
 import { rekeyPostgres } from './rekey.js';
@@ -170,10 +171,11 @@ function createSession(client: PoolClient, schema: string, writer: PostgresWrite
   };
 
   const tx: LoadTransaction = {
-    async ensureMirror(mirror, views) {
-      if (!(await ensurePostgresMirror(client, schema, mirror, views, true))) return;
+    async ensureMirror(mirror) {
+      if (!(await ensurePostgresMirror(client, schema, mirror, true))) return;
       keyless.set(mirror.name, { mirror, afterSavepoint: savepointTaken });
     },
+    ensureViews: (views) => ensurePostgresViews(client, schema, views),
     readDigest: (mirror, school) => readDigest(client, mirror, school),
     async mergeFile(input, batches) {
       if (!workMemRaised) {

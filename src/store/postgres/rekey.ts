@@ -25,10 +25,11 @@ import {
  * as they are. Refuses (ETL_LAYOUT_REKEY_REFUSED) when the table cannot take the key.
  */
 export async function rekeyPostgres(client: PoolClient, schema: string, mirror: MirrorTable): Promise<RekeyResult> {
-  // The lock ensureMirror takes before any DDL on the table: no school's first run creates or
-  // widens it while its key is being changed, whichever school that run is for.
+  // The locks ensureMirror takes before any DDL on the table, in its order: no school's first run
+  // creates or widens it while its key is being changed, whichever school that run is for.
+  await client.query(LOCKS.viewsDdl, [schema]);
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
-  const catalog = (await client.query<{ kind: string; name: string }>(MIRROR_CATALOG, [schema, mirror.name, []])).rows;
+  const catalog = (await client.query<{ kind: string; name: string }>(MIRROR_CATALOG, [schema, mirror.name])).rows;
   const columns = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
   const current = (await client.query<{ name: string }>(PRIMARY_KEY_COLUMNS, [schema, mirror.name])).rows.map(
     (r) => r.name,

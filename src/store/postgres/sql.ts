@@ -1,5 +1,5 @@
 import type { ColumnType } from '../../layouts/index.js';
-import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable, type ViewDef } from '../../schema/index.js';
+import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorColumn, type MirrorTable } from '../../schema/index.js';
 import { ROW_COPY_OPTIONS } from './copy/text.js';
 
 /**
@@ -57,6 +57,13 @@ export const LOCKS = {
   /** Session lock for one school's runs: (schema, school) so separate schemas do not wait on each other. */
   tryRun: `SELECT pg_try_advisory_lock(hashtext('cases-etl run ' || $1::text), hashtext($2::text)) AS locked`,
   unlockRun: `SELECT pg_advisory_unlock(hashtext('cases-etl run ' || $1::text), hashtext($2::text)) AS unlocked`,
+  /**
+   * Transaction lock around the views' DDL in schema $1. Any run that changes a mirror table takes
+   * it first (before mirrorDdl), as the views step does: a view joins several tables, so without
+   * one order a run holding a table it altered could wait for the views while the run making
+   * them waits for that table.
+   */
+  viewsDdl: `SELECT pg_advisory_xact_lock(hashtext('cases-etl views'), hashtext($1::text))`,
   /** Transaction lock around one mirror table's DDL, so two schools' first runs do not race to create it. */
   mirrorDdl: `SELECT pg_advisory_xact_lock(hashtext('cases-etl ddl ' || $1::text), hashtext($2::text))`,
 } as const;
@@ -105,22 +112,19 @@ export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`;
 }
 
-/** $3 view names: each that exists in schema $1, with the stamp cases-etl left in its comment. */
-const VIEW_STAMPS = `SELECT 'view', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
-  WHERE c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.quote_ident($1)) AND c.relname = ANY($3::text[]) AND c.relkind = 'v'`;
-
 /**
- * $1 schema, $2 table, $3 view names: in one round trip, the table's columns (kind 'column';
- * none if it does not exist) and each of the views that exists, with its stamp (kind 'view').
- * From the catalog: the information_schema view took some 5 ms a table, a tenth of a small
- * school's whole night. This one finds the table by a join read as of the statement, so it sees
- * DDL another session committed while this one waited for it.
+ * $1 schema, $2 table: in one round trip, the table's columns (kind 'column'; none if it does not
+ * exist) and its comment (kind 'comment'; null when it has none: a table made before cases-etl
+ * described its tables). From the catalog: the information_schema view took some 5 ms a table, a
+ * tenth of a small school's whole night. This one finds the table by a join read as of the
+ * statement, so it sees DDL another session committed while this one waited for it.
  */
-export const MIRROR_CATALOG = `SELECT 'column' AS kind, a.attname AS name, NULL AS stamp FROM pg_catalog.pg_attribute a
+export const MIRROR_CATALOG = `SELECT 'column' AS kind, a.attname AS name, NULL AS note FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  ${VIEW_STAMPS}`;
+  SELECT 'comment', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`;
 
 /**
  * The same answer for the check every table of every run makes first, with the table found by
@@ -129,12 +133,27 @@ export const MIRROR_CATALOG = `SELECT 'column' AS kind, a.attname AS name, NULL 
  * committed while this session waited on an advisory lock; so when this finds something to do,
  * the plan is made again with MIRROR_CATALOG under the DDL lock.
  */
-export const MIRROR_CATALOG_CACHED = `SELECT 'column' AS kind, a.attname AS name, NULL AS stamp FROM pg_catalog.pg_attribute a
+export const MIRROR_CATALOG_CACHED = `SELECT 'column' AS kind, a.attname AS name, NULL AS note FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))
     AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  ${VIEW_STAMPS}`;
+  SELECT 'comment', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
+  WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AND c.relkind IN ('r', 'p')`;
+
+/**
+ * $1 schema, $2 mirror tables, $3 view names: the columns of each mirror table that exists (kind
+ * 'column') and the comment of each view that exists (kind 'view'), which carries the stamp of
+ * its definition. Names are cast to text: a UNION of `name` and text is `name`, which cuts the
+ * comment to 63 bytes. Read as of the statement, so it sees views another session committed while
+ * this one waited for the views lock.
+ */
+export const VIEWS_CATALOG = `SELECT 'column' AS kind, c.relname::text AS relation, a.attname::text AS name FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'view', c.relname::text, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($3::text[]) AND c.relkind = 'v'`;
 
 /** $1 schema, $2 table: the table's primary key columns in key order; none if it has no key (yet). */
 export const PRIMARY_KEY_COLUMNS = `SELECT a.attname AS name FROM pg_catalog.pg_index i
@@ -177,18 +196,6 @@ export function rekeySql(m: MirrorTable, constraint: string | null, oldKey: read
   for (const c of oldKey) if (!m.key.includes(c)) parts.push(`ALTER COLUMN ${q(c)} DROP NOT NULL`);
   parts.push(`ADD ${primaryKey(m)}`);
   return `ALTER TABLE ${q(m.name)} ${parts.join(', ')}`;
-}
-
-export function dropViewSql(view: ViewDef): string {
-  return `DROP VIEW IF EXISTS ${q(view.name)}`;
-}
-
-export function createViewSql(view: ViewDef): string {
-  return `CREATE VIEW ${q(view.name)} AS SELECT ${view.fields.map((f) => `${q(f.column)} AS ${q(f.field)}`).join(', ')} FROM ${q(view.mirror)}`;
-}
-
-export function commentViewSql(view: ViewDef, stamp: string): string {
-  return `COMMENT ON VIEW ${q(view.name)} IS ${lit(stamp)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

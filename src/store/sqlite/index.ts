@@ -24,6 +24,7 @@ import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
 import { countRowsSql, ensureSqliteMirror } from './mirror.js';
+import { ensureSqliteViews } from './views.js';
 import { reclaimSqlite } from './vacuum.js';
 import { cannotOpen } from './errors.js';
 
@@ -121,8 +122,11 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   }
 
   const tx: LoadTransaction = {
-    async ensureMirror(mirror, views) {
-      ensureSqliteMirror(db, mirror, views);
+    async ensureMirror(mirror) {
+      ensureSqliteMirror(db, mirror);
+    },
+    async ensureViews(views) {
+      ensureSqliteViews(db, views);
     },
     readDigest: async (mirror, school) => readDigest(db, mirror, school),
     mergeFile: (input, batches) => mergeSqlite(db, input, batches),

@@ -6,14 +6,13 @@ import {
   BOOKKEEPING,
   missingColumns,
   SCHOOL_COLUMN,
-  viewOver,
   type MirrorColumn,
   type MirrorTable,
-  type ViewDef,
 } from '../../schema/index.js';
 import { q } from './sql.js';
+import { describeSqliteMirror } from './views.js';
 
-/** The mirror tables' DDL on SQLite, and making a mirror table and its views ready for a file. */
+/** The mirror tables' DDL on SQLite, and making a mirror table ready for a file. */
 
 /** SQLite has type affinities, not types; these keep values as the pipeline wrote them. */
 const TYPES: Record<ColumnType, string> = {
@@ -58,16 +57,8 @@ export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN ${columnDdl(c)}`;
 }
 
-export function dropViewSql(view: ViewDef): string {
-  return `DROP VIEW IF EXISTS ${q(view.name)}`;
-}
-
-export function createViewSql(view: ViewDef): string {
-  return `CREATE VIEW ${q(view.name)} AS SELECT ${view.fields.map((f) => `${q(f.column)} AS ${q(f.field)}`).join(', ')} FROM ${q(view.mirror)}`;
-}
-
-/** Creates the mirror table, adds columns it lacks, and (re)creates the views over it. */
-export function ensureSqliteMirror(db: Database, mirror: MirrorTable, views: readonly ViewDef[]): void {
+/** Creates the mirror table, adds the columns it lacks, and describes it (see views.ts). */
+export function ensureSqliteMirror(db: Database, mirror: MirrorTable): void {
   // One look at the table as it stands: its key and its columns (none when it does not exist yet).
   const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`);
   type Info = { name: string; pk: number };
@@ -79,20 +70,12 @@ export function ensureSqliteMirror(db: Database, mirror: MirrorTable, views: rea
       .sort((a, b) => a.pk - b.pk)
       .map((c) => c.name),
   );
-  if (table.length === 0) {
+  const created = table.length === 0;
+  if (created) {
     db.exec(createMirrorSql(mirror));
     table = info.all(mirror.name) as Info[];
   }
-  const existing = new Set(table.map((r) => r.name));
-  for (const c of missingColumns(mirror, existing)) db.exec(addColumnSql(mirror.name, c));
-  const columns = new Set([...existing, ...mirror.columns.map((c) => c.name)]);
-  const stored = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?`).pluck();
-  for (const view of views.filter((v) => v.table === mirror.table)) {
-    // A view that is already as it should be is left alone: any change to the schema makes SQLite
-    // read the whole schema again at the next statement, which cost a re-run more than its rows.
-    const create = createViewSql(viewOver(view, columns));
-    if (stored.get(view.name) === create) continue;
-    db.exec(dropViewSql(view));
-    db.exec(create);
-  }
+  const missing = missingColumns(mirror, new Set(table.map((r) => r.name)));
+  for (const c of missing) db.exec(addColumnSql(mirror.name, c));
+  describeSqliteMirror(db, mirror, created || missing.length > 0);
 }
