@@ -141,7 +141,7 @@ describe('mirror tables and views', () => {
 
     // A new CASES release brings a column no layout knows: it arrives as text.
     const wider = mirrorFor(layouts.get('SF')!, [
-      { ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string' },
+      { ...layouts.get('SF')!.columns[0]!, name: 'NEW_FIELD', type: 'string', description: null },
     ]);
     await run('1002', ensure(wider));
     const cols = (
@@ -159,6 +159,38 @@ describe('mirror tables and views', () => {
     const oid = await viewOid();
     await run('1002', ensure(wider));
     expect(await viewOid()).toBe(oid);
+    // The column a new release brought has no description; the ones the layout knows have theirs.
+    const described = await rows(
+      `SELECT a.attname AS name, col_description(a.attrelid, a.attnum) AS text FROM pg_attribute a
+       WHERE a.attrelid = 'cases_sf'::regclass AND a.attname IN ('e_mail', 'new_field') ORDER BY 1`,
+    );
+    expect(described).toEqual([
+      { name: 'e_mail', text: 'E-mail address' },
+      { name: 'new_field', text: null },
+    ]);
+  });
+
+  it('comments a table made before cases-etl described its tables once, and then leaves it alone', async () => {
+    const kgh = mirrorFor(layouts.get('KGH')!, []);
+    await run('1003', (tx) => tx.ensureMirror(kgh));
+    const comment = async (): Promise<unknown> =>
+      (
+        await rows(
+          `SELECT obj_description('cases_kgh'::regclass, 'pg_class') AS t, col_description('cases_kgh'::regclass, 2) AS c`,
+        )
+      )[0];
+    expect(await comment()).toEqual({
+      t: expect.stringMatching(/^Houses \(CASES21 table KGH\)/),
+      c: '(Was HOUSE) House code',
+    });
+    // As an earlier version left it: no comments at all.
+    await probe.query(`COMMENT ON TABLE cases_kgh IS NULL; COMMENT ON COLUMN cases_kgh.kghkey IS NULL`);
+    await run('1003', (tx) => tx.ensureMirror(kgh));
+    expect(await comment()).toEqual({ t: expect.stringMatching(/^Houses/), c: '(Was HOUSE) House code' });
+    // Described, it is not commented again: a comment changed by hand stays.
+    await probe.query(`COMMENT ON COLUMN cases_kgh.kghkey IS 'ours'`);
+    await run('1003', (tx) => tx.ensureMirror(kgh));
+    expect(await comment()).toEqual({ t: expect.stringMatching(/^Houses/), c: 'ours' });
   });
 });
 

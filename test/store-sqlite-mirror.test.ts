@@ -20,8 +20,8 @@ const mirror = (extra: boolean): MirrorTable => ({
   name: 'cases_xx',
   key: ['code'],
   columns: [
-    { name: 'code', source: 'CODE', type: 'string' },
-    ...(extra ? [{ name: 'note', source: 'NOTE', type: 'string' as const }] : []),
+    { name: 'code', source: 'CODE', type: 'string', description: 'The code' },
+    ...(extra ? [{ name: 'note', source: 'NOTE', type: 'string' as const, description: 'A note' }] : []),
   ],
 });
 
@@ -75,5 +75,26 @@ describe('SQLite mirror', () => {
     ensure(db, true);
     expect(schemaVersion()).toBeGreaterThan(before);
     expect(viewColumns()).toEqual(['code', 'note']);
+  });
+
+  it('lists what each column of the mirror and its views means in cases_etl_columns, describing an older table once', () => {
+    const catalogue = (): unknown[] =>
+      db
+        .prepare(
+          `SELECT table_name, column_name, type, description FROM cases_etl_columns WHERE column_name IN ('code', 'note') ORDER BY 1, 2`,
+        )
+        .all();
+    const described = [
+      { table_name: 'cases_xx', column_name: 'code', type: 'text', description: 'The code' },
+      { table_name: 'cases_xx', column_name: 'note', type: 'text', description: 'A note' },
+      { table_name: 'xx_view', column_name: 'code', type: 'text', description: null },
+      { table_name: 'xx_view', column_name: 'note', type: 'text', description: null },
+    ];
+    expect(catalogue()).toEqual(described);
+    // As an earlier version left the table: never described. The next file of it describes it.
+    db.prepare(`DELETE FROM cases_etl_descriptions WHERE relation = 'cases_xx'`).run();
+    expect(catalogue()).toHaveLength(2);
+    ensure(db, true);
+    expect(catalogue()).toEqual(described);
   });
 });
