@@ -71,10 +71,11 @@ function contactSelect(
     ...columnField(st, table, cases.replace('x', link.letter), name(camel)),
     description,
   });
-  const family = Object.entries(STUDENT_CONTACTS.family).map(([camel, cases]) =>
-    columnField(df, families, cases, name(camel), FAMILY),
-  );
-  const pick = (prefix: string): ViewField[] => family.filter((f) => f.field.startsWith(name(prefix)));
+  // Parent A's columns, then B's: each parent's name, email and mobile, then their relationship.
+  const parent = (letter: 'A' | 'B'): ViewField[] =>
+    Object.entries(STUDENT_CONTACTS.family)
+      .filter(([camel]) => camel.startsWith(`parent${letter}`))
+      .map(([camel, cases]) => columnField(df, families, cases, name(camel), FAMILY));
   const fields = [
     school,
     ...student,
@@ -84,13 +85,13 @@ function contactSelect(
       "Which of the student's families: prime (ST.FAMILY), alternative (ST.FAMB) or additional (ST.FAMC)",
     ),
     linked('familyId', link.family, 'Family ID (DF.DFKEY) of that family'),
-    ...pick('parentA'),
+    ...parent('A'),
     linked(
       'parentARelationship',
       'RELATION_x01',
       "Parent/guardian A's relationship to the student (ST.RELATION_A01, _B01 or _C01)",
     ),
-    ...pick('parentB'),
+    ...parent('B'),
     linked(
       'parentBRelationship',
       'RELATION_x02',

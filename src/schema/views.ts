@@ -33,8 +33,10 @@ function activeField(naming: ViewNaming): ViewField {
   return ownField(builderFields(naming).active, BOOKKEEPING.active, 'boolean', active);
 }
 
-function describe(layout: TableLayout | undefined, table: string, what: string): string {
-  return `${layout?.description ?? `CASES21 table ${table}`} (CASES21 ${table}): ${what}`;
+/** A view's comment: what its table holds (`Students (CASES21 ST)`), then what the view makes of it. */
+function describeView(layout: TableLayout | undefined, table: string, what: string): string {
+  const holds = layout?.description ? `${layout.description} (CASES21 ${table})` : `CASES21 table ${table}`;
+  return `${holds}: ${what}`;
 }
 
 function singleView(
@@ -53,7 +55,7 @@ function builtinView(registry: LayoutRegistry, name: string, table: string, nami
     ([camel, cases]) => [builtinFieldName(camel, naming), cases] as const,
   );
   const { fields, joins } = mappedFields(registry, registry.layoutFor(table), table, mapping, { naming, labels: true });
-  const description = describe(
+  const description = describeView(
     registry.layoutFor(table),
     table,
     'one row per row of the mirror, inactive ones included (active is false once a row has left the export).',
@@ -72,7 +74,7 @@ function userView(registry: LayoutRegistry, layout: TableLayout, naming: ViewNam
   const mapping = Object.entries(layout.fieldMapping).map(([cases, field]) => [field, cases] as const);
   // The layout's own columns, not the table's registered layout: a .DAT layout describes its own file.
   const { fields } = mappedFields(registry, layout, layout.table, mapping, { naming, labels: false });
-  const description = describe(layout, layout.table, `the view ${layout.originDetail} defines.`);
+  const description = describeView(layout, layout.table, `the view ${layout.originDetail} defines.`);
   return singleView(name, layout.table, description, {
     joins: [],
     where: [],
