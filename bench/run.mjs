@@ -500,6 +500,18 @@ if (ONLY.has('year')) {
       ratios[`year_${key}_night_365_vs_night_2`] = median(r.pairs.map((p) => p.late / p.night2));
       ratios[`year_${key}_growth_vs_changed_bytes`] = (at(NIGHTS).sizeBytes - at(2).sizeBytes) / changed;
       ratios[`year_${key}_changed_rows_per_night`] = median(r.nights.slice(1).map((x) => x.changedRows / x.rows));
+      // The compact history: a run's changes move there as it leaves the rollback window, from
+      // night ETL_SNAPSHOT_RETENTION + 1 on, which takes the first load (an entry per row, once).
+      // Per night: its growth from then on, over the nights it took. Night 1's size is the empty
+      // table's (its first pages).
+      const empty = r.nights[0].historyBytes;
+      const compacting = r.nights.findIndex((x) => x.historyBytes > empty);
+      if (compacting >= 0 && compacting < r.nights.length - 1) {
+        const first = r.nights[compacting].historyBytes;
+        ratios[`year_${key}_history_first_load_mb`] = (first - empty) / 1e6;
+        ratios[`year_${key}_history_bytes_per_night`] =
+          (r.nights.at(-1).historyBytes - first) / (r.nights.length - 1 - compacting);
+      }
       if (r.http) {
         ratios.year_pg_ledger_runs = r.http.ledger.runs;
         ratios.year_pg_health_ms = r.http.routes['/api/cases-etl/health'].p95Ms;

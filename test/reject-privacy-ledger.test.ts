@@ -292,7 +292,7 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
       migrated = await store.migrate();
       const rejects = await store.listRejects(1, 10, { originals: true });
       await store.close();
-      expectMigrated(migrated, rejects, ['004_original_line', '005_repeated_loads']);
+      expectMigrated(migrated, rejects, ['004_original_line', '005_repeated_loads', '006_history']);
     } else {
       const env = target.env as { DATABASE_URL: string; DATABASE_SCHEMA: string };
       const pgTarget = { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA };
@@ -314,6 +314,7 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
         expectMigrated(migrated, await store.listRejects(1, 10, { originals: true }), [
           '008_original_line',
           '009_repeated_loads',
+          '010_history',
         ]);
       } finally {
         await store.close();

@@ -36,6 +36,7 @@ describe('migrate', () => {
         '007_held_deferred',
         '008_original_line',
         '009_repeated_loads',
+        '010_history',
       ]);
       expect(await s.migrate()).toEqual([]);
     } finally {
@@ -86,14 +87,19 @@ describe('migrate', () => {
         expect(applied.map((a) => a.join(',')).sort()).toEqual([
           '',
           '',
-          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads',
+          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads,010_history',
         ]);
         const tables = await probe.query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
           [schema],
         );
         expect(tables.rows.map((r) => r.table_name)).toEqual([
+          'cases_history',
           'etl_changes',
+          'etl_history',
+          'etl_history_all',
+          'etl_history_held',
+          'etl_history_recent',
           'etl_migrations',
           'etl_rejects',
           'etl_rollbacks',
@@ -127,6 +133,7 @@ describe('migrate', () => {
           '007_held_deferred',
           '008_original_line',
           '009_repeated_loads',
+          '010_history',
         ]);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);

@@ -151,6 +151,7 @@ describe('migration 002_rollback', () => {
         '007_held_deferred',
         '008_original_line',
         '009_repeated_loads',
+        '010_history',
       ]);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });
@@ -476,6 +477,8 @@ describe('rollback ledger', () => {
 });
 
 describe('pruneChanges', () => {
+  /** Compact history of any age is kept: what it keeps is test/history.test.ts's subject. */
+  const EVER = new Date(0);
   const ksf = mirrorFor(layouts.get('KSF')!, []);
   const load = (n: number): FileLoad[] => [{ mirror: ksf, mode: 'full', columns: ['ksfkey'], records: [[`K${n}`]] }];
   const changed = async (): Promise<number[]> =>
@@ -514,7 +517,7 @@ describe('pruneChanges', () => {
 
     // Keep 2: the newest two published runs are p4 and p3. Every earlier run that may hold history
     // (succeeded, warning or rolled back; a dry run too, as on SQLite) is pruned; a failed one is not.
-    const pruned = await inTx(school, (tx) => tx.pruneChanges(school, 2));
+    const pruned = await inTx(school, (tx) => tx.pruneChanges(school, 2, EVER));
     expect(pruned).toEqual([ids.p1, ids.rolled, ids.dry, ids.p2]);
     expect(await changed()).toEqual(all.filter((id) => !pruned.includes(id)));
     expect(await changed()).toEqual(expect.arrayContaining([ids.p3, ids.p4, other.runId]));
@@ -531,12 +534,12 @@ describe('pruneChanges', () => {
     expect(await store.getRun(ids.p2!)).toMatchObject({ changesPruned: true, status: 'warning' });
 
     // Nothing more to do, and a window wider than the history prunes nothing.
-    expect(await inTx(school, (tx) => tx.pruneChanges(school, 2))).toEqual([]);
-    expect(await inTx(school, (tx) => tx.pruneChanges(school, 30))).toEqual([]);
-    expect(await inTx('5003', (tx) => tx.pruneChanges('5003', 1))).toEqual([]);
+    expect(await inTx(school, (tx) => tx.pruneChanges(school, 2, EVER))).toEqual([]);
+    expect(await inTx(school, (tx) => tx.pruneChanges(school, 30, EVER))).toEqual([]);
+    expect(await inTx('5003', (tx) => tx.pruneChanges('5003', 1, EVER))).toEqual([]);
 
     // Keep 1: only p4 keeps its history.
-    expect(await inTx(school, (tx) => tx.pruneChanges(school, 1))).toEqual([ids.p3]);
+    expect(await inTx(school, (tx) => tx.pruneChanges(school, 1, EVER))).toEqual([ids.p3]);
     expect(await changed()).toEqual(expect.arrayContaining([ids.p4, other.runId]));
     expect(await changed()).not.toContain(ids.p3);
   });

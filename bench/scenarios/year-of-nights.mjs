@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 
 import { buildAppServer, createApp } from '../../dist/app/index.js';
@@ -51,6 +52,37 @@ async function sizeOf(env) {
   }
 }
 
+/**
+ * The compact history's size in bytes (etl_history and its indexes): SQLite's pages of them
+ * (dbstat), PostgreSQL's relation with its indexes and TOAST. What a run's changes leave once it
+ * is past ETL_SNAPSHOT_RETENTION.
+ */
+async function historyBytes(env) {
+  if (!postgres) {
+    const db = new BetterSqlite3(env.DATABASE_URL.replace(/^sqlite:/, ''), { readonly: true });
+    try {
+      return db
+        .prepare(
+          `SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name IN ('etl_history', 'etl_history_row', 'etl_history_time')`,
+        )
+        .get().bytes;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query(
+      `SELECT pg_total_relation_size(format('%I.etl_history', $1::text)::regclass)::bigint AS bytes`,
+      [env.DATABASE_SCHEMA],
+    );
+    return Number(r.rows[0].bytes);
+  } finally {
+    await client.end();
+  }
+}
+
 async function dropSchema(name) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -82,7 +114,7 @@ const nights = [];
 for (let n = 1; n <= NIGHTS; n++) {
   const change = await year.next();
   const r = await night(env, join(workDir, 'year'));
-  nights.push({ ...change, ...r, sizeBytes: await sizeOf(env) });
+  nights.push({ ...change, ...r, sizeBytes: await sizeOf(env), historyBytes: await historyBytes(env) });
   if (n % 50 === 0)
     process.stderr.write(
       `    night ${n}: ${r.seconds.toFixed(3)} s, ${(nights.at(-1).sizeBytes / 1e6).toFixed(1)} MB\n`,

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { behaviourOf, describeFailure, ERROR_CATALOGUE, isEtlError } from '../errors/index.js';
 import { storeFailureKind } from '../store/index.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerHistory } from './commands/history.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLayouts } from './commands/layouts.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -35,6 +36,7 @@ export function createProgram(io: CliIo): Command {
   registerRun(program, io);
   registerRuns(program, io);
   registerRollback(program, io);
+  registerHistory(program, io);
   registerJobs(program, io);
   registerMigrate(program, io);
   registerValidate(program, io);

@@ -49,7 +49,7 @@ const LOADS = ['run', 'serve', 'worker', 'trigger'] as const satisfies readonly 
 /** Commands that read the export folder. */
 const READS_EXPORT = [...LOADS, 'validate'] as const;
 /** Commands that open the database. */
-const OPENS_DATABASE = [...LOADS, 'runs', 'rollback', 'migrate'] as const;
+const OPENS_DATABASE = [...LOADS, 'runs', 'rollback', 'history', 'migrate'] as const;
 /** Commands that may send notifications: a loaded night, a rollback, a test message. */
 const NOTIFIES = [...LOADS, 'rollback', 'notify test'] as const;
 /** Commands that use the job queue on Redis. */
@@ -216,7 +216,7 @@ export const ENVIRONMENT = {
     kind: wholeNumber(1),
     default: '30',
     description:
-      'Published runs per school whose change history (`etl_changes`) is kept, so they can be rolled back; older history is pruned after each run.',
+      "Published runs per school whose change history (`etl_changes`) is kept, so they can be rolled back; after each run, older runs' changes move to the compact history (`ETL_HISTORY_DAYS`).",
   }),
   ETL_HISTORY_DAYS: variable({
     group: LIMITS,

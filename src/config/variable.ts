@@ -29,6 +29,7 @@ export const COMMANDS = [
   'validate',
   'runs',
   'rollback',
+  'history',
   'migrate',
   'serve',
   'worker',

@@ -264,6 +264,17 @@ export const ERROR_CATALOGUE = {
     fix: 'Only the newest ETL_SNAPSHOT_RETENTION published runs per school can be rolled back; raise it to keep more history. Rekeying a table (`cases-etl migrate --rekey`) prunes every run that changed it.',
     http: 409,
   },
+  ETL_HISTORY_UNKNOWN_TABLE: {
+    title: 'No run has read a file for the table whose history was asked for',
+    fix: 'Name a table the school loads, by its CASES id (`ST`, `SXAB`; any case) or table id (`ST_8865`); the message lists the tables runs have read.',
+    exit: 2,
+    http: 404,
+  },
+  ETL_HISTORY_NOT_FOUND: {
+    title: 'The row has no published change in the history kept',
+    fix: "Check the key (a composite key's parts joined by `|`) and the school. Changes are kept in full for ETL_SNAPSHOT_RETENTION runs and in compact form for ETL_HISTORY_DAYS days after; a rolled-back run's changes are not history.",
+    http: 404,
+  },
   ETL_HTTP_HOST_REFUSED: {
     title: 'An HTTP request named a host this server does not answer for',
     fix: "Reach serve by a name in ETL_ALLOWED_HOSTS (by default HOST, localhost and ETL_PUBLIC_URL's host), or add the name you use to it.",

@@ -12,6 +12,7 @@ import { rollbackRun } from '../pipeline/index.js';
 import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
+import { registerHistoryRoute } from './history.js';
 import { assessHealth, summariseRuns } from './health.js';
 import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
@@ -249,6 +250,7 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
   );
 
   server.get('/api/cases-etl/schools', async () => app.store.schoolSummaries());
+  registerHistoryRoute(server, app.store, requireAdmin);
 
   server.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
     '/api/cases-etl/runs/:id/rollback',

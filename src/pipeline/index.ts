@@ -13,3 +13,11 @@ export type { RunStats, TableSummary } from './run-summary.js';
 export { loadFile, type FileLoadResult } from './load-file.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
 export { failAbandonedRuns, type AbandonedRuns } from './abandoned.js';
+export {
+  ledgerKey,
+  readRowHistory,
+  resolveHistoryTable,
+  type HistoryItem,
+  type HistoryQuery,
+  type RowHistory,
+} from './history.js';

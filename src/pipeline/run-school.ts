@@ -304,8 +304,9 @@ export async function runSchool(
           deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : null,
           guards,
         );
-        // Change history beyond the retention window goes in the same transaction as the run that pushed it out.
-        if (!options.dryRun) await tx.pruneChanges(school, config.snapshotRetention);
+        // Change history beyond the retention window goes in the same transaction as the run that
+        // pushed it out, into the compact history unless older than ETL_HISTORY_DAYS.
+        if (!options.dryRun) await tx.pruneChanges(school, config.snapshotRetention, historySince(config));
         return published;
       });
     } catch (err) {
@@ -333,7 +334,12 @@ export async function runSchool(
 }
 
 /** The ledger tables a night writes, beside its files' mirror tables. */
-const LEDGER_TABLES = ['etl_changes', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+const LEDGER_TABLES = ['etl_changes', 'etl_history', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+
+/** The oldest run end whose changes the compact history keeps: ETL_HISTORY_DAYS ago (now, for 0). */
+function historySince(config: Config): Date {
+  return new Date(Date.now() - config.historyDays * 86_400_000);
+}
 
 /**
  * After a night publishes, room is made again in the tables it wrote (Store.reclaim), so a year

@@ -1,6 +1,8 @@
 import type { LoadMode } from '../layouts/index.js';
 import { compareText } from '../util/index.js';
 import type {
+  HistoryEntry,
+  HistoryOp,
   PreviousLoad,
   RejectRecord,
   RollbackRecord,
@@ -254,4 +256,38 @@ export function toRejectRecord(row: Record<string, unknown>): RejectRecord {
   const originalBytes =
     row.original_bytes === null || row.original_bytes === undefined ? null : num(row.original_bytes);
   return { ...record, originalLine: (row.original_line as string | null) ?? null, originalBytes };
+}
+
+/**
+ * One row's history (Store.rowHistory), PostgreSQL placeholders (SQLite's adapter makes them `?`,
+ * in order): etl_history_all is the window, the compact history and the held rows in one view
+ * (migrations 010 and 006), each part found by school, table and key.
+ */
+export const HISTORY_SQL = {
+  /** $1 school, $2 table, $3 key. */
+  schoolRow: `SELECT seq, school_id, table_name, row_key, run_id, run_time, op, changes FROM etl_history_all
+                WHERE school_id = $1 AND table_name = $2 AND row_key = $3 ORDER BY run_id, seq`,
+  /** $1 table, $2 key: the row of that key in every school. */
+  anyRow: `SELECT seq, school_id, table_name, row_key, run_id, run_time, op, changes FROM etl_history_all
+             WHERE table_name = $1 AND row_key = $2 ORDER BY run_id, seq`,
+  /** $1 school. */
+  schoolTables: `SELECT DISTINCT f.table_name FROM etl_runs AS r JOIN etl_run_files AS f ON f.run_id = r.id
+                   WHERE r.school_id = $1 ORDER BY f.table_name`,
+  anyTables: 'SELECT DISTINCT table_name FROM etl_run_files ORDER BY table_name',
+} as const;
+
+/** A row of etl_history_all (either dialect) as a HistoryEntry. */
+export function toHistoryEntry(row: Record<string, unknown>): HistoryEntry {
+  const op = row.op as HistoryOp;
+  const detail = parsed<unknown>(row.changes, null);
+  return {
+    school: String(row.school_id),
+    table: String(row.table_name),
+    key: String(row.row_key),
+    runId: num(row.run_id),
+    runTime: iso(row.run_time) ?? '',
+    op,
+    changes: op === 'held' || detail === null ? null : (detail as HistoryEntry['changes']),
+    rejects: op === 'held' ? ((detail ?? []) as HistoryEntry['rejects']) : null,
+  };
 }

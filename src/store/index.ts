@@ -10,6 +10,8 @@ export {
   zeroCounts,
   type ListRejectsOptions,
   type LoadTransaction,
+  type HistoryEntry,
+  type HistoryOp,
   type MergeCounts,
   type MergeInput,
   type NewRollback,

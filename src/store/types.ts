@@ -223,9 +223,11 @@ export interface LoadTransaction {
   ): Promise<void>;
   /**
    * Deletes the etl_changes rows of the school's runs older than its `keep` newest published
-   * runs, and marks those runs `changes_pruned`. Returns the run ids pruned.
+   * runs, and marks those runs `changes_pruned`. The changes of those that published and ended
+   * at or after `historySince` move to the compact history first (etl_history), and the school's
+   * compact history of runs that ended before it goes (ETL_HISTORY_DAYS). Returns the run ids pruned.
    */
-  pruneChanges(school: string, keep: number): Promise<number[]>;
+  pruneChanges(school: string, keep: number, historySince: Date): Promise<number[]>;
 
   // Rollback: everything below runs in the same one transaction as the undo itself.
   /** The run, read inside the transaction. */
@@ -313,6 +315,30 @@ export interface SchoolSummary {
   readonly lastPublishedAt: string | null;
 }
 
+/** What happened to a row in one run, as history names it. */
+export type HistoryOp = 'inserted' | 'updated' | 'deactivated' | 'reactivated' | 'held';
+
+/**
+ * One published change to one row (or a night that held it), from the rollback window
+ * (etl_changes), the compact history (etl_history) or the held rejects (etl_rejects). Values are
+ * personal data: the store reads them, and the caller decides whether anyone sees them.
+ */
+export interface HistoryEntry {
+  readonly school: string;
+  /** Base CASES table, e.g. `ST`. */
+  readonly table: string;
+  /** The row's key as the ledger keeps it: composite parts joined by U+001F. */
+  readonly key: string;
+  readonly runId: number;
+  /** When the run finished (published), ISO. */
+  readonly runTime: string;
+  readonly op: HistoryOp;
+  /** An update or reactivation: each column it changed, `[from, to]` as text (null for null); else null. */
+  readonly changes: Readonly<Record<string, readonly [string | null, string | null]>> | null;
+  /** A held row: the file's rejects of it, field and code (never the value); else null. */
+  readonly rejects: ReadonlyArray<{ readonly field: string | null; readonly code: string }> | null;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, without credentials. */
@@ -338,6 +364,15 @@ export interface Store {
   listRejects(runId: number, limit: number, options?: ListRejectsOptions): Promise<RejectRecord[]>;
   /** Every school's ledger in figures, in school order. */
   schoolSummaries(): Promise<SchoolSummary[]>;
+  /**
+   * One row's history, oldest first: the published changes of the runs still in the rollback
+   * window, the compact history of older ones, and the nights that held the row. `school` null:
+   * the row of that key in every school. A lookup may read the window's changes of the school's
+   * runs (etl_changes has no index by key, so that logging stays fast).
+   */
+  rowHistory(school: string | null, table: string, key: string): Promise<HistoryEntry[]>;
+  /** The tables the school's runs (every school's, for null) read a file for, in name order. */
+  historyTables(school: string | null): Promise<string[]>;
   /**
    * Makes room again in `tables` (mirror and ledger tables a night just wrote), outside any
    * transaction. PostgreSQL: VACUUM of those with more dead rows than autovacuum would allow,

@@ -6,8 +6,10 @@ import type { PoolClient } from 'pg';
 import { EtlError, type Reject } from '../../errors/index.js';
 import type { MirrorTable } from '../../schema/index.js';
 import {
+  HISTORY_SQL,
   RUN_DETAIL_SQL,
   SUMMARY_SQL,
+  toHistoryEntry,
   toRejectRecord,
   toRollbackRecord,
   toPreviousLoad,
@@ -234,8 +236,10 @@ function createSession(client: PoolClient, schema: string, writer: PostgresWrite
       return (await client.query(LEDGER.failInterrupted, [school, currentRunId])).rowCount ?? 0;
     },
     recordRun: (runId, outcome, files, rejects) => writeOutcome(client, runId, outcome, files, rejects),
-    async pruneChanges(school, keep) {
-      return (await client.query<{ id: string }>(LEDGER.pruneChanges, [school, keep])).rows.map((r) => Number(r.id));
+    async pruneChanges(school, keep, historySince) {
+      return (await client.query<{ id: string }>(LEDGER.pruneChanges, [school, keep, historySince])).rows.map((r) =>
+        Number(r.id),
+      );
     },
     async getRun(id) {
       const row = (await client.query<Record<string, unknown>>(LEDGER.getRun, [id])).rows[0];
@@ -466,6 +470,22 @@ export function createPostgresStore(url: string, schema: string, options: Postgr
           await all(SUMMARY_SQL.lastRuns),
           await all(SUMMARY_SQL.rollbacks),
         );
+      }),
+    rowHistory: (school, table, key) =>
+      withClient(async (client) => {
+        const { rows } =
+          school === null
+            ? await client.query<Record<string, unknown>>(HISTORY_SQL.anyRow, [table, key])
+            : await client.query<Record<string, unknown>>(HISTORY_SQL.schoolRow, [school, table, key]);
+        return rows.map(toHistoryEntry);
+      }),
+    historyTables: (school) =>
+      withClient(async (client) => {
+        const { rows } =
+          school === null
+            ? await client.query<{ table_name: string }>(HISTORY_SQL.anyTables)
+            : await client.query<{ table_name: string }>(HISTORY_SQL.schoolTables, [school]);
+        return rows.map((r) => r.table_name);
       }),
     reclaim: (tables) => withClient((client) => vacuumDue(client, schema, tables)),
     rekeyMirror: (mirror) => withClient((client) => inTransaction(client, () => rekeyPostgres(client, schema, mirror))),

@@ -9,6 +9,16 @@ import { readMigrations } from '../migrations.js';
 /** The ledger's schema, as numbered files in ./migrations. */
 export const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
+/** The start of moving changes to the compact history: a WHERE on etl_history_recent (`h`) follows. */
+const COMPACT = `INSERT INTO etl_history (seq, run_id, school_id, table_name, row_key, op, changes)
+    SELECT h.seq, h.run_id, h.school_id, h.table_name, h.row_key, h.op, h.changes FROM etl_history_recent AS h`;
+
+/**
+ * $1 school, $3 the oldest run end kept: the school's newest run that finished before it, found
+ * walking back from the newest (a school's runs finish in id order: they hold its lock).
+ */
+const LAST_EXPIRED_RUN = `SELECT id FROM etl_runs WHERE school_id = $1 AND finished_at < $3::timestamptz ORDER BY id DESC LIMIT 1`;
+
 const INTERRUPTED = 'interrupted: the process ended before the run finished; nothing it did was published';
 
 export const LEDGER = {
@@ -68,9 +78,13 @@ export const LEDGER = {
   /** $1 school, $2 run id. */
   publishedRunsAfter: `SELECT * FROM etl_runs WHERE school_id = $1 AND id > $2 AND status IN ('succeeded', 'warning') AND NOT dry_run ORDER BY id DESC`,
   /**
-   * $1 school, $2 how many published runs keep their history. In one statement: the oldest kept
-   * run is the `keep`-th newest published one; every earlier run not yet pruned that may hold
-   * changes (published, or rolled back) is marked, and its changes go.
+   * $1 school, $2 how many published runs keep their history, $3 the oldest run end whose history
+   * is kept in compact form (ETL_HISTORY_DAYS). In one statement: the oldest kept run is the
+   * `keep`-th newest published one; every earlier run not yet pruned that may hold changes
+   * (published, or rolled back) is marked, its changes go, and those of a published run that
+   * ended since $3 move to etl_history first (etl_history_recent, migration 010; every part of
+   * the statement reads the changes as they were before it). The compact history of the school's
+   * runs that ended before $3 goes.
    */
   pruneChanges: `WITH oldest_kept AS (
     SELECT id FROM etl_runs WHERE school_id = $1 AND status IN ('succeeded', 'warning') AND NOT dry_run
@@ -79,18 +93,26 @@ export const LEDGER = {
     UPDATE etl_runs AS r SET changes_pruned = true FROM oldest_kept AS k
      WHERE r.school_id = $1 AND r.id < k.id AND NOT r.changes_pruned AND r.status IN ('succeeded', 'warning', 'rolled_back')
     RETURNING r.id
+  ), compacted AS (
+    ${COMPACT} WHERE h.run_id IN (SELECT id FROM pruned) AND h.run_time >= $3::timestamptz
   ), deleted AS (
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
+  ), expired AS (
+    DELETE FROM etl_history AS h WHERE h.school_id = $1 AND h.run_id <= (${LAST_EXPIRED_RUN})
   )
   SELECT id FROM pruned ORDER BY id`,
   /**
    * $1 base table: every run with changes logged for it, of any school, is marked pruned and loses
-   * all its changes (a run undone in part would be worse than one not undone at all).
+   * all its changes (a run undone in part would be worse than one not undone at all). What they
+   * published moves to etl_history, as pruneChanges does; the next night's prune drops what is
+   * past ETL_HISTORY_DAYS. Rows of the rekeyed table keep the keys they had then.
    */
   pruneTableChanges: `WITH touched AS (
     SELECT DISTINCT run_id FROM etl_changes WHERE table_name = $1
   ), pruned AS (
     UPDATE etl_runs AS r SET changes_pruned = true FROM touched AS t WHERE r.id = t.run_id RETURNING r.id
+  ), compacted AS (
+    ${COMPACT} WHERE h.run_id IN (SELECT id FROM pruned)
   ), deleted AS (
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
   )

@@ -7,9 +7,11 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { EtlError } from '../../errors/index.js';
 import {
   createMutex,
+  HISTORY_SQL,
   isProcessAlive,
   RUN_DETAIL_SQL,
   SUMMARY_SQL,
+  toHistoryEntry,
   toRejectRecord,
   toRollbackRecord,
   toPreviousLoad,
@@ -176,14 +178,19 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async recordRun(runId, outcome, files, rejects) {
       writeOutcome(runId, outcome, files, rejects);
     },
-    async pruneChanges(school, keep) {
+    async pruneChanges(school, keep, historySince) {
+      const since = historySince.toISOString();
       const oldestKept = stmt(LEDGER.oldestKeptRun).get(school, Math.max(0, keep - 1)) as { id: number } | undefined;
-      if (!oldestKept) return [];
-      const runs = (stmt(LEDGER.prunableRuns).all(school, oldestKept.id) as Array<{ id: number }>).map((r) => r.id);
+      const runs = oldestKept
+        ? (stmt(LEDGER.prunableRuns).all(school, oldestKept.id) as Array<{ id: number }>).map((r) => r.id)
+        : [];
+      // Each run's published changes move to the compact history before they go (see ledger.ts).
       for (const id of runs) {
+        stmt(LEDGER.compactRun).run(id, since);
         stmt(LEDGER.deleteChanges).run(id);
         stmt(LEDGER.markPruned).run(id);
       }
+      stmt(LEDGER.expireHistory).run({ school, since });
       return runs;
     },
     async getRun(id) {
@@ -339,6 +346,18 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;
       return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
     },
+    async rowHistory(school, table, key) {
+      const rows =
+        school === null
+          ? stmt(placeholders(HISTORY_SQL.anyRow)).all(table, key)
+          : stmt(placeholders(HISTORY_SQL.schoolRow)).all(school, table, key);
+      return (rows as Array<Record<string, unknown>>).map(toHistoryEntry);
+    },
+    async historyTables(school) {
+      const rows =
+        school === null ? stmt(HISTORY_SQL.anyTables).all() : stmt(placeholders(HISTORY_SQL.schoolTables)).all(school);
+      return (rows as Array<{ table_name: string }>).map((r) => r.table_name);
+    },
     async reclaim() {
       return reclaimSqlite();
     },
@@ -366,6 +385,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     },
   };
 }
+
+/** A statement shared with PostgreSQL (store/common.ts) with its `$n` placeholders as `?`, in order. */
+const placeholders = (sql: string): string => sql.replace(/\$\d/g, '?');
 
 /**
  * Makes `dir` and any missing folders above it, one level at a time. Node's recursive mkdir

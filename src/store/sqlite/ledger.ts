@@ -62,6 +62,20 @@ export const LEDGER = {
   markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = ? WHERE id = ?`,
   oldestKeptRun: `SELECT id FROM etl_runs WHERE school_id = ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC LIMIT 1 OFFSET ?`,
   prunableRuns: `SELECT id FROM etl_runs WHERE school_id = ? AND id < ? AND changes_pruned = 0 AND status IN ('succeeded', 'warning', 'rolled_back') ORDER BY id`,
+  /**
+   * ? run, ? the oldest run end (ISO) whose history is kept: the run's published changes in compact
+   * form (etl_history_recent, migration 006), moved to etl_history before they are deleted.
+   */
+  compactRun: `INSERT INTO etl_history (school_id, run_id, seq, table_name, row_key, op, changes)
+                 SELECT school_id, run_id, seq, table_name, row_key, op, changes FROM etl_history_recent
+                  WHERE run_id = ? AND run_time >= ?`,
+  /**
+   * @school, @since the oldest run end (ISO) whose history is kept (ETL_HISTORY_DAYS): the history
+   * of the school's runs up to its newest that finished before it, found walking back from the
+   * newest (a school's runs finish in id order: they hold its lock). One range of etl_history's key.
+   */
+  expireHistory: `DELETE FROM etl_history WHERE school_id = @school AND run_id <= (
+                    SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1)`,
   deleteChanges: 'DELETE FROM etl_changes WHERE run_id = ?',
   markPruned: 'UPDATE etl_runs SET changes_pruned = 1 WHERE id = ?',
   /** ? base table: every run, of any school, with changes logged for it. */

@@ -76,9 +76,13 @@ export function rekeySqlite(db: Database, mirror: MirrorTable): RekeyResult {
   for (const sql of extras) db.exec(sql);
 
   const runs = (db.prepare(LEDGER.runsChangingTable).all(mirror.table) as Array<{ id: number }>).map((r) => r.id);
+  const compact = db.prepare(LEDGER.compactRun);
   const deleteChanges = db.prepare(LEDGER.deleteChanges);
   const markPruned = db.prepare(LEDGER.markPruned);
   for (const id of runs) {
+    // What the run published stays in the compact history (rows of this table under the keys
+    // they had then); the next night's prune drops what is past ETL_HISTORY_DAYS.
+    compact.run(id, '');
     deleteChanges.run(id);
     markPruned.run(id);
   }
