@@ -91,6 +91,15 @@ describe('the dashboard in a real browser', () => {
     await page.locator(`#runs tr[data-run="${secondRun}"]`).click();
     await page.locator('#detail-title', { hasText: `Run ${secondRun} of school 8865` }).waitFor();
     expect(await page.locator('#detail-summary').textContent()).toContain('warning');
+    // The run has an address of its own, which a notification's "View run" link opens.
+    expect(new URL(page.url()).hash).toBe(`#run=${secondRun}`);
+    const linked = await browser.newPage();
+    try {
+      await linked.goto(`${base}/dashboard#run=${firstRun}`);
+      await linked.locator('#detail-title', { hasText: `Run ${firstRun} of school 8865` }).waitFor();
+    } finally {
+      await linked.close();
+    }
     expect(await page.locator('#files tbody tr').count()).toBe(16);
     const rejects = page.locator('#rejects tbody tr');
     expect(await rejects.count()).toBe(2);

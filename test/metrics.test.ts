@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +13,8 @@ import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';
 import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
+
+const DEPLOY = fileURLToPath(new URL('../deploy/', import.meta.url));
 
 /** The value of one sample in Prometheus text format, or undefined when it is absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -54,6 +59,29 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     return res.text();
   };
 
+  /** cases_etl_table_rows against the mirror tables themselves, for each table of the sample. */
+  const expectTableRows = async (text: string): Promise<void> => {
+    const probe = await target.probe();
+    try {
+      for (const table of ['ST', 'DF', 'SF', 'KGC', 'SU']) {
+        const counts = await probe.all(
+          `SELECT _active AS a, count(*) AS n FROM cases_${table.toLowerCase()} WHERE school_id = '8865' GROUP BY _active`,
+        );
+        const of = (a: number): number => Number(counts.find((c) => c.a === a)?.n ?? 0);
+        expect(of(1), table).toBeGreaterThan(0);
+        for (const [state, a] of [
+          ['active', 1],
+          ['inactive', 0],
+        ] as const)
+          expect(sample(text, 'cases_etl_table_rows', { school: '8865', table, state }), `${table} ${state}`).toBe(
+            of(a),
+          );
+      }
+    } finally {
+      await probe.close();
+    }
+  };
+
   it('counts every run, row, reject and rollback from the ledger, per school', async () => {
     const empty = await scrape();
     expect(sample(empty, 'cases_etl_ledger_up')).toBe(1);
@@ -63,18 +91,28 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
 
     const first = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     expect(first.status).toBe('succeeded');
+    const school = { school: '8865' };
+    await expectTableRows(await scrape());
+    // Two bad birth dates (held) and the last student gone (marked inactive).
     await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
-      rows.map((r, i) => (i < 2 ? Object.assign([...r], { [col('BIRTHDATE')]: 'not a date' }) : r)),
+      rows.slice(0, -1).map((r, i) => (i < 2 ? Object.assign([...r], { [col('BIRTHDATE')]: 'not a date' }) : r)),
     );
     const second = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
     expect(second.status).toBe('warning');
+    expect(second.stats.deactivated).toBe(1);
+    // Read again: only the runs since the last scrape are added.
+    await expectTableRows(await scrape());
     await rollbackRun(second.runId as number, { config: app.config, store: app.store });
 
     const text = await scrape();
-    const school = { school: '8865' };
+    // A rollback starts the sum again: the student is active again.
+    await expectTableRows(text);
+    // Counters never go down: the rolled-back run still counts as the warning run it finished as.
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'succeeded' })).toBe(1);
-    expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'rolled_back' })).toBe(1);
+    expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'warning' })).toBe(1);
     expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'failed' })).toBe(0);
+    expect(sample(text, 'cases_etl_runs_total', { ...school, status: 'rolled_back' })).toBeUndefined();
+    expect(sample(text, 'cases_etl_runs_rolled_back_total', school)).toBe(1);
     expect(sample(text, 'cases_etl_rows_written_total', { ...school, change: 'inserted' })).toBe(
       first.stats.inserted + second.stats.inserted,
     );
@@ -89,7 +127,28 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(sample(text, 'cases_etl_last_run_status', { ...school, status: 'rolled_back' })).toBe(1);
     expect(sample(text, 'cases_etl_last_run_status', { ...school, status: 'warning' })).toBe(0);
     expect(sample(text, 'cases_etl_last_run_rows', school)).toBe(second.stats.rows);
-    expect(sample(text, 'cases_etl_last_run_error_rate', school)).toBeCloseTo(second.stats.errorRate, 9);
+    expect(sample(text, 'cases_etl_last_run_error_ratio', school)).toBeCloseTo(second.stats.errorRate, 9);
+    // Both runs' durations, counted by the ledger: every bucket up to +Inf holds both.
+    const runs = await app.store.listRuns({ school: '8865', limit: 10 });
+    const slowest = Math.max(...runs.map((r) => (r.durationMs ?? 0) / 1000));
+    expect(sample(text, 'cases_etl_run_duration_seconds_count', school)).toBe(2);
+    expect(sample(text, 'cases_etl_run_duration_seconds_bucket', { ...school, le: '+Inf' })).toBe(2);
+    expect(sample(text, 'cases_etl_run_duration_seconds_bucket', { ...school, le: '3600' })).toBe(2);
+    expect(sample(text, 'cases_etl_run_duration_seconds_sum', school)).toBeCloseTo(
+      runs.reduce((t, r) => t + (r.durationMs ?? 0) / 1000, 0),
+      6,
+    );
+    expect(slowest).toBeGreaterThan(0);
+    // The health endpoint's status, as a gauge an alert can read.
+    const health = (await (await fetch(`${base}/api/cases-etl/health`)).json()) as { status: string };
+    for (const status of ['healthy', 'degraded', 'unhealthy'])
+      expect(sample(text, 'cases_etl_health_status', { status }), status).toBe(status === health.status ? 1 : 0);
+    // Prometheus' own linter reads the whole exposition (names, types, help, histogram shape); it
+    // finds only prom-client's default nodejs_*_total gauges, which are not ours to rename.
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.error).toBeUndefined();
+    const findings = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    expect(findings.filter((l) => !/^nodejs_active_\w+_total non-counter metrics/.test(l))).toEqual([]);
     const firstRecord = await app.store.getRun(first.runId as number);
     expect(sample(text, 'cases_etl_last_published_timestamp_seconds', school)).toBe(
       Date.parse(firstRecord?.finishedAt as string) / 1000,
@@ -97,6 +156,29 @@ describe.each(DIALECTS)('Prometheus /metrics on %s', (dialect) => {
     expect(sample(text, 'cases_etl_last_run_timestamp_seconds', school)).toBeGreaterThan(
       sample(text, 'cases_etl_last_published_timestamp_seconds', school) as number,
     );
+  });
+
+  it('exports every metric the shipped Grafana dashboard and alert rules name', async () => {
+    await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    const text = await scrape();
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const dashboard = JSON.parse(await readFile(join(DEPLOY, 'grafana', 'cases-etl.json'), 'utf8')) as {
+      panels: Array<{ targets: Array<{ expr: string }> }>;
+      templating: { list: Array<{ definition?: string }> };
+    };
+    const rules = await readFile(join(DEPLOY, 'prometheus', 'alerts.yml'), 'utf8');
+    const expressions = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+      ...dashboard.templating.list.map((v) => v.definition ?? ''),
+      ...[...rules.matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1] as string),
+    ];
+    expect(expressions.length).toBeGreaterThan(15);
+    const named = new Set(expressions.flatMap((e) => [...e.matchAll(/\bcases_etl_\w+/g)].map((m) => m[0])));
+    expect(named.size).toBeGreaterThan(10);
+    for (const name of named) {
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      expect(exported.has(name) || exported.has(base), name).toBe(true);
+    }
   });
 
   it('shows the queue by state, and says so when the ledger or Redis cannot be read', async () => {

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -165,6 +166,46 @@ describe.each(DIALECTS)('notifications of a night on %s', (dialect) => {
     expect(text).toContain(`school 8865 rolled back`);
     expect(text).toContain(`*Rows removed*\n${undone.rowsDeleted.toLocaleString('en-AU')}`);
     expect(text).toContain('*Requested by*\napi:ops');
+  });
+
+  it('links to the run on the dashboard when ETL_PUBLIC_URL is set; a rollback says why, cut and cleaned', async () => {
+    const plain = await runEtl({ config: target.config(env) });
+    expect((slack.requests[0]?.body as { blocks: SlackBlock[] }).blocks.some((b) => b.type === 'actions')).toBe(false);
+    await rm(join(src, 'SF_8865.csv'));
+    const linked = { ...env, ETL_PUBLIC_URL: 'https://etl.school.example.edu.au/' };
+    const failed = await runEtl({ config: target.config(linked) });
+    expect(failed.status).toBe('failed');
+    const url = `https://etl.school.example.edu.au/dashboard#run=${failed.runId}`;
+    const blocks = (slack.requests[1]?.body as { blocks: Array<SlackBlock & { elements?: unknown[] }> }).blocks;
+    expect(blocks.find((b) => b.type === 'actions')?.elements).toEqual([
+      { type: 'button', text: { type: 'plain_text', text: 'View run' }, url },
+    ]);
+    const card = cardOf(teams.requests[1]?.body as Record<string, unknown>) as Card & { actions?: unknown[] };
+    expect(card.actions).toEqual([{ type: 'Action.OpenUrl', title: 'View run', url }]);
+    expect(mailbox.messages[1]?.mail.text).toContain(`View run: ${url}`);
+    expect(mailbox.messages[1]?.mail.html).toContain(`<a href="${url}">View run</a>`);
+
+    const reason = `export from the wrong school\u0007\nsee ticket 4411 ${'x'.repeat(400)}`;
+    const undone = await rollbackRun(plain.runId as number, {
+      config: target.config(linked),
+      requestedBy: 'cli:ops',
+      reason,
+    });
+    expect(undone.notifications.map((d) => d.ok)).toEqual([true, true, true]);
+    const text = slackText(slack.requests[2]?.body as Record<string, unknown>);
+    const said = /\*Reason\*\n([^\n]*)/.exec(text)?.[1] ?? '';
+    expect(said.startsWith('export from the wrong school see ticket 4411 xxx')).toBe(true);
+    expect(said.endsWith('…')).toBe(true);
+    expect(said.length).toBeLessThanOrEqual(200);
+    expect([...said].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+    const undoneBlocks = (slack.requests[2]?.body as { blocks: Array<SlackBlock & { elements?: unknown[] }> }).blocks;
+    expect(undoneBlocks.find((b) => b.type === 'actions')?.elements).toEqual([
+      {
+        type: 'button',
+        text: { type: 'plain_text', text: 'View run' },
+        url: `https://etl.school.example.edu.au/dashboard#run=${plain.runId}`,
+      },
+    ]);
   });
 });
 

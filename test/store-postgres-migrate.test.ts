@@ -37,6 +37,7 @@ describe('migrate', () => {
         '008_original_line',
         '009_repeated_loads',
         '010_history',
+        '011_finished_as',
       ]);
       expect(await s.migrate()).toEqual([]);
     } finally {
@@ -87,7 +88,7 @@ describe('migrate', () => {
         expect(applied.map((a) => a.join(',')).sort()).toEqual([
           '',
           '',
-          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads,010_history',
+          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads,010_history,011_finished_as',
         ]);
         const tables = await probe.query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
@@ -134,6 +135,7 @@ describe('migrate', () => {
           '008_original_line',
           '009_repeated_loads',
           '010_history',
+          '011_finished_as',
         ]);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);

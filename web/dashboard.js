@@ -107,6 +107,8 @@ function applied(run) {
 async function show(id, scroll = true) {
   if (id !== selected) $('rollback-result').textContent = '';
   selected = id;
+  // The run's own address (a notification's "View run" link opens it).
+  history.replaceState(null, '', `#run=${id}`);
   for (const tr of document.querySelectorAll('tr.run')) tr.classList.toggle('selected', tr.dataset.run === String(id));
   const { run, files, rejects } = await getJson(`/api/cases-etl/runs/${id}`);
   $('detail').hidden = false;
@@ -186,3 +188,5 @@ $('confirm').addEventListener('click', () => void rollback(false));
 $('refresh').addEventListener('click', () => void refresh());
 setInterval(() => void refresh(), 30_000);
 void refresh();
+const linked = /^#run=(\d+)$/.exec(location.hash);
+if (linked) void show(Number(linked[1]));

@@ -368,11 +368,11 @@ export const ENVIRONMENT = {
   }),
   ETL_PUBLIC_URL: variable({
     group: HTTP,
-    commands: ['serve', 'worker'],
+    commands: [...LOADS, 'rollback'],
     kind: httpUrl,
     unset: '(none)',
     description:
-      "The http(s) address people reach `serve` at, such as a proxy's; its host is allowed in `Host` headers.",
+      'The http(s) address people reach `serve` at, such as a proxy\'s; its host is allowed in `Host` headers, and Slack, Teams and email messages link to the run on its dashboard ("View run").',
   }),
   ETL_ALLOWED_HOSTS: variable({
     group: HTTP,

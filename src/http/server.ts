@@ -7,13 +7,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { coerceError, behaviourOf, describeFailure, EtlError, isEtlError } from '../errors/index.js';
 import type { Notifier } from '../notify/index.js';
-import { type Logger, createMetrics } from '../observability/index.js';
+import { assessHealth, type Logger, createMetrics, summariseRuns } from '../observability/index.js';
 import { rollbackRun } from '../pipeline/index.js';
 import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
 import { registerHistoryRoute } from './history.js';
-import { assessHealth, summariseRuns } from './health.js';
 import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
 /**

@@ -38,6 +38,11 @@ export function slackPayload(n: Notification): Record<string, unknown> {
       type: 'section',
       text: { type: 'mrkdwn', text: clip(n.details.map((d) => `• ${slackEscape(d)}`).join('\n'), 3000) },
     });
+  if (n.link)
+    blocks.push({
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: n.link.label }, url: n.link.url }],
+    });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'cases-etl' }] });
   // `text` is what notifications and screen readers show.
   return { text: `${EMOJI[n.level]} ${n.title}: ${n.summary}`, blocks };
@@ -71,6 +76,7 @@ export function teamsPayload(n: Notification): Record<string, unknown> {
           version: '1.4',
           msteams: { width: 'Full' },
           body,
+          ...(n.link ? { actions: [{ type: 'Action.OpenUrl', title: n.link.label, url: n.link.url }] } : {}),
         },
       },
     ],
@@ -88,6 +94,7 @@ export function emailMessage(n: Notification): { subject: string; text: string; 
     '',
     ...n.facts.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`),
     ...(n.details.length > 0 ? ['', ...n.details.map((d) => `- ${d}`)] : []),
+    ...(n.link ? ['', `${n.link.label}: ${n.link.url}`] : []),
     '',
     '-- cases-etl',
   ].join('\n');
@@ -95,6 +102,7 @@ export function emailMessage(n: Notification): { subject: string; text: string; 
     `<p>${html(n.summary)}</p>`,
     `<table>${n.facts.map(([k, v]) => `<tr><th align="left">${html(k)}</th><td>${html(v)}</td></tr>`).join('')}</table>`,
     ...(n.details.length > 0 ? [`<ul>${n.details.map((d) => `<li>${html(d)}</li>`).join('')}</ul>`] : []),
+    ...(n.link ? [`<p><a href="${html(n.link.url)}">${html(n.link.label)}</a></p>`] : []),
     '<p style="color:#666">cases-etl</p>',
   ].join('\n');
   return {

@@ -11,6 +11,7 @@ export {
   jobFailureNotification,
   nightNotification,
   rollbackNotification,
+  runLink,
   runNotification,
   testNotification,
   type Notification,
@@ -36,12 +37,13 @@ export async function notifyRuns(
   notifier: Notifier,
   runs: readonly RunForNotice[],
   trigger: string,
+  publicUrl: string | null = null,
 ): Promise<SchoolDelivery[]> {
   if (notifier.channels.length === 0) return [];
   const out: SchoolDelivery[] = [];
   for (const run of runs) {
     if (run.status === 'skipped' || run.dryRun) continue;
-    const n = runNotification(run, trigger);
+    const n = runNotification(run, trigger, publicUrl);
     if (!notifier.wants(n)) continue;
     for (const d of await notifier.send(n)) out.push({ ...d, school: run.school });
   }

@@ -16,6 +16,14 @@ export interface Notification {
   readonly summary: string;
   readonly facts: ReadonlyArray<readonly [string, string]>;
   readonly details: readonly string[];
+  /** "View run": the run on the dashboard, when ETL_PUBLIC_URL says where people reach it. */
+  readonly link?: { readonly label: string; readonly url: string };
+}
+
+/** The dashboard's address of a run (it opens the run's detail), or undefined without ETL_PUBLIC_URL. */
+export function runLink(publicUrl: string | null | undefined, runId: number): Notification['link'] {
+  if (!publicUrl) return undefined;
+  return { label: 'View run', url: `${publicUrl.replace(/\/+$/, '')}/dashboard#run=${runId}` };
 }
 
 export type NotificationLevel = 'success' | 'warning' | 'error' | 'info';
@@ -102,7 +110,12 @@ export interface RollbackForNotice {
   readonly runs: ReadonlyArray<{ readonly runId: number }>;
   readonly rowsDeleted: number;
   readonly rowsRestored: number;
+  /** Why it was asked for (`--reason`, the dashboard's reason field): the operator's words, cut and cleaned. */
+  readonly reason?: string | null;
 }
+
+/** Characters kept of a rollback's reason. */
+const MAX_REASON_CHARS = 200;
 
 /** `: 3 × ETL_TYPE_DATE (A date could not be read), …`, most frequent first: what to look for, no values. */
 function byCode(codes: Partial<Record<ErrorCode, number>> | undefined): string {
@@ -122,7 +135,8 @@ const TITLES: Record<
 };
 
 /** The message for one school's finished run (not a skipped or dry run). */
-export function runNotification(run: RunForNotice, trigger: string): Notification {
+export function runNotification(run: RunForNotice, trigger: string, publicUrl: string | null = null): Notification {
+  const link = runLink(publicUrl, run.runId);
   const { level, title } = TITLES[run.status === 'skipped' ? 'succeeded' : run.status];
   const s = run.stats;
   const rate = s.records === 0 ? '0%' : `${((s.rejected / s.records) * 100).toFixed(s.rejected === 0 ? 0 : 2)}%`;
@@ -164,12 +178,20 @@ export function runNotification(run: RunForNotice, trigger: string): Notificatio
       ['Host', hostname()],
     ],
     details: capped(details, `(cases-etl runs --id ${run.runId}, or the run on the dashboard)`),
+    ...(link ? { link } : {}),
   };
 }
 
 /** The message for a rollback that was carried out. */
-export function rollbackNotification(result: RollbackForNotice, requestedBy: string): Notification {
+export function rollbackNotification(
+  result: RollbackForNotice,
+  requestedBy: string,
+  publicUrl: string | null = null,
+): Notification {
   const ids = result.runs.map((r) => r.runId);
+  // The earliest run undone: its page shows it rolled back, and the runs after it.
+  const link = ids.length > 0 ? runLink(publicUrl, Math.min(...ids)) : undefined;
+  const reason = result.reason?.trim() ? cleanText(result.reason.trim(), MAX_REASON_CHARS) : null;
   return {
     event: 'rolled_back',
     level: 'warning',
@@ -181,9 +203,11 @@ export function rollbackNotification(result: RollbackForNotice, requestedBy: str
       ['Rows removed', count(result.rowsDeleted)],
       ['Rows restored', count(result.rowsRestored)],
       ['Requested by', requestedBy],
+      ...(reason ? ([['Reason', reason]] as const) : []),
       ['Host', hostname()],
     ],
     details: [],
+    ...(link ? { link } : {}),
   };
 }
 

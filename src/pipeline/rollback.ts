@@ -134,7 +134,7 @@ export async function rollbackRun(runId: number, options: RollbackOptions = {}):
     );
     // Told after the commit: a rollback that did not happen is reported to whoever asked, not announced.
     const notifier = options.notifier === undefined ? notifierFor(config) : options.notifier;
-    const n = rollbackNotification(done, requestedBy);
+    const n = rollbackNotification({ ...done, reason: options.reason ?? null }, requestedBy, config.http.publicUrl);
     const notifications = done.dryRun || !notifier || !notifier.wants(n) ? [] : await notifier.send(n);
     return { ...done, notifications };
   } finally {

@@ -157,7 +157,9 @@ export async function runEtl(options: RunEtlOptions = {}): Promise<EtlResult> {
         ? [`no CASES21 files found in ${source}`]
         : runs.flatMap((r) => r.errors.map((e) => (runs.length > 1 ? `school ${r.school}: ${e}` : e)));
     const notifier = options.notifier === undefined ? notifierFor(config) : options.notifier;
-    const notifications = notifier ? await notifyRuns(notifier, runs, options.trigger ?? 'library') : [];
+    const notifications = notifier
+      ? await notifyRuns(notifier, runs, options.trigger ?? 'library', config.http.publicUrl)
+      : [];
     return {
       runId: runs[0]?.runId ?? null,
       status,

@@ -11,6 +11,8 @@ import type {
   RunStatus,
   RunTrigger,
   SchoolSummary,
+  TableRowCounts,
+  FinishedAs,
 } from './types.js';
 
 /** Pieces both adapters share: the in-process mutex, process liveness, ledger row mapping. */
@@ -124,20 +126,49 @@ export function toRollbackRecord(row: Record<string, unknown>): RollbackRecord {
   };
 }
 
+/** Upper bounds, in seconds, of the run-duration histogram's buckets: a 1,500-student night to a million-row first load. */
+export const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] as const;
+
 /**
  * The three ledger reads behind `schoolSummaries`, the same text in both dialects: runs by school
  * and status, each school's newest finished run, rollbacks by school. Each is one pass over an
  * index or a grouped scan of etl_runs, so a scrape stays cheap with years of nights.
  */
 export const SUMMARY_SQL = {
-  byStatus: `SELECT school_id, status, count(*) AS runs, sum(inserted) AS inserted, sum(updated) AS updated, sum(deactivated) AS deactivated,
+  byStatus: `SELECT school_id, status, finished_as, count(*) AS runs, sum(inserted) AS inserted, sum(updated) AS updated, sum(deactivated) AS deactivated,
                     sum(reactivated) AS reactivated, sum(rejected) AS rejected, sum(held) AS held, sum(deferred) AS deferred,
-                    max(finished_at) AS last_finished
-               FROM etl_runs WHERE NOT dry_run GROUP BY school_id, status`,
+                    max(finished_at) AS last_finished, count(duration_ms) AS timed, sum(duration_ms) AS duration_ms,
+                    ${DURATION_BUCKETS.map((s, i) => `sum(CASE WHEN duration_ms <= ${s * 1000} THEN 1 ELSE 0 END) AS le_${i}`).join(', ')}
+               FROM etl_runs WHERE NOT dry_run GROUP BY school_id, status, finished_as`,
   lastRuns: `SELECT r.* FROM etl_runs r
                JOIN (SELECT school_id, max(id) AS id FROM etl_runs WHERE NOT dry_run AND status <> 'running' GROUP BY school_id) m ON m.id = r.id`,
   rollbacks: 'SELECT school_id, count(*) AS rollbacks FROM etl_rollbacks GROUP BY school_id',
 } as const;
+
+/**
+ * Store.tableRows: $1 after, $2 through. The watermark is the newest run below any run still
+ * running (a run still running may yet publish, and is counted once it has).
+ */
+export const TABLE_ROWS_SQL = {
+  watermark: `SELECT coalesce((SELECT min(id) - 1 FROM etl_runs WHERE status = 'running'), (SELECT max(id) FROM etl_runs), 0) AS through`,
+  counts: `SELECT r.school_id, f.table_name, sum(f.inserted + f.reactivated - f.deactivated) AS active,
+                  sum(f.deactivated - f.reactivated) AS inactive
+             FROM etl_runs r JOIN etl_run_files f ON f.run_id = r.id
+            WHERE r.id > $1 AND r.id <= $2 AND r.status IN ('succeeded', 'warning') AND NOT r.dry_run
+            GROUP BY r.school_id, f.table_name`,
+} as const;
+
+export function toTableRowCounts(through: unknown, rows: ReadonlyArray<Record<string, unknown>>): TableRowCounts {
+  return {
+    through: num(through),
+    tables: rows.map((r) => ({
+      school: String(r.school_id),
+      table: String(r.table_name),
+      active: num(r.active),
+      inactive: num(r.inactive),
+    })),
+  };
+}
 
 /** Puts the three reads together, one summary per school, in school order. */
 export function toSchoolSummaries(
@@ -149,6 +180,8 @@ export function toSchoolSummaries(
     runs: Partial<Record<RunStatus, number>>;
     rows: { inserted: number; updated: number; deactivated: number; reactivated: number };
     kept: { held: number; deferred: number };
+    durations: { buckets: number[]; count: number; seconds: number };
+    finished: Partial<Record<FinishedAs, number>>;
   };
   const bySchool = new Map<string, Mutable>();
   const of = (school: string): Mutable => {
@@ -159,9 +192,11 @@ export function toSchoolSummaries(
         (s = {
           school,
           runs: {},
+          finished: {},
           running: 0,
           rows: { inserted: 0, updated: 0, deactivated: 0, reactivated: 0 },
           kept: { held: 0, deferred: 0 },
+          durations: { buckets: DURATION_BUCKETS.map(() => 0), count: 0, seconds: 0 },
           rejected: 0,
           rollbacks: 0,
           lastRun: null,
@@ -177,8 +212,13 @@ export function toSchoolSummaries(
       s.running = num(row.runs);
       continue;
     }
-    s.runs[status] = num(row.runs);
+    s.runs[status] = (s.runs[status] ?? 0) + num(row.runs);
+    const finishedAs = (status === 'rolled_back' ? (row.finished_as ?? 'succeeded') : status) as FinishedAs;
+    s.finished[finishedAs] = (s.finished[finishedAs] ?? 0) + num(row.runs);
     s.rejected += num(row.rejected);
+    s.durations.count += num(row.timed);
+    s.durations.seconds += num(row.duration_ms) / 1000;
+    DURATION_BUCKETS.forEach((_, i) => (s.durations.buckets[i] = (s.durations.buckets[i] ?? 0) + num(row[`le_${i}`])));
     if (status === 'succeeded' || status === 'warning' || status === 'rolled_back') {
       for (const k of ['inserted', 'updated', 'deactivated', 'reactivated'] as const) s.rows[k] += num(row[k]);
       for (const k of ['held', 'deferred'] as const) s.kept[k] += num(row[k]);

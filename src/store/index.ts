@@ -7,11 +7,12 @@ import type { Store } from './types.js';
 
 export {
   countsOf,
+  type FinishedAs,
   zeroCounts,
   type ListRejectsOptions,
-  type LoadTransaction,
   type HistoryEntry,
   type HistoryOp,
+  type LoadTransaction,
   type MergeCounts,
   type MergeInput,
   type NewRollback,
@@ -30,9 +31,11 @@ export {
   type SchoolSummary,
   type StagedRow,
   type Store,
+  type TableRowCounts,
   type UndoCounts,
 } from './types.js';
 export { storeFailureKind } from './errors.js';
+export { DURATION_BUCKETS } from './common.js';
 
 /**
  * Opens the configured database: SQLite (the embedded default) or PostgreSQL. The PostgreSQL

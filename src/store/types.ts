@@ -291,10 +291,18 @@ export interface ListRejectsOptions {
 }
 
 /** One school's ledger in figures, for metrics: what every worker's runs add up to. */
+/** What a run finished as, whatever happened to it later. */
+export type FinishedAs = 'succeeded' | 'warning' | 'failed' | 'skipped';
+
 export interface SchoolSummary {
   readonly school: string;
   /** Finished runs (not dry runs) by status; a rolled-back run counts as rolled_back. */
   readonly runs: Readonly<Partial<Record<RunStatus, number>>>;
+  /**
+   * Finished runs (not dry runs) by what they finished as: a run rolled back later still counts
+   * as the succeeded or warning run it was, so these only ever grow.
+   */
+  readonly finished: Readonly<Partial<Record<FinishedAs, number>>>;
   /** Runs in progress now. */
   readonly running: number;
   /** Rows written by runs that published, rolled back since or not: only ever grows. */
@@ -306,6 +314,11 @@ export interface SchoolSummary {
   };
   /** Rows runs that published left as they were on purpose: rejected rows held, deactivations deferred. */
   readonly kept: { readonly held: number; readonly deferred: number };
+  /**
+   * How long finished runs took (not dry runs, rolled back or not): cumulative counts of runs at
+   * or under each of DURATION_BUCKETS' seconds, how many were timed and their seconds in all.
+   */
+  readonly durations: { readonly buckets: readonly number[]; readonly count: number; readonly seconds: number };
   /** Rows rejected by finished runs. */
   readonly rejected: number;
   readonly rollbacks: number;
@@ -339,6 +352,18 @@ export interface HistoryEntry {
   readonly rejects: ReadonlyArray<{ readonly field: string | null; readonly code: string }> | null;
 }
 
+/** Rows per school and table as published runs left them (Store.tableRows). */
+export interface TableRowCounts {
+  /** The newest run counted: every run up to it had finished. */
+  readonly through: number;
+  readonly tables: ReadonlyArray<{
+    readonly school: string;
+    readonly table: string;
+    readonly active: number;
+    readonly inactive: number;
+  }>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, without credentials. */
@@ -364,6 +389,13 @@ export interface Store {
   listRejects(runId: number, limit: number, options?: ListRejectsOptions): Promise<RejectRecord[]>;
   /** Every school's ledger in figures, in school order. */
   schoolSummaries(): Promise<SchoolSummary[]>;
+  /**
+   * Mirror rows per school and table, from the ledger alone: what published runs (not rolled
+   * back) with ids in (`after`, `through`] inserted, reactivated and deactivated, summed. With
+   * `through` null, up to the newest run below every run still running, which `through` reports:
+   * a caller adds later runs to what it has (see observability/metrics.ts).
+   */
+  tableRows(after: number, through: number | null): Promise<TableRowCounts>;
   /**
    * One row's history, oldest first: the published changes of the runs still in the rollback
    * window, the compact history of older ones, and the nights that held the row. `school` null:

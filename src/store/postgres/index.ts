@@ -9,13 +9,15 @@ import {
   HISTORY_SQL,
   RUN_DETAIL_SQL,
   SUMMARY_SQL,
-  toHistoryEntry,
+  TABLE_ROWS_SQL,
   toRejectRecord,
+  toHistoryEntry,
   toRollbackRecord,
   toPreviousLoad,
   toRunFileRecord,
   toRunRecord,
   toSchoolSummaries,
+  toTableRowCounts,
 } from '../common.js';
 import type { LoadTransaction, RunFileRecord, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
@@ -470,6 +472,12 @@ export function createPostgresStore(url: string, schema: string, options: Postgr
           await all(SUMMARY_SQL.lastRuns),
           await all(SUMMARY_SQL.rollbacks),
         );
+      }),
+    tableRows: (after, through) =>
+      withClient(async (client) => {
+        const upTo = through ?? (await client.query<{ through: string }>(TABLE_ROWS_SQL.watermark)).rows[0]?.through;
+        const { rows } = await client.query<Record<string, unknown>>(TABLE_ROWS_SQL.counts, [after, upTo ?? 0]);
+        return toTableRowCounts(upTo, rows);
       }),
     rowHistory: (school, table, key) =>
       withClient(async (client) => {

@@ -120,6 +120,6 @@ export const LEDGER = {
   insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
                    VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id`,
   /** $1 rollback id, $2 the runs it undid. */
-  markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = $1 WHERE id = ANY($2::bigint[])`,
+  markRolledBack: `UPDATE etl_runs SET finished_as = status, status = 'rolled_back', rollback_id = $1 WHERE id = ANY($2::bigint[])`,
   listRollbacks: 'SELECT * FROM etl_rollbacks WHERE ($1::text IS NULL OR school_id = $1) ORDER BY id DESC LIMIT $2',
 } as const;

@@ -11,6 +11,7 @@ import {
   isProcessAlive,
   RUN_DETAIL_SQL,
   SUMMARY_SQL,
+  TABLE_ROWS_SQL,
   toHistoryEntry,
   toRejectRecord,
   toRollbackRecord,
@@ -18,6 +19,7 @@ import {
   toRunFileRecord,
   toRunRecord,
   toSchoolSummaries,
+  toTableRowCounts,
 } from '../common.js';
 import type { LoadTransaction, RunOutcome, RunRecord, RunSession, Store } from '../types.js';
 import { readDigest } from './digest.js';
@@ -345,6 +347,11 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
     async schoolSummaries() {
       const all = (sql: string): Array<Record<string, unknown>> => stmt(sql).all() as Array<Record<string, unknown>>;
       return toSchoolSummaries(all(SUMMARY_SQL.byStatus), all(SUMMARY_SQL.lastRuns), all(SUMMARY_SQL.rollbacks));
+    },
+    async tableRows(after, through) {
+      const upTo = through ?? (stmt(TABLE_ROWS_SQL.watermark).pluck().get() as number);
+      const rows = stmt(TABLE_ROWS_SQL.counts.replace(/\$\d/g, '?')).all(after, upTo) as Array<Record<string, unknown>>;
+      return toTableRowCounts(upTo, rows);
     },
     async rowHistory(school, table, key) {
       const rows =

@@ -59,7 +59,7 @@ export const LEDGER = {
   changesPage: `SELECT id, table_name, op, before, after FROM etl_changes WHERE run_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
   insertRollback: `INSERT INTO etl_rollbacks (school_id, target_run_id, run_ids, requested_by, reason, started_at, finished_at, rows_deleted, rows_restored, detail)
                    VALUES (@school, @targetRunId, @runIds, @requestedBy, @reason, @startedAt, @finishedAt, @rowsDeleted, @rowsRestored, @detail)`,
-  markRolledBack: `UPDATE etl_runs SET status = 'rolled_back', rollback_id = ? WHERE id = ?`,
+  markRolledBack: `UPDATE etl_runs SET finished_as = status, status = 'rolled_back', rollback_id = ? WHERE id = ?`,
   oldestKeptRun: `SELECT id FROM etl_runs WHERE school_id = ? AND status IN ('succeeded', 'warning') AND dry_run = 0 ORDER BY id DESC LIMIT 1 OFFSET ?`,
   prunableRuns: `SELECT id FROM etl_runs WHERE school_id = ? AND id < ? AND changes_pruned = 0 AND status IN ('succeeded', 'warning', 'rolled_back') ORDER BY id`,
   /**
