@@ -10,7 +10,7 @@ import {
   type MirrorTable,
 } from '../../schema/index.js';
 import { q } from './sql.js';
-import { describeSqliteMirror } from './views.js';
+import { describeSqliteMirror } from './comments.js';
 
 /** The mirror tables' DDL on SQLite, and making a mirror table ready for a file. */
 
