@@ -10,8 +10,8 @@ import { MIGRATIONS as SQLITE_MIGRATIONS } from '../src/store/sqlite/ledger.js';
  * The two adapters mirror each other, as a dialect folder does: the same files, each doing the
  * same part (index: the store; ledger; mirror: DDL; digest; writer: applies the merge plan;
  * undo; rekey; errors; sql; views and comments: the friendly views and what their columns mean;
- * migrations/NNN_name.sql), so a change to one shows where the other
- * needs it. PostgreSQL's COPY helpers live in a folder of their own.
+ * migrations/NNN_name.sql), so a change to one shows where the other needs it. PostgreSQL's
+ * COPY helpers live in a folder of their own.
  */
 
 const storeDir = (db: string): string => fileURLToPath(new URL(`../src/store/${db}/`, import.meta.url));
