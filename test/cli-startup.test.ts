@@ -40,7 +40,16 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 describe('CLI start-up', () => {
-  const graph = staticGraph(join(SRC, 'cli', 'main.ts'));
+  // main.ts answers `--version` alone and otherwise imports the command tree (program.ts): that
+  // tree is what every command loads before it knows which one it runs.
+  const graph = staticGraph(join(SRC, 'cli', 'program.ts'));
+
+  it('answers --version from main.ts and version.ts alone', () => {
+    const main = staticGraph(join(SRC, 'cli', 'main.ts'));
+    expect([...main.files].sort()).toEqual([join('cli', 'main.ts'), 'version.ts']);
+    expect([...main.packages]).toEqual([]);
+    expect(readFileSync(join(SRC, 'cli', 'main.ts'), 'utf8')).toContain("await import('./program.js')");
+  });
 
   it('follows the static imports it is meant to (so the checks below can fail)', () => {
     expect(graph.files).toContain(join('cli', 'commands', 'jobs.ts'));

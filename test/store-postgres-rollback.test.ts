@@ -152,6 +152,7 @@ describe('migration 002_rollback', () => {
         '008_original_line',
         '009_repeated_loads',
         '010_history',
+        '011_finished_as',
       ]);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });
