@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { EtlError } from '../../errors/index.js';
-import { readRowHistory, type HistoryItem, type RowHistory } from '../../pipeline/index.js';
+import type { HistoryItem, RowHistory } from '../../pipeline/index.js';
 import { openLedgerForReading } from '../../store/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatTable } from '../format.js';
@@ -74,6 +74,8 @@ export function registerHistory(program: Command, io: CliIo): void {
         throw new EtlError('ETL_HISTORY_NOT_FOUND', `no ledger in ${ledger.absent}: nothing has run yet`);
       const { store } = ledger;
       try {
+        // Imported here: the pipeline is loaded by the commands that use it, not at start-up.
+        const { readRowHistory } = await import('../../pipeline/index.js');
         const history = await readRowHistory(store, {
           table,
           key,
