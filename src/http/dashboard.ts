@@ -16,14 +16,19 @@ const ASSETS = {
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 } as const;
 
+/** Files, not API: left out of the OpenAPI document. */
+const STATIC = { schema: { hide: true } };
+
 /** Serves the dashboard's page, script and style, and sends `/` to the page. */
 export function registerDashboard(server: FastifyInstance): void {
   for (const [path, asset] of Object.entries(ASSETS)) {
     // Read once, at start: the files ship with the package and do not change while it runs.
     const body = readFileSync(new URL(asset.file, WEB), 'utf8');
-    server.get(path, async (_req, reply) => reply.header('cache-control', 'no-cache').type(asset.type).send(body));
+    server.get(path, STATIC, async (_req, reply) =>
+      reply.header('cache-control', 'no-cache').type(asset.type).send(body),
+    );
   }
-  server.get('/', async (_req, reply) => reply.redirect('/dashboard'));
+  server.get('/', STATIC, async (_req, reply) => reply.redirect('/dashboard'));
   // Browsers ask for it on every page; there is none.
-  server.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+  server.get('/favicon.ico', STATIC, async (_req, reply) => reply.code(204).send());
 }

@@ -13,6 +13,8 @@ import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './dashboard.js';
 import { registerHistoryRoute } from './history.js';
+import { ADMIN_SCHEME, registerOpenApi } from './openapi.js';
+import { LIVE, listOf, PROMETHEUS, READY, RECENT, ref, RUN_DETAIL, TRIGGERED } from './schemas.js';
 import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
 /**
@@ -146,6 +148,9 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     // Fastify's own: a body too large or not JSON, a parameter or query its schema refuses.
     return sendError(reply, new EtlError('ETL_HTTP_INVALID_REQUEST', coerceError(err).message), status);
   });
+  // Before any route: each is completed for the document as it is added (the docs themselves only on serve's).
+  registerOpenApi(server, requireAdmin, { docs: deps !== null });
+
   server.setNotFoundHandler(async (req, reply) =>
     sendError(
       reply,
@@ -153,170 +158,211 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     ),
   );
 
-  const schoolQuery = {
-    type: 'object',
-    properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 1000 },
-      school: { type: 'string', pattern: '^[A-Za-z0-9]+$' },
-    },
-    additionalProperties: false,
-  } as const;
-
-  server.get('/livez', async () => ({ status: 'ok' }));
-
-  const metrics = createMetrics(app, VERSION);
-  server.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
-
-  server.get('/readyz', async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    try {
-      await app.store.listRuns({ limit: 1 });
-      checks.database = 'ok';
-    } catch (err) {
-      // Coded, as the CLI says it: ETL_DB_UNAVAILABLE with where and why.
-      const failure = describeFailure(err, storeFailureKind);
-      checks.database = `${failure.code}: ${failure.reason}`;
-    }
-    if (app.redis) {
-      // A command to a Redis that is down waits for it to return: its state is the answer then.
-      if (app.redis.status !== 'ready')
-        checks.redis =
-          app.redis.status === 'reconnecting'
-            ? 'unavailable (reconnecting)'
-            : `unavailable (connection ${app.redis.status}; reconnecting)`;
-      else
-        try {
-          await withTimeout(app.redis.ping(), READY_PING_MS, 'no answer to PING');
-          checks.redis = 'ok';
-        } catch (err) {
-          checks.redis = coerceError(err).message;
-        }
-    }
-    const ok = Object.values(checks).every((v) => v === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
-  });
-
-  if (deps === null) return server;
-  registerDashboard(server);
-
-  server.get('/api/cases-etl/health', async () => assessHealth(await app.store.listRuns({ limit: 10 })));
-
-  server.get('/api/cases-etl/metrics', async () => {
-    const recent = await app.store.listRuns({ limit: 10 });
-    return { recent, average: summariseRuns(recent) };
-  });
-
-  server.get<{ Querystring: { limit?: number; school?: string } }>(
-    '/api/cases-etl/runs',
-    { schema: { querystring: schoolQuery } },
-    async (req) => app.store.listRuns({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
-  );
-
-  const originalQuery = {
-    type: 'object',
-    properties: { original: { type: 'integer', enum: [0, 1] } },
-    additionalProperties: false,
-  } as const;
-
-  server.get<{ Params: { id: string }; Querystring: { original?: 0 | 1 } }>(
-    '/api/cases-etl/runs/:id',
-    {
-      schema: { params: RUN_ID, querystring: originalQuery },
-      // Original lines are personal data: only an admin who asks (?original=1) gets them, checked before anything else.
-      onRequest: async (req, reply) => {
-        if ((req.query as { original?: unknown }).original === '1') await requireAdmin(req, reply);
+  // The routes, in a plugin: it loads after @fastify/swagger, whose onRoute hook then sees each one.
+  void server.register(async (routes) => {
+    const schoolQuery = {
+      type: 'object',
+      properties: {
+        limit: { type: 'integer', minimum: 1, maximum: 1000 },
+        school: { type: 'string', pattern: '^[A-Za-z0-9]+$' },
       },
-    },
-    async (req, reply) => {
-      const originals = req.query.original === 1;
-      const id = runIdOf(req.params.id);
-      const run = await app.store.getRun(id);
-      if (!run) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${id}`);
-      const [files, rejects] = await Promise.all([
-        app.store.listRunFiles(run.id),
-        app.store.listRejects(run.id, 100, { originals }),
-      ]);
-      // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
-      if (originals) void reply.header('cache-control', 'no-store');
-      return { run, files, rejects };
-    },
-  );
+      additionalProperties: false,
+    } as const;
 
-  server.get<{ Querystring: { limit?: number; school?: string } }>(
-    '/api/cases-etl/rollbacks',
-    { schema: { querystring: schoolQuery } },
-    async (req) => app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
-  );
+    routes.get('/livez', { schema: { summary: 'The process is up', response: { 200: LIVE } } }, async () => ({
+      status: 'ok',
+    }));
 
-  server.get('/api/cases-etl/schools', async () => app.store.schoolSummaries());
-  registerHistoryRoute(server, app.store, requireAdmin);
+    const metrics = createMetrics(app, VERSION);
+    routes.get(
+      '/metrics',
+      { schema: { summary: 'Prometheus metrics', response: { 200: PROMETHEUS } } },
+      async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()),
+    );
 
-  server.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
-    '/api/cases-etl/runs/:id/rollback',
-    {
-      onRequest: requireAdmin,
-      schema: {
-        params: RUN_ID,
-        body: {
-          type: ['object', 'null'],
-          properties: {
-            cascade: { type: 'boolean' },
-            dryRun: { type: 'boolean' },
-            reason: { type: 'string', maxLength: 500 },
+    const readyzSchema = { summary: 'The database (and Redis) answer', response: { 200: READY, 503: READY } };
+    routes.get('/readyz', { schema: readyzSchema }, async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      try {
+        await app.store.listRuns({ limit: 1 });
+        checks.database = 'ok';
+      } catch (err) {
+        // Coded, as the CLI says it: ETL_DB_UNAVAILABLE with where and why.
+        const failure = describeFailure(err, storeFailureKind);
+        checks.database = `${failure.code}: ${failure.reason}`;
+      }
+      if (app.redis) {
+        // A command to a Redis that is down waits for it to return: its state is the answer then.
+        if (app.redis.status !== 'ready')
+          checks.redis =
+            app.redis.status === 'reconnecting'
+              ? 'unavailable (reconnecting)'
+              : `unavailable (connection ${app.redis.status}; reconnecting)`;
+        else
+          try {
+            await withTimeout(app.redis.ping(), READY_PING_MS, 'no answer to PING');
+            checks.redis = 'ok';
+          } catch (err) {
+            checks.redis = coerceError(err).message;
+          }
+      }
+      const ok = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    });
+
+    if (deps === null) return;
+    registerDashboard(routes);
+
+    const healthSchema = { summary: 'Health over the last ten runs', response: { 200: ref('Health') } };
+    routes.get('/api/cases-etl/health', { schema: healthSchema }, async () =>
+      assessHealth(await app.store.listRuns({ limit: 10 })),
+    );
+
+    routes.get(
+      '/api/cases-etl/metrics',
+      { schema: { summary: 'The last ten runs and their averages', response: { 200: RECENT } } },
+      async () => {
+        const recent = await app.store.listRuns({ limit: 10 });
+        return { recent, average: summariseRuns(recent) };
+      },
+    );
+
+    routes.get<{ Querystring: { limit?: number; school?: string } }>(
+      '/api/cases-etl/runs',
+      {
+        schema: {
+          summary: 'Recent runs, newest first',
+          querystring: schoolQuery,
+          response: { 200: listOf('RunRecord') },
+        },
+      },
+      async (req) => app.store.listRuns({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
+    );
+
+    const originalQuery = {
+      type: 'object',
+      properties: { original: { type: 'integer', enum: [0, 1] } },
+      additionalProperties: false,
+    } as const;
+
+    routes.get<{ Params: { id: string }; Querystring: { original?: 0 | 1 } }>(
+      '/api/cases-etl/runs/:id',
+      {
+        schema: {
+          summary: 'A run with its files and first 100 rejects (original lines: admin, ?original=1)',
+          params: RUN_ID,
+          querystring: originalQuery,
+          // Open, but `?original=1` needs the admin token.
+          security: [{}, { [ADMIN_SCHEME]: [] }],
+          response: { 200: RUN_DETAIL },
+        },
+        // Original lines are personal data: only an admin who asks (?original=1) gets them, checked before anything else.
+        onRequest: async (req, reply) => {
+          if ((req.query as { original?: unknown }).original === '1') await requireAdmin(req, reply);
+        },
+      },
+      async (req, reply) => {
+        const originals = req.query.original === 1;
+        const id = runIdOf(req.params.id);
+        const run = await app.store.getRun(id);
+        if (!run) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${id}`);
+        const [files, rejects] = await Promise.all([
+          app.store.listRunFiles(run.id),
+          app.store.listRejects(run.id, 100, { originals }),
+        ]);
+        // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
+        if (originals) void reply.header('cache-control', 'no-store');
+        return { run, files, rejects };
+      },
+    );
+
+    routes.get<{ Querystring: { limit?: number; school?: string } }>(
+      '/api/cases-etl/rollbacks',
+      {
+        schema: {
+          summary: 'Recent rollbacks, newest first',
+          querystring: schoolQuery,
+          response: { 200: listOf('RollbackRecord') },
+        },
+      },
+      async (req) => app.store.listRollbacks({ limit: req.query.limit ?? 50, school: req.query.school ?? null }),
+    );
+
+    const schoolsSchema = { summary: "Every school's ledger in figures", response: { 200: listOf('SchoolSummary') } };
+    routes.get('/api/cases-etl/schools', { schema: schoolsSchema }, async () => app.store.schoolSummaries());
+    registerHistoryRoute(routes, app.store, requireAdmin);
+
+    routes.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
+      '/api/cases-etl/runs/:id/rollback',
+      {
+        onRequest: requireAdmin,
+        schema: {
+          summary: 'Roll a run back (or, dryRun, say what that would do)',
+          params: RUN_ID,
+          response: { 200: ref('RollbackResult') },
+          body: {
+            type: ['object', 'null'],
+            properties: {
+              cascade: { type: 'boolean' },
+              dryRun: { type: 'boolean' },
+              reason: { type: 'string', maxLength: 500 },
+            },
+            additionalProperties: false,
           },
-          additionalProperties: false,
         },
       },
-    },
-    async (req) => {
-      const who = adminName(req);
-      const result = await rollbackRun(runIdOf(req.params.id), {
-        config: app.config,
-        store: app.store,
-        notifier: app.notifier,
-        cascade: req.body?.cascade ?? false,
-        dryRun: req.body?.dryRun ?? false,
-        requestedBy: `api:${who}`,
-        ...(req.body?.reason ? { reason: req.body.reason } : {}),
-      });
-      app.logger.info(
-        {
-          runId: result.runId,
-          school: result.school,
-          rollbackId: result.rollbackId,
-          dryRun: result.dryRun,
-          by: `api:${who}`,
-        },
-        'rollback over HTTP',
-      );
-      return result;
-    },
-  );
+      async (req) => {
+        const who = adminName(req);
+        const result = await rollbackRun(runIdOf(req.params.id), {
+          config: app.config,
+          store: app.store,
+          notifier: app.notifier,
+          cascade: req.body?.cascade ?? false,
+          dryRun: req.body?.dryRun ?? false,
+          requestedBy: `api:${who}`,
+          ...(req.body?.reason ? { reason: req.body.reason } : {}),
+        });
+        app.logger.info(
+          {
+            runId: result.runId,
+            school: result.school,
+            rollbackId: result.rollbackId,
+            dryRun: result.dryRun,
+            by: `api:${who}`,
+          },
+          'rollback over HTTP',
+        );
+        return result;
+      },
+    );
 
-  server.post<{ Body: { school?: string; force?: boolean } | undefined }>(
-    '/api/cases-etl/trigger',
-    {
-      onRequest: requireAdmin,
-      schema: {
-        body: {
-          type: ['object', 'null'],
-          properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } },
-          additionalProperties: false,
+    routes.post<{ Body: { school?: string; force?: boolean } | undefined }>(
+      '/api/cases-etl/trigger',
+      {
+        onRequest: requireAdmin,
+        schema: {
+          summary: 'Queue a run (or start it here, without Redis)',
+          response: { 202: TRIGGERED },
+          body: {
+            type: ['object', 'null'],
+            properties: { school: { type: 'string', pattern: '^[A-Za-z0-9]+$' }, force: { type: 'boolean' } },
+            additionalProperties: false,
+          },
         },
       },
-    },
-    async (req, reply) => {
-      const who = adminName(req);
-      const school = req.body?.school ?? app.config.schoolId;
-      if (!school && !app.queue) throw new EtlError('ETL_USAGE', 'name the school to run ({"school": "8865"})');
-      const result = await deps.trigger({
-        school: school ?? null,
-        force: req.body?.force ?? false,
-        requestedBy: `api:${who}`,
-      });
-      return reply.code(202).send(result);
-    },
-  );
+      async (req, reply) => {
+        const who = adminName(req);
+        const school = req.body?.school ?? app.config.schoolId;
+        if (!school && !app.queue) throw new EtlError('ETL_USAGE', 'name the school to run ({"school": "8865"})');
+        const result = await deps.trigger({
+          school: school ?? null,
+          force: req.body?.force ?? false,
+          requestedBy: `api:${who}`,
+        });
+        return reply.code(202).send(result);
+      },
+    );
+  });
 
   return server;
 }

@@ -1,0 +1,112 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+
+import { VERSION } from '../version.js';
+import { HTML_CSP } from './security.js';
+import { addSharedSchemas, ref } from './schemas.js';
+
+/**
+ * The API described: every route's Fastify schema, gathered by @fastify/swagger into an OpenAPI
+ * 3.1 document at /openapi.json, and shown by swagger-ui at /docs. Swagger-ui's files come from
+ * the package (nothing from a CDN: school servers often have no way out), under the dashboard's
+ * CSP with one addition, DOCS_CSP.
+ */
+
+/** The security scheme of the admin routes: a bearer token from ETL_ADMIN_TOKENS. */
+export const ADMIN_SCHEME = 'adminToken';
+
+/**
+ * Swagger-ui's stylesheet draws its icons (arrows, locks, the copy button) as `data:` SVG images,
+ * and its script sets the logo as one; everything else is the dashboard's policy, scripts and styles from this server only.
+ */
+export const DOCS_CSP = HTML_CSP.replace("img-src 'self'", "img-src 'self' data:");
+
+/** Where a route's answers are described when the module that registers it does not say (history.ts). */
+const ANSWERS_BY_URL: Readonly<Record<string, unknown>> = {
+  '/api/cases-etl/history/:table/:key': ref('RowHistory'),
+};
+
+type AdminCheck = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Adds the shared schemas and completes each route's schema; with `docs`, serves the OpenAPI
+ * document (/openapi.json) and swagger-ui (/docs). Call it before any route, so each one is seen (and completed by describeRoute) as it is added.
+ */
+export function registerOpenApi(server: FastifyInstance, requireAdmin: AdminCheck, options: { docs: boolean }): void {
+  addSharedSchemas(server);
+  server.addHook('onRoute', (route) => describeRoute(route, requireAdmin));
+  // A worker answers its probes by the same schemas, but serves no document: it has no API.
+  if (options.docs) registerDocs(server);
+}
+
+/** @fastify/swagger, /openapi.json and swagger-ui at /docs. */
+function registerDocs(server: FastifyInstance): void {
+  void server.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'cases-etl',
+        version: VERSION,
+        description:
+          'The HTTP API of cases-etl: health, runs, rejects, rollbacks and row history of the nightly CASES21 load. ' +
+          'Every error answers `{ error, code, statusCode }`; the codes are in docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          [ADMIN_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A token from ETL_ADMIN_TOKENS (`name:token`, comma-separated), sent as `Bearer <token>`.',
+          },
+        },
+      },
+      tags: [
+        { name: 'api', description: 'The JSON API the dashboard is drawn from.' },
+        { name: 'admin', description: 'Changes data or shows personal data: a bearer token is required.' },
+        { name: 'probes', description: 'Liveness, readiness and Prometheus metrics.' },
+      ],
+    },
+    // Components named by their $id (`RunRecord`), not `def-0`.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  void server.register(swaggerUi, {
+    routePrefix: '/docs',
+    theme: { title: 'cases-etl API' },
+    staticCSP: DOCS_CSP,
+    uiConfig: { deepLinking: false, defaultModelsExpandDepth: 0 },
+  });
+  // In a plugin, as the other routes are: added once @fastify/swagger has loaded, so it is in the document too.
+  void server.register(async (routes) => {
+    routes.get(
+      '/openapi.json',
+      {
+        schema: {
+          summary: 'This document (OpenAPI 3.1)',
+          tags: ['api'],
+          response: { 200: { type: 'object', additionalProperties: true } },
+        },
+      },
+      async () => server.swagger(),
+    );
+  });
+}
+
+/**
+ * Completes a route's schema for the document: its tag, the bearer scheme on the routes that run
+ * the admin check (taken from the route itself, so the document cannot say otherwise), and the
+ * error shape for every 4xx and 5xx answer. Hidden routes (static files) are left alone.
+ */
+function describeRoute(route: RouteOptions, requireAdmin: AdminCheck): void {
+  const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown> };
+  if (schema.hide === true) return;
+  const hooks = [route.onRequest ?? []].flat();
+  const admin = hooks.includes(requireAdmin);
+  if (admin) schema.security ??= [{ [ADMIN_SCHEME]: [] }];
+  schema.tags ??= [admin ? 'admin' : route.url.startsWith('/api/') ? 'api' : 'probes'];
+  const response = (schema.response ??= {});
+  const answer = ANSWERS_BY_URL[route.url];
+  if (answer !== undefined && response[200] === undefined) response[200] = answer;
+  response['4xx'] ??= ref('Error');
+  response['5xx'] ??= ref('Error');
+}
