@@ -1,19 +1,17 @@
 import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp, type App } from '../src/app/index.js';
 import { buildServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
-import { tempDir } from './helpers/fixtures.js';
+import { launchChromium, type Browser } from './helpers/chromium.js';
 import { copySample, editCsv, readCsv } from './helpers/nights.js';
 import { createTarget, type Target } from './helpers/targets.js';
 
-/** Debian's Chromium, driven headless over CDP (never a downloaded browser). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-admin-token-0123';
 
 describe('the dashboard in a real browser', () => {
@@ -23,7 +21,7 @@ describe('the dashboard in a real browser', () => {
   let base: string;
   let browser: BrowserContext;
   let page: Page;
-  let profile: { cleanup: () => Promise<void> };
+  let chromium: Browser;
   let src: string;
   const problems: string[] = [];
   let firstRun: number;
@@ -43,20 +41,8 @@ describe('the dashboard in a real browser', () => {
     secondRun = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
     server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'direct' }) });
     base = await server.listen({ port: 0, host: '127.0.0.1' });
-    const dir = await tempDir('cases-etl-chromium-');
-    profile = dir;
-    browser = await chromium.launchPersistentContext(dir.dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    chromium = await launchChromium();
+    browser = chromium.context;
     page = await browser.newPage();
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     // Chromium logs every 4xx answer as a console error; the wrong-token refusal is meant.
@@ -69,10 +55,9 @@ describe('the dashboard in a real browser', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await server?.close();
     await app?.stop();
-    await profile?.cleanup();
     await target?.cleanup();
   });
 

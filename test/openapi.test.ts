@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp, type App } from '../src/app/index.js';
 import { buildProbeServer, buildServer, type HttpDeps } from '../src/http/index.js';
+import { DOCS_CSP } from '../src/http/openapi.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { copySample, editCsv, readCsv } from './helpers/nights.js';
@@ -272,6 +273,47 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
     const documented = registered.filter((r) => !HIDDEN.includes(r));
     expect(documented.filter((r) => !asked.has(r))).toEqual([]);
     expect([...reached].some((r) => r.endsWith(' 404')) && [...reached].some((r) => r.endsWith(' 401'))).toBe(true);
+  });
+});
+
+describe('/docs', () => {
+  it('serves swagger-ui and all its files from the app itself, under the docs CSP', async () => {
+    const target = await createTarget('sqlite');
+    const app = await createApp(target.config(), { logger: createLogger({ level: 'silent' }) });
+    const server = buildServer(app, deps);
+    try {
+      const page = await server.inject('/docs');
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.headers['content-security-policy']).toBe(DOCS_CSP);
+      expect(DOCS_CSP).toContain("script-src 'self';");
+      const assets = [...page.body.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1] ?? '');
+      expect(assets).toEqual(
+        expect.arrayContaining(['/docs/static/swagger-ui-bundle.js', '/docs/static/swagger-ui.css']),
+      );
+      for (const asset of assets) expect(asset).toMatch(/^\/docs\/static\//);
+      // The page, its styles and the script that starts swagger-ui name no other host (the w3.org
+      // in the styles is the SVG namespace inside their data: images); the big bundles are checked
+      // by what a browser asks for (openapi-docs.test.ts).
+      const texts = [page.body];
+      for (const asset of [...assets, '/docs/static/swagger-initializer.js']) {
+        const res = await server.inject(asset);
+        expect(res.statusCode, asset).toBe(200);
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        if (!/\.png$/.test(asset) && !/bundle|preset/.test(asset)) texts.push(res.body);
+      }
+      // (A line comment in the initializer links to a Stack Overflow answer: a comment loads nothing.)
+      const loads = (text: string): string =>
+        text.replace(/http:\/\/www\.w3\.org\/2000\/svg/g, '').replace(/^\s*\/\/.*$/gm, '');
+      for (const text of texts) expect(loads(text)).not.toMatch(/https?:\/\//);
+      const init = (await server.inject('/docs/static/swagger-initializer.js')).body;
+      expect(init).toMatch(/validatorUrl: null/);
+      expect((await server.inject('/docs/json')).json()).toEqual((await server.inject('/openapi.json')).json());
+    } finally {
+      await server.close();
+      await app.stop();
+      await target.cleanup();
+    }
   });
 });
 

@@ -17,8 +17,8 @@ import { addSharedSchemas, ref } from './schemas.js';
 export const ADMIN_SCHEME = 'adminToken';
 
 /**
- * Swagger-ui's stylesheet draws its icons (arrows, locks, the copy button) as `data:` SVG images,
- * and its script sets the logo as one; everything else is the dashboard's policy, scripts and styles from this server only.
+ * Swagger-ui's stylesheet draws its icons (arrows, locks, the copy button) as `data:` SVG images;
+ * everything else is the dashboard's policy, scripts and styles from this server only.
  */
 export const DOCS_CSP = HTML_CSP.replace("img-src 'self'", "img-src 'self' data:");
 
@@ -74,7 +74,9 @@ function registerDocs(server: FastifyInstance): void {
     routePrefix: '/docs',
     theme: { title: 'cases-etl API' },
     staticCSP: DOCS_CSP,
-    uiConfig: { deepLinking: false, defaultModelsExpandDepth: 0 },
+    // BaseLayout: no top bar, whose Swagger logo is an SVG with an inline <style> (refused by the
+    // CSP) and whose box would fetch a document from any address typed in.
+    uiConfig: { layout: 'BaseLayout', deepLinking: false, defaultModelsExpandDepth: 0 },
   });
   // In a plugin, as the other routes are: added once @fastify/swagger has loaded, so it is in the document too.
   void server.register(async (routes) => {
