@@ -86,30 +86,26 @@ export const port: ValueKind<number> = {
   problem: (t) => `=${quoted(t)} must be a port number`,
 };
 
+/** One of `choices`, written in any case. */
+function oneOf<const T extends readonly [string, ...string[]]>(choices: T): ValueKind<T[number]> {
+  return {
+    schema: z
+      .string()
+      .transform((t) => t.toLowerCase())
+      .pipe(z.enum(choices)),
+    problem: (t) => `=${quoted(t)} must be one of ${choices.join(', ')}`,
+  };
+}
+
 /** pino's levels, most detailed first; `silent` logs nothing. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A log level, in any case. */
-export const logLevel: ValueKind<LogLevel> = {
-  schema: z
-    .string()
-    .transform((t) => t.toLowerCase())
-    .pipe(z.enum(LOG_LEVELS)),
-  problem: (t) => `=${quoted(t)} must be one of ${LOG_LEVELS.join(', ')}`,
-};
+export const logLevel: ValueKind<LogLevel> = oneOf(LOG_LEVELS);
 
 /** How the built-in views name their columns: `student_id` (snake) or `studentId` (camel). */
 export const VIEW_NAMINGS = ['snake', 'camel'] as const;
 export type ViewNaming = (typeof VIEW_NAMINGS)[number];
-
-export const viewNaming: ValueKind<ViewNaming> = {
-  schema: z
-    .string()
-    .transform((t) => t.toLowerCase())
-    .pipe(z.enum(VIEW_NAMINGS)),
-  problem: (t) => `=${quoted(t)} must be one of ${VIEW_NAMINGS.join(', ')}`,
-};
+export const viewNaming: ValueKind<ViewNaming> = oneOf(VIEW_NAMINGS);
 
 /** The smallest ETL_MAX_LINE_BYTES accepted: below this, ordinary rows would be refused. */
 export const MIN_LINE_BYTES = 1024;
