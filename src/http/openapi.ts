@@ -86,7 +86,7 @@ function registerDocs(server: FastifyInstance): void {
         schema: {
           summary: 'This document (OpenAPI 3.1)',
           tags: ['api'],
-          response: { 200: { type: 'object', additionalProperties: true } },
+          response: { 200: { type: 'object', description: 'The OpenAPI document', additionalProperties: true } },
         },
       },
       async () => server.swagger(),

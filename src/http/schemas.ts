@@ -203,6 +203,7 @@ const SchoolSummary = {
 /** observability/health.ts HealthMetrics, over the last runs. */
 const HealthMetrics = {
   $id: 'HealthMetrics',
+  description: 'Averages over the last runs (not dry runs, skipped or running).',
   ...closed({
     runs: count,
     failureRate: num,
@@ -215,6 +216,7 @@ const HealthMetrics = {
 
 const Health = {
   $id: 'Health',
+  description: "The seed's levels: healthy, degraded (or nothing published for 36 hours), unhealthy.",
   ...closed({
     status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] },
     message: str,
@@ -276,16 +278,27 @@ export function addSharedSchemas(server: FastifyInstance): void {
 export const ref = (id: (typeof SHARED_SCHEMAS)[number]['$id']): { $ref: string } => ({ $ref: `${id}#` });
 
 /** A schema's list: `[{ $ref }]`. */
-export const listOf = (id: Parameters<typeof ref>[0]): Record<string, unknown> => ({ type: 'array', items: ref(id) });
+export const listOf = (id: Parameters<typeof ref>[0]): Record<string, unknown> => ({
+  type: 'array',
+  description: `A list of ${id}`,
+  items: ref(id),
+});
 
 // The answers of server.ts's routes that are not shared records.
-export const LIVE = { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] } as const;
+export const LIVE = {
+  type: 'object',
+  description: 'The process is up',
+  properties: { status: { const: 'ok' } },
+  required: ['status'],
+  additionalProperties: false,
+} as const;
 export const PROMETHEUS = {
   description: 'Prometheus text exposition format',
   content: { 'text/plain': { schema: { type: 'string' } } },
 } as const;
 export const READY = {
   type: 'object',
+  description: 'Ready (200) when every check is ok, else not ready (503)',
   properties: {
     status: { type: 'string', enum: ['ready', 'not ready'] },
     checks: {
@@ -299,18 +312,21 @@ export const READY = {
 } as const;
 export const RECENT = {
   type: 'object',
+  description: 'The last ten runs, newest first, and their averages',
   properties: { recent: listOf('RunRecord'), average: ref('HealthMetrics') },
   required: ['recent', 'average'],
   additionalProperties: false,
 } as const;
 export const RUN_DETAIL = {
   type: 'object',
+  description: 'The run, its files, and its first 100 rejects',
   properties: { run: ref('RunRecord'), files: listOf('RunFile'), rejects: listOf('Reject') },
   required: ['run', 'files', 'rejects'],
   additionalProperties: false,
 } as const;
 export const TRIGGERED = {
   type: 'object',
+  description: 'Accepted: the run is queued (or started here)',
   properties: {
     jobId: { type: ['string', 'null'], description: 'The queued job; null when the run starts here' },
     created: { type: 'boolean', description: 'False when that school already had a run queued' },
