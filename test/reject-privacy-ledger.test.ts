@@ -292,7 +292,13 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
       migrated = await store.migrate();
       const rejects = await store.listRejects(1, 10, { originals: true });
       await store.close();
-      expectMigrated(migrated, rejects, ['004_original_line', '005_repeated_loads', '006_history', '007_finished_as']);
+      expectMigrated(migrated, rejects, [
+        '004_original_line',
+        '005_repeated_loads',
+        '006_history',
+        '007_finished_as',
+        '008_history_packed',
+      ]);
     } else {
       const env = target.env as { DATABASE_URL: string; DATABASE_SCHEMA: string };
       const pgTarget = { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA };
@@ -316,6 +322,7 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
           '009_repeated_loads',
           '010_history',
           '011_finished_as',
+          '012_history_packed',
         ]);
       } finally {
         await store.close();

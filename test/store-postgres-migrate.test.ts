@@ -5,6 +5,7 @@ import { loadBuiltinLayouts } from '../src/layouts/index.js';
 import { createRowHasher } from '../src/load/index.js';
 import { mirrorFor } from '../src/schema/index.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
+import { LEDGER, MIGRATIONS } from '../src/store/postgres/ledger.js';
 import type { Store } from '../src/store/types.js';
 import { closePgStore, createPgSchema, newRun, openPgStore, type PgSchema } from './helpers/postgres.js';
 
@@ -38,9 +39,71 @@ describe('migrate', () => {
         '009_repeated_loads',
         '010_history',
         '011_finished_as',
+        '012_history_packed',
       ]);
       expect(await s.migrate()).toEqual([]);
     } finally {
+      await s.close();
+      await fresh.drop();
+    }
+  });
+
+  it('packs the compact history an earlier version kept, entry for entry (012)', async () => {
+    const fresh = await createPgSchema();
+    const client = new pg.Client({ connectionString: fresh.url });
+    await client.connect();
+    const s = createPostgresStore(fresh.url, fresh.schema);
+    try {
+      await client.query(`SET search_path TO "${fresh.schema}"`);
+      // The ledger as version 011 left it, with its compact history: one row per entry.
+      await client.query(LEDGER.createMigrations);
+      for (const m of MIGRATIONS.filter((m) => m.version <= 11)) {
+        await client.query(m.sql);
+        await client.query(LEDGER.recordMigration, [m.version, m.name]);
+      }
+      await client.query(
+        `INSERT INTO etl_runs (school_id, status, trigger, dry_run, started_at, finished_at)
+         VALUES ('8865', 'succeeded', 'cli', false, now(), now()), ('8865', 'succeeded', 'cli', false, now(), now())`,
+      );
+      const runs = (await client.query<{ id: string }>('SELECT id FROM etl_runs ORDER BY id')).rows.map((r) => r.id);
+      const entries: [string, number, string, string, string, string | null][] = [];
+      for (let i = 0; i < 1203; i++) entries.push([runs[0]!, i + 1, 'SXAB', `A${i}`, 'inserted', null]);
+      entries.push([runs[1]!, 2000, 'ST', 'S1', 'updated', '{"home_group": ["9B", "10C"]}']);
+      entries.push([runs[1]!, 2001, 'ST', 'S2', 'updated', null]);
+      entries.push([runs[1]!, 2002, 'ST', 'S3', 'deactivated', null]);
+      entries.push([runs[1]!, 2003, 'ST', 'S4', 'updated', '{"surname": ["A", "B"]}']);
+      await client.query(
+        `INSERT INTO etl_history (run_id, seq, table_name, row_key, op, changes, school_id)
+         SELECT *, '8865' FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::json[])`,
+        [0, 1, 2, 3, 4, 5].map((c) => entries.map((e) => e[c])),
+      );
+      const read = `SELECT run_id::text, table_name, row_key, op, changes::text FROM etl_history ORDER BY run_id, seq`;
+      const before = (await client.query(read)).rows;
+
+      expect(await s.migrate()).toEqual(['012_history_packed']);
+      expect((await client.query(read)).rows).toEqual(before);
+      // Packed: by run, table and op, 1,000 keys a row at most; no changes where none had any.
+      const packed = await client.query(
+        `SELECT table_name, op, cardinality(row_keys) AS n, changes IS NULL AS bare FROM etl_history_packed ORDER BY run_id, seqs[1]`,
+      );
+      expect(packed.rows).toEqual([
+        { table_name: 'SXAB', op: 'inserted', n: 1000, bare: true },
+        { table_name: 'SXAB', op: 'inserted', n: 203, bare: true },
+        { table_name: 'ST', op: 'updated', n: 3, bare: false },
+        { table_name: 'ST', op: 'deactivated', n: 1, bare: true },
+      ]);
+      // An update without changed columns reads as none, and the view still names the columns.
+      const columns = await client.query(
+        `SELECT row_key, changed_columns FROM cases_history WHERE table_name = 'ST' ORDER BY row_key`,
+      );
+      expect(columns.rows).toEqual([
+        { row_key: 'S1', changed_columns: ['home_group'] },
+        { row_key: 'S2', changed_columns: [] },
+        { row_key: 'S3', changed_columns: [] },
+        { row_key: 'S4', changed_columns: ['surname'] },
+      ]);
+    } finally {
+      await client.end();
       await s.close();
       await fresh.drop();
     }
@@ -88,7 +151,7 @@ describe('migrate', () => {
         expect(applied.map((a) => a.join(',')).sort()).toEqual([
           '',
           '',
-          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads,010_history,011_finished_as',
+          '001_ledger,002_rollback,003_changes_unchecked_run,004_json_images,005_changes_keyed_by_run,006_changes_id_cache,007_held_deferred,008_original_line,009_repeated_loads,010_history,011_finished_as,012_history_packed',
         ]);
         const tables = await probe.query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
@@ -100,6 +163,7 @@ describe('migrate', () => {
           'etl_history',
           'etl_history_all',
           'etl_history_held',
+          'etl_history_packed',
           'etl_history_recent',
           'etl_migrations',
           'etl_rejects',
@@ -136,6 +200,7 @@ describe('migrate', () => {
           '009_repeated_loads',
           '010_history',
           '011_finished_as',
+          '012_history_packed',
         ]);
         const mirror = mirrorFor(loadBuiltinLayouts().get('KSF')!, []);
         const hasher = createRowHasher(['ksfkey']);

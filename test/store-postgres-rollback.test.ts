@@ -153,6 +153,7 @@ describe('migration 002_rollback', () => {
         '009_repeated_loads',
         '010_history',
         '011_finished_as',
+        '012_history_packed',
       ]);
       expect(await s.migrate()).toEqual([]);
       const [run] = await s.listRuns({ school: '8865', limit: 5 });

@@ -53,8 +53,9 @@ async function sizeOf(env) {
 }
 
 /**
- * The compact history's size in bytes (etl_history and its indexes): SQLite's pages of them
- * (dbstat), PostgreSQL's relation with its indexes and TOAST. What a run's changes leave once it
+ * The compact history's size in bytes (etl_history_packed, SQLite's migration 008 and
+ * PostgreSQL's 012): SQLite's pages of it and its index (dbstat), PostgreSQL's relation with its
+ * indexes and TOAST. What a run's changes leave once it
  * is past ETL_SNAPSHOT_RETENTION.
  */
 async function historyBytes(env) {
@@ -63,7 +64,7 @@ async function historyBytes(env) {
     try {
       return db
         .prepare(
-          `SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name IN ('etl_history', 'etl_history_row', 'etl_history_time')`,
+          `SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name IN ('etl_history_packed', 'etl_history_packed_row')`,
         )
         .get().bytes;
     } finally {
@@ -74,7 +75,7 @@ async function historyBytes(env) {
   await client.connect();
   try {
     const r = await client.query(
-      `SELECT pg_total_relation_size(format('%I.etl_history', $1::text)::regclass)::bigint AS bytes`,
+      `SELECT pg_total_relation_size(format('%I.etl_history_packed', $1::text)::regclass)::bigint AS bytes`,
       [env.DATABASE_SCHEMA],
     );
     return Number(r.rows[0].bytes);

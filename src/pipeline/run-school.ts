@@ -333,8 +333,12 @@ export async function runSchool(
   return archive(config, store, set, (await sums.all).checksums, tidied);
 }
 
-/** The ledger tables a night writes, beside its files' mirror tables. */
-const LEDGER_TABLES = ['etl_changes', 'etl_history', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+/**
+ * The ledger tables a night writes, beside its files' mirror tables. The compact history is the
+ * table etl_history on SQLite and etl_history_packed on PostgreSQL; a store passes over a name it
+ * does not hold as a table.
+ */
+const LEDGER_TABLES = ['etl_changes', 'etl_history', 'etl_history_packed', 'etl_rejects', 'etl_run_files', 'etl_runs'];
 
 /** The oldest run end whose changes the compact history keeps: ETL_HISTORY_DAYS ago (now, for 0). */
 function historySince(config: Config): Date {

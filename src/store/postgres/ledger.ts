@@ -9,9 +9,19 @@ import { readMigrations } from '../migrations.js';
 /** The ledger's schema, as numbered files in ./migrations. */
 export const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
-/** The start of moving changes to the compact history: a WHERE on etl_history_recent (`h`) follows. */
-const COMPACT = `INSERT INTO etl_history (seq, run_id, school_id, table_name, row_key, op, changes)
-    SELECT h.seq, h.run_id, h.school_id, h.table_name, h.row_key, h.op, h.changes FROM etl_history_recent AS h`;
+/**
+ * Moving changes to the compact history (etl_history_packed, migration 012): the entries of
+ * etl_history_recent that `where` picks (on `h`), one row per run, table and op of up to 1,000
+ * keys in the order of the changes, with their changes when any has some.
+ */
+function compact(where: string): string {
+  return `INSERT INTO etl_history_packed (run_id, school_id, table_name, op, seqs, row_keys, changes)
+    SELECT run_id, school_id, table_name, op, array_agg(seq ORDER BY seq), array_agg(row_key ORDER BY seq),
+      CASE WHEN count(changes) = 0 THEN NULL ELSE array_agg(changes ORDER BY seq) END
+    FROM (SELECT h.*, (row_number() OVER (PARTITION BY h.run_id, h.table_name, h.op ORDER BY h.seq) - 1) / 1000 AS chunk
+            FROM etl_history_recent AS h WHERE ${where}) AS e
+    GROUP BY run_id, school_id, table_name, op, chunk`;
+}
 
 /**
  * $1 school, $3 the oldest run end kept: the school's newest run that finished before it, found
@@ -82,7 +92,7 @@ export const LEDGER = {
    * is kept in compact form (ETL_HISTORY_DAYS). In one statement: the oldest kept run is the
    * `keep`-th newest published one; every earlier run not yet pruned that may hold changes
    * (published, or rolled back) is marked, its changes go, and those of a published run that
-   * ended since $3 move to etl_history first (etl_history_recent, migration 010; every part of
+   * ended since $3 move to the compact history first (etl_history_recent, migrations 010, 012; every part of
    * the statement reads the changes as they were before it). The compact history of the school's
    * runs that ended before $3 goes.
    */
@@ -94,17 +104,17 @@ export const LEDGER = {
      WHERE r.school_id = $1 AND r.id < k.id AND NOT r.changes_pruned AND r.status IN ('succeeded', 'warning', 'rolled_back')
     RETURNING r.id
   ), compacted AS (
-    ${COMPACT} WHERE h.run_id IN (SELECT id FROM pruned) AND h.run_time >= $3::timestamptz
+    ${compact('h.run_id IN (SELECT id FROM pruned) AND h.run_time >= $3::timestamptz')}
   ), deleted AS (
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
   ), expired AS (
-    DELETE FROM etl_history AS h WHERE h.school_id = $1 AND h.run_id <= (${LAST_EXPIRED_RUN})
+    DELETE FROM etl_history_packed AS h WHERE h.school_id = $1 AND h.run_id <= (${LAST_EXPIRED_RUN})
   )
   SELECT id FROM pruned ORDER BY id`,
   /**
    * $1 base table: every run with changes logged for it, of any school, is marked pruned and loses
    * all its changes (a run undone in part would be worse than one not undone at all). What they
-   * published moves to etl_history, as pruneChanges does; the next night's prune drops what is
+   * published moves to the compact history, as pruneChanges does; the next night's prune drops what is
    * past ETL_HISTORY_DAYS. Rows of the rekeyed table keep the keys they had then.
    */
   pruneTableChanges: `WITH touched AS (
@@ -112,7 +122,7 @@ export const LEDGER = {
   ), pruned AS (
     UPDATE etl_runs AS r SET changes_pruned = true FROM touched AS t WHERE r.id = t.run_id RETURNING r.id
   ), compacted AS (
-    ${COMPACT} WHERE h.run_id IN (SELECT id FROM pruned)
+    ${compact('h.run_id IN (SELECT id FROM pruned)')}
   ), deleted AS (
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
   )

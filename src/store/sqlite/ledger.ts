@@ -64,17 +64,21 @@ export const LEDGER = {
   prunableRuns: `SELECT id FROM etl_runs WHERE school_id = ? AND id < ? AND changes_pruned = 0 AND status IN ('succeeded', 'warning', 'rolled_back') ORDER BY id`,
   /**
    * ? run, ? the oldest run end (ISO) whose history is kept: the run's published changes in compact
-   * form (etl_history_recent, migration 006), moved to etl_history before they are deleted.
+   * form (etl_history_recent, migration 006), moved to the compact history before they are
+   * deleted: one row per table and op of up to 1,000 keys (etl_history_packed, migration 008).
    */
-  compactRun: `INSERT INTO etl_history (school_id, run_id, seq, table_name, row_key, op, changes)
-                 SELECT school_id, run_id, seq, table_name, row_key, op, changes FROM etl_history_recent
-                  WHERE run_id = ? AND run_time >= ?`,
+  compactRun: `INSERT INTO etl_history_packed (school_id, run_id, table_name, op, first_seq, entries)
+                 SELECT school_id, run_id, table_name, op, min(seq), json_group_array(CASE WHEN changes IS NULL
+                   THEN json_array(seq, row_key) ELSE json_array(seq, row_key, json(changes)) END ORDER BY seq)
+                 FROM (SELECT h.*, (row_number() OVER (PARTITION BY h.table_name, h.op ORDER BY h.seq) - 1) / 1000 AS chunk
+                         FROM etl_history_recent AS h WHERE h.run_id = ? AND h.run_time >= ?)
+                 GROUP BY school_id, run_id, table_name, op, chunk`,
   /**
    * @school, @since the oldest run end (ISO) whose history is kept (ETL_HISTORY_DAYS): the history
    * of the school's runs up to its newest that finished before it, found walking back from the
-   * newest (a school's runs finish in id order: they hold its lock). One range of etl_history's key.
+   * newest (a school's runs finish in id order: they hold its lock). One range of the packed key.
    */
-  expireHistory: `DELETE FROM etl_history WHERE school_id = @school AND run_id <= (
+  expireHistory: `DELETE FROM etl_history_packed WHERE school_id = @school AND run_id <= (
                     SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1)`,
   deleteChanges: 'DELETE FROM etl_changes WHERE run_id = ?',
   markPruned: 'UPDATE etl_runs SET changes_pruned = 1 WHERE id = ?',
