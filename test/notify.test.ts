@@ -9,7 +9,13 @@ import { createApp, startWorker, triggerEtl } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { registerSchedule, SCHEDULER_ID, startInProcessScheduler } from '../src/jobs/index.js';
 import { createLogger } from '../src/observability/logger.js';
-import { createNotifier, runNotification, slackPayload, testNotification } from '../src/notify/index.js';
+import {
+  createNotifier,
+  nightNotification,
+  runNotification,
+  slackPayload,
+  testNotification,
+} from '../src/notify/index.js';
 import { rollbackRun, runEtl } from '../src/pipeline/index.js';
 import { runCli } from './helpers/cli.js';
 import { eventually, jobApp, obliterate, settledJob, startFlakyProxy, uniquePrefix } from './helpers/jobs.js';
@@ -342,6 +348,19 @@ describe('delivery', () => {
     expect(warned.facts).toContainEqual(['Marked inactive', '280']);
     expect(warned.facts).toContainEqual(['Held (rejected, kept as they were)', '1']);
     expect(warned.facts).toContainEqual(['Deactivations deferred', '4']);
+  });
+
+  it('says a nightly job given up while queueing stopped part-way, not that the night loaded nothing', () => {
+    const problem =
+      "ETL_JOB_STALLED: the worker running job 7 stopped before it finished, 2 times; the schools' runs it had queued before that still run";
+    const partial = nightNotification({ night: '2026-03-02', folder: '/exports', problem, partial: true });
+    expect(partial.title).toBe('CASES21 nightly run stopped while queueing schools');
+    expect(partial.summary).toContain('the runs it queued still run');
+    expect(partial.summary).not.toContain('started no');
+    expect(partial.details).toEqual([problem]);
+    const none = nightNotification({ night: '2026-03-02', folder: null, problem: 'no CASES21 files were found' });
+    expect(none.title).toBe('CASES21 nightly run loaded nothing');
+    expect(none.summary).toContain("started no school's run");
   });
 
   it('sends only the outcomes ETL_NOTIFY_ON names; a test is always sent', () => {

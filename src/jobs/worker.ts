@@ -233,7 +233,9 @@ async function tellJobStalled(ctx: JobContext, job: Job): Promise<void> {
   if (job.name === NIGHTLY_JOB) {
     const night = localDate(new Date(job.timestamp), ctx.config.jobs.timezone);
     const problem = `ETL_JOB_STALLED: ${stopped}; the schools' runs it had queued before that still run`;
-    return tellNightStartedNothing(ctx, night, problem);
+    ctx.logger.error({ night, code: 'ETL_JOB_STALLED' }, 'the nightly job was given up while queueing schools');
+    const message = nightNotification({ night, folder: ctx.config.sourceDirectory, problem, partial: true });
+    return tell(ctx, message, { night });
   }
   if (job.name !== RUN_JOB) return;
   const { school } = job.data as RunJobData;

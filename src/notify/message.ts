@@ -235,14 +235,23 @@ export function jobFailureNotification(input: {
 
 /**
  * The message for a scheduled night that started no run at all: the export folder could not be
- * read, or held no CASES21 files (CASES21 did not export, or exported somewhere else).
+ * read, or held no CASES21 files (CASES21 did not export, or exported somewhere else). `partial`:
+ * the nightly job stopped while it was queueing the schools' runs (its worker died, and BullMQ
+ * gave it up): the runs it queued before that still run, the others do not.
  */
-export function nightNotification(input: { night: string; folder: string | null; problem: string }): Notification {
+export function nightNotification(input: {
+  night: string;
+  folder: string | null;
+  problem: string;
+  partial?: boolean;
+}): Notification {
   return {
     event: 'failed',
     level: 'error',
-    title: 'CASES21 nightly run loaded nothing',
-    summary: `The scheduled run for the night of ${input.night} started no school's run; the previous data is unchanged.`,
+    title: input.partial ? 'CASES21 nightly run stopped while queueing schools' : 'CASES21 nightly run loaded nothing',
+    summary: input.partial
+      ? `The scheduled run for the night of ${input.night} stopped before it had queued every school's run: the runs it queued still run, and a school it did not queue keeps its previous data until its next run.`
+      : `The scheduled run for the night of ${input.night} started no school's run; the previous data is unchanged.`,
     facts: [
       ['Night', input.night],
       ['Export folder', input.folder ?? '(not set: CASES_DIRECTORY)'],
