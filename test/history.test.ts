@@ -172,6 +172,25 @@ describe.each(DIALECTS)(
       expect(await folder.query('SELECT count(*) AS n FROM etl_history')).toEqual([{ n: 0 }]);
     });
 
+    it('drops the rejects of runs past ETL_HISTORY_DAYS with their history; the runs keep their counts', async () => {
+      const [n1, n2, n3] = await nights.threeNights({ ETL_SNAPSHOT_RETENTION: '1' });
+      const rejectRuns = async () =>
+        (await folder.query('SELECT DISTINCT run_id FROM etl_rejects ORDER BY run_id')).map((r) => r.run_id);
+      expect(await rejectRuns()).toEqual([n2, n3]);
+      const longAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
+      await nights.exec('UPDATE etl_runs SET finished_at = ? WHERE id IN (?, ?)', [longAgo, n1, n2]);
+      const n4 = await nights.run({ ETL_SNAPSHOT_RETENTION: '1', ETL_HISTORY_DAYS: '30' }, { force: true });
+      // Night 2's rejects (the held row's birth date, and the line kept for an admin) are gone.
+      expect(await rejectRuns()).not.toContain(n2);
+      expect(await rejectRuns()).toContain(n3);
+      expect((await history('ST', HELD)).entries.map((e) => [e.run, e.op])).toEqual([
+        [n3, 'held'],
+        [n4, 'held'],
+      ]);
+      const [counted] = await folder.query('SELECT rejected FROM etl_runs WHERE id = ?', [n2]);
+      expect(Number(counted?.rejected)).toBeGreaterThan(0);
+    });
+
     it('shows no change of a rolled-back run', async () => {
       const [n1, n2, n3] = await nights.threeNights();
       const before = await summary();

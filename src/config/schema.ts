@@ -224,7 +224,7 @@ export const ENVIRONMENT = {
     kind: wholeNumber(0),
     default: '400',
     description:
-      'Days the compact history of changes (changed columns and their values, `cases_history`, `cases-etl history`) is kept once a run has left `ETL_SNAPSHOT_RETENTION`; older history is pruned after each run. 400 keeps a school year and its reports; 0 keeps none beyond the rollback window.',
+      'Days the compact history of changes (changed columns and their values, `cases_history`, `cases-etl history`) is kept once a run has left `ETL_SNAPSHOT_RETENTION`; older history is pruned after each run, and so are the rejects of those runs (keys, codes and the lines kept for an admin; the runs keep their counts). 400 keeps a school year and its reports; 0 keeps none beyond the rollback window.',
   }),
   ETL_VIEW_NAMING: variable({
     group: STORAGE,

@@ -94,7 +94,9 @@ export const LEDGER = {
    * (published, or rolled back) is marked, its changes go, and those of a published run that
    * ended since $3 move to the compact history first (etl_history_recent, migrations 010, 012; every part of
    * the statement reads the changes as they were before it). The compact history of the school's
-   * runs that ended before $3 goes.
+   * runs that ended before $3 goes, and their rejects with it (keys, codes and the lines kept for
+   * an admin, which are personal data; the held entries of history are read from them); the
+   * runs keep their counts.
    */
   pruneChanges: `WITH oldest_kept AS (
     SELECT id FROM etl_runs WHERE school_id = $1 AND status IN ('succeeded', 'warning') AND NOT dry_run
@@ -109,6 +111,9 @@ export const LEDGER = {
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
   ), expired AS (
     DELETE FROM etl_history_packed AS h WHERE h.school_id = $1 AND h.run_id <= (${LAST_EXPIRED_RUN})
+  ), expired_rejects AS (
+    DELETE FROM etl_rejects AS j WHERE j.run_id IN (
+      SELECT id FROM etl_runs WHERE school_id = $1 AND id <= (${LAST_EXPIRED_RUN}))
   )
   SELECT id FROM pruned ORDER BY id`,
   /**

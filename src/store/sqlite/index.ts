@@ -193,6 +193,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         stmt(LEDGER.markPruned).run(id);
       }
       stmt(LEDGER.expireHistory).run({ school, since });
+      stmt(LEDGER.expireRejects).run({ school, since });
       return runs;
     },
     async getRun(id) {

@@ -80,6 +80,13 @@ export const LEDGER = {
    */
   expireHistory: `DELETE FROM etl_history_packed WHERE school_id = @school AND run_id <= (
                     SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1)`,
+  /**
+   * @school, @since as for expireHistory: the rejects of the same runs (their keys, codes and the
+   * lines kept for an admin, which are personal data) go with their history (the held entries
+   * are read from them). The runs keep their counts.
+   */
+  expireRejects: `DELETE FROM etl_rejects WHERE run_id IN (SELECT id FROM etl_runs WHERE school_id = @school AND id <= (
+                    SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1))`,
   deleteChanges: 'DELETE FROM etl_changes WHERE run_id = ?',
   markPruned: 'UPDATE etl_runs SET changes_pruned = 1 WHERE id = ?',
   /** ? base table: every run, of any school, with changes logged for it. */
