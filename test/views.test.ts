@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { BUILTIN_VIEWS } from '../src/layouts/index.js';
@@ -282,5 +283,54 @@ describe.each(DIALECTS)('the friendly views on %s', (dialect) => {
         .status,
     ).toBe('succeeded');
     expect(await ddl()).toEqual(before);
+  });
+  /** A statement of the school's own (the probe reads only; SQLite's is read-only). */
+  const ddl = async (sql: string): Promise<void> => {
+    if (dialect === 'postgres') return void (await folder.query(sql));
+    const db = new BetterSqlite3(String(folder.target.env.DATABASE_URL).replace(/^sqlite:/, ''));
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+
+  it("keeps a view the school's own views depend on when it cannot be replaced in place, says so, and still publishes the night", async () => {
+    expect((await run()).status).toBe('succeeded');
+    await ddl("CREATE VIEW my_year7 AS SELECT student_id, given_names FROM students WHERE year_level = '07'");
+    const year7 = await count('SELECT count(*) AS n FROM my_year7');
+    expect(year7).toBeGreaterThan(0);
+
+    // Camel names rename every column of students: PostgreSQL cannot replace it in place, nor
+    // drop it while my_year7 reads it. SQLite drops it (my_year7 then names columns that are gone).
+    const renamed = await runEtl({
+      config: folder.target.config({ CASES_DIRECTORY: folder.src, ETL_VIEW_NAMING: 'camel' }),
+      force: true,
+      notifier: null,
+    });
+    if (dialect === 'sqlite') {
+      expect(renamed.status).toBe('succeeded');
+      return;
+    }
+    expect(renamed.status).toBe('warning');
+    expect(renamed.runs[0]?.reason).toContain(
+      'ETL_VIEW_KEPT: view students kept its earlier definition, since my_year7 depends on it',
+    );
+    const [ledger] = await folder.query('SELECT status, error_code FROM etl_runs WHERE id = ?', [renamed.runId]);
+    expect(ledger).toEqual({ status: 'warning', error_code: 'ETL_VIEW_KEPT' });
+    // The views that could be replaced were (camel names), students kept its own, and the school's view still reads.
+    expect((await viewColumns()).get('students')).toContain('student_id');
+    expect((await viewColumns()).get('current_students')).toContain('studentId');
+    expect(await count('SELECT count(*) AS n FROM my_year7')).toBe(year7);
+
+    // Dropped, the next run replaces it.
+    await ddl('DROP VIEW my_year7');
+    const after = await runEtl({
+      config: folder.target.config({ CASES_DIRECTORY: folder.src, ETL_VIEW_NAMING: 'camel' }),
+      notifier: null,
+    });
+    expect(after.status).toBe('skipped');
+    expect(after.runs[0]?.reason).not.toContain('ETL_VIEW_KEPT');
+    expect((await viewColumns()).get('students')).toContain('studentId');
   });
 });

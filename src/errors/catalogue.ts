@@ -216,6 +216,10 @@ export const ERROR_CATALOGUE = {
     title: 'Deactivations were put off: rejected rows had no readable key',
     fix: 'Rows missing from the full file stay active tonight, since a rejected row without a key could be any of them; fix the rejects and the next clean night applies them.',
   },
+  ETL_VIEW_KEPT: {
+    title: "A view kept its old definition: views of the database's own depend on it",
+    fix: "The night's rows are published and the view still reads them, as its earlier definition did. Drop (or change) the views the message names, the next run replaces it, then create them again.",
+  },
   ETL_RUN_LOCKED: {
     title: 'Another run of the same school did not finish in time',
     fix: 'Wait for the other run (see `cases-etl runs`), or raise ETL_LOCK_TIMEOUT_MS.',

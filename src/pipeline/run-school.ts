@@ -5,7 +5,7 @@ import { coerceError, describeFailure, type ErrorCode, type Reject } from '../er
 import type { FileSet } from '../extract/index.js';
 import { archiveFiles, evaluateGuards, pruneArchives, type GuardTrip } from '../load/index.js';
 import { mirrorTableName, type ViewDef } from '../schema/index.js';
-import { storeFailureKind, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
+import { storeFailureKind, type KeptView, type RunStatus, type RunTrigger, type Store } from '../store/index.js';
 import { withRetry } from '../util/index.js';
 import { checksumFiles } from './checksums.js';
 import {
@@ -185,16 +185,12 @@ export async function runSchool(
           const latest = await tx.latestPublishedFileset(school);
           if (latest && latest.filesetSha256 === (await sums.all).fileset) {
             // Nothing to load, but the views are made as this version and configuration define them.
-            if (!options.dryRun) await tx.ensureViews(views);
-            if (latest.rollbackId !== null) {
-              return finish(
-                'skipped',
-                `this file set was published by run ${latest.runId} and rolled back (rollback ${latest.rollbackId}); --force loads it again`,
-                null,
-                [],
-              );
-            }
-            return finish('skipped', `this file set was already published by run ${latest.runId}`, null, []);
+            const kept = options.dryRun ? [] : keptViewNotes(await tx.ensureViews(views));
+            const why =
+              latest.rollbackId !== null
+                ? `this file set was published by run ${latest.runId} and rolled back (rollback ${latest.rollbackId}); --force loads it again`
+                : `this file set was already published by run ${latest.runId}`;
+            return finish('skipped', [why, ...kept].join('; '), kept.length > 0 ? 'ETL_VIEW_KEPT' : null, []);
           }
         }
         // Only a full file can trip the shrink guard, so only full files' tables are looked up.
@@ -290,18 +286,20 @@ export async function runSchool(
         if (blocking.length > 0)
           return finish('failed', blocking.map((g) => g.message).join('; '), blocking[0]?.code ?? null, guards);
         // Once every file is in: a view may join tables loaded after its own (a label's lookup table).
-        if (!options.dryRun) await tx.ensureViews(views);
+        const kept = options.dryRun ? [] : keptViewNotes(await tx.ensureViews(views));
         const deferred = deferralNotes(loaded);
-        const clean = deferred.length === 0 && loaded.every((r) => r.rejected === 0 && r.error === null);
+        const clean =
+          deferred.length === 0 && kept.length === 0 && loaded.every((r) => r.rejected === 0 && r.error === null);
         const notes = [
           ...(options.dryRun ? ['dry run: nothing was published'] : []),
           ...(guards.length > 0 ? [`published with overrides: ${guards.map((g) => g.message).join('; ')}`] : []),
           ...deferred,
+          ...kept,
         ];
         const published = await finish(
           clean ? 'succeeded' : 'warning',
           notes.length > 0 ? notes.join('; ') : null,
-          deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : null,
+          deferred.length > 0 ? 'ETL_LOAD_DEFERRED' : kept.length > 0 ? 'ETL_VIEW_KEPT' : null,
           guards,
         );
         // Change history beyond the retention window goes in the same transaction as the run that
@@ -339,6 +337,14 @@ export async function runSchool(
  * does not hold as a table.
  */
 const LEDGER_TABLES = ['etl_changes', 'etl_history', 'etl_history_packed', 'etl_rejects', 'etl_run_files', 'etl_runs'];
+
+/** What a run says of each view it kept as it was (Store.ensureViews): which, and what depends on it. */
+function keptViewNotes(kept: readonly KeptView[]): string[] {
+  return kept.map(
+    (k) =>
+      `ETL_VIEW_KEPT: view ${k.view} kept its earlier definition, since ${k.dependents.length > 0 ? k.dependents.join(', ') : 'other views'} ${k.dependents.length === 1 ? 'depends' : 'depend'} on it; drop ${k.dependents.length === 1 ? 'it' : 'them'} and the next run replaces the view`,
+  );
+}
 
 /** The oldest run end whose changes the compact history keeps: ETL_HISTORY_DAYS ago (now, for 0). */
 function historySince(config: Config): Date {

@@ -12,6 +12,7 @@ export {
   type ListRejectsOptions,
   type HistoryEntry,
   type HistoryOp,
+  type KeptView,
   type LoadTransaction,
   type MergeCounts,
   type MergeInput,

@@ -173,6 +173,16 @@ export interface MergeInput {
   readonly onDeactivate?: (done: number, total: number) => void;
 }
 
+/**
+ * A view left as it was because objects of the database's own depend on it and its new
+ * definition could not replace it in place (PostgreSQL refuses to drop a view others use).
+ */
+export interface KeptView {
+  readonly view: string;
+  /** The views (or rules) that depend on it, by name. */
+  readonly dependents: readonly string[];
+}
+
 /** Work inside the run's one transaction. */
 export interface LoadTransaction {
   /** Creates the mirror table and adds the columns it lacks (describing them: comments, or the SQLite catalogue). */
@@ -182,7 +192,7 @@ export interface LoadTransaction {
    * columns and lookup tables that exist now, where it differs: once a run has loaded its files,
    * since a view may join other tables. Views already as they should be are left alone.
    */
-  ensureViews(views: readonly ViewDef[]): Promise<void>;
+  ensureViews(views: readonly ViewDef[]): Promise<readonly KeptView[]>;
   /**
    * A digest of the school's rows in the mirror (key, row hash, line hash, active, address), for
    * the merge plan and for a re-run to skip lines it already holds; empty when the school has no

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import type { PoolClient } from 'pg';
 
+import type { KeptView } from '../types.js';
+
 import { viewMirrors, viewOver, type ViewDef } from '../../schema/index.js';
 import { createViewSql, type ViewDialect } from '../view-sql.js';
 import { viewCommentsSql } from './comments.js';
@@ -100,21 +102,63 @@ async function planViews(client: PoolClient, schema: string, views: readonly Vie
   return all.filter((w) => comments.get(w.name)?.endsWith(w.stamp) !== true);
 }
 
+/** PostgreSQL's dependent_objects_still_exist: DROP VIEW of a view that others use. */
+const DEPENDENTS_EXIST = '2BP01';
+
+/** $1 schema, $2 view: the views and rules whose rewrite reads it, by name. */
+const DEPENDENTS = `SELECT DISTINCT d.relname::text AS name FROM pg_catalog.pg_depend AS p
+  JOIN pg_catalog.pg_rewrite AS r ON r.oid = p.objid
+  JOIN pg_catalog.pg_class AS d ON d.oid = r.ev_class
+  WHERE p.classid = 'pg_catalog.pg_rewrite'::regclass
+    AND p.refobjid = format('%I.%I', $1::text, $2::text)::regclass AND d.oid <> p.refobjid
+  ORDER BY 1`;
+
+/**
+ * Replaces one view, inside a savepoint so that a refusal leaves the run's transaction usable: in
+ * place first (CREATE OR REPLACE keeps views of the database's own that read it, when the new
+ * definition only adds columns), else dropped and made again. A view others depend on that cannot
+ * be replaced in place is kept as it was, and said so (the night's rows still load: the old view
+ * reads the same mirror table).
+ */
+async function replaceView(client: PoolClient, schema: string, w: Wanted): Promise<KeptView | null> {
+  const attempt = async (statements: readonly string[]): Promise<unknown> => {
+    await client.query('SAVEPOINT cases_etl_view');
+    try {
+      for (const sql of statements) await client.query(sql);
+      await client.query('RELEASE SAVEPOINT cases_etl_view');
+      return null;
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT cases_etl_view');
+      await client.query('RELEASE SAVEPOINT cases_etl_view');
+      return err;
+    }
+  };
+  const inPlace = w.create.replace(/^CREATE VIEW /, 'CREATE OR REPLACE VIEW ');
+  if ((await attempt([inPlace, w.comments])) === null) return null;
+  const err = await attempt([`DROP VIEW IF EXISTS ${q(w.name)}`, w.create, w.comments]);
+  if (err === null) return null;
+  if ((err as { code?: unknown }).code !== DEPENDENTS_EXIST) throw err;
+  const dependents = (await client.query<{ name: string }>(DEPENDENTS, [schema, w.name])).rows.map((r) => r.name);
+  return { view: w.name, dependents };
+}
+
 /**
  * Makes every view whose base table exists as its definition says, over what the database has
  * (see viewOver), and the column catalogue, inside the run's transaction. Under the views lock,
- * the plan is made again: another school's run may have made the same views meanwhile.
+ * the plan is made again: another school's run may have made the same views meanwhile. Returns
+ * the views kept as they were (see replaceView).
  */
 export async function ensurePostgresViews(
   client: PoolClient,
   schema: string,
   views: readonly ViewDef[],
-): Promise<void> {
-  if ((await planViews(client, schema, views)).length === 0) return;
+): Promise<KeptView[]> {
+  if ((await planViews(client, schema, views)).length === 0) return [];
   await client.query(LOCKS.viewsDdl, [schema]);
+  const kept: KeptView[] = [];
   for (const w of await planViews(client, schema, views)) {
-    await client.query(`DROP VIEW IF EXISTS ${q(w.name)}`);
-    await client.query(w.create);
-    await client.query(w.comments);
+    const result = await replaceView(client, schema, w);
+    if (result !== null) kept.push(result);
   }
+  return kept;
 }

@@ -130,7 +130,9 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       ensureSqliteMirror(db, mirror);
     },
     async ensureViews(views) {
+      // SQLite lets a view be dropped that others read: none is ever kept.
       ensureSqliteViews(db, views);
+      return [];
     },
     readDigest: async (mirror, school) => readDigest(db, mirror, school),
     mergeFile: (input, batches) => mergeSqlite(db, input, batches),
