@@ -7,6 +7,7 @@ import type { Store } from './types.js';
 
 export {
   countsOf,
+  type ConsoleQueries,
   type FinishedAs,
   zeroCounts,
   type ListRejectsOptions,
@@ -17,12 +18,14 @@ export {
   type MergeInput,
   type NewRollback,
   type NewRun,
+  type PageOf,
   type RejectedKeys,
   type RejectRecord,
   type RollbackRecord,
   type RunFileRecord,
   type RunFilter,
   type RunOutcome,
+  type RunPageFilter,
   type RunRecord,
   type RunSession,
   type RunStatus,
@@ -32,6 +35,7 @@ export {
   type StagedRow,
   type Store,
   type TableRowCounts,
+  type TableRowsPoint,
   type UndoCounts,
 } from './types.js';
 export { storeFailureKind } from './errors.js';
