@@ -31,8 +31,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${base}/dashboard`);
   await page.locator('#chart-tables[data-points="60"] canvas').waitFor();
-  // From the schedule down: the next run, the queue and the charts (the schools table is above).
-  await page.evaluate(`window.scrollTo(0, document.getElementById('queue-title').offsetTop - 8)`);
+  // The charts (the schools table, the next run and the queue are above them).
+  await page.evaluate(`window.scrollTo(0, document.getElementById('charts-title').offsetTop - 8)`);
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);
 } finally {

@@ -4,7 +4,7 @@
 import { int, percent } from './format.js';
 
 const COLOURS = ['#0969da', '#1a7f37', '#9a6700', '#cf222e', '#8250df', '#bc4c00', '#1b7c83', '#57606a'];
-const HEIGHT = 220;
+const HEIGHT = 180;
 const drawn = new Map();
 window.__charts = {};
 
