@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { App } from '../src/app/index.js';
+import { createApp, type App } from '../src/app/index.js';
 import { buildServer } from '../src/http/index.js';
 import { QUEUES_BOARD_CSP } from '../src/http/queues-board.js';
+import { createLogger } from '../src/observability/logger.js';
 import { launchChromium, type Browser } from './helpers/chromium.js';
+import { closedPort } from './helpers/children.js';
 import { jobApp, obliterate, uniquePrefix } from './helpers/jobs.js';
 import { createTarget, type Target } from './helpers/targets.js';
 
@@ -96,6 +98,7 @@ describe('Bull Board at /admin/queues, and the queue on the dashboard, with Redi
     expect(state).toMatchObject({
       schedule: { by: 'queue', timezone: 'Australia/Melbourne' },
       queue: { waiting: 0, active: 0, delayed: 1, failed: 0 },
+      unavailable: null,
       board: '/admin/queues',
     });
 
@@ -110,6 +113,33 @@ describe('Bull Board at /admin/queues, and the queue on the dashboard, with Redi
       expect(await page.locator('#board-link').getAttribute('href')).toBe('/admin/queues');
     } finally {
       await page.close();
+    }
+  });
+});
+
+describe('the queue on the dashboard while Redis is down', () => {
+  it('answers at once with the schedule and why the queue is not shown', async () => {
+    const target = await createTarget('sqlite');
+    const port = await closedPort();
+    const app = await createApp(target.config({ REDIS_URL: `redis://127.0.0.1:${port}` }), {
+      logger: createLogger({ level: 'silent' }),
+    });
+    const server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'queue' }) });
+    try {
+      const started = Date.now();
+      const state = (await server.inject('/api/cases-etl/console/queue')).json();
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(state).toMatchObject({
+        schedule: { by: 'queue', pattern: '0 2 * * *' },
+        queue: null,
+        unavailable: expect.stringMatching(/^Redis is unavailable \(connection \w+\)$/),
+        board: '/admin/queues',
+      });
+      expect(state.schedule.next).not.toBeNull();
+    } finally {
+      await server.close();
+      await app.stop();
+      await target.cleanup();
     }
   });
 });

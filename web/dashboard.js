@@ -68,7 +68,10 @@ async function refresh() {
       getJson('/api/cases-etl/health'),
       getJson('/api/cases-etl/schools'),
       loadRuns(),
-      loadQueue(),
+      loadQueue().catch((err) => {
+        $('no-queue').hidden = false;
+        $('no-queue').textContent = `The queue could not be read: ${err.message}`;
+      }),
     ]);
     $('health').textContent = `${health.status}: ${health.message}`;
     $('health').className = `health ${health.status}`;
@@ -91,10 +94,8 @@ async function refresh() {
     );
     schoolOptions($('filter-school'), schools, 'All schools');
     schoolOptions($('run-now-school'), schools, null);
-    const before = $('chart-school').value;
     schoolOptions($('chart-school'), schools, null);
     if ($('chart-school').value) await loadCharts();
-    else if (before) drawCharts({ runs: [], tables: [], maxErrorRate: 0 });
     $('updated').textContent = new Date().toLocaleTimeString('en-AU');
     if (selected !== null) await show(selected, false);
   } catch (err) {
@@ -143,6 +144,8 @@ async function loadQueue() {
   $('next-run-zone').textContent = `(${state.schedule.timezone}; ${state.schedule.pattern})`;
   $('queue').hidden = state.queue === null;
   $('no-queue').hidden = state.queue !== null;
+  $('no-queue').textContent = state.unavailable ?? 'No Redis: this server runs the schedule itself.';
+  $('no-queue').className = state.unavailable ? 'error' : '';
   if (state.queue)
     for (const k of ['waiting', 'active', 'delayed', 'failed']) $(`queue-${k}`).textContent = int(state.queue[k]);
   $('board-link').hidden = state.board === null;

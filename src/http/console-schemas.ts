@@ -111,9 +111,10 @@ export const QUEUE_STATE = {
       required: ['waiting', 'active', 'delayed', 'failed'],
       additionalProperties: false,
     },
+    unavailable: { type: ['string', 'null'], description: 'Why the queue could not be read (Redis down), else null' },
     board: { type: ['string', 'null'], description: "Bull Board's address (admin), when Redis is configured" },
   },
-  required: ['schedule', 'queue', 'board'],
+  required: ['schedule', 'queue', 'unavailable', 'board'],
   additionalProperties: false,
 } as const;
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { EtlError } from '../errors/index.js';
+import { coerceError, EtlError } from '../errors/index.js';
 import { localTime, nextRunTimes, registeredSchedule } from '../jobs/index.js';
 import type { RunStatus } from '../store/index.js';
 import { ADMIN_SCHEME } from './openapi.js';
@@ -45,6 +45,8 @@ const UPLOT = {
 
 /** Rejects read per query while writing the CSV. */
 const CSV_PAGE = 5000;
+/** How long the queue's state may take to read from Redis, in ms. */
+const QUEUE_READ_MS = 2000;
 /** How far back the charts look by default, in days. */
 const CHART_DAYS = 60;
 
@@ -164,16 +166,30 @@ export function registerConsoleRoutes(
       const { schedule: pattern, timezone } = app.config.jobs;
       let next: Date | null = nextRunTimes(pattern, timezone, new Date(), 1)[0] ?? null;
       let queue = null;
-      if (app.queue) {
-        // Redis holds the schedule that fires; it equals ETL_SCHEDULE once serve has registered it.
-        next = (await registeredSchedule(app.queue))?.next ?? next;
-        const counts = await app.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-        queue = {
-          waiting: counts.waiting ?? 0,
-          active: counts.active ?? 0,
-          delayed: counts.delayed ?? 0,
-          failed: counts.failed ?? 0,
-        };
+      let unavailable: string | null = null;
+      if (app.queue && app.redis?.status !== 'ready') {
+        // A command to a Redis that is down waits for it to come back: the page must not.
+        unavailable = `Redis is unavailable (connection ${app.redis?.status ?? 'closed'})`;
+      } else if (app.queue) {
+        try {
+          const queueNow = app.queue;
+          const read = async () =>
+            [
+              await registeredSchedule(queueNow),
+              await queueNow.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+            ] as const;
+          const [registered, counts] = await withTimeout(read(), QUEUE_READ_MS);
+          // Redis holds the schedule that fires; it equals ETL_SCHEDULE once serve has registered it.
+          next = registered?.next ?? next;
+          queue = {
+            waiting: counts.waiting ?? 0,
+            active: counts.active ?? 0,
+            delayed: counts.delayed ?? 0,
+            failed: counts.failed ?? 0,
+          };
+        } catch (err) {
+          unavailable = `Redis did not answer: ${coerceError(err).message}`;
+        }
       }
       return {
         schedule: {
@@ -184,6 +200,7 @@ export function registerConsoleRoutes(
           by: app.queue ? 'queue' : 'in-process',
         },
         queue,
+        unavailable,
         board: app.queue ? QUEUES_BOARD_PATH : null,
       };
     },
@@ -214,4 +231,13 @@ async function knownRun(app: ServerContext, raw: string): Promise<number> {
   const id = runIdOf(raw);
   if (!(await app.store.getRun(id))) throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${id}`);
   return id;
+}
+
+/** `promise`, or an Error after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
