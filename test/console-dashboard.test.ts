@@ -161,6 +161,10 @@ describe('the operator console in a real browser', () => {
       await page.locator('#detail-title', { hasText: `Run ${last.runId} of school 8865` }).waitFor();
       // 289 of 70,289 read is 0.41%: shown as 0.4%, not 0%.
       expect(await page.locator('#detail-summary').textContent()).toContain('289 rejected (0.4%)');
+      const shares = await page.evaluate<string[]>(
+        `import('/dashboard/format.js').then((f) => [0, 1 / 70000, 289 / 70289, 0.1, 0.5].map(f.percent))`,
+      );
+      expect(shares).toEqual(['0%', '0.0014%', '0.4%', '10.0%', '50.0%']);
 
       await page.locator('#rejects-range', { hasText: '1–100 of 289 rejected rows' }).waitFor();
       expect(await page.locator('#rejects tbody tr').count()).toBe(100);
