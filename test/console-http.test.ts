@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app/index.js';
 import { csvCell, csvRow } from '../src/http/csv.js';
 import { buildServer } from '../src/http/index.js';
+import { assessHealth } from '../src/observability/index.js';
 import { createLogger } from '../src/observability/logger.js';
+import { formatShare } from '../src/util/index.js';
 import { FORMULA_KEY, seedLedgerNights, type SeededNight } from './helpers/ledger-nights.js';
 import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
 
@@ -23,6 +25,32 @@ describe('formula-safe CSV cells', () => {
     expect(csvCell(null)).toBe('');
     expect(csvCell(12)).toBe('12');
     expect(csvRow(['a', 1, null])).toBe('a,1,\r\n');
+  });
+});
+
+describe('shares as percentages', () => {
+  it('keep the precision that matters: 289 of 70,000 is 0.4%, not 0%', async () => {
+    expect([0, 1 / 70_000, 289 / 70_289, 0.1, 0.5, 1].map(formatShare)).toEqual([
+      '0%',
+      '0.0014%',
+      '0.4%',
+      '10.0%',
+      '50.0%',
+      '100.0%',
+    ]);
+    // The health line the dashboard shows: degraded by failures, with a small share rejected.
+    const run = (status: 'failed' | 'warning', errorRate: number) =>
+      ({
+        status,
+        dryRun: false,
+        errorRate,
+        durationMs: 1,
+        rows: 70_000,
+        finishedAt: new Date().toISOString(),
+      }) as never;
+    const health = assessHealth([run('failed', 0.004), run('warning', 0.004), run('warning', 0.004)]);
+    expect(health.status).toBe('degraded');
+    expect(health.message).toBe('33.3% of recent runs failed and 0.4% of rows were rejected');
   });
 });
 
