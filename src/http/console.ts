@@ -50,6 +50,10 @@ const QUEUE_READ_MS = 2000;
 /** How far back the charts look by default, in days. */
 const CHART_DAYS = 60;
 
+/**
+ * Registers the console's routes and uPlot's files on `routes` (serve's API plugin). `deps` is
+ * the API's own (Run now posts to /api/cases-etl/trigger); `admin` is server.ts's token check.
+ */
 export function registerConsoleRoutes(
   routes: FastifyInstance,
   app: ServerContext,
