@@ -31,7 +31,7 @@ export interface SeededNight {
 export interface SeedOptions {
   readonly school?: string;
   readonly nights?: number;
-  /** The last night's start; nights are a day apart before it. Default: 02:00 UTC today. */
+  /** The last night's start; nights are a day apart before it. Default: the last whole hour but one (always past). */
   readonly last?: Date;
   /** Rejects of the last night (its rows are 70,000, so 289 of them is 0.41%). Default 289. */
   readonly lastNightRejects?: number;
@@ -74,7 +74,7 @@ const reject = (table: string, school: string, line: number, key: string): Rejec
 export async function seedLedgerNights(store: Store, options: SeedOptions = {}): Promise<SeededNight[]> {
   const school = options.school ?? '8865';
   const n = options.nights ?? 60;
-  const last = options.last ?? new Date(new Date().setUTCHours(2, 0, 0, 0));
+  const last = options.last ?? new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
   const out: SeededNight[] = [];
   const rows = new Map<string, number>(TABLES.map((t) => [t.table, t.base]));
   for (let i = 0; i < n; i++) {
