@@ -110,13 +110,19 @@ describe('the dashboard in a real browser', () => {
 
   it('rolls the selected run back: refused with a wrong token, planned, then done', async () => {
     await page.locator(`#runs tr[data-run="${secondRun}"]`).click();
-    await page.locator('#rollback').waitFor({ state: 'visible' });
+    await page.locator('#detail-title', { hasText: `Run ${secondRun} of school 8865` }).waitFor();
+    // Rolling back is an admin's: the form shows only once the server accepted the token.
+    expect(await page.locator('#rollback').isVisible()).toBe(false);
     await page.fill('#token', 'not-the-right-token-at-all');
-    await page.click('#plan');
-    await page.locator('#rollback-plan.error', { hasText: 'a valid bearer token is required' }).waitFor();
+    await page.click('#sign-in-button');
+    await page.locator('#who.error', { hasText: 'a valid bearer token is required' }).waitFor();
+    expect(await page.locator('#rollback').isVisible()).toBe(false);
     expect((await app.store.getRun(secondRun))?.status).toBe('warning');
 
     await page.fill('#token', TOKEN);
+    await page.click('#sign-in-button');
+    await page.locator('#who', { hasText: 'Signed in as ops (admin)' }).waitFor();
+    await page.locator('#rollback').waitFor({ state: 'visible' });
     await page.fill('#reason', 'rejected birth dates');
     await page.click('#plan');
     await page.locator('#rollback-plan', { hasText: `Would undo run ${secondRun}:` }).waitFor();

@@ -22,6 +22,11 @@ const HIDDEN = [
   'GET /',
   'GET /dashboard',
   'GET /dashboard/app.js',
+  'GET /dashboard/api.js',
+  'GET /dashboard/charts.js',
+  'GET /dashboard/format.js',
+  'GET /assets/uplot.js',
+  'GET /assets/uplot.css',
   'GET /dashboard/style.css',
   'GET /favicon.ico',
   'GET /docs',
@@ -179,6 +184,9 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
       'GET /api/cases-etl/history/{table}/{key}': [{ adminToken: [] }],
       // Open, but ?original=1 (the rejected lines, personal data) needs the token.
       'GET /api/cases-etl/runs/{id}': [{}, { adminToken: [] }],
+      'GET /api/cases-etl/runs/{id}/rejects.csv': [{ adminToken: [] }],
+      // Open; a token, when sent, must be valid.
+      'GET /api/cases-etl/console/me': [{}, { adminToken: [] }],
     });
   });
 
@@ -205,6 +213,24 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
     await get('/api/cases-etl/runs/:id', '/api/cases-etl/runs/999999');
     await get(history, `/api/cases-etl/history/ST/${key}`);
     await get('/api/cases-etl/runs', '/api/cases-etl/runs?limit=0');
+    // The console's.
+    await get('/api/cases-etl/console/runs', '/api/cases-etl/console/runs?school=8865&status=warning&limit=1');
+    await get('/api/cases-etl/console/runs', '/api/cases-etl/console/runs?status=nope');
+    for (const id of runs) await get('/api/cases-etl/runs/:id/rejects', `/api/cases-etl/runs/${id}/rejects?limit=1`);
+    await get('/api/cases-etl/runs/:id/rejects', '/api/cases-etl/runs/999999/rejects');
+    await get('/api/cases-etl/console/charts', '/api/cases-etl/console/charts?school=8865');
+    await get('/api/cases-etl/console/queue', '/api/cases-etl/console/queue');
+    await get('/api/cases-etl/console/me', '/api/cases-etl/console/me');
+    await get('/api/cases-etl/console/me', '/api/cases-etl/console/me', ADMIN);
+    await get('/api/cases-etl/console/me', '/api/cases-etl/console/me', { authorization: 'Bearer wrong' });
+    const csv = await server.inject({ url: `/api/cases-etl/runs/${runs[1]}/rejects.csv`, headers: ADMIN });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(doc.paths['/api/cases-etl/runs/{id}/rejects.csv']?.get?.responses['200']).toHaveProperty([
+      'content',
+      'text/csv',
+    ]);
+    await get('/api/cases-etl/runs/:id/rejects.csv', `/api/cases-etl/runs/${runs[1]}/rejects.csv`);
   });
 
   it("serialises the store's records whole: runs, files, rejects (lines only for an admin), schools", async () => {

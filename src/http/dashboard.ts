@@ -13,6 +13,9 @@ const WEB = new URL('../../web/', import.meta.url);
 const ASSETS = {
   '/dashboard': { file: 'dashboard.html', type: 'text/html; charset=utf-8' },
   '/dashboard/app.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/api.js': { file: 'api.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/format.js': { file: 'format.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 } as const;
 

@@ -11,10 +11,13 @@ import { assessHealth, type Logger, createMetrics, summariseRuns } from '../obse
 import { rollbackRun } from '../pipeline/index.js';
 import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
+import { registerConsoleRoutes } from './console.js';
 import { registerDashboard } from './dashboard.js';
 import { registerHistoryRoute } from './history.js';
 import { ADMIN_SCHEME, registerOpenApi } from './openapi.js';
+import { registerQueuesBoard } from './queues-board.js';
 import { LIVE, listOf, PROMETHEUS, READY, RECENT, ref, RUN_DETAIL, TRIGGERED } from './schemas.js';
+import { RUN_ID, runIdOf } from './run-id.js';
 import { registerHostCheck, registerSecurityHeaders } from './security.js';
 
 /**
@@ -46,7 +49,6 @@ function tokenMatches(given: string, wanted: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Route ids: digits only, no leading zero (anything else is 400 by schema; see runIdOf for the range). */
 /** An error as every route answers one: its message, its code and the HTTP status (the code's, unless given). */
 function sendError(reply: FastifyReply, err: EtlError, status = behaviourOf(err.code).http): FastifyReply {
   return reply.code(status).send({ error: err.message, code: err.code, statusCode: status });
@@ -62,24 +64,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const RUN_ID = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[1-9][0-9]*$' } },
-  required: ['id'],
-} as const;
-
-/**
- * A route's run id as a number. One past 2^53 - 1 is no run of ours: ids are JavaScript numbers
- * throughout, and PostgreSQL refuses one past its bigint (9223372036854775807) with an error that
- * would be a 500. So a larger id is a run that does not exist (404), decided before any query.
- */
-function runIdOf(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id))
-    throw new EtlError('ETL_RUN_UNKNOWN', `there is no run ${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}`);
-  return id;
 }
 
 /**
@@ -178,6 +162,8 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     registerReadRoutes(routes, app, admin);
     registerHistoryRoute(routes, app.store, admin.requireAdmin);
     registerAdminRoutes(routes, app, deps, admin);
+    registerConsoleRoutes(routes, app, deps, admin);
+    if (app.queue) registerQueuesBoard(routes, app.queue, admin.requireAdmin);
   });
   return server;
 }

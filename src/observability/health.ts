@@ -1,4 +1,5 @@
 import type { RunRecord } from '../store/index.js';
+import { formatShare } from '../util/index.js';
 
 /**
  * The seed's health levels over the last runs: healthy below 20% failed runs and 10% rejected
@@ -43,7 +44,8 @@ export function summariseRuns(runs: readonly RunRecord[]): HealthMetrics {
 export function assessHealth(recent: readonly RunRecord[], now: Date = new Date()): Health {
   const m = summariseRuns(recent);
   if (m.runs === 0) return { status: 'healthy', message: 'no runs yet', metrics: m };
-  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  // 0.4% of rows rejected is said so, not rounded to 0% (formatShare).
+  const pct = formatShare;
   if (m.failureRate > 0.5 || m.errorRate > 0.2) {
     return {
       status: 'unhealthy',

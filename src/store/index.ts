@@ -7,6 +7,7 @@ import type { Store } from './types.js';
 
 export {
   countsOf,
+  type ConsoleQueries,
   type FinishedAs,
   zeroCounts,
   type ListRejectsOptions,
@@ -18,12 +19,14 @@ export {
   type MergeInput,
   type NewRollback,
   type NewRun,
+  type PageOf,
   type RejectedKeys,
   type RejectRecord,
   type RollbackRecord,
   type RunFileRecord,
   type RunFilter,
   type RunOutcome,
+  type RunPageFilter,
   type RunRecord,
   type RunSession,
   type RunStatus,
@@ -33,6 +36,7 @@ export {
   type StagedRow,
   type Store,
   type TableRowCounts,
+  type TableRowsPoint,
   type UndoCounts,
 } from './types.js';
 export { storeFailureKind } from './errors.js';

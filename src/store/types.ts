@@ -374,7 +374,44 @@ export interface TableRowCounts {
   }>;
 }
 
-export interface Store {
+/** A page of the ledger's runs for the console (Store.pageRuns): newest first, by school and status. */
+export interface RunPageFilter {
+  readonly school?: string | null;
+  readonly status?: RunStatus | null;
+  readonly limit: number;
+  /** Runs skipped before the page, newest first. */
+  readonly offset: number;
+}
+
+/** One page of a longer list, and how long the list is. */
+export interface PageOf<T> {
+  readonly items: T[];
+  readonly total: number;
+}
+
+/** Rows a run read for one table (etl_run_files), for the console's per-table chart. */
+export interface TableRowsPoint {
+  readonly runId: number;
+  readonly startedAt: string;
+  /** Base CASES table, e.g. `ST`. */
+  readonly table: string;
+  readonly mode: LoadMode;
+  readonly rows: number;
+}
+
+/** The console's reads (the dashboard's charts and paging); no personal data in any of them. */
+export interface ConsoleQueries {
+  /** A page of runs, newest first, with how many runs match the filter. */
+  pageRuns(filter: RunPageFilter): Promise<PageOf<RunRecord>>;
+  /** A page of a run's rejects in file and line order, with their number; never original lines. */
+  pageRejects(runId: number, limit: number, offset: number): Promise<PageOf<RejectRecord>>;
+  /** The school's finished runs (not dry runs, not skipped) that started at or after `since`, oldest first. */
+  chartRuns(school: string, since: Date): Promise<RunRecord[]>;
+  /** Rows read per table by the runs chartRuns gives (files without a file-level error), oldest first. */
+  chartTableRows(school: string, since: Date): Promise<TableRowsPoint[]>;
+}
+
+export interface Store extends ConsoleQueries {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, without credentials. */
   readonly location: string;

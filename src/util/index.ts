@@ -11,6 +11,7 @@ export {
 } from './encoding.js';
 export { fmix32, hex32 } from './hash-mix.js';
 export { hostNameOf } from './host.js';
+export { formatShare } from './percent.js';
 export { readSourceChunks, SOURCE_READ_FLAGS, WHOLE_READ_BYTES } from './no-follow.js';
 export { ReadAhead } from './read-ahead.js';
 export { isTransientIoError, withRetry, type RetryOptions } from './retry.js';

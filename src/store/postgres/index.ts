@@ -32,6 +32,7 @@ import { FLUSH_STATS, vacuumDue } from './vacuum.js';
 
 export { isTransientPostgresError } from './errors.js';
 import { unavailable } from './errors.js';
+import { createPostgresConsole } from './console.js';
 
 /**
  * The production store: PostgreSQL through a node-postgres pool, every table in one schema. A run
@@ -381,6 +382,7 @@ export function createPostgresStore(url: string, schema: string, options: Postgr
   return {
     dialect: 'postgres',
     location: describeUrl(url, schema),
+    ...createPostgresConsole(withClient),
     migrate: () =>
       withClient((client) =>
         inTransaction(client, async () => {

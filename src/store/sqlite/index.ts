@@ -31,6 +31,7 @@ import { countRowsSql, ensureSqliteMirror } from './mirror.js';
 import { ensureSqliteViews } from './views.js';
 import { reclaimSqlite } from './vacuum.js';
 import { cannotOpen } from './errors.js';
+import { createSqliteConsole } from './console.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode. SQLite has one writer
@@ -283,6 +284,7 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
   return {
     dialect: 'sqlite',
     location: `sqlite:${path}`,
+    ...createSqliteConsole(db),
     async migrate() {
       await whenWritable(() => db.exec('BEGIN IMMEDIATE'), options.busyTimeoutMs, 'migrating');
       try {
