@@ -31,7 +31,8 @@ describe('the dashboard in a real browser', () => {
     target = await createTarget('sqlite');
     src = join(target.dir, 'export');
     await copySample(src);
-    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' }), {
       logger: createLogger({ level: 'silent' }),
     });
     firstRun = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;

@@ -68,7 +68,8 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
     target = await createTarget(dialect);
     const src = join(target.dir, 'export');
     await copySample(src);
-    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' }), {
       logger: createLogger({ level: 'silent' }),
     });
     const first = await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
@@ -195,6 +196,7 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
     await get('/api/cases-etl/health', '/api/cases-etl/health');
     await get('/api/cases-etl/metrics', '/api/cases-etl/metrics');
     await get('/api/cases-etl/schools', '/api/cases-etl/schools');
+    await get('/api/cases-etl/session', '/api/cases-etl/session', ADMIN);
     await get('/api/cases-etl/runs', '/api/cases-etl/runs?limit=5&school=8865');
     await get('/api/cases-etl/rollbacks', '/api/cases-etl/rollbacks');
     for (const id of runs) await get('/api/cases-etl/runs/:id', `/api/cases-etl/runs/${id}`);
