@@ -25,7 +25,7 @@ function fill(tableId, rows, build, empty = 'None.') {
 }
 
 async function getJson(url, init) {
-  const res = await fetch(url, init);
+  const res = await fetch(url, withSession(init));
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   return body;
@@ -140,7 +140,7 @@ async function show(id, scroll = true) {
   fill('rejects', rejects, (r) =>
     row(cell(r.file), cell(String(r.line), 'n'), cell(r.key ?? ''), cell(r.field ?? ''), cell(r.code), cell(r.message)),
   );
-  const undoable = (run.status === 'succeeded' || run.status === 'warning') && !run.dryRun;
+  const undoable = (run.status === 'succeeded' || run.status === 'warning') && !run.dryRun && mayChangeData();
   $('rollback').hidden = !undoable;
   if (!undoable) {
     $('rollback-plan').textContent = '';
@@ -151,14 +151,14 @@ async function show(id, scroll = true) {
 
 async function rollback(dryRun) {
   const token = $('token').value;
-  sessionStorage.setItem('cases-etl-token', token);
+  if (token) sessionStorage.setItem('cases-etl-token', token);
   const body = { dryRun, cascade: $('cascade').checked, ...($('reason').value ? { reason: $('reason').value } : {}) };
   const plan = $('rollback-plan');
   plan.className = '';
   try {
     const r = await getJson(`/api/cases-etl/runs/${selected}/rollback`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
     const runs = r.runs.map((x) => x.runId).join(', ');
@@ -179,6 +179,45 @@ async function rollback(dryRun) {
   }
 }
 
+// ---- Sign-in: who this is (GET /api/cases-etl/session), kept apart from the drawing above. ----
+let session = {
+  auth: 'none',
+  signedIn: false,
+  name: null,
+  role: null,
+  csrfToken: null,
+  signInUrl: null,
+  signOutUrl: null,
+};
+
+/** `init` with what proves who this is: a typed-in token (not under oidc), and the CSRF token on a POST signed in by cookie. */
+function withSession(init = {}) {
+  const headers = { ...init.headers };
+  const token = sessionStorage.getItem('cases-etl-token');
+  if (token && session.auth !== 'oidc' && !headers.authorization) headers.authorization = `Bearer ${token}`;
+  if (session.csrfToken && (init.method ?? 'GET') !== 'GET') headers['x-csrf-token'] = session.csrfToken;
+  return { ...init, headers };
+}
+
+/** Admin controls show for an admin, and, with tokens, for whoever may type an admin token in. */
+function mayChangeData() {
+  return session.role === 'admin' || (session.auth !== 'oidc' && session.role !== 'viewer');
+}
+
+async function loadSession() {
+  session = await getJson('/api/cases-etl/session').catch(() => session);
+  const line = $('session');
+  line.replaceChildren();
+  const link = (href, text) => Object.assign(document.createElement('a'), { href, textContent: text });
+  if (session.signedIn) line.append(`Signed in as ${session.name} (${session.role})`);
+  if (session.signOutUrl) line.append(' · ', link(session.signOutUrl, 'Sign out'));
+  if (session.signInUrl) line.append(link(session.signInUrl, 'Sign in'));
+  // Signed in as an admin, the rollback form needs no token typed in.
+  const admin = session.signedIn && session.role === 'admin';
+  $('token-label').hidden = admin;
+  $('token').required = !admin;
+}
+
 $('token').value = sessionStorage.getItem('cases-etl-token') ?? '';
 $('rollback').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -187,6 +226,7 @@ $('rollback').addEventListener('submit', (e) => {
 $('confirm').addEventListener('click', () => void rollback(false));
 $('refresh').addEventListener('click', () => void refresh());
 setInterval(() => void refresh(), 30_000);
+await loadSession();
 void refresh();
 const linked = /^#run=(\d+)$/.exec(location.hash);
 if (linked) void show(Number(linked[1]));
