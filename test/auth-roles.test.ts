@@ -9,7 +9,7 @@ import { buildServer, type HttpDeps } from '../src/http/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runEtl } from '../src/pipeline/index.js';
 import { startCli } from './helpers/children.js';
-import { copySample } from './helpers/nights.js';
+import { copySample, editCsv } from './helpers/nights.js';
 import { createTarget, type Target } from './helpers/targets.js';
 
 /**
@@ -42,6 +42,11 @@ describe('viewer and admin tokens (ETL_AUTH=token)', () => {
     app = await createApp(
       target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${ADMIN}`, ETL_VIEWER_TOKENS: `wall:${VIEWER}` }),
       { logger: createLogger({ level: 'silent' }) },
+    );
+    await runEtl({ config: app.config, store: app.store, layouts: app.layouts });
+    // The second night rejects two birth dates: a run with rejects, whose keys are an admin's to see.
+    await editCsv(join(src, 'ST_8865.csv'), (rows, col) =>
+      rows.map((r, i) => (i === 2 || i === 9 ? Object.assign([...r], { [col('BIRTHDATE')]: 'whenever' }) : r)),
     );
     runId = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
     server = buildServer(app, deps);
@@ -107,11 +112,32 @@ describe('viewer and admin tokens (ETL_AUTH=token)', () => {
       });
     }
     expect(requested).toEqual([]);
+    // A viewer sees where and why rows were rejected, but not whose they were.
+    type Detail = { rejects: Array<{ key: string | null; field: string | null }> };
+    const seen = (await server.inject({ url: `/api/cases-etl/runs/${runId}`, headers: bearer(VIEWER) })).json<Detail>();
+    expect(seen.rejects.map((r) => [r.key, r.field])).toEqual([
+      [null, 'BIRTHDATE'],
+      [null, 'BIRTHDATE'],
+    ]);
+    const full = (await server.inject({ url: `/api/cases-etl/runs/${runId}`, headers: bearer(ADMIN) })).json<Detail>();
+    expect(full.rejects.map((r) => r.key)).toEqual([expect.any(String), expect.any(String)]);
     expect((await server.inject({ url: '/api/cases-etl/session', headers: bearer(VIEWER) })).json()).toMatchObject({
       signedIn: true,
       name: 'api:wall',
       role: 'viewer',
     });
+  });
+
+  it('says so in the OpenAPI document: the bearer scheme on every route but the probes and the session', async () => {
+    type Doc = { paths: Record<string, Record<string, { security?: unknown }>> };
+    const doc = (await server.inject({ url: '/openapi.json', headers: bearer(VIEWER) })).json<Doc>();
+    const open = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security === undefined)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(open.sort()).toEqual(['GET /api/cases-etl/session', 'GET /livez', 'GET /metrics', 'GET /readyz']);
+    expect(doc.paths['/api/cases-etl/runs']?.get?.security).toEqual([{ adminToken: [] }]);
   });
 
   it('lets an admin trigger and roll back, recorded by the token name', async () => {

@@ -82,10 +82,11 @@ function runIdOf(raw: string): number {
 }
 
 /**
- * The HTTP API, built apart from listen() so tests use inject(). Health and metrics are open (they
- * carry counts, never personal data); triggering and rolling back need a bearer token from
- * ETL_ADMIN_TOKENS. Every request must name an allowed host (ETL_ALLOWED_HOSTS), and every answer
- * carries the security headers (security.ts).
+ * The HTTP API, built apart from listen() so tests use inject(). Who may do what is auth/'s
+ * (ETL_AUTH): the probes are always open; reads need a viewer once sign-in is on; triggering,
+ * rolling back and personal data need an admin. Every request must name an allowed host
+ * (ETL_ALLOWED_HOSTS), and every answer carries the security headers (security.ts). `options`
+ * tunes the issuer's key fetching (tests ask for no cooldown).
  */
 export function buildServer(app: ServerContext, deps: HttpDeps, options: AccessOptions = {}): FastifyInstance {
   return buildHttp(app, deps, options);
@@ -122,7 +123,7 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null, options: AccessOpt
     return sendError(reply, new EtlError('ETL_HTTP_INVALID_REQUEST', coerceError(err).message), status);
   });
   // Before any route: each is completed for the document as it is added (the docs themselves only on serve's).
-  registerOpenApi(server, admin.requireAdmin, { docs: deps !== null });
+  registerOpenApi(server, admin.requireAdmin, { docs: deps !== null, signIn: deps !== null && admin.mode !== 'none' });
 
   server.setNotFoundHandler(async (req, reply) =>
     sendError(
@@ -188,7 +189,10 @@ function registerProbes(routes: FastifyInstance, app: ServerContext): void {
   });
 }
 
-/** The API's reads, open to anyone who may reach the server (counts, codes and names, no personal data). */
+/**
+ * The API's reads: counts, codes and names, no personal data. Open under ETL_AUTH=none; with
+ * sign-in on, the hook of registerAccess asks each for a viewer at least.
+ */
 function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: AccessCheck): void {
   const schoolQuery = {
     type: 'object',
@@ -258,7 +262,9 @@ function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: 
       ]);
       // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
       if (originals) void reply.header('cache-control', 'no-store');
-      return { run, files, rejects };
+      // With sign-in on, a reject's key (a student's or a family's id) is shown to admins only.
+      const keys = admin.mode === 'none' || admin.isAdmin(req);
+      return { run, files, rejects: keys ? rejects : rejects.map((r) => ({ ...r, key: null })) };
     },
   );
 
@@ -278,7 +284,7 @@ function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: 
   routes.get('/api/cases-etl/schools', { schema: schoolsSchema }, async () => app.store.schoolSummaries());
 }
 
-/** The routes that change data, each behind the admin token. */
+/** The routes that change data, each behind the admin role (requireAdmin). */
 function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: HttpDeps, admin: AccessCheck): void {
   routes.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
     '/api/cases-etl/runs/:id/rollback',

@@ -74,7 +74,7 @@ export interface AccessOptions {
 type Resolved = { readonly identity: Identity | null } | { readonly error: EtlError };
 
 /** Routes open with sign-in on: the probes, and what signs in and out. */
-const OPEN = new Set([
+export const OPEN_ROUTES: ReadonlySet<string> = new Set([
   '/livez',
   '/readyz',
   '/metrics',
@@ -211,7 +211,7 @@ export function registerAccess(server: FastifyInstance, access: AccessCheck): vo
       await access.identify(req).catch(() => null);
       return undefined;
     }
-    if (OPEN.has(route)) return undefined;
+    if (OPEN_ROUTES.has(route)) return undefined;
     const file = (req.routeOptions.schema as { hide?: boolean } | undefined)?.hide === true;
     if (access.mode === 'token' && file) return undefined;
     return access.requireViewer(req, reply);
