@@ -45,6 +45,9 @@ export interface HttpDeps {
   }): Promise<{ jobId: string | null; created: boolean; mode: 'queue' | 'direct' }>;
 }
 
+/** The access checks route registrars are handed (auth/index.ts); its old name, for registrars written before roles. */
+export type { AccessCheck, AccessCheck as AdminCheck } from './auth/index.js';
+
 /** Route ids: digits only, no leading zero (anything else is 400 by schema; see runIdOf for the range). */
 /** An error as every route answers one: its message, its code and the HTTP status (the code's, unless given). */
 function sendError(reply: FastifyReply, err: EtlError, status = behaviourOf(err.code).http): FastifyReply {

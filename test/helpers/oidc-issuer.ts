@@ -58,6 +58,8 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 export async function startIssuer(options: {
   clientId: string;
   users: Readonly<Record<string, IssuerUser>>;
+  /** The port to listen on; default any free one. */
+  port?: number;
 }): Promise<Issuer> {
   const keys: SigningKey[] = [await newKey()];
   let fetches = 0;
@@ -140,7 +142,7 @@ export async function startIssuer(options: {
       return json(404, { error: 'not_found' });
     })().catch((err: unknown) => json(500, { error: String(err) }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(options.port ?? 0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

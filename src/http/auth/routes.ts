@@ -23,8 +23,13 @@ function returnPathOf(raw: unknown): string {
  */
 export function registerAuthRoutes(routes: FastifyInstance, config: Config, access: AccessCheck): void {
   const { publicUrl } = config.http;
-  /** This server's address as the browser uses it: ETL_PUBLIC_URL, else the request's own (its Host was checked). */
-  const baseOf = (req: FastifyRequest): string => (publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+  /**
+   * This server's address as the browser uses it: ETL_PUBLIC_URL, else the request's own (its Host
+   * was checked), as an origin (`http://localhost`, never `:80`): the redirect URI sent at login
+   * and the one the callback is checked against must be the same text.
+   */
+  const baseOf = (req: FastifyRequest): string =>
+    (publicUrl ?? new URL(`${req.protocol}://${req.host}`).origin).replace(/\/+$/, '');
   const secureOf = (req: FastifyRequest): boolean => baseOf(req).startsWith('https:');
 
   routes.get(

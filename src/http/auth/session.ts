@@ -72,12 +72,11 @@ export interface CookieOptions {
 
 /**
  * Sets a cookie: HttpOnly (no script reads it), SameSite=Lax (a cross-site POST carries none, and
- * the issuer's redirect back, a top-level GET, does). Appended, so one answer can set several.
+ * the issuer's redirect back, a top-level GET, does). Fastify appends each Set-Cookie header, so
+ * one answer can set several.
  */
 export function setCookie(reply: FastifyReply, name: string, value: string, o: CookieOptions): void {
   const parts = [`${name}=${value}`, `Path=${o.path}`, `Max-Age=${o.maxAge}`, 'HttpOnly', 'SameSite=Lax'];
   if (o.secure) parts.push('Secure');
-  const before = reply.getHeader('set-cookie');
-  const list = before === undefined ? [] : Array.isArray(before) ? before : [String(before)];
-  void reply.header('set-cookie', [...list, parts.join('; ')]);
+  void reply.header('set-cookie', parts.join('; '));
 }
