@@ -156,3 +156,48 @@ describe('signing in to the dashboard (ETL_AUTH=oidc) in Chromium', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('typing a token into the dashboard (ETL_AUTH=token) in Chromium', () => {
+  it('reads with a viewer token, offers no rollback, and forgets the token when asked', async () => {
+    const VIEWER = 'browser-viewer-token-0123456789';
+    const target = await createTarget('sqlite');
+    const src = join(target.dir, 'export');
+    await copySample(src);
+    const app = await createApp(
+      target.config({
+        CASES_DIRECTORY: src,
+        ETL_ADMIN_TOKENS: 'ops:browser-admin-token-0123456789',
+        ETL_VIEWER_TOKENS: `wall:${VIEWER}`,
+      }),
+      { logger: createLogger({ level: 'silent' }) },
+    );
+    const server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'direct' }) });
+    const chromium = await launchChromium();
+    try {
+      const runId = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
+      const base = await server.listen({ port: 0, host: '127.0.0.1' });
+      const page = await chromium.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${base}/dashboard`);
+      // The page loads; its data waits for a token.
+      await page.locator('#health', { hasText: 'The API did not answer' }).waitFor();
+      await page.fill('#session-token', VIEWER);
+      await page.click('#use-token');
+      await page.locator('#session', { hasText: 'Signed in as api:wall (viewer)' }).waitFor();
+      await page.locator(`#runs tr[data-run="${runId}"]`).click();
+      await page.locator('#detail-title', { hasText: `Run ${runId} of school 8865` }).waitFor();
+      expect(await page.locator('#rollback').isHidden()).toBe(true);
+
+      await page.click('#forget-token');
+      await page.locator('#session-token').waitFor();
+      expect(await page.evaluate("sessionStorage.getItem('cases-etl-token')")).toBeNull();
+      expect(errors).toEqual([]);
+    } finally {
+      await chromium.close();
+      await server.close();
+      await app.stop();
+      await target.cleanup();
+    }
+  }, 60_000);
+});

@@ -212,10 +212,31 @@ async function loadSession() {
   if (session.signedIn) line.append(`Signed in as ${session.name} (${session.role})`);
   if (session.signOutUrl) line.append(' · ', link(session.signOutUrl, 'Sign out'));
   if (session.signInUrl) line.append(link(session.signInUrl, 'Sign in'));
+  if (session.auth === 'token') line.append(...tokenControls());
   // Signed in as an admin, the rollback form needs no token typed in.
   const admin = session.signedIn && session.role === 'admin';
   $('token-label').hidden = admin;
   $('token').required = !admin;
+}
+
+/** With ETL_AUTH=token: a box to type a token into (kept for this tab only), or a button to forget it. */
+function tokenControls() {
+  const button = (id, text, onClick) => {
+    const b = Object.assign(document.createElement('button'), { type: 'button', id, textContent: text });
+    b.addEventListener('click', () => void onClick().then(loadSession).then(refresh));
+    return b;
+  };
+  if (session.signedIn)
+    return [' · ', button('forget-token', 'Forget token', async () => sessionStorage.removeItem('cases-etl-token'))];
+  const input = Object.assign(document.createElement('input'), { id: 'session-token', type: 'password' });
+  input.autocomplete = 'off';
+  const label = Object.assign(document.createElement('label'), { textContent: 'Access token ' });
+  label.append(input);
+  return [
+    label,
+    ' ',
+    button('use-token', 'Use token', async () => sessionStorage.setItem('cases-etl-token', input.value)),
+  ];
 }
 
 $('token').value = sessionStorage.getItem('cases-etl-token') ?? '';
