@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ function cookiesOf(headers: Record<string, unknown>): { pairs: Record<string, st
 describe('the sign-in pages (ETL_AUTH=oidc)', () => {
   let issuer: Issuer;
   let target: Target;
+  /** Every server's log, as JSON lines. */
+  let log = '';
   const apps: App[] = [];
   const servers: FastifyInstance[] = [];
 
@@ -45,6 +48,12 @@ describe('the sign-in pages (ETL_AUTH=oidc)', () => {
     await issuer?.close();
   });
 
+  function logTo(): PassThrough {
+    const stream = new PassThrough();
+    stream.on('data', (d: Buffer) => (log += d.toString()));
+    return stream;
+  }
+
   async function serve(env: Record<string, string> = {}): Promise<FastifyInstance> {
     const app = await createApp(
       target.config({
@@ -53,7 +62,7 @@ describe('the sign-in pages (ETL_AUTH=oidc)', () => {
         ETL_OIDC_ADMIN_ROLES: 'Etl.Admin',
         ...env,
       }),
-      { logger: createLogger({ level: 'silent' }) },
+      { logger: createLogger({ level: 'info', destination: logTo() }) },
     );
     apps.push(app);
     const server = buildServer(app, deps);
@@ -129,6 +138,16 @@ describe('the sign-in pages (ETL_AUTH=oidc)', () => {
       headers: { cookie: `cases-etl-session=${flipped}` },
     });
     expect(forged.statusCode).toBe(401);
+    // Said in the log: who, never a token, a code or the cookie.
+    const lines = log
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'signed in')).toEqual([
+      expect.objectContaining({ user: 'oidc:jo', role: 'admin' }),
+    ]);
+    const code = new URL(`https://x${callback.search}`).searchParams.get('code') ?? '';
+    for (const secret of [session, code, me.csrfToken]) expect(log).not.toContain(secret);
     // Another serve process (another key, no ETL_SESSION_SECRET) does not know it either.
     const other = await serve();
     expect((await other.inject({ url: '/api/cases-etl/runs', headers: cookie })).statusCode).toBe(401);
@@ -164,6 +183,7 @@ describe('the sign-in pages (ETL_AUTH=oidc)', () => {
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json()).toMatchObject({ code: 'ETL_OIDC_SIGNIN_FAILED' });
     expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect(log).toContain('"msg":"sign-in failed"');
   });
 
   it('answers 503 ETL_OIDC_UNAVAILABLE while the issuer cannot be reached, and signs in once it can', async () => {

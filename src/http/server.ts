@@ -140,7 +140,7 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null, options: AccessOpt
     registerProbes(routes, app);
     if (deps === null) return;
     registerDashboard(routes);
-    registerAuthRoutes(routes, app.config, admin);
+    registerAuthRoutes(routes, app.config, admin, app.logger);
     registerReadRoutes(routes, app, admin);
     registerHistoryRoute(routes, app.store, admin.requireAdmin);
     registerAdminRoutes(routes, app, deps, admin);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Config } from '../../config/index.js';
+import type { Logger } from '../../observability/index.js';
 import { EtlError } from '../../errors/index.js';
 import { SESSION } from '../schemas.js';
 import { newCsrfToken } from './csrf.js';
@@ -21,7 +22,7 @@ function returnPathOf(raw: unknown): string {
  * (to the issuer, with PKCE, state and nonce in a sealed short-lived cookie), /auth/callback
  * (the code exchanged, the ID token checked, the session cookie set) and /auth/logout.
  */
-export function registerAuthRoutes(routes: FastifyInstance, config: Config, access: AccessCheck): void {
+export function registerAuthRoutes(routes: FastifyInstance, config: Config, access: AccessCheck, logger: Logger): void {
   const { publicUrl } = config.http;
   /**
    * This server's address as the browser uses it: ETL_PUBLIC_URL, else the request's own (its Host
@@ -69,7 +70,13 @@ export function registerAuthRoutes(routes: FastifyInstance, config: Config, acce
         'ETL_OIDC_SIGNIN_FAILED',
         'no sign-in is under way in this browser (or it took over 10 minutes): start again at /auth/login',
       );
-    const user = await oidc.finishSignIn(new URL(req.url, `${baseOf(req)}/`), pending);
+    const user = await oidc.finishSignIn(new URL(req.url, `${baseOf(req)}/`), pending).catch((err: unknown) => {
+      // Said once here, with why (state, nonce, the issuer's error); never a code or a token.
+      logger.warn({ error: err instanceof Error ? err.message : String(err) }, 'sign-in failed');
+      throw err;
+    });
+    // Who signed in, for the record: a staff user name and the role, never a token.
+    logger.info({ user: user.name, role: user.role }, 'signed in');
     const session: Session = { ...user, csrf: newCsrfToken() };
     const secure = secureOf(req);
     setCookie(reply, SIGN_IN_COOKIE, '', { maxAge: 0, secure, path: '/auth' });
