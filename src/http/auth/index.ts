@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { AuthMode, Config } from '../../config/index.js';
-import { EtlError } from '../../errors/index.js';
+import { coerceError, EtlError, isEtlError } from '../../errors/index.js';
 import { assertCsrf } from './csrf.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt.js';
 import { createOidcClient, roleOf, userNameOf, type OidcClient } from './oidc.js';
@@ -114,7 +114,7 @@ export function createAccess(config: Config, options: AccessOptions = {}): Acces
       if (oidc !== null && looksLikeJwt(bearer))
         return verifyJwt(bearer).then(
           (identity) => ({ identity }),
-          (err: EtlError) => ({ error: err }),
+          (err: unknown) => ({ error: isEtlError(err) ? err : new EtlError('ETL_INTERNAL', coerceError(err).message) }),
         );
       return { error: new EtlError('ETL_HTTP_UNAUTHORIZED', 'a valid bearer token is required') };
     }
