@@ -23,7 +23,7 @@ describe('Bull Board at /admin/queues, and the queue on the dashboard, with Redi
 
   beforeAll(async () => {
     target = await createTarget('sqlite');
-    app = await jobApp(target, { ETL_QUEUE_PREFIX: prefix, ETL_ADMIN_TOKENS: `ops:${TOKEN}` });
+    app = await jobApp(target, { ETL_QUEUE_PREFIX: prefix, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' });
     server = buildServer(app, { trigger: async () => ({ jobId: 'job-1', created: true, mode: 'queue' }) });
     base = await server.listen({ port: 0, host: '127.0.0.1' });
     chromium = await launchChromium();

@@ -34,7 +34,7 @@ describe('the operator console in a real browser', () => {
 
   beforeAll(async () => {
     target = await createTarget('sqlite');
-    app = await createApp(target.config({ ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+    app = await createApp(target.config({ ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' }), {
       logger: createLogger({ level: 'silent' }),
     });
     nights = await seedLedgerNights(app.store, { nights: 60 });
@@ -197,7 +197,7 @@ describe('the operator console in a real browser', () => {
 
       await page.fill('#token', TOKEN);
       await page.click('#sign-in-button');
-      await page.locator('#who', { hasText: 'Signed in as ops (admin)' }).waitFor();
+      await page.locator('#who', { hasText: 'Signed in as api:ops (admin)' }).waitFor();
       await page.locator('#rejects-csv').waitFor({ state: 'visible' });
       // No Redis here: no queue board to link to.
       expect(await page.locator('#board-link').isVisible()).toBe(false);
@@ -229,7 +229,7 @@ describe('the operator console in a real browser', () => {
       const last = nights.at(-1) as SeededNight;
       await page.fill('#token', TOKEN);
       await page.click('#sign-in-button');
-      await page.locator('#who', { hasText: 'Signed in as ops' }).waitFor();
+      await page.locator('#who', { hasText: 'Signed in as api:ops' }).waitFor();
       await page.click(`#runs a[href="#run=${last.runId}"]`);
       await page.locator('#rejects-range', { hasText: 'of 289' }).waitFor();
       const widths = await page.evaluate<{ page: number; view: number; charts: number[] }>(`({

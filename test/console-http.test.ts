@@ -13,6 +13,8 @@ import { createTarget, DIALECTS, type Target } from './helpers/targets.js';
 
 const TOKEN = 'console-admin-token-0123456';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
+const VIEWER_TOKEN = 'console-viewer-token-0123456';
+const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
 
 describe('formula-safe CSV cells', () => {
   it('defuses every cell a spreadsheet would run, and quotes by RFC 4180', () => {
@@ -62,7 +64,13 @@ describe.each(DIALECTS)("the console's HTTP routes on %s", (dialect) => {
 
   beforeAll(async () => {
     target = await createTarget(dialect);
-    app = await createApp(target.config({ ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_TIMEZONE: 'Australia/Perth' }), {
+    // Tokens set: sign-in is on (ETL_AUTH=token), so every read goes as the viewer unless it says otherwise.
+    const config = target.config({
+      ETL_ADMIN_TOKENS: `ops:${TOKEN}`,
+      ETL_VIEWER_TOKENS: `wall:${VIEWER_TOKEN}`,
+      ETL_TIMEZONE: 'Australia/Perth',
+    });
+    app = await createApp(config, {
       logger: createLogger({ level: 'silent' }),
     });
     nights = await seedLedgerNights(app.store, { nights: 60 });
@@ -75,7 +83,7 @@ describe.each(DIALECTS)("the console's HTTP routes on %s", (dialect) => {
     await target?.cleanup();
   });
 
-  const get = async (url: string, headers: Record<string, string> = {}) => server.inject({ url, headers });
+  const get = async (url: string, headers: Record<string, string> = VIEWER) => server.inject({ url, headers });
 
   it('pages runs by school and status', async () => {
     const page = (await get('/api/cases-etl/console/runs?school=8865&limit=25&offset=25')).json();
@@ -94,7 +102,7 @@ describe.each(DIALECTS)("the console's HTTP routes on %s", (dialect) => {
 
   it("pages a run's rejects past 100, and 404s an unknown run", async () => {
     const last = nights.at(-1) as SeededNight;
-    const third = (await get(`/api/cases-etl/runs/${last.runId}/rejects?limit=100&offset=200`)).json();
+    const third = (await get(`/api/cases-etl/runs/${last.runId}/rejects?limit=100&offset=200`, ADMIN)).json();
     expect(third).toMatchObject({ total: 289, limit: 100, offset: 200 });
     expect(third.items).toHaveLength(89);
     expect(third.items.at(-1)).toMatchObject({ line: 290, key: 'ST00288' });
@@ -105,8 +113,9 @@ describe.each(DIALECTS)("the console's HTTP routes on %s", (dialect) => {
   it('gives an admin every reject as formula-safe CSV, without original lines, and refuses anyone else', async () => {
     const last = nights.at(-1) as SeededNight;
     const url = `/api/cases-etl/runs/${last.runId}/rejects.csv`;
-    expect((await get(url)).statusCode).toBe(401);
+    expect((await get(url, {})).statusCode).toBe(401);
     expect((await get(url, { authorization: 'Bearer not-the-token-at-all' })).statusCode).toBe(401);
+    expect((await get(url)).statusCode).toBe(403);
     const res = await get(url, ADMIN);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
@@ -164,12 +173,18 @@ describe.each(DIALECTS)("the console's HTTP routes on %s", (dialect) => {
     expect(state.schedule.nextLocal).toMatch(/ 02:00 AWST$/);
   });
 
-  it('says whether the caller is an admin, and refuses a wrong token', async () => {
-    expect((await get('/api/cases-etl/console/me')).json()).toEqual({ admin: false, name: null });
-    expect((await get('/api/cases-etl/console/me', ADMIN)).json()).toEqual({ admin: true, name: 'ops' });
-    expect((await get('/api/cases-etl/console/me', { authorization: 'Bearer wrong-wrong-wrong' })).statusCode).toBe(
-      401,
-    );
+  it("gives a viewer a run's rejects without their keys, an admin with them, and nobody without a token", async () => {
+    const last = nights.at(-1) as SeededNight;
+    const url = `/api/cases-etl/runs/${last.runId}/rejects?limit=5`;
+    const viewer = (await get(url)).json();
+    expect(viewer.items).toHaveLength(5);
+    expect(viewer.items.every((r: { key: unknown; code: unknown }) => r.key === null && r.code !== null)).toBe(true);
+    const admin = (await get(url, ADMIN)).json();
+    expect(admin.items.every((r: { key: unknown }) => typeof r.key === 'string')).toBe(true);
+    expect((await get(url, {})).statusCode).toBe(401);
+    expect((await get(`/api/cases-etl/runs/${last.runId}/rejects.csv`)).json()).toMatchObject({
+      code: 'ETL_AUTH_FORBIDDEN',
+    });
   });
 
   it('serves uPlot from the package itself', async () => {

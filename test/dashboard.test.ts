@@ -31,7 +31,8 @@ describe('the dashboard in a real browser', () => {
     target = await createTarget('sqlite');
     src = join(target.dir, 'export');
     await copySample(src);
-    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' }), {
       logger: createLogger({ level: 'silent' }),
     });
     firstRun = (await runEtl({ config: app.config, store: app.store, layouts: app.layouts })).runId as number;
@@ -115,13 +116,13 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('#rollback').isVisible()).toBe(false);
     await page.fill('#token', 'not-the-right-token-at-all');
     await page.click('#sign-in-button');
-    await page.locator('#who.error', { hasText: 'a valid bearer token is required' }).waitFor();
+    await page.locator('#who.error', { hasText: 'That token was not accepted.' }).waitFor();
     expect(await page.locator('#rollback').isVisible()).toBe(false);
     expect((await app.store.getRun(secondRun))?.status).toBe('warning');
 
     await page.fill('#token', TOKEN);
     await page.click('#sign-in-button');
-    await page.locator('#who', { hasText: 'Signed in as ops (admin)' }).waitFor();
+    await page.locator('#who', { hasText: 'Signed in as api:ops (admin)' }).waitFor();
     await page.locator('#rollback').waitFor({ state: 'visible' });
     await page.fill('#reason', 'rejected birth dates');
     await page.click('#plan');

@@ -65,9 +65,13 @@ describe.each(DIALECTS)('HTTP hardening on %s', (dialect) => {
   });
 
   const serve = async (env: Record<string, string> = {}): Promise<{ app: App; server: FastifyInstance }> => {
-    const app = await createApp(target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ...env }), {
-      logger: createLogger({ level: 'silent' }),
-    });
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    const app = await createApp(
+      target.config({ CASES_DIRECTORY: src, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none', ...env }),
+      {
+        logger: createLogger({ level: 'silent' }),
+      },
+    );
     apps.push(app);
     const server = buildServer(app, { trigger: async () => ({ jobId: null, created: true, mode: 'direct' }) });
     servers.push(server);

@@ -23,7 +23,13 @@ describe('HTTP API', () => {
     prefix = uniquePrefix();
     src = join(target.dir, 'export');
     await copySample(src);
-    app = await jobApp(target, { CASES_DIRECTORY: src, ETL_QUEUE_PREFIX: prefix, ETL_ADMIN_TOKENS: `ops:${TOKEN}` });
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    app = await jobApp(target, {
+      CASES_DIRECTORY: src,
+      ETL_QUEUE_PREFIX: prefix,
+      ETL_ADMIN_TOKENS: `ops:${TOKEN}`,
+      ETL_AUTH: 'none',
+    });
   });
   afterEach(async () => {
     await app.stop();

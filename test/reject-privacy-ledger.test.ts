@@ -210,9 +210,13 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
     expect((await runCli(['runs', '--original'], env, target.dir)).code).toBe(2);
 
     // The API: open answers are small and carry no values; originals need an admin token.
-    app = await createApp(target.config({ CASES_DIRECTORY: exportDir, ETL_ADMIN_TOKENS: `ops:${TOKEN}` }), {
-      logger: createLogger({ level: 'silent' }),
-    });
+    // ETL_AUTH=none: reads open and the token for admin routes only (token mode: auth-roles.test.ts).
+    app = await createApp(
+      target.config({ CASES_DIRECTORY: exportDir, ETL_ADMIN_TOKENS: `ops:${TOKEN}`, ETL_AUTH: 'none' }),
+      {
+        logger: createLogger({ level: 'silent' }),
+      },
+    );
     const server = buildServer(app, { trigger: async () => ({ jobId: null, created: false, mode: 'direct' }) });
     const open = await server.inject({ method: 'GET', url: `/api/cases-etl/runs/${runId}` });
     expect(open.statusCode).toBe(200);

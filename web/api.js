@@ -3,11 +3,28 @@
 // decides whether the admin controls show (CSS hides `.admin-only` unless the body is `.admin`).
 const TOKEN_KEY = 'cases-etl-token';
 
-/** fetch, with the admin token (when one was given) as a bearer header. */
+/**
+ * Who this is, as GET /api/cases-etl/session says: how the server signs people in (ETL_AUTH),
+ * the name and role, and, signed in by cookie (oidc), the CSRF token every POST must carry.
+ */
+let session = {
+  auth: 'none',
+  signedIn: false,
+  name: null,
+  role: null,
+  csrfToken: null,
+  signInUrl: null,
+  signOutUrl: null,
+};
+
+/** fetch, with the typed-in token as a bearer header (not under oidc) and the session's CSRF token on a POST. */
 export async function apiFetch(url, init = {}) {
   const headers = new Headers(init.headers);
   const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  if (token && session.auth !== 'oidc' && !headers.has('authorization'))
+    headers.set('authorization', `Bearer ${token}`);
+  const method = (init.method ?? 'GET').toUpperCase();
+  if (session.csrfToken && method !== 'GET' && method !== 'HEAD') headers.set('x-csrf-token', session.csrfToken);
   return fetch(url, { ...init, headers });
 }
 
@@ -19,28 +36,48 @@ export async function getJson(url, init) {
   return body;
 }
 
-/** Shows or hides the admin controls for `who` ({ admin, name }) and says who is signed in. */
+/**
+ * Shows or hides the admin controls for `who` (the session) and says who is signed in: the token
+ * form under `none` and `token`, a sign-in or sign-out link under `oidc`.
+ */
 export function applyRole(who) {
-  document.body.classList.toggle('admin', who.admin === true);
+  const admin = who.role === 'admin';
+  document.body.classList.toggle('admin', admin);
   const status = document.getElementById('who');
   status.className = '';
-  status.textContent = who.admin ? `Signed in as ${who.name} (admin)` : 'Viewing (read only)';
+  status.textContent = who.signedIn ? `Signed in as ${who.name} (${who.role})` : 'Viewing (read only)';
+  document.getElementById('sign-in').hidden = who.auth === 'oidc';
+  document.getElementById('sign-out').hidden = !who.signedIn;
+  const line = document.getElementById('session');
+  line.replaceChildren();
+  const link = (href, text) => Object.assign(document.createElement('a'), { href, textContent: text });
+  if (who.auth !== 'oidc') return;
+  if (who.signedIn) line.append(`Signed in as ${who.name} (${who.role})`);
+  if (who.signOutUrl) line.append(' · ', link(who.signOutUrl, 'Sign out'));
+  if (who.signInUrl)
+    line.append(link(`${who.signInUrl}?return=${encodeURIComponent('/dashboard' + location.hash)}`, 'Sign in'));
 }
 
-/** Asks the server who the stored token belongs to; forgets a token it refuses. */
+/** Asks the server who this is; forgets a typed-in token it does not accept. */
 export async function checkRole() {
   try {
-    const who = await getJson('/api/cases-etl/console/me');
-    applyRole(who);
-    return who;
+    session = await getJson('/api/cases-etl/session');
   } catch (err) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    applyRole({ admin: false, name: null });
+    applyRole(session);
     const status = document.getElementById('who');
     status.textContent = err.message;
     status.className = 'error';
-    return { admin: false, name: null };
+    return session;
   }
+  const refused = sessionStorage.getItem(TOKEN_KEY) !== null && !session.signedIn && session.auth !== 'oidc';
+  if (refused) sessionStorage.removeItem(TOKEN_KEY);
+  applyRole(session);
+  if (refused) {
+    const status = document.getElementById('who');
+    status.textContent = 'That token was not accepted.';
+    status.className = 'error';
+  }
+  return session;
 }
 
 export function signIn(token) {
@@ -50,7 +87,7 @@ export function signIn(token) {
 
 export function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
-  applyRole({ admin: false, name: null });
+  return checkRole();
 }
 
 /** Saves what `url` answers as a file (a link cannot carry the bearer header, so it is fetched). */

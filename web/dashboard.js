@@ -272,9 +272,11 @@ async function runNow() {
 
 $('sign-in').addEventListener('submit', (e) => {
   e.preventDefault();
-  void signIn($('token').value).then(() => ($('token').value = ''));
+  void signIn($('token').value)
+    .then(() => ($('token').value = ''))
+    .then(() => refresh());
 });
-$('sign-out').addEventListener('click', () => signOut());
+$('sign-out').addEventListener('click', () => void signOut().then(() => refresh()));
 $('rollback').addEventListener('submit', (e) => {
   e.preventDefault();
   void rollback(true);

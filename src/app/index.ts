@@ -1,5 +1,6 @@
 export { createApp, type App } from './app.js';
 export {
+  assertServeConfig,
   assertWorkerConfig,
   buildAppServer,
   startServe,

@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 
-import type { Config } from '../config/index.js';
+import { isLoopbackHost, type Config } from '../config/index.js';
 import { coerceError, EtlError } from '../errors/index.js';
 import { buildProbeServer, buildServer } from '../http/index.js';
 import {
@@ -50,6 +50,23 @@ export function assertWorkerConfig(config: Config): void {
     throw new EtlError('ETL_CONFIG_INVALID', 'a worker needs Redis: set REDIS_URL (or REDIS_HOST and REDIS_PORT)', {
       problems: ['REDIS_URL is not set'],
     });
+}
+
+/**
+ * serve answers beyond this machine only with sign-in on: with ETL_AUTH left to its default of
+ * `none`, a HOST other than loopback is refused (ETL_AUTH_REQUIRED, exit 2) before anything is
+ * opened, since anyone on the network could then read the ledger. ETL_AUTH=none set on purpose
+ * (a proxy in front that signs people in) is accepted.
+ */
+export function assertServeConfig(config: Config): void {
+  const { host, auth } = config.http;
+  if (auth.mode !== 'none' || auth.modeSet || isLoopbackHost(host)) return;
+  throw new EtlError(
+    'ETL_AUTH_REQUIRED',
+    `HOST=${host} listens beyond this machine, but no sign-in is configured: anyone who reaches it could read the ledger. ` +
+      'Set ETL_ADMIN_TOKENS (and ETL_VIEWER_TOKENS) or ETL_AUTH=oidc with ETL_OIDC_ISSUER and ETL_OIDC_CLIENT_ID ' +
+      '(docs/auth.md), listen on HOST=127.0.0.1, or set ETL_AUTH=none to serve it open on purpose',
+  );
 }
 
 /**
@@ -125,6 +142,7 @@ export interface ServeHandle {
  */
 export async function startServe(app: App, options: WorkerStartOptions = {}): Promise<ServeHandle> {
   const { config, logger } = app;
+  assertServeConfig(config);
   let worker: WorkerHandle | null = null;
   // HTTP listens first (/livez at once, /readyz saying why it is not ready yet), then Redis is
   // given its first few seconds; on stop the worker drains before HTTP closes.

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { EtlError } from '../errors/index.js';
 import { defaultFrom, SMTP_NEEDED, type NotificationConfig } from './notifications.js';
 import { ENVIRONMENT, VARIABLE_NAMES, type EnvironmentValues, type VariableName } from './schema.js';
-import type { Config, ConfigOverrides, LineLimits } from './types.js';
-import { databaseOf, defaultAllowedHosts } from './values.js';
+import type { AuthConfig, Config, ConfigOverrides, LineLimits, OidcConfig } from './types.js';
+import { databaseOf, defaultAllowedHosts, isLoopbackHost } from './values.js';
 import type { Definition } from './variable.js';
 
 export {
@@ -23,15 +23,18 @@ export {
   type Variable,
   type VariableName,
 } from './schema.js';
-export { LOG_LEVELS, type LogLevel, type ViewNaming } from './values.js';
+export { isLoopbackHost, LOG_LEVELS, type AuthMode, type LogLevel, type ViewNaming } from './values.js';
 export { COMMANDS, GROUPS, type CommandName, type Group } from './variable.js';
 export type {
+  AuthConfig,
   Config,
   ConfigOverrides,
   DatabaseConfig,
   HttpConfig,
   JobsConfig,
   LineLimits,
+  NamedToken,
+  OidcConfig,
   RetryConfig,
 } from './types.js';
 
@@ -127,6 +130,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   const redisUrl = v.REDIS_URL ?? (host ? `redis://${host.includes(':') ? `[${host}]` : host}:${v.REDIS_PORT}` : null);
   const publicUrl = v.ETL_PUBLIC_URL ?? null;
 
+  const auth = authOf(v, report);
+
   const emailFrom = v.ETL_NOTIFICATION_FROM ?? defaultFrom(hostname());
   // The default is built from this machine's name, which need not make an address: check it too.
   const from = failed('ETL_NOTIFICATION_FROM') ? null : readVariable('ETL_NOTIFICATION_FROM', emailFrom);
@@ -179,6 +184,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       port: v.PORT,
       host: v.HOST,
       adminTokens: v.ETL_ADMIN_TOKENS ?? [],
+      auth,
       publicUrl,
       allowedHosts: v.ETL_ALLOWED_HOSTS === undefined ? defaultAllowedHosts(v.HOST, publicUrl) : v.ETL_ALLOWED_HOSTS,
     },
@@ -188,6 +194,44 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
 
   if (problems.length > 0) throw configInvalid(problems);
   return deepFreeze(config);
+}
+
+/**
+ * ETL_AUTH and what it needs. Unset, it follows what is configured: an issuer means oidc, tokens
+ * mean token, else none (which `serve` accepts only on loopback: assertServeConfig).
+ */
+function authOf(v: EnvironmentValues, report: (variable: VariableName, text: string) => void): AuthConfig {
+  const admins = v.ETL_ADMIN_TOKENS ?? [];
+  const viewers = v.ETL_VIEWER_TOKENS ?? [];
+  const mode =
+    v.ETL_AUTH ?? (v.ETL_OIDC_ISSUER !== undefined ? 'oidc' : admins.length + viewers.length > 0 ? 'token' : 'none');
+  if (mode === 'token' && admins.length + viewers.length === 0)
+    report('ETL_AUTH', 'ETL_AUTH=token needs ETL_ADMIN_TOKENS or ETL_VIEWER_TOKENS');
+  let oidc: OidcConfig | null = null;
+  if (mode === 'oidc') {
+    const issuer = v.ETL_OIDC_ISSUER;
+    const clientId = v.ETL_OIDC_CLIENT_ID;
+    if (issuer === undefined) report('ETL_OIDC_ISSUER', 'ETL_AUTH=oidc needs ETL_OIDC_ISSUER');
+    else if (issuer.startsWith('http:') && !isLoopbackHost(new URL(issuer).hostname))
+      report('ETL_OIDC_ISSUER', 'ETL_OIDC_ISSUER must be https:// (http:// only on this machine, for tests)');
+    if (clientId === undefined) report('ETL_OIDC_CLIENT_ID', 'ETL_AUTH=oidc needs ETL_OIDC_CLIENT_ID');
+    if (issuer !== undefined && clientId !== undefined)
+      oidc = {
+        issuer,
+        clientId,
+        clientSecret: v.ETL_OIDC_CLIENT_SECRET ?? null,
+        audience: v.ETL_OIDC_AUDIENCE ?? clientId,
+        adminGroups: v.ETL_OIDC_ADMIN_GROUPS ?? [],
+        adminRoles: v.ETL_OIDC_ADMIN_ROLES ?? [],
+      };
+  }
+  return {
+    mode,
+    modeSet: v.ETL_AUTH !== undefined,
+    viewerTokens: viewers,
+    oidc,
+    sessionSecret: v.ETL_SESSION_SECRET ?? null,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { emailList, fromAddress, notifyOn, smtpUrl, webhookUrl } from './notific
 import {
   adminTokens,
   atLeastOne,
+  authMode,
   cronPattern,
   databaseUrl,
   fraction,
@@ -9,12 +10,14 @@ import {
   httpUrl,
   lineBytes,
   logLevel,
+  nameList,
   onOff,
   path,
   port,
   redisUrl,
   schoolId,
   schoolList,
+  secret,
   sqlName,
   tableList,
   text,
@@ -364,7 +367,77 @@ export const ENVIRONMENT = {
     kind: adminTokens,
     unset: '(none)',
     description:
-      'Comma-separated bearer tokens (`name:token` or `token`, 16 characters or more) allowed to trigger runs over HTTP.',
+      'Comma-separated bearer tokens (`name:token` or `token`, 16 characters or more) with the admin role: they trigger runs, roll back and read everything over HTTP.',
+  }),
+  ETL_VIEWER_TOKENS: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: adminTokens,
+    unset: '(none)',
+    description:
+      'Comma-separated bearer tokens (`name:token` or `token`, 16 characters or more) with the viewer role: the dashboard, runs, health and metrics, nothing that changes data.',
+  }),
+  ETL_AUTH: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: authMode,
+    unset:
+      '`oidc` when `ETL_OIDC_ISSUER` is set, else `token` when `ETL_ADMIN_TOKENS` or `ETL_VIEWER_TOKENS` is, else `none`',
+    description:
+      "Who may use serve's HTTP: `none` (reads open, admin routes need an admin token), `token` (every route but `/livez`, `/readyz` and `/metrics` needs a token) or `oidc` (users sign in through `ETL_OIDC_ISSUER`; tokens still work). With `none`, `serve` refuses a `HOST` beyond loopback unless `ETL_AUTH=none` is set on purpose. See docs/auth.md.",
+  }),
+  ETL_OIDC_ISSUER: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: httpUrl,
+    unset: '(none)',
+    description:
+      'OpenID Connect issuer (https; http only on loopback), e.g. `https://login.microsoftonline.com/<tenant id>/v2.0` for Entra ID. Its discovery document and keys are read at first use.',
+  }),
+  ETL_OIDC_CLIENT_ID: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: text,
+    unset: '(none; required for `oidc`)',
+    description:
+      'The application (client) id registered at the issuer; its redirect URI is `<ETL_PUBLIC_URL>/auth/callback`.',
+  }),
+  ETL_OIDC_CLIENT_SECRET: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: text,
+    unset: '(none: a public client, PKCE only)',
+    description: 'The client secret, for an issuer that requires one of a web application (Entra ID does).',
+  }),
+  ETL_OIDC_AUDIENCE: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: text,
+    unset: '`ETL_OIDC_CLIENT_ID`',
+    description: 'The `aud` bearer JWTs on the API must carry (Entra ID: the client id, or `api://<client id>`).',
+  }),
+  ETL_OIDC_ADMIN_GROUPS: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: nameList,
+    unset: '(none)',
+    description:
+      'Comma-separated group ids (the `groups` claim; Entra ID: object ids) whose members are admins; other signed-in users are viewers.',
+  }),
+  ETL_OIDC_ADMIN_ROLES: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: nameList,
+    unset: '(none)',
+    description: 'Comma-separated role names (the `roles` claim; Entra ID: app roles) whose holders are admins.',
+  }),
+  ETL_SESSION_SECRET: variable({
+    group: HTTP,
+    commands: ['serve'],
+    kind: secret,
+    unset: '(a random key per process: sessions end when serve restarts)',
+    description:
+      'Key (32 characters or more) that seals the sign-in cookie; set it to keep sessions across restarts or share them between several `serve` processes.',
   }),
   ETL_PUBLIC_URL: variable({
     group: HTTP,

@@ -1,5 +1,5 @@
 import type { NotificationConfig } from './notifications.js';
-import type { LogLevel, ViewNaming } from './values.js';
+import type { AuthMode, LogLevel, ViewNaming } from './values.js';
 
 /**
  * The one typed configuration, built from the environment once at start-up. Every variable is
@@ -86,8 +86,10 @@ export interface HttpConfig {
   readonly port: number;
   /** Listen address (HOST), default 127.0.0.1. */
   readonly host: string;
-  /** Bearer tokens allowed to trigger and roll back (ETL_ADMIN_TOKENS, comma-separated `name:token` or `token`). */
-  readonly adminTokens: ReadonlyArray<{ readonly name: string; readonly token: string }>;
+  /** Bearer tokens with the admin role (ETL_ADMIN_TOKENS, comma-separated `name:token` or `token`). */
+  readonly adminTokens: readonly NamedToken[];
+  /** Who may use the HTTP server, and how they prove it (ETL_AUTH, ETL_VIEWER_TOKENS, ETL_OIDC_*). */
+  readonly auth: AuthConfig;
   /** The address people reach serve at, e.g. through a proxy (ETL_PUBLIC_URL, http or https); null when not set. */
   readonly publicUrl: string | null;
   /**
@@ -96,6 +98,40 @@ export interface HttpConfig {
    * the rest stops DNS rebinding: a page elsewhere cannot reach a loopback-bound dashboard by a name of its own.
    */
   readonly allowedHosts: readonly string[] | null;
+}
+
+/** A bearer token and the name it is known by in the ledger (`api:<name>`); the token itself is never logged. */
+export interface NamedToken {
+  readonly name: string;
+  readonly token: string;
+}
+
+export interface AuthConfig {
+  /** ETL_AUTH: `none` leaves reads open; `token` and `oidc` ask every route but the probes for a viewer at least. */
+  readonly mode: AuthMode;
+  /** Whether ETL_AUTH was set, rather than following from what is configured (an open server on purpose). */
+  readonly modeSet: boolean;
+  /** Bearer tokens with the viewer role (ETL_VIEWER_TOKENS). */
+  readonly viewerTokens: readonly NamedToken[];
+  /** The issuer users sign in at; set when mode is `oidc`, null otherwise. */
+  readonly oidc: OidcConfig | null;
+  /** Key that seals the session cookie (ETL_SESSION_SECRET); null: a random key per process. */
+  readonly sessionSecret: string | null;
+}
+
+export interface OidcConfig {
+  /** The issuer URL (ETL_OIDC_ISSUER), as its discovery document names it. */
+  readonly issuer: string;
+  /** The client id registered at the issuer (ETL_OIDC_CLIENT_ID). */
+  readonly clientId: string;
+  /** The client secret (ETL_OIDC_CLIENT_SECRET); null for a public client (PKCE only). */
+  readonly clientSecret: string | null;
+  /** The `aud` a bearer JWT must carry (ETL_OIDC_AUDIENCE), default the client id. */
+  readonly audience: string;
+  /** Group ids whose members are admins (ETL_OIDC_ADMIN_GROUPS). */
+  readonly adminGroups: readonly string[];
+  /** Role names whose holders are admins (ETL_OIDC_ADMIN_ROLES). */
+  readonly adminRoles: readonly string[];
 }
 
 export interface LineLimits {

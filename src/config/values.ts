@@ -97,6 +97,26 @@ function oneOf<const T extends readonly [string, ...string[]]>(choices: T): Valu
   };
 }
 
+/** Who may use serve's HTTP: nobody is asked (`none`), bearer tokens (`token`) or OpenID Connect sign-in (`oidc`). */
+export const AUTH_MODES = ['none', 'token', 'oidc'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const authMode: ValueKind<AuthMode> = oneOf(AUTH_MODES);
+
+/** Names or ids, comma-separated (groups, roles); at least one. */
+export const nameList: ValueKind<readonly string[]> = {
+  schema: z
+    .string()
+    .transform((t) => listOf(t))
+    .refine((names) => names.length > 0),
+  problem: () => ' must list at least one name or id, separated by commas',
+};
+
+/** A secret of 32 characters or more (never echoed). */
+export const secret: ValueKind<string> = {
+  schema: z.string().min(32),
+  problem: () => ' must be 32 characters or more',
+};
+
 /** pino's levels, most detailed first; `silent` logs nothing. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -292,4 +312,10 @@ export function defaultAllowedHosts(listenHost: string, publicUrl: string | null
     ...(publicUrl ? [new URL(publicUrl).host] : []),
   ];
   return [...new Set(names.map((n) => hostNameOf(n)).filter((n): n is string => n !== null))];
+}
+
+/** Whether a listen address or host name stays on this machine: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

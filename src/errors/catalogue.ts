@@ -297,8 +297,8 @@ export const ERROR_CATALOGUE = {
     http: 400,
   },
   ETL_HTTP_UNAUTHORIZED: {
-    title: 'An admin route was called without a valid bearer token',
-    fix: 'Send `Authorization: Bearer <token>` with a token from ETL_ADMIN_TOKENS.',
+    title: 'A route that needs a signed-in user or a bearer token was called without either',
+    fix: 'Send `Authorization: Bearer <token>` with a token from ETL_ADMIN_TOKENS (or ETL_VIEWER_TOKENS for reads), or sign in at /auth/login when ETL_AUTH=oidc; see docs/auth.md.',
     exit: 2,
     http: 401,
   },
@@ -307,6 +307,42 @@ export const ERROR_CATALOGUE = {
     fix: 'Set ETL_ADMIN_TOKENS (name:token pairs) on the server to allow triggering and rolling back over HTTP.',
     exit: 2,
     http: 403,
+  },
+  ETL_AUTH_REQUIRED: {
+    title: 'serve would listen beyond this machine with no sign-in configured',
+    fix: 'Set ETL_ADMIN_TOKENS (and ETL_VIEWER_TOKENS) or ETL_AUTH=oidc with ETL_OIDC_ISSUER and ETL_OIDC_CLIENT_ID; or listen on loopback (HOST=127.0.0.1) behind a proxy that signs users in, or set ETL_AUTH=none to accept an open server on purpose.',
+    exit: 2,
+    http: 500,
+  },
+  ETL_AUTH_TOKEN_INVALID: {
+    title:
+      'A bearer token was refused: expired, for another audience or issuer, badly signed or signed by an unknown key',
+    fix: "The message says which check failed; get a new token from the issuer for ETL_OIDC_AUDIENCE, check the server's clock, and check ETL_OIDC_ISSUER names the issuer the token came from.",
+    exit: 2,
+    http: 401,
+  },
+  ETL_AUTH_FORBIDDEN: {
+    title: 'A viewer called a route that needs the admin role',
+    fix: 'Use an admin token (ETL_ADMIN_TOKENS), or add the user to a group in ETL_OIDC_ADMIN_GROUPS or give them a role in ETL_OIDC_ADMIN_ROLES and sign in again.',
+    exit: 2,
+    http: 403,
+  },
+  ETL_AUTH_CSRF: {
+    title: "A request signed in by cookie changed data without the session's CSRF token",
+    fix: 'Send the `csrfToken` of GET /api/cases-etl/session as the `x-csrf-token` header (the dashboard does); a bearer token needs none.',
+    exit: 2,
+    http: 403,
+  },
+  ETL_OIDC_UNAVAILABLE: {
+    title: 'The OpenID Connect issuer could not be reached or its discovery document or keys could not be read',
+    fix: 'Check ETL_OIDC_ISSUER (its /.well-known/openid-configuration must answer from this server) and the way out to it; the next request tries again.',
+    http: 503,
+  },
+  ETL_OIDC_SIGNIN_FAILED: {
+    title: 'Signing in through the OpenID Connect issuer failed',
+    fix: 'Start again at /auth/login (a sign-in must finish within 10 minutes, in the browser that began it); the message says what the issuer or the checks refused, e.g. ETL_OIDC_CLIENT_ID or the redirect URI registered for it.',
+    exit: 2,
+    http: 400,
   },
   ETL_HTTP_LISTEN_FAILED: {
     title: 'serve or worker could not listen for HTTP on HOST:PORT',

@@ -118,14 +118,6 @@ export const QUEUE_STATE = {
   additionalProperties: false,
 } as const;
 
-export const WHO = {
-  type: 'object',
-  description: 'Whether the request came with a valid admin token, and its name',
-  properties: { admin: { type: 'boolean' }, name: { type: ['string', 'null'] } },
-  required: ['admin', 'name'],
-  additionalProperties: false,
-} as const;
-
 export const REJECTS_CSV = {
   description: "The run's rejects as CSV (RFC 4180; cells a spreadsheet would run as a formula start with ')",
   content: { 'text/csv': { schema: { type: 'string' } } },

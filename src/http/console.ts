@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
 import { coerceError, EtlError } from '../errors/index.js';
 import { localTime, nextRunTimes, registeredSchedule } from '../jobs/index.js';
 import type { RunStatus } from '../store/index.js';
-import { ADMIN_SCHEME } from './openapi.js';
+import type { AccessCheck } from './auth/index.js';
 import {
   CHARTS,
   CHARTS_QUERY,
@@ -16,7 +16,6 @@ import {
   REJECTS_CSV,
   RUN_PAGE,
   RUN_PAGE_QUERY,
-  WHO,
 } from './console-schemas.js';
 import { csvRow } from './csv.js';
 import { QUEUES_BOARD_PATH } from './queues-board.js';
@@ -30,11 +29,8 @@ import type { HttpDeps, ServerContext } from './server.js';
  * no original line leaves through here.
  */
 
-/** The admin check of server.ts, as these routes use it. */
-export interface ConsoleAdmin {
-  requireAdmin(req: FastifyRequest, reply: FastifyReply): Promise<void>;
-  adminName(req: FastifyRequest): string;
-}
+/** What these routes ask of the access check (auth/index.ts). */
+export type ConsoleAdmin = Pick<AccessCheck, 'mode' | 'requireAdmin' | 'who' | 'isAdmin'>;
 
 /** uPlot, served from node_modules: the page loads nothing from a CDN (school servers often have no way out). */
 const require = createRequire(import.meta.url);
@@ -97,7 +93,11 @@ export function registerConsoleRoutes(
     async (req) => {
       const id = await knownRun(app, req.params.id);
       const { limit = 100, offset = 0 } = req.query;
-      return { ...(await app.store.pageRejects(id, limit, offset)), limit, offset };
+      const page = await app.store.pageRejects(id, limit, offset);
+      // Keys are student codes: with sign-in on, a viewer sees the rest of each reject, not its key.
+      const keys = admin.mode === 'none' || admin.isAdmin(req);
+      const items = keys ? page.items : page.items.map((r) => ({ ...r, key: null }));
+      return { ...page, items, limit, offset };
     },
   );
 
@@ -120,7 +120,7 @@ export function registerConsoleRoutes(
         for (const r of items) csv += csvRow([r.file, r.line, r.key, r.field, r.code, r.message]);
         if (items.length < CSV_PAGE) break;
       }
-      app.logger.info({ runId: id, by: `api:${admin.adminName(req)}` }, 'rejects downloaded as CSV');
+      app.logger.info({ runId: id, by: admin.who(req) }, 'rejects downloaded as CSV');
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="run-${id}-rejects.csv"`)
@@ -208,25 +208,6 @@ export function registerConsoleRoutes(
         board: app.queue ? QUEUES_BOARD_PATH : null,
       };
     },
-  );
-
-  routes.get(
-    '/api/cases-etl/console/me',
-    {
-      schema: {
-        summary: 'Whether the request is an admin (a wrong token is refused)',
-        security: [{}, { [ADMIN_SCHEME]: [] }],
-        response: { 200: WHO },
-      },
-      // No token: a viewer. A token: it must be valid, so a typing mistake is told at once.
-      onRequest: async (req, reply) => {
-        if (req.headers.authorization !== undefined) await admin.requireAdmin(req, reply);
-      },
-    },
-    async (req) =>
-      req.headers.authorization === undefined
-        ? { admin: false, name: null }
-        : { admin: true, name: admin.adminName(req) },
   );
 }
 

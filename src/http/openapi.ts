@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 import { VERSION } from '../version.js';
+import { OPEN_ROUTES } from './auth/index.js';
 import { HTML_CSP } from './security.js';
 import { addSharedSchemas, ref } from './schemas.js';
 
@@ -13,7 +14,7 @@ import { addSharedSchemas, ref } from './schemas.js';
  * CSP with one addition, DOCS_CSP.
  */
 
-/** The security scheme of the admin routes: a bearer token from ETL_ADMIN_TOKENS. */
+/** The security scheme of the admin routes (and, with sign-in on, of every route but the open ones): a bearer token. */
 export const ADMIN_SCHEME = 'adminToken';
 
 /**
@@ -33,9 +34,13 @@ type AdminCheck = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
  * Adds the shared schemas and completes each route's schema; with `docs`, serves the OpenAPI
  * document (/openapi.json) and swagger-ui (/docs). Call it before any route, so each one is seen (and completed by describeRoute) as it is added.
  */
-export function registerOpenApi(server: FastifyInstance, requireAdmin: AdminCheck, options: { docs: boolean }): void {
+export function registerOpenApi(
+  server: FastifyInstance,
+  requireAdmin: AdminCheck,
+  options: { docs: boolean; signIn: boolean },
+): void {
   addSharedSchemas(server);
-  server.addHook('onRoute', (route) => describeRoute(route, requireAdmin));
+  server.addHook('onRoute', (route) => describeRoute(route, requireAdmin, options.signIn));
   // A worker answers its probes by the same schemas, but serves no document: it has no API.
   if (options.docs) registerDocs(server);
 }
@@ -57,7 +62,10 @@ function registerDocs(server: FastifyInstance): void {
           [ADMIN_SCHEME]: {
             type: 'http',
             scheme: 'bearer',
-            description: 'A token from ETL_ADMIN_TOKENS (`name:token`, comma-separated), sent as `Bearer <token>`.',
+            description:
+              'Sent as `Bearer <token>`: a token from ETL_ADMIN_TOKENS (admin) or ETL_VIEWER_TOKENS (viewer), or with ' +
+              'ETL_AUTH=oidc an access token from the issuer (or the sign-in cookie, with x-csrf-token on POSTs). ' +
+              'With ETL_AUTH=none only the admin routes ask for one.',
           },
         },
       },
@@ -99,12 +107,14 @@ function registerDocs(server: FastifyInstance): void {
  * the admin check (taken from the route itself, so the document cannot say otherwise), and the
  * error shape for every 4xx and 5xx answer. Hidden routes (static files) are left alone.
  */
-function describeRoute(route: RouteOptions, requireAdmin: AdminCheck): void {
+function describeRoute(route: RouteOptions, requireAdmin: AdminCheck, signIn: boolean): void {
   const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown> };
   if (schema.hide === true) return;
   const hooks = [route.onRequest ?? []].flat();
   const admin = hooks.includes(requireAdmin);
-  if (admin) schema.security ??= [{ [ADMIN_SCHEME]: [] }];
+  // With sign-in on, the access hook asks every route but the open ones (auth/index.ts) for a token.
+  if (signIn && !OPEN_ROUTES.has(route.url)) schema.security = [{ [ADMIN_SCHEME]: [] }];
+  else if (admin) schema.security ??= [{ [ADMIN_SCHEME]: [] }];
   schema.tags ??= [admin ? 'admin' : route.url.startsWith('/api/') ? 'api' : 'probes'];
   const response = (schema.response ??= {});
   const answer = ANSWERS_BY_URL[route.url];

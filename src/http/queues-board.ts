@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { behaviourOf, isEtlError } from '../errors/index.js';
 import { HTML_CSP } from './security.js';
 
 /**
@@ -46,7 +47,17 @@ export function registerQueuesBoard(routes: FastifyInstance, queue: Queue, requi
   });
   void routes.register(
     async (board) => {
-      board.addHook('onRequest', requireAdmin);
+      // Bull Board answers errors with its own handler: a refusal is sent here, in our error shape.
+      board.addHook('onRequest', async (req, reply) => {
+        try {
+          await requireAdmin(req, reply);
+        } catch (err) {
+          if (!isEtlError(err)) throw err;
+          const status = behaviourOf(err.code).http;
+          return reply.code(status).send({ error: err.message, code: err.code, statusCode: status });
+        }
+        return undefined;
+      });
       // After security.ts's hook (a parent's runs first): this page's own policy, and no caching of job data.
       board.addHook('onSend', async (_req, reply, payload) => {
         reply.header('cache-control', 'no-store');

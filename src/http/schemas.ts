@@ -335,3 +335,21 @@ export const TRIGGERED = {
   required: ['jobId', 'created', 'mode'],
   additionalProperties: false,
 } as const;
+export const SESSION = {
+  type: 'object',
+  description: 'Who this request is, as the dashboard draws it (no token is ever in it)',
+  properties: {
+    auth: { type: 'string', enum: ['none', 'token', 'oidc'], description: 'ETL_AUTH' },
+    signedIn: { type: 'boolean', description: 'A token, a JWT or the sign-in cookie was accepted' },
+    name: { type: ['string', 'null'], description: '`api:<token name>` or `oidc:<user>`; null when not signed in' },
+    role: { type: ['string', 'null'], enum: ['viewer', 'admin', null] },
+    csrfToken: {
+      type: ['string', 'null'],
+      description: 'To send as x-csrf-token on POSTs signed in by cookie; null otherwise',
+    },
+    signInUrl: { type: ['string', 'null'], description: 'Where to sign in (ETL_AUTH=oidc); null otherwise' },
+    signOutUrl: { type: ['string', 'null'], description: 'Where to sign out (a cookie session); null otherwise' },
+  },
+  required: ['auth', 'signedIn', 'name', 'role', 'csrfToken', 'signInUrl', 'signOutUrl'],
+  additionalProperties: false,
+} as const;

@@ -1,7 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
-
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 
 import type { Config } from '../config/index.js';
@@ -11,6 +9,13 @@ import { assessHealth, type Logger, createMetrics, summariseRuns } from '../obse
 import { rollbackRun } from '../pipeline/index.js';
 import { storeFailureKind, type Store } from '../store/index.js';
 import { VERSION } from '../version.js';
+import {
+  createAccess,
+  registerAccess,
+  registerAuthRoutes,
+  type AccessCheck,
+  type AccessOptions,
+} from './auth/index.js';
 import { registerConsoleRoutes } from './console.js';
 import { registerDashboard } from './dashboard.js';
 import { registerHistoryRoute } from './history.js';
@@ -43,11 +48,8 @@ export interface HttpDeps {
   }): Promise<{ jobId: string | null; created: boolean; mode: 'queue' | 'direct' }>;
 }
 
-function tokenMatches(given: string, wanted: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(wanted);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/** The access checks route registrars are handed (auth/index.ts); its old name, for registrars written before roles. */
+export type { AccessCheck, AccessCheck as AdminCheck } from './auth/index.js';
 
 /** An error as every route answers one: its message, its code and the HTTP status (the code's, unless given). */
 function sendError(reply: FastifyReply, err: EtlError, status = behaviourOf(err.code).http): FastifyReply {
@@ -67,13 +69,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 }
 
 /**
- * The HTTP API, built apart from listen() so tests use inject(). Health and metrics are open (they
- * carry counts, never personal data); triggering and rolling back need a bearer token from
- * ETL_ADMIN_TOKENS. Every request must name an allowed host (ETL_ALLOWED_HOSTS), and every answer
- * carries the security headers (security.ts).
+ * The HTTP API, built apart from listen() so tests use inject(). Who may do what is auth/'s
+ * (ETL_AUTH): the probes are always open; reads need a viewer once sign-in is on; triggering,
+ * rolling back and personal data need an admin. Every request must name an allowed host
+ * (ETL_ALLOWED_HOSTS), and every answer carries the security headers (security.ts). `options`
+ * tunes the issuer's key fetching (tests ask for no cooldown).
  */
-export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance {
-  return buildHttp(app, deps);
+export function buildServer(app: ServerContext, deps: HttpDeps, options: AccessOptions = {}): FastifyInstance {
+  return buildHttp(app, deps, options);
 }
 
 /**
@@ -83,55 +86,17 @@ export function buildServer(app: ServerContext, deps: HttpDeps): FastifyInstance
  * token and answers nothing that changes data.
  */
 export function buildProbeServer(app: ServerContext): FastifyInstance {
-  return buildHttp(app, null);
-}
-
-/** The admin token check of the admin routes, and the name of the token a request gave. */
-interface AdminCheck {
-  /** An onRequest hook: 401 (403 with no tokens configured) unless the request has a valid bearer token. */
-  requireAdmin(req: FastifyRequest, reply: FastifyReply): Promise<void>;
-  /** The name of the token requireAdmin accepted for `req`, for the ledger. */
-  adminName(req: FastifyRequest): string;
-}
-
-function createAdminCheck(app: ServerContext): AdminCheck {
-  // The token's name, for each request whose token was checked (requireAdmin), for the ledger.
-  const adminOf = new WeakMap<FastifyRequest, string>();
-  /**
-   * The admin check, as an onRequest hook: it runs before the body is read, so a client without a
-   * token cannot make the server take in and parse a body (up to Fastify's 1 MiB limit) at all.
-   */
-  const requireAdmin = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    const tokens = app.config.http.adminTokens;
-    const match = tokens.find((t) => given !== '' && tokenMatches(given, t.token));
-    if (match) {
-      adminOf.set(req, match.name);
-      return;
-    }
-    await sendError(
-      reply,
-      tokens.length === 0
-        ? new EtlError('ETL_HTTP_FORBIDDEN', 'no admin tokens are configured (ETL_ADMIN_TOKENS)')
-        : new EtlError('ETL_HTTP_UNAUTHORIZED', 'a valid bearer token is required'),
-    );
-  };
-  const adminName = (req: FastifyRequest): string => {
-    const name = adminOf.get(req);
-    // Only reachable if a route forgot its onRequest: requireAdmin; fail closed.
-    if (name === undefined) throw new EtlError('ETL_INTERNAL', 'an admin route was reached without its token check');
-    return name;
-  };
-  return { requireAdmin, adminName };
+  return buildHttp(app, null, {});
 }
 
 /** Both servers: the probes and metrics always, the dashboard and the API given what they call (`deps`). */
-function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
+function buildHttp(app: ServerContext, deps: HttpDeps | null, options: AccessOptions): FastifyInstance {
   const server = Fastify({ logger: false });
   registerHostCheck(server, app.config.http.allowedHosts);
   registerSecurityHeaders(server);
-  const admin = createAdminCheck(app);
+  const admin = createAccess(app.config, options);
+  // serve's routes only: a worker answers its probes, which are open in every mode.
+  if (deps !== null) registerAccess(server, admin);
 
   // One shape for every error: { error, code, statusCode }, from our code, Fastify's own checks and unknown routes alike.
   server.setErrorHandler(async (err, _req, reply) => {
@@ -145,7 +110,7 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     return sendError(reply, new EtlError('ETL_HTTP_INVALID_REQUEST', coerceError(err).message), status);
   });
   // Before any route: each is completed for the document as it is added (the docs themselves only on serve's).
-  registerOpenApi(server, admin.requireAdmin, { docs: deps !== null });
+  registerOpenApi(server, admin.requireAdmin, { docs: deps !== null, signIn: deps !== null && admin.mode !== 'none' });
 
   server.setNotFoundHandler(async (req, reply) =>
     sendError(
@@ -159,6 +124,7 @@ function buildHttp(app: ServerContext, deps: HttpDeps | null): FastifyInstance {
     registerProbes(routes, app);
     if (deps === null) return;
     registerDashboard(routes);
+    registerAuthRoutes(routes, app.config, admin, app.logger);
     registerReadRoutes(routes, app, admin);
     registerHistoryRoute(routes, app.store, admin.requireAdmin);
     registerAdminRoutes(routes, app, deps, admin);
@@ -212,8 +178,11 @@ function registerProbes(routes: FastifyInstance, app: ServerContext): void {
   });
 }
 
-/** The API's reads, open to anyone who may reach the server (counts, codes and names, no personal data). */
-function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: AdminCheck): void {
+/**
+ * The API's reads: counts, codes and names, no personal data. Open under ETL_AUTH=none; with
+ * sign-in on, the hook of registerAccess asks each for a viewer at least.
+ */
+function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: AccessCheck): void {
   const schoolQuery = {
     type: 'object',
     properties: {
@@ -282,7 +251,9 @@ function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: 
       ]);
       // Never cached: with originals the answer holds personal data, and without them it changes as the run ends.
       if (originals) void reply.header('cache-control', 'no-store');
-      return { run, files, rejects };
+      // With sign-in on, a reject's key (a student's or a family's id) is shown to admins only.
+      const keys = admin.mode === 'none' || admin.isAdmin(req);
+      return { run, files, rejects: keys ? rejects : rejects.map((r) => ({ ...r, key: null })) };
     },
   );
 
@@ -302,8 +273,8 @@ function registerReadRoutes(routes: FastifyInstance, app: ServerContext, admin: 
   routes.get('/api/cases-etl/schools', { schema: schoolsSchema }, async () => app.store.schoolSummaries());
 }
 
-/** The routes that change data, each behind the admin token. */
-function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: HttpDeps, admin: AdminCheck): void {
+/** The routes that change data, each behind the admin role (requireAdmin). */
+function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: HttpDeps, admin: AccessCheck): void {
   routes.post<{ Params: { id: string }; Body: { cascade?: boolean; dryRun?: boolean; reason?: string } | undefined }>(
     '/api/cases-etl/runs/:id/rollback',
     {
@@ -324,14 +295,14 @@ function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: 
       },
     },
     async (req) => {
-      const who = admin.adminName(req);
+      const who = admin.who(req);
       const result = await rollbackRun(runIdOf(req.params.id), {
         config: app.config,
         store: app.store,
         notifier: app.notifier,
         cascade: req.body?.cascade ?? false,
         dryRun: req.body?.dryRun ?? false,
-        requestedBy: `api:${who}`,
+        requestedBy: who,
         ...(req.body?.reason ? { reason: req.body.reason } : {}),
       });
       app.logger.info(
@@ -340,7 +311,7 @@ function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: 
           school: result.school,
           rollbackId: result.rollbackId,
           dryRun: result.dryRun,
-          by: `api:${who}`,
+          by: who,
         },
         'rollback over HTTP',
       );
@@ -363,13 +334,13 @@ function registerAdminRoutes(routes: FastifyInstance, app: ServerContext, deps: 
       },
     },
     async (req, reply) => {
-      const who = admin.adminName(req);
+      const who = admin.who(req);
       const school = req.body?.school ?? app.config.schoolId;
       if (!school && !app.queue) throw new EtlError('ETL_USAGE', 'name the school to run ({"school": "8865"})');
       const result = await deps.trigger({
         school: school ?? null,
         force: req.body?.force ?? false,
-        requestedBy: `api:${who}`,
+        requestedBy: who,
       });
       return reply.code(202).send(result);
     },

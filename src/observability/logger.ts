@@ -27,7 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     base: { service: 'cases-etl' },
     redact: {
-      paths: ['*.raw', '*.before', '*.after', '*.values', 'req.headers.authorization'],
+      paths: ['*.raw', '*.before', '*.after', '*.values', 'req.headers.authorization', 'req.headers.cookie'],
       censor: '[redacted]',
     },
   };

@@ -56,9 +56,10 @@ export function registerJobs(program: Command, io: CliIo): void {
     .action(async () => {
       const { config } = await loadCliContext(io);
       const {
-        app: { createApp, startServe, untilSignal },
+        app: { assertServeConfig, createApp, startServe, untilSignal },
         logger,
       } = await runtime();
+      assertServeConfig(config);
       const app = await createApp(config, { logger: serviceLogger(logger, config, io) });
       await startServe(app, { onShutdownTimeout: exitOnShutdownTimeout }).catch(stopAnd(app));
       await untilSignal(app);
