@@ -25,15 +25,18 @@ export interface ColumnValues {
 
 const EDUHUB_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})( \d{1,2}:\d{2}(:\d{2})?( [AP]M)?)?$/i;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$/;
-const INT = /^-?\d+$/;
-const DECIMAL = /^-?\d*\.\d+$/;
+/** A whole number, and a number with a point, as text. */
+export const INT = /^-?\d+$/;
+export const DECIMAL = /^-?\d*\.\d+$/;
 
-function isEduhubDate(v: string): boolean {
+/** `15/03/2010`, `15/03/2010 12:00:00 AM` → true. */
+export function isEduhubDate(v: string): boolean {
   const m = EDUHUB_DATE.exec(v);
   return m !== null && isRealDate(Number(m[3]), Number(m[2]), Number(m[1]));
 }
 
-function isIso(v: string): boolean {
+/** `2010-03-15`, `2010-03-15T08:30:00Z` → true. */
+export function isIso(v: string): boolean {
   const m = ISO_DATE.exec(v);
   return m !== null && isRealDate(Number(m[1]), Number(m[2]), Number(m[3]));
 }
