@@ -115,6 +115,51 @@ describe('cases-etl layouts check', () => {
 });
 
 describe('checkFixedFile', () => {
+  it('passes every generated layout as written, and catches most one-character shifts at any boundary', async () => {
+    let shifts = 0;
+    let caught = 0;
+    const missed: string[] = [];
+    for (const [fixedLayout, seed] of [
+      ['seed', 3],
+      ['cases', 1],
+      ['varied', 5],
+      ['varied', 8],
+    ] as const) {
+      const out = join(dir, `${fixedLayout}-${seed}`);
+      await generateSchool({ outDir: out, format: 'fixed', fixedLayout, seed, students: 400 });
+      const json = JSON.parse(await readFile(join(out, 'relationships.json'), 'utf8')) as LayoutJson;
+      for (const [file, layout] of Object.entries(json.file_layouts)) {
+        const text = await readFile(join(out, file), 'latin1');
+        const check = async (columns: LayoutJson['file_layouts'][string]['columns']) => {
+          const path = join(out, 'check.json');
+          await writeFile(path, JSON.stringify({ file_layouts: { [file]: { ...layout, columns } } }));
+          const registry = createLayoutRegistry(await readRelationshipsJson(path));
+          const own = registry.layoutForFileName(file);
+          if (!own) throw new Error(`no layout for ${file}`);
+          return checkFixedFile(linesOf(text), own);
+        };
+        const asWritten = await check(layout.columns);
+        expect(asWritten.findings, `${fixedLayout}-${seed} ${file}`).toEqual([]);
+        for (let i = 0; i + 1 < layout.columns.length; i++) {
+          for (const by of [-1, 1]) {
+            const columns = structuredClone(layout.columns);
+            const [col, next] = [columns[i], columns[i + 1]];
+            if (!col || !next || col.width + by < 1 || next.width - by < 1) continue;
+            col.width += by;
+            next.start += by;
+            next.width -= by;
+            shifts++;
+            if (!(await check(columns)).fits) caught++;
+            else missed.push(`${fixedLayout}-${seed} ${file} ${col.name}|${next.name} ${by > 0 ? '+1' : '-1'}`);
+          }
+        }
+      }
+    }
+    // Some shifts only move padding (between text and a right-aligned number, say): no file can show them.
+    console.log(`layouts check: caught ${caught}/${shifts} one-character shifts; missed: ${missed.join('; ')}`);
+    expect(caught / shifts).toBeGreaterThanOrEqual(0.85);
+  }, 120_000);
+
   it('finds short lines, values that are not dates and repeated keys, by line number, without values', async () => {
     const layout = await layoutFrom(join(dir, 'relationships.json'));
     const text = await readFile(join(dir, 'STUDENT.DAT'), 'latin1');

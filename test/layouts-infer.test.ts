@@ -116,6 +116,15 @@ describe('layouts infer on generated fixed-width files', () => {
     for (const c of varied.columns) expect(c.name).toBe(`COL_${c.start}`);
   });
 
+  it('reads lines in their encoding (a UTF-8 BOM wins) ending in CRLF, LF or CR', async () => {
+    const utf8 = join(root, 'BOM.DAT');
+    await writeFile(utf8, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Zoë\r\nb\rc\n\nd', 'utf8')]));
+    expect(await readSampleLines(utf8, 10)).toEqual(['Zoë', 'b', 'c', '', 'd']);
+    const ansi = join(root, 'ANSI.DAT');
+    await writeFile(ansi, Buffer.from([0x5a, 0x6f, 0xeb, 0x0d, 0x0a]));
+    expect(await readSampleLines(ansi, 10)).toEqual(['Zoë']);
+  });
+
   it('stops reading at the sample size', async () => {
     const lines = await readSampleLines(join(root, 'cases-1', 'STUDENT.DAT'), 25);
     expect(lines).toHaveLength(25);

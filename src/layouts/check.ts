@@ -38,6 +38,9 @@ export interface CheckReport {
   readonly fits: boolean;
 }
 
+/** How far either side of a boundary a better one is looked for. */
+const SHIFT = 3;
+
 /** Line numbers kept per finding. */
 const FIRST_LINES = 5;
 
@@ -69,6 +72,21 @@ function parses(c: ColumnLayout, v: string): boolean {
 }
 
 const isLetter = (c: string | undefined): boolean => c !== undefined && c.toLowerCase() !== c.toUpperCase();
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const isLower = (c: string | undefined): boolean => isLetter(c) && c === c?.toLowerCase();
+
+/**
+ * A value visibly starts at `p` (not blank there): after a blank; at a change between digits and
+ * letters (`07mac0001`); or as a capitalised word after a character that is not a small letter
+ * (`ACTVOlivia`).
+ */
+function startsHere(line: string, p: number): boolean {
+  const before = line[p - 1];
+  const c = line[p];
+  if (before === ' ') return true;
+  if ((isDigit(before) && isLetter(c)) || (isLetter(before) && isDigit(c))) return true;
+  return isLetter(c) && !isLower(c) && isLower(line[p + 1]) && !isLower(before);
+}
 
 /**
  * Checks the lines of a file (streamed) against a fixed-width layout. Every line is read, so
@@ -85,10 +103,11 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
   const long = tally();
   const filled = columns.map(() => 0);
   const unparsed = columns.map(() => tally());
-  // Per position: a value starts here after a blank (`edge`), or holds any character (`used`).
+  // Per position: lines on which a value starts there (see startsHere), and that hold a character there.
   const edge = new Array<number>(width + 1).fill(0);
   const used = new Array<number>(width + 1).fill(0);
-  const firstEdge = Array.from({ length: width + 1 }, () => [] as number[]);
+  // Per column: lines on which its value starts 1–3 characters either side of its start (index x - start + SHIFT).
+  const shifted = columns.map(() => Array.from({ length: 2 * SHIFT + 1 }, () => tally()));
   const runInto = columns.map(() => tally());
   const keyColumns = (layout.primaryKey ?? []).map((k) => columns.findIndex((c) => c.name === k));
   const keys = new Map<string, number>();
@@ -105,10 +124,14 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
     for (let p = 0; p < width; p++) {
       if (line[p] === ' ') continue;
       used[p] = (used[p] ?? 0) + 1;
-      if (p > 0 && line[p - 1] === ' ') {
-        edge[p] = (edge[p] ?? 0) + 1;
-        const first = firstEdge[p];
-        if (first && first.length < FIRST_LINES) first.push(n);
+      if (p > 0 && startsHere(line, p)) edge[p] = (edge[p] ?? 0) + 1;
+    }
+    for (let i = 1; i < columns.length; i++) {
+      const b = columns[i]?.start ?? 0;
+      for (let x = Math.max(1, b - SHIFT); x <= b + SHIFT && x < width; x++) {
+        // Before the start, the value must go on into the column (`12I` then a blank date is no value of it).
+        if (x === b || line[x] === ' ' || !startsHere(line, x) || (x < b && line[b] === ' ')) continue;
+        note(shifted[i]?.[x - b + SHIFT] as Tally, n);
       }
     }
     columns.forEach((c, i) => {
@@ -117,6 +140,7 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
       filled[i] = (filled[i] ?? 0) + 1;
       if ((NUMERIC.has(c.type) || c.type === 'date' || c.type === 'datetime') && !parses(c, value))
         note(unparsed[i] as Tally, n);
+      if (c.type === 'flag' && value.length > 1) note(unparsed[i] as Tally, n);
       const next = columns[i + 1];
       if (next && next.start === c.start + c.width && isLetter(line[next.start - 1]) && isLetter(line[next.start]))
         note(runInto[i] as Tally, n);
@@ -175,7 +199,12 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
       });
     const bad = unparsed[i] as Tally;
     if (bad.count > 0) {
-      const what = c.type === 'date' || c.type === 'datetime' ? `a date (${c.format})` : `a number (${c.type})`;
+      const what =
+        c.type === 'date' || c.type === 'datetime'
+          ? `a date (${c.format})`
+          : c.type === 'flag'
+            ? 'one letter (a flag)'
+            : `a number (${c.type})`;
       findings.push({
         level: bad.count * 2 > f ? 'error' : 'warning',
         kind: 'parse',
@@ -191,7 +220,7 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
     }
   });
 
-  findings.push(...boundaryFindings(columns, edge, used, firstEdge, runInto, data));
+  findings.push(...boundaryFindings(columns, { edge, used, shifted, filled, runInto }, data));
 
   if (duplicates.count > 0) {
     const key = (layout.primaryKey ?? []).join(', ');
@@ -215,24 +244,28 @@ export async function checkFixedFile(lines: AsyncIterable<string>, layout: Table
   };
 }
 
-/** How far either side of a boundary a better one is looked for. */
-const SHIFT = 3;
-
 /**
- * Boundaries off by one to three characters. Where a column starts, values should start: when
- * most values of a text column start a little later (after a blank that belongs to the column
+ * Boundaries off by one to three characters. Where a column starts, values should start (see
+ * startsHere): when most values start a little later (after a blank that belongs to the column
  * before) or a little earlier (their first letters sit at the end of the column before, which
- * then looks cut), the boundary is moved to where they start. Numbers and dates are skipped on
- * the side where they are, since their own padding or digits look like that.
+ * then looks cut), the boundary is moved to where they start. Numbers are skipped on the side
+ * where they are: their own padding and digits look like that.
  */
 function boundaryFindings(
   columns: readonly (ColumnLayout & { start: number; width: number })[],
-  edge: readonly number[],
-  used: readonly number[],
-  firstEdge: readonly (readonly number[])[],
-  runInto: readonly Tally[],
+  seen: {
+    /** Per position: lines on which a value starts there, and that hold a character there. */
+    readonly edge: readonly number[];
+    readonly used: readonly number[];
+    /** Per column: lines on which its value starts 1–3 characters either side of its start. */
+    readonly shifted: readonly (readonly Tally[])[];
+    /** Per column: lines with a value, and lines on which a letter runs into the next column. */
+    readonly filled: readonly number[];
+    readonly runInto: readonly Tally[];
+  },
   data: number,
 ): Finding[] {
+  const { edge, used, shifted, filled, runInto } = seen;
   const out: Finding[] = [];
   const minSupport = Math.max(3, Math.ceil(0.02 * data));
   for (let i = 1; i < columns.length; i++) {
@@ -241,32 +274,35 @@ function boundaryFindings(
     if (!left || !right || right.start !== left.start + left.width) continue;
     const b = right.start;
     const here = edge[b] ?? 0;
-    let best: number | null = null;
+    let best: { x: number; count: number; lines: readonly number[] } | null = null;
     for (let x = b - SHIFT; x <= b + SHIFT; x++) {
       if (x === b || x <= left.start || x >= right.start + right.width) continue;
-      if (x < b && (NUMERIC.has(left.type) || left.type === 'date')) continue;
-      if (x > b && (NUMERIC.has(right.type) || right.type === 'date')) continue;
-      const e = edge[x] ?? 0;
-      if (e < minSupport || e < 0.5 * (used[x] ?? 0) || e < 2 * here + minSupport) continue;
-      if (best === null || e > (edge[best] ?? 0)) best = x;
+      if (x < b && NUMERIC.has(left.type)) continue;
+      if (x > b && NUMERIC.has(right.type)) continue;
+      const e = shifted[i]?.[x - b + SHIFT]?.count ?? 0;
+      // Most values of the column start there, and most characters there start a value: a column of
+      // codes such as `9I`, `12I` has a change of class at two places, each on some lines only.
+      if (e < minSupport || e < 0.8 * (filled[i] ?? 0) || e < 0.8 * (used[x] ?? 0) || e < 2 * here + minSupport)
+        continue;
+      if (best === null || e > best.count) best = { x, count: e, lines: shifted[i]?.[x - b + SHIFT]?.lines ?? [] };
     }
     if (best === null) continue;
-    const d = best - b;
+    const d = best.x - b;
     const n = Math.abs(d);
     const chars = n === 1 ? 'one character' : `${n} characters`;
     const ran = runInto[i - 1];
     const message =
       d > 0
-        ? `${right.name}'s values start ${chars} after its start on ${edge[best] ?? 0} lines: ${left.name} looks ${chars} too narrow`
-        : `${right.name}'s values start ${chars} before its start on ${edge[best] ?? 0} lines${ran && ran.count > 0 ? ` (on ${ran.count} lines a letter at ${left.name}'s last position runs into ${right.name})` : ''}: ${left.name} looks ${chars} too wide`;
+        ? `${right.name}'s values start ${chars} after its start on ${best.count} lines: ${left.name} looks ${chars} too narrow`
+        : `${right.name}'s values start ${chars} before its start on ${best.count} lines${ran && ran.count > 0 ? ` (on ${ran.count} lines a letter at ${left.name}'s last position runs into ${right.name})` : ''}: ${left.name} looks ${chars} too wide`;
     out.push({
       level: 'error',
       kind: 'boundary',
       column: left.name,
-      lines: d < 0 && ran && ran.lines.length > 0 ? ran.lines : (firstEdge[best] ?? []),
-      count: edge[best] ?? 0,
+      lines: d < 0 && ran && ran.lines.length > 0 ? ran.lines : best.lines,
+      count: best.count,
       message,
-      fix: `${d > 0 ? 'widen' : 'narrow'} ${left.name} to ${left.width + d} and move ${right.name} to ${best} (width ${right.width - d})`,
+      fix: `${d > 0 ? 'widen' : 'narrow'} ${left.name} to ${left.width + d} and move ${right.name} to ${best.x} (width ${right.width - d})`,
     });
   }
   return out;

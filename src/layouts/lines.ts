@@ -9,14 +9,8 @@ import { createChunkDecoder, readSourceChunks, type ChunkDecoder } from '../util
 export async function* readLines(path: string, encoding = 'windows-1252'): AsyncGenerator<string> {
   let decoder: (ChunkDecoder & { bomLength: number }) | undefined;
   let carry = '';
-  let chunks: AsyncGenerator<Buffer>;
   try {
-    chunks = readSourceChunks(path, 1 << 16);
-  } catch (cause) {
-    throw unreadable(path, cause);
-  }
-  try {
-    for await (const chunk of chunks) {
+    for await (const chunk of readSourceChunks(path, 1 << 16)) {
       let bytes = chunk;
       if (!decoder) {
         decoder = createChunkDecoder(encoding, chunk);
