@@ -126,21 +126,23 @@ export function registerLayoutTools(layouts: Command, io: CliIo): void {
       const { layouts: registry } = await loadCliContext(io);
       const layoutsApi = await import('../../layouts/index.js');
       const name = basename(file);
-      const lines = await layoutsApi.readSampleLines(file, sample + 1, opts.encoding);
-      const eduhub = layoutsApi.parseEduhubFileName(name);
-      if (eduhub && !registry.layoutForFileName(name)) {
-        const layout = registry.layoutFor(eduhub.table);
-        if (!layout)
+      // The header line does not count against the sample of a CSV file.
+      const csv = /\.csv$/i.test(name);
+      const lines = await layoutsApi.readSampleLines(file, csv ? sample + 1 : sample, opts.encoding);
+      if (csv) {
+        const eduhub = layoutsApi.parseEduhubFileName(name);
+        const layout = registry.layoutForFileName(name) ?? (eduhub ? registry.layoutFor(eduhub.table) : undefined);
+        if (!layout || layout.format !== 'csv')
           throw new EtlError(
             'ETL_LAYOUT_UNKNOWN_TABLE',
-            `no layout for table ${eduhub.table} of ${name}; see \`cases-etl layouts list\``,
+            `no CSV layout for ${name}; eduHub files are named <TABLE>_<SITE>.csv (see \`cases-etl layouts list\`)`,
           );
         const report = await layoutsApi.reportCsvHeader(lines, layout, file);
         if (opts.json) io.out(JSON.stringify({ file, table: layout.table, ...report }, null, 2));
         else printCsvReport(io, file, layout, report);
         return;
       }
-      const inferred = layoutsApi.inferFixedLayout(lines.slice(0, sample), fixedLayouts(registry), file);
+      const inferred = layoutsApi.inferFixedLayout(lines, fixedLayouts(registry), file);
       const entry = layoutsApi.fileLayoutEntry(inferred, name, opts.table);
       if (opts.write) await layoutsApi.writeFileLayout(opts.write, name, entry);
       if (opts.json) {
