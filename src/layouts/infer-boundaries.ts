@@ -158,8 +158,9 @@ function codeAt(lines: readonly string[], p: number, k: number): boolean {
 }
 
 /**
- * True when the text after position `p` (up to the next blank or column start `next`) follows more than one letter at
- * `p`: `TACTV` and `NACTV` are a code and a status, where `ACTV` and `LEFT` are one word each.
+ * True when the text after the `k`-letter code at `p` (up to the next blank or column start
+ * `next`) follows more than one code: `TACTV` and `NACTV` are a code and a status, where `ACTV`
+ * and `LEFT` are one word each.
  */
 function sharedRest(lines: readonly string[], p: number, k: number, next: number): boolean {
   const before = new Map<string, string>();
@@ -197,22 +198,22 @@ function distinctAt(lines: readonly string[], p: number, cap: number, k = 1): Se
 /**
  * A capitalised word at `b` (`ACTVOlivia`: a status filling its field, then a name): a capital
  * letter followed by a small one, after a character that is not a small letter, on nearly every
- * line with a character at `b`.
+ * line with a character at `b` (`here` of them) and on at least half of those with one at `b - 1`.
  */
-function wordStart(lines: readonly string[], b: number, minSupport: number, here: number, nonBlank?: number): boolean {
+function wordStart(lines: readonly string[], b: number, minSupport: number, here: number, before: number): boolean {
   let words = 0;
   for (const line of lines) {
     const c = line[b] ?? ' ';
     if (c === ' ') continue;
-    const before = line[b - 1] ?? ' ';
-    if (/\p{Lu}/u.test(c) && /\p{Ll}/u.test(line[b + 1] ?? ' ') && !/\p{Ll}/u.test(before)) words++;
+    const previous = line[b - 1] ?? ' ';
+    if (/\p{Lu}/u.test(c) && /\p{Ll}/u.test(line[b + 1] ?? ' ') && !/\p{Ll}/u.test(previous)) words++;
   }
-  return words >= minSupport && words >= 0.9 * here && words >= 0.5 * (nonBlank ?? 0);
+  return words >= minSupport && words >= 0.9 * here && words >= 0.5 * before;
 }
 
 /**
- * Finds column starts in `lines` (each already padded to `width`). `minSupport` is how many lines
- * must show a piece of evidence before it counts (default: 3, or 2% of the sample).
+ * Finds column starts in `lines` (each already padded to `width`). A piece of evidence counts
+ * when at least 3 lines (or 2% of the sample, if more) show it.
  */
 export function findBoundaries(lines: readonly string[], width: number): Boundaries {
   const n = lines.length;
@@ -270,13 +271,11 @@ export function findBoundaries(lines: readonly string[], width: number): Boundar
     }
     if (
       classChange(lines, b, minSupport, nonBlank[b - 1] ?? 0) ||
-      wordStart(lines, b, minSupport, here, nonBlank[b - 1])
+      wordStart(lines, b, minSupport, here, nonBlank[b - 1] ?? 0)
     )
       starts.add(b);
   }
 
-  // A one-letter code (M/F, Y/N) at a column's start, whose next character does not follow from
-  // it: a column of its own. (In `ACTV`, `LEFT` the second letter follows from the first.)
   // Codes of one to three letters (M/F, Y/N, FT/PT) at a column's start, followed by characters
   // that do not follow from them: a column of their own. (In `ACTV`, `LEFT` the rest of the word
   // follows from its first letters; after `Ms`, `Mr` a lower-case letter makes a word.)
