@@ -147,6 +147,56 @@ describe('generateSchool (fixed width)', () => {
   });
 });
 
+describe('generateSchool (other fixed-width layouts)', () => {
+  const layoutOf = async (dir: string): Promise<Record<string, FileLayout>> =>
+    (
+      JSON.parse(await readFile(join(dir, 'relationships.json'), 'utf8')) as {
+        file_layouts: Record<string, FileLayout>;
+      }
+    ).file_layouts;
+
+  it("'seed' writes the seed's example layout: the columns and positions of data/seed-dat-layouts.json", async () => {
+    const dir = join(root, 'seed-layout');
+    await generateSchool({ outDir: dir, students: 50, seed: 2, format: 'fixed', fixedLayout: 'seed' });
+    const seedDat = JSON.parse(await readFile(new URL('../data/seed-dat-layouts.json', import.meta.url), 'utf8')) as {
+      file_layouts: Record<string, FileLayout>;
+    };
+    const written = await layoutOf(dir);
+    for (const file of ['STUDENT.DAT', 'STAFF.DAT']) {
+      const strip = (l: FileLayout | undefined) => l?.columns.map((c) => [c.name, c.start, c.width]);
+      expect(strip(written[file]), file).toEqual(strip(seedDat.file_layouts[file]));
+      const width = written[file]?.columns.reduce((w, c) => Math.max(w, c.start + c.width), 0) ?? 0;
+      for (const line of linesOf(await readFile(join(dir, file)))) expect(line.length).toBe(width);
+    }
+  });
+
+  it("'varied' draws the order and widths from the seed: the same seed, the same bytes", async () => {
+    const [a, b, c] = [join(root, 'varied-a'), join(root, 'varied-b'), join(root, 'varied-c')];
+    await generateSchool({ outDir: a, students: 80, seed: 9, format: 'fixed', fixedLayout: 'varied' });
+    await generateSchool({ outDir: b, students: 80, seed: 9, format: 'fixed', fixedLayout: 'varied' });
+    await generateSchool({ outDir: c, students: 80, seed: 10, format: 'fixed', fixedLayout: 'varied' });
+    for (const file of ['STUDENT.DAT', 'STAFF.DAT', 'relationships.json'])
+      expect((await readFile(join(a, file))).equals(await readFile(join(b, file))), file).toBe(true);
+    const [la, lc] = [await layoutOf(a), await layoutOf(c)];
+    expect(la['STUDENT.DAT']?.columns).not.toEqual(lc['STUDENT.DAT']?.columns);
+    // The key first, the whole numbers side by side, every column adjacent.
+    const student = la['STUDENT.DAT']?.columns ?? [];
+    expect(student[0]?.name).toBe('CASES_KEY');
+    const ints = student.map((col, i) => (col.type === 'int' ? i : -1)).filter((i) => i >= 0);
+    expect(ints).toHaveLength(3);
+    expect((ints.at(-1) ?? 0) - (ints[0] ?? 0)).toBe(2);
+    let start = 0;
+    for (const col of student) {
+      expect(col.start).toBe(start);
+      start += col.width;
+    }
+    const err: unknown = await generateSchool({ outDir: join(root, 'never-2'), fixedLayout: 'odd' as 'seed' }).catch(
+      (e: unknown) => e,
+    );
+    expect(isEtlError(err, 'ETL_USAGE')).toBe(true);
+  });
+});
+
 describe('writeStudentsFile', () => {
   it('streams a valid ST file with unique keys near 370 bytes a row', async () => {
     const path = join(root, 'st-bench.csv');

@@ -70,7 +70,7 @@ export const ENVIRONMENT = {
   }),
   CASES_RELATIONSHIPS_JSON: variable({
     group: SOURCE,
-    commands: [...READS_EXPORT, 'migrate', 'layouts list', 'layouts show'],
+    commands: [...READS_EXPORT, 'migrate', 'layouts list', 'layouts show', 'layouts infer', 'layouts check'],
     common: true,
     kind: path,
     default: './relationships.json',

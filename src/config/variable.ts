@@ -37,6 +37,8 @@ export const COMMANDS = [
   'schedule show',
   'layouts list',
   'layouts show',
+  'layouts infer',
+  'layouts check',
   'notify test',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];

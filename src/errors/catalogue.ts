@@ -55,6 +55,21 @@ export const ERROR_CATALOGUE = {
     title: "A mirror table cannot be rebuilt under the layout's key",
     fix: 'The message says why (a key column the table lacks, empty or repeated keys in stored rows); fix the layout or the data and retry.',
   },
+  ETL_LAYOUT_SAMPLE_UNREADABLE: {
+    title: 'The file given to `layouts infer` or `layouts check` could not be read',
+    fix: 'Check the path and that this process may read the file.',
+    exit: 2,
+  },
+  ETL_LAYOUT_INFER_EMPTY: {
+    title: 'The file given to `layouts infer` holds no characters to infer columns from',
+    fix: 'Give a file with data lines (a fixed-width .DAT file, or an eduHub CSV with a header).',
+    exit: 2,
+  },
+  ETL_LAYOUT_WRITE_INVALID: {
+    title: 'The file_layouts entry could not be merged into relationships.json',
+    fix: 'The message says why: the file is not JSON, or the merged file would fail the checks of a normal load (each problem named by its JSON path); correct it and retry.',
+    exit: 2,
+  },
   ETL_SOURCE_NOT_FOUND: {
     title: 'The source folder does not exist or cannot be listed',
     fix: 'Check CASES_DIRECTORY (or --source) and that this process may read the folder.',

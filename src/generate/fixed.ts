@@ -5,6 +5,7 @@ import { yyyymmdd } from './calendar.js';
 import type { GeneratedFile, ResolvedOptions } from './options.js';
 import { createStudentSequence, hasSchoolAccount, type Student } from './people.js';
 import { planSchool } from './plan.js';
+import { SEED_STAFF_FILE, SEED_STUDENT_FILE, variedFile, variedStudentFile } from './fixed-variants.js';
 import { createTextSink } from './sink.js';
 import { makeStaff, type StaffMember } from './staff.js';
 
@@ -15,16 +16,16 @@ import { makeStaff, type StaffMember } from './staff.js';
  * are the ones the eduHub generator draws for the same school, count and seed.
  */
 
-type FixedType = 'string' | 'flag' | 'int' | 'float' | 'date';
+export type FixedType = 'string' | 'flag' | 'int' | 'float' | 'date';
 
-interface FixedColumn<T> {
+export interface FixedColumn<T> {
   readonly name: string;
   readonly width: number;
   readonly type: FixedType;
   readonly value: (item: T) => string | number | null;
 }
 
-interface FixedFile<T> {
+export interface FixedFile<T> {
   readonly filename: string;
   readonly table: string;
   readonly primaryKey: string;
@@ -176,19 +177,28 @@ function* students(options: ResolvedOptions): Generator<Student> {
   for (let i = 0; i < options.students; i++) yield sequence.next();
 }
 
+/** The two files in the layout `options.fixedLayout` asks for (see fixed-variants.ts). */
+function filesFor(options: ResolvedOptions): { student: FixedFile<Student>; staff: FixedFile<StaffMember> } {
+  if (options.fixedLayout === 'seed') return { student: SEED_STUDENT_FILE, staff: SEED_STAFF_FILE };
+  if (options.fixedLayout === 'varied')
+    return { student: variedStudentFile(STUDENT_FILE, options.seed), staff: variedFile(STAFF_FILE, options.seed) };
+  return { student: STUDENT_FILE, staff: STAFF_FILE };
+}
+
 /** Writes STUDENT.DAT, STAFF.DAT and relationships.json into `options.outDir`. */
 export async function writeFixedSchool(options: ResolvedOptions): Promise<GeneratedFile[]> {
+  const { student, staff: staffLayout } = filesFor(options);
   const staff = makeStaff(planSchool(options.school, options.seed, options.students));
-  const studentFile = await writeFixedFile(options.outDir, STUDENT_FILE, students(options));
-  const staffFile = await writeFixedFile(options.outDir, STAFF_FILE, staff.all);
+  const studentFile = await writeFixedFile(options.outDir, student, students(options));
+  const staffFile = await writeFixedFile(options.outDir, staffLayout, staff.all);
   const relationships = {
     primary_keys: {
-      [`${STUDENT_FILE.table}_${options.school}`]: [STUDENT_FILE.primaryKey],
-      [`${STAFF_FILE.table}_${options.school}`]: [STAFF_FILE.primaryKey],
+      [`${student.table}_${options.school}`]: [student.primaryKey],
+      [`${staffLayout.table}_${options.school}`]: [staffLayout.primaryKey],
     },
     file_layouts: {
-      [STUDENT_FILE.filename]: layoutJson(STUDENT_FILE, options.school),
-      [STAFF_FILE.filename]: layoutJson(STAFF_FILE, options.school),
+      [student.filename]: layoutJson(student, options.school),
+      [staffLayout.filename]: layoutJson(staffLayout, options.school),
     },
   };
   const json = `${JSON.stringify(relationships, null, 2)}\n`;

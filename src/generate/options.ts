@@ -12,7 +12,17 @@ export interface GenerateOptions {
   seed?: number;
   /** `eduhub`: `<TABLE>_<SCHOOL>.csv` files (default); `fixed`: STUDENT.DAT, STAFF.DAT and relationships.json. */
   format?: 'eduhub' | 'fixed';
+  /**
+   * The fixed-width files' layout (default `cases`): `seed` is the seed system's example layout,
+   * `varied` the CASES one with columns reordered, fields widened and numbers side by side, drawn
+   * from the seed. Ignored for eduHub.
+   */
+  fixedLayout?: FixedLayout;
 }
+
+/** The layouts `generate --format fixed` can write (see GenerateOptions.fixedLayout). */
+export const FIXED_LAYOUTS = ['cases', 'seed', 'varied'] as const;
+export type FixedLayout = (typeof FIXED_LAYOUTS)[number];
 
 /** One file the generator wrote. */
 export interface GeneratedFile {
@@ -33,6 +43,7 @@ export interface ResolvedOptions {
   readonly students: number;
   readonly seed: number;
   readonly format: 'eduhub' | 'fixed';
+  readonly fixedLayout: FixedLayout;
 }
 
 /** The largest school the generator will build: reference tables (rooms, home groups) stop scaling well past it. */
@@ -75,5 +86,11 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
   assertCount('students', students, 1, MAX_STUDENTS);
   if (format !== 'eduhub' && format !== 'fixed')
     throw new EtlError('ETL_USAGE', `format must be "eduhub" or "fixed", not ${JSON.stringify(format)}`);
-  return { outDir: options.outDir, school, students, seed: normaliseSeed(options.seed ?? 1), format };
+  const fixedLayout = options.fixedLayout ?? 'cases';
+  if (!FIXED_LAYOUTS.includes(fixedLayout))
+    throw new EtlError(
+      'ETL_USAGE',
+      `fixedLayout must be one of ${FIXED_LAYOUTS.join(', ')}, not ${JSON.stringify(fixedLayout)}`,
+    );
+  return { outDir: options.outDir, school, students, seed: normaliseSeed(options.seed ?? 1), format, fixedLayout };
 }

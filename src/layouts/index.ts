@@ -46,3 +46,15 @@ export {
   VIEW_BUILDER_FIELDS,
   type ViewNaming,
 } from './view-naming.js';
+export { readLines, readSampleLines } from './lines.js';
+export {
+  fileLayoutEntry,
+  inferFixedLayout,
+  tableNameFromFile,
+  type FileLayoutEntry,
+  type InferredColumn,
+  type InferredLayout,
+} from './infer.js';
+export { reportCsvHeader, type CsvHeaderReport, type UnknownColumn } from './infer-csv.js';
+export { checkFixedFile, type CheckReport, type Finding, type FindingLevel } from './check.js';
+export { mergeFileLayout, writeFileLayout } from './write.js';

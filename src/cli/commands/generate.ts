@@ -29,28 +29,48 @@ export function registerGenerate(program: Command, io: CliIo): void {
       'eduhub (CSV files) or fixed (STUDENT.DAT, STAFF.DAT and relationships.json)',
       'eduhub',
     )
-    .action(async (opts: { out: string; school: string; students: string; seed: string; format: string }) => {
-      if (opts.format !== 'eduhub' && opts.format !== 'fixed')
-        throw new EtlError('ETL_USAGE', `--format must be eduhub or fixed, not ${JSON.stringify(opts.format)}`);
-      if (!/^[A-Za-z0-9]+$/.test(opts.school))
-        throw new EtlError(
-          'ETL_USAGE',
-          `--school must be letters and digits (e.g. 8865), not ${JSON.stringify(opts.school)}`,
+    .option(
+      '--fixed-layout <layout>',
+      "with --format fixed: cases (CASES' own columns), seed (the seed system's example layout) or varied (reordered, widened, numbers side by side)",
+      'cases',
+    )
+    .action(
+      async (opts: {
+        out: string;
+        school: string;
+        students: string;
+        seed: string;
+        format: string;
+        fixedLayout: string;
+      }) => {
+        if (opts.format !== 'eduhub' && opts.format !== 'fixed')
+          throw new EtlError('ETL_USAGE', `--format must be eduhub or fixed, not ${JSON.stringify(opts.format)}`);
+        if (!/^[A-Za-z0-9]+$/.test(opts.school))
+          throw new EtlError(
+            'ETL_USAGE',
+            `--school must be letters and digits (e.g. 8865), not ${JSON.stringify(opts.school)}`,
+          );
+        if (!['cases', 'seed', 'varied'].includes(opts.fixedLayout))
+          throw new EtlError(
+            'ETL_USAGE',
+            `--fixed-layout must be cases, seed or varied, not ${JSON.stringify(opts.fixedLayout)}`,
+          );
+        const { generateSchool } = await import('../../generate/index.js');
+        const result = await generateSchool({
+          outDir: opts.out,
+          school: opts.school,
+          students: positiveInt('--students', opts.students),
+          seed: seedOf(opts.seed),
+          format: opts.format,
+          fixedLayout: opts.fixedLayout as 'cases' | 'seed' | 'varied',
+        });
+        io.out(`Wrote ${result.files.length} files to ${opts.out}`);
+        io.out(
+          formatTable(
+            ['FILE', 'TABLE', '>ROWS', '>BYTES'],
+            result.files.map((f) => [f.name, f.table, formatCount(f.rows), formatCount(f.bytes)]),
+          ),
         );
-      const { generateSchool } = await import('../../generate/index.js');
-      const result = await generateSchool({
-        outDir: opts.out,
-        school: opts.school,
-        students: positiveInt('--students', opts.students),
-        seed: seedOf(opts.seed),
-        format: opts.format,
-      });
-      io.out(`Wrote ${result.files.length} files to ${opts.out}`);
-      io.out(
-        formatTable(
-          ['FILE', 'TABLE', '>ROWS', '>BYTES'],
-          result.files.map((f) => [f.name, f.table, formatCount(f.rows), formatCount(f.bytes)]),
-        ),
-      );
-    });
+      },
+    );
 }

@@ -4,6 +4,7 @@ import { EtlError } from '../../errors/index.js';
 import type { ColumnLayout, KeyRule, TableLayout } from '../../layouts/index.js';
 import { loadCliContext, type CliIo } from '../context.js';
 import { formatTable } from '../format.js';
+import { registerLayoutTools } from './layouts-tools.js';
 
 function keyText(l: TableLayout): string {
   return l.primaryKey ? l.primaryKey.join(', ') : '(none)';
@@ -155,4 +156,5 @@ export function registerLayouts(program: Command, io: CliIo): void {
         ),
       );
     });
+  registerLayoutTools(layouts, io);
 }
