@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -13,6 +14,16 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
+
+/**
+ * Another process appending a line to `path` every 20 ms, as an export still being written is.
+ * A process of its own: a timer in the test's own process stalls whenever that process is busy
+ * (discovery's own work, a loaded CI machine), and the file then looks settled when it is not.
+ */
+function busyWriter(path: string): ChildProcess {
+  const script = `const fs = require('node:fs'); setInterval(() => fs.appendFileSync(${JSON.stringify(path)}, 'K,X\\r\\n'), 20);`;
+  return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+}
 
 describe('discovery', () => {
   it('groups files by school, lists unknown files, and applies a delta only when it is newer than its base', async () => {
@@ -154,9 +165,9 @@ describe('discovery', () => {
     const { stat } = await import('node:fs/promises');
     expect(file?.bytes).toBe((await stat(path)).size);
 
-    const busy = setInterval(() => void appendFile(path, 'K,X\r\n'), 20);
+    const busy = busyWriter(path);
     try {
-      await new Promise((r) => setTimeout(r, 60));
+      await new Promise((r) => setTimeout(r, 300));
       // A file written every 20 ms must not look settled even when a loaded CI machine stalls the
       // writer for a few hundred milliseconds: settled here means unchanged for a whole second.
       const unsettled = await discoverSource(dir, registry, { ...options, stableMs: 1000, stableTimeoutMs: 3000 });
@@ -164,7 +175,7 @@ describe('discovery', () => {
       expect(unsettled.notices.map((n) => n.code)).toContain('ETL_SOURCE_UNSTABLE');
       expect(unsettled.fileSets).toEqual([]);
     } finally {
-      clearInterval(busy);
+      busy.kill();
     }
   });
 
@@ -173,9 +184,9 @@ describe('discovery', () => {
     const other = join(dir, 'ST_1234.csv');
     await writeFile(other, 'STKEY,SURNAME\r\n');
     const registry = await loadLayouts(null);
-    const busy = setInterval(() => void appendFile(other, 'K,X\r\n'), 20);
+    const busy = busyWriter(other);
     try {
-      await new Promise((r) => setTimeout(r, 60));
+      await new Promise((r) => setTimeout(r, 300));
       const mine = await discoverSource(dir, registry, {
         ...options,
         onlySchool: '8865',
@@ -189,7 +200,7 @@ describe('discovery', () => {
       const all = await discoverSource(dir, registry, { ...options, stableMs: 1000, stableTimeoutMs: 3000 });
       expect(all.unstable).toEqual(['ST_1234.csv']);
     } finally {
-      clearInterval(busy);
+      busy.kill();
     }
   });
 
