@@ -136,7 +136,14 @@ describe('viewer and admin tokens (ETL_AUTH=token)', () => {
         .filter(([, op]) => op.security === undefined)
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(open.sort()).toEqual(['GET /api/cases-etl/session', 'GET /livez', 'GET /metrics', 'GET /readyz']);
+    expect(open.sort()).toEqual([
+      'DELETE /api/cases-etl/session',
+      'GET /api/cases-etl/session',
+      'GET /livez',
+      'GET /metrics',
+      'GET /readyz',
+      'POST /api/cases-etl/session',
+    ]);
     expect(doc.paths['/api/cases-etl/runs']?.get?.security).toEqual([{ adminToken: [] }]);
   });
 
@@ -160,6 +167,45 @@ describe('viewer and admin tokens (ETL_AUTH=token)', () => {
     expect(recorded).toMatchObject({ targetRunId: runId, requestedBy: 'api:ops' });
     const lines = await server.inject({ url: `/api/cases-etl/runs/${runId}?original=1`, headers: bearer(ADMIN) });
     expect(lines.statusCode).toBe(200);
+  });
+
+  it('turns a token into a sign-in cookie for this browser: the same role, CSRF on POSTs, forgotten on DELETE', async () => {
+    const cookieOf = (res: { headers: Record<string, unknown> }): string => {
+      const raw = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+      return raw.map((c) => c.split(';')[0]).join('; ');
+    };
+    // No token, or a wrong one: no cookie.
+    expect((await server.inject({ method: 'POST', url: '/api/cases-etl/session' })).statusCode).toBe(401);
+    expect(
+      (await server.inject({ method: 'POST', url: '/api/cases-etl/session', headers: bearer('x'.repeat(30)) }))
+        .statusCode,
+    ).toBe(401);
+
+    const signed = await server.inject({ method: 'POST', url: '/api/cases-etl/session', headers: bearer(ADMIN) });
+    expect(signed.statusCode).toBe(200);
+    expect(signed.json()).toMatchObject({ auth: 'token', signedIn: true, name: 'api:ops', role: 'admin' });
+    expect(String(signed.headers['set-cookie'])).toMatch(
+      /^cases-etl-session=[\w-]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/,
+    );
+    const cookie = { cookie: cookieOf(signed) };
+    expect(JSON.stringify(cookie)).not.toContain(ADMIN);
+
+    // The cookie alone reads, and does what the token does, with the CSRF token on a POST.
+    expect((await server.inject({ url: '/api/cases-etl/runs', headers: cookie })).statusCode).toBe(200);
+    const trigger = (headers: Record<string, string>) =>
+      server.inject({ method: 'POST', url: '/api/cases-etl/trigger', headers, payload: { school: '8865' } });
+    expect((await trigger(cookie)).json()).toMatchObject({ code: 'ETL_AUTH_CSRF' });
+    expect((await trigger({ ...cookie, 'x-csrf-token': signed.json().csrfToken })).statusCode).toBe(202);
+    expect(requested.at(-1)).toBe('api:ops');
+
+    // A viewer's cookie is a viewer's.
+    const viewer = await server.inject({ method: 'POST', url: '/api/cases-etl/session', headers: bearer(VIEWER) });
+    const asViewer = { cookie: cookieOf(viewer), 'x-csrf-token': viewer.json().csrfToken };
+    expect((await trigger(asViewer)).json()).toMatchObject({ code: 'ETL_AUTH_FORBIDDEN' });
+
+    const out = await server.inject({ method: 'DELETE', url: '/api/cases-etl/session', headers: cookie });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^cases-etl-session=; Path=\/; Max-Age=0/);
   });
 });
 

@@ -92,7 +92,7 @@ describe('Bull Board at /admin/queues, and the queue on the dashboard, with Redi
     }
   });
 
-  it('shows the queue by state on the dashboard, and links the board for an admin', async () => {
+  it('shows the queue by state on the dashboard, and links the board, which opens for an admin signed in with a token', async () => {
     await app.queue?.add('nightly', { trigger: 'manual' }, { delay: 3_600_000, jobId: 'later' });
     const state = (await server.inject('/api/cases-etl/console/queue')).json();
     expect(state).toMatchObject({
@@ -111,6 +111,15 @@ describe('Bull Board at /admin/queues, and the queue on the dashboard, with Redi
       await page.click('#sign-in-button');
       await page.locator('#board-link').waitFor({ state: 'visible' });
       expect(await page.locator('#board-link').getAttribute('href')).toBe('/admin/queues');
+      // A link cannot carry the token: signing in set this browser's cookie, so the board opens.
+      await page.click('#board-link');
+      await page.waitForURL(`${base}/admin/queues`);
+      await page.getByText('cases-etl', { exact: true }).first().waitFor({ timeout: 20_000 });
+      // Signed out, the cookie is gone and the board refuses.
+      await page.goto(`${base}/dashboard`);
+      await page.locator('#sign-out').click();
+      await page.locator('#who', { hasText: 'Viewing (read only)' }).waitFor();
+      expect((await page.goto(`${base}/admin/queues`))?.status()).toBe(401);
     } finally {
       await page.close();
     }

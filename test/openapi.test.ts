@@ -294,6 +294,14 @@ describe.each(DIALECTS)('the OpenAPI document and every answer against it, on %s
     );
     // Refused twice: an error, in its documented shape.
     expect((await post(server, route, url, {})).res.statusCode).toBe(409);
+
+    // A token turned into this browser's cookie, and forgotten.
+    const session = await post(server, '/api/cases-etl/session', '/api/cases-etl/session', undefined);
+    expect(session.body).toMatchObject({ signedIn: true, name: 'api:ops', role: 'admin' });
+    const forgot = await server.inject({ method: 'DELETE', url: '/api/cases-etl/session' });
+    expect(forgot.statusCode).toBe(204);
+    expect(forgot.body).toBe('');
+    expect(doc.paths['/api/cases-etl/session']?.delete?.responses).toHaveProperty(['204']);
   });
 
   it('was asked every documented route (so each answer above was checked), /metrics as text', async () => {

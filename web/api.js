@@ -58,10 +58,18 @@ export function applyRole(who) {
     line.append(link(`${who.signInUrl}?return=${encodeURIComponent('/dashboard' + location.hash)}`, 'Sign in'));
 }
 
-/** Asks the server who this is; forgets a typed-in token it does not accept. */
+/**
+ * Asks the server who this is; forgets a typed-in token it does not accept. A typed-in token is
+ * also turned into this browser's sign-in cookie (POST), for pages that cannot send a header
+ * (the queue board); the cookie is renewed each time the page loads.
+ */
 export async function checkRole() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
   try {
-    session = await getJson('/api/cases-etl/session');
+    session =
+      token && session.auth !== 'oidc'
+        ? await getJson('/api/cases-etl/session', { method: 'POST' }).catch(() => getJson('/api/cases-etl/session'))
+        : await getJson('/api/cases-etl/session');
   } catch (err) {
     applyRole(session);
     const status = document.getElementById('who');
@@ -85,8 +93,9 @@ export function signIn(token) {
   return checkRole();
 }
 
-export function signOut() {
+export async function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
+  await apiFetch('/api/cases-etl/session', { method: 'DELETE' }).catch(() => undefined);
   return checkRole();
 }
 

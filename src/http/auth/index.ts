@@ -13,9 +13,11 @@ import { bearerOf, matchToken, type Role } from './tokens.js';
  * route registrars are handed: onRequest hooks (requireViewer, requireAdmin) and what a handler
  * asks of a request that passed one (who, isAdmin). How a request proves itself:
  * - a bearer token from ETL_ADMIN_TOKENS (admin) or ETL_VIEWER_TOKENS (viewer), in every mode;
- * - with ETL_AUTH=oidc, a bearer JWT from the issuer (jwt.ts) or the sign-in cookie (session.ts),
- *   the role from the user's groups or roles (oidc.ts). Cookie requests that change data carry the
- *   session's CSRF token (csrf.ts).
+ * - with ETL_AUTH=oidc, a bearer JWT from the issuer (jwt.ts), the role from the user's groups or
+ *   roles (oidc.ts);
+ * - the sign-in cookie (session.ts), set by the issuer's sign-in or by a token sent to
+ *   POST /api/cases-etl/session. Cookie requests that change data carry the session's CSRF
+ *   token (csrf.ts).
  */
 
 export { CSRF_HEADER } from './csrf.js';
@@ -118,12 +120,11 @@ export function createAccess(config: Config, options: AccessOptions = {}): Acces
         );
       return { error: new EtlError('ETL_HTTP_UNAUTHORIZED', 'a valid bearer token is required') };
     }
-    if (oidc !== null) {
-      const sealed = readCookie(req, SESSION_COOKIE);
-      const session = sealed === null ? null : sealer.open<Session>(sealed);
-      if (session !== null)
-        return { identity: { name: session.name, role: session.role, via: 'cookie', csrfToken: session.csrf } };
-    }
+    // The sign-in cookie: from the issuer (oidc), or a token turned into one (POST /api/cases-etl/session).
+    const sealed = readCookie(req, SESSION_COOKIE);
+    const session = sealed === null ? null : sealer.open<Session>(sealed);
+    if (session !== null)
+      return { identity: { name: session.name, role: session.role, via: 'cookie', csrfToken: session.csrf } };
     return { identity: null };
   };
 

@@ -46,8 +46,57 @@ export function registerAuthRoutes(routes: FastifyInstance, config: Config, acce
         role: identity?.role ?? null,
         csrfToken: identity?.csrfToken ?? null,
         signInUrl: oidc && identity === null ? '/auth/login' : null,
-        signOutUrl: identity?.via === 'cookie' ? '/auth/logout' : null,
+        signOutUrl: oidc && identity?.via === 'cookie' ? '/auth/logout' : null,
       };
+    },
+  );
+
+  /**
+   * A bearer token, turned into the sign-in cookie for this browser: pages a browser opens by
+   * itself (Bull Board at /admin/queues) cannot send a header, so an admin who typed a token into
+   * the dashboard could not open them. The cookie says the same as the token (its name and role,
+   * sealed, 8 hours) and, like every cookie session, needs the CSRF token on POSTs.
+   */
+  routes.post(
+    '/api/cases-etl/session',
+    {
+      schema: {
+        summary: 'Sign this browser in with the bearer token it sends (a cookie, for pages that cannot send a header)',
+        response: { 200: SESSION },
+      },
+    },
+    async (req, reply) => {
+      const identity = await access.identify(req);
+      if (identity === null || identity.via !== 'token')
+        throw new EtlError(
+          'ETL_HTTP_UNAUTHORIZED',
+          'send a token from ETL_ADMIN_TOKENS or ETL_VIEWER_TOKENS as a bearer header',
+        );
+      const session: Session = { sub: identity.name, name: identity.name, role: identity.role, csrf: newCsrfToken() };
+      setCookie(reply, SESSION_COOKIE, access.sealer.seal(session, SESSION_SECONDS), {
+        maxAge: SESSION_SECONDS,
+        secure: secureOf(req),
+        path: '/',
+      });
+      return {
+        auth: access.mode,
+        signedIn: true,
+        name: identity.name,
+        role: identity.role,
+        csrfToken: session.csrf,
+        signInUrl: null,
+        // DELETE /api/cases-etl/session forgets it; /auth/logout is the issuer's sign-in's page.
+        signOutUrl: null,
+      };
+    },
+  );
+
+  routes.delete(
+    '/api/cases-etl/session',
+    { schema: { summary: "Forget this browser's sign-in cookie", response: { 204: { type: 'null' } } } },
+    async (req, reply) => {
+      setCookie(reply, SESSION_COOKIE, '', { maxAge: 0, secure: secureOf(req), path: '/' });
+      return reply.code(204).send();
     },
   );
 
