@@ -109,11 +109,13 @@ export const LEDGER = {
     ${compact('h.run_id IN (SELECT id FROM pruned) AND h.run_time >= $3::timestamptz')}
   ), deleted AS (
     DELETE FROM etl_changes AS c USING pruned AS p WHERE c.run_id = p.id
+  ), last_expired AS (
+    ${LAST_EXPIRED_RUN}
   ), expired AS (
-    DELETE FROM etl_history_packed AS h WHERE h.school_id = $1 AND h.run_id <= (${LAST_EXPIRED_RUN})
+    DELETE FROM etl_history_packed AS h WHERE h.school_id = $1 AND h.run_id <= (SELECT id FROM last_expired)
   ), expired_rejects AS (
     DELETE FROM etl_rejects AS j WHERE j.run_id IN (
-      SELECT id FROM etl_runs WHERE school_id = $1 AND id <= (${LAST_EXPIRED_RUN}))
+      SELECT id FROM etl_runs WHERE school_id = $1 AND id <= (SELECT id FROM last_expired))
   )
   SELECT id FROM pruned ORDER BY id`,
   /**

@@ -195,8 +195,11 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
         stmt(LEDGER.deleteChanges).run(id);
         stmt(LEDGER.markPruned).run(id);
       }
-      stmt(LEDGER.expireHistory).run({ school, since });
-      stmt(LEDGER.expireRejects).run({ school, since });
+      const last = stmt(LEDGER.lastExpiredRun).get({ school, since }) as { id: number } | undefined;
+      if (last !== undefined) {
+        stmt(LEDGER.expireHistory).run({ school, last: last.id });
+        stmt(LEDGER.expireRejects).run({ school, last: last.id });
+      }
       return runs;
     },
     async getRun(id) {

@@ -74,19 +74,19 @@ export const LEDGER = {
                          FROM etl_history_recent AS h WHERE h.run_id = ? AND h.run_time >= ?)
                  GROUP BY school_id, run_id, table_name, op, chunk`,
   /**
-   * @school, @since the oldest run end (ISO) whose history is kept (ETL_HISTORY_DAYS): the history
-   * of the school's runs up to its newest that finished before it, found walking back from the
-   * newest (a school's runs finish in id order: they hold its lock). One range of the packed key.
+   * @school, @since the oldest run end (ISO) whose history is kept (ETL_HISTORY_DAYS): the school's
+   * newest run that finished before it, found walking back from the newest (a school's runs finish
+   * in id order: they hold its lock). Its history and that of every earlier run expire.
    */
-  expireHistory: `DELETE FROM etl_history_packed WHERE school_id = @school AND run_id <= (
-                    SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1)`,
+  lastExpiredRun: `SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1`,
+  /** @school, @last (lastExpiredRun): the compact history of the school's runs up to it, one range of the packed key. */
+  expireHistory: `DELETE FROM etl_history_packed WHERE school_id = @school AND run_id <= @last`,
   /**
-   * @school, @since as for expireHistory: the rejects of the same runs (their keys, codes and the
+   * @school, @last as for expireHistory: the rejects of the same runs (their keys, codes and the
    * lines kept for an admin, which are personal data) go with their history (the held entries
    * are read from them). The runs keep their counts.
    */
-  expireRejects: `DELETE FROM etl_rejects WHERE run_id IN (SELECT id FROM etl_runs WHERE school_id = @school AND id <= (
-                    SELECT id FROM etl_runs WHERE school_id = @school AND finished_at < @since ORDER BY id DESC LIMIT 1))`,
+  expireRejects: `DELETE FROM etl_rejects WHERE run_id IN (SELECT id FROM etl_runs WHERE school_id = @school AND id <= @last)`,
   deleteChanges: 'DELETE FROM etl_changes WHERE run_id = ?',
   markPruned: 'UPDATE etl_runs SET changes_pruned = 1 WHERE id = ?',
   /** ? base table: every run, of any school, with changes logged for it. */
