@@ -45,7 +45,7 @@ describe('SQLite compact history, packed (008)', () => {
 
     const store = createSqliteStore(path, { busyTimeoutMs: 1000 });
     try {
-      expect(await store.migrate()).toEqual(['008_history_packed']);
+      expect(await store.migrate()).toEqual(['008_history_packed', '009_history_diff']);
     } finally {
       await store.close();
     }

@@ -302,6 +302,7 @@ describe.each(DIALECTS)('a run of that export on %s', (dialect) => {
         '006_history',
         '007_finished_as',
         '008_history_packed',
+        '009_history_diff',
       ]);
     } else {
       const env = target.env as { DATABASE_URL: string; DATABASE_SCHEMA: string };
