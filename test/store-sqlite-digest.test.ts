@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorTable } from '../src/schema/index.js';
 import { Verdict } from '../src/plan/index.js';
 import { readDigest } from '../src/store/sqlite/digest.js';
-import { createMirrorSql } from '../src/store/sqlite/mirror.js';
+import { activeIndexSql, createMirrorSql } from '../src/store/sqlite/mirror.js';
 
 /**
- * The SQLite digest reads the school's rows a page of text at a time, in key order: across page
- * boundaries, with a two-part key whose first part is an integer, beside another school's rows,
- * and with keys holding the page's own separators (read again row by row), it must hold exactly
- * the rows a plain row-by-row read finds.
+ * The SQLite digest reads the school's active rows a page of text at a time, in rowid order
+ * through the index of rows by school and activity: across page boundaries, with a two-part key
+ * whose first part is an integer, beside another school's rows, and with keys holding the page's
+ * own separators (read again row by row), it must hold exactly the rows a plain row-by-row read
+ * finds.
  */
 
 const mirror: MirrorTable = {
@@ -39,6 +40,7 @@ describe('SQLite digest', () => {
     dir = await mkdtemp(join(tmpdir(), 'digest-'));
     db = new BetterSqlite3(join(dir, 'd.db'));
     db.exec(createMirrorSql(mirror));
+    db.exec(activeIndexSql(mirror));
     const insert = db.prepare(
       `INSERT INTO cases_xx (school_id, yr, code, note, _active, _hash, _line_hash, _inserted_run, _changed_run) VALUES (?, ?, ?, 'n', ?, ?, ?, 1, 1)`,
     );
@@ -49,8 +51,9 @@ describe('SQLite digest', () => {
         insert.run('8865', i % 12, code, i % 9 === 0 ? 0 : 1, hex(i), i % 5 === 0 ? null : hex(1e6 + i));
       }
       for (let i = 0; i < 3_000; i++) insert.run('1234', i % 12, `C${i}`, 1, hex(i), null);
-      // A table of one school's rows alone, which is read in rowid order rather than key order.
+      // A table of one school's rows alone.
       db.exec(createMirrorSql(alone));
+      db.exec(activeIndexSql(alone));
       db.exec(`INSERT INTO cases_yy SELECT * FROM cases_xx WHERE school_id = '8865'`);
     })();
   });
@@ -60,8 +63,8 @@ describe('SQLite digest', () => {
   });
 
   it.each([
-    ['beside another school, in key order', mirror],
-    ['alone in its table, in rowid order', alone],
+    ['beside another school', mirror],
+    ['alone in its table', alone],
   ])(
     'holds exactly the active rows a row-by-row read finds, across pages and separators in keys, and knows inactive ones exist: %s',
     (_, table) => {
@@ -96,5 +99,35 @@ describe('SQLite digest', () => {
     const active = readDigest(db, mirror, '1234');
     expect(active.size).toBe(3_000);
     expect(active.inactiveNotHeld).toBe(false);
+  });
+
+  it('reads past whole pages of inactive rows, and knows when there are none', () => {
+    // A year of absences: the oldest rows (lowest rowids) left long ago, a page and more of them.
+    const old: MirrorTable = { ...mirror, table: 'ZZ', name: 'cases_zz' };
+    db.exec(createMirrorSql(old));
+    db.exec(activeIndexSql(old));
+    const insert = db.prepare(
+      `INSERT INTO cases_zz (school_id, yr, code, note, _active, _hash, _line_hash, _inserted_run, _changed_run) VALUES ('8865', 1, ?, 'n', ?, ?, NULL, 1, 1)`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 25_000; i++) insert.run(`C${i}`, i < 24_000 ? 0 : 1, hex(i));
+    })();
+    const digest = readDigest(db, old, '8865');
+    // Through the index: the plan never walks the inactive rows.
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT rowid FROM cases_zz AS m WHERE m.school_id = ? AND m._active = 1 ORDER BY m.rowid`,
+      )
+      .all('8865') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/USING (COVERING )?INDEX cases_zz__active/);
+    expect(digest.size).toBe(1_000);
+    expect(digest.inactiveNotHeld).toBe(true);
+    expect(digest.classify(`1\x1fC24500`, hex(24_500), hex(1))).toBe(Verdict.staleLine);
+    expect(digest.classify(`1\x1fC10`, hex(10), hex(1))).toBe(Verdict.work);
+    // Every row active again: nothing inactive besides.
+    db.exec('UPDATE cases_zz SET _active = 1');
+    const all = readDigest(db, old, '8865');
+    expect(all.size).toBe(25_000);
+    expect(all.inactiveNotHeld).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 
 import { BOOKKEEPING, SCHOOL_COLUMN, type MirrorTable } from '../../schema/index.js';
 import { MirrorDigest } from '../../plan/index.js';
-import { countRowsSql } from './mirror.js';
+import { hasInactiveSql } from './mirror.js';
 import { q } from './sql.js';
 
 /** The key as the validator builds it, in SQL: parts as text joined by U+001F. */
@@ -10,7 +10,7 @@ export function keySql(key: readonly string[], alias: string): string {
   return key.map((k) => `CAST(${alias}.${q(k)} AS TEXT)`).join(` || char(31) || `);
 }
 
-/** Rows read per statement: a page of the school's rows in key order. */
+/** Rows read per statement: a page of the school's active rows in rowid order. */
 const PAGE = 20_000;
 /** Between a row's fields, and between rows, in a page's text: neither occurs in a hash or a number. */
 const FIELD = '\x1d';
@@ -18,83 +18,48 @@ const ROW = '\x1e';
 
 /**
  * Reads the digest of `school`'s active rows in `mirror` (see plan/digest.ts): each row's key (as
- * the validator builds it), row hash, line hash and address (rowid); whether inactive rows exist
- * besides is one more statement (MirrorDigest.inactiveNotHeld). SQLite hands over a
- * page of rows as one text (better-sqlite3 costs a call per row stepped, which was most of
- * reading a digest row by row); pages follow the table's primary key, so only the school's rows
- * are visited. A page whose text cannot be split back into its rows (a key holding one of the
+ * the validator builds it), row hash, line hash and address (rowid), and whether inactive rows
+ * exist besides (MirrorDigest.inactiveNotHeld). The active rows are read through the index of
+ * rows by school and activity (mirror.ts, activeIndexSql), in rowid order, so neither another
+ * school's rows nor the school's inactive ones are visited. SQLite hands over a page of rows as
+ * one text (better-sqlite3 costs a call per row stepped, which was most of reading a digest row
+ * by row). A page whose text cannot be split back into its rows (a key holding one of the
  * separators) is read again row by row.
  */
 export function readDigest(db: Database, mirror: MirrorTable, school: string): MirrorDigest {
   const digest = new MirrorDigest();
   const B = BOOKKEEPING;
   const t = q(mirror.name);
-  const s = q(SCHOOL_COLUMN);
-  // A table holding this school's rows alone (the embedded database of one school) is read in
-  // rowid order, straight through the table: the primary key's order reaches every row, active
-  // or not, by a lookup each, and after a year most rows of a table such as SXAB are inactive.
-  const alone =
-    db
-      .prepare(
-        `SELECT (SELECT ${s} FROM ${t} ORDER BY ${s} LIMIT 1) = ? AND (SELECT ${s} FROM ${t} ORDER BY ${s} DESC LIMIT 1) = ?`,
-      )
-      .pluck()
-      .get(school, school) === 1;
-  const key = alone ? ['rowid'] : mirror.key.map(q);
-  const from = alone ? `${t} AS m NOT INDEXED` : `${t} AS m`;
-  const after = `(${key.map((k) => `m.${k}`).join(', ')}) > (${key.map(() => '?').join(', ')})`;
-  const order = key.map((k) => `m.${k}`).join(', ');
   const fields = `${keySql(mirror.key, 'm')} AS k, m.${q(B.hash)} AS h, m.${q(B.active)} AS a, m.${q(B.lineHash)} AS l, m.rowid AS r`;
-  const page = (where: string): Statement =>
+  const active = (after: boolean): string =>
+    `FROM ${t} AS m WHERE m.${q(SCHOOL_COLUMN)} = ? AND m.${q(B.active)} = 1${after ? ' AND m.rowid > ?' : ''} ORDER BY m.rowid LIMIT ${PAGE}`;
+  // The page's text, its rows, and its last rowid (where the next page starts).
+  const page = (after: boolean): Statement =>
     db.prepare(
-      `SELECT group_concat(ifnull(k, '') || '${FIELD}' || ifnull(h, '') || '${FIELD}' || a || '${FIELD}' || ifnull(l, '') || '${FIELD}' || r, '${ROW}') AS text, count(*) AS n
-       FROM (SELECT ${fields} FROM ${from} WHERE m.${s} = ? ${where} ORDER BY ${order} LIMIT ${PAGE})`,
+      `SELECT group_concat(ifnull(k, '') || '${FIELD}' || ifnull(h, '') || '${FIELD}' || a || '${FIELD}' || ifnull(l, '') || '${FIELD}' || r, '${ROW}') AS text,
+         count(*) AS n, max(r) AS last
+       FROM (SELECT ${fields} ${active(after)})`,
     );
-  const rows = (where: string): Statement =>
-    db.prepare(`SELECT ${fields} FROM ${from} WHERE m.${s} = ? ${where} ORDER BY ${order} LIMIT ${PAGE}`).raw(true);
-  // The key (or rowid) of a page's last row, where the next page starts.
-  const lastKey = (where: string): Statement =>
-    db
-      .prepare(`SELECT ${order} FROM ${from} WHERE m.${s} = ? ${where} ORDER BY ${order} LIMIT 1 OFFSET ${PAGE - 1}`)
-      .raw(true);
-  // Prepared when first needed: most tables fit a page, and few pages ever need reading row by row.
-  const statements = (where: string): { page: Statement; rows: Statement; last: Statement } => {
-    let p: Statement | undefined, r: Statement | undefined, l: Statement | undefined;
-    return {
-      get page() {
-        return (p ??= page(where));
-      },
-      get rows() {
-        return (r ??= rows(where));
-      },
-      get last() {
-        return (l ??= lastKey(where));
-      },
-    };
-  };
-  const active = `AND m.${q(B.active)} = 1`;
-  const first = statements(active);
-  const next = statements(`${active} AND ${after}`);
+  const rows = (after: boolean): Statement => db.prepare(`SELECT ${fields} ${active(after)}`).raw(true);
+  const first = page(false);
+  let next: Statement | undefined;
 
-  let start: unknown[] | null = null;
+  let last: number | null = null;
   for (;;) {
-    const args = start === null ? [school] : [school, ...start];
-    const st = start === null ? first : next;
-    const { text, n } = st.page.get(...args) as { text: string | null; n: number };
-    if (n === 0 || text === null) break;
-    if (!addPage(digest, text, n)) {
-      for (const [k, h, a, l, r] of st.rows.iterate(...args) as IterableIterator<
+    const args = last === null ? [school] : [school, last];
+    const st = last === null ? first : (next ??= page(true));
+    const got = st.get(...args) as { text: string | null; n: number; last: number | null };
+    if (got.n === 0 || got.text === null) break;
+    if (!addPage(digest, got.text, got.n)) {
+      for (const [k, h, a, l, r] of rows(last !== null).iterate(...args) as IterableIterator<
         [string | null, string | null, number, string | null, number]
       >)
         add(digest, k ?? '', h ?? '', a, l ?? '', r);
     }
-    if (n < PAGE) break;
-    start = st.last.get(...args) as unknown[];
+    if (got.n < PAGE) break;
+    last = got.last;
   }
-  // Inactive rows are the school's rows the digest did not take: counted from the primary key's
-  // index alone, where looking for one visited every active row of a table that has none.
-  const all = db.prepare(countRowsSql(mirror)).pluck().get(school) as number;
-  digest.inactiveNotHeld = all > digest.size;
+  digest.inactiveNotHeld = db.prepare(hasInactiveSql(mirror)).pluck().get(school) === 1;
   return digest;
 }
 

@@ -27,7 +27,7 @@ import { mergeSqlite } from './writer.js';
 import { rekeySqlite } from './rekey.js';
 import { planUndoSqlite, undoRunSqlite } from './undo.js';
 import { LEDGER, MIGRATIONS } from './ledger.js';
-import { countRowsSql, ensureSqliteMirror } from './mirror.js';
+import { activeIndexSql, countRowsSql, ensureSqliteMirror } from './mirror.js';
 import { ensureSqliteViews } from './views.js';
 import { reclaimSqlite } from './vacuum.js';
 import { cannotOpen } from './errors.js';
@@ -126,9 +126,12 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       stmt(LEDGER.insertReject).run(runId, r.file, r.line, r.key, r.field, r.code, r.message, r.raw, r.rawBytes);
   }
 
+  // Mirror tables made for a load and not yet loaded: their index of active rows is built once
+  // the first load is in (one sort, where keeping it up row by row cost a first load 5%).
+  const unindexed = new Set<string>();
   const tx: LoadTransaction = {
     async ensureMirror(mirror) {
-      ensureSqliteMirror(db, mirror);
+      if (ensureSqliteMirror(db, mirror)) unindexed.add(mirror.name);
     },
     async ensureViews(views) {
       // SQLite lets a view be dropped that others read: none is ever kept.
@@ -136,7 +139,20 @@ export function createSqliteStore(path: string, options: { busyTimeoutMs: number
       return [];
     },
     readDigest: async (mirror, school) => readDigest(db, mirror, school),
-    mergeFile: (input, batches) => mergeSqlite(db, input, batches),
+    async mergeFile(input, batches) {
+      try {
+        return await mergeSqlite(db, input, batches);
+      } finally {
+        // Even when the load failed and the run goes on: the table stays. Should this fail too,
+        // the table's next load makes the index (ensureSqliteMirror).
+        if (unindexed.delete(input.mirror.name))
+          try {
+            db.exec(activeIndexSql(input.mirror));
+          } catch {
+            // See above.
+          }
+      }
+    },
     async savepoint() {
       db.exec('SAVEPOINT cases_etl_publish');
     },

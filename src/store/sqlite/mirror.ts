@@ -48,17 +48,38 @@ export function createMirrorSql(m: MirrorTable): string {
   ].join('\n');
 }
 
-/** The school's rows in a mirror table, active or not: counted from the primary key's index alone. */
+/**
+ * The index of each school's rows by whether they are active, in rowid order: the digest reads a
+ * school's active rows through it, and finds whether it has inactive ones with one step. Rows
+ * that left (a year of absences) stay as inactive rows and come to outnumber the active ones
+ * several times; without it, each night's digest walked them all (SXAB after a year: 22,700
+ * inactive rows beside 4,100 active, 3.5 ms against 1.4 through the index). A table made for a
+ * load gets it once the load is in (see the store's mergeFile), every other load makes sure of it.
+ */
+export function activeIndexSql(m: MirrorTable): string {
+  return `CREATE INDEX IF NOT EXISTS ${q(`${m.name}__active`)} ON ${q(m.name)} (${q(SCHOOL_COLUMN)}, ${q(BOOKKEEPING.active)});`;
+}
+
+/** The school's rows in a mirror table, active or not: counted from an index alone. */
 export function countRowsSql(m: MirrorTable): string {
   return `SELECT count(*) FROM ${q(m.name)} WHERE ${q(SCHOOL_COLUMN)} = ?`;
+}
+
+/** 1 when the school has inactive rows in a mirror table (one step into activeIndexSql's index), else 0. */
+export function hasInactiveSql(m: MirrorTable): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${q(m.name)} WHERE ${q(SCHOOL_COLUMN)} = ? AND ${q(BOOKKEEPING.active)} = 0)`;
 }
 
 export function addColumnSql(table: string, c: MirrorColumn): string {
   return `ALTER TABLE ${q(table)} ADD COLUMN ${columnDdl(c)}`;
 }
 
-/** Creates the mirror table, adds the columns it lacks, and describes it (see views.ts). */
-export function ensureSqliteMirror(db: Database, mirror: MirrorTable): void {
+/**
+ * Creates the mirror table, adds the columns it lacks, and describes it (see views.ts); true when
+ * it created the table, which then lacks its index of active rows until the caller adds it
+ * (activeIndexSql) once the table's first rows are in.
+ */
+export function ensureSqliteMirror(db: Database, mirror: MirrorTable): boolean {
   // One look at the table as it stands: its key and its columns (none when it does not exist yet).
   const info = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`);
   type Info = { name: string; pk: number };
@@ -77,5 +98,8 @@ export function ensureSqliteMirror(db: Database, mirror: MirrorTable): void {
   }
   const missing = missingColumns(mirror, new Set(table.map((r) => r.name)));
   for (const c of missing) db.exec(addColumnSql(mirror.name, c));
+  // A table made before the index was (by an earlier version, or a load whose index failed) gets it now.
+  if (!created) db.exec(activeIndexSql(mirror));
   describeSqliteMirror(db, mirror, created || missing.length > 0);
+  return created;
 }
