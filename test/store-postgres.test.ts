@@ -7,7 +7,7 @@ import { createLayoutRegistry, loadBuiltinLayouts } from '../src/layouts/index.j
 import { mirrorFor, viewsFor, type MirrorTable } from '../src/schema/index.js';
 import type { LoadTransaction, MergeCounts, MergeInput, Store } from '../src/store/types.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
-import { imageSql, q } from '../src/store/postgres/sql.js';
+import { hasInactiveSql, imageSql, q } from '../src/store/postgres/sql.js';
 import { KEY_SEPARATOR, type Value } from '../src/validate/index.js';
 import { batchesOf, closePgStore, openPgStore, stagedRows as stage, type PgSchema } from './helpers/postgres.js';
 
@@ -191,6 +191,30 @@ describe('mirror tables and views', () => {
     await probe.query(`COMMENT ON COLUMN cases_kgh.kghkey IS 'ours'`);
     await run('1003', (tx) => tx.ensureMirror(kgh));
     expect(await comment()).toEqual({ t: expect.stringMatching(/^Houses/), c: 'ours' });
+  });
+
+  it("indexes each school's inactive rows alone, and gives an older table that index once", async () => {
+    const kgc = mirrorFor(layouts.get('KGC')!, []);
+    await run('1004', (tx) => tx.ensureMirror(kgc));
+    const index = async (): Promise<unknown[]> =>
+      (
+        await rows(
+          `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'cases_kgc__inactive'`,
+        )
+      ).map((r) => r.indexdef);
+    expect(await index()).toEqual([expect.stringMatching(/\(school_id\) WHERE \(NOT _active\)$/)]);
+    // Whether a school has inactive rows is one step into it, not a walk through its active ones.
+    const plan = await rows(`EXPLAIN ${hasInactiveSql(kgc)}`, ['1004']);
+    expect(plan.map((r) => String(r['QUERY PLAN'])).join('\n')).toContain('cases_kgc__inactive');
+    // As an earlier version left it: no such index. The next load makes it, then leaves the table alone.
+    await probe.query('DROP INDEX cases_kgc__inactive');
+    await run('1004', (tx) => tx.ensureMirror(kgc));
+    expect(await index()).toHaveLength(1);
+    const oid = async (): Promise<unknown> =>
+      (await rows(`SELECT 'cases_kgc__inactive'::regclass::oid::int AS oid`))[0]?.oid;
+    const before = await oid();
+    await run('1004', (tx) => tx.ensureMirror(kgc));
+    expect(await oid()).toBe(before);
   });
 });
 

@@ -11,6 +11,8 @@ import { mirrorCommentsSql } from './comments.js';
 import {
   addColumnSql,
   createMirrorSql,
+  inactiveIndexName,
+  inactiveIndexSql,
   LOCKS,
   MIRROR_CATALOG,
   MIRROR_CATALOG_CACHED,
@@ -35,24 +37,32 @@ interface DdlPlan {
   readonly add: readonly MirrorColumn[];
   /** The table has no comment yet: it was made before cases-etl described its tables. */
   readonly undescribed: boolean;
+  /** The table lacks its index of inactive rows: it was made before cases-etl indexed them. */
+  readonly unindexed: boolean;
 }
 
 async function planDdl(client: PoolClient, schema: string, mirror: MirrorTable, cached: boolean): Promise<DdlPlan> {
   const text = cached ? MIRROR_CATALOG_CACHED : MIRROR_CATALOG;
   const catalog = (
-    await client.query<{ kind: 'column' | 'comment'; name: string; note: string | null }>(text, [schema, mirror.name])
+    await client.query<{ kind: 'column' | 'comment' | 'index'; name: string; note: string | null }>(text, [
+      schema,
+      mirror.name,
+    ])
   ).rows;
   const existing = new Set(catalog.filter((r) => r.kind === 'column').map((r) => r.name));
   const create = existing.size === 0;
   const comment = catalog.find((r) => r.kind === 'comment');
+  const index = inactiveIndexName(mirror);
   return {
     create,
     add: create ? [] : missingColumns(mirror, existing),
     undescribed: !create && (comment?.note ?? null) === null,
+    unindexed: !create && !catalog.some((r) => r.kind === 'index' && r.name === index),
   };
 }
 
-const isEmpty = (plan: DdlPlan): boolean => !plan.create && plan.add.length === 0 && !plan.undescribed;
+const isEmpty = (plan: DdlPlan): boolean =>
+  !plan.create && plan.add.length === 0 && !plan.undescribed && !plan.unindexed;
 
 /**
  * Creates `mirror` in `schema` if missing and adds the columns it lacks, commenting what it made
@@ -80,6 +90,9 @@ export async function ensurePostgresMirror(
   await client.query(LOCKS.mirrorDdl, [schema, mirror.name]);
   const plan = await planDdl(client, schema, mirror, false);
   if (plan.create) await client.query(createMirrorSql(mirror, !deferKey));
+  // A new table is empty, so its index of inactive rows costs nothing to make now; an older
+  // table's is built once, here, from its inactive rows.
+  if (plan.create || plan.unindexed) await client.query(inactiveIndexSql(mirror));
   for (const c of plan.add) await client.query(addColumnSql(mirror.name, c));
   const whole = plan.create || plan.undescribed;
   const comments = mirrorCommentsSql(mirror, whole ? mirror.columns : plan.add, whole);

@@ -99,6 +99,20 @@ export function createMirrorSql(m: MirrorTable, key = true): string {
 
 const primaryKey = (m: MirrorTable): string => `PRIMARY KEY (${[SCHOOL_COLUMN, ...m.key].map(q).join(', ')})`;
 
+/** The name of the mirror's index of inactive rows (inactiveIndexSql). */
+export const inactiveIndexName = (m: MirrorTable): string => `${m.name}__inactive`;
+
+/**
+ * The index of each school's inactive rows, and of nothing else: whether a school has any
+ * (hasInactiveSql, every load of a table the school already has) is one step into it. Without
+ * it, a table with none was read to its end to find that out: 1.9 s of a 9.5 s night for a
+ * million students. Active rows are not in it, so a first load pays nothing for it; a row
+ * enters when it is deactivated.
+ */
+export function inactiveIndexSql(m: MirrorTable): string {
+  return `CREATE INDEX IF NOT EXISTS ${q(inactiveIndexName(m))} ON ${q(m.name)} (${q(SCHOOL_COLUMN)}) WHERE NOT ${q(BOOKKEEPING.active)}`;
+}
+
 /**
  * The mirror's primary key, added after its first load: PostgreSQL builds the index from the
  * sorted rows in a fraction of what inserting a million keys one by one costs, and checks them
@@ -114,8 +128,8 @@ export function addColumnSql(table: string, c: MirrorColumn): string {
 
 /**
  * $1 schema, $2 table: in one round trip, the table's columns (kind 'column'; none if it does not
- * exist) and its comment (kind 'comment'; null when it has none: a table made before cases-etl
- * described its tables). From the catalog: the information_schema view took some 5 ms a table, a
+ * exist), its comment (kind 'comment'; null when it has none: a table made before cases-etl
+ * described its tables) and its indexes' names (kind 'index'). From the catalog: the information_schema view took some 5 ms a table, a
  * tenth of a small school's whole night. This one finds the table by a join read as of the
  * statement, so it sees DDL another session committed while this one waited for it.
  */
@@ -124,7 +138,11 @@ export const MIRROR_CATALOG = `SELECT 'column' AS kind, a.attname AS name, NULL 
   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT 'comment', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`;
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+  UNION ALL
+  SELECT 'index', x.relname, NULL FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2`;
 
 /**
  * The same answer for the check every table of every run makes first, with the table found by
@@ -139,7 +157,10 @@ export const MIRROR_CATALOG_CACHED = `SELECT 'column' AS kind, a.attname AS name
     AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT 'comment', c.relname, pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c
-  WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AND c.relkind IN ('r', 'p')`;
+  WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AND c.relkind IN ('r', 'p')
+  UNION ALL
+  SELECT 'index', x.relname, NULL FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+  WHERE i.indrelid = pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))`;
 
 /**
  * $1 schema, $2 mirror tables, $3 view names: the columns of each mirror table that exists (kind
