@@ -16,7 +16,7 @@ export const LEDGER = {
   insertRun: `INSERT INTO etl_runs (school_id, status, trigger, job_id, dry_run, source_dir, host, pid, started_at)
               VALUES (@school, 'running', @trigger, @jobId, @dryRun, @sourceDir, @host, @pid, @startedAt)`,
   finishRun: `UPDATE etl_runs SET status = @status, finished_at = @finishedAt,
-                duration_ms = CAST((julianday(@finishedAt) - julianday(started_at)) * 86400000 AS INTEGER),
+                duration_ms = CAST(ROUND((julianday(@finishedAt) - julianday(started_at)) * 86400000) AS INTEGER),
                 files = @files, records = @records, rows_loaded = @rows, rejected = @rejected, error_rate = @errorRate,
                 inserted = @inserted, updated = @updated, deactivated = @deactivated, reactivated = @reactivated, unchanged = @unchanged,
                 held = @held, deferred = @deferred, fileset_sha256 = @filesetSha256, overrides = @overrides, reason = @reason, error_code = @errorCode
