@@ -22,6 +22,7 @@ import {
   closePgStore,
   connectProbe,
   createPgSchema,
+  emptyOutcome,
   openPgStore,
   stagedRows as stage,
   type PgSchema,
@@ -51,26 +52,7 @@ interface FileLoad {
   readonly records: ReadonlyArray<readonly Value[]>;
 }
 
-const outcome = (status: RunOutcome['status']): RunOutcome => ({
-  status,
-  finishedAt: new Date(),
-  files: 1,
-  records: 0,
-  rows: 0,
-  rejected: 0,
-  errorRate: 0,
-  inserted: 0,
-  updated: 0,
-  deactivated: 0,
-  reactivated: 0,
-  unchanged: 0,
-  held: 0,
-  deferred: 0,
-  filesetSha256: null,
-  overrides: [],
-  reason: null,
-  errorCode: null,
-});
+const outcome = (status: RunOutcome['status']): RunOutcome => emptyOutcome({ status, files: 1 });
 
 /**
  * One night of `school`: its files merged in order in one transaction, then the run recorded with

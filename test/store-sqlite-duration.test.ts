@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createSqliteStore } from '../src/store/sqlite/index.js';
-import type { RunOutcome, Store } from '../src/store/types.js';
-import { newRun } from './helpers/postgres.js';
+import type { Store } from '../src/store/types.js';
+import { emptyOutcome, newRun } from './helpers/postgres.js';
 
 /**
  * A run's duration on SQLite is worked out from its two timestamps by julianday(), a day count in
@@ -26,27 +26,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const outcome = (finishedAt: Date): RunOutcome => ({
-  status: 'succeeded',
-  finishedAt,
-  files: 0,
-  records: 0,
-  rows: 0,
-  rejected: 0,
-  errorRate: 0,
-  inserted: 0,
-  updated: 0,
-  deactivated: 0,
-  reactivated: 0,
-  unchanged: 0,
-  held: 0,
-  deferred: 0,
-  filesetSha256: null,
-  overrides: [],
-  reason: null,
-  errorCode: null,
-});
-
 describe('SQLite run duration', () => {
   it('is the exact number of milliseconds between start and finish', async () => {
     const wanted: number[] = [];
@@ -56,7 +35,9 @@ describe('SQLite run duration', () => {
       const ms = 1 + i * 13;
       const id = await store.withRunSession('8865', 1000, async (session) => {
         const runId = await session.startRun(newRun('8865', { startedAt }));
-        await session.transaction((tx) => tx.recordRun(runId, outcome(new Date(startedAt.getTime() + ms)), [], []));
+        await session.transaction((tx) =>
+          tx.recordRun(runId, emptyOutcome({ finishedAt: new Date(startedAt.getTime() + ms) }), [], []),
+        );
         return runId;
       });
       wanted.push(ms);

@@ -7,7 +7,7 @@ import { createRowHasher } from '../../src/load/index.js';
 import { type MirrorTable } from '../../src/schema/index.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/index.js';
-import type { NewRun, StagedRow } from '../../src/store/types.js';
+import type { NewRun, RunOutcome, StagedRow } from '../../src/store/types.js';
 import { KEY_SEPARATOR, type Value } from '../../src/validate/index.js';
 
 /** The machine's PostgreSQL test database (trust auth), overridable for CI. */
@@ -96,6 +96,29 @@ export function stagedRows(
 export async function* batchesOf(rows: readonly StagedRow[], size = 2): AsyncGenerator<readonly StagedRow[]> {
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
+
+/** The outcome of a run that loaded nothing, for the ledger tests: `extra` says what differs. */
+export const emptyOutcome = (extra: Partial<RunOutcome> = {}): RunOutcome => ({
+  status: 'succeeded',
+  finishedAt: new Date(),
+  files: 0,
+  records: 0,
+  rows: 0,
+  rejected: 0,
+  errorRate: 0,
+  inserted: 0,
+  updated: 0,
+  deactivated: 0,
+  reactivated: 0,
+  unchanged: 0,
+  held: 0,
+  deferred: 0,
+  filesetSha256: null,
+  overrides: [],
+  reason: null,
+  errorCode: null,
+  ...extra,
+});
 
 /** A run as a scheduled job on this host would start it, for the ledger tests. */
 export const newRun = (school: string, extra: Partial<NewRun> = {}): NewRun => ({
